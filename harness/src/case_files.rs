@@ -1,0 +1,129 @@
+//! Finding and loading case files.
+
+use pmconf_model::{parse_case, Case, CaseError};
+use std::path::{Path, PathBuf};
+
+/// A case read from disk.
+#[derive(Debug, Clone)]
+pub struct LoadedCase {
+    /// The path as given or found.
+    pub path: PathBuf,
+    /// The path with `/` separators, for names and snapshots.
+    pub name: String,
+    /// The validated case.
+    pub case: Case,
+}
+
+/// Every problem found while loading cases.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A path given does not exist or cannot be read.
+    #[error("{path}: {reason}\n  fix: {fix}")]
+    Io {
+        /// The path.
+        path: String,
+        /// What failed.
+        reason: String,
+        /// What to do.
+        fix: String,
+    },
+    /// A case file is invalid.
+    #[error("{0}")]
+    Case(CaseError),
+}
+
+/// Expands files and directories (recursively, `*.yaml` and `*.yml`, sorted)
+/// into case file paths.
+pub fn find_case_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found = Vec::new();
+            walk(input, &mut found, &mut errors);
+            if found.is_empty() {
+                errors.push(LoadError::Io {
+                    path: input.display().to_string(),
+                    reason: "directory holds no .yaml case files".into(),
+                    fix: "point at a directory of cases, such as cases/".into(),
+                });
+            }
+            found.sort();
+            files.extend(found);
+        } else if input.is_file() {
+            files.push(input.clone());
+        } else {
+            errors.push(LoadError::Io {
+                path: input.display().to_string(),
+                reason: "no such file or directory".into(),
+                fix: "check the path; cases live under cases/".into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(LoadError::Io {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+                fix: "check the directory's permissions".into(),
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out, errors);
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(path);
+        }
+    }
+}
+
+/// Loads and validates every case under `inputs`; all errors, not only the
+/// first, are returned.
+pub fn load_cases(inputs: &[PathBuf]) -> Result<Vec<LoadedCase>, Vec<LoadError>> {
+    let files = find_case_files(inputs)?;
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    for path in files {
+        let name = path.to_string_lossy().replace('\\', "/");
+        match std::fs::read_to_string(&path) {
+            Err(e) => errors.push(LoadError::Io {
+                path: name,
+                reason: e.to_string(),
+                fix: "case files must be readable UTF-8 text".into(),
+            }),
+            Ok(text) => match parse_case(&name, &text) {
+                Ok(case) => cases.push(LoadedCase { path, name, case }),
+                Err(errs) => errors.extend(errs.into_iter().map(LoadError::Case)),
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Writes `contents` to `path` atomically (a temporary file in the same
+/// directory, then a rename), so a failure leaves no partial file behind.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

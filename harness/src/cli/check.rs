@@ -1,0 +1,19 @@
+//! `pmconf check`: validate case files, reporting every error found.
+
+use super::{report_load_errors, EXIT_BAD_INPUT};
+use crate::case_files::load_cases;
+use std::path::PathBuf;
+
+/// Runs `pmconf check`; returns the exit status.
+pub fn run(inputs: &[PathBuf]) -> i32 {
+    match load_cases(inputs) {
+        Ok(cases) => {
+            println!("{} case{} valid", cases.len(), if cases.len() == 1 { "" } else { "s" });
+            0
+        }
+        Err(errors) => {
+            report_load_errors(&errors);
+            EXIT_BAD_INPUT
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The `pmconf` command line: one file per subcommand.
+
+pub mod check;
+pub mod model;
+pub mod origin;
+
+use clap::ValueEnum;
+
+/// How a command prints its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// YAML (for `model`) or plain lines (for `origin`, `target-origin`).
+    #[default]
+    Text,
+    /// YAML.
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+/// Exit status for bad input or a setup failure.
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// Prints load errors to stderr, with a count.
+pub fn report_load_errors(errors: &[crate::case_files::LoadError]) {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!(
+        "{} error{} found; nothing was written",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+}

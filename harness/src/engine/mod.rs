@@ -1,0 +1,39 @@
+//! The browser engines pmconf drives, and everything needed to run them:
+//! which binaries each needs ([`EngineDescription`]), finding them
+//! ([`discover`], [`doctor`]), the capabilities each session asks for
+//! ([`capabilities`]), the processes the harness owns and how they are all
+//! ended ([`ProcessRegistry`], [`install_signal_cleanup`]), an X display
+//! for engines without a headless mode ([`start_xvfb`]), and live WebDriver
+//! sessions ([`start_session`], [`EngineSession`]).
+
+mod capabilities;
+mod description;
+mod discovery;
+mod display;
+mod driver;
+mod error;
+mod id;
+mod proc_table;
+mod process;
+mod session;
+mod signals;
+
+pub use capabilities::capabilities;
+pub use description::{
+    apt_install_command, BinaryLocation, BinarySpec, EngineDescription, InstallStep, Quirk,
+    SessionsPerDriver, VersionSource, INSTALL_SCRIPT, XVFB,
+};
+pub use discovery::{
+    discover, discover_in, doctor, major_version, parse_version, DoctorLine, FoundBinary,
+    Installed, Missing, MissingBinary, SearchEnv,
+};
+pub use display::{start_xvfb, DisplayError, XvfbDisplay, DISPLAY_READY_TIMEOUT};
+pub use driver::DRIVER_READY_TIMEOUT;
+pub use error::SetupError;
+pub use id::{EngineId, UnknownEngine};
+pub use proc_table::ProcessIdentity;
+pub use process::{
+    EndAllOnDrop, ProcessHandle, ProcessRegistry, ProcessState, OWNER_VARIABLE, TERMINATE_GRACE,
+};
+pub use session::{start_session, EngineSession, SESSION_CREATE_TIMEOUT, SESSION_DELETE_TIMEOUT};
+pub use signals::{install_signal_cleanup, EXIT_ON_SIGHUP, EXIT_ON_SIGINT, EXIT_ON_SIGTERM};

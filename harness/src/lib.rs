@@ -1,0 +1,5 @@
+//! pmconf harness library: the parts of the `pmconf` binary that tests use.
+pub mod case_files;
+pub mod cli;
+pub mod engine;
+pub mod server;

@@ -1,0 +1,80 @@
+//! The case file as written: what serde reads before validation.
+
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+/// A case file, field for field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCase {
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Links to the spec text or issues the case is about.
+    #[serde(default)]
+    pub references: Vec<String>,
+    pub windows: RawWindows,
+    pub steps: Vec<RawStep>,
+}
+
+/// Windows in the order written, duplicates kept (so they can be reported).
+#[derive(Debug)]
+pub(crate) struct RawWindows(pub Vec<(String, RawWindow)>);
+
+impl<'de> Deserialize<'de> for RawWindows {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawWindows;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map from window name to window")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<RawWindows, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = a.next_entry::<String, RawWindow>()? {
+                    out.push(entry);
+                }
+                Ok(RawWindows(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWindow {
+    pub url: Option<String>,
+    pub srcdoc: Option<String>,
+    pub parent: Option<String>,
+    pub opener: Option<String>,
+    pub sandbox: Option<String>,
+}
+
+/// A step is a map with exactly one key naming its kind (`post: {...}`).
+/// serde_yaml 0.9 reads externally tagged enums only from YAML tags
+/// (`!post`), so the kinds are optional fields and validation checks that
+/// exactly one is present.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStep {
+    pub post: Option<RawPost>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPost {
+    pub from: String,
+    pub to: String,
+    pub message: serde_yaml::Value,
+    #[serde(default, deserialize_with = "present_string")]
+    pub target_origin: Option<String>,
+    pub transfer: Option<Vec<serde_yaml::Value>>,
+}
+
+/// `target_origin` must be a string when present: `~` would silently mean
+/// the one-argument form, which is spelled by leaving the key out.
+fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}

@@ -1,0 +1,40 @@
+//! Reference model of `window.postMessage`.
+//!
+//! Encodes the HTML Standard's [window post message steps] and the URL
+//! Standard's [origin] concepts, and answers, for a case, with the **set of
+//! outcomes the standards allow**. The crate is pure: no I/O, no clocks, no
+//! randomness and no global state, so answers never depend on order.
+//!
+//! One module per spec concept, as servo/rust-url does:
+//! - [`origin`]: origins, their ASCII serialization and same-origin checks.
+//! - [`url_origin`]: the origin of a URL.
+//! - [`target_origin`]: resolving a `targetOrigin` argument.
+//! - [`message`]: message values and `StructuredSerializeWithTransfer`.
+//! - [`sandbox`]: the iframe `sandbox` attribute.
+//! - [`document`]: the origin each window's document gets.
+//! - [`post_message`]: the window post message steps themselves.
+//! - [`case`]: the YAML case format, its parser and validation.
+//! - [`outcome`]: what a page can observe, and sets of allowed outcomes.
+//! - [`answer`]: runs a case through the model.
+//!
+//! [window post message steps]: https://html.spec.whatwg.org/multipage/web-messaging.html#window-post-message-steps
+//! [origin]: https://html.spec.whatwg.org/multipage/browsers.html#origin
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod answer;
+pub mod case;
+pub mod document;
+pub mod hosts;
+pub mod message;
+pub mod origin;
+pub mod outcome;
+pub mod post_message;
+pub mod sandbox;
+pub mod target_origin;
+pub mod url_origin;
+
+pub use answer::{answer_case, Answer};
+pub use case::{parse_case, Case, CaseError};
+pub use origin::{OpaqueOriginAllocator, Origin};
+pub use outcome::{Delivery, Outcome, PostOutcome};

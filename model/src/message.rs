@@ -1,0 +1,637 @@
+//! Message values and `StructuredSerializeWithTransfer`.
+//!
+//! <https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializewithtransfer>
+//!
+//! A message is written in a case as YAML (or JSON): plain scalars, lists
+//! and maps are the JavaScript values they look like. Values JSON cannot
+//! spell are one-key maps whose key starts with `$` (the *tagged form*, the
+//! same on the way in, in a case, and on the way out, in an observation):
+//!
+//! | tagged form | JavaScript value |
+//! |---|---|
+//! | `{$undefined: null}` | `undefined` |
+//! | `{$number: NaN}` (`Infinity`, `-Infinity`, `-0`) | that number |
+//! | `{$utf16: [0xD800, 0x61]}` | a string of those code units (lone surrogates) |
+//! | `{$buffer: {id: b1, bytes: [1, 2]}}` | an `ArrayBuffer`; `id` names it for `transfer` and is not observable |
+//! | `{$function: name}` | a function (not serializable) |
+//! | `{$symbol: description}` | a symbol (not serializable) |
+//!
+//! The type is an enum so that the full structured-clone model (Map, Set,
+//! Date, MessagePort...) can grow into it.
+
+use serde_json::{Map, Number, Value as Json};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// A JavaScript value a case can post.
+#[derive(Debug, Clone)]
+pub enum MessageValue {
+    /// `undefined`.
+    Undefined,
+    /// `null`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A Number, NaN and signed zero included.
+    Number(f64),
+    /// A string as UTF-16 code units, so lone surrogates survive.
+    String(Vec<u16>),
+    /// An Array (dense).
+    Array(Vec<MessageValue>),
+    /// An ordinary object: own enumerable string-keyed properties, in the
+    /// order the case lists them.
+    Object(Vec<(String, MessageValue)>),
+    /// An `ArrayBuffer`.
+    Buffer {
+        /// The case's name for it, for `transfer` and for identity across
+        /// posts from one window. Not observable by the receiver.
+        id: Option<String>,
+        /// Its contents.
+        bytes: Vec<u8>,
+    },
+    /// A function: serializing it throws `DataCloneError`.
+    Function(String),
+    /// A symbol: serializing it throws `DataCloneError`.
+    Symbol(String),
+}
+
+/// What went wrong reading a message's tagged form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageFormatError {
+    /// Where in the value, e.g. `.a[2]`.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for MessageFormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, "at {}: {}", self.path, self.reason)
+        }
+    }
+}
+
+const TAGS: &[&str] = &[
+    "$undefined",
+    "$number",
+    "$utf16",
+    "$buffer",
+    "$function",
+    "$symbol",
+];
+
+impl MessageValue {
+    /// A string value.
+    pub fn string(s: &str) -> Self {
+        MessageValue::String(s.encode_utf16().collect())
+    }
+
+    /// Reads a value from its tagged JSON form.
+    pub fn from_tagged_json(json: &Json) -> Result<Self, MessageFormatError> {
+        from_json_at(json, &mut String::new())
+    }
+
+    /// Reads a value from a YAML node (converted to JSON first: YAML's own
+    /// `.nan` and `.inf` become numbers, non-string map keys are refused).
+    pub fn from_yaml(yaml: &serde_yaml::Value) -> Result<Self, MessageFormatError> {
+        let json = yaml_to_json(yaml, &mut String::new())?;
+        Self::from_tagged_json(&json)
+    }
+
+    /// The tagged JSON form of the value as the receiver observes it:
+    /// buffer IDs dropped, object keys in JavaScript's own property order.
+    pub fn observable_json(&self) -> Json {
+        match self {
+            MessageValue::Undefined => tagged("$undefined", Json::Null),
+            MessageValue::Null => Json::Null,
+            MessageValue::Bool(b) => Json::Bool(*b),
+            MessageValue::Number(n) => number_json(*n),
+            MessageValue::String(units) => match String::from_utf16(units) {
+                Ok(s) => Json::String(s),
+                Err(_) => tagged(
+                    "$utf16",
+                    Json::Array(units.iter().map(|u| Json::from(*u)).collect()),
+                ),
+            },
+            MessageValue::Array(items) => {
+                Json::Array(items.iter().map(|v| v.observable_json()).collect())
+            }
+            MessageValue::Object(entries) => {
+                let mut map = Map::new();
+                for (k, v) in ordinary_own_property_keys(entries) {
+                    map.insert(k.clone(), v.observable_json());
+                }
+                Json::Object(map)
+            }
+            MessageValue::Buffer { bytes, .. } => {
+                let mut inner = Map::new();
+                inner.insert(
+                    "bytes".into(),
+                    Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
+                );
+                tagged("$buffer", Json::Object(inner))
+            }
+            MessageValue::Function(name) => tagged("$function", Json::String(name.clone())),
+            MessageValue::Symbol(desc) => tagged("$symbol", Json::String(desc.clone())),
+        }
+    }
+
+    /// The tagged JSON form with buffer IDs kept: what a page needs to build
+    /// the value, and what `pmconf model` prints for a case's message.
+    pub fn to_tagged_json(&self) -> Json {
+        match self {
+            MessageValue::Buffer { id: Some(id), bytes } => {
+                let mut inner = Map::new();
+                inner.insert("id".into(), Json::String(id.clone()));
+                inner.insert(
+                    "bytes".into(),
+                    Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
+                );
+                tagged("$buffer", Json::Object(inner))
+            }
+            MessageValue::Array(items) => {
+                Json::Array(items.iter().map(|v| v.to_tagged_json()).collect())
+            }
+            MessageValue::Object(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_tagged_json()))
+                    .collect(),
+            ),
+            other => other.observable_json(),
+        }
+    }
+
+    /// Every buffer ID the value mentions, in order of first appearance.
+    pub fn buffer_ids(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.visit(&mut |v| {
+            if let MessageValue::Buffer { id: Some(id), .. } = v {
+                if !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+        });
+        out
+    }
+
+    fn visit(&self, f: &mut impl FnMut(&MessageValue)) {
+        f(self);
+        match self {
+            MessageValue::Array(items) => items.iter().for_each(|v| v.visit(f)),
+            MessageValue::Object(entries) => entries.iter().for_each(|(_, v)| v.visit(f)),
+            _ => {}
+        }
+    }
+}
+
+fn tagged(tag: &str, inner: Json) -> Json {
+    let mut map = Map::new();
+    map.insert(tag.to_owned(), inner);
+    Json::Object(map)
+}
+
+fn number_json(n: f64) -> Json {
+    if n.is_nan() {
+        tagged("$number", Json::String("NaN".into()))
+    } else if n.is_infinite() {
+        let s = if n > 0.0 { "Infinity" } else { "-Infinity" };
+        tagged("$number", Json::String(s.into()))
+    } else if n == 0.0 && n.is_sign_negative() {
+        tagged("$number", Json::String("-0".into()))
+    } else if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        // Integral values print as JSON integers, as JSON.stringify does.
+        Json::Number(Number::from(n as i64))
+    } else {
+        Json::Number(Number::from_f64(n).expect("finite"))
+    }
+}
+
+/// The order of an ordinary object's own property keys: array indices in
+/// ascending numeric order, then other strings in creation order.
+///
+/// <https://tc39.es/ecma262/#sec-ordinaryownpropertykeys>
+fn ordinary_own_property_keys(entries: &[(String, MessageValue)]) -> Vec<&(String, MessageValue)> {
+    // 1. For each own property key P of O such that P is an array index, in
+    //    ascending numeric index order...
+    let mut indices: Vec<(u32, &(String, MessageValue))> = entries
+        .iter()
+        .filter_map(|e| array_index(&e.0).map(|i| (i, e)))
+        .collect();
+    indices.sort_by_key(|(i, _)| *i);
+    let mut keys: Vec<_> = indices.into_iter().map(|(_, e)| e).collect();
+    // 2. For each own property key P of O such that P is a String and P is
+    //    not an array index, in ascending chronological order of creation...
+    keys.extend(entries.iter().filter(|e| array_index(&e.0).is_none()));
+    keys
+}
+
+/// An array index is a canonical numeric string for an integer in
+/// 0..2^32-1 (exclusive).
+fn array_index(key: &str) -> Option<u32> {
+    let n: u32 = key.parse().ok()?;
+    (n.to_string() == key && n != u32::MAX).then_some(n)
+}
+
+fn err(path: &str, reason: impl Into<String>) -> MessageFormatError {
+    MessageFormatError {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn from_json_at(json: &Json, path: &mut String) -> Result<MessageValue, MessageFormatError> {
+    Ok(match json {
+        Json::Null => MessageValue::Null,
+        Json::Bool(b) => MessageValue::Bool(*b),
+        Json::Number(n) => MessageValue::Number(n.as_f64().expect("JSON numbers are finite")),
+        Json::String(s) => MessageValue::string(s),
+        Json::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                out.push(from_json_at(item, path)?);
+                path.truncate(len);
+            }
+            MessageValue::Array(out)
+        }
+        Json::Object(map) => {
+            if let Some(tag) = map.keys().find(|k| k.starts_with('$')) {
+                if map.len() != 1 {
+                    return Err(err(
+                        path,
+                        format!("a tagged value ({tag}) must be a map with that one key"),
+                    ));
+                }
+                return from_tagged(tag, &map[tag], path);
+            }
+            let mut out = Vec::with_capacity(map.len());
+            for (k, v) in map {
+                let len = path.len();
+                path.push('.');
+                path.push_str(k);
+                out.push((k.clone(), from_json_at(v, path)?));
+                path.truncate(len);
+            }
+            MessageValue::Object(out)
+        }
+    })
+}
+
+fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, MessageFormatError> {
+    match tag {
+        "$undefined" => match inner {
+            Json::Null => Ok(MessageValue::Undefined),
+            _ => Err(err(path, "$undefined takes null: {$undefined: null}")),
+        },
+        "$number" => match inner.as_str() {
+            Some("NaN") => Ok(MessageValue::Number(f64::NAN)),
+            Some("Infinity") => Ok(MessageValue::Number(f64::INFINITY)),
+            Some("-Infinity") => Ok(MessageValue::Number(f64::NEG_INFINITY)),
+            Some("-0") => Ok(MessageValue::Number(-0.0)),
+            _ => Err(err(
+                path,
+                "$number takes one of \"NaN\", \"Infinity\", \"-Infinity\", \"-0\"",
+            )),
+        },
+        "$utf16" => {
+            let units = inner
+                .as_array()
+                .and_then(|a| {
+                    a.iter()
+                        .map(|u| u.as_u64().and_then(|u| u16::try_from(u).ok()))
+                        .collect::<Option<Vec<u16>>>()
+                })
+                .ok_or_else(|| err(path, "$utf16 takes a list of code units (0 to 65535)"))?;
+            Ok(MessageValue::String(units))
+        }
+        "$buffer" => {
+            let obj = inner
+                .as_object()
+                .ok_or_else(|| err(path, "$buffer takes a map: {id: NAME, bytes: [0, 1]}"))?;
+            if let Some(k) = obj.keys().find(|k| *k != "id" && *k != "bytes") {
+                return Err(err(path, format!("$buffer has no field `{k}` (fields: id, bytes)")));
+            }
+            let id = match obj.get("id") {
+                None | Some(Json::Null) => None,
+                Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(_) => return Err(err(path, "$buffer's id must be a non-empty string")),
+            };
+            let bytes = match obj.get("bytes") {
+                None => Vec::new(),
+                Some(b) => b
+                    .as_array()
+                    .and_then(|a| {
+                        a.iter()
+                            .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
+                            .collect::<Option<Vec<u8>>>()
+                    })
+                    .ok_or_else(|| err(path, "$buffer's bytes must be a list of 0 to 255"))?,
+            };
+            Ok(MessageValue::Buffer { id, bytes })
+        }
+        "$function" | "$symbol" => {
+            let name = match inner {
+                Json::String(s) => s.clone(),
+                Json::Null => String::new(),
+                _ => return Err(err(path, format!("{tag} takes a name string"))),
+            };
+            Ok(if tag == "$function" {
+                MessageValue::Function(name)
+            } else {
+                MessageValue::Symbol(name)
+            })
+        }
+        other => Err(err(
+            path,
+            format!(
+                "unknown tag `{other}`; keys starting with `$` are reserved for: {}",
+                TAGS.join(", ")
+            ),
+        )),
+    }
+}
+
+fn yaml_to_json(yaml: &serde_yaml::Value, path: &mut String) -> Result<Json, MessageFormatError> {
+    use serde_yaml::Value as Y;
+    Ok(match yaml {
+        Y::Null => Json::Null,
+        Y::Bool(b) => Json::Bool(*b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Json::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Json::from(u)
+            } else {
+                let f = n.as_f64().expect("a YAML number is i64, u64 or f64");
+                match Number::from_f64(f) {
+                    Some(num) => Json::Number(num),
+                    None => number_json(f),
+                }
+            }
+        }
+        Y::String(s) => Json::String(s.clone()),
+        Y::Sequence(items) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                out.push(yaml_to_json(item, path)?);
+                path.truncate(len);
+            }
+            Json::Array(out)
+        }
+        Y::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                let key = match k {
+                    Y::String(s) => s.clone(),
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    _ => return Err(err(path, "object keys must be strings")),
+                };
+                let len = path.len();
+                path.push('.');
+                path.push_str(&key);
+                out.insert(key, yaml_to_json(v, path)?);
+                path.truncate(len);
+            }
+            Json::Object(out)
+        }
+        Y::Tagged(t) => {
+            return Err(err(
+                path,
+                format!(
+                    "YAML tags like {} are not message values; use the `$` forms ({})",
+                    t.tag,
+                    TAGS.join(", ")
+                ),
+            ))
+        }
+    })
+}
+
+/// Observable equality: what a receiver could tell apart.
+impl PartialEq for MessageValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.observable_json() == other.observable_json()
+    }
+}
+
+/// A `DataCloneError` and the step that threw it, for traces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataCloneError(pub String);
+
+/// An entry of a post's transfer list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transferable {
+    /// A buffer named by its `id` in the sending window.
+    BufferId(String),
+    /// A value written inline (a buffer, or something that is not
+    /// transferable at all).
+    Value(MessageValue),
+}
+
+/// The buffers a window's realm holds, by case ID, and which are detached.
+/// Buffers with the same ID in one window are the same object across posts,
+/// so a buffer transferred once is detached for every later post.
+#[derive(Debug, Clone, Default)]
+pub struct RealmBuffers {
+    detached: BTreeSet<String>,
+}
+
+impl RealmBuffers {
+    /// Whether the buffer with this ID was transferred away.
+    pub fn is_detached(&self, id: &str) -> bool {
+        self.detached.contains(id)
+    }
+}
+
+/// Converting the `transfer` argument to `sequence<object>` (Web IDL) fails
+/// for primitives with a `TypeError`, before any of the post message steps.
+///
+/// <https://webidl.spec.whatwg.org/#js-sequence>
+pub fn transfer_idl_type_error(transfer: &[Transferable]) -> bool {
+    transfer.iter().any(|t| match t {
+        Transferable::BufferId(_) => false,
+        Transferable::Value(v) => matches!(
+            v,
+            MessageValue::Undefined
+                | MessageValue::Null
+                | MessageValue::Bool(_)
+                | MessageValue::Number(_)
+                | MessageValue::String(_)
+                | MessageValue::Symbol(_)
+        ),
+    })
+}
+
+/// StructuredSerializeWithTransfer(value, transferList), as far as it can
+/// fail, followed by the transfer's effect (buffers detached).
+///
+/// <https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializewithtransfer>
+pub fn structured_serialize_with_transfer(
+    value: &MessageValue,
+    transfer_list: &[Transferable],
+    realm: &mut RealmBuffers,
+) -> Result<(), DataCloneError> {
+    // 1. Let memory be an empty map.
+    let mut memory: BTreeSet<String> = BTreeSet::new();
+    // 2. For each transferable of transferList:
+    for transferable in transfer_list {
+        match transferable {
+            Transferable::BufferId(id) | Transferable::Value(MessageValue::Buffer { id: Some(id), .. }) => {
+                // 2.3. If memory[transferable] exists, then throw a
+                //      "DataCloneError" DOMException.
+                if !memory.insert(id.clone()) {
+                    return Err(DataCloneError(format!(
+                        "step 2.3: buffer `{id}` appears twice in the transfer list"
+                    )));
+                }
+            }
+            // An anonymous inline buffer is a distinct object.
+            Transferable::Value(MessageValue::Buffer { id: None, .. }) => {}
+            // 2.1. If transferable has neither an [[ArrayBufferData]] internal
+            //      slot nor a [[Detached]] internal slot, then throw a
+            //      "DataCloneError" DOMException.
+            Transferable::Value(_) => {
+                return Err(DataCloneError(
+                    "step 2.1: a transfer list entry is not transferable".into(),
+                ))
+            }
+        }
+    }
+    // 3. Let serialized be ? StructuredSerializeInternal(value, false, memory).
+    serialize_internal(value, realm)?;
+    // 4. Let transferDataHolders be a new empty List.
+    // 5. For each transferable of transferList:
+    //    5.1. If transferable has an [[ArrayBufferData]] internal slot and
+    //         IsDetachedBuffer(transferable) is true, then throw a
+    //         "DataCloneError" DOMException.
+    for id in &memory {
+        if realm.is_detached(id) {
+            return Err(DataCloneError(format!(
+                "step 5.1: buffer `{id}` is already detached (transferred by an earlier post)"
+            )));
+        }
+    }
+    //    5.4-5.5. Transfer steps: the buffer is detached in the sender.
+    realm.detached.extend(memory);
+    Ok(())
+}
+
+/// StructuredSerializeInternal, for the values the model supports.
+///
+/// <https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializeinternal>
+fn serialize_internal(value: &MessageValue, realm: &RealmBuffers) -> Result<(), DataCloneError> {
+    match value {
+        // 4. If Type(value) is Symbol, then throw a "DataCloneError".
+        MessageValue::Symbol(d) => Err(DataCloneError(format!(
+            "StructuredSerializeInternal step 4: Symbol({d}) cannot be serialized"
+        ))),
+        // 20. Otherwise, if IsCallable(value) is true, then throw a
+        //     "DataCloneError" DOMException.
+        MessageValue::Function(n) => Err(DataCloneError(format!(
+            "StructuredSerializeInternal: function {n} cannot be serialized"
+        ))),
+        // 13.1. If IsDetachedBuffer(value) is true, then throw a
+        //       "DataCloneError" DOMException.
+        MessageValue::Buffer { id: Some(id), .. } if realm.is_detached(id) => Err(DataCloneError(
+            format!("StructuredSerializeInternal step 13.1: buffer `{id}` is detached"),
+        )),
+        MessageValue::Array(items) => items.iter().try_for_each(|v| serialize_internal(v, realm)),
+        MessageValue::Object(entries) => entries
+            .iter()
+            .try_for_each(|(_, v)| serialize_internal(v, realm)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn yaml(s: &str) -> MessageValue {
+        MessageValue::from_yaml(&serde_yaml::from_str(s).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn plain_values_round_trip() {
+        let v = yaml("{a: 1, b: [true, null, 'x'], c: 1.5}");
+        assert_eq!(v.observable_json(), json!({"a": 1, "b": [true, null, "x"], "c": 1.5}));
+    }
+
+    #[test]
+    fn object_keys_follow_javascript_order() {
+        let v = yaml("{b: 1, '2': 2, a: 3, '1': 4, '01': 5}");
+        let keys: Vec<String> = v.observable_json().as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["1", "2", "b", "a", "01"]);
+    }
+
+    #[test]
+    fn special_numbers_and_lone_surrogates_are_tagged() {
+        assert_eq!(yaml(".nan").observable_json(), json!({"$number": "NaN"}));
+        assert_eq!(yaml("-.inf").observable_json(), json!({"$number": "-Infinity"}));
+        assert_eq!(yaml("{$number: '-0'}").observable_json(), json!({"$number": "-0"}));
+        assert_eq!(yaml("{$utf16: [55296]}").observable_json(), json!({"$utf16": [55296]}));
+        // A well-formed UTF-16 sequence is just a string.
+        assert_eq!(yaml("{$utf16: [104, 105]}").observable_json(), json!("hi"));
+    }
+
+    #[test]
+    fn buffer_ids_are_not_observable() {
+        let v = yaml("{$buffer: {id: b1, bytes: [1, 2]}}");
+        assert_eq!(v.observable_json(), json!({"$buffer": {"bytes": [1, 2]}}));
+        assert_eq!(v.to_tagged_json(), json!({"$buffer": {"id": "b1", "bytes": [1, 2]}}));
+        assert_eq!(v.buffer_ids(), ["b1"]);
+    }
+
+    #[test]
+    fn bad_tags_are_refused_with_a_path() {
+        let e = MessageValue::from_yaml(&serde_yaml::from_str("{a: [{$nope: 1}]}").unwrap()).unwrap_err();
+        assert_eq!(e.path, ".a[0]");
+        assert!(e.reason.contains("unknown tag `$nope`"), "{}", e.reason);
+        let e = MessageValue::from_yaml(&serde_yaml::from_str("{$function: f, x: 1}").unwrap()).unwrap_err();
+        assert!(e.reason.contains("one key"));
+        let e = MessageValue::from_yaml(&serde_yaml::from_str("{$buffer: {bytes: [256]}}").unwrap()).unwrap_err();
+        assert!(e.reason.contains("0 to 255"));
+    }
+
+    #[test]
+    fn functions_and_symbols_throw_data_clone_error() {
+        let mut realm = RealmBuffers::default();
+        assert!(structured_serialize_with_transfer(&yaml("{f: {$function: f}}"), &[], &mut realm).is_err());
+        assert!(structured_serialize_with_transfer(&yaml("[{$symbol: s}]"), &[], &mut realm).is_err());
+        assert!(structured_serialize_with_transfer(&yaml("[1, 'a', {$undefined: null}]"), &[], &mut realm).is_ok());
+    }
+
+    #[test]
+    fn transfer_rules() {
+        let msg = yaml("{$buffer: {id: b, bytes: [1]}}");
+        let mut realm = RealmBuffers::default();
+        let twice = [Transferable::BufferId("b".into()), Transferable::BufferId("b".into())];
+        assert!(structured_serialize_with_transfer(&msg, &twice, &mut realm).is_err());
+        assert!(!realm.is_detached("b"), "a failed post transfers nothing");
+        let once = [Transferable::BufferId("b".into())];
+        assert!(structured_serialize_with_transfer(&msg, &once, &mut realm).is_ok());
+        assert!(realm.is_detached("b"));
+        // Posting the detached buffer again fails, transferred or not.
+        assert!(structured_serialize_with_transfer(&msg, &[], &mut realm).is_err());
+        assert!(structured_serialize_with_transfer(&msg, &once, &mut realm).is_err());
+        let not_transferable = [Transferable::Value(yaml("{a: 1}"))];
+        assert!(structured_serialize_with_transfer(&yaml("1"), &not_transferable, &mut realm).is_err());
+    }
+
+    #[test]
+    fn primitives_in_transfer_are_type_errors() {
+        assert!(transfer_idl_type_error(&[Transferable::Value(yaml("1"))]));
+        assert!(transfer_idl_type_error(&[Transferable::Value(yaml("{$symbol: s}"))]));
+        assert!(!transfer_idl_type_error(&[Transferable::Value(yaml("{a: 1}"))]));
+        assert!(!transfer_idl_type_error(&[Transferable::BufferId("b".into())]));
+    }
+}

@@ -1,0 +1,166 @@
+//! What a page can observe, and sets of allowed outcomes.
+
+use crate::message::MessageValue;
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// One `post` step's result, as the calling script sees it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostOutcome {
+    /// The step's index in the case's `steps` (from 0).
+    pub step: usize,
+    /// `None` when the call returned; otherwise the name of the exception
+    /// it threw (`SyntaxError`, `DataCloneError`, `TypeError`).
+    pub threw: Option<String>,
+}
+
+impl PostOutcome {
+    /// The call returned.
+    pub fn returned(step: usize) -> Self {
+        Self { step, threw: None }
+    }
+
+    /// The call threw an exception named `name`.
+    pub fn threw(step: usize, name: &str) -> Self {
+        Self { step, threw: Some(name.to_owned()) }
+    }
+}
+
+/// One `message` event a window received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// `event.data`, in the tagged JSON form of [`MessageValue`], as the
+    /// receiver observes it.
+    pub message: Json,
+    /// `event.origin`.
+    pub origin: String,
+    /// The case's name for the window `event.source` is, or `null` when it
+    /// could not be identified.
+    pub source: Option<String>,
+}
+
+/// Everything one run of a case can observe.
+///
+/// Windows appear in the case's order, every one of them, so "received
+/// nothing" is explicit.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    /// One entry per `post` step, in step order.
+    pub posts: Vec<PostOutcome>,
+    /// Per window name, the messages it received, in order.
+    #[serde(deserialize_with = "ordered_windows")]
+    pub received: Vec<(String, Vec<Delivery>)>,
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Received<'a>(&'a [(String, Vec<Delivery>)]);
+        impl Serialize for Received<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                for (name, deliveries) in self.0 {
+                    map.serialize_entry(name, deliveries)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("posts", &self.posts)?;
+        map.serialize_entry("received", &Received(&self.received))?;
+        map.end()
+    }
+}
+
+fn ordered_windows<'de, D>(d: D) -> Result<Vec<(String, Vec<Delivery>)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<(String, Vec<Delivery>)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map from window name to received messages")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = a.next_entry()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(V)
+}
+
+impl Outcome {
+    /// A canonical text for ordering and de-duplicating outcomes.
+    pub fn canonical_key(&self) -> String {
+        serde_json::to_string(self).expect("outcomes serialize")
+    }
+
+    /// Whether `self` is one of `allowed`.
+    pub fn is_in(&self, allowed: &[Outcome]) -> bool {
+        allowed.iter().any(|a| a == self)
+    }
+}
+
+/// Sorts and de-duplicates a set of outcomes so that it prints the same
+/// whatever order the model found them in.
+pub fn normalize_outcome_set(mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
+    outcomes.sort_by_cached_key(Outcome::canonical_key);
+    outcomes.dedup_by(|a, b| a == b);
+    outcomes
+}
+
+/// The observable form of a message value, for a [`Delivery`].
+pub fn observed_data(value: &MessageValue) -> Json {
+    value.observable_json()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn outcome(origin: &str) -> Outcome {
+        Outcome {
+            posts: vec![PostOutcome::returned(0)],
+            received: vec![
+                ("top".into(), vec![]),
+                (
+                    "child".into(),
+                    vec![Delivery { message: json!("hi"), origin: origin.into(), source: Some("top".into()) }],
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn serializes_windows_in_case_order_and_reads_back() {
+        let o = outcome("http://a.test");
+        let yaml = serde_yaml::to_string(&o).unwrap();
+        assert!(yaml.find("top:").unwrap() < yaml.find("child:").unwrap(), "{yaml}");
+        assert!(yaml.contains("threw: null"), "{yaml}");
+        let back: Outcome = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(back, o);
+    }
+
+    #[test]
+    fn threw_serializes_with_the_error_name() {
+        let p = PostOutcome::threw(3, "SyntaxError");
+        assert_eq!(serde_json::to_value(&p).unwrap(), json!({"step": 3, "threw": "SyntaxError"}));
+    }
+
+    #[test]
+    fn sets_are_sorted_and_deduplicated() {
+        let set = normalize_outcome_set(vec![outcome("http://b.test"), outcome("http://a.test"), outcome("http://b.test")]);
+        assert_eq!(set.len(), 2);
+        assert_eq!(set[0].received[1].1[0].origin, "http://a.test");
+        assert!(outcome("http://a.test").is_in(&set));
+        assert!(!outcome("http://c.test").is_in(&set));
+    }
+}
