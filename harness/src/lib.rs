@@ -2,4 +2,6 @@
 pub mod case_files;
 pub mod cli;
 pub mod engine;
+pub mod report;
+pub mod run;
 pub mod server;

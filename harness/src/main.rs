@@ -5,7 +5,11 @@ use pmconf::cli::{self, Format};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "pmconf", version, about = "Differential conformance harness for window.postMessage")]
+#[command(
+    name = "pmconf",
+    version,
+    about = "Differential conformance harness for window.postMessage"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -57,12 +61,18 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let status = match cli.command {
-        Command::Model { cases, format, output } => cli::model::run(&cases, format, output.as_deref()),
+        Command::Model {
+            cases,
+            format,
+            output,
+        } => cli::model::run(&cases, format, output.as_deref()),
         Command::Check { cases } => cli::check::run(&cases),
         Command::Origin { urls, format } => cli::origin::run_origin(&urls, format),
-        Command::TargetOrigin { from, values, format } => {
-            cli::origin::run_target_origin(&from, &values, format)
-        }
+        Command::TargetOrigin {
+            from,
+            values,
+            format,
+        } => cli::origin::run_target_origin(&from, &values, format),
     };
     std::process::exit(status);
 }

@@ -218,6 +218,9 @@ mod tests {
         };
         assert_eq!(vendor_keys(EngineId::Chromium), ["goog:chromeOptions"]);
         assert_eq!(vendor_keys(EngineId::Firefox), ["moz:firefoxOptions"]);
-        assert_eq!(vendor_keys(EngineId::WebKitGtk), ["webkitgtk:browserOptions"]);
+        assert_eq!(
+            vendor_keys(EngineId::WebKitGtk),
+            ["webkitgtk:browserOptions"]
+        );
     }
 }

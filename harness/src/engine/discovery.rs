@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::description::{
-    apt_install_command, BinaryLocation, BinarySpec, InstallStep, Quirk, VersionSource, INSTALL_SCRIPT, XVFB,
+    apt_install_command, BinaryLocation, BinarySpec, InstallStep, Quirk, VersionSource,
+    INSTALL_SCRIPT, XVFB,
 };
 use super::id::EngineId;
 
@@ -79,7 +80,11 @@ impl Missing {
             let packages: Vec<&str> = packages.into_iter().collect();
             commands.push(apt_install_command(&packages));
         }
-        commands.extend(crates.into_iter().map(|k| InstallStep::Cargo(k).to_string()));
+        commands.extend(
+            crates
+                .into_iter()
+                .map(|k| InstallStep::Cargo(k).to_string()),
+        );
         commands.join(" && ")
     }
 
@@ -487,7 +492,9 @@ mod tests {
             "apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver"
         );
         assert!(chromium.fix().starts_with("run scripts/install-engines"));
-        assert!(chromium.to_string().contains("chromium, chromedriver not found"));
+        assert!(chromium
+            .to_string()
+            .contains("chromium, chromedriver not found"));
 
         let firefox = discover_in(EngineId::Firefox, &system.env(None)).unwrap_err();
         assert_eq!(
@@ -519,7 +526,10 @@ mod tests {
         system.install("bin/firefox-esr", "Mozilla Firefox 1.2.3esr");
         let missing = discover_in(EngineId::Firefox, &system.env(None)).unwrap_err();
         assert_eq!(missing.binaries.len(), 1);
-        assert_eq!(missing.install_command(), "cargo install geckodriver --locked");
+        assert_eq!(
+            missing.install_command(),
+            "cargo install geckodriver --locked"
+        );
     }
 
     #[test]
@@ -566,7 +576,10 @@ mod tests {
         let text = line.to_string();
         assert!(text.contains("chromium: ok"), "{text}");
         assert!(text.contains("(156.0.1)"), "{text}");
-        assert!(text.contains("warning: chromium 156 and chromedriver 155"), "{text}");
+        assert!(
+            text.contains("warning: chromium 156 and chromedriver 155"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -130,9 +130,8 @@ fn lock_owner(display: u32) -> Option<u32> {
 /// Reserves the first display number with neither socket nor lock file.
 fn reserve_free_display() -> Option<u32> {
     let mut reserved = RESERVED.lock().unwrap_or_else(|e| e.into_inner());
-    let number = (FIRST_DISPLAY..FIRST_DISPLAY + DISPLAY_NUMBERS).find(|&n| {
-        !reserved.contains(&n) && !socket_path(n).exists() && !lock_path(n).exists()
-    })?;
+    let number = (FIRST_DISPLAY..FIRST_DISPLAY + DISPLAY_NUMBERS)
+        .find(|&n| !reserved.contains(&n) && !socket_path(n).exists() && !lock_path(n).exists())?;
     reserved.insert(number);
     Some(number)
 }

@@ -20,7 +20,9 @@ pub enum SetupError {
     Missing(#[from] Missing),
 
     /// `start_session` was given the discovery result of another engine.
-    #[error("asked for a {requested} session with the binaries of {given}; pass discover({requested})")]
+    #[error(
+        "asked for a {requested} session with the binaries of {given}; pass discover({requested})"
+    )]
     WrongEngine {
         /// The engine asked for.
         requested: EngineId,

@@ -89,7 +89,10 @@ pub(crate) fn snapshot() -> Vec<ProcEntry> {
 }
 
 /// The value of `variable` in the environment `pid` was started with.
-/// Empty for zombies and for processes we may not inspect.
+/// `None` for zombies, for processes we may not inspect, and for a moment
+/// right after a process starts (the kernel records where the environment
+/// is after the parent has already been told the child exists), which is
+/// why ownership is also traced by process group and parent chain.
 pub(crate) fn environment_value(pid: u32, variable: &str) -> Option<String> {
     let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
     let prefix = format!("{variable}=");
@@ -145,7 +148,16 @@ mod tests {
             .env("PMCONF_PROC_TABLE_TEST", "value-42")
             .spawn()
             .unwrap();
-        let value = environment_value(child.id(), "PMCONF_PROC_TABLE_TEST");
+        // spawn() returns as soon as the child's new memory is in place,
+        // a moment before the kernel records where its environment is.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let value = loop {
+            let value = environment_value(child.id(), "PMCONF_PROC_TABLE_TEST");
+            if value.is_some() || std::time::Instant::now() > deadline {
+                break value;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
         let absent = environment_value(child.id(), "PMCONF_NOT_SET_ANYWHERE");
         child.kill().unwrap();
         child.wait().unwrap();

@@ -241,7 +241,9 @@ impl ProcessRegistry {
             let seen = extract_seen(&mut state.seen, |tag| tag == handle.owner_tag);
             (owned, seen)
         };
-        let leftovers = self.shared.terminate(owned, seen, |tag| tag == handle.owner_tag);
+        let leftovers = self
+            .shared
+            .terminate(owned, seen, |tag| tag == handle.owner_tag);
         self.shared.lock().seen.extend(leftovers);
     }
 
@@ -282,7 +284,9 @@ impl Drop for Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere must not stop the cleanup.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn end_all(&self) {
@@ -332,6 +336,7 @@ impl Shared {
                 .map(|(entry, _)| entry.pid)
                 .collect();
             if leaders.is_empty() && running.is_empty() {
+                reap_remaining_zombies(me, &seen, &owned);
                 seen.clear();
                 return seen;
             }
@@ -458,8 +463,35 @@ fn reap_adopted_zombies(
     }
 }
 
+/// After the family has exited: reaps its zombies that are our children.
+/// Children of a process that just exited re-parent to us (the subreaper)
+/// and may exit in the meantime, so this repeats until a pass finds none.
+fn reap_remaining_zombies(
+    me: u32,
+    family: &BTreeMap<ProcessIdentity, String>,
+    owned: &[OwnedProcess],
+) {
+    for _ in 0..50 {
+        let zombies: BTreeMap<ProcessIdentity, (ProcEntry, String)> = proc_table::snapshot()
+            .into_iter()
+            .filter(|entry| entry.ppid == me && entry.state == 'Z')
+            .filter_map(|entry| {
+                let tag = family.get(&entry.identity())?.clone();
+                Some((entry.identity(), (entry, tag)))
+            })
+            .collect();
+        if zombies.is_empty() {
+            return;
+        }
+        reap_adopted_zombies(me, &zombies, owned);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 fn extract<T>(items: &mut Vec<T>, mut pick: impl FnMut(&T) -> bool) -> Vec<T> {
-    let (picked, kept) = std::mem::take(items).into_iter().partition(|item| pick(item));
+    let (picked, kept) = std::mem::take(items)
+        .into_iter()
+        .partition(|item| pick(item));
     *items = kept;
     picked
 }
@@ -505,7 +537,11 @@ mod tests {
     }
 
     fn all_gone(processes: &[ProcessIdentity]) -> Vec<ProcessIdentity> {
-        processes.iter().copied().filter(|p| p.is_running()).collect()
+        processes
+            .iter()
+            .copied()
+            .filter(|p| p.is_running())
+            .collect()
     }
 
     #[tokio::test]
@@ -519,7 +555,10 @@ mod tests {
         // A grandchild that leaves the process group and is orphaned: only
         // the subreaper and the environment tag can still find it.
         let escaper = registry
-            .spawn("shell with an escaped orphan", &mut sh("(setsid sleep 30 &); sleep 30"))
+            .spawn(
+                "shell with an escaped orphan",
+                &mut sh("(setsid sleep 30 &); sleep 30"),
+            )
             .unwrap();
         assert_eq!(sleeper.pgid(), sleeper.pid());
 
@@ -547,7 +586,9 @@ mod tests {
     #[tokio::test]
     async fn end_ends_one_process_family_and_leaves_the_others() {
         let registry = ProcessRegistry::new();
-        let first = registry.spawn("first", &mut sh("sleep 30 & sleep 30")).unwrap();
+        let first = registry
+            .spawn("first", &mut sh("sleep 30 & sleep 30"))
+            .unwrap();
         let second = registry.spawn("second", &mut sleep_30()).unwrap();
         let family = wait_for_family(&registry, 4).await;
 

@@ -94,8 +94,7 @@ impl EngineSession {
     /// WebDriver session fails; that failure is returned.
     pub async fn close(mut self) -> Result<(), CmdError> {
         let deleted =
-            match tokio::time::timeout(SESSION_DELETE_TIMEOUT, self.client.clone().close()).await
-            {
+            match tokio::time::timeout(SESSION_DELETE_TIMEOUT, self.client.clone().close()).await {
                 Ok(result) => result,
                 Err(_) => Err(CmdError::WaitTimeout),
             };
@@ -104,8 +103,8 @@ impl EngineSession {
         let display = self.display.take();
         self.ended = true;
         // Ending blocks for up to a few seconds; keep it off the workers.
-        let _ = tokio::task::spawn_blocking(move || end_processes(&registry, &driver, display))
-            .await;
+        let _ =
+            tokio::task::spawn_blocking(move || end_processes(&registry, &driver, display)).await;
         deleted
     }
 }
@@ -183,15 +182,13 @@ pub async fn start_session(
         match std::env::var("DISPLAY") {
             Ok(display) if !display.is_empty() => Some(display),
             _ => {
-                let xvfb = installed.xvfb.as_deref().ok_or_else(|| {
-                    Missing {
-                        engine,
-                        binaries: vec![MissingBinary {
-                            name: super::description::XVFB.name,
-                            looked_for: vec!["Xvfb (DISPLAY was set during discovery)".into()],
-                            install: super::description::XVFB.install,
-                        }],
-                    }
+                let xvfb = installed.xvfb.as_deref().ok_or_else(|| Missing {
+                    engine,
+                    binaries: vec![MissingBinary {
+                        name: super::description::XVFB.name,
+                        looked_for: vec!["Xvfb (DISPLAY was set during discovery)".into()],
+                        install: super::description::XVFB.install,
+                    }],
                 })?;
                 let display = start_xvfb(xvfb, &session_dir.path().join("xvfb.log"), registry)
                     .await
@@ -215,30 +212,29 @@ pub async fn start_session(
         &profile_dir,
         &installed.browser.path,
     ));
-    let client = match tokio::time::timeout(SESSION_CREATE_TIMEOUT, builder.connect(&driver.url))
-        .await
-    {
-        Ok(Ok(client)) => client,
-        Ok(Err(error)) => {
-            let message = match error {
-                NewSessionError::SessionNotCreated(webdriver) => webdriver.message.into_owned(),
-                other => other.to_string(),
-            };
-            return Err(SetupError::SessionNotCreated {
-                engine,
-                message,
-                output: log_tail(&driver_log),
-            });
-        }
-        Err(_) => {
-            return Err(SetupError::SessionTimedOut {
-                engine,
-                waited: SESSION_CREATE_TIMEOUT,
-                hint: timeout_hint(engine),
-                output: log_tail(&driver_log),
-            })
-        }
-    };
+    let client =
+        match tokio::time::timeout(SESSION_CREATE_TIMEOUT, builder.connect(&driver.url)).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(error)) => {
+                let message = match error {
+                    NewSessionError::SessionNotCreated(webdriver) => webdriver.message.into_owned(),
+                    other => other.to_string(),
+                };
+                return Err(SetupError::SessionNotCreated {
+                    engine,
+                    message,
+                    output: log_tail(&driver_log),
+                });
+            }
+            Err(_) => {
+                return Err(SetupError::SessionTimedOut {
+                    engine,
+                    waited: SESSION_CREATE_TIMEOUT,
+                    hint: timeout_hint(engine),
+                    output: log_tail(&driver_log),
+                })
+            }
+        };
 
     let browser_version = client
         .capabilities()

@@ -44,6 +44,10 @@ pub struct Window {
     pub name: String,
     /// What it loads.
     pub content: WindowContent,
+    /// The `url` exactly as the case wrote it, before parsing (a browser
+    /// under test is given this spelling, so that its own URL parser sees
+    /// the Unicode host, the hex IPv4 address and so on).
+    pub url_as_written: Option<String>,
     /// How it is related to the window that creates it.
     pub relation: Relation,
     /// The iframe's `sandbox` attribute, when present.

@@ -107,6 +107,7 @@ struct Checked {
     /// Whether `parent` or `opener` was written, resolved or not: a window
     /// whose parent is misspelled is not a second top window.
     names_a_creator: bool,
+    url_as_written: Option<String>,
 }
 
 fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
@@ -248,6 +249,7 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
         windows.push(Window {
             name: c.name.clone(),
             content: c.content.clone().expect("checked"),
+            url_as_written: c.url_as_written.clone(),
             relation,
             sandbox_attribute: c.sandbox.clone(),
             sandbox_flags,
@@ -345,6 +347,7 @@ fn check_window(
         sandbox: w.sandbox.clone(),
         attr_flags,
         names_a_creator: w.parent.is_some() || w.opener.is_some(),
+        url_as_written: w.url.clone(),
     }
 }
 

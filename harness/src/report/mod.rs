@@ -1,0 +1,43 @@
+//! Reports: formatters of run events.
+//!
+//! As wptrunner's formatters do, every reporter here consumes only the
+//! [`RunEvent`](crate::run::events::RunEvent) stream, so each one is tested
+//! with synthetic events and no browser:
+//!
+//! - [`TerminalReporter`]: progress while running, then a summary table,
+//!   the divergences as diffs, and a one-line verdict.
+//! - [`JsonReporter`]: one `pmconf-results/1` JSON file.
+//! - [`WptReportReporter`]: one web-platform-tests `wptreport.json` per
+//!   engine, for tools that already read that format.
+//! - [`HtmlReporter`]: one self-contained static HTML page.
+//! - [`MultiReporter`]: fans events out to several of the above.
+//!
+//! Reporters that write files collect the events in a [`RunRecord`] and
+//! write in `finish`, atomically ([`write_atomically`]), so a failed run
+//! never leaves a partial file behind.
+#![deny(missing_docs)]
+
+mod atomic;
+mod escape;
+pub mod html;
+pub mod json;
+mod multi;
+mod record;
+mod render;
+mod summary;
+pub mod terminal;
+pub mod wpt;
+
+pub use atomic::write_atomically;
+pub use escape::{html_escape, terminal_safe};
+pub use html::{render_html, HtmlReporter};
+pub use json::{results_json, JsonReporter, RESULTS_FORMAT};
+pub use multi::MultiReporter;
+pub use record::{EngineTiming, RunRecord, SetupFailure};
+pub use render::{
+    diff_text, nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note, DiffLine,
+    DiffSide,
+};
+pub use summary::{Counts, EngineSummary, RunSummary};
+pub use terminal::TerminalReporter;
+pub use wpt::{wpt_test_id, wptreport_json, WptReportReporter, ENGINE_PLACEHOLDER};

@@ -1,0 +1,135 @@
+//! The events a run emits. Reports (terminal, JSON, HTML) consume only
+//! these, as wptrunner's formatters consume its event stream, so each can be
+//! tested with synthetic events and no browser.
+
+use super::verdict::Verdict;
+use pmconf_model::Outcome;
+use serde::{Deserialize, Serialize};
+
+/// One engine taking part in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineInfo {
+    /// `chromium`, `firefox` or `webkitgtk`.
+    pub engine: String,
+    /// The browser's version as its session reported it.
+    pub browser_version: String,
+}
+
+/// How a case's observation compares with its accepted snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "snapshot", rename_all = "kebab-case")]
+pub enum SnapshotStatus {
+    /// Same as the accepted snapshot.
+    Matched,
+    /// No accepted snapshot existed; a pending one was written.
+    New {
+        /// The pending file (`.snap.new`).
+        pending: String,
+    },
+    /// Different from the accepted snapshot; a pending one was written.
+    Changed {
+        /// The pending file (`.snap.new`).
+        pending: String,
+        /// A unified diff, accepted to observed.
+        diff: String,
+    },
+    /// Written as accepted (`--accept-snapshots`, never in CI).
+    Accepted,
+    /// Not compared (inconclusive and internal-error results never touch
+    /// snapshots).
+    NotCompared,
+}
+
+impl SnapshotStatus {
+    /// Whether this status makes the run fail.
+    pub fn is_unexpected(&self) -> bool {
+        matches!(self, SnapshotStatus::New { .. } | SnapshotStatus::Changed { .. })
+    }
+}
+
+/// The result of one case in one engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// The engine.
+    pub engine: String,
+    /// The case file, relative, with `/`.
+    pub case: String,
+    /// The case's description.
+    pub description: String,
+    /// The verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// What the engine showed, when it showed anything.
+    pub observed: Option<Outcome>,
+    /// What the model allows.
+    pub allowed: Vec<Outcome>,
+    /// How it compares with the accepted snapshot.
+    pub snapshot: SnapshotStatus,
+    /// Wall time spent on this case in milliseconds (cases run in batches,
+    /// so this is the batch's time divided among its cases).
+    pub duration_ms: u64,
+}
+
+impl CaseResult {
+    /// Whether this result makes the run fail: a changed or new snapshot,
+    /// or no conclusion at all.
+    pub fn is_unexpected(&self) -> bool {
+        self.snapshot.is_unexpected()
+            || matches!(self.verdict, Verdict::Inconclusive { .. } | Verdict::InternalError { .. })
+    }
+}
+
+/// An event of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum RunEvent {
+    /// The run starts.
+    SuiteStart {
+        /// Engines requested.
+        engines: Vec<String>,
+        /// Number of cases per engine.
+        cases: usize,
+    },
+    /// An engine's session is up.
+    EngineStart(EngineInfo),
+    /// An engine could not be set up; none of its cases run.
+    EngineSetupFailed {
+        /// The engine.
+        engine: String,
+        /// What went wrong and how to fix it.
+        error: String,
+    },
+    /// A case starts in an engine.
+    CaseStart {
+        /// The engine.
+        engine: String,
+        /// The case file.
+        case: String,
+    },
+    /// A case ended in an engine.
+    CaseEnd(CaseResult),
+    /// An engine finished its cases.
+    EngineEnd {
+        /// The engine.
+        engine: String,
+        /// Cases run.
+        cases: usize,
+        /// Seconds spent running cases (session start excluded).
+        seconds: f64,
+    },
+    /// The run ends.
+    SuiteEnd {
+        /// Seconds for the whole run.
+        seconds: f64,
+    },
+}
+
+/// A consumer of run events.
+pub trait Reporter: Send {
+    /// Called for every event, in order.
+    fn on_event(&mut self, event: &RunEvent);
+    /// Called once after `SuiteEnd`: write files, print summaries.
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! The HTML the server sends: the runner page and each window's page.
+
+use serde_json::Value as Json;
+
+/// The agent every window runs.
+pub const AGENT_JS: &str = include_str!("agent.js");
+
+/// The host of the runner page (reserved: cases cannot use it).
+pub const RUNNER_HOST: &str = pmconf_model::hosts::HARNESS_HOST;
+
+/// The runner page's path.
+pub const RUNNER_PATH: &str = "/__pmconf/runner";
+
+/// JSON made safe to embed in an inline `<script>`: `<`, `>` and `&` can
+/// never close the script element or start a comment, and U+2028/U+2029
+/// (line terminators in older JavaScript) are escaped. The result is still
+/// valid JSON and a valid JavaScript expression.
+pub fn script_safe_json(value: &Json) -> String {
+    let text = serde_json::to_string(value).expect("JSON values serialize");
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The script that sets a window's configuration and runs the agent.
+pub fn inject_script(config: &Json) -> String {
+    format!("window.__pmconfConfig = {};\n{AGENT_JS}", script_safe_json(config))
+}
+
+/// A window's whole page.
+pub fn window_html(config: &Json) -> String {
+    format!(
+        "<!doctype html>\n<meta charset=utf-8>\n<title>pmconf window</title>\n<body>\n<script>\n{}\n</script>\n</body>\n",
+        inject_script(config)
+    )
+}
+
+/// The runner page: one long-lived top-level page per engine session, into
+/// which the harness mounts each batch of cases as iframes.
+pub fn runner_html() -> String {
+    r#"<!doctype html>
+<meta charset=utf-8>
+<title>pmconf runner</title>
+<body>
+<script>
+"use strict";
+// Mounts a case's top window; returns nothing (the harness tracks slots).
+window.__pmconfMount = function (key, pagePath, urlAsWritten) {
+  var f = document.createElement("iframe");
+  f.id = "slot-" + key;
+  f.src = new URL(pagePath, urlAsWritten).href;
+  document.body.appendChild(f);
+};
+window.__pmconfUnmountAll = function () {
+  Array.prototype.slice.call(document.querySelectorAll("iframe")).forEach(function (f) { f.remove(); });
+};
+</script>
+</body>
+"#
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn embedded_json_cannot_close_the_script() {
+        let v = json!({"m": "</script><script>alert(1)</script>", "l": "a\u{2028}b", "q": "\"'\\"});
+        let s = script_safe_json(&v);
+        assert!(!s.contains("</script>"), "{s}");
+        assert!(!s.contains('\u{2028}'));
+        // Still the same value once parsed.
+        let back: Json = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn window_page_embeds_config_and_agent() {
+        let html = window_html(&json!({"key": "k", "name": "</script>"}));
+        assert_eq!(html.matches("</script>").count(), 1, "only the real closing tag");
+        assert!(html.contains("window.__pmconfConfig = {\"key\":\"k\""));
+        assert!(html.contains("window.__pmconf = {"));
+    }
+}

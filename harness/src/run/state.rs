@@ -1,0 +1,151 @@
+//! What the server knows during a run: the planned cases (to render their
+//! pages) and what each window reported (ready, received messages).
+
+use super::pages::{runner_html, window_html, RUNNER_PATH};
+use super::plan::{CasePlan, PAGE_PREFIX};
+use crate::server::{Handler, Request, Response};
+use pmconf_model::Delivery;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// What one window has reported so far.
+#[derive(Debug, Clone, Default)]
+pub struct WindowProgress {
+    /// The agent ran and created the window's children.
+    pub ready: bool,
+    /// `location.href` at ready time.
+    pub href: Option<String>,
+    /// The messages received, once every marker arrived.
+    pub report: Option<Vec<Delivery>>,
+    /// A failure the agent reported (a popup blocked...).
+    pub failure: Option<String>,
+}
+
+/// Shared run state; the server's [`Handler`].
+#[derive(Default)]
+pub struct RunState {
+    plans: Mutex<HashMap<(String, usize), Arc<CasePlan>>>,
+    progress: Mutex<HashMap<String, WindowProgress>>,
+    marker_prefix: Mutex<String>,
+    changed: Notify,
+    bad_reports: Mutex<Vec<String>>,
+}
+
+impl RunState {
+    /// A new state whose marker messages start with `marker_prefix`.
+    pub fn new(marker_prefix: String) -> Arc<Self> {
+        let state = RunState::default();
+        *state.marker_prefix.lock().unwrap() = marker_prefix;
+        Arc::new(state)
+    }
+
+    /// The marker prefix.
+    pub fn marker_prefix(&self) -> String {
+        self.marker_prefix.lock().unwrap().clone()
+    }
+
+    /// Makes a case's pages servable for `engine`.
+    pub fn register(&self, engine: &str, plan: Arc<CasePlan>) {
+        self.plans.lock().unwrap().insert((engine.to_owned(), plan.id), plan);
+    }
+
+    /// Forgets a case (after it ran), so state does not grow with the run.
+    pub fn forget(&self, engine: &str, plan: &CasePlan) {
+        self.plans.lock().unwrap().remove(&(engine.to_owned(), plan.id));
+        let prefix = format!("{engine}/{}/", plan.id);
+        self.progress.lock().unwrap().retain(|k, _| !k.starts_with(&prefix));
+    }
+
+    /// The progress of the window with this page key.
+    pub fn progress(&self, key: &str) -> WindowProgress {
+        self.progress.lock().unwrap().get(key).cloned().unwrap_or_default()
+    }
+
+    /// Reports that could not be understood (for diagnosis).
+    pub fn bad_reports(&self) -> Vec<String> {
+        self.bad_reports.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds or `deadline` passes; returns whether it
+    /// holds. Wakes on every report, never polls on a timer.
+    pub async fn wait_until(&self, deadline: tokio::time::Instant, mut done: impl FnMut(&Self) -> bool) -> bool {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if done(self) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return done(self);
+            }
+        }
+    }
+
+    fn window_page(&self, path: &str) -> Option<String> {
+        // /__pmconf/w/<engine>/<case>/<window>
+        let rest = path.strip_prefix(PAGE_PREFIX)?;
+        let mut parts = rest.split('/');
+        let engine = parts.next()?;
+        let case: usize = parts.next()?.parse().ok()?;
+        let window: usize = parts.next()?.parse().ok()?;
+        let plan = self.plans.lock().unwrap().get(&(engine.to_owned(), case)).cloned()?;
+        if window >= plan.case.windows.len() {
+            return None;
+        }
+        let config = plan.window_config(window, &format!("{engine}/{case}"), &self.marker_prefix());
+        Some(window_html(&config))
+    }
+
+    fn record_event(&self, body: &[u8]) {
+        let parsed: Result<serde_json::Value, _> = serde_json::from_slice(body);
+        let Ok(event) = parsed else {
+            self.bad_reports.lock().unwrap().push(String::from_utf8_lossy(body).into_owned());
+            return;
+        };
+        let key = event["key"].as_str().unwrap_or_default().to_owned();
+        let mut progress = self.progress.lock().unwrap();
+        let entry = progress.entry(key).or_default();
+        match event["kind"].as_str() {
+            Some("ready") => {
+                entry.ready = true;
+                entry.href = event["href"].as_str().map(str::to_owned);
+            }
+            Some("report") => match serde_json::from_value::<Vec<Delivery>>(event["received"].clone()) {
+                Ok(r) => entry.report = Some(r),
+                Err(e) => entry.failure = Some(format!("unreadable report: {e}")),
+            },
+            Some("failure") => entry.failure = Some(event["reason"].as_str().unwrap_or("?").to_owned()),
+            _ => self.bad_reports.lock().unwrap().push(event.to_string()),
+        }
+        drop(progress);
+        self.changed.notify_waiters();
+    }
+
+    fn respond(&self, req: Request) -> Response {
+        let path = req.path().to_owned();
+        if req.method == "POST" && path == "/__pmconf/event" {
+            self.record_event(&req.body);
+            return Response::text(204, "text/plain", Vec::new())
+                .with_header("access-control-allow-origin", "*");
+        }
+        if req.method == "GET" && path == RUNNER_PATH {
+            return Response::text(200, "text/html; charset=utf-8", runner_html());
+        }
+        if req.method == "GET" {
+            if let Some(html) = self.window_page(&path) {
+                return Response::text(200, "text/html; charset=utf-8", html);
+            }
+        }
+        Response::not_found()
+    }
+}
+
+impl Handler for RunState {
+    fn handle(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+        Box::pin(async move { self.respond(req) })
+    }
+}

@@ -1,0 +1,121 @@
+//! Verdicts: how one run of a case in one engine compares with the model.
+//!
+//! As in wasmtime's differential oracles, a case never panics the run: it
+//! ends as conforms, diverges (observed vs allowed), inconclusive (with a
+//! reason), or internal-error when the harness itself failed.
+
+use pmconf_model::Outcome;
+use serde::{Deserialize, Serialize};
+
+/// The verdict for one case in one engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The observed outcome is one the model allows.
+    Conforms,
+    /// The observed outcome is not one the model allows.
+    Diverges,
+    /// Nothing can be concluded (a page never loaded, a case timed out).
+    Inconclusive {
+        /// Why.
+        reason: String,
+    },
+    /// The harness failed while running the case (driver error, bug).
+    InternalError {
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl Verdict {
+    /// The short name used in reports: `conforms`, `diverges`,
+    /// `inconclusive`, `internal-error`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Conforms => "conforms",
+            Verdict::Diverges => "diverges",
+            Verdict::Inconclusive { .. } => "inconclusive",
+            Verdict::InternalError { .. } => "internal-error",
+        }
+    }
+
+    /// The reason, for inconclusive and internal-error verdicts.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Verdict::Inconclusive { reason } | Verdict::InternalError { reason } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// What running a case produced before judging.
+#[derive(Debug, Clone)]
+pub enum Observation {
+    /// Every window reported: this is what the page saw.
+    Observed(Outcome),
+    /// The case could not be observed completely.
+    Inconclusive(String),
+    /// The harness failed.
+    InternalError(String),
+}
+
+/// Judges an observation against the model's allowed outcomes.
+pub fn judge(observation: &Observation, allowed: &[Outcome]) -> Verdict {
+    match observation {
+        Observation::Observed(o) if o.is_in(allowed) => Verdict::Conforms,
+        Observation::Observed(_) => Verdict::Diverges,
+        Observation::Inconclusive(reason) => Verdict::Inconclusive { reason: reason.clone() },
+        Observation::InternalError(reason) => Verdict::InternalError { reason: reason.clone() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pmconf_model::{Delivery, PostOutcome};
+    use serde_json::json;
+
+    fn outcome(origin: &str) -> Outcome {
+        Outcome {
+            posts: vec![PostOutcome::returned(0)],
+            received: vec![(
+                "top".into(),
+                vec![Delivery { message: json!(1), origin: origin.into(), source: Some("child".into()) }],
+            )],
+        }
+    }
+
+    #[test]
+    fn observed_in_allowed_set_conforms() {
+        let allowed = vec![outcome("http://a.test"), outcome("http://b.test")];
+        assert_eq!(judge(&Observation::Observed(outcome("http://b.test")), &allowed), Verdict::Conforms);
+    }
+
+    #[test]
+    fn observed_outside_allowed_set_diverges() {
+        let allowed = vec![outcome("http://a.test")];
+        assert_eq!(judge(&Observation::Observed(outcome("http://A.test")), &allowed), Verdict::Diverges);
+        let mut different_source = outcome("http://a.test");
+        different_source.received[0].1[0].source = None;
+        assert_eq!(judge(&Observation::Observed(different_source), &allowed), Verdict::Diverges);
+    }
+
+    #[test]
+    fn incomplete_observations_are_never_conforming() {
+        let allowed = vec![outcome("http://a.test")];
+        let v = judge(&Observation::Inconclusive("window child never loaded".into()), &allowed);
+        assert_eq!(v.name(), "inconclusive");
+        assert_eq!(v.reason(), Some("window child never loaded"));
+        let v = judge(&Observation::InternalError("driver died".into()), &allowed);
+        assert_eq!(v.name(), "internal-error");
+    }
+
+    #[test]
+    fn verdict_serializes_with_a_tag() {
+        assert_eq!(serde_json::to_value(Verdict::Conforms).unwrap(), json!({"verdict": "conforms"}));
+        assert_eq!(
+            serde_json::to_value(Verdict::Inconclusive { reason: "r".into() }).unwrap(),
+            json!({"verdict": "inconclusive", "reason": "r"})
+        );
+    }
+}
