@@ -44,6 +44,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Run cases in real engines and compare with the model and the snapshots.
+    Run(cli::run::RunArgs),
+    /// Print cases per second per engine over a suite of generated repeats.
+    Bench(cli::run::BenchArgs),
+    /// List each engine and driver found, with versions, or how to install it.
+    Doctor,
     /// Resolve targetOrigin values as postMessage would from ORIGIN.
     TargetOrigin {
         /// The calling document's origin (for `/`), or `null`.
@@ -61,6 +67,9 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let status = match cli.command {
+        Command::Run(args) => with_engines(|registry| async move { cli::run::run(args, &registry).await }),
+        Command::Bench(args) => with_engines(|registry| async move { cli::run::bench(args, &registry).await }),
+        Command::Doctor => cli::doctor::run(),
         Command::Model {
             cases,
             format,
@@ -75,4 +84,29 @@ fn main() {
         } => cli::origin::run_target_origin(&from, &values, format),
     };
     std::process::exit(status);
+}
+
+/// Runs a command that starts browsers: a runtime, a registry of every
+/// process started, and cleanup of all of them on the way out, on Ctrl-C and
+/// on SIGTERM alike.
+fn with_engines<F, Fut>(f: F) -> i32
+where
+    F: FnOnce(pmconf::engine::ProcessRegistry) -> Fut,
+    Fut: std::future::Future<Output = i32>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let registry = pmconf::engine::ProcessRegistry::new();
+    let _guard = registry.end_all_on_drop();
+    let status = runtime.block_on(async {
+        if let Err(e) = pmconf::engine::install_signal_cleanup(registry.clone()) {
+            eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+        }
+        f(registry.clone()).await
+    });
+    registry.end_all();
+    status
 }

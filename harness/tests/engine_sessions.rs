@@ -431,3 +431,26 @@ fn sigterm_ends_registered_processes_and_exits_143() {
     // ended before that.
     assert!(!sleep.is_running());
 }
+
+/// The driver starts but the browser does not: `SessionNotCreated` with
+/// the driver's message, and the driver is ended.
+#[tokio::test]
+async fn a_browser_that_does_not_start_is_reported_as_session_not_created() {
+    let _serial = SERIAL.lock().await;
+    let Some(mut installed) = installed_or_skip(EngineId::Chromium) else {
+        return;
+    };
+    installed.browser.path = PathBuf::from("/bin/false");
+    let registry = ProcessRegistry::new();
+    let (_proxy, proxy_address) = silent_proxy().await;
+    let error = start_session(EngineId::Chromium, &installed, &proxy_address, &registry)
+        .await
+        .unwrap_err();
+    let SetupError::SessionNotCreated { message, .. } = &error else {
+        panic!("unexpected error: {error}");
+    };
+    assert!(!message.is_empty());
+    println!("chromium with /bin/false: {message}");
+    assert!(registry.owned().is_empty(), "the driver was ended");
+    assert_eq!(still_running(&descendants_of_this_process()), []);
+}

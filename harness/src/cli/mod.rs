@@ -1,8 +1,11 @@
 //! The `pmconf` command line: one file per subcommand.
 
 pub mod check;
+pub mod doctor;
+pub mod engines;
 pub mod model;
 pub mod origin;
+pub mod run;
 
 use clap::ValueEnum;
 

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
@@ -102,11 +102,19 @@ struct Shared {
     tag_prefix: String,
     is_subreaper: bool,
     state: Mutex<State>,
+    /// Signalled whenever an [`ProcessRegistry::end`] finishes, so that
+    /// `end_all` can wait for ends already under way on other threads.
+    end_finished: Condvar,
 }
 
 #[derive(Default)]
 struct State {
     next_process: u64,
+    /// Set by [`ProcessRegistry::shut_down`]: no more processes may start.
+    shut_down: bool,
+    /// Ends under way on other threads, whose processes are no longer in
+    /// `owned`.
+    ends_in_progress: usize,
     owned: Vec<OwnedProcess>,
     /// Descendants seen in earlier walks of `/proc`, with the tag of the
     /// started process they belong to: a descendant that later leaves the
@@ -139,17 +147,22 @@ impl ProcessRegistry {
     /// A new, empty registry. Makes this process a child subreaper (for the
     /// rest of its life) so that orphaned descendants re-parent to it.
     pub fn new() -> Self {
+        // prctl is variadic and the kernel reads unsigned longs: pass
+        // arguments of exactly that width.
+        let (enable, unused): (libc::c_ulong, libc::c_ulong) = (1, 0);
         // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and touches
         // no memory of ours; it only changes how the kernel re-parents
         // orphaned descendants of this process.
         let is_subreaper =
-            unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0) } == 0;
+            unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, enable, unused, unused, unused) }
+                == 0;
         let registry = NEXT_REGISTRY.fetch_add(1, Ordering::Relaxed);
         ProcessRegistry {
             shared: Arc::new(Shared {
                 tag_prefix: format!("{}.{registry}.", std::process::id()),
                 is_subreaper,
                 state: Mutex::new(State::default()),
+                end_finished: Condvar::new(),
             }),
         }
     }
@@ -163,8 +176,15 @@ impl ProcessRegistry {
     /// Starts `command` in a new process group, with stdin from /dev/null
     /// (a background group reading the terminal would be stopped) and the
     /// ownership tag in its environment, and records it.
+    ///
+    /// Fails once [`ProcessRegistry::shut_down`] has been called.
     pub fn spawn(&self, label: &str, command: &mut Command) -> io::Result<ProcessHandle> {
         let mut state = self.shared.lock();
+        if state.shut_down {
+            return Err(io::Error::other(format!(
+                "not starting {label}: the harness is shutting down"
+            )));
+        }
         state.next_process += 1;
         let owner_tag = format!("{}{}", self.shared.tag_prefix, state.next_process);
         let child = command
@@ -239,17 +259,32 @@ impl ProcessRegistry {
             let mut state = self.shared.lock();
             let owned: Vec<OwnedProcess> = extract(&mut state.owned, |o| o.handle == *handle);
             let seen = extract_seen(&mut state.seen, |tag| tag == handle.owner_tag);
+            state.ends_in_progress += 1;
             (owned, seen)
         };
         let leftovers = self
             .shared
             .terminate(owned, seen, |tag| tag == handle.owner_tag);
-        self.shared.lock().seen.extend(leftovers);
+        let mut state = self.shared.lock();
+        state.seen.extend(leftovers);
+        state.ends_in_progress -= 1;
+        self.shared.end_finished.notify_all();
     }
 
     /// Ends every process started through this registry and all their
-    /// descendants. Idempotent; blocks at most about three seconds.
+    /// descendants, and waits for [`ProcessRegistry::end`]s under way on
+    /// other threads. Idempotent; blocks at most a few seconds. The
+    /// registry can start processes again afterwards.
     pub fn end_all(&self) {
+        self.shared.end_all();
+    }
+
+    /// Refuses every later [`ProcessRegistry::spawn`], then
+    /// [`ProcessRegistry::end_all`]: for when the harness is exiting, so
+    /// that a session starting on another thread cannot leave a driver
+    /// behind.
+    pub fn shut_down(&self) {
+        self.shared.lock().shut_down = true;
         self.shared.end_all();
     }
 
@@ -296,12 +331,18 @@ impl Shared {
             let seen = std::mem::take(&mut state.seen);
             (owned, seen)
         };
-        if owned.is_empty() && seen.is_empty() {
-            return;
+        if !(owned.is_empty() && seen.is_empty()) {
+            let prefix = self.tag_prefix.clone();
+            let leftovers = self.terminate(owned, seen, |tag| tag.starts_with(&prefix));
+            self.lock().seen.extend(leftovers);
         }
-        let prefix = self.tag_prefix.clone();
-        let leftovers = self.terminate(owned, seen, |tag| tag.starts_with(&prefix));
-        self.lock().seen.extend(leftovers);
+        // An `end` on another thread took its processes out of `owned`;
+        // the harness may exit right after this returns, so wait for it.
+        let limit = TERMINATE_GRACE + KILL_WAIT + Duration::from_secs(1);
+        let state = self.lock();
+        let _ = self
+            .end_finished
+            .wait_timeout_while(state, limit, |state| state.ends_in_progress > 0);
     }
 
     /// SIGTERM, wait, SIGKILL, wait: for the started processes in `owned`,
@@ -611,9 +652,29 @@ mod tests {
             .unwrap();
         let family = wait_for_family(&registry, 2).await;
         let started = Instant::now();
-        registry.end(&stubborn);
+        // One thread ends the process while another ends everything, as
+        // when Ctrl-C arrives while a session closes: end_all must not
+        // return before the other end has finished.
+        let ender = {
+            let (registry, stubborn) = (registry.clone(), stubborn.clone());
+            std::thread::spawn(move || registry.end(&stubborn))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        registry.end_all();
         assert!(started.elapsed() >= TERMINATE_GRACE);
         assert_eq!(all_gone(&family), []);
+        ender.join().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_shut_down_registry_starts_nothing() {
+        let registry = ProcessRegistry::new();
+        let before = registry.spawn("sleep", &mut sleep_30()).unwrap();
+        registry.shut_down();
+        assert!(!before.identity().is_running());
+        let error = registry.spawn("sleep", &mut sleep_30()).unwrap_err();
+        assert!(error.to_string().contains("shutting down"), "{error}");
+        assert!(registry.owned().is_empty());
     }
 
     #[tokio::test]

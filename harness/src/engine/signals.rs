@@ -18,8 +18,8 @@ pub const EXIT_ON_SIGTERM: i32 = 143;
 pub const EXIT_ON_SIGHUP: i32 = 129;
 
 /// On the first SIGINT, SIGTERM or SIGHUP: ends every process in
-/// `registry` (see [`ProcessRegistry::end_all`]) and exits with 130, 143 or
-/// 129. Call once at the start of `main`, inside the tokio runtime:
+/// `registry` and refuses new ones (see [`ProcessRegistry::shut_down`]),
+/// then exits with 130, 143 or 129. Call once at the start of `main`, inside the tokio runtime:
 ///
 /// ```no_run
 /// # async fn example() -> std::io::Result<()> {
@@ -42,8 +42,8 @@ pub fn install_signal_cleanup(registry: ProcessRegistry) -> io::Result<JoinHandl
             _ = hangup.recv() => ("SIGHUP", EXIT_ON_SIGHUP),
         };
         eprintln!("pmconf: {name} received, ending browsers and drivers");
-        // end_all blocks for up to a few seconds; keep it off the workers.
-        let _ = tokio::task::spawn_blocking(move || registry.end_all()).await;
+        // Ending blocks for up to a few seconds; keep it off the workers.
+        let _ = tokio::task::spawn_blocking(move || registry.shut_down()).await;
         std::process::exit(status);
     }))
 }

@@ -11,9 +11,13 @@ use std::path::Path;
 /// on any failure the temporary file is removed and `path` is untouched.
 /// The error names the path, since an `io::Error` alone does not.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let with_path = |e: io::Error| io::Error::new(e.kind(), format!("writing {}: {e}", path.display()));
+    let with_path =
+        |e: io::Error| io::Error::new(e.kind(), format!("writing {}: {e}", path.display()));
     let file_name = path.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, format!("{} is not a file path", path.display()))
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a file path", path.display()),
+        )
     })?;
     // Same directory, so the final rename never crosses file systems.
     let dir = match path.parent() {

@@ -42,7 +42,9 @@ pub fn html_escape(text: &str) -> String {
 /// sequences above all) become their control pictures; tabs and line
 /// breaks stay.
 pub fn terminal_safe(text: &str) -> String {
-    text.chars().map(|c| control_picture(c).unwrap_or(c)).collect()
+    text.chars()
+        .map(|c| control_picture(c).unwrap_or(c))
+        .collect()
 }
 
 #[cfg(test)]
@@ -60,17 +62,26 @@ mod tests {
     #[test]
     fn escapes_javascript_line_terminators_and_controls() {
         assert_eq!(html_escape("a\u{2028}b\u{2029}c"), "a&#x2028;b&#x2029;c");
-        assert_eq!(html_escape("nul\0 esc\u{1b} del\u{7f}"), "nul\u{2400} esc\u{241b} del\u{2421}");
+        assert_eq!(
+            html_escape("nul\0 esc\u{1b} del\u{7f}"),
+            "nul\u{2400} esc\u{241b} del\u{2421}"
+        );
         assert_eq!(html_escape("tab\tline\ncr\r"), "tab\tline\ncr\r");
     }
 
     #[test]
     fn leaves_other_text_alone() {
-        assert_eq!(html_escape("http://a.test:8000 é 😀"), "http://a.test:8000 é 😀");
+        assert_eq!(
+            html_escape("http://a.test:8000 é 😀"),
+            "http://a.test:8000 é 😀"
+        );
     }
 
     #[test]
     fn terminal_text_loses_escape_sequences_only() {
-        assert_eq!(terminal_safe("\u{1b}[31mred\u{1b}[0m\n<ok>"), "\u{241b}[31mred\u{241b}[0m\n<ok>");
+        assert_eq!(
+            terminal_safe("\u{1b}[31mred\u{1b}[0m\n<ok>"),
+            "\u{241b}[31mred\u{241b}[0m\n<ok>"
+        );
     }
 }

@@ -65,15 +65,24 @@ impl RunRecord {
             }
             RunEvent::EngineStart(info) => self.engines.push(info.clone()),
             RunEvent::EngineSetupFailed { engine, error } => {
-                self.setup_failures.push(SetupFailure { engine: engine.clone(), error: error.clone() })
+                self.setup_failures.push(SetupFailure {
+                    engine: engine.clone(),
+                    error: error.clone(),
+                })
             }
             // Nothing to keep: a case that started but never ended shows up
             // as missing from the results.
             RunEvent::CaseStart { .. } => {}
             RunEvent::CaseEnd(result) => self.results.push(result.clone()),
-            RunEvent::EngineEnd { engine, cases, seconds } => {
-                self.timings.push(EngineTiming { engine: engine.clone(), cases: *cases, seconds: *seconds })
-            }
+            RunEvent::EngineEnd {
+                engine,
+                cases,
+                seconds,
+            } => self.timings.push(EngineTiming {
+                engine: engine.clone(),
+                cases: *cases,
+                seconds: *seconds,
+            }),
             RunEvent::SuiteEnd { seconds } => self.suite_seconds = Some(*seconds),
         }
     }
@@ -117,14 +126,18 @@ impl RunRecord {
         self.all_engines()
             .into_iter()
             .filter(|name| {
-                self.engines.iter().any(|e| e.engine == *name) || self.results.iter().any(|r| r.engine == *name)
+                self.engines.iter().any(|e| e.engine == *name)
+                    || self.results.iter().any(|r| r.engine == *name)
             })
             .collect()
     }
 
     /// The browser version an engine reported, if it started.
     pub fn browser_version(&self, engine: &str) -> Option<&str> {
-        self.engines.iter().find(|e| e.engine == engine).map(|e| e.browser_version.as_str())
+        self.engines
+            .iter()
+            .find(|e| e.engine == engine)
+            .map(|e| e.browser_version.as_str())
     }
 
     /// The setup failure of an engine, if it had one.
@@ -157,8 +170,8 @@ impl RunRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::verdict::Verdict;
     use crate::run::events::SnapshotStatus;
+    use crate::run::verdict::Verdict;
 
     fn result(engine: &str, case: &str) -> RunEvent {
         RunEvent::CaseEnd(CaseResult {
@@ -176,8 +189,14 @@ mod tests {
     #[test]
     fn engines_keep_the_requested_order_then_others() {
         let record = RunRecord::from_events(&[
-            RunEvent::SuiteStart { engines: vec!["firefox".into(), "chromium".into()], cases: 2 },
-            RunEvent::EngineStart(EngineInfo { engine: "chromium".into(), browser_version: "1".into() }),
+            RunEvent::SuiteStart {
+                engines: vec!["firefox".into(), "chromium".into()],
+                cases: 2,
+            },
+            RunEvent::EngineStart(EngineInfo {
+                engine: "chromium".into(),
+                browser_version: "1".into(),
+            }),
             result("chromium", "a.yaml"),
             result("extra", "b.yaml"),
             result("chromium", "b.yaml"),
@@ -191,7 +210,11 @@ mod tests {
 
     #[test]
     fn cases_per_second_needs_measured_time() {
-        let t = EngineTiming { engine: "e".into(), cases: 10, seconds: 4.0 };
+        let t = EngineTiming {
+            engine: "e".into(),
+            cases: 10,
+            seconds: 4.0,
+        };
         assert_eq!(t.cases_per_second(), Some(2.5));
         assert_eq!(EngineTiming { seconds: 0.0, ..t }.cases_per_second(), None);
     }

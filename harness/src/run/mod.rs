@@ -1,7 +1,10 @@
 //! Running cases in real engines.
 
+pub mod driver;
 pub mod events;
 pub mod pages;
 pub mod plan;
+pub mod snapshots;
 pub mod state;
+pub mod suite;
 pub mod verdict;

@@ -1,0 +1,64 @@
+//! Choosing engines from `--engine`.
+
+use crate::engine::{discover, EngineId};
+
+/// Which engines to run, from the `--engine` value: `all`, a comma list,
+/// or absent (every installed engine; under CI, all three, so a missing one
+/// fails instead of being skipped).
+pub fn select_engines(flag: Option<&str>, ci: bool) -> Result<(Vec<EngineId>, Vec<String>), String> {
+    let mut notes = Vec::new();
+    let engines = match flag {
+        None if ci => EngineId::ALL.to_vec(),
+        None => {
+            let mut found = Vec::new();
+            for e in EngineId::ALL {
+                match discover(e) {
+                    Ok(_) => found.push(e),
+                    Err(missing) => notes.push(format!("skipping {}: {missing}", e.name())),
+                }
+            }
+            if found.is_empty() {
+                return Err("no engine is installed; install them with `bash scripts/install-engines`".into());
+            }
+            found
+        }
+        Some("all") => EngineId::ALL.to_vec(),
+        Some(list) => {
+            let mut out = Vec::new();
+            for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let e: EngineId = name.parse().map_err(|_| {
+                    format!("unknown engine `{name}`; use chromium, firefox, webkitgtk or all")
+                })?;
+                if !out.contains(&e) {
+                    out.push(e);
+                }
+            }
+            if out.is_empty() {
+                return Err("--engine names no engine; use chromium, firefox, webkitgtk or all".into());
+            }
+            out
+        }
+    };
+    Ok((engines, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_lists_and_all() {
+        assert_eq!(select_engines(Some("all"), false).unwrap().0, EngineId::ALL.to_vec());
+        assert_eq!(
+            select_engines(Some("firefox, chromium,firefox"), false).unwrap().0,
+            vec![EngineId::Firefox, EngineId::Chromium]
+        );
+        assert!(select_engines(Some("safari"), false).unwrap_err().contains("unknown engine `safari`"));
+        assert!(select_engines(Some(","), false).is_err());
+    }
+
+    #[test]
+    fn ci_wants_every_engine() {
+        assert_eq!(select_engines(None, true).unwrap().0, EngineId::ALL.to_vec());
+    }
+}

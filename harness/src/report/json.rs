@@ -1,0 +1,154 @@
+//! The JSON reporter: the whole run in one `pmconf-results/1` file.
+
+use super::atomic::write_atomically;
+use super::record::RunRecord;
+use super::summary::RunSummary;
+use crate::run::events::{Reporter, RunEvent};
+use serde_json::{json, Map, Value};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The `format` value of the results file; bump it on any change that
+/// could break a reader.
+pub const RESULTS_FORMAT: &str = "pmconf-results/1";
+
+/// Collects a run's events and writes them, at `finish`, as one JSON file
+/// (see [`results_json`] for its shape), atomically.
+pub struct JsonReporter {
+    path: PathBuf,
+    record: RunRecord,
+}
+
+impl JsonReporter {
+    /// A reporter that will write to `path` (its directory must exist).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            record: RunRecord::new(),
+        }
+    }
+
+    /// Where the file goes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Reporter for JsonReporter {
+    fn on_event(&mut self, event: &RunEvent) {
+        self.record.record(event);
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let value = results_json(&self.record).map_err(io::Error::other)?;
+        let mut text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
+        text.push('\n');
+        write_atomically(&self.path, text.as_bytes())
+    }
+}
+
+/// The results file's content, keys in a fixed order:
+///
+/// ```json
+/// {"format": "pmconf-results/1", "complete": true,
+///  "engines": [{"engine": "chromium", "browser_version": "131.0"}],
+///  "setup_failures": [{"engine": "webkitgtk", "error": "..."}],
+///  "summary": {"chromium": {"conforms": 3, "diverges": 2, "known_divergences": 1,
+///              "inconclusive": 0, "internal_error": 0, "unexpected": 1,
+///              "cases_per_second": 4.2}},
+///  "results": [CaseResult, ...]}
+/// ```
+///
+/// `complete` is false when the run was cut short (no `SuiteEnd`);
+/// `cases_per_second` is rounded to 2 decimals, or null when the engine
+/// never ended; `results` are [`CaseResult`](crate::run::events::CaseResult)s
+/// as serde serializes them, in the order they ended.
+pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
+    let summary = RunSummary::of(record);
+    let mut per_engine = Map::new();
+    for e in &summary.engines {
+        let c = &e.counts;
+        per_engine.insert(
+            e.engine.clone(),
+            json!({
+                "conforms": c.conforms,
+                "diverges": c.diverges,
+                "known_divergences": c.known_divergences,
+                "inconclusive": c.inconclusive,
+                "internal_error": c.internal_error,
+                "unexpected": c.unexpected,
+                "cases_per_second": e.cases_per_second.map(|r| (r * 100.0).round() / 100.0),
+            }),
+        );
+    }
+    Ok(json!({
+        "format": RESULTS_FORMAT,
+        "complete": record.is_complete(),
+        "engines": serde_json::to_value(&record.engines)?,
+        "setup_failures": serde_json::to_value(&record.setup_failures)?,
+        "summary": per_engine,
+        "results": serde_json::to_value(&record.results)?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::events::{CaseResult, EngineInfo, SnapshotStatus};
+    use crate::run::verdict::Verdict;
+
+    #[test]
+    fn keys_come_in_a_fixed_order_and_results_keep_serde_shape() {
+        let record = RunRecord::from_events(&[
+            RunEvent::SuiteStart {
+                engines: vec!["chromium".into()],
+                cases: 1,
+            },
+            RunEvent::EngineStart(EngineInfo {
+                engine: "chromium".into(),
+                browser_version: "131".into(),
+            }),
+            RunEvent::CaseEnd(CaseResult {
+                engine: "chromium".into(),
+                case: "a.yaml".into(),
+                description: "d".into(),
+                verdict: Verdict::Inconclusive {
+                    reason: "timed out".into(),
+                },
+                observed: None,
+                allowed: vec![],
+                snapshot: SnapshotStatus::NotCompared,
+                duration_ms: 7,
+            }),
+            RunEvent::EngineEnd {
+                engine: "chromium".into(),
+                cases: 1,
+                seconds: 3.0,
+            },
+        ]);
+        let value = results_json(&record).unwrap();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "format",
+                "complete",
+                "engines",
+                "setup_failures",
+                "summary",
+                "results"
+            ]
+        );
+        assert_eq!(value["complete"], false);
+        assert_eq!(value["summary"]["chromium"]["cases_per_second"], 0.33);
+        assert_eq!(value["summary"]["chromium"]["unexpected"], 1);
+        assert_eq!(value["results"][0]["verdict"], "inconclusive");
+        assert_eq!(value["results"][0]["reason"], "timed out");
+        assert_eq!(value["results"][0]["snapshot"]["snapshot"], "not-compared");
+    }
+}

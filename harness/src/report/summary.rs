@@ -1,0 +1,328 @@
+//! Counting results: per engine and for the whole run, and the one-line
+//! verdict every report ends with.
+
+use super::record::RunRecord;
+use crate::run::events::{CaseResult, SnapshotStatus};
+use crate::run::verdict::Verdict;
+
+/// Result counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Results that conform.
+    pub conforms: usize,
+    /// Results that diverge, known or not.
+    pub diverges: usize,
+    /// Divergences that are expected: their snapshot matched (or was
+    /// accepted), so they do not fail the run.
+    pub known_divergences: usize,
+    /// Inconclusive results.
+    pub inconclusive: usize,
+    /// Internal errors.
+    pub internal_error: usize,
+    /// Results that make the run fail ([`CaseResult::is_unexpected`]).
+    pub unexpected: usize,
+    /// Results with a new (pending) snapshot.
+    pub new_snapshots: usize,
+    /// Results whose snapshot changed (pending).
+    pub changed_snapshots: usize,
+    /// Results whose snapshot was written as accepted.
+    pub accepted_snapshots: usize,
+}
+
+impl Counts {
+    /// Counts one result.
+    pub fn add(&mut self, result: &CaseResult) {
+        match result.verdict {
+            Verdict::Conforms => self.conforms += 1,
+            Verdict::Diverges => self.diverges += 1,
+            Verdict::Inconclusive { .. } => self.inconclusive += 1,
+            Verdict::InternalError { .. } => self.internal_error += 1,
+        }
+        if result.verdict == Verdict::Diverges && !result.is_unexpected() {
+            self.known_divergences += 1;
+        }
+        if result.is_unexpected() {
+            self.unexpected += 1;
+        }
+        match result.snapshot {
+            SnapshotStatus::New { .. } => self.new_snapshots += 1,
+            SnapshotStatus::Changed { .. } => self.changed_snapshots += 1,
+            SnapshotStatus::Accepted => self.accepted_snapshots += 1,
+            SnapshotStatus::Matched | SnapshotStatus::NotCompared => {}
+        }
+    }
+
+    /// The counts of `results`.
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a CaseResult>) -> Self {
+        let mut counts = Self::default();
+        for result in results {
+            counts.add(result);
+        }
+        counts
+    }
+
+    /// All results counted.
+    pub fn total(&self) -> usize {
+        self.conforms + self.diverges + self.inconclusive + self.internal_error
+    }
+}
+
+/// One engine's counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineSummary {
+    /// The engine.
+    pub engine: String,
+    /// Its browser version, if its session came up.
+    pub browser_version: Option<String>,
+    /// Its results, counted.
+    pub counts: Counts,
+    /// Cases per second, from `EngineEnd`.
+    pub cases_per_second: Option<f64>,
+}
+
+/// The whole run, counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    /// One entry per engine that ran cases, in report order.
+    pub engines: Vec<EngineSummary>,
+    /// Engines requested (or otherwise seen).
+    pub engines_requested: usize,
+    /// Engines that could not be set up.
+    pub setup_failed: Vec<String>,
+    /// Cases per engine.
+    pub cases_per_engine: usize,
+    /// All engines' counts added up.
+    pub totals: Counts,
+    /// Whether the run ended (`SuiteEnd`) rather than being cut short.
+    pub complete: bool,
+}
+
+impl RunSummary {
+    /// Counts a record.
+    pub fn of(record: &RunRecord) -> Self {
+        let engines: Vec<EngineSummary> = record
+            .running_engines()
+            .into_iter()
+            .map(|engine| EngineSummary {
+                engine: engine.to_owned(),
+                browser_version: record.browser_version(engine).map(str::to_owned),
+                counts: Counts::of(record.results_of(engine)),
+                cases_per_second: record.timing(engine).and_then(|t| t.cases_per_second()),
+            })
+            .collect();
+        Self {
+            engines,
+            engines_requested: record.all_engines().len(),
+            setup_failed: record
+                .setup_failures
+                .iter()
+                .map(|f| f.engine.clone())
+                .collect(),
+            cases_per_engine: record.cases_per_engine,
+            totals: Counts::of(&record.results),
+            complete: record.is_complete(),
+        }
+    }
+
+    /// What makes the run fail: unexpected results plus engines that could
+    /// not be set up.
+    pub fn unexpected(&self) -> usize {
+        self.totals.unexpected + self.setup_failed.len()
+    }
+
+    /// Whether the run passes: it ended, and nothing was unexpected.
+    pub fn passed(&self) -> bool {
+        self.complete && self.unexpected() == 0
+    }
+
+    /// The one-line verdict, e.g. `pmconf: 3 engines, 56 cases each: 160
+    /// conform, 8 diverge (known: 8), 0 inconclusive, 0 internal errors;
+    /// snapshots: all match => ok`.
+    pub fn verdict_line(&self) -> String {
+        let t = &self.totals;
+        let mut line = String::from(if self.complete {
+            "pmconf: "
+        } else {
+            "pmconf (run cut short): "
+        });
+        line.push_str(&plural(self.engines_requested, "engine", "engines"));
+        if !self.setup_failed.is_empty() {
+            line.push_str(&format!(
+                " ({} failed to start: {})",
+                self.setup_failed.len(),
+                self.setup_failed.join(", ")
+            ));
+        }
+        line.push_str(&format!(
+            ", {} each: {} conform, {} diverge (known: {}), {} inconclusive, {}; snapshots: {}",
+            plural(self.cases_per_engine, "case", "cases"),
+            t.conforms,
+            t.diverges,
+            t.known_divergences,
+            t.inconclusive,
+            plural(t.internal_error, "internal error", "internal errors"),
+            self.snapshot_words(),
+        ));
+        if self.passed() {
+            line.push_str(" => ok");
+        } else {
+            line.push_str(&format!(" => FAILED ({} unexpected)", self.unexpected()));
+        }
+        line
+    }
+
+    /// `all match`, or what did not (`2 new, 1 changed`).
+    fn snapshot_words(&self) -> String {
+        let t = &self.totals;
+        let parts: Vec<String> = [
+            (t.new_snapshots, "new"),
+            (t.changed_snapshots, "changed"),
+            (t.accepted_snapshots, "accepted"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if parts.is_empty() {
+            "all match".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::events::{EngineInfo, RunEvent};
+
+    fn case_result(engine: &str, verdict: Verdict, snapshot: SnapshotStatus) -> CaseResult {
+        CaseResult {
+            engine: engine.into(),
+            case: "c.yaml".into(),
+            description: String::new(),
+            verdict,
+            observed: None,
+            allowed: vec![],
+            snapshot,
+            duration_ms: 1,
+        }
+    }
+
+    fn result(engine: &str, verdict: Verdict, snapshot: SnapshotStatus) -> RunEvent {
+        RunEvent::CaseEnd(case_result(engine, verdict, snapshot))
+    }
+
+    fn start(engine: &str) -> RunEvent {
+        RunEvent::EngineStart(EngineInfo {
+            engine: engine.into(),
+            browser_version: "1.0".into(),
+        })
+    }
+
+    #[test]
+    fn a_divergence_is_known_only_while_its_snapshot_matches() {
+        let counts = Counts::of(&[
+            case_result("e", Verdict::Diverges, SnapshotStatus::Matched),
+            case_result("e", Verdict::Diverges, SnapshotStatus::Accepted),
+            case_result(
+                "e",
+                Verdict::Diverges,
+                SnapshotStatus::Changed {
+                    pending: "p".into(),
+                    diff: "d".into(),
+                },
+            ),
+            case_result(
+                "e",
+                Verdict::Conforms,
+                SnapshotStatus::New {
+                    pending: "p".into(),
+                },
+            ),
+        ]);
+        assert_eq!(
+            (counts.diverges, counts.known_divergences, counts.unexpected),
+            (3, 2, 2)
+        );
+        assert_eq!(
+            (
+                counts.new_snapshots,
+                counts.changed_snapshots,
+                counts.accepted_snapshots
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(counts.total(), 4);
+    }
+
+    #[test]
+    fn a_clean_run_passes_with_known_divergences() {
+        let record = RunRecord::from_events(&[
+            RunEvent::SuiteStart {
+                engines: vec!["chromium".into(), "firefox".into()],
+                cases: 2,
+            },
+            start("chromium"),
+            start("firefox"),
+            result("chromium", Verdict::Conforms, SnapshotStatus::Matched),
+            result("chromium", Verdict::Diverges, SnapshotStatus::Matched),
+            result("firefox", Verdict::Conforms, SnapshotStatus::Matched),
+            result("firefox", Verdict::Conforms, SnapshotStatus::Matched),
+            RunEvent::SuiteEnd { seconds: 1.0 },
+        ]);
+        let summary = RunSummary::of(&record);
+        assert!(summary.passed());
+        assert_eq!(
+            summary.verdict_line(),
+            "pmconf: 2 engines, 2 cases each: 3 conform, 1 diverge (known: 1), 0 inconclusive, \
+             0 internal errors; snapshots: all match => ok"
+        );
+    }
+
+    #[test]
+    fn setup_failures_and_cut_short_runs_fail() {
+        let mut events = vec![
+            RunEvent::SuiteStart {
+                engines: vec!["chromium".into(), "webkitgtk".into()],
+                cases: 1,
+            },
+            start("chromium"),
+            RunEvent::EngineSetupFailed {
+                engine: "webkitgtk".into(),
+                error: "no driver".into(),
+            },
+            result(
+                "chromium",
+                Verdict::InternalError { reason: "r".into() },
+                SnapshotStatus::NotCompared,
+            ),
+        ];
+        let cut_short = RunSummary::of(&RunRecord::from_events(&events));
+        assert!(!cut_short.passed());
+        assert!(
+            cut_short
+                .verdict_line()
+                .starts_with("pmconf (run cut short): "),
+            "{}",
+            cut_short.verdict_line()
+        );
+        events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+        let summary = RunSummary::of(&RunRecord::from_events(&events));
+        assert_eq!(summary.unexpected(), 2);
+        assert_eq!(
+            summary.engines.len(),
+            1,
+            "an engine that never started has no counts"
+        );
+        assert_eq!(
+            summary.verdict_line(),
+            "pmconf: 2 engines (1 failed to start: webkitgtk), 1 case each: 0 conform, 0 diverge \
+             (known: 0), 0 inconclusive, 1 internal error; snapshots: all match => FAILED (2 unexpected)"
+        );
+    }
+}

@@ -1,0 +1,322 @@
+//! The end-of-run text: summary table, divergences, other problems, and
+//! the verdict line.
+
+use super::palette::Palette;
+use crate::report::escape::terminal_safe;
+use crate::report::record::RunRecord;
+use crate::report::render::{
+    nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note, DiffSide,
+};
+use crate::report::summary::RunSummary;
+use crate::run::events::{CaseResult, SnapshotStatus};
+use crate::run::verdict::Verdict;
+use std::fmt::Write as _;
+
+/// The hint printed under pending snapshots.
+const REVIEW_HINT: &str =
+    "review with `cargo insta review` and accept or reject each pending snapshot";
+
+/// Everything printed at the end of a run, ending with the verdict line.
+pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
+    let summary = RunSummary::of(record);
+    let mut out = String::new();
+    out.push('\n');
+    out.push_str(&summary_table(record, &summary));
+    setup_failures(&mut out, record, palette);
+    divergences(&mut out, record, palette);
+    reasons(&mut out, record, "inconclusive", |v| {
+        matches!(v, Verdict::Inconclusive { .. })
+    });
+    reasons(&mut out, record, "internal errors", |v| {
+        matches!(v, Verdict::InternalError { .. })
+    });
+    snapshot_problems(&mut out, record);
+    out.push('\n');
+    let line = summary.verdict_line();
+    out.push_str(&if summary.passed() {
+        palette.green(&line)
+    } else {
+        palette.red(&line)
+    });
+    out.push('\n');
+    out
+}
+
+/// Engine by verdict counts, numbers right-aligned so columns compare.
+fn summary_table(record: &RunRecord, summary: &RunSummary) -> String {
+    let mut rows: Vec<Vec<String>> = vec![[
+        "engine",
+        "browser",
+        "conforms",
+        "diverges",
+        "known",
+        "inconclusive",
+        "internal-error",
+        "unexpected",
+        "cases/s",
+    ]
+    .map(str::to_owned)
+    .to_vec()];
+    for e in &summary.engines {
+        let c = &e.counts;
+        let mut row = vec![
+            terminal_safe(&e.engine),
+            terminal_safe(e.browser_version.as_deref().unwrap_or("-")),
+        ];
+        row.extend(
+            [
+                c.conforms,
+                c.diverges,
+                c.known_divergences,
+                c.inconclusive,
+                c.internal_error,
+                c.unexpected,
+            ]
+            .map(|n| n.to_string()),
+        );
+        row.push(
+            e.cases_per_second
+                .map_or("-".to_owned(), |r| format!("{r:.2}")),
+        );
+        rows.push(row);
+    }
+    for failure in &record.setup_failures {
+        rows.push(vec![
+            terminal_safe(&failure.engine),
+            "setup failed".to_owned(),
+        ]);
+    }
+    let columns = rows[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i < 2 {
+                    format!("{cell:<w$}", w = widths[i])
+                } else {
+                    format!("{cell:>w$}", w = widths[i])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn setup_failures(out: &mut String, record: &RunRecord, palette: Palette) {
+    if record.setup_failures.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        palette.bold(&format!(
+            "setup failures ({}):",
+            record.setup_failures.len()
+        ))
+    );
+    for failure in &record.setup_failures {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            terminal_safe(&failure.engine),
+            indent_rest(&failure.error, 4)
+        );
+    }
+}
+
+/// One block per diverging (engine, case).
+fn divergences(out: &mut String, record: &RunRecord, palette: Palette) {
+    let diverging: Vec<&CaseResult> = record
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Diverges)
+        .collect();
+    if diverging.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        palette.bold(&format!("divergences ({}):", diverging.len()))
+    );
+    for result in diverging {
+        out.push('\n');
+        divergence_block(out, result, palette);
+    }
+}
+
+fn divergence_block(out: &mut String, result: &CaseResult, palette: Palette) {
+    let label = if result.is_unexpected() {
+        palette.red(&format!(
+            "[UNEXPECTED: {}]",
+            snapshot_note(&result.snapshot)
+        ))
+    } else {
+        palette.yellow(&format!("[known: {}]", snapshot_note(&result.snapshot)))
+    };
+    let _ = writeln!(
+        out,
+        "{}  {}  {label}",
+        terminal_safe(&result.engine),
+        terminal_safe(&result.case)
+    );
+    if !result.description.is_empty() {
+        let _ = writeln!(out, "  {}", indent_rest(&result.description, 2));
+    }
+    let Some(observed) = &result.observed else {
+        let _ = writeln!(out, "  observed: nothing");
+        for (i, allowed) in result.allowed.iter().enumerate() {
+            let _ = writeln!(out, "  allowed #{}:", i + 1);
+            push_indented(out, &render_outcome_yaml(allowed), 4);
+        }
+        return;
+    };
+    let Some(nearest) = nearest_allowed(observed, &result.allowed) else {
+        let _ = writeln!(out, "  allowed: nothing (the model allows no outcome)");
+        let _ = writeln!(out, "  observed:");
+        push_indented(out, &render_outcome_yaml(observed), 4);
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "  allowed #{} of {} (the nearest) vs observed, - allowed + observed:",
+        nearest + 1,
+        result.allowed.len()
+    );
+    for line in outcome_diff(&result.allowed[nearest], observed) {
+        let text = terminal_safe(&line.text);
+        let _ = writeln!(
+            out,
+            "{}",
+            match line.side {
+                DiffSide::Both => format!("      {text}"),
+                DiffSide::Allowed => palette.red(&format!("    - {text}")),
+                DiffSide::Observed => palette.green(&format!("    + {text}")),
+            }
+        );
+    }
+    // The others, one line each: the diff above already shows the shape.
+    for (i, allowed) in result
+        .allowed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != nearest)
+    {
+        let json =
+            serde_json::to_string(allowed).unwrap_or_else(|e| format!("(cannot render: {e})"));
+        let _ = writeln!(out, "  also allowed #{}: {}", i + 1, terminal_safe(&json));
+    }
+}
+
+/// A section listing results whose verdict matches `wanted`, with reasons.
+fn reasons(out: &mut String, record: &RunRecord, title: &str, wanted: impl Fn(&Verdict) -> bool) {
+    let listed: Vec<&CaseResult> = record
+        .results
+        .iter()
+        .filter(|r| wanted(&r.verdict))
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{title} ({}):", listed.len());
+    for r in listed {
+        let _ = writeln!(
+            out,
+            "  {}  {}: {}",
+            terminal_safe(&r.engine),
+            terminal_safe(&r.case),
+            indent_rest(r.verdict.reason().unwrap_or(""), 4)
+        );
+    }
+}
+
+/// New and changed snapshots, with their pending files and diffs.
+fn snapshot_problems(out: &mut String, record: &RunRecord) {
+    let pending: Vec<&CaseResult> = record
+        .results
+        .iter()
+        .filter(|r| r.snapshot.is_unexpected())
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nsnapshot problems ({}):", pending.len());
+    for r in pending {
+        let head = format!(
+            "  {}  {}: {}",
+            terminal_safe(&r.engine),
+            terminal_safe(&r.case),
+            snapshot_note(&r.snapshot)
+        );
+        match &r.snapshot {
+            SnapshotStatus::New { pending } => {
+                let _ = writeln!(out, "{head}, pending: {}", terminal_safe(pending));
+            }
+            SnapshotStatus::Changed { pending, diff } => {
+                let _ = writeln!(out, "{head}, pending: {}", terminal_safe(pending));
+                push_indented(out, diff, 4);
+            }
+            _ => {}
+        }
+    }
+    let _ = writeln!(out, "  {REVIEW_HINT}");
+}
+
+/// Text whose lines after the first are indented, for values that follow
+/// a label on the same line.
+fn indent_rest(text: &str, indent: usize) -> String {
+    terminal_safe(text.trim_end()).replace('\n', &format!("\n{}", " ".repeat(indent)))
+}
+
+/// Appends every line of `text`, indented.
+fn push_indented(out: &mut String, text: &str, indent: usize) {
+    for line in terminal_safe(text).lines() {
+        let _ = writeln!(out, "{}{line}", " ".repeat(indent));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuation_lines_line_up_under_their_label() {
+        assert_eq!(indent_rest("first\nsecond\n", 4), "first\n    second");
+        let mut out = String::new();
+        push_indented(&mut out, "a\nb\n", 2);
+        assert_eq!(out, "  a\n  b\n");
+    }
+
+    #[test]
+    fn table_aligns_numbers_right() {
+        let record = RunRecord::from_events(&[
+            crate::run::events::RunEvent::SuiteStart {
+                engines: vec!["chromium".into()],
+                cases: 0,
+            },
+            crate::run::events::RunEvent::EngineStart(crate::run::events::EngineInfo {
+                engine: "chromium".into(),
+                browser_version: "131.0".into(),
+            }),
+        ]);
+        let table = summary_table(&record, &RunSummary::of(&record));
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 2, "{table}");
+        // Right-aligned: the last digit of a count ends where its heading does.
+        let heading_end = lines[0].find("conforms").unwrap() + "conforms".len();
+        assert_eq!(&lines[1][heading_end - 1..heading_end], "0", "{table}");
+    }
+}

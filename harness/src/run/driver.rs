@@ -1,0 +1,373 @@
+//! Drives one engine's WebDriver session through the cases: many cases share
+//! one page load of the runner page, a batch at a time.
+
+use super::pages::{RUNNER_HOST, RUNNER_PATH};
+use super::plan::{CasePlan, WindowLocation};
+use super::state::RunState;
+use super::verdict::Observation;
+use fantoccini::error::CmdError;
+use fantoccini::wd::WindowHandle;
+use fantoccini::Client;
+use pmconf_model::case::WindowIndex;
+use pmconf_model::{Outcome, PostOutcome};
+use serde_json::{json, Value as Json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a run is paced.
+#[derive(Debug, Clone)]
+pub struct Pacing {
+    /// Cases mounted in the runner page at once.
+    pub batch_size: usize,
+    /// How long every window of a batch may take to load and run its agent.
+    pub ready_timeout: Duration,
+    /// How long, after the markers are sent, every window may take to
+    /// report what it received.
+    pub report_timeout: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            batch_size: 8,
+            ready_timeout: Duration::from_secs(15),
+            report_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A case's observation and the time it took.
+pub struct CaseRun {
+    /// Index into the plans given.
+    pub index: usize,
+    /// What was observed.
+    pub observation: Observation,
+    /// Its share of the batch's wall time.
+    pub duration: Duration,
+}
+
+/// Runs `plans` in the session `client` for `engine`, calling `on_case` as
+/// each case finishes. Only a failure to reach the runner page at all is an
+/// error; anything going wrong inside a case becomes that case's result.
+pub async fn run_cases(
+    client: &Client,
+    engine: &str,
+    plans: &[Arc<CasePlan>],
+    state: &Arc<RunState>,
+    pacing: &Pacing,
+    mut on_case: impl FnMut(CaseRun),
+) -> Result<(), CmdError> {
+    let runner_url = format!("http://{RUNNER_HOST}{RUNNER_PATH}");
+    client.goto(&runner_url).await?;
+    let at = client.current_url().await?;
+    if at.as_str() != runner_url {
+        return Err(CmdError::NotW3C(json!(format!(
+            "the runner page did not load: the browser is at {at} (is the proxy reachable?)"
+        ))));
+    }
+    let runner = client.window().await?;
+    for (batch_number, chunk) in plans.chunks(pacing.batch_size.max(1)).enumerate() {
+        let started = Instant::now();
+        let first = batch_number * pacing.batch_size.max(1);
+        let results = run_batch(client, engine, chunk, state, pacing, &runner).await;
+        let share = started.elapsed() / chunk.len() as u32;
+        for (offset, observation) in results.into_iter().enumerate() {
+            on_case(CaseRun {
+                index: first + offset,
+                observation,
+                duration: share,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Per-case bookkeeping inside a batch.
+struct Running {
+    plan: Arc<CasePlan>,
+    key_prefix: String,
+    slot: u16,
+    posts: Vec<PostOutcome>,
+    failed: Option<Observation>,
+}
+
+impl Running {
+    fn key(&self, w: WindowIndex) -> String {
+        format!("{}/{w}", self.key_prefix)
+    }
+}
+
+async fn run_batch(
+    client: &Client,
+    engine: &str,
+    plans: &[Arc<CasePlan>],
+    state: &Arc<RunState>,
+    pacing: &Pacing,
+    runner: &WindowHandle,
+) -> Vec<Observation> {
+    let mut running: Vec<Running> = Vec::new();
+    let mut mounts = Vec::new();
+    let mut slot = 0u16;
+    for plan in plans {
+        let key_prefix = format!("{engine}/{}", plan.id);
+        let failed = plan.cannot_run.clone().map(Observation::Inconclusive);
+        let this_slot = slot;
+        if failed.is_none() {
+            state.register(engine, plan.clone());
+            mounts.push(json!([
+                key_prefix.clone(),
+                plan.page_path(0, &key_prefix),
+                plan.url_as_written(0)
+            ]));
+            slot += 1;
+        }
+        running.push(Running {
+            plan: plan.clone(),
+            key_prefix,
+            slot: this_slot,
+            posts: Vec::new(),
+            failed,
+        });
+    }
+
+    let outcome = drive_batch(client, state, pacing, runner, &mut running, mounts).await;
+    if let Err(e) = &outcome {
+        for r in running.iter_mut().filter(|r| r.failed.is_none()) {
+            r.failed = Some(Observation::InternalError(format!("WebDriver: {e}")));
+        }
+    }
+    cleanup(client, runner).await;
+
+    let observations = running
+        .iter()
+        .map(|r| match &r.failed {
+            Some(f) => f.clone(),
+            None => collect(state, r),
+        })
+        .collect();
+    for r in &running {
+        state.forget(engine, &r.plan);
+    }
+    observations
+}
+
+async fn drive_batch(
+    client: &Client,
+    state: &Arc<RunState>,
+    pacing: &Pacing,
+    runner: &WindowHandle,
+    running: &mut [Running],
+    mounts: Vec<Json>,
+) -> Result<(), CmdError> {
+    if mounts.is_empty() {
+        return Ok(());
+    }
+    client.switch_to_window(runner.clone()).await?;
+    client
+        .execute(
+            "for (const m of arguments[0]) window.__pmconfMount(m[0], m[1], m[2]); return true;",
+            vec![Json::Array(mounts)],
+        )
+        .await?;
+
+    // Every scripted window of every case must run its agent.
+    let deadline = tokio::time::Instant::now() + pacing.ready_timeout;
+    let all_ready = |s: &RunState, r: &Running| {
+        r.plan.observer_windows().all(|w| {
+            let p = s.progress(&r.key(w));
+            p.ready || p.failure.is_some()
+        })
+    };
+    state
+        .wait_until(deadline, |s| running.iter().filter(|r| r.failed.is_none()).all(|r| all_ready(s, r)))
+        .await;
+    for r in running.iter_mut().filter(|r| r.failed.is_none()) {
+        if let Some(problem) = readiness_problem(state, r) {
+            r.failed = Some(Observation::Inconclusive(problem));
+        }
+    }
+
+    let popups = find_popups(client, runner, running).await?;
+
+    for r in running.iter_mut().filter(|r| r.failed.is_none()) {
+        if let Err(problem) = run_steps(client, runner, &popups, r).await? {
+            r.failed = Some(Observation::InternalError(problem));
+        }
+    }
+
+    let deadline = tokio::time::Instant::now() + pacing.report_timeout;
+    state
+        .wait_until(deadline, |s| {
+            running.iter().filter(|r| r.failed.is_none()).all(|r| {
+                r.plan.observer_windows().all(|w| {
+                    let p = s.progress(&r.key(w));
+                    p.report.is_some() || p.failure.is_some()
+                })
+            })
+        })
+        .await;
+    Ok(())
+}
+
+fn readiness_problem(state: &RunState, r: &Running) -> Option<String> {
+    let mut missing = Vec::new();
+    for w in r.plan.observer_windows() {
+        let p = state.progress(&r.key(w));
+        if let Some(f) = p.failure {
+            return Some(format!("window `{}`: {f}", r.plan.case.windows[w].name));
+        }
+        if !p.ready {
+            missing.push(r.plan.case.windows[w].name.clone());
+        }
+    }
+    (!missing.is_empty()).then(|| {
+        format!(
+            "window{} {} never ran pmconf's agent (page failed to load, or loaded an error page)",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )
+    })
+}
+
+/// Maps popup keys to WebDriver window handles.
+async fn find_popups(
+    client: &Client,
+    runner: &WindowHandle,
+    running: &[Running],
+) -> Result<HashMap<String, WindowHandle>, CmdError> {
+    let mut found = HashMap::new();
+    let wants_popups = running.iter().any(|r| {
+        r.failed.is_none()
+            && r.plan.locations.iter().any(|l| matches!(l, WindowLocation::Popup { .. }))
+    });
+    if !wants_popups {
+        return Ok(found);
+    }
+    for handle in client.windows().await? {
+        if &handle == runner {
+            continue;
+        }
+        client.switch_to_window(handle.clone()).await?;
+        let key = client
+            .execute("return window.__pmconf ? window.__pmconf.key : null;", vec![])
+            .await?;
+        if let Some(key) = key.as_str() {
+            found.insert(key.to_owned(), handle);
+        }
+    }
+    Ok(found)
+}
+
+/// Switches WebDriver into window `w` of a case.
+async fn enter(
+    client: &Client,
+    runner: &WindowHandle,
+    popups: &HashMap<String, WindowHandle>,
+    r: &Running,
+    w: WindowIndex,
+) -> Result<Result<(), String>, CmdError> {
+    let frames = match &r.plan.locations[w] {
+        WindowLocation::Runner { frames } => {
+            client.switch_to_window(runner.clone()).await?;
+            client.enter_frame(r.slot).await?;
+            frames
+        }
+        WindowLocation::Popup { popup, frames } => {
+            let Some(handle) = popups.get(&r.key(*popup)) else {
+                return Ok(Err(format!(
+                    "popup `{}` has no WebDriver window handle",
+                    r.plan.case.windows[*popup].name
+                )));
+            };
+            client.switch_to_window(handle.clone()).await?;
+            frames
+        }
+    };
+    for &f in frames {
+        client.enter_frame(f).await?;
+    }
+    Ok(Ok(()))
+}
+
+async fn run_steps(
+    client: &Client,
+    runner: &WindowHandle,
+    popups: &HashMap<String, WindowHandle>,
+    r: &mut Running,
+) -> Result<Result<(), String>, CmdError> {
+    let steps: Vec<(usize, WindowIndex)> = r
+        .plan
+        .case
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, pmconf_model::case::Step::Post(p))| (i, p.from))
+        .collect();
+    for (i, from) in steps {
+        if let Err(e) = enter(client, runner, popups, r, from).await? {
+            return Ok(Err(e));
+        }
+        let result = client
+            .execute("return window.__pmconf.step(arguments[0]);", vec![json!(i)])
+            .await?;
+        if let Some(e) = result.get("harnessError") {
+            return Ok(Err(format!("step {i}: {}", e.as_str().unwrap_or("?"))));
+        }
+        let threw = result.get("threw").and_then(|t| t.as_str()).map(str::to_owned);
+        r.posts.push(PostOutcome { step: i, threw });
+    }
+    for sender in r.plan.senders() {
+        if let Err(e) = enter(client, runner, popups, r, sender).await? {
+            return Ok(Err(e));
+        }
+        let result = client.execute("return window.__pmconf.markers();", vec![]).await?;
+        if let Some(e) = result.get("harnessError") {
+            return Ok(Err(e.as_str().unwrap_or("?").to_owned()));
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn collect(state: &RunState, r: &Running) -> Observation {
+    let mut received = Vec::new();
+    let mut missing = Vec::new();
+    for (w, window) in r.plan.case.windows.iter().enumerate() {
+        if !r.plan.scripted[w] {
+            received.push((window.name.clone(), Vec::new()));
+            continue;
+        }
+        let p = state.progress(&r.key(w));
+        if let Some(f) = p.failure {
+            return Observation::Inconclusive(format!("window `{}`: {f}", window.name));
+        }
+        match p.report {
+            Some(deliveries) => received.push((window.name.clone(), deliveries)),
+            None => missing.push(window.name.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Observation::Inconclusive(format!(
+            "no end-of-case marker reached {} in time: the case did not finish",
+            missing.join(", ")
+        ));
+    }
+    Observation::Observed(Outcome {
+        posts: r.posts.clone(),
+        received,
+    })
+}
+
+/// Closes every window but the runner and unmounts the batch's frames.
+async fn cleanup(client: &Client, runner: &WindowHandle) {
+    if let Ok(handles) = client.windows().await {
+        for h in handles.into_iter().filter(|h| h != runner) {
+            if client.switch_to_window(h).await.is_ok() {
+                let _ = client.close_window().await;
+            }
+        }
+    }
+    if client.switch_to_window(runner.clone()).await.is_ok() {
+        let _ = client.execute("window.__pmconfUnmountAll(); return true;", vec![]).await;
+    }
+}

@@ -1,0 +1,160 @@
+//! Each engine's observed behaviour per case, as insta-compatible snapshot
+//! files under `snapshots/<engine>/`.
+//!
+//! A run compares what it saw with the accepted `.snap`; a difference (or a
+//! missing snapshot) writes a pending `.snap.new` beside it, which
+//! `cargo insta review` shows and accepts or rejects one by one. Matching
+//! snapshots pass even where the engine diverges from the model: a known,
+//! accepted divergence, like an expectation file in a browser test suite.
+
+use super::events::SnapshotStatus;
+use super::verdict::Verdict;
+use pmconf_model::Outcome;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What a snapshot records: the verdict and what was observed (the model's
+/// side is in `snapshots/model/`).
+#[derive(Serialize)]
+struct Recorded<'a> {
+    verdict: &'static str,
+    observed: &'a Outcome,
+}
+
+/// The snapshot file for a case: `dir/<engine>/<path below cases/, with
+/// `/` as `__`>.snap`.
+pub fn snapshot_path(dir: &Path, engine: &str, case_name: &str) -> PathBuf {
+    let relative = match case_name.rfind("cases/") {
+        Some(i) => &case_name[i + "cases/".len()..],
+        None => case_name.rsplit('/').next().unwrap_or(case_name),
+    };
+    let stem = relative.strip_suffix(".yaml").or_else(|| relative.strip_suffix(".yml")).unwrap_or(relative);
+    dir.join(engine).join(format!("{}.snap", stem.replace('/', "__")))
+}
+
+/// The snapshot's text: an insta header, then the recorded value as YAML.
+pub fn snapshot_text(case_name: &str, description: &str, verdict: &Verdict, observed: &Outcome) -> String {
+    let body = serde_yaml::to_string(&Recorded { verdict: verdict.name(), observed })
+        .expect("outcomes serialize");
+    let header = serde_yaml::to_string(&serde_json::json!({
+        "source": "harness/src/run/snapshots.rs",
+        "description": description,
+        "expression": "observed",
+        "input_file": case_name,
+    }))
+    .expect("header serializes");
+    format!("---\n{header}---\n{body}")
+}
+
+/// The part of a snapshot file that is compared: everything after the
+/// header.
+fn body_of(text: &str) -> &str {
+    // "---\n<header>---\n<body>"
+    text.strip_prefix("---\n")
+        .and_then(|rest| rest.find("\n---\n").map(|i| &rest[i + 5..]))
+        .unwrap_or(text)
+        .trim_end()
+}
+
+/// Compares `text` with the accepted snapshot at `path` and records the
+/// result: nothing when it matches; the accepted file when `accept`;
+/// otherwise a pending `.snap.new` (and a stale one is removed when the
+/// observation matches again).
+pub fn compare_and_record(path: &Path, text: &str, accept: bool) -> std::io::Result<SnapshotStatus> {
+    let pending = pending_path(path);
+    let accepted = std::fs::read_to_string(path).ok();
+    if let Some(old) = &accepted {
+        if body_of(old) == body_of(text) {
+            let _ = std::fs::remove_file(&pending);
+            return Ok(SnapshotStatus::Matched);
+        }
+    }
+    if accept {
+        crate::case_files::write_atomically(path, text.as_bytes())?;
+        let _ = std::fs::remove_file(&pending);
+        return Ok(SnapshotStatus::Accepted);
+    }
+    crate::case_files::write_atomically(&pending, text.as_bytes())?;
+    let pending_name = pending.display().to_string();
+    Ok(match accepted {
+        None => SnapshotStatus::New { pending: pending_name },
+        Some(old) => SnapshotStatus::Changed {
+            pending: pending_name,
+            diff: similar::TextDiff::from_lines(body_of(&old), body_of(text))
+                .unified_diff()
+                .context_radius(3)
+                .header("accepted", "observed")
+                .to_string(),
+        },
+    })
+}
+
+/// `x.snap` -> `x.snap.new`, where `cargo insta review` looks.
+pub fn pending_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".new");
+    PathBuf::from(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pmconf_model::{Delivery, PostOutcome};
+
+    fn outcome(origin: &str) -> Outcome {
+        Outcome {
+            posts: vec![PostOutcome::returned(0)],
+            received: vec![(
+                "top".into(),
+                vec![Delivery { message: serde_json::json!("m"), origin: origin.into(), source: Some("child".into()) }],
+            )],
+        }
+    }
+
+    #[test]
+    fn paths_follow_the_case_tree() {
+        let p = snapshot_path(Path::new("snapshots"), "firefox", "cases/target-origin/exact-match.yaml");
+        assert_eq!(p, Path::new("snapshots/firefox/target-origin__exact-match.snap"));
+        let p = snapshot_path(Path::new("s"), "chromium", "/abs/x/cases/a.yaml");
+        assert_eq!(p, Path::new("s/chromium/a.snap"));
+        let p = snapshot_path(Path::new("s"), "chromium", "elsewhere/b.yml");
+        assert_eq!(p, Path::new("s/chromium/b.snap"));
+    }
+
+    #[test]
+    fn new_then_accepted_then_matched_then_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e/c.snap");
+        let first = snapshot_text("cases/c.yaml", "d", &Verdict::Conforms, &outcome("http://a.test"));
+        let status = compare_and_record(&path, &first, false).unwrap();
+        assert!(matches!(status, SnapshotStatus::New { .. }), "{status:?}");
+        assert!(pending_path(&path).exists() && !path.exists());
+
+        assert_eq!(compare_and_record(&path, &first, true).unwrap(), SnapshotStatus::Accepted);
+        assert!(path.exists() && !pending_path(&path).exists());
+        assert_eq!(compare_and_record(&path, &first, false).unwrap(), SnapshotStatus::Matched);
+
+        // A changed description (header) still matches; a changed body does not.
+        let same_body = snapshot_text("cases/c.yaml", "other words", &Verdict::Conforms, &outcome("http://a.test"));
+        assert_eq!(compare_and_record(&path, &same_body, false).unwrap(), SnapshotStatus::Matched);
+        let changed = snapshot_text("cases/c.yaml", "d", &Verdict::Diverges, &outcome("http://b.test"));
+        match compare_and_record(&path, &changed, false).unwrap() {
+            SnapshotStatus::Changed { diff, .. } => {
+                assert!(diff.contains("-  verdict: conforms") || diff.contains("-verdict: conforms"), "{diff}");
+                assert!(diff.contains("+verdict: diverges"), "{diff}");
+                assert!(diff.contains("http://b.test"), "{diff}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The accepted file was not touched.
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+    }
+
+    #[test]
+    fn snapshot_text_is_insta_shaped() {
+        let t = snapshot_text("cases/c.yaml", "d", &Verdict::Diverges, &outcome("http://a.test"));
+        assert!(t.starts_with("---\n"));
+        assert!(t.contains("source: harness/src/run/snapshots.rs\n"));
+        assert!(t.contains("\n---\nverdict: diverges\nobserved:\n"), "{t}");
+    }
+}

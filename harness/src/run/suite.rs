@@ -1,0 +1,216 @@
+//! A whole run: the server, one session per engine (all engines at once),
+//! verdicts, snapshots, and the event stream the reports consume.
+
+use super::driver::{run_cases, Pacing};
+use super::events::{CaseResult, EngineInfo, Reporter, RunEvent, SnapshotStatus};
+use super::plan::CasePlan;
+use super::snapshots::{compare_and_record, snapshot_path, snapshot_text};
+use super::state::RunState;
+use super::verdict::{judge, Observation, Verdict};
+use crate::case_files::LoadedCase;
+use crate::engine::{discover, start_session, EngineId, ProcessRegistry};
+use crate::server::OriginServer;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    /// Engines to run in, all at the same time.
+    pub engines: Vec<EngineId>,
+    /// The cases, each run once per engine.
+    pub cases: Vec<LoadedCase>,
+    /// Batching and timeouts.
+    pub pacing: Pacing,
+    /// Where accepted snapshots live (`snapshots/`); `None` skips snapshot
+    /// comparison (benchmarks).
+    pub snapshot_dir: Option<PathBuf>,
+    /// Write observations as accepted snapshots. Refused under CI.
+    pub accept_snapshots: bool,
+}
+
+/// What a run ended with.
+#[derive(Debug, Default)]
+pub struct SuiteOutcome {
+    /// Every case result.
+    pub results: Vec<CaseResult>,
+    /// Engines that could not start: (engine, error).
+    pub setup_failures: Vec<(String, String)>,
+    /// Seconds each engine spent running cases.
+    pub engine_seconds: Vec<(String, f64)>,
+    /// The server's log of refused requests (browser background traffic).
+    pub refused_requests: usize,
+}
+
+impl SuiteOutcome {
+    /// Whether anything unexpected happened (exit status 1).
+    pub fn unexpected(&self) -> bool {
+        self.results.iter().any(CaseResult::is_unexpected)
+    }
+}
+
+/// A setup problem before any engine starts (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteSetupError {
+    /// The local server could not start.
+    #[error("the local origin server could not start: {0}")]
+    Server(String),
+}
+
+enum EngineMessage {
+    Started(EngineInfo),
+    SetupFailed(String, String),
+    Case(String, super::driver::CaseRun),
+    Ended(String, usize, f64),
+}
+
+/// Runs the suite, feeding `reporter` every event in order.
+pub async fn run_suite(
+    config: SuiteConfig,
+    registry: &ProcessRegistry,
+    reporter: &mut dyn Reporter,
+) -> Result<SuiteOutcome, SuiteSetupError> {
+    let started = Instant::now();
+    // Marker messages start with a string no case message can contain by
+    // accident; the process id keeps concurrent runs apart.
+    let state = RunState::new(format!("\u{0}pmconf-marker:{}:", std::process::id()));
+    let server = OriginServer::start(state.clone())
+        .await
+        .map_err(|e| SuiteSetupError::Server(e.to_string()))?;
+    let proxy = server.proxy_address();
+
+    let plans: Arc<Vec<Arc<CasePlan>>> = Arc::new(
+        config.cases.iter().enumerate().map(|(i, c)| Arc::new(CasePlan::new(i, c))).collect(),
+    );
+    reporter.on_event(&RunEvent::SuiteStart {
+        engines: config.engines.iter().map(|e| e.name().to_owned()).collect(),
+        cases: plans.len(),
+    });
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut tasks = Vec::new();
+    for &engine in &config.engines {
+        let tx = tx.clone();
+        let plans = plans.clone();
+        let state = state.clone();
+        let registry = registry.clone();
+        let proxy = proxy.clone();
+        let pacing = config.pacing.clone();
+        tasks.push(tokio::spawn(async move {
+            run_engine(engine, &plans, &state, &registry, &proxy, &pacing, &tx).await;
+        }));
+    }
+    drop(tx);
+
+    let mut outcome = SuiteOutcome::default();
+    while let Some(message) = rx.recv().await {
+        match message {
+            EngineMessage::Started(info) => reporter.on_event(&RunEvent::EngineStart(info)),
+            EngineMessage::SetupFailed(engine, error) => {
+                reporter.on_event(&RunEvent::EngineSetupFailed { engine: engine.clone(), error: error.clone() });
+                outcome.setup_failures.push((engine, error));
+            }
+            EngineMessage::Case(engine, run) => {
+                let plan = &plans[run.index];
+                reporter.on_event(&RunEvent::CaseStart { engine: engine.clone(), case: plan.name.clone() });
+                let result = case_result(&engine, plan, run.observation, run.duration, &config);
+                reporter.on_event(&RunEvent::CaseEnd(result.clone()));
+                outcome.results.push(result);
+            }
+            EngineMessage::Ended(engine, cases, seconds) => {
+                reporter.on_event(&RunEvent::EngineEnd { engine: engine.clone(), cases, seconds });
+                outcome.engine_seconds.push((engine, seconds));
+            }
+        }
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    outcome.refused_requests = server.rejected().len();
+    server.shutdown().await;
+    reporter.on_event(&RunEvent::SuiteEnd { seconds: started.elapsed().as_secs_f64() });
+    Ok(outcome)
+}
+
+async fn run_engine(
+    engine: EngineId,
+    plans: &[Arc<CasePlan>],
+    state: &Arc<RunState>,
+    registry: &ProcessRegistry,
+    proxy: &str,
+    pacing: &Pacing,
+    tx: &mpsc::UnboundedSender<EngineMessage>,
+) {
+    let name = engine.name().to_owned();
+    let installed = match discover(engine) {
+        Ok(i) => i,
+        Err(missing) => {
+            let _ = tx.send(EngineMessage::SetupFailed(name, missing.to_string()));
+            return;
+        }
+    };
+    let session = match start_session(engine, &installed, proxy, registry).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(EngineMessage::SetupFailed(name, e.to_string()));
+            return;
+        }
+    };
+    let _ = tx.send(EngineMessage::Started(EngineInfo {
+        engine: name.clone(),
+        browser_version: session.browser_version.clone(),
+    }));
+    let started = Instant::now();
+    let mut count = 0;
+    let result = run_cases(&session.client, &name, plans, state, pacing, |run| {
+        count += 1;
+        let _ = tx.send(EngineMessage::Case(name.clone(), run));
+    })
+    .await;
+    let seconds = started.elapsed().as_secs_f64();
+    if let Err(e) = result {
+        let _ = tx.send(EngineMessage::SetupFailed(name.clone(), format!("session failed: {e}")));
+    }
+    let _ = tx.send(EngineMessage::Ended(name, count, seconds));
+    let _ = session.close().await;
+}
+
+fn case_result(
+    engine: &str,
+    plan: &CasePlan,
+    observation: Observation,
+    duration: Duration,
+    config: &SuiteConfig,
+) -> CaseResult {
+    let verdict = judge(&observation, &plan.allowed);
+    let observed = match &observation {
+        Observation::Observed(o) => Some(o.clone()),
+        _ => None,
+    };
+    let snapshot = match (&config.snapshot_dir, &observed) {
+        (Some(dir), Some(o)) if !matches!(verdict, Verdict::Inconclusive { .. } | Verdict::InternalError { .. }) => {
+            let path = snapshot_path(dir, engine, &plan.name);
+            let text = snapshot_text(&plan.name, &plan.case.description, &verdict, o);
+            match compare_and_record(&path, &text, config.accept_snapshots) {
+                Ok(s) => s,
+                Err(e) => SnapshotStatus::Changed {
+                    pending: path.display().to_string(),
+                    diff: format!("could not write the snapshot: {e}"),
+                },
+            }
+        }
+        _ => SnapshotStatus::NotCompared,
+    };
+    CaseResult {
+        engine: engine.to_owned(),
+        case: plan.name.clone(),
+        description: plan.case.description.clone(),
+        verdict,
+        observed,
+        allowed: plan.allowed.clone(),
+        snapshot,
+        duration_ms: duration.as_millis() as u64,
+    }
+}

@@ -1,0 +1,199 @@
+//! End to end, in real browsers: every hand-written case in every engine,
+//! through the `pmconf` binary, its real server and proxy, and real drivers.
+//!
+//! An engine that is not installed is skipped with a printed reason, unless
+//! `CI` is set: then a missing engine fails the test.
+
+use pmconf::engine::{discover, EngineId};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Browser tests take the machine: one at a time.
+static BROWSERS: Mutex<()> = Mutex::new(());
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// The engines to test: all three; a missing one fails under CI and is
+/// skipped otherwise.
+fn engines() -> Vec<EngineId> {
+    let mut out = Vec::new();
+    for e in EngineId::ALL {
+        match discover(e) {
+            Ok(_) => out.push(e),
+            Err(missing) if ci() => panic!("CI is set and an engine is missing: {missing}"),
+            Err(missing) => eprintln!("skipping {}: {missing}", e.name()),
+        }
+    }
+    out
+}
+
+fn engine_list(engines: &[EngineId]) -> String {
+    engines.iter().map(|e| e.name()).collect::<Vec<_>>().join(",")
+}
+
+/// PIDs of browser, driver and display processes alive now (by command
+/// line; used only to look, never to kill).
+fn browser_processes() -> BTreeSet<u32> {
+    const NEEDLES: &[&str] = &["chromium", "chromedriver", "geckodriver", "firefox", "WebKit", "MiniBrowser", "Xvfb"];
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let zombie = stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z'));
+        let cmd = String::from_utf8_lossy(&cmdline);
+        if !zombie && NEEDLES.iter().any(|n| cmd.contains(n)) {
+            out.insert(pid);
+        }
+    }
+    out
+}
+
+/// Waits (bounded) until no process outside `before` is left.
+fn assert_no_new_processes(before: &BTreeSet<u32>, when: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let left: Vec<u32> = browser_processes().difference(before).copied().collect();
+        if left.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            let described: Vec<String> = left
+                .iter()
+                .map(|p| format!("{p}: {}", String::from_utf8_lossy(&std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default()).replace('\0', " ")))
+                .collect();
+            panic!("{when}: processes left behind:\n{}", described.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn pmconf() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pmconf"));
+    c.current_dir(workspace());
+    c
+}
+
+#[test]
+fn hand_written_cases_in_every_engine() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    let engines = engines();
+    if engines.is_empty() {
+        eprintln!("no engine installed: nothing to run (run scripts/install-engines)");
+        return;
+    }
+    let before = browser_processes();
+    let out_dir = tempfile::tempdir().unwrap();
+    let results = out_dir.path().join("results.json");
+    let html = out_dir.path().join("report.html");
+    let out = pmconf()
+        .args(["run", "cases", "--engine", &engine_list(&engines)])
+        .arg("--results")
+        .arg(&results)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "every case must match its accepted snapshot in every engine\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    assert_no_new_processes(&before, "after a run");
+
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let all = results["results"].as_array().unwrap();
+    let case_count = std::fs::read_dir(workspace().join("cases"))
+        .unwrap()
+        .flatten()
+        .map(|d| std::fs::read_dir(d.path()).map(|r| r.count()).unwrap_or(1))
+        .sum::<usize>();
+    assert!(case_count >= 40);
+    for e in &engines {
+        let mine: Vec<&Value> = all.iter().filter(|r| r["engine"] == e.name()).collect();
+        assert_eq!(mine.len(), case_count, "{}: every case ran", e.name());
+        for r in &mine {
+            assert!(
+                r["verdict"] == "conforms" || r["verdict"] == "diverges",
+                "{} {}: {} ({})",
+                e.name(),
+                r["case"],
+                r["verdict"],
+                r["reason"]
+            );
+        }
+        let find = |case: &str| -> &Value {
+            mine.iter().find(|r| r["case"].as_str().unwrap().ends_with(case)).unwrap_or_else(|| panic!("{case} ran"))
+        };
+        // </script>, quotes, backslashes, U+2028 and a lone surrogate arrive exactly as sent.
+        let awkward = find("messages/awkward-strings.yaml");
+        assert_eq!(awkward["verdict"], "conforms", "{}: {awkward:#}", e.name());
+        let got = &awkward["observed"]["received"]["child"];
+        assert_eq!(got[0]["message"], "</script><script>alert(1)</script>");
+        assert_eq!(got[2]["message"], "line\u{2028}separator\u{2029}paragraph");
+        assert_eq!(got[3]["message"], serde_json::json!({"$utf16": [0x61, 0xD800, 0x62]}));
+        // An https case and an IDN case run and are observed in every engine.
+        let https = find("serialization/https-origin.yaml");
+        assert_eq!(https["observed"]["received"]["child"][0]["origin"], "https://a.test", "{}", e.name());
+        let idn = find("serialization/idn-unicode-sender.yaml");
+        assert!(idn["observed"]["received"]["top"][0]["origin"].as_str().unwrap().contains("bcher"), "{}: {idn:#}", e.name());
+    }
+    let report = std::fs::read_to_string(&html).unwrap();
+    assert!(report.contains("awkward-strings"));
+}
+
+#[test]
+fn ctrl_c_ends_every_process_the_harness_started() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    let engines = engines();
+    if engines.is_empty() {
+        eprintln!("no engine installed: nothing to interrupt");
+        return;
+    }
+    let before = browser_processes();
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut child: Child = pmconf()
+        .args(["bench", "--cases", "400", "--engine", &engine_list(&engines)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until every engine's browser is up (bounded).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let started = browser_processes().difference(&before).count();
+        if started >= engines.len() * 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "browsers never started");
+        assert!(child.try_wait().unwrap().is_none(), "pmconf exited before it was interrupted");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    // SAFETY: kill(2) on the PID of a child this test spawned and has not
+    // reaped yet.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "pmconf did not exit after SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130), "exit status after SIGINT");
+    assert_no_new_processes(&before, "after SIGINT");
+    drop(out_dir);
+}
