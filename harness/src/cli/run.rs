@@ -20,7 +20,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub engine: Option<String>,
     /// Cases mounted in one page load at a time.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 12)]
     pub batch: usize,
     /// Seconds every window of a batch may take to load.
     #[arg(long, default_value_t = 15)]
@@ -80,6 +80,20 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     for n in notes {
         eprintln!("note: {n}");
     }
+    // Report files are written atomically at the end; their directories
+    // are made now, so a bad path fails before any browser starts.
+    let mut dirs: Vec<PathBuf> = [Some(&args.results), args.html.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.parent().map(PathBuf::from))
+        .collect();
+    dirs.extend(args.wptreport.clone());
+    for dir in dirs.iter().filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("error: cannot create {}: {e}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
     let mut reporters: Vec<Box<dyn Reporter>> = vec![
         Box::new(TerminalReporter::new(Box::new(std::io::stdout()), args.color)),
         Box::new(JsonReporter::new(args.results.clone())),
@@ -135,7 +149,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub engine: Option<String>,
     /// Cases mounted in one page load at a time.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 12)]
     pub batch: usize,
 }
 

@@ -65,6 +65,8 @@ pub enum VersionSource {
     /// `WebKitWebDriver --version` prints usage, and `MiniBrowser --version`
     /// needs an X display.
     SessionCapability,
+    /// The binary cannot tell its version.
+    Unavailable,
 }
 
 /// How to install a missing binary.
@@ -235,7 +237,8 @@ static WEBKITGTK: EngineDescription = EngineDescription {
 pub static XVFB: BinarySpec = BinarySpec {
     name: "Xvfb",
     candidates: &[BinaryLocation::OnPath("Xvfb")],
-    version: VersionSource::SessionCapability,
+    // `Xvfb -version` is "Unrecognized option"; nothing depends on it.
+    version: VersionSource::Unavailable,
     install: InstallStep::Apt("xvfb"),
 };
 

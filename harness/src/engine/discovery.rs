@@ -348,6 +348,7 @@ impl fmt::Display for DoctorLine {
                         "version reported when a session starts".to_owned()
                     }
                     (None, VersionSource::Flag(flag)) => format!("{flag} printed no version"),
+                    (None, VersionSource::Unavailable) => "version unknown".to_owned(),
                 };
                 writeln!(
                     f,

@@ -371,10 +371,10 @@ impl Shared {
             reap_adopted_zombies(me, &family, &owned);
 
             let leaders: Vec<u32> = roots.iter().filter(|r| r.unreaped).map(|r| r.pid).collect();
-            let running: Vec<u32> = family
+            let running: Vec<ProcessIdentity> = family
                 .values()
                 .filter(|(entry, _)| !entry.has_exited())
-                .map(|(entry, _)| entry.pid)
+                .map(|(entry, _)| entry.identity())
                 .collect();
             if leaders.is_empty() && running.is_empty() {
                 reap_remaining_zombies(me, &seen, &owned);
@@ -401,14 +401,16 @@ impl Shared {
                     unsafe { libc::killpg(leader as libc::pid_t, signal) };
                 }
             }
-            for &pid in &running {
-                if pid != me && signalled.insert(pid) {
-                    // SAFETY: `pid` was read from /proc in this iteration
-                    // as a descendant of ours (parent chain, group or tag),
-                    // and a PID is only reused after its process is reaped,
-                    // which for orphans is done by us. kill only sends a
-                    // signal.
-                    unsafe { libc::kill(pid as libc::pid_t, signal) };
+            for process in &running {
+                // Checked again right before signalling, so that a PID
+                // freed and reused since the walk is left alone.
+                if process.pid != me && process.is_running() && signalled.insert(process.pid) {
+                    // SAFETY: the PID was found in /proc as a descendant of
+                    // ours (parent chain, group or tag) and still has the
+                    // same start time an instant ago; PIDs are handed out
+                    // in increasing order, so it cannot realistically have
+                    // been reused since. kill only sends a signal.
+                    unsafe { libc::kill(process.pid as libc::pid_t, signal) };
                 }
             }
             std::thread::sleep(POLL_INTERVAL);

@@ -177,43 +177,58 @@
     });
   }
 
+  // Runs one post step; returns {threw: name|null} or {harnessError}.
+  function runStep(i) {
+    var s = C.steps[String(i)];
+    var target, message, transfer = null;
+    try {
+      target = resolve(s.target);
+      message = decode(s.message);
+      if (s.transfer !== null) {
+        transfer = s.transfer.map(function (t) {
+          return t.buffer !== undefined ? buffers[t.buffer] : decode(t.value);
+        });
+      }
+    } catch (e) {
+      return { harnessError: String(e && e.stack || e) };
+    }
+    try {
+      if (s.targetOrigin === null) {
+        if (transfer !== null) target.postMessage(message, { transfer: transfer });
+        else target.postMessage(message);
+      } else if (transfer !== null) {
+        target.postMessage(message, s.targetOrigin, transfer);
+      } else {
+        target.postMessage(message, s.targetOrigin);
+      }
+      return { threw: null };
+    } catch (e) {
+      return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
+    }
+  }
+
+  // Posts this window's end-of-case marker to every window it can reach.
+  function sendMarkers() {
+    for (var i = 0; i < C.markerTargets.length; i++) {
+      try { resolve(C.markerTargets[i]).postMessage(C.markerPrefix + C.name, "*"); }
+      catch (e) { return { harnessError: "marker to " + JSON.stringify(C.markerTargets[i]) + ": " + e }; }
+    }
+    return { sent: C.markerTargets.length };
+  }
+
   window.__pmconf = {
     key: C.key,
-    step: function (i) {
-      var s = C.steps[String(i)];
-      var target, message, transfer = null;
-      try {
-        target = resolve(s.target);
-        message = decode(s.message);
-        if (s.transfer !== null) {
-          transfer = s.transfer.map(function (t) {
-            return t.buffer !== undefined ? buffers[t.buffer] : decode(t.value);
-          });
-        }
-      } catch (e) {
-        return { harnessError: String(e && e.stack || e) };
+    // Runs step i; with `thenMarkers`, this was the window's last step and
+    // its markers follow at once (one WebDriver call, not two).
+    step: function (i, thenMarkers) {
+      var result = runStep(i);
+      if (thenMarkers && result.harnessError === undefined) {
+        var m = sendMarkers();
+        if (m.harnessError !== undefined) return m;
       }
-      try {
-        if (s.targetOrigin === null) {
-          if (transfer !== null) target.postMessage(message, { transfer: transfer });
-          else target.postMessage(message);
-        } else if (transfer !== null) {
-          target.postMessage(message, s.targetOrigin, transfer);
-        } else {
-          target.postMessage(message, s.targetOrigin);
-        }
-        return { threw: null };
-      } catch (e) {
-        return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
-      }
+      return result;
     },
-    markers: function () {
-      for (var i = 0; i < C.markerTargets.length; i++) {
-        try { resolve(C.markerTargets[i]).postMessage(C.markerPrefix + C.name, "*"); }
-        catch (e) { return { harnessError: "marker to " + JSON.stringify(C.markerTargets[i]) + ": " + e }; }
-      }
-      return { sent: C.markerTargets.length };
-    }
+    markers: sendMarkers
   };
 
   try {

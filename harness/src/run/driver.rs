@@ -30,7 +30,7 @@ pub struct Pacing {
 impl Default for Pacing {
     fn default() -> Self {
         Pacing {
-            batch_size: 8,
+            batch_size: 12,
             ready_timeout: Duration::from_secs(15),
             report_timeout: Duration::from_secs(10),
         }
@@ -137,7 +137,11 @@ async fn run_batch(
             r.failed = Some(Observation::InternalError(format!("WebDriver: {e}")));
         }
     }
+    let cleanup_started = Instant::now();
     cleanup(client, runner).await;
+    if std::env::var_os("PMCONF_TRACE").is_some() {
+        eprintln!("pmconf trace: cleanup {} ms", cleanup_started.elapsed().as_millis());
+    }
 
     let observations = running
         .iter()
@@ -163,6 +167,7 @@ async fn drive_batch(
     if mounts.is_empty() {
         return Ok(());
     }
+    let trace = Trace::new();
     client.switch_to_window(runner.clone()).await?;
     client
         .execute(
@@ -188,13 +193,16 @@ async fn drive_batch(
         }
     }
 
+    trace.mark("mount+ready");
     let popups = find_popups(client, runner, running).await?;
+    trace.mark("popups");
 
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
         if let Err(problem) = run_steps(client, runner, &popups, r).await? {
             r.failed = Some(Observation::InternalError(problem));
         }
     }
+    trace.mark("steps+markers");
 
     let deadline = tokio::time::Instant::now() + pacing.report_timeout;
     state
@@ -207,7 +215,41 @@ async fn drive_batch(
             })
         })
         .await;
+    trace.mark("reports");
+    trace.print(running.len());
     Ok(())
+}
+
+/// Phase timings of a batch, printed to stderr when `PMCONF_TRACE` is set.
+struct Trace {
+    enabled: bool,
+    last: Instant,
+    phases: std::cell::RefCell<Vec<(&'static str, Duration)>>,
+}
+
+impl Trace {
+    fn new() -> Self {
+        Trace {
+            enabled: std::env::var_os("PMCONF_TRACE").is_some(),
+            last: Instant::now(),
+            phases: Default::default(),
+        }
+    }
+
+    fn mark(&self, phase: &'static str) {
+        if self.enabled {
+            let total: Duration = self.phases.borrow().iter().map(|p| p.1).sum();
+            let now = self.last.elapsed();
+            self.phases.borrow_mut().push((phase, now - total));
+        }
+    }
+
+    fn print(&self, cases: usize) {
+        if self.enabled {
+            let parts: Vec<String> = self.phases.borrow().iter().map(|(p, d)| format!("{p} {} ms", d.as_millis())).collect();
+            eprintln!("pmconf trace: batch of {cases}: {}", parts.join(", "));
+        }
+    }
 }
 
 fn readiness_problem(state: &RunState, r: &Running) -> Option<String> {
@@ -304,27 +346,31 @@ async fn run_steps(
         .enumerate()
         .map(|(i, pmconf_model::case::Step::Post(p))| (i, p.from))
         .collect();
-    for (i, from) in steps {
-        if let Err(e) = enter(client, runner, popups, r, from).await? {
-            return Ok(Err(e));
+    // Each sender's markers go out with its last step, in the same script
+    // call: per-sender order is all the marker needs.
+    let last_step_of = |w: WindowIndex| steps.iter().rev().find(|s| s.1 == w).map(|s| s.0);
+    // WebDriver stays in the window it entered last; entering it again
+    // would cost a command per frame level.
+    let mut entered: Option<WindowIndex> = None;
+    for &(i, from) in &steps {
+        if entered != Some(from) {
+            if let Err(e) = enter(client, runner, popups, r, from).await? {
+                return Ok(Err(e));
+            }
+            entered = Some(from);
         }
+        let then_markers = last_step_of(from) == Some(i);
         let result = client
-            .execute("return window.__pmconf.step(arguments[0]);", vec![json!(i)])
+            .execute(
+                "return window.__pmconf.step(arguments[0], arguments[1]);",
+                vec![json!(i), json!(then_markers)],
+            )
             .await?;
         if let Some(e) = result.get("harnessError") {
             return Ok(Err(format!("step {i}: {}", e.as_str().unwrap_or("?"))));
         }
         let threw = result.get("threw").and_then(|t| t.as_str()).map(str::to_owned);
         r.posts.push(PostOutcome { step: i, threw });
-    }
-    for sender in r.plan.senders() {
-        if let Err(e) = enter(client, runner, popups, r, sender).await? {
-            return Ok(Err(e));
-        }
-        let result = client.execute("return window.__pmconf.markers();", vec![]).await?;
-        if let Some(e) = result.get("harnessError") {
-            return Ok(Err(e.as_str().unwrap_or("?").to_owned()));
-        }
     }
     Ok(Ok(()))
 }

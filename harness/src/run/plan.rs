@@ -301,3 +301,120 @@ fn locate(case: &Case, w: WindowIndex) -> WindowLocation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case_files::LoadedCase;
+    use pmconf_model::parse_case;
+    use serde_json::json;
+
+    fn plan(yaml: &str) -> CasePlan {
+        let case = parse_case("t.yaml", yaml).unwrap();
+        CasePlan::new(3, &LoadedCase { path: "t.yaml".into(), name: "cases/t.yaml".into(), case })
+    }
+
+    const CASE: &str = r#"
+description: t
+windows:
+  top: { url: "http://A.test:8000/x" }
+  left: { parent: top, url: "http://b.test:8001/" }
+  right: { parent: top, url: "https://bücher.test/" }
+  deep: { parent: right, srcdoc: "<p>" }
+  inline: { parent: left, url: "data:text/html,x" }
+  boxed: { parent: top, url: "http://c.test/", sandbox: "" }
+  pop: { opener: top, url: "about:blank" }
+steps:
+  - post: { from: left, to: right, message: { $buffer: { id: b, bytes: [1] } }, target_origin: "*", transfer: [b] }
+  - post: { from: top, to: pop, message: "</script>" }
+  - post: { from: deep, to: top, message: 1, target_origin: "*" }
+"#;
+
+    #[test]
+    fn windows_are_located_by_frame_index_or_popup() {
+        let p = plan(CASE);
+        let idx = |n: &str| p.case.window_index(n).unwrap();
+        assert_eq!(p.locations[idx("top")], WindowLocation::Runner { frames: vec![] });
+        assert_eq!(p.locations[idx("right")], WindowLocation::Runner { frames: vec![1] });
+        assert_eq!(p.locations[idx("deep")], WindowLocation::Runner { frames: vec![1, 0] });
+        assert_eq!(p.locations[idx("inline")], WindowLocation::Runner { frames: vec![0, 0] });
+        assert_eq!(p.locations[idx("pop")], WindowLocation::Popup { popup: idx("pop"), frames: vec![] });
+    }
+
+    #[test]
+    fn script_less_windows_are_not_waited_for() {
+        let p = plan(CASE);
+        let boxed = p.case.window_index("boxed").unwrap();
+        assert!(!p.scripted[boxed]);
+        assert!(!p.observer_windows().any(|w| w == boxed));
+        assert_eq!(p.cannot_run, None);
+    }
+
+    #[test]
+    fn sender_config_has_steps_targets_and_markers() {
+        let p = plan(CASE);
+        let left = p.case.window_index("left").unwrap();
+        let c = p.window_config(left, "chromium/3", "\u{0}m:");
+        assert_eq!(c["key"], "chromium/3/1");
+        assert_eq!(c["reportBase"], "http://b.test:8001/");
+        assert_eq!(c["steps"]["0"]["target"], json!([["parent"], ["frame", 1]]));
+        assert_eq!(c["steps"]["0"]["transfer"], json!([{"buffer": "b"}]));
+        assert_eq!(c["steps"]["0"]["message"], json!({"$buffer": {"id": "b", "bytes": [1]}}));
+        assert_eq!(c["steps"]["0"]["targetOrigin"], "*");
+        // Markers go to every scripted window left can reach; pop (a popup
+        // only top holds a handle to) and boxed (no script) are left out.
+        let targets = c["markerTargets"].as_array().unwrap();
+        assert_eq!(targets.len(), 5, "{targets:?}");
+        assert!(!targets.contains(&json!([["parent"], ["frame", 2]])), "boxed is not a marker target");
+    }
+
+    #[test]
+    fn one_argument_form_and_popup_handles() {
+        let p = plan(CASE);
+        let c = p.window_config(0, "firefox/3", "m");
+        assert_eq!(c["steps"]["1"]["targetOrigin"], json!(null));
+        assert_eq!(c["steps"]["1"]["target"], json!([["handle", "pop"]]));
+        assert_eq!(c["reportBase"], "http://A.test:8000/x", "the URL as written, for the browser to parse");
+    }
+
+    #[test]
+    fn receivers_expect_markers_from_senders_that_reach_them() {
+        let p = plan(CASE);
+        let pop = p.case.window_index("pop").unwrap();
+        let c = p.window_config(pop, "webkitgtk/3", "m");
+        // Only top can reach the popup.
+        assert_eq!(c["expectMarkers"], json!(["top"]));
+        // The popup reaches top through opener, so it can name it; left and
+        // deep are reachable too through top's frames.
+        assert_eq!(c["sourceRefs"]["top"], json!([["opener"]]));
+        assert_eq!(c["unreachableSenders"], json!([]));
+        let top = p.window_config(0, "webkitgtk/3", "m");
+        assert_eq!(top["expectMarkers"], json!(["left", "top", "deep"]));
+    }
+
+    #[test]
+    fn children_carry_their_own_pages() {
+        let p = plan(CASE);
+        let top = p.window_config(0, "chromium/3", "m");
+        let kids = top["children"].as_array().unwrap();
+        let names: Vec<&str> = kids.iter().map(|k| k["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["left", "right", "boxed", "pop"]);
+        assert_eq!(kids[1]["src"], "https://bücher.test/");
+        assert_eq!(kids[1]["pagePath"], "/__pmconf/w/chromium/3/2");
+        assert_eq!(kids[2]["sandbox"], "");
+        assert_eq!(kids[3]["kind"], "popup");
+        assert!(kids[3]["inject"].as_str().unwrap().starts_with("window.__pmconfConfig = {"));
+        let right = p.window_config(2, "chromium/3", "m");
+        let deep = &right["children"][0];
+        assert!(deep["srcdoc"].as_str().unwrap().contains("\"name\":\"deep\""));
+        assert_eq!(deep["src"], json!(null));
+    }
+
+    #[test]
+    fn sandboxed_about_blank_cannot_run() {
+        let p = plan(
+            "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  b: { parent: top, url: \"about:blank\", sandbox: \"allow-scripts\" }\nsteps:\n  - post: { from: b, to: top, message: 1, target_origin: \"*\" }\n",
+        );
+        assert!(p.cannot_run.unwrap().contains("sandboxed about:blank"));
+    }
+}
