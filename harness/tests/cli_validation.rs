@@ -45,7 +45,7 @@ fn assert_rejected(text: &str, line: usize, column: usize, words: &[&str]) {
 
 #[test]
 fn malformed_yaml() {
-    assert_rejected("description: x\nwindows: {top: {url: \"http://a.test/\"}\nsteps: [\n", 3, 6, &["did not find expected"]);
+    assert_rejected("description: x\nwindows: {top: {url: \"http://a.test/\"}\nsteps: [\n", 3, 1, &["did not find expected ',' or '}'"]);
 }
 
 #[test]
