@@ -174,7 +174,12 @@ fn matrix(page: &mut String, record: &RunRecord) {
                 .enumerate()
                 .find(|(_, r)| r.engine == *engine && r.case == case);
             let Some((index, result)) = found else {
-                page.push_str("<td class=\"v-none\">not run</td>");
+                let why = if record.setup_failure(engine).is_some() {
+                    "setup failed"
+                } else {
+                    "not run"
+                };
+                let _ = write!(page, "<td class=\"v-none\">{why}</td>");
                 continue;
             };
             let mut text = result.verdict.name().to_owned();

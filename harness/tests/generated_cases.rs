@@ -1,0 +1,95 @@
+//! The case generators: every generated case is valid (the real
+//! `pmconf check` accepts it), the model answers every one, and a sample
+//! from a fixed seed covers every strategy family.
+
+use pmconf::gen::hosts::UNICODE_LABELS;
+use pmconf::gen::target_origin::MUTATIONS;
+use pmconf::gen::topology::TEMPLATES;
+use pmconf::gen::{generate, GenCase};
+use pmconf_model::{answer_case, parse_case};
+use std::collections::BTreeMap;
+use std::process::Command;
+
+fn sample(seed: u64, count: usize) -> Vec<GenCase> {
+    generate(seed, count).iter().map(|t| t.current()).collect()
+}
+
+#[test]
+fn every_generated_case_is_valid_and_answered() {
+    let cases = sample(1, 600);
+    let dir = tempfile::tempdir().unwrap();
+    for (i, c) in cases.iter().enumerate() {
+        let yaml = c.to_yaml(&format!("generated {i}"));
+        let case = parse_case("g.yaml", &yaml).unwrap_or_else(|e| panic!("case {i} invalid: {e:?}\n{yaml}"));
+        let answer = answer_case(&case);
+        assert_eq!(answer.allowed.len(), 1, "case {i}");
+        assert_eq!(answer.allowed[0].posts.len(), c.posts.len());
+        std::fs::write(dir.path().join(format!("g{i:04}.yaml")), yaml).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_pmconf")).arg("check").arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "600 cases valid");
+}
+
+#[test]
+fn a_fixed_seed_covers_every_family() {
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for c in sample(2, 2000) {
+        for f in c.families() {
+            *counts.entry(f).or_default() += 1;
+        }
+    }
+    let mut expected: Vec<&str> = Vec::new();
+    expected.extend(MUTATIONS);
+    expected.extend(TEMPLATES.iter().map(|t| t.family));
+    expected.extend(UNICODE_LABELS.iter().map(|l| l.1));
+    expected.extend([
+        "ascii",
+        "trailing-dot",
+        "ipv4-dotted",
+        "ipv4-hex-parts",
+        "ipv4-octal-parts",
+        "ipv4-two-parts",
+        "ipv4-three-parts",
+        "ipv4-number",
+        "ipv4-hex-number",
+        "ipv6-loopback",
+        "port-implicit",
+        "port-explicit-default",
+        "port-other",
+        "http",
+        "https",
+        "plain",
+        "special-number",
+        "lone-surrogate",
+        "undefined",
+        "object",
+        "uncloneable",
+    ]);
+    let missing: Vec<&&str> = expected.iter().filter(|f| !counts.contains_key(**f)).collect();
+    assert!(missing.is_empty(), "families never generated: {missing:?}\ncounts: {counts:?}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_cases() {
+    let a: Vec<String> = sample(99, 50).iter().map(|c| c.to_yaml("x")).collect();
+    let b: Vec<String> = sample(99, 50).iter().map(|c| c.to_yaml("x")).collect();
+    let c: Vec<String> = sample(100, 50).iter().map(|c| c.to_yaml("x")).collect();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn generated_hosts_stay_under_test_or_loopback() {
+    for c in sample(3, 1000) {
+        let yaml = c.to_yaml("x");
+        let case = parse_case("g.yaml", &yaml).unwrap();
+        for w in &case.windows {
+            if let pmconf_model::case::WindowContent::Url(u) = &w.content {
+                if let Some(host) = u.host() {
+                    assert!(pmconf_model::hosts::check_case_host(&host).is_ok(), "{u}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,842 @@
+//! The reporters fed one synthetic run: two engines that ran, one that
+//! failed setup, and every verdict and snapshot status. Assertions are on
+//! the real output: terminal text, JSON files, wptreport files, HTML.
+
+use pmconf::report::{
+    HtmlReporter, JsonReporter, MultiReporter, TerminalReporter, WptReportReporter,
+};
+use pmconf::run::events::{CaseResult, EngineInfo, Reporter, RunEvent, SnapshotStatus};
+use pmconf::run::verdict::Verdict;
+use pmconf_model::{Delivery, Outcome, PostOutcome};
+use serde_json::{json, Value};
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Untrusted text that must never reach the HTML page unescaped.
+const HOSTILE: &str = "</script><b>";
+
+const KNOWN_CASE: &str = "opaque/data-frame-sender.yaml";
+const CHANGED_CASE: &str = "target-origin/star.yaml";
+const CHANGED_PENDING: &str = "snapshots/chromium/target-origin__star.snap.new";
+const NEW_PENDING: &str = "snapshots/chromium/messages__special-values.snap.new";
+const SNAPSHOT_DIFF: &str = "-      origin: http://x.test\n+      origin: http://b.test:8000\n";
+
+/// `top` posts one message to `child`, which receives it from `origin`.
+fn delivered(origin: &str, message: Value) -> Outcome {
+    Outcome {
+        posts: vec![PostOutcome::returned(0)],
+        received: vec![
+            ("top".into(), vec![]),
+            (
+                "child".into(),
+                vec![Delivery {
+                    message,
+                    origin: origin.into(),
+                    source: Some("top".into()),
+                }],
+            ),
+        ],
+    }
+}
+
+/// The post throws and nothing arrives: far from any delivered outcome.
+fn threw() -> Outcome {
+    Outcome {
+        posts: vec![PostOutcome::threw(0, "SyntaxError")],
+        received: vec![("top".into(), vec![]), ("child".into(), vec![])],
+    }
+}
+
+fn result(engine: &str, case: &str, verdict: Verdict, snapshot: SnapshotStatus) -> CaseResult {
+    let observed = delivered("http://a.test:8000", json!("hi"));
+    CaseResult {
+        engine: engine.into(),
+        case: case.into(),
+        description: format!("{case} in {engine}"),
+        verdict,
+        allowed: vec![observed.clone()],
+        observed: Some(observed),
+        snapshot,
+        duration_ms: 10,
+    }
+}
+
+/// Chromium: every verdict and every snapshot problem. Firefox: conforms,
+/// plus one accepted divergence. WebKitGTK: setup failed.
+fn chromium_results() -> Vec<CaseResult> {
+    let known = CaseResult {
+        description: format!("a data: iframe posts with origin \"null\" {HOSTILE} & \u{2028}"),
+        observed: Some(delivered("http://a.test:8000", json!(HOSTILE))),
+        allowed: vec![threw(), delivered("null", json!(HOSTILE))],
+        ..result(
+            "chromium",
+            KNOWN_CASE,
+            Verdict::Diverges,
+            SnapshotStatus::Matched,
+        )
+    };
+    let changed = CaseResult {
+        observed: Some(delivered("http://b.test:8000", json!("hi"))),
+        allowed: vec![delivered("http://a.test:8000", json!("hi"))],
+        ..result(
+            "chromium",
+            CHANGED_CASE,
+            Verdict::Diverges,
+            SnapshotStatus::Changed {
+                pending: CHANGED_PENDING.into(),
+                diff: SNAPSHOT_DIFF.into(),
+            },
+        )
+    };
+    let inconclusive = CaseResult {
+        observed: None,
+        ..result(
+            "chromium",
+            "topology/nested.yaml",
+            Verdict::Inconclusive {
+                reason: "window child never loaded".into(),
+            },
+            SnapshotStatus::NotCompared,
+        )
+    };
+    let internal_error = CaseResult {
+        observed: None,
+        ..result(
+            "chromium",
+            "exceptions/data-clone-error-symbol.yaml",
+            Verdict::InternalError {
+                reason: format!("driver said {HOSTILE}bold"),
+            },
+            SnapshotStatus::NotCompared,
+        )
+    };
+    vec![
+        result(
+            "chromium",
+            "messages/a&b.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        known,
+        changed,
+        inconclusive,
+        internal_error,
+        result(
+            "chromium",
+            "messages/special-values.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::New {
+                pending: NEW_PENDING.into(),
+            },
+        ),
+    ]
+}
+
+fn firefox_results() -> Vec<CaseResult> {
+    let accepted = CaseResult {
+        observed: Some(delivered("http://a.test:8000", json!(1))),
+        allowed: vec![delivered("http://a.test:8000", json!(2))],
+        ..result(
+            "firefox",
+            CHANGED_CASE,
+            Verdict::Diverges,
+            SnapshotStatus::Accepted,
+        )
+    };
+    vec![
+        result(
+            "firefox",
+            "messages/a&b.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        result(
+            "firefox",
+            KNOWN_CASE,
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        accepted,
+        result(
+            "firefox",
+            "topology/nested.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        result(
+            "firefox",
+            "exceptions/data-clone-error-symbol.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        result(
+            "firefox",
+            "messages/special-values.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+    ]
+}
+
+fn ended(results: Vec<CaseResult>) -> Vec<RunEvent> {
+    results
+        .into_iter()
+        .flat_map(|r| {
+            [
+                RunEvent::CaseStart {
+                    engine: r.engine.clone(),
+                    case: r.case.clone(),
+                },
+                RunEvent::CaseEnd(r),
+            ]
+        })
+        .collect()
+}
+
+fn events() -> Vec<RunEvent> {
+    let mut events = vec![
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into(), "firefox".into(), "webkitgtk".into()],
+            cases: 6,
+        },
+        RunEvent::EngineStart(EngineInfo {
+            engine: "chromium".into(),
+            browser_version: "131.0.6778.85".into(),
+        }),
+        RunEvent::EngineStart(EngineInfo {
+            engine: "firefox".into(),
+            browser_version: "128.0".into(),
+        }),
+        RunEvent::EngineSetupFailed {
+            engine: "webkitgtk".into(),
+            error: "WebKitWebDriver not found\ninstall it: apt-get install webkit2gtk-driver"
+                .into(),
+        },
+    ];
+    events.extend(ended(chromium_results()));
+    events.push(RunEvent::EngineEnd {
+        engine: "chromium".into(),
+        cases: 6,
+        seconds: 2.0,
+    });
+    events.extend(ended(firefox_results()));
+    events.push(RunEvent::EngineEnd {
+        engine: "firefox".into(),
+        cases: 6,
+        seconds: 4.0,
+    });
+    events.push(RunEvent::SuiteEnd { seconds: 7.5 });
+    events
+}
+
+fn feed(reporter: &mut dyn Reporter, events: &[RunEvent]) {
+    for event in events {
+        reporter.on_event(event);
+    }
+}
+
+fn terminal_output(events: &[RunEvent]) -> String {
+    let mut reporter = TerminalReporter::new(Vec::new(), false);
+    feed(&mut reporter, events);
+    reporter.finish().unwrap();
+    String::from_utf8(reporter.into_inner()).unwrap()
+}
+
+/// The summary table's row for `engine`, split into cells.
+fn table_row(output: &str, engine: &str) -> Vec<String> {
+    let mut lines = output.lines().skip_while(|l| !l.starts_with("engine "));
+    assert!(lines.next().is_some(), "no summary table in:\n{output}");
+    lines
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .find(|cells| cells[0] == engine)
+        .unwrap_or_else(|| panic!("no row for {engine} in:\n{output}"))
+}
+
+/// The lines of the block that starts with `heading`, up to a blank line.
+fn block<'a>(output: &'a str, heading: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = output
+        .lines()
+        .skip_while(|l| !l.starts_with(heading))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(!lines.is_empty(), "no block {heading:?} in:\n{output}");
+    lines
+}
+
+#[test]
+fn terminal_summary_counts_each_engine() {
+    let output = terminal_output(&events());
+    // engine, browser, conforms, diverges, known, inconclusive, internal-error, unexpected, cases/s
+    assert_eq!(
+        table_row(&output, "chromium"),
+        [
+            "chromium",
+            "131.0.6778.85",
+            "2",
+            "2",
+            "1",
+            "1",
+            "1",
+            "4",
+            "3.00"
+        ]
+    );
+    assert_eq!(
+        table_row(&output, "firefox"),
+        ["firefox", "128.0", "5", "1", "1", "0", "0", "0", "1.50"]
+    );
+    assert_eq!(
+        table_row(&output, "webkitgtk"),
+        ["webkitgtk", "setup", "failed"]
+    );
+}
+
+#[test]
+fn terminal_progress_is_quiet_for_expected_results_and_immediate_for_unexpected_ones() {
+    let output = terminal_output(&events());
+    let progress: Vec<&str> = output
+        .lines()
+        .take_while(|l| !l.starts_with("engine "))
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            "chromium 131.0.6778.85: running 6 cases",
+            "firefox 128.0: running 6 cases",
+            "webkitgtk: setup failed: WebKitWebDriver not found",
+            ".x",
+            "UNEXPECTED chromium target-origin/star.yaml: diverges, snapshot changed",
+            "UNEXPECTED chromium topology/nested.yaml: inconclusive (window child never loaded)",
+            "UNEXPECTED chromium exceptions/data-clone-error-symbol.yaml: internal-error (driver said </script><b>bold)",
+            "UNEXPECTED chromium messages/special-values.yaml: conforms, new snapshot",
+            "chromium: 6 cases in 2.0 s (3.00 cases/s)",
+            "..x...",
+            "firefox: 6 cases in 4.0 s (1.50 cases/s)",
+            "",
+        ]
+    );
+}
+
+#[test]
+fn terminal_divergence_block_diffs_observed_against_the_nearest_allowed_outcome() {
+    let output = terminal_output(&events());
+    let known = block(
+        &output,
+        &format!("chromium  {KNOWN_CASE}  [known: snapshot matches]"),
+    );
+    assert!(
+        known[1].contains("a data: iframe posts with origin \"null\""),
+        "{known:#?}"
+    );
+    // The nearest allowed outcome is #2 (a delivery), not #1 (a throw).
+    assert!(
+        known.contains(&"  allowed #2 of 2 (the nearest) vs observed, - allowed + observed:"),
+        "{known:#?}"
+    );
+    assert!(known.contains(&"    -     origin: 'null'"), "{known:#?}");
+    assert!(
+        known.contains(&"    +     origin: http://a.test:8000"),
+        "{known:#?}"
+    );
+    assert!(
+        known.contains(&"          source: top"),
+        "unchanged lines give context: {known:#?}"
+    );
+    assert!(
+        known.iter().any(|l| l
+            .starts_with("  also allowed #1: {\"posts\":[{\"step\":0,\"threw\":\"SyntaxError\"}]")),
+        "{known:#?}"
+    );
+
+    let changed = block(
+        &output,
+        &format!("chromium  {CHANGED_CASE}  [UNEXPECTED: snapshot changed]"),
+    );
+    assert!(
+        changed.contains(&"    -     origin: http://a.test:8000"),
+        "{changed:#?}"
+    );
+    assert!(
+        changed.contains(&"    +     origin: http://b.test:8000"),
+        "{changed:#?}"
+    );
+
+    let accepted = block(
+        &output,
+        &format!("firefox  {CHANGED_CASE}  [known: snapshot accepted]"),
+    );
+    assert!(accepted.contains(&"    -   - message: 2"), "{accepted:#?}");
+    assert!(accepted.contains(&"    +   - message: 1"), "{accepted:#?}");
+}
+
+#[test]
+fn terminal_lists_reasons_setup_errors_and_pending_snapshots() {
+    let output = terminal_output(&events());
+    assert_eq!(
+        block(&output, "inconclusive (1):"),
+        [
+            "inconclusive (1):",
+            "  chromium  topology/nested.yaml: window child never loaded"
+        ]
+    );
+    assert_eq!(
+        block(&output, "internal errors (1):"),
+        [
+            "internal errors (1):",
+            "  chromium  exceptions/data-clone-error-symbol.yaml: driver said </script><b>bold"
+        ]
+    );
+    assert_eq!(
+        block(&output, "setup failures (1):"),
+        [
+            "setup failures (1):",
+            "  webkitgtk: WebKitWebDriver not found",
+            "    install it: apt-get install webkit2gtk-driver"
+        ]
+    );
+    assert_eq!(
+        block(&output, "snapshot problems (2):"),
+        [
+            "snapshot problems (2):",
+            &format!("  chromium  {CHANGED_CASE}: snapshot changed, pending: {CHANGED_PENDING}"),
+            "    -      origin: http://x.test",
+            "    +      origin: http://b.test:8000",
+            &format!(
+                "  chromium  messages/special-values.yaml: new snapshot, pending: {NEW_PENDING}"
+            ),
+            "  review with `cargo insta review` and accept or reject each pending snapshot",
+        ]
+    );
+    assert!(!output.contains('\u{1b}'), "no colors unless asked for");
+}
+
+#[test]
+fn terminal_verdict_line_separates_known_from_unexpected() {
+    let output = terminal_output(&events());
+    assert_eq!(
+        output.lines().last().unwrap(),
+        "pmconf: 3 engines (1 failed to start: webkitgtk), 6 cases each: 7 conform, 3 diverge (known: 2), \
+         1 inconclusive, 1 internal error; snapshots: 1 new, 1 changed, 1 accepted => FAILED (5 unexpected)"
+    );
+}
+
+#[test]
+fn known_divergences_alone_do_not_fail_the_run() {
+    let known = chromium_results().into_iter().nth(1).unwrap();
+    let mut events = vec![
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into()],
+            cases: 1,
+        },
+        RunEvent::EngineStart(EngineInfo {
+            engine: "chromium".into(),
+            browser_version: "131".into(),
+        }),
+    ];
+    events.extend(ended(vec![known]));
+    events.push(RunEvent::EngineEnd {
+        engine: "chromium".into(),
+        cases: 1,
+        seconds: 0.5,
+    });
+    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    let output = terminal_output(&events);
+    assert!(!output.contains("UNEXPECTED"), "{output}");
+    assert_eq!(
+        output.lines().last().unwrap(),
+        "pmconf: 1 engine, 1 case each: 0 conform, 1 diverge (known: 1), 0 inconclusive, \
+         0 internal errors; snapshots: all match => ok"
+    );
+}
+
+#[test]
+fn terminal_colors_only_when_asked() {
+    let mut reporter = TerminalReporter::new(Vec::new(), true);
+    feed(&mut reporter, &events());
+    reporter.finish().unwrap();
+    let output = String::from_utf8(reporter.into_inner()).unwrap();
+    assert!(
+        output.contains("\u{1b}[31mUNEXPECTED chromium target-origin/star.yaml"),
+        "{output}"
+    );
+    assert!(
+        output.contains("\u{1b}[32m    +     origin: http://a.test:8000\u{1b}[0m"),
+        "{output}"
+    );
+}
+
+#[test]
+fn json_file_has_the_exact_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut reporter = JsonReporter::new(&path);
+    feed(&mut reporter, &events());
+    reporter.finish().unwrap();
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(value["format"], "pmconf-results/1");
+    assert_eq!(value["complete"], true);
+    assert_eq!(
+        value["engines"],
+        json!([
+            {"engine": "chromium", "browser_version": "131.0.6778.85"},
+            {"engine": "firefox", "browser_version": "128.0"},
+        ])
+    );
+    assert_eq!(value["setup_failures"][0]["engine"], "webkitgtk");
+    assert_eq!(value["setup_failures"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        value["summary"],
+        json!({
+            "chromium": {"conforms": 2, "diverges": 2, "known_divergences": 1, "inconclusive": 1,
+                         "internal_error": 1, "unexpected": 4, "cases_per_second": 3.0},
+            "firefox": {"conforms": 5, "diverges": 1, "known_divergences": 1, "inconclusive": 0,
+                        "internal_error": 0, "unexpected": 0, "cases_per_second": 1.5},
+        })
+    );
+    let results = value["results"].as_array().unwrap();
+    assert_eq!(results.len(), 12);
+    // Results are CaseResults as serde writes them, so they read back.
+    let first: CaseResult = serde_json::from_value(results[1].clone()).unwrap();
+    assert_eq!(first, chromium_results()[1]);
+}
+
+#[test]
+fn wptreport_files_map_verdicts_to_wpt_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reporter = WptReportReporter::new(dir.path().join("wptreport-{engine}.json"));
+    feed(&mut reporter, &events());
+    reporter.finish().unwrap();
+    let read = |engine: &str| -> Value {
+        let text =
+            std::fs::read_to_string(dir.path().join(format!("wptreport-{engine}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let chromium = read("chromium");
+    assert_eq!(
+        chromium["run_info"],
+        json!({"product": "chromium", "browser_version": "131.0.6778.85", "os": "linux"})
+    );
+    let statuses: Vec<(&str, &str, Vec<&str>)> = chromium["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let subtests = t["subtests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["status"].as_str().unwrap())
+                .collect();
+            (
+                t["test"].as_str().unwrap(),
+                t["status"].as_str().unwrap(),
+                subtests,
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("/cases/messages/a&b.yaml", "OK", vec!["PASS"]),
+            ("/cases/opaque/data-frame-sender.yaml", "OK", vec!["FAIL"]),
+            ("/cases/target-origin/star.yaml", "OK", vec!["FAIL"]),
+            ("/cases/topology/nested.yaml", "TIMEOUT", vec![]),
+            (
+                "/cases/exceptions/data-clone-error-symbol.yaml",
+                "ERROR",
+                vec![]
+            ),
+            ("/cases/messages/special-values.yaml", "OK", vec!["PASS"]),
+        ]
+    );
+    let results = &chromium["results"];
+    assert_eq!(results[0]["message"], Value::Null);
+    assert_eq!(
+        results[0]["subtests"][0],
+        json!({"name": "matches model", "status": "PASS", "message": null})
+    );
+    assert_eq!(results[3]["message"], "window child never loaded");
+    let fail = results[1]["subtests"][0]["message"].as_str().unwrap();
+    assert!(
+        fail.contains("not one of the 2 allowed outcomes (known: snapshot matches)"),
+        "{fail}"
+    );
+    assert!(
+        fail.contains("- origin: 'null' | + origin: http://a.test:8000"),
+        "{fail}"
+    );
+
+    let firefox = read("firefox");
+    assert_eq!(firefox["results"].as_array().unwrap().len(), 6);
+    assert_eq!(firefox["results"][2]["subtests"][0]["status"], "FAIL");
+    assert!(
+        !dir.path().join("wptreport-webkitgtk.json").exists(),
+        "an engine that never started has no report"
+    );
+}
+
+fn html_page() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events());
+    reporter.finish().unwrap();
+    std::fs::read_to_string(&path).unwrap()
+}
+
+/// The `<td>` cells of the matrix row for `case` (its heading escaped as
+/// the page escapes it).
+fn matrix_row(html: &str, case_html: &str) -> Vec<String> {
+    let start = format!("<tr><th scope=\"row\">{case_html}</th>");
+    let row = html
+        .split(&start)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no row {start} in:\n{html}"));
+    let row = &row[..row.find("</tr>").unwrap()];
+    row.split("<td")
+        .skip(1)
+        .map(|cell| format!("<td{}", cell.trim_end_matches("</td>").trim_end()))
+        .collect()
+}
+
+#[test]
+fn html_matrix_cells_carry_verdict_classes_and_link_to_details() {
+    let html = html_page();
+    assert!(
+        html.contains("<th>case</th><th>chromium</th><th>firefox</th><th>webkitgtk</th>"),
+        "{html}"
+    );
+
+    let known = matrix_row(&html, KNOWN_CASE);
+    assert!(known[0].starts_with("<td class=\"v-diverges known\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges</a>"), "{known:?}");
+    assert_eq!(known[1], "<td class=\"v-conforms\">conforms");
+    assert_eq!(known[2], "<td class=\"v-none\">setup failed");
+
+    let changed = matrix_row(&html, CHANGED_CASE);
+    assert!(
+        changed[0].starts_with("<td class=\"v-diverges unexpected\"><a href=\"#r2-"),
+        "{changed:?}"
+    );
+    assert!(
+        changed[0].ends_with(">diverges (snapshot changed)</a>"),
+        "{changed:?}"
+    );
+    assert!(
+        changed[1].starts_with("<td class=\"v-diverges known\"><a href=\"#r8-"),
+        "{changed:?}"
+    );
+    assert!(matrix_row(&html, "topology/nested.yaml")[0]
+        .starts_with("<td class=\"v-inconclusive unexpected\"><a "));
+    assert!(
+        matrix_row(&html, "exceptions/data-clone-error-symbol.yaml")[0]
+            .starts_with("<td class=\"v-internal-error unexpected\"><a ")
+    );
+    assert!(matrix_row(&html, "messages/special-values.yaml")[0]
+        .starts_with("<td class=\"v-conforms unexpected\"><a href=\"#r5-"));
+    assert_eq!(
+        matrix_row(&html, "messages/a&amp;b.yaml")[0],
+        "<td class=\"v-conforms\">conforms"
+    );
+
+    // Every link has its target, and only non-conforming or
+    // snapshot-problem cells have one: 5 in chromium, 1 in firefox.
+    let targets: Vec<&str> = html
+        .split("href=\"#")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(targets.len(), 6);
+    for target in targets {
+        assert!(
+            html.contains(&format!("<section class=\"detail\" id=\"{target}\">")),
+            "no details for {target}"
+        );
+    }
+}
+
+#[test]
+fn html_details_show_allowed_observed_diff_and_snapshot() {
+    let html = html_page();
+    let known = html
+        .split("id=\"r1-chromium-opaque-data-frame-sender-yaml\"")
+        .nth(1)
+        .unwrap();
+    let known = &known[..known.find("</section>").unwrap()];
+    assert!(
+        known.contains("<h4>Allowed #2 of 2 (the nearest) vs observed</h4>"),
+        "{known}"
+    );
+    assert!(
+        known.contains("<span class=\"del\">-     origin: &#39;null&#39;</span>"),
+        "{known}"
+    );
+    assert!(
+        known.contains("<span class=\"ins\">+     origin: http://a.test:8000</span>"),
+        "{known}"
+    );
+    assert!(
+        known.contains(
+            "<h4>Allowed #1</h4>\n<pre class=\"allowed\">posts:\n- step: 0\n  threw: SyntaxError"
+        ),
+        "{known}"
+    );
+    assert!(
+        known.contains("<h4>Observed</h4>\n<pre class=\"observed\">posts:"),
+        "{known}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<p>Pending snapshot: <code>{CHANGED_PENDING}</code></p>"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("cargo insta review"));
+    assert!(
+        html.contains("<td>chromium</td><td>131.0.6778.85</td><td class=\"count\">2</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<td>webkitgtk</td><td colspan=\"8\"><span class=\"unexpected\">setup failed</span>"
+        ),
+        "{html}"
+    );
+}
+
+#[test]
+fn html_escapes_every_piece_of_untrusted_text() {
+    let html = html_page();
+    assert!(!html.contains(HOSTILE), "raw {HOSTILE} in the page");
+    assert!(!html.contains('\u{2028}'), "raw U+2028 in the page");
+    assert!(!html.contains("<script"), "the page needs no script");
+    // In the description, the reason and the messages, escaped.
+    assert!(
+        html.contains("origin &quot;null&quot; &lt;/script&gt;&lt;b&gt; &amp; &#x2028;</p>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("driver said &lt;/script&gt;&lt;b&gt;bold</pre>"),
+        "{html}"
+    );
+    assert!(html.contains("message: &lt;/script&gt;&lt;b&gt;"), "{html}");
+    assert!(
+        html.contains("<th scope=\"row\">messages/a&amp;b.yaml</th>"),
+        "{html}"
+    );
+    // Self-contained: no external assets.
+    for external in ["<link", "src=", "@import", "url("] {
+        assert!(!html.contains(external), "{external} in the page");
+    }
+}
+
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A shared buffer, so a terminal reporter inside a `MultiReporter` can
+/// still be read.
+#[derive(Clone, Default)]
+struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn every_reporter_behind_one_multi_reporter_writes_its_files_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let terminal = SharedBuffer::default();
+    let mut multi = MultiReporter::new(vec![
+        Box::new(TerminalReporter::new(terminal.clone(), false)),
+        Box::new(JsonReporter::new(dir.path().join("results.json"))),
+        Box::new(HtmlReporter::new(dir.path().join("report.html"))),
+    ]);
+    multi.push(Box::new(WptReportReporter::new(
+        dir.path().join("wptreport-{engine}.json"),
+    )));
+    feed(&mut multi, &events());
+    multi.finish().unwrap();
+    assert_eq!(
+        file_names(dir.path()),
+        [
+            "report.html",
+            "results.json",
+            "wptreport-chromium.json",
+            "wptreport-firefox.json"
+        ],
+        "no temporary file may be left"
+    );
+    let text = String::from_utf8(terminal.0.lock().unwrap().clone()).unwrap();
+    assert!(text.ends_with("=> FAILED (5 unexpected)\n"), "{text}");
+}
+
+#[test]
+fn writing_into_a_missing_directory_fails_cleanly_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![
+        Box::new(JsonReporter::new(missing.join("results.json"))),
+        Box::new(HtmlReporter::new(missing.join("report.html"))),
+        Box::new(WptReportReporter::new(
+            missing.join("wptreport-{engine}.json"),
+        )),
+    ];
+    for reporter in &mut reporters {
+        feed(reporter.as_mut(), &events());
+        let err = reporter.finish().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(
+            err.to_string().contains("missing"),
+            "the error names the path: {err}"
+        );
+    }
+    assert!(!missing.exists());
+    assert!(file_names(dir.path()).is_empty());
+}
+
+#[test]
+fn a_run_cut_short_still_gets_a_summary_and_says_so() {
+    let events: Vec<RunEvent> = events()
+        .into_iter()
+        .take_while(|e| !matches!(e, RunEvent::EngineEnd { .. }))
+        .collect();
+    let output = terminal_output(&events);
+    assert_eq!(
+        table_row(&output, "chromium")[8],
+        "-",
+        "no EngineEnd, no rate"
+    );
+    assert!(
+        output
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("pmconf (run cut short): "),
+        "{output}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut json = JsonReporter::new(dir.path().join("results.json"));
+    feed(&mut json, &events);
+    json.finish().unwrap();
+    let value: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(value["complete"], false);
+    assert_eq!(
+        value["summary"]["chromium"]["cases_per_second"],
+        Value::Null
+    );
+}
