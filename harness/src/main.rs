@@ -48,6 +48,8 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Print cases per second per engine over a suite of generated repeats.
     Bench(cli::run::BenchArgs),
+    /// Generate cases from a seed, run them, shrink divergences, save them.
+    Fuzz(cli::fuzz::FuzzArgs),
     /// List each engine and driver found, with versions, or how to install it.
     Doctor,
     /// Resolve targetOrigin values as postMessage would from ORIGIN.
@@ -70,6 +72,7 @@ fn main() {
         Command::Run(args) => with_engines(|registry| async move { cli::run::run(args, &registry).await }),
         Command::Bench(args) => with_engines(|registry| async move { cli::run::bench(args, &registry).await }),
         Command::Doctor => cli::doctor::run(),
+        Command::Fuzz(args) => with_engines(|registry| async move { cli::fuzz::run(args, &registry).await }),
         Command::Model {
             cases,
             format,

@@ -197,3 +197,38 @@ fn ctrl_c_ends_every_process_the_harness_started() {
     assert_no_new_processes(&before, "after SIGINT");
     drop(out_dir);
 }
+
+#[test]
+fn a_hundred_generated_cases_in_every_engine() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    let engines = engines();
+    if engines.is_empty() {
+        eprintln!("no engine installed: nothing to run");
+        return;
+    }
+    let before = browser_processes();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("fuzz.json");
+    let out = pmconf()
+        .args(["fuzz", "--seed", "11", "--cases", "100", "--max-shrinks", "0", "--dry-run", "--engine", &engine_list(&engines)])
+        .arg("--results")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("pmconf fuzz --seed 11 --cases 100"), "the seed is printed: {stdout}");
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(summary["valid"], 100, "the model answers every generated case");
+    assert_eq!(summary["unanswerable"], 0);
+    let per_engine = summary["engines"].as_array().unwrap();
+    assert_eq!(per_engine.len(), engines.len());
+    for e in per_engine {
+        assert_eq!(e["error"], Value::Null, "{e:#}");
+        assert_eq!(e["ran"], 100, "{e:#}");
+        assert_eq!(e["inconclusive"], 0, "every generated case is observed: {e:#}");
+    }
+    assert_no_new_processes(&before, "after fuzzing");
+    // Nothing was written into the repository.
+    assert!(!dir.path().join("cases").exists());
+}

@@ -93,3 +93,16 @@ fn generated_hosts_stay_under_test_or_loopback() {
         }
     }
 }
+
+/// Prints generated case `PMCONF_SHOW_CASE` of seed `PMCONF_SHOW_SEED` (a
+/// debugging aid; asserts only that the case is valid).
+#[test]
+fn show_a_generated_case() {
+    let (Ok(seed), Ok(index)) = (std::env::var("PMCONF_SHOW_SEED"), std::env::var("PMCONF_SHOW_CASE")) else {
+        return;
+    };
+    let cases = sample(seed.parse().unwrap(), index.parse::<usize>().unwrap() + 1);
+    let yaml = cases.last().unwrap().to_yaml("shown");
+    assert!(parse_case("shown.yaml", &yaml).is_ok());
+    println!("{yaml}");
+}

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod doctor;
 pub mod engines;
+pub mod fuzz;
 pub mod model;
 pub mod origin;
 pub mod run;

@@ -98,10 +98,11 @@ pub async fn diverges(oracle: &mut dyn Oracle, gen: &GenCase) -> Option<(String,
     }
 }
 
-/// Shrinks `tree` (whose current value diverges with `shape`) for at most
-/// `max_tries` oracle runs: first proptest's way (simplify while the
+/// Shrinks `tree` (whose current value diverges with `shape`): first
+/// proptest's way for at most `max_tries` oracle runs (simplify while the
 /// divergence stays, complicate when it goes), then a value-level polish
-/// that proptest's tree cannot always reach (see [`polish`]).
+/// that proptest's tree cannot always reach (see [`polish`]), with a budget
+/// of its own of half as many runs.
 pub async fn shrink(
     tree: &mut dyn ValueTree<Value = GenCase>,
     oracle: &mut dyn Oracle,
@@ -125,7 +126,8 @@ pub async fn shrink(
             }
         }
     }
-    polish(best, oracle, shape, max_tries).await
+    let budget = best.tries + max_tries / 2 + 1;
+    polish(best, oracle, shape, budget).await
 }
 
 /// Simpler versions of `case`, one change each, simplest change first:

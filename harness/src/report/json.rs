@@ -149,6 +149,6 @@ mod tests {
         assert_eq!(value["summary"]["chromium"]["unexpected"], 1);
         assert_eq!(value["results"][0]["verdict"], "inconclusive");
         assert_eq!(value["results"][0]["reason"], "timed out");
-        assert_eq!(value["results"][0]["snapshot"]["snapshot"], "not-compared");
+        assert_eq!(value["results"][0]["snapshot"]["status"], "not-compared");
     }
 }

@@ -59,8 +59,13 @@ pub async fn run_cases(
     mut on_case: impl FnMut(CaseRun),
 ) -> Result<(), CmdError> {
     let runner_url = format!("http://{RUNNER_HOST}{RUNNER_PATH}");
-    client.goto(&runner_url).await?;
-    let at = client.current_url().await?;
+    // The runner page stays loaded between calls (a fuzzer's shrinking
+    // runs one case at a time); load it only when the session is elsewhere.
+    let mut at = client.current_url().await?;
+    if at.as_str() != runner_url {
+        client.goto(&runner_url).await?;
+        at = client.current_url().await?;
+    }
     if at.as_str() != runner_url {
         return Err(CmdError::NotW3C(json!(format!(
             "the runner page did not load: the browser is at {at} (is the proxy reachable?)"

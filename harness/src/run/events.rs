@@ -17,7 +17,7 @@ pub struct EngineInfo {
 
 /// How a case's observation compares with its accepted snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "snapshot", rename_all = "kebab-case")]
+#[serde(tag = "status", rename_all = "kebab-case")]
 pub enum SnapshotStatus {
     /// Same as the accepted snapshot.
     Matched,

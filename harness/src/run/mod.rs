@@ -8,3 +8,4 @@ pub mod snapshots;
 pub mod state;
 pub mod suite;
 pub mod verdict;
+pub mod worker;

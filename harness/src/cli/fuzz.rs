@@ -1,0 +1,341 @@
+//! `pmconf fuzz`: generate cases from a seed, run them in the engines,
+//! shrink every divergence in the engine that showed it, and save the
+//! minimal ones as cases.
+
+use super::engines::select_engines;
+use super::EXIT_BAD_INPUT;
+use crate::engine::{EngineId, ProcessRegistry};
+use crate::gen::shrink::{divergence_shape, shrink, to_case, Shrunk};
+use crate::gen::{generate, GenCase};
+use crate::run::driver::Pacing;
+use crate::run::state::RunState;
+use crate::run::verdict::Observation;
+use crate::run::worker::EngineWorker;
+use crate::server::OriginServer;
+use pmconf_model::{answer_case, Case, Outcome};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Options of `pmconf fuzz`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FuzzArgs {
+    /// The seed: the same seed and count generate the same cases.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// How many cases to generate.
+    #[arg(long, default_value_t = 200)]
+    pub cases: usize,
+    /// Engines, as for `run`.
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// Where minimal divergences are written.
+    #[arg(long, default_value = "cases/found")]
+    pub out: PathBuf,
+    /// Oracle runs allowed per shrink.
+    #[arg(long, default_value_t = 60)]
+    pub shrink_tries: usize,
+    /// At most this many distinct divergences are shrunk per engine.
+    #[arg(long, default_value_t = 24)]
+    pub max_shrinks: usize,
+    /// Cases mounted in one page load at a time.
+    #[arg(long, default_value_t = 12)]
+    pub batch: usize,
+    /// Run and report, but write no case files.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write a JSON summary here.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+}
+
+/// One engine's findings.
+struct EngineFindings {
+    engine: &'static str,
+    browser_version: String,
+    ran: usize,
+    seconds: f64,
+    inconclusive: usize,
+    inconclusive_reasons: Vec<String>,
+    diverging: usize,
+    minimal: Vec<(String, Shrunk)>,
+    error: Option<String>,
+}
+
+/// Runs `pmconf fuzz`; returns the exit status (0 when no engine diverged
+/// in a way not already saved, 1 when new divergences were found, 2 for
+/// setup failures).
+pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
+    let (engines, notes) = match select_engines(args.engine.as_deref(), false) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    println!("pmconf fuzz --seed {} --cases {}: reproduce with the same command", args.seed, args.cases);
+
+    let trees = generate(args.seed, args.cases);
+    let mut valid: Vec<(usize, GenCase, Case)> = Vec::new();
+    let mut unanswerable = Vec::new();
+    for (i, tree) in trees.iter().enumerate() {
+        let gen = tree.current();
+        match to_case(&gen) {
+            Ok(case) => valid.push((i, gen, case)),
+            Err(e) => unanswerable.push((i, e)),
+        }
+    }
+    println!("generated {} cases: {} valid, {} the model cannot answer", args.cases, valid.len(), unanswerable.len());
+    for (i, e) in unanswerable.iter().take(5) {
+        println!("  case {i}: {e}");
+    }
+
+    let state = RunState::new(format!("\u{0}pmconf-marker:{}:", std::process::id()));
+    let server = match OriginServer::start(state.clone()).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: the local origin server could not start: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let proxy = server.proxy_address();
+    let pacing = Pacing { batch_size: args.batch, ..Pacing::default() };
+
+    // proptest's value trees are not Send: the engines run concurrently on
+    // this thread (they spend their time waiting on the browsers).
+    let local = tokio::task::LocalSet::new();
+    let findings = local
+        .run_until(async {
+            let mut tasks = Vec::new();
+            for engine in engines {
+                let valid = valid.clone();
+                let state = state.clone();
+                let registry = registry.clone();
+                let proxy = proxy.clone();
+                let pacing = pacing.clone();
+                let args = args.clone();
+                tasks.push(tokio::task::spawn_local(async move {
+                    fuzz_engine(engine, &valid, &proxy, state, &registry, pacing, &args).await
+                }));
+            }
+            let mut findings = Vec::new();
+            for t in tasks {
+                if let Ok(f) = t.await {
+                    findings.push(f);
+                }
+            }
+            findings
+        })
+        .await;
+    server.shutdown().await;
+
+    let mut status = 0;
+    let mut written = 0;
+    println!();
+    for f in &findings {
+        if let Some(e) = &f.error {
+            println!("{}: failed: {e}", f.engine);
+            status = EXIT_BAD_INPUT;
+            continue;
+        }
+        println!(
+            "{} {}: {} cases in {:.1} s = {:.1} cases/s; {} diverged, {} inconclusive; {} distinct after shrinking",
+            f.engine,
+            f.browser_version,
+            f.ran,
+            f.seconds,
+            f.ran as f64 / f.seconds.max(1e-9),
+            f.diverging,
+            f.inconclusive,
+            f.minimal.len()
+        );
+        for reason in &f.inconclusive_reasons {
+            println!("  inconclusive {reason}");
+        }
+        for (shape, s) in &f.minimal {
+            println!("  {}", one_line(f.engine, shape, s));
+            if !args.dry_run {
+                match save(&args, f.engine, shape, s) {
+                    Ok(Some(path)) => {
+                        written += 1;
+                        println!("    saved {}", path.display());
+                    }
+                    Ok(None) => println!("    already saved"),
+                    Err(e) => {
+                        println!("    could not save: {e}");
+                        status = EXIT_BAD_INPUT;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(path) = &args.results {
+        let summary = serde_json::json!({
+            "seed": args.seed,
+            "generated": args.cases,
+            "valid": valid.len(),
+            "unanswerable": unanswerable.len(),
+            "engines": findings.iter().map(|f| serde_json::json!({
+                "engine": f.engine,
+                "browser_version": f.browser_version,
+                "error": f.error,
+                "ran": f.ran,
+                "seconds": f.seconds,
+                "diverged": f.diverging,
+                "inconclusive": f.inconclusive,
+                "inconclusive_reasons": f.inconclusive_reasons,
+                "minimal": f.minimal.iter().map(|(shape, s)| serde_json::json!({
+                    "shape": shape,
+                    "line": one_line(f.engine, shape, s),
+                    "tries": s.tries,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+        let text = serde_json::to_string_pretty(&summary).expect("serializes");
+        if let Err(e) = crate::case_files::write_atomically(path, text.as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            status = EXIT_BAD_INPUT;
+        }
+    }
+    if status == 0 && written > 0 {
+        status = 1;
+    }
+    status
+}
+
+async fn fuzz_engine(
+    engine: EngineId,
+    cases: &[(usize, GenCase, Case)],
+    proxy: &str,
+    state: std::sync::Arc<RunState>,
+    registry: &ProcessRegistry,
+    pacing: Pacing,
+    args: &FuzzArgs,
+) -> EngineFindings {
+    let mut findings = EngineFindings {
+        engine: engine.name(),
+        browser_version: String::new(),
+        ran: 0,
+        seconds: 0.0,
+        inconclusive: 0,
+        inconclusive_reasons: Vec::new(),
+        diverging: 0,
+        minimal: Vec::new(),
+        error: None,
+    };
+    let mut worker = match EngineWorker::start(engine, proxy, state, registry, pacing).await {
+        Ok(w) => w,
+        Err(e) => {
+            findings.error = Some(e.to_string());
+            return findings;
+        }
+    };
+    findings.browser_version = worker.browser_version().to_owned();
+    let started = Instant::now();
+    let just_cases: Vec<Case> = cases.iter().map(|c| c.2.clone()).collect();
+    let observations = worker.run(&just_cases).await;
+    findings.seconds = started.elapsed().as_secs_f64();
+    findings.ran = observations.len();
+
+    // Group divergences by shape and mutation; shrink one of each group.
+    let mut groups: BTreeMap<(String, Vec<&'static str>), (usize, Outcome)> = BTreeMap::new();
+    for (k, observation) in observations.into_iter().enumerate() {
+        let allowed = answer_case(&cases[k].2).allowed;
+        match observation {
+            Observation::Observed(o) => {
+                if let Some(shape) = divergence_shape(&o, &allowed) {
+                    findings.diverging += 1;
+                    let key = (shape, mutations(&cases[k].1));
+                    groups.entry(key).or_insert((k, o));
+                }
+            }
+            Observation::Inconclusive(reason) | Observation::InternalError(reason) => {
+                findings.inconclusive += 1;
+                if findings.inconclusive_reasons.len() < 5 {
+                    findings.inconclusive_reasons.push(format!("case {}: {reason}", cases[k].0));
+                }
+            }
+        }
+    }
+    let mut trees = generate(args.seed, args.cases);
+    let mut seen: BTreeMap<(String, Vec<&'static str>), ()> = BTreeMap::new();
+    for ((shape, _), (k, observed)) in groups.into_iter().take(args.max_shrinks) {
+        let index = cases[k].0;
+        let shrunk = shrink(trees[index].as_mut(), &mut worker, &shape, observed, args.shrink_tries).await;
+        let key = (shape.clone(), mutations(&shrunk.case));
+        if seen.insert(key, ()).is_none() {
+            findings.minimal.push((shape, shrunk));
+        }
+    }
+    worker.close().await;
+    findings
+}
+
+fn mutations(case: &GenCase) -> Vec<&'static str> {
+    let mut m: Vec<&'static str> = case.posts.iter().map(|p| p.target_origin.mutation).collect();
+    m.sort_unstable();
+    m.dedup();
+    m
+}
+
+fn describe(o: &Outcome) -> String {
+    let posts: Vec<String> = o.posts.iter().map(|p| p.threw.clone().unwrap_or_else(|| "returns".into())).collect();
+    let delivered: Vec<String> = o
+        .received
+        .iter()
+        .filter(|(_, d)| !d.is_empty())
+        .map(|(w, d)| format!("{w} gets {}", d.iter().map(|x| format!("origin {}", x.origin)).collect::<Vec<_>>().join(", ")))
+        .collect();
+    let delivered = if delivered.is_empty() { "nothing delivered".to_owned() } else { delivered.join("; ") };
+    format!("post {}; {delivered}", posts.join(", "))
+}
+
+fn one_line(engine: &str, shape: &str, s: &Shrunk) -> String {
+    let case = to_case(&s.case).expect("shrunk cases are valid");
+    let model = answer_case(&case).allowed.remove(0);
+    let hosts: Vec<String> = s.case.template.windows.iter().enumerate().map(|(i, _)| s.case.origins[i].url()).collect();
+    let targets: Vec<String> = s.case.posts.iter().map(|p| format!("{:?}", p.target_origin.text)).collect();
+    format!(
+        "{engine}: targetOrigin {} to {} ({}): model: {}; engine: {} [{shape}; {} tries]",
+        targets.join(", "),
+        hosts[s.case.posts[0].to],
+        s.case.template.family,
+        describe(&model),
+        describe(&s.observed),
+        s.tries
+    )
+}
+
+/// A short stable hash for file names.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+fn save(args: &FuzzArgs, engine: &str, shape: &str, s: &Shrunk) -> std::io::Result<Option<PathBuf>> {
+    let description = format!(
+        "found by `pmconf fuzz --seed {} --cases {}` in {engine}: {shape}",
+        args.seed, args.cases
+    );
+    let yaml = s.case.to_yaml(&description);
+    let body_hash = fnv(&s.case.to_yaml(""));
+    let slug = mutations(&s.case).join("-");
+    let stem = format!("{engine}--{slug}--{:08x}", body_hash as u32);
+    let path = args.out.join(format!("{stem}.yaml"));
+    if path.exists() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&args.out)?;
+    crate::case_files::write_atomically(&path, yaml.as_bytes())?;
+    let case = to_case(&s.case).expect("shrunk cases are valid");
+    let html = crate::gen::repro::standalone_html(&case, &description, &answer_case(&case).allowed[0], &s.observed, engine);
+    crate::case_files::write_atomically(&args.out.join(format!("{stem}.html")), html.as_bytes())?;
+    Ok(Some(path))
+}
+
+/// Where found cases live by default.
+pub fn default_out() -> &'static Path {
+    Path::new("cases/found")
+}

@@ -1,0 +1,111 @@
+//! A standalone HTML page for a minimal divergence.
+//!
+//! Opened in a browser by itself (from `file:`, or any server), the page
+//! makes each post of the case as the sender would, against its own window,
+//! and prints whether it threw beside what the model says. The synchronous
+//! part of postMessage (what it throws) depends only on the arguments and,
+//! for "/", the caller's origin, so divergences in *what throws* show up
+//! exactly. For divergences in *delivery*, open the page at the target's
+//! origin (for example through `pmconf run` on the YAML case next to it):
+//! the page listens and prints every message it gets with its origin.
+
+use crate::run::pages::script_safe_json;
+use pmconf_model::case::{Case, Step};
+use pmconf_model::Outcome;
+use serde_json::json;
+
+/// The page for `case`, with the model's outcome and the engine's.
+pub fn standalone_html(case: &Case, description: &str, model: &Outcome, engine_saw: &Outcome, engine: &str) -> String {
+    let posts: Vec<serde_json::Value> = case
+        .steps
+        .iter()
+        .map(|Step::Post(p)| {
+            json!({
+                "from": case.windows[p.from].name,
+                "to": case.windows[p.to].name,
+                "targetOrigin": p.target_origin,
+                "message": p.message.to_tagged_json(),
+            })
+        })
+        .collect();
+    let data = json!({
+        "description": description,
+        "posts": posts,
+        "model": model,
+        "engine": engine,
+        "engineSaw": engine_saw,
+    });
+    let yaml_model = serde_yaml::to_string(model).unwrap_or_default().replace("--", "- -");
+    let yaml_engine = serde_yaml::to_string(engine_saw).unwrap_or_default().replace("--", "- -");
+    format!(
+        r#"<!doctype html>
+<meta charset=utf-8>
+<title>pmconf repro: {title}</title>
+<!--
+  {comment_description}
+
+  The reference model allows exactly this outcome:
+{yaml_model}
+  {engine} showed:
+{yaml_engine}-->
+<style>body{{font:14px system-ui,sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}table{{border-collapse:collapse}}.bad{{background:#fdd}}</style>
+<h1>pmconf repro</h1>
+<p id=description></p>
+<table><thead><tr><th>post</th><th>targetOrigin</th><th>this browser</th><th>model</th></tr></thead><tbody id=rows></tbody></table>
+<h2>messages this window received</h2>
+<ul id=received></ul>
+<script>
+"use strict";
+const DATA = {data};
+function decode(j) {{
+  if (j === null || typeof j !== "object") return j;
+  if (Array.isArray(j)) return j.map(decode);
+  const keys = Object.keys(j);
+  if (keys.length === 1 && keys[0][0] === "$") {{
+    const x = j[keys[0]];
+    switch (keys[0]) {{
+      case "$undefined": return undefined;
+      case "$number": return x === "NaN" ? NaN : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : -0;
+      case "$utf16": return String.fromCharCode(...x);
+      case "$buffer": return new Uint8Array(x.bytes || []).buffer;
+      case "$function": return function f() {{}};
+      case "$symbol": return Symbol(x);
+    }}
+  }}
+  const o = {{}};
+  for (const k of keys) o[k] = decode(j[k]);
+  return o;
+}}
+document.getElementById("description").textContent = DATA.description;
+window.addEventListener("message", (e) => {{
+  const li = document.createElement("li");
+  li.textContent = "origin " + JSON.stringify(e.origin) + ": " + String(e.data);
+  document.getElementById("received").append(li);
+}});
+DATA.posts.forEach((p, i) => {{
+  let got;
+  try {{
+    if (p.targetOrigin === null) window.postMessage(decode(p.message));
+    else window.postMessage(decode(p.message), p.targetOrigin);
+    got = "returns";
+  }} catch (e) {{
+    got = "throws " + e.name;
+  }}
+  const threw = DATA.model.posts[i].threw;
+  const want = threw === null ? "returns" : "throws " + threw;
+  const tr = document.createElement("tr");
+  if (got !== want) tr.className = "bad";
+  for (const text of [p.from + " \u2192 " + p.to, JSON.stringify(p.targetOrigin), got, want]) {{
+    const td = document.createElement("td");
+    td.textContent = text;
+    tr.append(td);
+  }}
+  document.getElementById("rows").append(tr);
+}});
+</script>
+"#,
+        title = crate::report::html_escape(description),
+        comment_description = description.replace("--", "- -"),
+        data = script_safe_json(&data),
+    )
+}
