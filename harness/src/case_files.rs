@@ -83,7 +83,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
         let path = entry.path();
         if path.is_dir() {
             walk(&path, out, errors);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }
@@ -116,14 +119,11 @@ pub fn load_cases(inputs: &[PathBuf]) -> Result<Vec<LoadedCase>, Vec<LoadError>>
     }
 }
 
-/// Writes `contents` to `path` atomically (a temporary file in the same
-/// directory, then a rename), so a failure leaves no partial file behind.
+/// Writes `contents` to `path` atomically (see
+/// [`crate::report::write_atomically`]), making its directory first.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(contents)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::report::write_atomically(path, contents)
 }

@@ -69,10 +69,16 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let status = match cli.command {
-        Command::Run(args) => with_engines(|registry| async move { cli::run::run(args, &registry).await }),
-        Command::Bench(args) => with_engines(|registry| async move { cli::run::bench(args, &registry).await }),
+        Command::Run(args) => {
+            with_engines(|registry| async move { cli::run::run(args, &registry).await })
+        }
+        Command::Bench(args) => {
+            with_engines(|registry| async move { cli::run::bench(args, &registry).await })
+        }
         Command::Doctor => cli::doctor::run(),
-        Command::Fuzz(args) => with_engines(|registry| async move { cli::fuzz::run(args, &registry).await }),
+        Command::Fuzz(args) => {
+            with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
+        }
         Command::Model {
             cases,
             format,

@@ -35,17 +35,35 @@ fn assert_rejected(text: &str, line: usize, column: usize, words: &[&str]) {
     }
     assert!(stderr.contains("fix: "), "{stderr}");
 
-    let out = pmconf(&["model", "bad.yaml", "--output", "answer.yaml"], dir.path());
+    let out = pmconf(
+        &["model", "bad.yaml", "--output", "answer.yaml"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "no partial output on stdout");
-    assert!(!dir.path().join("answer.yaml").exists(), "no output file left behind");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers.len(), 1, "only the case file remains: {leftovers:?}");
+    assert!(
+        !dir.path().join("answer.yaml").exists(),
+        "no output file left behind"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "only the case file remains: {leftovers:?}"
+    );
 }
 
 #[test]
 fn malformed_yaml() {
-    assert_rejected("description: x\nwindows: {top: {url: \"http://a.test/\"}\nsteps: [\n", 3, 1, &["did not find expected ',' or '}'"]);
+    assert_rejected(
+        "description: x\nwindows: {top: {url: \"http://a.test/\"}\nsteps: [\n",
+        3,
+        1,
+        &["did not find expected ',' or '}'"],
+    );
 }
 
 #[test]
@@ -123,8 +141,16 @@ fn not_exactly_one_top_window() {
 #[test]
 fn hosts_outside_test_and_loopback() {
     for (url, column, words) in [
-        ("http://example.com/", 10, "`example.com` is not under .test"),
-        ("http://10.0.0.1:8000/", 10, "10.0.0.1 is not a loopback address"),
+        (
+            "http://example.com/",
+            10,
+            "`example.com` is not under .test",
+        ),
+        (
+            "http://10.0.0.1:8000/",
+            10,
+            "10.0.0.1 is not a loopback address",
+        ),
         ("http://[::2]/", 10, "[::2] is not the IPv6 loopback"),
         ("http://localhost/", 10, "`localhost` is not under .test"),
         ("http://pmconf.test/", 10, "reserved for the harness"),
@@ -156,11 +182,21 @@ fn every_error_is_reported_not_only_the_first() {
         "many.yaml",
         "description: x\nwindows:\n  top: { url: \"http://example.com/\" }\n  box: { parent: top, url: \"http://b.test/\", sandbox: \"nope\" }\nsteps:\n  - post: { from: ghost, to: top, message: 1 }\n",
     );
-    write_case(dir.path(), "also-bad.yaml", "description: x\nwindows: {}\nsteps: []\n");
+    write_case(
+        dir.path(),
+        "also-bad.yaml",
+        "description: x\nwindows: {}\nsteps: []\n",
+    );
     let out = pmconf(&["check", "."], dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
-    for w in ["example.com", "`nope` is not a sandbox token", "unknown window `ghost`", "also-bad.yaml:2:1: no top window", "the case has no steps"] {
+    for w in [
+        "example.com",
+        "`nope` is not a sandbox token",
+        "unknown window `ghost`",
+        "also-bad.yaml:2:1: no top window",
+        "the case has no steps",
+    ] {
         assert!(stderr.contains(w), "want {w:?} in:\n{stderr}");
     }
 }
@@ -181,28 +217,100 @@ fn model_writes_output_atomically_when_valid() {
         "ok.yaml",
         "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\n  kid: { parent: top, url: \"http://b.test:81/\" }\nsteps:\n  - post: { from: kid, to: top, message: hi, target_origin: \"*\" }\n",
     );
-    let out = pmconf(&["model", "ok.yaml", "--format", "json", "--output", "out/answer.json"], dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pmconf(
+        &[
+            "model",
+            "ok.yaml",
+            "--format",
+            "json",
+            "--output",
+            "out/answer.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(dir.path().join("out/answer.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v[0]["allowed"][0]["received"]["top"][0]["origin"], "http://b.test:81");
+    assert_eq!(
+        v[0]["allowed"][0]["received"]["top"][0]["origin"],
+        "http://b.test:81"
+    );
 }
 
 #[test]
 fn origin_and_target_origin_json_keys_are_stable() {
     let dir = tempfile::tempdir().unwrap();
-    let out = pmconf(&["origin", "--format", "json", "http://BÜCHER.test:80/", "asdf:", "http:"], dir.path());
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines[0], serde_json::json!({"input": "http://BÜCHER.test:80/", "kind": "origin", "serialization": "http://xn--bcher-kva.test"}));
-    assert_eq!(lines[1], serde_json::json!({"input": "asdf:", "kind": "opaque", "serialization": "null"}));
-    assert_eq!(lines[2], serde_json::json!({"input": "http:", "kind": "failure", "serialization": null}));
+    let out = pmconf(
+        &[
+            "origin",
+            "--format",
+            "json",
+            "http://BÜCHER.test:80/",
+            "asdf:",
+            "http:",
+        ],
+        dir.path(),
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"input": "http://BÜCHER.test:80/", "kind": "origin", "serialization": "http://xn--bcher-kva.test"})
+    );
+    assert_eq!(
+        lines[1],
+        serde_json::json!({"input": "asdf:", "kind": "opaque", "serialization": "null"})
+    );
+    assert_eq!(
+        lines[2],
+        serde_json::json!({"input": "http:", "kind": "failure", "serialization": null})
+    );
 
-    let out = pmconf(&["target-origin", "--from", "http://a.test:8000", "--format", "json", "/", "*", "data:,x", "//x"], dir.path());
+    let out = pmconf(
+        &[
+            "target-origin",
+            "--from",
+            "http://a.test:8000",
+            "--format",
+            "json",
+            "/",
+            "*",
+            "data:,x",
+            "//x",
+        ],
+        dir.path(),
+    );
     let kinds: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_owned())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(kinds, ["origin", "wildcard", "opaque", "syntax-error"]);
-    let out = pmconf(&["target-origin", "--from", "http://a.test:8000", "/", "*", "asdf:", "http:"], dir.path());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "http://a.test:8000\n*\nopaque\nSyntaxError\n");
+    let out = pmconf(
+        &[
+            "target-origin",
+            "--from",
+            "http://a.test:8000",
+            "/",
+            "*",
+            "asdf:",
+            "http:",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "http://a.test:8000\n*\nopaque\nSyntaxError\n"
+    );
 }

@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 static BROWSERS: Mutex<()> = Mutex::new(());
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn ci() -> bool {
@@ -38,19 +41,38 @@ fn engines() -> Vec<EngineId> {
 }
 
 fn engine_list(engines: &[EngineId]) -> String {
-    engines.iter().map(|e| e.name()).collect::<Vec<_>>().join(",")
+    engines
+        .iter()
+        .map(|e| e.name())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// PIDs of browser, driver and display processes alive now (by command
 /// line; used only to look, never to kill).
 fn browser_processes() -> BTreeSet<u32> {
-    const NEEDLES: &[&str] = &["chromium", "chromedriver", "geckodriver", "firefox", "WebKit", "MiniBrowser", "Xvfb"];
+    const NEEDLES: &[&str] = &[
+        "chromium",
+        "chromedriver",
+        "geckodriver",
+        "firefox",
+        "WebKit",
+        "MiniBrowser",
+        "Xvfb",
+    ];
     let mut out = BTreeSet::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let zombie = stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z'));
+        let zombie = stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|s| s.trim_start().starts_with('Z'));
         let cmd = String::from_utf8_lossy(&cmdline);
         if !zombie && NEEDLES.iter().any(|n| cmd.contains(n)) {
             out.insert(pid);
@@ -70,7 +92,15 @@ fn assert_no_new_processes(before: &BTreeSet<u32>, when: &str) {
         if Instant::now() > deadline {
             let described: Vec<String> = left
                 .iter()
-                .map(|p| format!("{p}: {}", String::from_utf8_lossy(&std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default()).replace('\0', " ")))
+                .map(|p| {
+                    format!(
+                        "{p}: {}",
+                        String::from_utf8_lossy(
+                            &std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default()
+                        )
+                        .replace('\0', " ")
+                    )
+                })
                 .collect();
             panic!("{when}: processes left behind:\n{}", described.join("\n"));
         }
@@ -135,7 +165,9 @@ fn hand_written_cases_in_every_engine() {
             );
         }
         let find = |case: &str| -> &Value {
-            mine.iter().find(|r| r["case"].as_str().unwrap().ends_with(case)).unwrap_or_else(|| panic!("{case} ran"))
+            mine.iter()
+                .find(|r| r["case"].as_str().unwrap().ends_with(case))
+                .unwrap_or_else(|| panic!("{case} ran"))
         };
         // </script>, quotes, backslashes, U+2028 and a lone surrogate arrive exactly as sent.
         let awkward = find("messages/awkward-strings.yaml");
@@ -143,12 +175,27 @@ fn hand_written_cases_in_every_engine() {
         let got = &awkward["observed"]["received"]["child"];
         assert_eq!(got[0]["message"], "</script><script>alert(1)</script>");
         assert_eq!(got[2]["message"], "line\u{2028}separator\u{2029}paragraph");
-        assert_eq!(got[3]["message"], serde_json::json!({"$utf16": [0x61, 0xD800, 0x62]}));
+        assert_eq!(
+            got[3]["message"],
+            serde_json::json!({"$utf16": [0x61, 0xD800, 0x62]})
+        );
         // An https case and an IDN case run and are observed in every engine.
         let https = find("serialization/https-origin.yaml");
-        assert_eq!(https["observed"]["received"]["child"][0]["origin"], "https://a.test", "{}", e.name());
+        assert_eq!(
+            https["observed"]["received"]["child"][0]["origin"],
+            "https://a.test",
+            "{}",
+            e.name()
+        );
         let idn = find("serialization/idn-unicode-sender.yaml");
-        assert!(idn["observed"]["received"]["top"][0]["origin"].as_str().unwrap().contains("bcher"), "{}: {idn:#}", e.name());
+        assert!(
+            idn["observed"]["received"]["top"][0]["origin"]
+                .as_str()
+                .unwrap()
+                .contains("bcher"),
+            "{}: {idn:#}",
+            e.name()
+        );
     }
     let report = std::fs::read_to_string(&html).unwrap();
     assert!(report.contains("awkward-strings"));
@@ -165,7 +212,13 @@ fn ctrl_c_ends_every_process_the_harness_started() {
     let before = browser_processes();
     let out_dir = tempfile::tempdir().unwrap();
     let mut child: Child = pmconf()
-        .args(["bench", "--cases", "400", "--engine", &engine_list(&engines)])
+        .args([
+            "bench",
+            "--cases",
+            "400",
+            "--engine",
+            &engine_list(&engines),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -178,7 +231,10 @@ fn ctrl_c_ends_every_process_the_harness_started() {
             break;
         }
         assert!(Instant::now() < deadline, "browsers never started");
-        assert!(child.try_wait().unwrap().is_none(), "pmconf exited before it was interrupted");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "pmconf exited before it was interrupted"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));
@@ -190,7 +246,10 @@ fn ctrl_c_ends_every_process_the_harness_started() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "pmconf did not exit after SIGINT");
+        assert!(
+            Instant::now() < deadline,
+            "pmconf did not exit after SIGINT"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(130), "exit status after SIGINT");
@@ -210,23 +269,48 @@ fn a_hundred_generated_cases_in_every_engine() {
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("fuzz.json");
     let out = pmconf()
-        .args(["fuzz", "--seed", "11", "--cases", "100", "--max-shrinks", "0", "--dry-run", "--engine", &engine_list(&engines)])
+        .args([
+            "fuzz",
+            "--seed",
+            "11",
+            "--cases",
+            "100",
+            "--max-shrinks",
+            "0",
+            "--dry-run",
+            "--engine",
+            &engine_list(&engines),
+        ])
         .arg("--results")
         .arg(&summary)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("pmconf fuzz --seed 11 --cases 100"), "the seed is printed: {stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("pmconf fuzz --seed 11 --cases 100"),
+        "the seed is printed: {stdout}"
+    );
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
-    assert_eq!(summary["valid"], 100, "the model answers every generated case");
+    assert_eq!(
+        summary["valid"], 100,
+        "the model answers every generated case"
+    );
     assert_eq!(summary["unanswerable"], 0);
     let per_engine = summary["engines"].as_array().unwrap();
     assert_eq!(per_engine.len(), engines.len());
     for e in per_engine {
         assert_eq!(e["error"], Value::Null, "{e:#}");
         assert_eq!(e["ran"], 100, "{e:#}");
-        assert_eq!(e["inconclusive"], 0, "every generated case is observed: {e:#}");
+        assert_eq!(
+            e["inconclusive"], 0,
+            "every generated case is observed: {e:#}"
+        );
     }
     assert_no_new_processes(&before, "after fuzzing");
     // Nothing was written into the repository.

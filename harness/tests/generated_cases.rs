@@ -20,15 +20,27 @@ fn every_generated_case_is_valid_and_answered() {
     let dir = tempfile::tempdir().unwrap();
     for (i, c) in cases.iter().enumerate() {
         let yaml = c.to_yaml(&format!("generated {i}"));
-        let case = parse_case("g.yaml", &yaml).unwrap_or_else(|e| panic!("case {i} invalid: {e:?}\n{yaml}"));
+        let case = parse_case("g.yaml", &yaml)
+            .unwrap_or_else(|e| panic!("case {i} invalid: {e:?}\n{yaml}"));
         let answer = answer_case(&case);
         assert_eq!(answer.allowed.len(), 1, "case {i}");
         assert_eq!(answer.allowed[0].posts.len(), c.posts.len());
         std::fs::write(dir.path().join(format!("g{i:04}.yaml")), yaml).unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_pmconf")).arg("check").arg(dir.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "600 cases valid");
+    let out = Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .arg("check")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "600 cases valid"
+    );
 }
 
 #[test]
@@ -66,8 +78,14 @@ fn a_fixed_seed_covers_every_family() {
         "object",
         "uncloneable",
     ]);
-    let missing: Vec<&&str> = expected.iter().filter(|f| !counts.contains_key(**f)).collect();
-    assert!(missing.is_empty(), "families never generated: {missing:?}\ncounts: {counts:?}");
+    let missing: Vec<&&str> = expected
+        .iter()
+        .filter(|f| !counts.contains_key(**f))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "families never generated: {missing:?}\ncounts: {counts:?}"
+    );
 }
 
 #[test]
@@ -98,7 +116,10 @@ fn generated_hosts_stay_under_test_or_loopback() {
 /// debugging aid; asserts only that the case is valid).
 #[test]
 fn show_a_generated_case() {
-    let (Ok(seed), Ok(index)) = (std::env::var("PMCONF_SHOW_SEED"), std::env::var("PMCONF_SHOW_CASE")) else {
+    let (Ok(seed), Ok(index)) = (
+        std::env::var("PMCONF_SHOW_SEED"),
+        std::env::var("PMCONF_SHOW_CASE"),
+    ) else {
         return;
     };
     let cases = sample(seed.parse().unwrap(), index.parse::<usize>().unwrap() + 1);

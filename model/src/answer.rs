@@ -14,7 +14,9 @@ use crate::document::{determine_the_origin, DocumentUrl};
 use crate::message::RealmBuffers;
 use crate::origin::{OpaqueOriginAllocator, Origin};
 use crate::outcome::{normalize_outcome_set, observed_data, Delivery, Outcome, PostOutcome};
-use crate::post_message::{run_posted_message_task, window_post_message_steps, PostMessageCall, PostedMessageTask};
+use crate::post_message::{
+    run_posted_message_task, window_post_message_steps, PostMessageCall, PostedMessageTask,
+};
 use serde::Serialize;
 
 /// The model's answer to a case.
@@ -46,8 +48,15 @@ pub fn answer_case(case: &Case) -> Answer {
             Relation::Iframe { parent } => format!("iframe in {}", case.windows[parent].name),
             Relation::Popup { opener } => format!("popup opened by {}", case.windows[opener].name),
         };
-        let sandboxed = if w.sandbox_flags.forces_opaque_origin() { ", sandboxed" } else { "" };
-        trace.push(format!("{}: {how}{sandboxed}, document origin {origin}", w.name));
+        let sandboxed = if w.sandbox_flags.forces_opaque_origin() {
+            ", sandboxed"
+        } else {
+            ""
+        };
+        trace.push(format!(
+            "{}: {how}{sandboxed}, document origin {origin}",
+            w.name
+        ));
         origins.push(origin);
     }
 
@@ -75,14 +84,21 @@ pub fn answer_case(case: &Case) -> Answer {
                 queue.push((i, p.from, p.to, task));
             }
             Err(e) => {
-                trace.push(format!("step {i}: {from} -> {to}: throws {} {}", e.name(), detail(&e)));
+                trace.push(format!(
+                    "step {i}: {from} -> {to}: throws {} {}",
+                    e.name(),
+                    detail(&e)
+                ));
                 posts.push(PostOutcome::threw(i, e.name()));
             }
         }
     }
 
-    let mut received: Vec<(String, Vec<Delivery>)> =
-        case.windows.iter().map(|w| (w.name.clone(), Vec::new())).collect();
+    let mut received: Vec<(String, Vec<Delivery>)> = case
+        .windows
+        .iter()
+        .map(|w| (w.name.clone(), Vec::new()))
+        .collect();
     for (i, from, to, task) in queue {
         match run_posted_message_task(&task, &origins[to]) {
             Ok(()) => {

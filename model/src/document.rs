@@ -80,7 +80,12 @@ mod tests {
     fn http_documents_take_the_url_origin() {
         let mut alloc = OpaqueOriginAllocator::new();
         let parent = Origin::tuple("http", "a.test", None);
-        let o = determine_the_origin(&url("http://b.test:81/x"), &SandboxingFlags::none(), Some(&parent), &mut alloc);
+        let o = determine_the_origin(
+            &url("http://b.test:81/x"),
+            &SandboxingFlags::none(),
+            Some(&parent),
+            &mut alloc,
+        );
         assert_eq!(o.ascii_serialization(), "http://b.test:81");
     }
 
@@ -88,12 +93,21 @@ mod tests {
     fn about_blank_and_srcdoc_inherit() {
         let mut alloc = OpaqueOriginAllocator::new();
         let parent = Origin::tuple("http", "a.test", None);
-        for u in [url("about:blank"), url("about:blank#x"), DocumentUrl::Srcdoc] {
+        for u in [
+            url("about:blank"),
+            url("about:blank#x"),
+            DocumentUrl::Srcdoc,
+        ] {
             let o = determine_the_origin(&u, &SandboxingFlags::none(), Some(&parent), &mut alloc);
             assert!(same_origin(&o, &parent), "{u:?}");
         }
         // about:blank with no source is a new opaque origin.
-        let o = determine_the_origin(&url("about:blank"), &SandboxingFlags::none(), None, &mut alloc);
+        let o = determine_the_origin(
+            &url("about:blank"),
+            &SandboxingFlags::none(),
+            None,
+            &mut alloc,
+        );
         assert!(o.is_opaque());
     }
 
@@ -101,7 +115,12 @@ mod tests {
     fn data_and_sandboxed_documents_are_opaque() {
         let mut alloc = OpaqueOriginAllocator::new();
         let parent = Origin::tuple("http", "a.test", None);
-        let data = determine_the_origin(&url("data:text/html,x"), &SandboxingFlags::none(), Some(&parent), &mut alloc);
+        let data = determine_the_origin(
+            &url("data:text/html,x"),
+            &SandboxingFlags::none(),
+            Some(&parent),
+            &mut alloc,
+        );
         assert!(data.is_opaque());
         let boxed = SandboxingFlags::parse_directive("allow-scripts").unwrap();
         let o = determine_the_origin(&url("http://a.test/"), &boxed, Some(&parent), &mut alloc);

@@ -143,7 +143,10 @@ impl MessageValue {
     /// the value, and what `pmconf model` prints for a case's message.
     pub fn to_tagged_json(&self) -> Json {
         match self {
-            MessageValue::Buffer { id: Some(id), bytes } => {
+            MessageValue::Buffer {
+                id: Some(id),
+                bytes,
+            } => {
                 let mut inner = Map::new();
                 inner.insert("id".into(), Json::String(id.clone()));
                 inner.insert(
@@ -314,7 +317,10 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                 .as_object()
                 .ok_or_else(|| err(path, "$buffer takes a map: {id: NAME, bytes: [0, 1]}"))?;
             if let Some(k) = obj.keys().find(|k| *k != "id" && *k != "bytes") {
-                return Err(err(path, format!("$buffer has no field `{k}` (fields: id, bytes)")));
+                return Err(err(
+                    path,
+                    format!("$buffer has no field `{k}` (fields: id, bytes)"),
+                ));
             }
             let id = match obj.get("id") {
                 None | Some(Json::Null) => None,
@@ -484,7 +490,8 @@ pub fn structured_serialize_with_transfer(
     // 2. For each transferable of transferList:
     for transferable in transfer_list {
         match transferable {
-            Transferable::BufferId(id) | Transferable::Value(MessageValue::Buffer { id: Some(id), .. }) => {
+            Transferable::BufferId(id)
+            | Transferable::Value(MessageValue::Buffer { id: Some(id), .. }) => {
                 // 2.3. If memory[transferable] exists, then throw a
                 //      "DataCloneError" DOMException.
                 if !memory.insert(id.clone()) {
@@ -563,22 +570,40 @@ mod tests {
     #[test]
     fn plain_values_round_trip() {
         let v = yaml("{a: 1, b: [true, null, 'x'], c: 1.5}");
-        assert_eq!(v.observable_json(), json!({"a": 1, "b": [true, null, "x"], "c": 1.5}));
+        assert_eq!(
+            v.observable_json(),
+            json!({"a": 1, "b": [true, null, "x"], "c": 1.5})
+        );
     }
 
     #[test]
     fn object_keys_follow_javascript_order() {
         let v = yaml("{b: 1, '2': 2, a: 3, '1': 4, '01': 5}");
-        let keys: Vec<String> = v.observable_json().as_object().unwrap().keys().cloned().collect();
+        let keys: Vec<String> = v
+            .observable_json()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(keys, ["1", "2", "b", "a", "01"]);
     }
 
     #[test]
     fn special_numbers_and_lone_surrogates_are_tagged() {
         assert_eq!(yaml(".nan").observable_json(), json!({"$number": "NaN"}));
-        assert_eq!(yaml("-.inf").observable_json(), json!({"$number": "-Infinity"}));
-        assert_eq!(yaml("{$number: '-0'}").observable_json(), json!({"$number": "-0"}));
-        assert_eq!(yaml("{$utf16: [55296]}").observable_json(), json!({"$utf16": [55296]}));
+        assert_eq!(
+            yaml("-.inf").observable_json(),
+            json!({"$number": "-Infinity"})
+        );
+        assert_eq!(
+            yaml("{$number: '-0'}").observable_json(),
+            json!({"$number": "-0"})
+        );
+        assert_eq!(
+            yaml("{$utf16: [55296]}").observable_json(),
+            json!({"$utf16": [55296]})
+        );
         // A well-formed UTF-16 sequence is just a string.
         assert_eq!(yaml("{$utf16: [104, 105]}").observable_json(), json!("hi"));
     }
@@ -587,34 +612,54 @@ mod tests {
     fn buffer_ids_are_not_observable() {
         let v = yaml("{$buffer: {id: b1, bytes: [1, 2]}}");
         assert_eq!(v.observable_json(), json!({"$buffer": {"bytes": [1, 2]}}));
-        assert_eq!(v.to_tagged_json(), json!({"$buffer": {"id": "b1", "bytes": [1, 2]}}));
+        assert_eq!(
+            v.to_tagged_json(),
+            json!({"$buffer": {"id": "b1", "bytes": [1, 2]}})
+        );
         assert_eq!(v.buffer_ids(), ["b1"]);
     }
 
     #[test]
     fn bad_tags_are_refused_with_a_path() {
-        let e = MessageValue::from_yaml(&serde_yaml::from_str("{a: [{$nope: 1}]}").unwrap()).unwrap_err();
+        let e = MessageValue::from_yaml(&serde_yaml::from_str("{a: [{$nope: 1}]}").unwrap())
+            .unwrap_err();
         assert_eq!(e.path, ".a[0]");
         assert!(e.reason.contains("unknown tag `$nope`"), "{}", e.reason);
-        let e = MessageValue::from_yaml(&serde_yaml::from_str("{$function: f, x: 1}").unwrap()).unwrap_err();
+        let e = MessageValue::from_yaml(&serde_yaml::from_str("{$function: f, x: 1}").unwrap())
+            .unwrap_err();
         assert!(e.reason.contains("one key"));
-        let e = MessageValue::from_yaml(&serde_yaml::from_str("{$buffer: {bytes: [256]}}").unwrap()).unwrap_err();
+        let e =
+            MessageValue::from_yaml(&serde_yaml::from_str("{$buffer: {bytes: [256]}}").unwrap())
+                .unwrap_err();
         assert!(e.reason.contains("0 to 255"));
     }
 
     #[test]
     fn functions_and_symbols_throw_data_clone_error() {
         let mut realm = RealmBuffers::default();
-        assert!(structured_serialize_with_transfer(&yaml("{f: {$function: f}}"), &[], &mut realm).is_err());
-        assert!(structured_serialize_with_transfer(&yaml("[{$symbol: s}]"), &[], &mut realm).is_err());
-        assert!(structured_serialize_with_transfer(&yaml("[1, 'a', {$undefined: null}]"), &[], &mut realm).is_ok());
+        assert!(
+            structured_serialize_with_transfer(&yaml("{f: {$function: f}}"), &[], &mut realm)
+                .is_err()
+        );
+        assert!(
+            structured_serialize_with_transfer(&yaml("[{$symbol: s}]"), &[], &mut realm).is_err()
+        );
+        assert!(structured_serialize_with_transfer(
+            &yaml("[1, 'a', {$undefined: null}]"),
+            &[],
+            &mut realm
+        )
+        .is_ok());
     }
 
     #[test]
     fn transfer_rules() {
         let msg = yaml("{$buffer: {id: b, bytes: [1]}}");
         let mut realm = RealmBuffers::default();
-        let twice = [Transferable::BufferId("b".into()), Transferable::BufferId("b".into())];
+        let twice = [
+            Transferable::BufferId("b".into()),
+            Transferable::BufferId("b".into()),
+        ];
         assert!(structured_serialize_with_transfer(&msg, &twice, &mut realm).is_err());
         assert!(!realm.is_detached("b"), "a failed post transfers nothing");
         let once = [Transferable::BufferId("b".into())];
@@ -624,14 +669,22 @@ mod tests {
         assert!(structured_serialize_with_transfer(&msg, &[], &mut realm).is_err());
         assert!(structured_serialize_with_transfer(&msg, &once, &mut realm).is_err());
         let not_transferable = [Transferable::Value(yaml("{a: 1}"))];
-        assert!(structured_serialize_with_transfer(&yaml("1"), &not_transferable, &mut realm).is_err());
+        assert!(
+            structured_serialize_with_transfer(&yaml("1"), &not_transferable, &mut realm).is_err()
+        );
     }
 
     #[test]
     fn primitives_in_transfer_are_type_errors() {
         assert!(transfer_idl_type_error(&[Transferable::Value(yaml("1"))]));
-        assert!(transfer_idl_type_error(&[Transferable::Value(yaml("{$symbol: s}"))]));
-        assert!(!transfer_idl_type_error(&[Transferable::Value(yaml("{a: 1}"))]));
-        assert!(!transfer_idl_type_error(&[Transferable::BufferId("b".into())]));
+        assert!(transfer_idl_type_error(&[Transferable::Value(yaml(
+            "{$symbol: s}"
+        ))]));
+        assert!(!transfer_idl_type_error(&[Transferable::Value(yaml(
+            "{a: 1}"
+        ))]));
+        assert!(!transfer_idl_type_error(&[Transferable::BufferId(
+            "b".into()
+        )]));
     }
 }

@@ -147,7 +147,9 @@ mod tests {
     fn allocator_is_deterministic() {
         let ids = |n| {
             let mut alloc = OpaqueOriginAllocator::new();
-            (0..n).map(|_| alloc.new_opaque_origin()).collect::<Vec<_>>()
+            (0..n)
+                .map(|_| alloc.new_opaque_origin())
+                .collect::<Vec<_>>()
         };
         assert_eq!(ids(3), ids(3));
         assert_eq!(ids(1)[0], Origin::Opaque(OpaqueOriginId(1)));
@@ -168,11 +170,23 @@ mod tests {
     #[test]
     fn tuple_same_origin_compares_every_part() {
         let base = Origin::tuple("http", "a.test", Some(8000));
-        assert!(same_origin(&base, &Origin::tuple("http", "a.test", Some(8000))));
-        assert!(!same_origin(&base, &Origin::tuple("https", "a.test", Some(8000))));
-        assert!(!same_origin(&base, &Origin::tuple("http", "b.test", Some(8000))));
+        assert!(same_origin(
+            &base,
+            &Origin::tuple("http", "a.test", Some(8000))
+        ));
+        assert!(!same_origin(
+            &base,
+            &Origin::tuple("https", "a.test", Some(8000))
+        ));
+        assert!(!same_origin(
+            &base,
+            &Origin::tuple("http", "b.test", Some(8000))
+        ));
         assert!(!same_origin(&base, &Origin::tuple("http", "a.test", None)));
-        assert!(!same_origin(&base, &Origin::tuple("http", "a.test.", Some(8000))));
+        assert!(!same_origin(
+            &base,
+            &Origin::tuple("http", "a.test.", Some(8000))
+        ));
         let mut alloc = OpaqueOriginAllocator::new();
         assert!(!same_origin(&base, &alloc.new_opaque_origin()));
     }

@@ -24,7 +24,10 @@ impl PostOutcome {
 
     /// The call threw an exception named `name`.
     pub fn threw(step: usize, name: &str) -> Self {
-        Self { step, threw: Some(name.to_owned()) }
+        Self {
+            step,
+            threw: Some(name.to_owned()),
+        }
     }
 }
 
@@ -85,7 +88,10 @@ where
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a map from window name to received messages")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut out = Vec::new();
             while let Some(entry) = a.next_entry()? {
                 out.push(entry);
@@ -133,7 +139,11 @@ mod tests {
                 ("top".into(), vec![]),
                 (
                     "child".into(),
-                    vec![Delivery { message: json!("hi"), origin: origin.into(), source: Some("top".into()) }],
+                    vec![Delivery {
+                        message: json!("hi"),
+                        origin: origin.into(),
+                        source: Some("top".into()),
+                    }],
                 ),
             ],
         }
@@ -143,7 +153,10 @@ mod tests {
     fn serializes_windows_in_case_order_and_reads_back() {
         let o = outcome("http://a.test");
         let yaml = serde_yaml::to_string(&o).unwrap();
-        assert!(yaml.find("top:").unwrap() < yaml.find("child:").unwrap(), "{yaml}");
+        assert!(
+            yaml.find("top:").unwrap() < yaml.find("child:").unwrap(),
+            "{yaml}"
+        );
         assert!(yaml.contains("threw: null"), "{yaml}");
         let back: Outcome = serde_yaml::from_str(&yaml).unwrap();
         assert_eq!(back, o);
@@ -152,12 +165,19 @@ mod tests {
     #[test]
     fn threw_serializes_with_the_error_name() {
         let p = PostOutcome::threw(3, "SyntaxError");
-        assert_eq!(serde_json::to_value(&p).unwrap(), json!({"step": 3, "threw": "SyntaxError"}));
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"step": 3, "threw": "SyntaxError"})
+        );
     }
 
     #[test]
     fn sets_are_sorted_and_deduplicated() {
-        let set = normalize_outcome_set(vec![outcome("http://b.test"), outcome("http://a.test"), outcome("http://b.test")]);
+        let set = normalize_outcome_set(vec![
+            outcome("http://b.test"),
+            outcome("http://a.test"),
+            outcome("http://b.test"),
+        ]);
         assert_eq!(set.len(), 2);
         assert_eq!(set[0].received[1].1[0].origin, "http://a.test");
         assert!(outcome("http://a.test").is_in(&set));

@@ -138,8 +138,17 @@ pub fn run_posted_message_task(
 mod tests {
     use super::*;
 
-    fn post(target_origin: Option<&str>, message: &str, transfer: &[Transferable]) -> Result<PostedMessageTask, PostMessageError> {
-        post_with(target_origin, message, transfer, &mut OpaqueOriginAllocator::new())
+    fn post(
+        target_origin: Option<&str>,
+        message: &str,
+        transfer: &[Transferable],
+    ) -> Result<PostedMessageTask, PostMessageError> {
+        post_with(
+            target_origin,
+            message,
+            transfer,
+            &mut OpaqueOriginAllocator::new(),
+        )
     }
 
     fn post_with(
@@ -152,7 +161,12 @@ mod tests {
         let message = MessageValue::from_yaml(&serde_yaml::from_str(message).unwrap()).unwrap();
         let mut realm = RealmBuffers::default();
         window_post_message_steps(
-            &PostMessageCall { incumbent_origin: &caller, message: &message, target_origin, transfer },
+            &PostMessageCall {
+                incumbent_origin: &caller,
+                message: &message,
+                target_origin,
+                transfer,
+            },
             &mut realm,
             alloc,
         )
@@ -160,21 +174,36 @@ mod tests {
 
     #[test]
     fn syntax_error_comes_before_data_clone_error() {
-        assert_eq!(post(Some("http:"), "{$function: f}", &[]).unwrap_err().name(), "SyntaxError");
-        assert_eq!(post(Some("*"), "{$function: f}", &[]).unwrap_err().name(), "DataCloneError");
+        assert_eq!(
+            post(Some("http:"), "{$function: f}", &[])
+                .unwrap_err()
+                .name(),
+            "SyntaxError"
+        );
+        assert_eq!(
+            post(Some("*"), "{$function: f}", &[]).unwrap_err().name(),
+            "DataCloneError"
+        );
     }
 
     #[test]
     fn type_error_comes_before_syntax_error() {
         let bad = [Transferable::Value(MessageValue::Number(1.0))];
-        assert_eq!(post(Some("http:"), "1", &bad).unwrap_err().name(), "TypeError");
+        assert_eq!(
+            post(Some("http:"), "1", &bad).unwrap_err().name(),
+            "TypeError"
+        );
     }
 
     #[test]
     fn one_argument_form_targets_own_origin() {
         let task = post(None, "1", &[]).unwrap();
-        assert!(run_posted_message_task(&task, &Origin::tuple("http", "a.test", Some(8000))).is_ok());
-        assert!(run_posted_message_task(&task, &Origin::tuple("http", "b.test", Some(8000))).is_err());
+        assert!(
+            run_posted_message_task(&task, &Origin::tuple("http", "a.test", Some(8000))).is_ok()
+        );
+        assert!(
+            run_posted_message_task(&task, &Origin::tuple("http", "b.test", Some(8000))).is_err()
+        );
         assert_eq!(task.origin, "http://a.test:8000");
     }
 
@@ -184,7 +213,10 @@ mod tests {
         assert!(run_posted_message_task(&task, &Origin::tuple("https", "b.test", None)).is_ok());
         assert_eq!(
             run_posted_message_task(&task, &Origin::tuple("https", "b.test", Some(444))),
-            Err(Dropped::OriginMismatch { target_origin: "https://b.test".into(), document_origin: "https://b.test:444".into() })
+            Err(Dropped::OriginMismatch {
+                target_origin: "https://b.test".into(),
+                document_origin: "https://b.test:444".into()
+            })
         );
         let mut alloc = OpaqueOriginAllocator::new();
         let wildcard = post(Some("*"), "1", &[]).unwrap();

@@ -135,7 +135,8 @@ mod tests {
 
     #[test]
     fn tokens_are_case_insensitive_and_whitespace_separated() {
-        let flags = SandboxingFlags::parse_directive(" ALLOW-Scripts\tallow-same-origin\n").unwrap();
+        let flags =
+            SandboxingFlags::parse_directive(" ALLOW-Scripts\tallow-same-origin\n").unwrap();
         assert!(!flags.blocks_scripts());
         assert!(!flags.forces_opaque_origin());
         assert!(flags.blocks_popups());
@@ -163,9 +164,10 @@ mod tests {
     fn popups_inherit_unless_escaping() {
         let boxed = SandboxingFlags::parse_directive("allow-scripts allow-popups").unwrap();
         assert!(boxed.for_popup().forces_opaque_origin());
-        let escaping =
-            SandboxingFlags::parse_directive("allow-scripts allow-popups allow-popups-to-escape-sandbox")
-                .unwrap();
+        let escaping = SandboxingFlags::parse_directive(
+            "allow-scripts allow-popups allow-popups-to-escape-sandbox",
+        )
+        .unwrap();
         assert!(!escaping.for_popup().is_sandboxed());
     }
 }

@@ -130,7 +130,10 @@ mod tests {
 
     #[test]
     fn urls_resolve_to_their_origin() {
-        assert_eq!(serialized("HTTP://B.Test:8001/some/path?q#f"), "http://b.test:8001");
+        assert_eq!(
+            serialized("HTTP://B.Test:8001/some/path?q#f"),
+            "http://b.test:8001"
+        );
         assert_eq!(serialized("http://u:p@b.test:80/"), "http://b.test");
         assert_eq!(serialized("  http://b.test/\t"), "http://b.test");
         assert_eq!(serialized("ht\ntp://b.te\tst/"), "http://b.test");
@@ -138,7 +141,15 @@ mod tests {
 
     #[test]
     fn failures_throw() {
-        for s in ["", "http:", "//b.test", "null", "b.test", "http://[::1", "http://a b.test/"] {
+        for s in [
+            "",
+            "http:",
+            "//b.test",
+            "null",
+            "b.test",
+            "http://[::1",
+            "http://a b.test/",
+        ] {
             assert_eq!(resolve(s), Err(SyntaxError), "{s:?}");
         }
     }

@@ -7,7 +7,11 @@ use serde_json::{json, Value};
 fn only_outcome(yaml: &str) -> Value {
     let case = parse_case("inline.yaml", yaml).unwrap_or_else(|e| panic!("{e:?}"));
     let answer = answer_case(&case);
-    assert_eq!(answer.allowed.len(), 1, "cases without navigation allow one outcome");
+    assert_eq!(
+        answer.allowed.len(),
+        1,
+        "cases without navigation allow one outcome"
+    );
     serde_json::to_value::<&Outcome>(&answer.allowed[0]).unwrap()
 }
 
@@ -68,9 +72,21 @@ fn target_origin_spellings_that_drop_silently() {
 
 #[test]
 fn target_origin_spellings_that_throw() {
-    for t in ["", "http:", "//b.test", "null", "b.test", " *", "http://b.test:65536"] {
+    for t in [
+        "",
+        "http:",
+        "//b.test",
+        "null",
+        "b.test",
+        " *",
+        "http://b.test:65536",
+    ] {
         let o = post_to_child(t);
-        assert_eq!(o["posts"], json!([{"step": 0, "threw": "SyntaxError"}]), "{t:?}");
+        assert_eq!(
+            o["posts"],
+            json!([{"step": 0, "threw": "SyntaxError"}]),
+            "{t:?}"
+        );
         assert!(!delivered_to_child(&o));
     }
 }
@@ -136,9 +152,18 @@ steps:
   - post: { from: pop, to: inner, message: p, target_origin: "http://d.test:8003" }
 "#,
     );
-    assert_eq!(o["received"]["right"], json!([{"message": "s", "origin": "http://b.test:8001", "source": "left"}]));
-    assert_eq!(o["received"]["top"], json!([{"message": "n", "origin": "http://d.test:8003", "source": "inner"}]));
-    assert_eq!(o["received"]["inner"], json!([{"message": "p", "origin": "http://e.test:8004", "source": "pop"}]));
+    assert_eq!(
+        o["received"]["right"],
+        json!([{"message": "s", "origin": "http://b.test:8001", "source": "left"}])
+    );
+    assert_eq!(
+        o["received"]["top"],
+        json!([{"message": "n", "origin": "http://d.test:8003", "source": "inner"}])
+    );
+    assert_eq!(
+        o["received"]["inner"],
+        json!([{"message": "p", "origin": "http://e.test:8004", "source": "pop"}])
+    );
     assert_eq!(o["received"]["pop"], json!([]));
 }
 
@@ -157,7 +182,10 @@ steps:
   - post: { from: one, to: top, message: parent, target_origin: "/" }
 "#,
     );
-    assert_eq!(o["received"]["one"], json!([{"message": "self", "origin": "null", "source": "one"}]));
+    assert_eq!(
+        o["received"]["one"],
+        json!([{"message": "self", "origin": "null", "source": "one"}])
+    );
     assert_eq!(o["received"]["two"], json!([]));
     assert_eq!(o["received"]["top"], json!([]));
 }
@@ -167,6 +195,12 @@ fn a_transferred_buffer_is_detached_for_later_posts() {
     let o = only_outcome(&format!(
         "{FRAME}  - post: {{ from: top, to: child, message: {{ $buffer: {{ id: b, bytes: [5] }} }}, target_origin: '*', transfer: [b] }}\n  - post: {{ from: top, to: child, message: {{ $buffer: {{ id: b, bytes: [5] }} }}, target_origin: '*' }}\n"
     ));
-    assert_eq!(o["posts"], json!([{"step": 0, "threw": null}, {"step": 1, "threw": "DataCloneError"}]));
-    assert_eq!(o["received"]["child"], json!([{"message": {"$buffer": {"bytes": [5]}}, "origin": "http://a.test:8000", "source": "top"}]));
+    assert_eq!(
+        o["posts"],
+        json!([{"step": 0, "threw": null}, {"step": 1, "threw": "DataCloneError"}])
+    );
+    assert_eq!(
+        o["received"]["child"],
+        json!([{"message": {"$buffer": {"bytes": [5]}}, "origin": "http://a.test:8000", "source": "top"}])
+    );
 }

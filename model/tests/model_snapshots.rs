@@ -15,7 +15,14 @@ fn model_answer_for_every_case() {
             let text = std::fs::read_to_string(path).unwrap();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             let case = parse_case(&name, &text).unwrap_or_else(|errors| {
-                panic!("{}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+                panic!(
+                    "{}",
+                    errors
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
             });
             let mut info = insta::Settings::clone_current();
             info.set_description(case.description.clone());

@@ -30,7 +30,10 @@ fn load(name: &str) -> Vec<Value> {
 
 /// `file<TAB>input as JSON string<TAB>reason`, one per line; `#` comments.
 fn expected_failures() -> BTreeMap<(String, String), String> {
-    let path = format!("{}/tests/data/expected-failures.txt", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/data/expected-failures.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let mut out = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
@@ -38,9 +41,18 @@ fn expected_failures() -> BTreeMap<(String, String), String> {
             continue;
         }
         let parts: Vec<&str> = line.splitn(3, '\t').collect();
-        assert_eq!(parts.len(), 3, "line {}: want file<TAB>input<TAB>reason", n + 1);
+        assert_eq!(
+            parts.len(),
+            3,
+            "line {}: want file<TAB>input<TAB>reason",
+            n + 1
+        );
         let input: String = serde_json::from_str(parts[1]).unwrap();
-        assert!(!parts[2].trim().is_empty(), "line {}: every expected failure needs a reason", n + 1);
+        assert!(
+            !parts[2].trim().is_empty(),
+            "line {}: every expected failure needs a reason",
+            n + 1
+        );
         out.insert((parts[0].to_owned(), input), parts[2].to_owned());
     }
     out
@@ -60,7 +72,10 @@ fn failures() -> (BTreeMap<(String, String), String>, usize) {
             checked += 1;
             let got = serialize_origin_of(&input).unwrap_or_else(|| "failure".into());
             if got != expected {
-                failed.insert(("urltestdata.json".into(), input.clone()), format!("origin: expected {expected}, got {got}"));
+                failed.insert(
+                    ("urltestdata.json".into(), input.clone()),
+                    format!("origin: expected {expected}, got {got}"),
+                );
             }
         }
         // "*" and "/" are never parsed by postMessage, so a URL failure
@@ -69,7 +84,10 @@ fn failures() -> (BTreeMap<(String, String), String>, usize) {
             checked += 1;
             let mut alloc = OpaqueOriginAllocator::new();
             if resolve_target_origin(&input, &caller, &mut alloc) != Err(SyntaxError) {
-                failed.insert(("urltestdata.json".into(), input.clone()), "targetOrigin: expected SyntaxError".into());
+                failed.insert(
+                    ("urltestdata.json".into(), input.clone()),
+                    "targetOrigin: expected SyntaxError".into(),
+                );
             }
         }
     }
@@ -83,7 +101,10 @@ fn failures() -> (BTreeMap<(String, String), String>, usize) {
         };
         let expected = entry["output"].as_str().unwrap_or("failure");
         if got != expected {
-            failed.insert(("toascii.json".into(), input), format!("host: expected {expected}, got {got}"));
+            failed.insert(
+                ("toascii.json".into(), input),
+                format!("host: expected {expected}, got {got}"),
+            );
         }
     }
     (failed, checked)
@@ -92,7 +113,10 @@ fn failures() -> (BTreeMap<(String, String), String>, usize) {
 #[test]
 fn wpt_url_data_matches_the_model() {
     let (failed, checked) = failures();
-    assert!(checked > 400, "only {checked} entries checked: is the data vendored?");
+    assert!(
+        checked > 400,
+        "only {checked} entries checked: is the data vendored?"
+    );
     let expected = expected_failures();
     let mut problems = Vec::new();
     for (key, why) in &failed {
@@ -108,5 +132,10 @@ fn wpt_url_data_matches_the_model() {
             ));
         }
     }
-    assert!(problems.is_empty(), "{} entries checked\n{}", checked, problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} entries checked\n{}",
+        checked,
+        problems.join("\n")
+    );
 }

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 pub fn run(inputs: &[PathBuf]) -> i32 {
     match load_cases(inputs) {
         Ok(cases) => {
-            println!("{} case{} valid", cases.len(), if cases.len() == 1 { "" } else { "s" });
+            println!(
+                "{} case{} valid",
+                cases.len(),
+                if cases.len() == 1 { "" } else { "s" }
+            );
             0
         }
         Err(errors) => {

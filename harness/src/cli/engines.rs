@@ -5,7 +5,10 @@ use crate::engine::{discover, EngineId};
 /// Which engines to run, from the `--engine` value: `all`, a comma list,
 /// or absent (every installed engine; under CI, all three, so a missing one
 /// fails instead of being skipped).
-pub fn select_engines(flag: Option<&str>, ci: bool) -> Result<(Vec<EngineId>, Vec<String>), String> {
+pub fn select_engines(
+    flag: Option<&str>,
+    ci: bool,
+) -> Result<(Vec<EngineId>, Vec<String>), String> {
     let mut notes = Vec::new();
     let engines = match flag {
         None if ci => EngineId::ALL.to_vec(),
@@ -18,7 +21,10 @@ pub fn select_engines(flag: Option<&str>, ci: bool) -> Result<(Vec<EngineId>, Ve
                 }
             }
             if found.is_empty() {
-                return Err("no engine is installed; install them with `bash scripts/install-engines`".into());
+                return Err(
+                    "no engine is installed; install them with `bash scripts/install-engines`"
+                        .into(),
+                );
             }
             found
         }
@@ -34,12 +40,31 @@ pub fn select_engines(flag: Option<&str>, ci: bool) -> Result<(Vec<EngineId>, Ve
                 }
             }
             if out.is_empty() {
-                return Err("--engine names no engine; use chromium, firefox, webkitgtk or all".into());
+                return Err(
+                    "--engine names no engine; use chromium, firefox, webkitgtk or all".into(),
+                );
             }
             out
         }
     };
     Ok((engines, notes))
+}
+
+/// [`select_engines`] for a command: prints the notes (skipped engines) and
+/// turns an error into the bad-input exit status.
+pub fn engines_for_command(flag: Option<&str>, ci: bool) -> Result<Vec<EngineId>, i32> {
+    match select_engines(flag, ci) {
+        Ok((engines, notes)) => {
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+            Ok(engines)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(super::EXIT_BAD_INPUT)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -48,17 +73,27 @@ mod tests {
 
     #[test]
     fn explicit_lists_and_all() {
-        assert_eq!(select_engines(Some("all"), false).unwrap().0, EngineId::ALL.to_vec());
         assert_eq!(
-            select_engines(Some("firefox, chromium,firefox"), false).unwrap().0,
+            select_engines(Some("all"), false).unwrap().0,
+            EngineId::ALL.to_vec()
+        );
+        assert_eq!(
+            select_engines(Some("firefox, chromium,firefox"), false)
+                .unwrap()
+                .0,
             vec![EngineId::Firefox, EngineId::Chromium]
         );
-        assert!(select_engines(Some("safari"), false).unwrap_err().contains("unknown engine `safari`"));
+        assert!(select_engines(Some("safari"), false)
+            .unwrap_err()
+            .contains("unknown engine `safari`"));
         assert!(select_engines(Some(","), false).is_err());
     }
 
     #[test]
     fn ci_wants_every_engine() {
-        assert_eq!(select_engines(None, true).unwrap().0, EngineId::ALL.to_vec());
+        assert_eq!(
+            select_engines(None, true).unwrap().0,
+            EngineId::ALL.to_vec()
+        );
     }
 }

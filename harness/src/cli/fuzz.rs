@@ -2,7 +2,7 @@
 //! shrink every divergence in the engine that showed it, and save the
 //! minimal ones as cases.
 
-use super::engines::select_engines;
+use super::engines::engines_for_command;
 use super::EXIT_BAD_INPUT;
 use crate::engine::{EngineId, ProcessRegistry};
 use crate::gen::shrink::{divergence_shape, shrink, to_case, Shrunk};
@@ -66,17 +66,14 @@ struct EngineFindings {
 /// in a way not already saved, 1 when new divergences were found, 2 for
 /// setup failures).
 pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
-    let (engines, notes) = match select_engines(args.engine.as_deref(), false) {
+    let engines = match engines_for_command(args.engine.as_deref(), false) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(status) => return status,
     };
-    for n in notes {
-        eprintln!("note: {n}");
-    }
-    println!("pmconf fuzz --seed {} --cases {}: reproduce with the same command", args.seed, args.cases);
+    println!(
+        "pmconf fuzz --seed {} --cases {}: reproduce with the same command",
+        args.seed, args.cases
+    );
 
     let trees = generate(args.seed, args.cases);
     let mut valid: Vec<(usize, GenCase, Case)> = Vec::new();
@@ -88,7 +85,12 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
             Err(e) => unanswerable.push((i, e)),
         }
     }
-    println!("generated {} cases: {} valid, {} the model cannot answer", args.cases, valid.len(), unanswerable.len());
+    println!(
+        "generated {} cases: {} valid, {} the model cannot answer",
+        args.cases,
+        valid.len(),
+        unanswerable.len()
+    );
     for (i, e) in unanswerable.iter().take(5) {
         println!("  case {i}: {e}");
     }
@@ -102,7 +104,10 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
         }
     };
     let proxy = server.proxy_address();
-    let pacing = Pacing { batch_size: args.batch, ..Pacing::default() };
+    let pacing = Pacing {
+        batch_size: args.batch,
+        ..Pacing::default()
+    };
 
     // proptest's value trees are not Send: the engines run concurrently on
     // this thread (they spend their time waiting on the browsers).
@@ -255,7 +260,9 @@ async fn fuzz_engine(
             Observation::Inconclusive(reason) | Observation::InternalError(reason) => {
                 findings.inconclusive += 1;
                 if findings.inconclusive_reasons.len() < 5 {
-                    findings.inconclusive_reasons.push(format!("case {}: {reason}", cases[k].0));
+                    findings
+                        .inconclusive_reasons
+                        .push(format!("case {}: {reason}", cases[k].0));
                 }
             }
         }
@@ -264,7 +271,14 @@ async fn fuzz_engine(
     let mut seen: BTreeMap<(String, Vec<&'static str>), ()> = BTreeMap::new();
     for ((shape, _), (k, observed)) in groups.into_iter().take(args.max_shrinks) {
         let index = cases[k].0;
-        let shrunk = shrink(trees[index].as_mut(), &mut worker, &shape, observed, args.shrink_tries).await;
+        let shrunk = shrink(
+            trees[index].as_mut(),
+            &mut worker,
+            &shape,
+            observed,
+            args.shrink_tries,
+        )
+        .await;
         let key = (shape.clone(), mutations(&shrunk.case));
         if seen.insert(key, ()).is_none() {
             findings.minimal.push((shape, shrunk));
@@ -275,29 +289,61 @@ async fn fuzz_engine(
 }
 
 fn mutations(case: &GenCase) -> Vec<&'static str> {
-    let mut m: Vec<&'static str> = case.posts.iter().map(|p| p.target_origin.mutation).collect();
+    let mut m: Vec<&'static str> = case
+        .posts
+        .iter()
+        .map(|p| p.target_origin.mutation)
+        .collect();
     m.sort_unstable();
     m.dedup();
     m
 }
 
 fn describe(o: &Outcome) -> String {
-    let posts: Vec<String> = o.posts.iter().map(|p| p.threw.clone().unwrap_or_else(|| "returns".into())).collect();
+    let posts: Vec<String> = o
+        .posts
+        .iter()
+        .map(|p| p.threw.clone().unwrap_or_else(|| "returns".into()))
+        .collect();
     let delivered: Vec<String> = o
         .received
         .iter()
         .filter(|(_, d)| !d.is_empty())
-        .map(|(w, d)| format!("{w} gets {}", d.iter().map(|x| format!("origin {}", x.origin)).collect::<Vec<_>>().join(", ")))
+        .map(|(w, d)| {
+            format!(
+                "{w} gets {}",
+                d.iter()
+                    .map(|x| format!("origin {}", x.origin))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
         .collect();
-    let delivered = if delivered.is_empty() { "nothing delivered".to_owned() } else { delivered.join("; ") };
+    let delivered = if delivered.is_empty() {
+        "nothing delivered".to_owned()
+    } else {
+        delivered.join("; ")
+    };
     format!("post {}; {delivered}", posts.join(", "))
 }
 
 fn one_line(engine: &str, shape: &str, s: &Shrunk) -> String {
     let case = to_case(&s.case).expect("shrunk cases are valid");
     let model = answer_case(&case).allowed.remove(0);
-    let hosts: Vec<String> = s.case.template.windows.iter().enumerate().map(|(i, _)| s.case.origins[i].url()).collect();
-    let targets: Vec<String> = s.case.posts.iter().map(|p| format!("{:?}", p.target_origin.text)).collect();
+    let hosts: Vec<String> = s
+        .case
+        .template
+        .windows
+        .iter()
+        .enumerate()
+        .map(|(i, _)| s.case.origins[i].url())
+        .collect();
+    let targets: Vec<String> = s
+        .case
+        .posts
+        .iter()
+        .map(|p| format!("{:?}", p.target_origin.text))
+        .collect();
     format!(
         "{engine}: targetOrigin {} to {} ({}): model: {}; engine: {} [{shape}; {} tries]",
         targets.join(", "),
@@ -311,10 +357,17 @@ fn one_line(engine: &str, shape: &str, s: &Shrunk) -> String {
 
 /// A short stable hash for file names.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
-fn save(args: &FuzzArgs, engine: &str, shape: &str, s: &Shrunk) -> std::io::Result<Option<PathBuf>> {
+fn save(
+    args: &FuzzArgs,
+    engine: &str,
+    shape: &str,
+    s: &Shrunk,
+) -> std::io::Result<Option<PathBuf>> {
     let description = format!(
         "found by `pmconf fuzz --seed {} --cases {}` in {engine}: {shape}",
         args.seed, args.cases
@@ -330,7 +383,13 @@ fn save(args: &FuzzArgs, engine: &str, shape: &str, s: &Shrunk) -> std::io::Resu
     std::fs::create_dir_all(&args.out)?;
     crate::case_files::write_atomically(&path, yaml.as_bytes())?;
     let case = to_case(&s.case).expect("shrunk cases are valid");
-    let html = crate::gen::repro::standalone_html(&case, &description, &answer_case(&case).allowed[0], &s.observed, engine);
+    let html = crate::gen::repro::standalone_html(
+        &case,
+        &description,
+        &answer_case(&case).allowed[0],
+        &s.observed,
+        engine,
+    );
     crate::case_files::write_atomically(&args.out.join(format!("{stem}.html")), html.as_bytes())?;
     Ok(Some(path))
 }

@@ -28,14 +28,30 @@ pub fn run_origin(inputs: &[String], format: Format) -> i32 {
         match parse_url(input) {
             None => print_line(
                 format,
-                &Line { input, kind: "failure", serialization: None },
+                &Line {
+                    input,
+                    kind: "failure",
+                    serialization: None,
+                },
                 "failure",
             ),
             Some(url) => {
                 let origin = origin_of_url(&url, &mut alloc);
                 let s = origin.ascii_serialization();
-                let kind = if origin.is_opaque() { "opaque" } else { "origin" };
-                print_line(format, &Line { input, kind, serialization: Some(s.clone()) }, &s);
+                let kind = if origin.is_opaque() {
+                    "opaque"
+                } else {
+                    "origin"
+                };
+                print_line(
+                    format,
+                    &Line {
+                        input,
+                        kind,
+                        serialization: Some(s.clone()),
+                    },
+                    &s,
+                );
             }
         }
     }
@@ -67,13 +83,19 @@ pub fn run_target_origin(from: &str, values: &[String], format: Format) -> i32 {
         let report = describe_target_origin(value, &from);
         let (kind, text) = match report.kind {
             TargetOriginKind::Wildcard => ("wildcard", "*".to_owned()),
-            TargetOriginKind::Origin => ("origin", report.serialization.clone().unwrap_or_default()),
+            TargetOriginKind::Origin => {
+                ("origin", report.serialization.clone().unwrap_or_default())
+            }
             TargetOriginKind::Opaque => ("opaque", "opaque".to_owned()),
             TargetOriginKind::SyntaxError => ("syntax-error", "SyntaxError".to_owned()),
         };
         print_line(
             format,
-            &Line { input: value, kind, serialization: report.serialization.clone() },
+            &Line {
+                input: value,
+                kind,
+                serialization: report.serialization.clone(),
+            },
             &text,
         );
     }

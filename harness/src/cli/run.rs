@@ -1,10 +1,12 @@
 //! `pmconf run` and `pmconf bench`.
 
-use super::engines::select_engines;
+use super::engines::engines_for_command;
 use super::{report_load_errors, EXIT_BAD_INPUT};
 use crate::case_files::{load_cases, LoadedCase};
 use crate::engine::ProcessRegistry;
-use crate::report::{HtmlReporter, JsonReporter, MultiReporter, TerminalReporter, WptReportReporter};
+use crate::report::{
+    HtmlReporter, JsonReporter, MultiReporter, TerminalReporter, WptReportReporter,
+};
 use crate::run::driver::Pacing;
 use crate::run::events::Reporter;
 use crate::run::suite::{run_suite, SuiteConfig};
@@ -51,7 +53,11 @@ fn ci() -> bool {
 }
 
 fn load_or_report(cases: &[PathBuf]) -> Result<Vec<LoadedCase>, i32> {
-    let inputs = if cases.is_empty() { vec![PathBuf::from("cases")] } else { cases.to_vec() };
+    let inputs = if cases.is_empty() {
+        vec![PathBuf::from("cases")]
+    } else {
+        cases.to_vec()
+    };
     load_cases(&inputs).map_err(|errors| {
         report_load_errors(&errors);
         EXIT_BAD_INPUT
@@ -70,16 +76,10 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         Ok(c) => c,
         Err(status) => return status,
     };
-    let (engines, notes) = match select_engines(args.engine.as_deref(), ci()) {
+    let engines = match engines_for_command(args.engine.as_deref(), ci()) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(status) => return status,
     };
-    for n in notes {
-        eprintln!("note: {n}");
-    }
     // Report files are written atomically at the end; their directories
     // are made now, so a bad path fails before any browser starts.
     let mut dirs: Vec<PathBuf> = [Some(&args.results), args.html.as_ref()]
@@ -95,14 +95,19 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         }
     }
     let mut reporters: Vec<Box<dyn Reporter>> = vec![
-        Box::new(TerminalReporter::new(Box::new(std::io::stdout()), args.color)),
+        Box::new(TerminalReporter::new(
+            Box::new(std::io::stdout()),
+            args.color,
+        )),
         Box::new(JsonReporter::new(args.results.clone())),
     ];
     if let Some(html) = &args.html {
         reporters.push(Box::new(HtmlReporter::new(html.clone())));
     }
     if let Some(dir) = &args.wptreport {
-        reporters.push(Box::new(WptReportReporter::new(dir.join("wptreport-{engine}.json"))));
+        reporters.push(Box::new(WptReportReporter::new(
+            dir.join("wptreport-{engine}.json"),
+        )));
     }
     let mut reporter = MultiReporter::new(reporters);
     let config = SuiteConfig {
@@ -160,20 +165,17 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         Err(status) => return status,
     };
     let cases: Vec<LoadedCase> = pool.iter().cycle().take(args.cases).cloned().collect();
-    let (engines, notes) = match select_engines(args.engine.as_deref(), false) {
+    let engines = match engines_for_command(args.engine.as_deref(), false) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(status) => return status,
     };
-    for n in notes {
-        eprintln!("note: {n}");
-    }
     let config = SuiteConfig {
         engines,
         cases,
-        pacing: Pacing { batch_size: args.batch, ..Pacing::default() },
+        pacing: Pacing {
+            batch_size: args.batch,
+            ..Pacing::default()
+        },
         snapshot_dir: None,
         accept_snapshots: false,
     };
@@ -188,9 +190,16 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    println!("pmconf bench: {} cases per engine, batch {}, engines running at the same time", args.cases, args.batch);
+    println!(
+        "pmconf bench: {} cases per engine, batch {}, engines running at the same time",
+        args.cases, args.batch
+    );
     for (engine, seconds) in &outcome.engine_seconds {
-        let done = outcome.results.iter().filter(|r| &r.engine == engine).count();
+        let done = outcome
+            .results
+            .iter()
+            .filter(|r| &r.engine == engine)
+            .count();
         let concluded = outcome
             .results
             .iter()

@@ -52,7 +52,11 @@ pub const INVALID_LABELS: &[(&str, &str)] = &[
 /// An ASCII label in random case (case must not matter).
 pub fn ascii_label() -> impl Strategy<Value = (String, &'static str)> {
     ("[a-z][a-z0-9]{0,5}", proptest::bool::weighted(0.3)).prop_map(|(label, upper)| {
-        let label = if upper { label.to_ascii_uppercase() } else { label };
+        let label = if upper {
+            label.to_ascii_uppercase()
+        } else {
+            label
+        };
         (label, "ascii")
     })
 }
@@ -76,7 +80,11 @@ pub fn window_host() -> impl Strategy<Value = GenHost> {
         prop_oneof![Just(".test"), Just(".TEST")],
     )
         .prop_map(|(labels, trailing_dot, tld)| {
-            let mut written = labels.iter().map(|l| l.0.as_str()).collect::<Vec<_>>().join(".");
+            let mut written = labels
+                .iter()
+                .map(|l| l.0.as_str())
+                .collect::<Vec<_>>()
+                .join(".");
             written.push_str(tld);
             let mut families: Vec<&'static str> = labels.iter().map(|l| l.1).collect();
             if trailing_dot {
@@ -85,9 +93,10 @@ pub fn window_host() -> impl Strategy<Value = GenHost> {
             }
             GenHost { written, families }
         })
-        .prop_filter("a window host must parse (Bidi rules apply across labels)", |h| {
-            url::Url::parse(&format!("http://{}/", h.written)).is_ok()
-        })
+        .prop_filter(
+            "a window host must parse (Bidi rules apply across labels)",
+            |h| url::Url::parse(&format!("http://{}/", h.written)).is_ok(),
+        )
 }
 
 #[cfg(test)]

@@ -95,7 +95,11 @@ impl GenCase {
                 Shape::Sandboxed(p) => {
                     w.insert(s("parent"), s(self.template.windows[p].0));
                     w.insert(s("url"), s(&url));
-                    let tokens = if self.sandbox_same_origin { "allow-scripts allow-same-origin" } else { "allow-scripts" };
+                    let tokens = if self.sandbox_same_origin {
+                        "allow-scripts allow-same-origin"
+                    } else {
+                        "allow-scripts"
+                    };
                     w.insert(s("sandbox"), s(tokens));
                 }
                 Shape::Data(p) => {
@@ -121,7 +125,10 @@ impl GenCase {
             .collect();
         let mut case = Mapping::new();
         case.insert(s("description"), s(description));
-        case.insert(s("tags"), Value::Sequence(self.families().into_iter().map(s).collect()));
+        case.insert(
+            s("tags"),
+            Value::Sequence(self.families().into_iter().map(s).collect()),
+        );
         case.insert(s("windows"), Value::Mapping(windows));
         case.insert(s("steps"), Value::Sequence(steps));
         serde_yaml::to_string(&Value::Mapping(case)).expect("YAML values serialize")
@@ -153,10 +160,20 @@ pub fn gen_case() -> impl Strategy<Value = GenCase> {
                 .into_iter()
                 .map(|(pair, mutation, pick, message)| {
                     let (from, to) = template.pairs[pair % template.pairs.len()];
-                    GenPost { from, to, target_origin: target_origin::mutate(&origins[to], mutation, pick), message }
+                    GenPost {
+                        from,
+                        to,
+                        target_origin: target_origin::mutate(&origins[to], mutation, pick),
+                        message,
+                    }
                 })
                 .collect();
-            GenCase { template, origins, sandbox_same_origin, posts }
+            GenCase {
+                template,
+                origins,
+                sandbox_same_origin,
+                posts,
+            }
         })
 }
 
@@ -189,7 +206,10 @@ fn avoid_mixed_content(template: &Template, mut origins: Vec<GenOrigin>) -> Vec<
 pub fn runner_for_seed(seed: u64) -> TestRunner {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+    TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
 }
 
 /// `count` cases from `seed`, each with its value tree (kept for shrinking).
@@ -197,6 +217,10 @@ pub fn generate(seed: u64, count: usize) -> Vec<Box<dyn ValueTree<Value = GenCas
     let mut runner = runner_for_seed(seed);
     let strategy = gen_case().boxed();
     (0..count)
-        .map(|_| strategy.new_tree(&mut runner).expect("the case strategy always produces a case"))
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .expect("the case strategy always produces a case")
+        })
         .collect()
 }

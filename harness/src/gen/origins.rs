@@ -51,7 +51,12 @@ impl GenOrigin {
 
     /// `scheme://host:port/` as written.
     pub fn url(&self) -> String {
-        format!("{}://{}{}/", self.scheme, self.host.written, self.port_text())
+        format!(
+            "{}://{}{}/",
+            self.scheme,
+            self.host.written,
+            self.port_text()
+        )
     }
 
     /// Families this origin exercises.
@@ -62,7 +67,11 @@ impl GenOrigin {
             GenPort::ExplicitDefault => "port-explicit-default",
             GenPort::Other(_) => "port-other",
         });
-        f.push(if self.scheme.eq_ignore_ascii_case("https") { "https" } else { "http" });
+        f.push(if self.scheme.eq_ignore_ascii_case("https") {
+            "https"
+        } else {
+            "http"
+        });
         f
     }
 }
@@ -91,5 +100,9 @@ pub fn window_origin() -> impl Strategy<Value = GenOrigin> {
         any_window_host(),
         port(),
     )
-        .prop_map(|(scheme, host, port)| GenOrigin { scheme: scheme.to_owned(), host, port })
+        .prop_map(|(scheme, host, port)| GenOrigin {
+            scheme: scheme.to_owned(),
+            host,
+            port,
+        })
 }

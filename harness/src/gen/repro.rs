@@ -15,7 +15,13 @@ use pmconf_model::Outcome;
 use serde_json::json;
 
 /// The page for `case`, with the model's outcome and the engine's.
-pub fn standalone_html(case: &Case, description: &str, model: &Outcome, engine_saw: &Outcome, engine: &str) -> String {
+pub fn standalone_html(
+    case: &Case,
+    description: &str,
+    model: &Outcome,
+    engine_saw: &Outcome,
+    engine: &str,
+) -> String {
     let posts: Vec<serde_json::Value> = case
         .steps
         .iter()
@@ -35,8 +41,12 @@ pub fn standalone_html(case: &Case, description: &str, model: &Outcome, engine_s
         "engine": engine,
         "engineSaw": engine_saw,
     });
-    let yaml_model = serde_yaml::to_string(model).unwrap_or_default().replace("--", "- -");
-    let yaml_engine = serde_yaml::to_string(engine_saw).unwrap_or_default().replace("--", "- -");
+    let yaml_model = serde_yaml::to_string(model)
+        .unwrap_or_default()
+        .replace("--", "- -");
+    let yaml_engine = serde_yaml::to_string(engine_saw)
+        .unwrap_or_default()
+        .replace("--", "- -");
     format!(
         r#"<!doctype html>
 <meta charset=utf-8>

@@ -19,7 +19,10 @@ use std::pin::Pin;
 /// Something that runs cases and says what it observed.
 pub trait Oracle {
     /// Runs `cases`, one observation each, in order.
-    fn observe<'a>(&'a mut self, cases: &'a [Case]) -> Pin<Box<dyn Future<Output = Vec<Observation>> + 'a>>;
+    fn observe<'a>(
+        &'a mut self,
+        cases: &'a [Case],
+    ) -> Pin<Box<dyn Future<Output = Vec<Observation>> + 'a>>;
 }
 
 /// A description of *how* an observation departs from the model, without
@@ -72,7 +75,11 @@ pub fn divergence_shape(observed: &Outcome, allowed: &[Outcome]) -> Option<Strin
 pub fn to_case(gen: &GenCase) -> Result<Case, String> {
     let yaml = gen.to_yaml("generated");
     parse_case("generated.yaml", &yaml).map_err(|errors| {
-        errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
     })
 }
 
@@ -91,7 +98,11 @@ pub struct Shrunk {
 pub async fn diverges(oracle: &mut dyn Oracle, gen: &GenCase) -> Option<(String, Outcome)> {
     let case = to_case(gen).ok()?;
     let allowed = answer_case(&case).allowed;
-    let observation = oracle.observe(std::slice::from_ref(&case)).await.into_iter().next()?;
+    let observation = oracle
+        .observe(std::slice::from_ref(&case))
+        .await
+        .into_iter()
+        .next()?;
     match observation {
         Observation::Observed(o) => divergence_shape(&o, &allowed).map(|s| (s, o)),
         _ => None,
@@ -110,7 +121,11 @@ pub async fn shrink(
     observed: Outcome,
     max_tries: usize,
 ) -> Shrunk {
-    let mut best = Shrunk { case: tree.current(), observed, tries: 0 };
+    let mut best = Shrunk {
+        case: tree.current(),
+        observed,
+        tries: 0,
+    };
     while best.tries < max_tries && tree.simplify() {
         best.tries += 1;
         let candidate = tree.current();
@@ -157,12 +172,21 @@ fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
         let plain = |c: &mut GenCase, f: &dyn Fn(&mut super::origins::GenOrigin)| {
             f(&mut c.origins[w]);
             for p in c.posts.iter_mut() {
-                p.target_origin = super::target_origin::mutate(&c.origins[p.to], p.target_origin.index, p.target_origin.pick);
+                p.target_origin = super::target_origin::mutate(
+                    &c.origins[p.to],
+                    p.target_origin.index,
+                    p.target_origin.pick,
+                );
             }
         };
         if o.host.written != *name {
             let mut c = case.clone();
-            plain(&mut c, &|o| o.host = GenHost { written: name.to_string(), families: vec!["ascii"] });
+            plain(&mut c, &|o| {
+                o.host = GenHost {
+                    written: name.to_string(),
+                    families: vec!["ascii"],
+                }
+            });
             out.push(c);
         }
         if o.scheme != "http" {
@@ -181,7 +205,12 @@ fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
 
 /// Greedy polish: apply any one-change simplification that keeps the
 /// divergence, until none does (or the budget runs out).
-pub async fn polish(mut best: Shrunk, oracle: &mut dyn Oracle, shape: &str, max_tries: usize) -> Shrunk {
+pub async fn polish(
+    mut best: Shrunk,
+    oracle: &mut dyn Oracle,
+    shape: &str,
+    max_tries: usize,
+) -> Shrunk {
     'again: while best.tries < max_tries {
         for candidate in simpler_variants(&best.case) {
             if best.tries >= max_tries {
@@ -214,7 +243,10 @@ mod tests {
     }
 
     impl Oracle for PlantedBug {
-        fn observe<'a>(&'a mut self, cases: &'a [Case]) -> Pin<Box<dyn Future<Output = Vec<Observation>> + 'a>> {
+        fn observe<'a>(
+            &'a mut self,
+            cases: &'a [Case],
+        ) -> Pin<Box<dyn Future<Output = Vec<Observation>> + 'a>> {
             Box::pin(async move {
                 self.runs += cases.len();
                 cases
@@ -223,11 +255,15 @@ mod tests {
                         let mut o = answer_case(case).allowed.remove(0);
                         for (i, step) in case.steps.iter().enumerate() {
                             let Step::Post(p) = step;
-                            let upper = p.target_origin.as_deref().is_some_and(|t| t.ends_with("/a/b"));
+                            let upper = p
+                                .target_origin
+                                .as_deref()
+                                .is_some_and(|t| t.ends_with("/a/b"));
                             if upper {
                                 o.posts[i].threw = Some("SyntaxError".into());
                                 // Nothing is queued for a post that threw.
-                                let text = serde_json::to_value(&p.message.observable_json()).unwrap();
+                                let text =
+                                    serde_json::to_value(&p.message.observable_json()).unwrap();
                                 let target = &mut o.received[p.to].1;
                                 if let Some(k) = target.iter().position(|d| d.message == text) {
                                     target.remove(k);
@@ -242,7 +278,10 @@ mod tests {
     }
 
     fn block_on<F: Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     #[test]
@@ -256,10 +295,16 @@ mod tests {
         assert_eq!(divergence_shape(&allowed[0], &allowed), None);
         let mut dropped = allowed[0].clone();
         dropped.received[1].1.clear();
-        assert_eq!(divergence_shape(&dropped, &allowed).unwrap(), "delivery: model delivers, engine drops");
+        assert_eq!(
+            divergence_shape(&dropped, &allowed).unwrap(),
+            "delivery: model delivers, engine drops"
+        );
         let mut origin = allowed[0].clone();
         origin.received[1].1[0].origin = "http://A.test".into();
-        assert_eq!(divergence_shape(&origin, &allowed).unwrap(), "event.origin differs");
+        assert_eq!(
+            divergence_shape(&origin, &allowed).unwrap(),
+            "event.origin differs"
+        );
         let mut threw = allowed[0].clone();
         threw.posts[0].threw = Some("SyntaxError".into());
         threw.received[1].1.clear();
@@ -282,7 +327,13 @@ mod tests {
             })
             .expect("some case in 3000 has a targetOrigin with the path /a/b");
         let (shape, observed) = block_on(diverges(&mut oracle, &trees[index].current())).unwrap();
-        let shrunk = block_on(shrink(trees[index].as_mut(), &mut oracle, &shape, observed, 2000));
+        let shrunk = block_on(shrink(
+            trees[index].as_mut(),
+            &mut oracle,
+            &shape,
+            observed,
+            2000,
+        ));
         let min = &shrunk.case;
         assert_eq!(min.template.family, "self", "{min:#?}");
         assert_eq!(min.posts.len(), 1, "{min:#?}");

@@ -55,7 +55,11 @@ pub fn mutate(o: &GenOrigin, index: usize, pick: usize) -> GenTargetOrigin {
     let mutation = MUTATIONS[index % MUTATIONS.len()];
     let host = &o.host.written;
     let b = base(o);
-    let other_scheme = if o.scheme.eq_ignore_ascii_case("https") { "http" } else { "https" };
+    let other_scheme = if o.scheme.eq_ignore_ascii_case("https") {
+        "http"
+    } else {
+        "https"
+    };
     let text = match mutation {
         "exact" => b.clone(),
         "wildcard" => "*".to_owned(),
@@ -65,7 +69,9 @@ pub fn mutate(o: &GenOrigin, index: usize, pick: usize) -> GenTargetOrigin {
             // The other spelling of the host: ASCII (punycode) when the case
             // wrote Unicode, and the Unicode form back from punycode.
             let url = url::Url::parse(&format!("http://{host}/")).ok();
-            let ascii = url.and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| host.clone());
+            let ascii = url
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| host.clone());
             let spelled = if ascii != host.to_ascii_lowercase() {
                 ascii
             } else {
@@ -73,8 +79,18 @@ pub fn mutate(o: &GenOrigin, index: usize, pick: usize) -> GenTargetOrigin {
             };
             format!("{}://{spelled}{}", o.scheme, o.port_text())
         }
-        "path-query-fragment" => [format!("{b}/a/b"), format!("{b}/?q=1"), format!("{b}#frag"), format!("{b}/x?y#z")][pick % 4].clone(),
-        "credentials" => [format!("{}://user@{host}{}", o.scheme, o.port_text()), format!("{}://u:p@{host}{}/", o.scheme, o.port_text())][pick % 2].clone(),
+        "path-query-fragment" => [
+            format!("{b}/a/b"),
+            format!("{b}/?q=1"),
+            format!("{b}#frag"),
+            format!("{b}/x?y#z"),
+        ][pick % 4]
+            .clone(),
+        "credentials" => [
+            format!("{}://user@{host}{}", o.scheme, o.port_text()),
+            format!("{}://u:p@{host}{}/", o.scheme, o.port_text()),
+        ][pick % 2]
+            .clone(),
         "explicit-default-port" => format!("{}://{host}:{}", o.scheme, o.default_port()),
         "other-port" => {
             let port = match o.port {
@@ -83,31 +99,72 @@ pub fn mutate(o: &GenOrigin, index: usize, pick: usize) -> GenTargetOrigin {
             };
             format!("{}://{host}:{port}", o.scheme)
         }
-        "other-scheme" => [format!("{other_scheme}://{host}{}", o.port_text()), format!("ws://{host}{}", o.port_text()), format!("ftp://{host}{}", o.port_text())][pick % 3].clone(),
+        "other-scheme" => [
+            format!("{other_scheme}://{host}{}", o.port_text()),
+            format!("ws://{host}{}", o.port_text()),
+            format!("ftp://{host}{}", o.port_text()),
+        ][pick % 3]
+            .clone(),
         "other-host" => format!("{}://other.test{}", o.scheme, o.port_text()),
         "subdomain" => format!("{}://sub.{host}{}", o.scheme, o.port_text()),
         "parent-domain" => match host.split_once('.') {
-            Some((_, parent)) if parent.contains('.') || parent.eq_ignore_ascii_case("test") => format!("{}://{parent}{}", o.scheme, o.port_text()),
+            Some((_, parent)) if parent.contains('.') || parent.eq_ignore_ascii_case("test") => {
+                format!("{}://{parent}{}", o.scheme, o.port_text())
+            }
             _ => format!("{}://test{}", o.scheme, o.port_text()),
         },
         "trailing-dot" => match host.strip_suffix('.') {
             Some(h) => format!("{}://{h}{}", o.scheme, o.port_text()),
             None => format!("{}://{host}.{}", o.scheme, o.port_text()),
         },
-        "blob-wrapped" => [format!("blob:{b}/uuid"), format!("blob:{b}"), format!("blob:blob:{b}/x")][pick % 3].clone(),
-        "whitespace-and-c0" => [format!(" {b} "), format!("\u{0}{b}\u{1F}"), format!("\u{C}\n{b}\r")][pick % 3].clone(),
+        "blob-wrapped" => [
+            format!("blob:{b}/uuid"),
+            format!("blob:{b}"),
+            format!("blob:blob:{b}/x"),
+        ][pick % 3]
+            .clone(),
+        "whitespace-and-c0" => [
+            format!(" {b} "),
+            format!("\u{0}{b}\u{1F}"),
+            format!("\u{C}\n{b}\r"),
+        ][pick % 3]
+            .clone(),
         "tab-newline-inside" => {
             let mid = b.len() / 2;
-            let (l, r) = b.split_at(b.char_indices().map(|(i, _)| i).filter(|&i| i <= mid).last().unwrap_or(0));
-            [format!("{l}\t{r}"), format!("{l}\n{r}"), format!("{l}\r\n{r}")][pick % 3].clone()
+            let (l, r) = b.split_at(
+                b.char_indices()
+                    .map(|(i, _)| i)
+                    .filter(|&i| i <= mid)
+                    .last()
+                    .unwrap_or(0),
+            );
+            [
+                format!("{l}\t{r}"),
+                format!("{l}\n{r}"),
+                format!("{l}\r\n{r}"),
+            ][pick % 3]
+                .clone()
         }
         "percent-encoded-host" => {
             let mut chars = host.chars();
             let first = chars.next().unwrap_or('a');
-            let encoded: String = first.to_string().bytes().map(|byte| format!("%{byte:02X}")).collect();
-            format!("{}://{encoded}{}{}", o.scheme, chars.as_str(), o.port_text())
+            let encoded: String = first
+                .to_string()
+                .bytes()
+                .map(|byte| format!("%{byte:02X}"))
+                .collect();
+            format!(
+                "{}://{encoded}{}{}",
+                o.scheme,
+                chars.as_str(),
+                o.port_text()
+            )
         }
-        "backslashes" => [format!("{}:\\\\{host}{}\\x", o.scheme, o.port_text()), format!("{b}\\path")][pick % 2].clone(),
+        "backslashes" => [
+            format!("{}:\\\\{host}{}\\x", o.scheme, o.port_text()),
+            format!("{b}\\path"),
+        ][pick % 2]
+            .clone(),
         "invalid-host-label" => {
             let (label, _) = INVALID_LABELS[pick % INVALID_LABELS.len()];
             let host = host.trim_end_matches('.');
@@ -120,7 +177,12 @@ pub fn mutate(o: &GenOrigin, index: usize, pick: usize) -> GenTargetOrigin {
         }
         _ => ["", "null", "http:", "//a.test", "a.test", " *", "**"][pick % 7].to_owned(),
     };
-    GenTargetOrigin { text, mutation, index: index % MUTATIONS.len(), pick }
+    GenTargetOrigin {
+        text,
+        mutation,
+        index: index % MUTATIONS.len(),
+        pick,
+    }
 }
 
 fn idna_to_unicode(ascii: &str) -> String {
@@ -159,7 +221,13 @@ fn decode_punycode(input: &str) -> Option<String> {
                 _ => return None,
             };
             i = i.checked_add(digit.checked_mul(w)?)?;
-            let t = if k <= bias { 1 } else if k >= bias + 26 { 26 } else { k - bias };
+            let t = if k <= bias {
+                1
+            } else if k >= bias + 26 {
+                26
+            } else {
+                k - bias
+            };
             if digit < t {
                 break;
             }
@@ -167,7 +235,11 @@ fn decode_punycode(input: &str) -> Option<String> {
             k += 36;
         }
         let len = output.len() as u32 + 1;
-        let mut delta = if old_i == 0 { (i - old_i) / 700 } else { (i - old_i) / 2 };
+        let mut delta = if old_i == 0 {
+            (i - old_i) / 700
+        } else {
+            (i - old_i) / 2
+        };
         delta += delta / len;
         let mut k = 0;
         while delta > 455 {
@@ -189,15 +261,27 @@ mod tests {
     use crate::gen::hosts::GenHost;
 
     fn origin(scheme: &str, host: &str, port: GenPort) -> GenOrigin {
-        GenOrigin { scheme: scheme.into(), host: GenHost { written: host.into(), families: vec![] }, port }
+        GenOrigin {
+            scheme: scheme.into(),
+            host: GenHost {
+                written: host.into(),
+                families: vec![],
+            },
+            port,
+        }
     }
 
     #[test]
     fn mutations_do_what_they_say() {
         let o = origin("http", "bücher.test", GenPort::Other(8001));
-        let m = |name: &str, pick| mutate(&o, MUTATIONS.iter().position(|x| *x == name).unwrap(), pick).text;
+        let m = |name: &str, pick| {
+            mutate(&o, MUTATIONS.iter().position(|x| *x == name).unwrap(), pick).text
+        };
         assert_eq!(m("exact", 0), "http://bücher.test:8001");
-        assert_eq!(m("punycode-or-unicode", 0), "http://xn--bcher-kva.test:8001");
+        assert_eq!(
+            m("punycode-or-unicode", 0),
+            "http://xn--bcher-kva.test:8001"
+        );
         assert_eq!(m("explicit-default-port", 0), "http://bücher.test:80");
         assert_eq!(m("other-port", 0), "http://bücher.test:8002");
         assert_eq!(m("trailing-dot", 0), "http://bücher.test.:8001");
@@ -213,7 +297,11 @@ mod tests {
     #[test]
     fn punycode_decoding_round_trips() {
         for label in ["bücher", "faß", "ὀδυσσεύς", "שלום"] {
-            let ascii = url::Url::parse(&format!("http://{label}.test/")).unwrap().host_str().unwrap().to_owned();
+            let ascii = url::Url::parse(&format!("http://{label}.test/"))
+                .unwrap()
+                .host_str()
+                .unwrap()
+                .to_owned();
             assert_eq!(idna_to_unicode(&ascii), format!("{label}.test"), "{ascii}");
         }
     }

@@ -31,21 +31,49 @@ pub struct Template {
 
 /// The templates, simplest first.
 pub const TEMPLATES: &[Template] = &[
-    Template { family: "self", windows: &[("top", Shape::Top)], pairs: &[(0, 0)] },
-    Template { family: "iframe", windows: &[("top", Shape::Top), ("child", Shape::Iframe(0))], pairs: &[(0, 1), (1, 0)] },
+    Template {
+        family: "self",
+        windows: &[("top", Shape::Top)],
+        pairs: &[(0, 0)],
+    },
+    Template {
+        family: "iframe",
+        windows: &[("top", Shape::Top), ("child", Shape::Iframe(0))],
+        pairs: &[(0, 1), (1, 0)],
+    },
     Template {
         family: "nested-iframe",
-        windows: &[("top", Shape::Top), ("middle", Shape::Iframe(0)), ("inner", Shape::Iframe(1))],
+        windows: &[
+            ("top", Shape::Top),
+            ("middle", Shape::Iframe(0)),
+            ("inner", Shape::Iframe(1)),
+        ],
         pairs: &[(0, 2), (2, 0), (1, 2), (2, 1)],
     },
     Template {
         family: "siblings",
-        windows: &[("top", Shape::Top), ("left", Shape::Iframe(0)), ("right", Shape::Iframe(0))],
+        windows: &[
+            ("top", Shape::Top),
+            ("left", Shape::Iframe(0)),
+            ("right", Shape::Iframe(0)),
+        ],
         pairs: &[(1, 2), (2, 1)],
     },
-    Template { family: "popup", windows: &[("top", Shape::Top), ("pop", Shape::Popup(0))], pairs: &[(0, 1), (1, 0)] },
-    Template { family: "sandboxed-frame", windows: &[("top", Shape::Top), ("boxed", Shape::Sandboxed(0))], pairs: &[(1, 0), (0, 1)] },
-    Template { family: "data-frame", windows: &[("top", Shape::Top), ("inline", Shape::Data(0))], pairs: &[(1, 0), (0, 1)] },
+    Template {
+        family: "popup",
+        windows: &[("top", Shape::Top), ("pop", Shape::Popup(0))],
+        pairs: &[(0, 1), (1, 0)],
+    },
+    Template {
+        family: "sandboxed-frame",
+        windows: &[("top", Shape::Top), ("boxed", Shape::Sandboxed(0))],
+        pairs: &[(1, 0), (0, 1)],
+    },
+    Template {
+        family: "data-frame",
+        windows: &[("top", Shape::Top), ("inline", Shape::Data(0))],
+        pairs: &[(1, 0), (0, 1)],
+    },
 ];
 
 /// A template.

@@ -338,16 +338,7 @@ mod tests {
     use super::*;
 
     fn result(engine: &str, case: &str, verdict: Verdict, snapshot: SnapshotStatus) -> CaseResult {
-        CaseResult {
-            engine: engine.into(),
-            case: case.into(),
-            description: String::new(),
-            verdict,
-            observed: None,
-            allowed: vec![],
-            snapshot,
-            duration_ms: 1,
-        }
+        CaseResult::bare(engine, case, verdict, snapshot)
     }
 
     #[test]

@@ -201,16 +201,7 @@ mod tests {
     use crate::run::events::{EngineInfo, RunEvent};
 
     fn case_result(engine: &str, verdict: Verdict, snapshot: SnapshotStatus) -> CaseResult {
-        CaseResult {
-            engine: engine.into(),
-            case: "c.yaml".into(),
-            description: String::new(),
-            verdict,
-            observed: None,
-            allowed: vec![],
-            snapshot,
-            duration_ms: 1,
-        }
+        CaseResult::bare(engine, "c.yaml", verdict, snapshot)
     }
 
     fn result(engine: &str, verdict: Verdict, snapshot: SnapshotStatus) -> RunEvent {

@@ -194,16 +194,7 @@ mod tests {
     use super::*;
 
     fn result(verdict: Verdict, snapshot: SnapshotStatus) -> CaseResult {
-        CaseResult {
-            engine: "firefox".into(),
-            case: "opaque/x.yaml".into(),
-            description: String::new(),
-            verdict,
-            observed: None,
-            allowed: vec![],
-            snapshot,
-            duration_ms: 1,
-        }
+        CaseResult::bare("firefox", "opaque/x.yaml", verdict, snapshot)
     }
 
     #[test]

@@ -145,7 +145,10 @@ async fn run_batch(
     let cleanup_started = Instant::now();
     cleanup(client, runner).await;
     if std::env::var_os("PMCONF_TRACE").is_some() {
-        eprintln!("pmconf trace: cleanup {} ms", cleanup_started.elapsed().as_millis());
+        eprintln!(
+            "pmconf trace: cleanup {} ms",
+            cleanup_started.elapsed().as_millis()
+        );
     }
 
     let observations = running
@@ -190,7 +193,12 @@ async fn drive_batch(
         })
     };
     state
-        .wait_until(deadline, |s| running.iter().filter(|r| r.failed.is_none()).all(|r| all_ready(s, r)))
+        .wait_until(deadline, |s| {
+            running
+                .iter()
+                .filter(|r| r.failed.is_none())
+                .all(|r| all_ready(s, r))
+        })
         .await;
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
         if let Some(problem) = readiness_problem(state, r) {
@@ -251,7 +259,12 @@ impl Trace {
 
     fn print(&self, cases: usize) {
         if self.enabled {
-            let parts: Vec<String> = self.phases.borrow().iter().map(|(p, d)| format!("{p} {} ms", d.as_millis())).collect();
+            let parts: Vec<String> = self
+                .phases
+                .borrow()
+                .iter()
+                .map(|(p, d)| format!("{p} {} ms", d.as_millis()))
+                .collect();
             eprintln!("pmconf trace: batch of {cases}: {}", parts.join(", "));
         }
     }
@@ -286,7 +299,10 @@ async fn find_popups(
     let mut found = HashMap::new();
     let wants_popups = running.iter().any(|r| {
         r.failed.is_none()
-            && r.plan.locations.iter().any(|l| matches!(l, WindowLocation::Popup { .. }))
+            && r.plan
+                .locations
+                .iter()
+                .any(|l| matches!(l, WindowLocation::Popup { .. }))
     });
     if !wants_popups {
         return Ok(found);
@@ -297,7 +313,10 @@ async fn find_popups(
         }
         client.switch_to_window(handle.clone()).await?;
         let key = client
-            .execute("return window.__pmconf ? window.__pmconf.key : null;", vec![])
+            .execute(
+                "return window.__pmconf ? window.__pmconf.key : null;",
+                vec![],
+            )
             .await?;
         if let Some(key) = key.as_str() {
             found.insert(key.to_owned(), handle);
@@ -374,7 +393,10 @@ async fn run_steps(
         if let Some(e) = result.get("harnessError") {
             return Ok(Err(format!("step {i}: {}", e.as_str().unwrap_or("?"))));
         }
-        let threw = result.get("threw").and_then(|t| t.as_str()).map(str::to_owned);
+        let threw = result
+            .get("threw")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned);
         r.posts.push(PostOutcome { step: i, threw });
     }
     Ok(Ok(()))
@@ -419,6 +441,8 @@ async fn cleanup(client: &Client, runner: &WindowHandle) {
         }
     }
     if client.switch_to_window(runner.clone()).await.is_ok() {
-        let _ = client.execute("window.__pmconfUnmountAll(); return true;", vec![]).await;
+        let _ = client
+            .execute("window.__pmconfUnmountAll(); return true;", vec![])
+            .await;
     }
 }

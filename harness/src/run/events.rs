@@ -43,7 +43,10 @@ pub enum SnapshotStatus {
 impl SnapshotStatus {
     /// Whether this status makes the run fail.
     pub fn is_unexpected(&self) -> bool {
-        matches!(self, SnapshotStatus::New { .. } | SnapshotStatus::Changed { .. })
+        matches!(
+            self,
+            SnapshotStatus::New { .. } | SnapshotStatus::Changed { .. }
+        )
     }
 }
 
@@ -71,11 +74,29 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// A result with no outcomes and no description: a fixture for tests
+    /// of the reports.
+    pub fn bare(engine: &str, case: &str, verdict: Verdict, snapshot: SnapshotStatus) -> Self {
+        CaseResult {
+            engine: engine.into(),
+            case: case.into(),
+            description: String::new(),
+            verdict,
+            observed: None,
+            allowed: vec![],
+            snapshot,
+            duration_ms: 1,
+        }
+    }
+
     /// Whether this result makes the run fail: a changed or new snapshot,
     /// or no conclusion at all.
     pub fn is_unexpected(&self) -> bool {
         self.snapshot.is_unexpected()
-            || matches!(self.verdict, Verdict::Inconclusive { .. } | Verdict::InternalError { .. })
+            || matches!(
+                self.verdict,
+                Verdict::Inconclusive { .. } | Verdict::InternalError { .. }
+            )
     }
 }
 

@@ -33,7 +33,10 @@ pub fn script_safe_json(value: &Json) -> String {
 
 /// The script that sets a window's configuration and runs the agent.
 pub fn inject_script(config: &Json) -> String {
-    format!("window.__pmconfConfig = {};\n{AGENT_JS}", script_safe_json(config))
+    format!(
+        "window.__pmconfConfig = {};\n{AGENT_JS}",
+        script_safe_json(config)
+    )
 }
 
 /// A window's whole page.
@@ -88,7 +91,11 @@ mod tests {
     #[test]
     fn window_page_embeds_config_and_agent() {
         let html = window_html(&json!({"key": "k", "name": "</script>"}));
-        assert_eq!(html.matches("</script>").count(), 1, "only the real closing tag");
+        assert_eq!(
+            html.matches("</script>").count(),
+            1,
+            "only the real closing tag"
+        );
         assert!(html.contains("window.__pmconfConfig = {\"key\":\"k\""));
         assert!(html.contains("window.__pmconf = {"));
     }

@@ -202,7 +202,8 @@ impl CasePlan {
             _ => "iframe",
         };
         let page_path = self.page_path(c, key_prefix);
-        let nested = || super::pages::window_html(&self.window_config(c, key_prefix, marker_prefix));
+        let nested =
+            || super::pages::window_html(&self.window_config(c, key_prefix, marker_prefix));
         let (src, srcdoc, data_html, inject) = match &window.content {
             WindowContent::Srcdoc(_) => (None, Some(nested()), None, None),
             WindowContent::Url(u) if u.scheme() == "data" => (None, None, Some(nested()), None),
@@ -210,7 +211,11 @@ impl CasePlan {
                 None,
                 None,
                 None,
-                Some(super::pages::inject_script(&self.window_config(c, key_prefix, marker_prefix))),
+                Some(super::pages::inject_script(&self.window_config(
+                    c,
+                    key_prefix,
+                    marker_prefix,
+                ))),
             ),
             WindowContent::Url(_) => (Some(self.url_as_written(c)), None, None, None),
         };
@@ -311,7 +316,14 @@ mod tests {
 
     fn plan(yaml: &str) -> CasePlan {
         let case = parse_case("t.yaml", yaml).unwrap();
-        CasePlan::new(3, &LoadedCase { path: "t.yaml".into(), name: "cases/t.yaml".into(), case })
+        CasePlan::new(
+            3,
+            &LoadedCase {
+                path: "t.yaml".into(),
+                name: "cases/t.yaml".into(),
+                case,
+            },
+        )
     }
 
     const CASE: &str = r#"
@@ -334,11 +346,29 @@ steps:
     fn windows_are_located_by_frame_index_or_popup() {
         let p = plan(CASE);
         let idx = |n: &str| p.case.window_index(n).unwrap();
-        assert_eq!(p.locations[idx("top")], WindowLocation::Runner { frames: vec![] });
-        assert_eq!(p.locations[idx("right")], WindowLocation::Runner { frames: vec![1] });
-        assert_eq!(p.locations[idx("deep")], WindowLocation::Runner { frames: vec![1, 0] });
-        assert_eq!(p.locations[idx("inline")], WindowLocation::Runner { frames: vec![0, 0] });
-        assert_eq!(p.locations[idx("pop")], WindowLocation::Popup { popup: idx("pop"), frames: vec![] });
+        assert_eq!(
+            p.locations[idx("top")],
+            WindowLocation::Runner { frames: vec![] }
+        );
+        assert_eq!(
+            p.locations[idx("right")],
+            WindowLocation::Runner { frames: vec![1] }
+        );
+        assert_eq!(
+            p.locations[idx("deep")],
+            WindowLocation::Runner { frames: vec![1, 0] }
+        );
+        assert_eq!(
+            p.locations[idx("inline")],
+            WindowLocation::Runner { frames: vec![0, 0] }
+        );
+        assert_eq!(
+            p.locations[idx("pop")],
+            WindowLocation::Popup {
+                popup: idx("pop"),
+                frames: vec![]
+            }
+        );
     }
 
     #[test]
@@ -359,13 +389,19 @@ steps:
         assert_eq!(c["reportBase"], "http://b.test:8001/");
         assert_eq!(c["steps"]["0"]["target"], json!([["parent"], ["frame", 1]]));
         assert_eq!(c["steps"]["0"]["transfer"], json!([{"buffer": "b"}]));
-        assert_eq!(c["steps"]["0"]["message"], json!({"$buffer": {"id": "b", "bytes": [1]}}));
+        assert_eq!(
+            c["steps"]["0"]["message"],
+            json!({"$buffer": {"id": "b", "bytes": [1]}})
+        );
         assert_eq!(c["steps"]["0"]["targetOrigin"], "*");
         // Markers go to every scripted window left can reach; pop (a popup
         // only top holds a handle to) and boxed (no script) are left out.
         let targets = c["markerTargets"].as_array().unwrap();
         assert_eq!(targets.len(), 5, "{targets:?}");
-        assert!(!targets.contains(&json!([["parent"], ["frame", 2]])), "boxed is not a marker target");
+        assert!(
+            !targets.contains(&json!([["parent"], ["frame", 2]])),
+            "boxed is not a marker target"
+        );
     }
 
     #[test]
@@ -374,7 +410,10 @@ steps:
         let c = p.window_config(0, "firefox/3", "m");
         assert_eq!(c["steps"]["1"]["targetOrigin"], json!(null));
         assert_eq!(c["steps"]["1"]["target"], json!([["handle", "pop"]]));
-        assert_eq!(c["reportBase"], "http://A.test:8000/x", "the URL as written, for the browser to parse");
+        assert_eq!(
+            c["reportBase"], "http://A.test:8000/x",
+            "the URL as written, for the browser to parse"
+        );
     }
 
     #[test]
@@ -403,10 +442,16 @@ steps:
         assert_eq!(kids[1]["pagePath"], "/__pmconf/w/chromium/3/2");
         assert_eq!(kids[2]["sandbox"], "");
         assert_eq!(kids[3]["kind"], "popup");
-        assert!(kids[3]["inject"].as_str().unwrap().starts_with("window.__pmconfConfig = {"));
+        assert!(kids[3]["inject"]
+            .as_str()
+            .unwrap()
+            .starts_with("window.__pmconfConfig = {"));
         let right = p.window_config(2, "chromium/3", "m");
         let deep = &right["children"][0];
-        assert!(deep["srcdoc"].as_str().unwrap().contains("\"name\":\"deep\""));
+        assert!(deep["srcdoc"]
+            .as_str()
+            .unwrap()
+            .contains("\"name\":\"deep\""));
         assert_eq!(deep["src"], json!(null));
     }
 

@@ -28,14 +28,26 @@ pub fn snapshot_path(dir: &Path, engine: &str, case_name: &str) -> PathBuf {
         Some(i) => &case_name[i + "cases/".len()..],
         None => case_name.rsplit('/').next().unwrap_or(case_name),
     };
-    let stem = relative.strip_suffix(".yaml").or_else(|| relative.strip_suffix(".yml")).unwrap_or(relative);
-    dir.join(engine).join(format!("{}.snap", stem.replace('/', "__")))
+    let stem = relative
+        .strip_suffix(".yaml")
+        .or_else(|| relative.strip_suffix(".yml"))
+        .unwrap_or(relative);
+    dir.join(engine)
+        .join(format!("{}.snap", stem.replace('/', "__")))
 }
 
 /// The snapshot's text: an insta header, then the recorded value as YAML.
-pub fn snapshot_text(case_name: &str, description: &str, verdict: &Verdict, observed: &Outcome) -> String {
-    let body = serde_yaml::to_string(&Recorded { verdict: verdict.name(), observed })
-        .expect("outcomes serialize");
+pub fn snapshot_text(
+    case_name: &str,
+    description: &str,
+    verdict: &Verdict,
+    observed: &Outcome,
+) -> String {
+    let body = serde_yaml::to_string(&Recorded {
+        verdict: verdict.name(),
+        observed,
+    })
+    .expect("outcomes serialize");
     let header = serde_yaml::to_string(&serde_json::json!({
         "source": "harness/src/run/snapshots.rs",
         "description": description,
@@ -60,7 +72,11 @@ fn body_of(text: &str) -> &str {
 /// result: nothing when it matches; the accepted file when `accept`;
 /// otherwise a pending `.snap.new` (and a stale one is removed when the
 /// observation matches again).
-pub fn compare_and_record(path: &Path, text: &str, accept: bool) -> std::io::Result<SnapshotStatus> {
+pub fn compare_and_record(
+    path: &Path,
+    text: &str,
+    accept: bool,
+) -> std::io::Result<SnapshotStatus> {
     let pending = pending_path(path);
     let accepted = std::fs::read_to_string(path).ok();
     if let Some(old) = &accepted {
@@ -77,7 +93,9 @@ pub fn compare_and_record(path: &Path, text: &str, accept: bool) -> std::io::Res
     crate::case_files::write_atomically(&pending, text.as_bytes())?;
     let pending_name = pending.display().to_string();
     Ok(match accepted {
-        None => SnapshotStatus::New { pending: pending_name },
+        None => SnapshotStatus::New {
+            pending: pending_name,
+        },
         Some(old) => SnapshotStatus::Changed {
             pending: pending_name,
             diff: similar::TextDiff::from_lines(body_of(&old), body_of(text))
@@ -106,15 +124,26 @@ mod tests {
             posts: vec![PostOutcome::returned(0)],
             received: vec![(
                 "top".into(),
-                vec![Delivery { message: serde_json::json!("m"), origin: origin.into(), source: Some("child".into()) }],
+                vec![Delivery {
+                    message: serde_json::json!("m"),
+                    origin: origin.into(),
+                    source: Some("child".into()),
+                }],
             )],
         }
     }
 
     #[test]
     fn paths_follow_the_case_tree() {
-        let p = snapshot_path(Path::new("snapshots"), "firefox", "cases/target-origin/exact-match.yaml");
-        assert_eq!(p, Path::new("snapshots/firefox/target-origin__exact-match.snap"));
+        let p = snapshot_path(
+            Path::new("snapshots"),
+            "firefox",
+            "cases/target-origin/exact-match.yaml",
+        );
+        assert_eq!(
+            p,
+            Path::new("snapshots/firefox/target-origin__exact-match.snap")
+        );
         let p = snapshot_path(Path::new("s"), "chromium", "/abs/x/cases/a.yaml");
         assert_eq!(p, Path::new("s/chromium/a.snap"));
         let p = snapshot_path(Path::new("s"), "chromium", "elsewhere/b.yml");
@@ -125,22 +154,49 @@ mod tests {
     fn new_then_accepted_then_matched_then_changed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e/c.snap");
-        let first = snapshot_text("cases/c.yaml", "d", &Verdict::Conforms, &outcome("http://a.test"));
+        let first = snapshot_text(
+            "cases/c.yaml",
+            "d",
+            &Verdict::Conforms,
+            &outcome("http://a.test"),
+        );
         let status = compare_and_record(&path, &first, false).unwrap();
         assert!(matches!(status, SnapshotStatus::New { .. }), "{status:?}");
         assert!(pending_path(&path).exists() && !path.exists());
 
-        assert_eq!(compare_and_record(&path, &first, true).unwrap(), SnapshotStatus::Accepted);
+        assert_eq!(
+            compare_and_record(&path, &first, true).unwrap(),
+            SnapshotStatus::Accepted
+        );
         assert!(path.exists() && !pending_path(&path).exists());
-        assert_eq!(compare_and_record(&path, &first, false).unwrap(), SnapshotStatus::Matched);
+        assert_eq!(
+            compare_and_record(&path, &first, false).unwrap(),
+            SnapshotStatus::Matched
+        );
 
         // A changed description (header) still matches; a changed body does not.
-        let same_body = snapshot_text("cases/c.yaml", "other words", &Verdict::Conforms, &outcome("http://a.test"));
-        assert_eq!(compare_and_record(&path, &same_body, false).unwrap(), SnapshotStatus::Matched);
-        let changed = snapshot_text("cases/c.yaml", "d", &Verdict::Diverges, &outcome("http://b.test"));
+        let same_body = snapshot_text(
+            "cases/c.yaml",
+            "other words",
+            &Verdict::Conforms,
+            &outcome("http://a.test"),
+        );
+        assert_eq!(
+            compare_and_record(&path, &same_body, false).unwrap(),
+            SnapshotStatus::Matched
+        );
+        let changed = snapshot_text(
+            "cases/c.yaml",
+            "d",
+            &Verdict::Diverges,
+            &outcome("http://b.test"),
+        );
         match compare_and_record(&path, &changed, false).unwrap() {
             SnapshotStatus::Changed { diff, .. } => {
-                assert!(diff.contains("-  verdict: conforms") || diff.contains("-verdict: conforms"), "{diff}");
+                assert!(
+                    diff.contains("-  verdict: conforms") || diff.contains("-verdict: conforms"),
+                    "{diff}"
+                );
                 assert!(diff.contains("+verdict: diverges"), "{diff}");
                 assert!(diff.contains("http://b.test"), "{diff}");
             }
@@ -152,7 +208,12 @@ mod tests {
 
     #[test]
     fn snapshot_text_is_insta_shaped() {
-        let t = snapshot_text("cases/c.yaml", "d", &Verdict::Diverges, &outcome("http://a.test"));
+        let t = snapshot_text(
+            "cases/c.yaml",
+            "d",
+            &Verdict::Diverges,
+            &outcome("http://a.test"),
+        );
         assert!(t.starts_with("---\n"));
         assert!(t.contains("source: harness/src/run/snapshots.rs\n"));
         assert!(t.contains("\n---\nverdict: diverges\nobserved:\n"), "{t}");

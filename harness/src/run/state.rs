@@ -49,19 +49,33 @@ impl RunState {
 
     /// Makes a case's pages servable for `engine`.
     pub fn register(&self, engine: &str, plan: Arc<CasePlan>) {
-        self.plans.lock().unwrap().insert((engine.to_owned(), plan.id), plan);
+        self.plans
+            .lock()
+            .unwrap()
+            .insert((engine.to_owned(), plan.id), plan);
     }
 
     /// Forgets a case (after it ran), so state does not grow with the run.
     pub fn forget(&self, engine: &str, plan: &CasePlan) {
-        self.plans.lock().unwrap().remove(&(engine.to_owned(), plan.id));
+        self.plans
+            .lock()
+            .unwrap()
+            .remove(&(engine.to_owned(), plan.id));
         let prefix = format!("{engine}/{}/", plan.id);
-        self.progress.lock().unwrap().retain(|k, _| !k.starts_with(&prefix));
+        self.progress
+            .lock()
+            .unwrap()
+            .retain(|k, _| !k.starts_with(&prefix));
     }
 
     /// The progress of the window with this page key.
     pub fn progress(&self, key: &str) -> WindowProgress {
-        self.progress.lock().unwrap().get(key).cloned().unwrap_or_default()
+        self.progress
+            .lock()
+            .unwrap()
+            .get(key)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Reports that could not be understood (for diagnosis).
@@ -71,7 +85,11 @@ impl RunState {
 
     /// Waits until `done` holds or `deadline` passes; returns whether it
     /// holds. Wakes on every report, never polls on a timer.
-    pub async fn wait_until(&self, deadline: tokio::time::Instant, mut done: impl FnMut(&Self) -> bool) -> bool {
+    pub async fn wait_until(
+        &self,
+        deadline: tokio::time::Instant,
+        mut done: impl FnMut(&Self) -> bool,
+    ) -> bool {
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -92,7 +110,12 @@ impl RunState {
         let engine = parts.next()?;
         let case: usize = parts.next()?.parse().ok()?;
         let window: usize = parts.next()?.parse().ok()?;
-        let plan = self.plans.lock().unwrap().get(&(engine.to_owned(), case)).cloned()?;
+        let plan = self
+            .plans
+            .lock()
+            .unwrap()
+            .get(&(engine.to_owned(), case))
+            .cloned()?;
         if window >= plan.case.windows.len() {
             return None;
         }
@@ -103,7 +126,10 @@ impl RunState {
     fn record_event(&self, body: &[u8]) {
         let parsed: Result<serde_json::Value, _> = serde_json::from_slice(body);
         let Ok(event) = parsed else {
-            self.bad_reports.lock().unwrap().push(String::from_utf8_lossy(body).into_owned());
+            self.bad_reports
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(body).into_owned());
             return;
         };
         let key = event["key"].as_str().unwrap_or_default().to_owned();
@@ -114,11 +140,15 @@ impl RunState {
                 entry.ready = true;
                 entry.href = event["href"].as_str().map(str::to_owned);
             }
-            Some("report") => match serde_json::from_value::<Vec<Delivery>>(event["received"].clone()) {
-                Ok(r) => entry.report = Some(r),
-                Err(e) => entry.failure = Some(format!("unreadable report: {e}")),
-            },
-            Some("failure") => entry.failure = Some(event["reason"].as_str().unwrap_or("?").to_owned()),
+            Some("report") => {
+                match serde_json::from_value::<Vec<Delivery>>(event["received"].clone()) {
+                    Ok(r) => entry.report = Some(r),
+                    Err(e) => entry.failure = Some(format!("unreadable report: {e}")),
+                }
+            }
+            Some("failure") => {
+                entry.failure = Some(event["reason"].as_str().unwrap_or("?").to_owned())
+            }
             _ => self.bad_reports.lock().unwrap().push(event.to_string()),
         }
         drop(progress);

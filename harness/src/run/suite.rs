@@ -82,7 +82,12 @@ pub async fn run_suite(
     let proxy = server.proxy_address();
 
     let plans: Arc<Vec<Arc<CasePlan>>> = Arc::new(
-        config.cases.iter().enumerate().map(|(i, c)| Arc::new(CasePlan::new(i, c))).collect(),
+        config
+            .cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Arc::new(CasePlan::new(i, c)))
+            .collect(),
     );
     reporter.on_event(&RunEvent::SuiteStart {
         engines: config.engines.iter().map(|e| e.name().to_owned()).collect(),
@@ -109,18 +114,28 @@ pub async fn run_suite(
         match message {
             EngineMessage::Started(info) => reporter.on_event(&RunEvent::EngineStart(info)),
             EngineMessage::SetupFailed(engine, error) => {
-                reporter.on_event(&RunEvent::EngineSetupFailed { engine: engine.clone(), error: error.clone() });
+                reporter.on_event(&RunEvent::EngineSetupFailed {
+                    engine: engine.clone(),
+                    error: error.clone(),
+                });
                 outcome.setup_failures.push((engine, error));
             }
             EngineMessage::Case(engine, run) => {
                 let plan = &plans[run.index];
-                reporter.on_event(&RunEvent::CaseStart { engine: engine.clone(), case: plan.name.clone() });
+                reporter.on_event(&RunEvent::CaseStart {
+                    engine: engine.clone(),
+                    case: plan.name.clone(),
+                });
                 let result = case_result(&engine, plan, run.observation, run.duration, &config);
                 reporter.on_event(&RunEvent::CaseEnd(result.clone()));
                 outcome.results.push(result);
             }
             EngineMessage::Ended(engine, cases, seconds) => {
-                reporter.on_event(&RunEvent::EngineEnd { engine: engine.clone(), cases, seconds });
+                reporter.on_event(&RunEvent::EngineEnd {
+                    engine: engine.clone(),
+                    cases,
+                    seconds,
+                });
                 outcome.engine_seconds.push((engine, seconds));
             }
         }
@@ -130,7 +145,9 @@ pub async fn run_suite(
     }
     outcome.refused_requests = server.rejected().len();
     server.shutdown().await;
-    reporter.on_event(&RunEvent::SuiteEnd { seconds: started.elapsed().as_secs_f64() });
+    reporter.on_event(&RunEvent::SuiteEnd {
+        seconds: started.elapsed().as_secs_f64(),
+    });
     Ok(outcome)
 }
 
@@ -171,7 +188,10 @@ async fn run_engine(
     .await;
     let seconds = started.elapsed().as_secs_f64();
     if let Err(e) = result {
-        let _ = tx.send(EngineMessage::SetupFailed(name.clone(), format!("session failed: {e}")));
+        let _ = tx.send(EngineMessage::SetupFailed(
+            name.clone(),
+            format!("session failed: {e}"),
+        ));
     }
     let _ = tx.send(EngineMessage::Ended(name, count, seconds));
     let _ = session.close().await;
@@ -190,7 +210,12 @@ fn case_result(
         _ => None,
     };
     let snapshot = match (&config.snapshot_dir, &observed) {
-        (Some(dir), Some(o)) if !matches!(verdict, Verdict::Inconclusive { .. } | Verdict::InternalError { .. }) => {
+        (Some(dir), Some(o))
+            if !matches!(
+                verdict,
+                Verdict::Inconclusive { .. } | Verdict::InternalError { .. }
+            ) =>
+        {
             let path = snapshot_path(dir, engine, &plan.name);
             let text = snapshot_text(&plan.name, &plan.case.description, &verdict, o);
             match compare_and_record(&path, &text, config.accept_snapshots) {

@@ -64,8 +64,12 @@ pub fn judge(observation: &Observation, allowed: &[Outcome]) -> Verdict {
     match observation {
         Observation::Observed(o) if o.is_in(allowed) => Verdict::Conforms,
         Observation::Observed(_) => Verdict::Diverges,
-        Observation::Inconclusive(reason) => Verdict::Inconclusive { reason: reason.clone() },
-        Observation::InternalError(reason) => Verdict::InternalError { reason: reason.clone() },
+        Observation::Inconclusive(reason) => Verdict::Inconclusive {
+            reason: reason.clone(),
+        },
+        Observation::InternalError(reason) => Verdict::InternalError {
+            reason: reason.clone(),
+        },
     }
 }
 
@@ -80,7 +84,11 @@ mod tests {
             posts: vec![PostOutcome::returned(0)],
             received: vec![(
                 "top".into(),
-                vec![Delivery { message: json!(1), origin: origin.into(), source: Some("child".into()) }],
+                vec![Delivery {
+                    message: json!(1),
+                    origin: origin.into(),
+                    source: Some("child".into()),
+                }],
             )],
         }
     }
@@ -88,22 +96,34 @@ mod tests {
     #[test]
     fn observed_in_allowed_set_conforms() {
         let allowed = vec![outcome("http://a.test"), outcome("http://b.test")];
-        assert_eq!(judge(&Observation::Observed(outcome("http://b.test")), &allowed), Verdict::Conforms);
+        assert_eq!(
+            judge(&Observation::Observed(outcome("http://b.test")), &allowed),
+            Verdict::Conforms
+        );
     }
 
     #[test]
     fn observed_outside_allowed_set_diverges() {
         let allowed = vec![outcome("http://a.test")];
-        assert_eq!(judge(&Observation::Observed(outcome("http://A.test")), &allowed), Verdict::Diverges);
+        assert_eq!(
+            judge(&Observation::Observed(outcome("http://A.test")), &allowed),
+            Verdict::Diverges
+        );
         let mut different_source = outcome("http://a.test");
         different_source.received[0].1[0].source = None;
-        assert_eq!(judge(&Observation::Observed(different_source), &allowed), Verdict::Diverges);
+        assert_eq!(
+            judge(&Observation::Observed(different_source), &allowed),
+            Verdict::Diverges
+        );
     }
 
     #[test]
     fn incomplete_observations_are_never_conforming() {
         let allowed = vec![outcome("http://a.test")];
-        let v = judge(&Observation::Inconclusive("window child never loaded".into()), &allowed);
+        let v = judge(
+            &Observation::Inconclusive("window child never loaded".into()),
+            &allowed,
+        );
         assert_eq!(v.name(), "inconclusive");
         assert_eq!(v.reason(), Some("window child never loaded"));
         let v = judge(&Observation::InternalError("driver died".into()), &allowed);
@@ -112,7 +132,10 @@ mod tests {
 
     #[test]
     fn verdict_serializes_with_a_tag() {
-        assert_eq!(serde_json::to_value(Verdict::Conforms).unwrap(), json!({"verdict": "conforms"}));
+        assert_eq!(
+            serde_json::to_value(Verdict::Conforms).unwrap(),
+            json!({"verdict": "conforms"})
+        );
         assert_eq!(
             serde_json::to_value(Verdict::Inconclusive { reason: "r".into() }).unwrap(),
             json!({"verdict": "inconclusive", "reason": "r"})

@@ -6,7 +6,9 @@ use super::plan::CasePlan;
 use super::state::RunState;
 use super::verdict::Observation;
 use crate::case_files::LoadedCase;
-use crate::engine::{discover, start_session, EngineId, EngineSession, ProcessRegistry, SetupError};
+use crate::engine::{
+    discover, start_session, EngineId, EngineSession, ProcessRegistry, SetupError,
+};
 use pmconf_model::Case;
 use std::sync::Arc;
 
@@ -29,7 +31,12 @@ impl EngineWorker {
     ) -> Result<Self, SetupError> {
         let installed = discover(engine).map_err(SetupError::Missing)?;
         let session = start_session(engine, &installed, proxy, registry).await?;
-        Ok(EngineWorker { session, state, pacing, next_id: 0 })
+        Ok(EngineWorker {
+            session,
+            state,
+            pacing,
+            next_id: 0,
+        })
     }
 
     /// The engine's name.
@@ -49,14 +56,25 @@ impl EngineWorker {
             .iter()
             .map(|case| {
                 self.next_id += 1;
-                let loaded = LoadedCase { path: "generated.yaml".into(), name: format!("generated/{}.yaml", self.next_id), case: case.clone() };
+                let loaded = LoadedCase {
+                    path: "generated.yaml".into(),
+                    name: format!("generated/{}.yaml", self.next_id),
+                    case: case.clone(),
+                };
                 Arc::new(CasePlan::new(self.next_id, &loaded))
             })
             .collect();
         let mut out: Vec<Option<Observation>> = vec![None; plans.len()];
-        let result = run_cases(&self.session.client, self.engine(), &plans, &self.state, &self.pacing, |run| {
-            out[run.index] = Some(run.observation);
-        })
+        let result = run_cases(
+            &self.session.client,
+            self.engine(),
+            &plans,
+            &self.state,
+            &self.pacing,
+            |run| {
+                out[run.index] = Some(run.observation);
+            },
+        )
         .await;
         out.into_iter()
             .map(|o| {

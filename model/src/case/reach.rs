@@ -91,13 +91,23 @@ steps:
 
     fn path(from: &str, to: &str) -> Option<Vec<Hop>> {
         let case = parse_case("reach.yaml", CASE).unwrap();
-        reference_path(&case, case.window_index(from).unwrap(), case.window_index(to).unwrap())
+        reference_path(
+            &case,
+            case.window_index(from).unwrap(),
+            case.window_index(to).unwrap(),
+        )
     }
 
     #[test]
     fn frames_parents_and_siblings() {
-        assert_eq!(path("top", "deep"), Some(vec![Hop::Frame(1), Hop::Frame(0)]));
-        assert_eq!(path("deep", "one"), Some(vec![Hop::Parent, Hop::Parent, Hop::Frame(0)]));
+        assert_eq!(
+            path("top", "deep"),
+            Some(vec![Hop::Frame(1), Hop::Frame(0)])
+        );
+        assert_eq!(
+            path("deep", "one"),
+            Some(vec![Hop::Parent, Hop::Parent, Hop::Frame(0)])
+        );
         assert_eq!(path("one", "one"), Some(vec![]));
     }
 
@@ -105,8 +115,14 @@ steps:
     fn popup_handles_only_from_the_opener() {
         let case = parse_case("reach.yaml", CASE).unwrap();
         let pop = case.window_index("pop").unwrap();
-        assert_eq!(path("top", "popkid"), Some(vec![Hop::PopupHandle(pop), Hop::Frame(0)]));
-        assert_eq!(path("popkid", "two"), Some(vec![Hop::Parent, Hop::Opener, Hop::Frame(1)]));
+        assert_eq!(
+            path("top", "popkid"),
+            Some(vec![Hop::PopupHandle(pop), Hop::Frame(0)])
+        );
+        assert_eq!(
+            path("popkid", "two"),
+            Some(vec![Hop::Parent, Hop::Opener, Hop::Frame(1)])
+        );
         assert_eq!(path("one", "pop"), None);
     }
 }

@@ -100,7 +100,9 @@ impl Walker<'_, '_> {
     fn node(&mut self, event: Event, loc: Location, path: String) -> bool {
         match event {
             Event::MappingStart(..) => loop {
-                let Some((key, key_loc)) = self.next() else { return false };
+                let Some((key, key_loc)) = self.next() else {
+                    return false;
+                };
                 let key = match key {
                     Event::MappingEnd => return true,
                     Event::Scalar(s, ..) => s,
@@ -112,9 +114,15 @@ impl Walker<'_, '_> {
                         "?".to_owned()
                     }
                 };
-                let child = if path.is_empty() { key } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
                 self.record(&child, key_loc);
-                let Some((value, value_loc)) = self.next() else { return false };
+                let Some((value, value_loc)) = self.next() else {
+                    return false;
+                };
                 if !self.node(value, value_loc, child) {
                     return false;
                 }
@@ -122,7 +130,9 @@ impl Walker<'_, '_> {
             Event::SequenceStart(..) => {
                 let mut i = 0;
                 loop {
-                    let Some((item, item_loc)) = self.next() else { return false };
+                    let Some((item, item_loc)) = self.next() else {
+                        return false;
+                    };
                     if matches!(item, Event::SequenceEnd) {
                         return true;
                     }
@@ -150,12 +160,36 @@ mod tests {
     fn maps_keys_and_items() {
         let text = "description: x\nwindows:\n  top: { url: 'http://a.test/' }\n  child:\n    parent: top\nsteps:\n  - post: { from: top, to: child }\n";
         let map = SourceMap::build(text);
-        assert_eq!(map.locate("description"), Some(Location { line: 1, column: 1 }));
-        assert_eq!(map.locate("windows.top"), Some(Location { line: 3, column: 3 }));
-        assert_eq!(map.locate("windows.top.url"), Some(Location { line: 3, column: 10 }));
-        assert_eq!(map.locate("windows.child.parent"), Some(Location { line: 5, column: 5 }));
-        assert_eq!(map.locate("steps[0].post.to"), Some(Location { line: 7, column: 24 }));
-        assert_eq!(map.locate_nearest("steps[0].post.nope"), Location { line: 7, column: 5 });
+        assert_eq!(
+            map.locate("description"),
+            Some(Location { line: 1, column: 1 })
+        );
+        assert_eq!(
+            map.locate("windows.top"),
+            Some(Location { line: 3, column: 3 })
+        );
+        assert_eq!(
+            map.locate("windows.top.url"),
+            Some(Location {
+                line: 3,
+                column: 10
+            })
+        );
+        assert_eq!(
+            map.locate("windows.child.parent"),
+            Some(Location { line: 5, column: 5 })
+        );
+        assert_eq!(
+            map.locate("steps[0].post.to"),
+            Some(Location {
+                line: 7,
+                column: 24
+            })
+        );
+        assert_eq!(
+            map.locate_nearest("steps[0].post.nope"),
+            Location { line: 7, column: 5 }
+        );
     }
 
     #[test]

@@ -75,13 +75,15 @@ fn serde_location(e: &serde_yaml::Error) -> (Location, String) {
 
 fn serde_fix(message: &str) -> String {
     if message.contains("unknown field") {
-        "remove the field or correct its spelling: the expected fields are listed in the message".into()
+        "remove the field or correct its spelling: the expected fields are listed in the message"
+            .into()
     } else if message.contains("unknown variant") {
         "a step is `- post: {...}`; check the step's name".into()
     } else if message.contains("missing field") {
         "add the missing field".into()
     } else if message.contains("invalid type") {
-        "give the field a value of the expected type (quote strings such as \"null\" or \"*\")".into()
+        "give the field a value of the expected type (quote strings such as \"null\" or \"*\")"
+            .into()
     } else if message.contains("duplicate") {
         "give each key once".into()
     } else {
@@ -112,7 +114,11 @@ struct Checked {
 
 fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     if raw.description.trim().is_empty() {
-        v.error("description", "the description is empty", "say in one line what the case checks");
+        v.error(
+            "description",
+            "the description is empty",
+            "say in one line what the case checks",
+        );
     }
 
     // Names first, so references can be resolved.
@@ -126,7 +132,11 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
                 .get(1)
                 .copied()
                 .unwrap_or_else(|| v.map.locate_nearest(&path));
-            v.error_at(loc, format!("duplicate window name `{name}`"), "give each window its own name");
+            v.error_at(
+                loc,
+                format!("duplicate window name `{name}`"),
+                "give each window its own name",
+            );
             continue;
         }
         if !is_valid_name(name) {
@@ -161,7 +171,11 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
         let msg = if tops.is_empty() {
             "no top window: every window has a parent or an opener".to_owned()
         } else {
-            format!("{} top windows ({}); a case has exactly one", tops.len(), tops.join(", "))
+            format!(
+                "{} top windows ({}); a case has exactly one",
+                tops.len(),
+                tops.join(", ")
+            )
         };
         v.error(
             "windows",
@@ -181,11 +195,16 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
                 let cycle: Vec<usize> = chain[pos..].to_vec();
                 if !cycle.iter().any(|&c| reported[c]) {
                     cycle.iter().for_each(|&c| reported[c] = true);
-                    let names: Vec<&str> = cycle.iter().map(|&c| checked[c].name.as_str()).collect();
+                    let names: Vec<&str> =
+                        cycle.iter().map(|&c| checked[c].name.as_str()).collect();
                     let path = format!("windows.{}", checked[cycle[0]].name);
                     v.error(
                         &path,
-                        format!("windows create each other in a cycle: {} -> {}", names.join(" -> "), names[0]),
+                        format!(
+                            "windows create each other in a cycle: {} -> {}",
+                            names.join(" -> "),
+                            names[0]
+                        ),
                         "each window's parent or opener must lead back to the top window",
                     );
                 }
@@ -201,7 +220,11 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     for (i, step) in raw.steps.iter().enumerate() {
         let RawStep { post } = step;
         let Some(p) = post else {
-            v.error(&format!("steps[{i}]"), "a step with no kind", "write the step as `- post: {from: ..., to: ..., message: ...}`");
+            v.error(
+                &format!("steps[{i}]"),
+                "a step with no kind",
+                "write the step as `- post: {from: ..., to: ..., message: ...}`",
+            );
             posts.push(None);
             continue;
         };
@@ -217,7 +240,11 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
         }
     }
     if raw.steps.is_empty() {
-        v.error("steps", "the case has no steps", "add at least one `- post: {...}` step");
+        v.error(
+            "steps",
+            "the case has no steps",
+            "add at least one `- post: {...}` step",
+        );
     }
     if !v.errors.is_empty() {
         return None;
@@ -237,8 +264,12 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     for &old in &order {
         let c = &checked[old];
         let relation = match (c.parent, c.opener) {
-            (Some(p), _) => Relation::Iframe { parent: new_index(p) },
-            (_, Some(o)) => Relation::Popup { opener: new_index(o) },
+            (Some(p), _) => Relation::Iframe {
+                parent: new_index(p),
+            },
+            (_, Some(o)) => Relation::Popup {
+                opener: new_index(o),
+            },
             _ => Relation::Top,
         };
         let sandbox_flags = match relation {
@@ -318,22 +349,37 @@ fn check_window(
             Err(bad) => v.error(
                 &format!("{path}.sandbox"),
                 format!("`{}` is not a sandbox token", bad.0),
-                format!("use tokens from: {}", crate::sandbox::SANDBOX_TOKENS.join(" ")),
+                format!(
+                    "use tokens from: {}",
+                    crate::sandbox::SANDBOX_TOKENS.join(" ")
+                ),
             ),
         }
     }
     let content = match (&w.url, &w.srcdoc) {
         (Some(_), Some(_)) => {
-            v.error(&format!("{path}.srcdoc"), format!("window `{name}` has both `url` and `srcdoc`"), "keep one of them");
+            v.error(
+                &format!("{path}.srcdoc"),
+                format!("window `{name}` has both `url` and `srcdoc`"),
+                "keep one of them",
+            );
             None
         }
         (None, None) => {
-            v.error(&path, format!("window `{name}` has neither `url` nor `srcdoc`"), "add `url: \"http://a.test/\"` (or `srcdoc` for an iframe)");
+            v.error(
+                &path,
+                format!("window `{name}` has neither `url` nor `srcdoc`"),
+                "add `url: \"http://a.test/\"` (or `srcdoc` for an iframe)",
+            );
             None
         }
         (None, Some(doc)) => {
             if !is_iframe {
-                v.error(&format!("{path}.srcdoc"), format!("`srcdoc` on `{name}`, which is not an iframe"), "only iframes have srcdoc; give it a `url`");
+                v.error(
+                    &format!("{path}.srcdoc"),
+                    format!("`srcdoc` on `{name}`, which is not an iframe"),
+                    "only iframes have srcdoc; give it a `url`",
+                );
             }
             Some(WindowContent::Srcdoc(doc.clone()))
         }
@@ -351,11 +397,22 @@ fn check_window(
     }
 }
 
-fn check_url(v: &mut Validator, path: &str, name: &str, input: &str, is_iframe: bool, is_top: bool) -> Option<WindowContent> {
+fn check_url(
+    v: &mut Validator,
+    path: &str,
+    name: &str,
+    input: &str,
+    is_iframe: bool,
+    is_top: bool,
+) -> Option<WindowContent> {
     let url = match Url::parse(input) {
         Ok(url) => url,
         Err(e) => {
-            v.error(path, format!("`{input}` is not a URL ({e})"), "write an absolute URL such as http://a.test:8000/");
+            v.error(
+                path,
+                format!("`{input}` is not a URL ({e})"),
+                "write an absolute URL such as http://a.test:8000/",
+            );
             return None;
         }
     };
@@ -369,16 +426,28 @@ fn check_url(v: &mut Validator, path: &str, name: &str, input: &str, is_iframe: 
         }
         "data" if is_iframe => {}
         "data" => {
-            v.error(path, format!("`{name}` loads a data: URL but is not an iframe"), "browsers block top-level data: navigations; use data: only for iframes");
+            v.error(
+                path,
+                format!("`{name}` loads a data: URL but is not an iframe"),
+                "browsers block top-level data: navigations; use data: only for iframes",
+            );
             return None;
         }
         "about" if matches_about_blank(&url) && !is_top => {}
         "about" => {
-            v.error(path, format!("`{input}` cannot be loaded here"), "about:blank works for iframes and popups; the top window needs an http(s) URL");
+            v.error(
+                path,
+                format!("`{input}` cannot be loaded here"),
+                "about:blank works for iframes and popups; the top window needs an http(s) URL",
+            );
             return None;
         }
         other => {
-            v.error(path, format!("`{other}:` URLs are not supported for windows"), "use http:, https:, data: (iframes) or about:blank");
+            v.error(
+                path,
+                format!("`{other}:` URLs are not supported for windows"),
+                "use http:, https:, data: (iframes) or about:blank",
+            );
             return None;
         }
     }
@@ -391,10 +460,12 @@ fn check_url(v: &mut Validator, path: &str, name: &str, input: &str, is_iframe: 
 fn trustworthy(content: &WindowContent, creator: Option<bool>) -> bool {
     match content {
         WindowContent::Url(u) if u.scheme() == "https" => true,
-        WindowContent::Url(u) if u.scheme() == "http" => matches!(
-            u.host(),
-            Some(Host::Ipv4(a)) if a.is_loopback()
-        ) || matches!(u.host(), Some(Host::Ipv6(a)) if a.is_loopback()),
+        WindowContent::Url(u) if u.scheme() == "http" => {
+            matches!(
+                u.host(),
+                Some(Host::Ipv4(a)) if a.is_loopback()
+            ) || matches!(u.host(), Some(Host::Ipv6(a)) if a.is_loopback())
+        }
         _ => creator.unwrap_or(false),
     }
 }
@@ -429,7 +500,10 @@ fn check_tree(v: &mut Validator, windows: &[Window]) {
             if windows[opener].sandbox_flags.blocks_popups() {
                 v.error(
                     &format!("windows.{}.opener", w.name),
-                    format!("`{}` is sandboxed without allow-popups, so it cannot open `{}`", windows[opener].name, w.name),
+                    format!(
+                        "`{}` is sandboxed without allow-popups, so it cannot open `{}`",
+                        windows[opener].name, w.name
+                    ),
                     "add allow-popups to the opener's sandbox attribute",
                 );
             }
@@ -446,7 +520,15 @@ fn check_post(v: &mut Validator, case: &Case, i: usize, p: &RawPost) -> Option<P
         if case.windows[w].sandbox_flags.blocks_scripts() {
             v.error(
                 &format!("{path}.{field}"),
-                format!("`{}` is sandboxed without allow-scripts, so it cannot {}", case.windows[w].name, if field == "from" { "post" } else { "listen for messages" }),
+                format!(
+                    "`{}` is sandboxed without allow-scripts, so it cannot {}",
+                    case.windows[w].name,
+                    if field == "from" {
+                        "post"
+                    } else {
+                        "listen for messages"
+                    }
+                ),
                 "add allow-scripts to its sandbox attribute (or its ancestors')",
             );
         }
@@ -467,7 +549,8 @@ fn check_post(v: &mut Validator, case: &Case, i: usize, p: &RawPost) -> Option<P
     };
     let mut transfer = None;
     if let Some(list) = &p.transfer {
-        let mut known_buffers: Vec<String> = message.as_ref().map(|m| m.buffer_ids()).unwrap_or_default();
+        let mut known_buffers: Vec<String> =
+            message.as_ref().map(|m| m.buffer_ids()).unwrap_or_default();
         for Step::Post(earlier) in &case.steps {
             if earlier.from == from {
                 known_buffers.extend(earlier.message.buffer_ids());
@@ -496,7 +579,11 @@ fn check_post(v: &mut Validator, case: &Case, i: usize, p: &RawPost) -> Option<P
                 }
                 other => match MessageValue::from_yaml(other) {
                     Ok(value) => items.push(Transferable::Value(value)),
-                    Err(e) => v.error(&item_path, format!("bad transfer entry: {e}"), "a transfer entry is a buffer id or a tagged value"),
+                    Err(e) => v.error(
+                        &item_path,
+                        format!("bad transfer entry: {e}"),
+                        "a transfer entry is a buffer id or a tagged value",
+                    ),
                 },
             }
         }
