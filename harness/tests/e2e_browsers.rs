@@ -145,11 +145,9 @@ fn hand_written_cases_in_every_engine() {
 
     let results: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
     let all = results["results"].as_array().unwrap();
-    let case_count = std::fs::read_dir(workspace().join("cases"))
+    let case_count = pmconf::case_files::find_case_files(&[workspace().join("cases")])
         .unwrap()
-        .flatten()
-        .map(|d| std::fs::read_dir(d.path()).map(|r| r.count()).unwrap_or(1))
-        .sum::<usize>();
+        .len();
     assert!(case_count >= 40);
     for e in &engines {
         let mine: Vec<&Value> = all.iter().filter(|r| r["engine"] == e.name()).collect();

@@ -262,8 +262,7 @@ mod tests {
                             if upper {
                                 o.posts[i].threw = Some("SyntaxError".into());
                                 // Nothing is queued for a post that threw.
-                                let text =
-                                    serde_json::to_value(&p.message.observable_json()).unwrap();
+                                let text = p.message.observable_json();
                                 let target = &mut o.received[p.to].1;
                                 if let Some(k) = target.iter().position(|d| d.message == text) {
                                     target.remove(k);

@@ -134,8 +134,7 @@ pub fn mutate(o: &GenOrigin, index: usize, pick: usize) -> GenTargetOrigin {
             let (l, r) = b.split_at(
                 b.char_indices()
                     .map(|(i, _)| i)
-                    .filter(|&i| i <= mid)
-                    .last()
+                    .rfind(|&i| i <= mid)
                     .unwrap_or(0),
             );
             [
@@ -192,7 +191,7 @@ fn idna_to_unicode(ascii: &str) -> String {
         .map(|label| {
             label
                 .strip_prefix("xn--")
-                .and_then(|p| decode_punycode(p))
+                .and_then(decode_punycode)
                 .unwrap_or_else(|| label.to_owned())
         })
         .collect::<Vec<_>>()
