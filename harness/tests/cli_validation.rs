@@ -165,6 +165,16 @@ fn hosts_outside_test_and_loopback() {
 }
 
 #[test]
+fn ports_browsers_refuse() {
+    assert_rejected(
+        "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\n  kid: { parent: top, url: \"http://b.test:6000/\" }\nsteps:\n  - post: { from: top, to: kid, message: 1 }\n",
+        4,
+        23,
+        &["`http://b.test:6000/` cannot be loaded", "bad-port list"],
+    );
+}
+
+#[test]
 fn unknown_sandbox_token() {
     assert_rejected(
         "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\n  box: { parent: top, url: \"http://b.test/\", sandbox: \"allow-scripts allow-everything\" }\nsteps:\n  - post: { from: box, to: top, message: 1, target_origin: \"*\" }\n",

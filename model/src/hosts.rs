@@ -38,6 +38,27 @@ pub fn check_case_host(host: &Host<&str>) -> Result<(), String> {
     }
 }
 
+/// Ports no browser will fetch from: the Fetch Standard's *bad port* list.
+///
+/// <https://fetch.spec.whatwg.org/#bad-port>
+pub const BAD_PORTS: &[u16] = &[
+    0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101,
+    102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427,
+    465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990,
+    993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667,
+    6668, 6669, 6679, 6697, 10080,
+];
+
+/// A window's port must be one browsers load from.
+pub fn check_case_port(port: Option<u16>) -> Result<(), String> {
+    match port {
+        Some(p) if BAD_PORTS.contains(&p) => Err(format!(
+            "port {p} is on the Fetch Standard's bad-port list: browsers refuse to load it; use another port (8000, 8001, 8443...)"
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +83,14 @@ mod tests {
         ] {
             assert_eq!(check(ok), Ok(()), "{ok}");
         }
+    }
+
+    #[test]
+    fn bad_ports_are_refused() {
+        assert!(check_case_port(Some(6000)).is_err());
+        assert!(check_case_port(Some(10080)).is_err());
+        assert!(check_case_port(Some(8000)).is_ok());
+        assert!(check_case_port(None).is_ok());
     }
 
     #[test]

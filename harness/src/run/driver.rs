@@ -201,8 +201,15 @@ async fn drive_batch(
         })
         .await;
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
-        if let Some(problem) = readiness_problem(state, r) {
-            r.failed = Some(Observation::Inconclusive(problem));
+        if let Some((first_missing, problem)) = readiness_problem(state, r) {
+            // Where is that window really? A failed navigation does not
+            // always raise: WebKit stays on about:blank with an error text,
+            // Chromium shows chrome-error://chromewebdata/.
+            let at = match first_missing {
+                Some(w) => probe_location(client, runner, r, w).await,
+                None => String::new(),
+            };
+            r.failed = Some(Observation::Inconclusive(format!("{problem}{at}")));
         }
     }
 
@@ -270,24 +277,68 @@ impl Trace {
     }
 }
 
-fn readiness_problem(state: &RunState, r: &Running) -> Option<String> {
+/// Why a case's windows are not all ready, and the first window that
+/// never ran the agent (to probe), if any.
+fn readiness_problem(state: &RunState, r: &Running) -> Option<(Option<WindowIndex>, String)> {
     let mut missing = Vec::new();
     for w in r.plan.observer_windows() {
         let p = state.progress(&r.key(w));
         if let Some(f) = p.failure {
-            return Some(format!("window `{}`: {f}", r.plan.case.windows[w].name));
+            return Some((
+                None,
+                format!("window `{}`: {f}", r.plan.case.windows[w].name),
+            ));
         }
         if !p.ready {
-            missing.push(r.plan.case.windows[w].name.clone());
+            missing.push(w);
         }
     }
-    (!missing.is_empty()).then(|| {
+    let first = *missing.first()?;
+    let names: Vec<&str> = missing
+        .iter()
+        .map(|&w| r.plan.case.windows[w].name.as_str())
+        .collect();
+    Some((
+        Some(first),
         format!(
             "window{} {} never ran pmconf's agent (page failed to load, or loaded an error page)",
-            if missing.len() == 1 { "" } else { "s" },
-            missing.join(", ")
-        )
-    })
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ),
+    ))
+}
+
+/// `location.href` of window `w` as WebDriver finds it, for diagnosis.
+async fn probe_location(
+    client: &Client,
+    runner: &WindowHandle,
+    r: &Running,
+    w: WindowIndex,
+) -> String {
+    let WindowLocation::Runner { frames } = &r.plan.locations[w] else {
+        return String::new();
+    };
+    let name = &r.plan.case.windows[w].name;
+    if client.switch_to_window(runner.clone()).await.is_err()
+        || client.enter_frame(r.slot).await.is_err()
+    {
+        return format!("; `{name}`: its case's top frame cannot be entered");
+    }
+    for (depth, &f) in frames.iter().enumerate() {
+        if client.enter_frame(f).await.is_err() {
+            return format!(
+                "; `{name}`: no frame at depth {} (its parent never created it)",
+                depth + 1
+            );
+        }
+    }
+    match client
+        .execute("return String(location.href);", vec![])
+        .await
+    {
+        Ok(href) => format!("; `{name}` is at {}", href.as_str().unwrap_or("?")),
+        Err(e) => format!("; `{name}`: location.href unreadable ({e})"),
+    }
 }
 
 /// Maps popup keys to WebDriver window handles.

@@ -423,6 +423,10 @@ fn check_url(
                 v.error(path, format!("host of `{input}` is not allowed"), why);
                 return None;
             }
+            if let Err(why) = crate::hosts::check_case_port(url.port()) {
+                v.error(path, format!("`{input}` cannot be loaded"), why);
+                return None;
+            }
         }
         "data" if is_iframe => {}
         "data" => {
