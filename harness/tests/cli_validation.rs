@@ -324,3 +324,27 @@ fn origin_and_target_origin_json_keys_are_stable() {
         "http://a.test:8000\n*\nopaque\nSyntaxError\n"
     );
 }
+
+#[test]
+fn a_missing_browser_stops_the_run_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases");
+    let out = Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .args([
+            "run",
+            "--engine",
+            "firefox",
+            "--results",
+            "out/results.json",
+        ])
+        .arg(&cases)
+        .env("PATH", "/nonexistent")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("firefox-esr not found"), "{stderr}");
+    assert!(stderr.contains("scripts/install-engines"), "{stderr}");
+    assert!(!dir.path().join("out").exists(), "nothing written");
+}

@@ -52,11 +52,25 @@ pub fn select_engines(
 
 /// [`select_engines`] for a command: prints the notes (skipped engines) and
 /// turns an error into the bad-input exit status.
+///
+/// Every engine selected must be installed: a missing one is reported with
+/// the command that installs it before anything starts or is written.
 pub fn engines_for_command(flag: Option<&str>, ci: bool) -> Result<Vec<EngineId>, i32> {
     match select_engines(flag, ci) {
         Ok((engines, notes)) => {
             for n in notes {
                 eprintln!("note: {n}");
+            }
+            let missing: Vec<String> = engines
+                .iter()
+                .filter_map(|&e| discover(e).err())
+                .map(|m| m.to_string())
+                .collect();
+            if !missing.is_empty() {
+                for m in &missing {
+                    eprintln!("error: {m}");
+                }
+                return Err(super::EXIT_BAD_INPUT);
             }
             Ok(engines)
         }
