@@ -245,7 +245,8 @@ async fn fuzz_engine(
     findings.seconds = started.elapsed().as_secs_f64();
     findings.ran = observations.len();
 
-    // Group divergences by shape and mutation; shrink one of each group.
+    // Group divergences by shape and by the mutations of the posts involved
+    // in the difference; shrink one of each group.
     let mut groups: BTreeMap<(String, Vec<&'static str>), (usize, Outcome)> = BTreeMap::new();
     for (k, observation) in observations.into_iter().enumerate() {
         let allowed = answer_case(&cases[k].2).allowed;
@@ -253,7 +254,7 @@ async fn fuzz_engine(
             Observation::Observed(o) => {
                 if let Some(shape) = divergence_shape(&o, &allowed) {
                     findings.diverging += 1;
-                    let key = (shape, mutations(&cases[k].1));
+                    let key = (shape, culprit_mutations(&cases[k].1, &allowed[0], &o));
                     groups.entry(key).or_insert((k, o));
                 }
             }
@@ -269,7 +270,10 @@ async fn fuzz_engine(
     }
     let mut trees = generate(args.seed, args.cases);
     let mut seen: BTreeMap<(String, Vec<&'static str>), ()> = BTreeMap::new();
-    for ((shape, _), (k, observed)) in groups.into_iter().take(args.max_shrinks) {
+    for ((shape, _), (k, observed)) in round_robin_by_shape(groups)
+        .into_iter()
+        .take(args.max_shrinks)
+    {
         let index = cases[k].0;
         let shrunk = shrink(
             trees[index].as_mut(),
@@ -286,6 +290,49 @@ async fn fuzz_engine(
     }
     worker.close().await;
     findings
+}
+
+/// The mutations of the posts a difference involves: posts whose result
+/// differs, and posts to windows whose received messages differ.
+fn culprit_mutations(case: &GenCase, model: &Outcome, observed: &Outcome) -> Vec<&'static str> {
+    let mut m: Vec<&'static str> = Vec::new();
+    for (i, post) in case.posts.iter().enumerate() {
+        let threw_differs =
+            model.posts.get(i).map(|p| &p.threw) != observed.posts.get(i).map(|p| &p.threw);
+        let delivery_differs = model.received.get(post.to).map(|r| &r.1)
+            != observed.received.get(post.to).map(|r| &r.1);
+        if threw_differs || delivery_differs {
+            m.push(post.target_origin.mutation);
+        }
+    }
+    m.sort_unstable();
+    m.dedup();
+    m
+}
+
+/// Groups ordered so that every shape gets a turn before any shape gets a
+/// second one: a budget of shrinks then covers as many root causes as it can.
+fn round_robin_by_shape<V>(
+    groups: BTreeMap<(String, Vec<&'static str>), V>,
+) -> Vec<((String, Vec<&'static str>), V)> {
+    let mut by_shape: BTreeMap<String, Vec<((String, Vec<&'static str>), V)>> = BTreeMap::new();
+    for (key, value) in groups {
+        by_shape
+            .entry(key.0.clone())
+            .or_default()
+            .push((key, value));
+    }
+    let mut queues: Vec<std::collections::VecDeque<_>> =
+        by_shape.into_values().map(Into::into).collect();
+    let mut out = Vec::new();
+    while queues.iter().any(|q| !q.is_empty()) {
+        for q in queues.iter_mut() {
+            if let Some(item) = q.pop_front() {
+                out.push(item);
+            }
+        }
+    }
+    out
 }
 
 fn mutations(case: &GenCase) -> Vec<&'static str> {
@@ -397,4 +444,23 @@ fn save(
 /// Where found cases live by default.
 pub fn default_out() -> &'static Path {
     Path::new("cases/found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_robin_gives_every_shape_a_turn_first() {
+        let mut groups = BTreeMap::new();
+        groups.insert(("a".to_owned(), vec!["x"]), 1);
+        groups.insert(("a".to_owned(), vec!["y"]), 2);
+        groups.insert(("a".to_owned(), vec!["z"]), 3);
+        groups.insert(("b".to_owned(), vec!["x"]), 4);
+        let order: Vec<i32> = round_robin_by_shape(groups)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(order, [1, 4, 2, 3]);
+    }
 }
