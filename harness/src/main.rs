@@ -117,5 +117,7 @@ where
         f(registry.clone()).await
     });
     registry.end_all();
-    status
+    // Interrupted: the run may have ended early because its browsers were
+    // ended; the status is the signal's, whatever the run concluded.
+    pmconf::engine::signal_exit_status().unwrap_or(status)
 }

@@ -36,4 +36,6 @@ pub use process::{
     EndAllOnDrop, ProcessHandle, ProcessRegistry, ProcessState, OWNER_VARIABLE, TERMINATE_GRACE,
 };
 pub use session::{start_session, EngineSession, SESSION_CREATE_TIMEOUT, SESSION_DELETE_TIMEOUT};
-pub use signals::{install_signal_cleanup, EXIT_ON_SIGHUP, EXIT_ON_SIGINT, EXIT_ON_SIGTERM};
+pub use signals::{
+    install_signal_cleanup, signal_exit_status, EXIT_ON_SIGHUP, EXIT_ON_SIGINT, EXIT_ON_SIGTERM,
+};

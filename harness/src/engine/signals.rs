@@ -4,6 +4,7 @@
 //! terminal reaches only the harness; without this, they would keep running.
 
 use std::io;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::task::JoinHandle;
@@ -16,6 +17,20 @@ pub const EXIT_ON_SIGINT: i32 = 130;
 pub const EXIT_ON_SIGTERM: i32 = 143;
 /// Exit status after SIGHUP (128 + 1): the terminal went away.
 pub const EXIT_ON_SIGHUP: i32 = 129;
+
+/// The exit status a received signal calls for; 0 while none was received.
+/// Process-wide because a signal is: the main path reads it so that a run
+/// whose browsers were ended by the handler exits with the signal's status,
+/// not with the error it saw when they died.
+static SIGNAL_EXIT_STATUS: AtomicI32 = AtomicI32::new(0);
+
+/// The exit status for the termination signal received, if one was.
+pub fn signal_exit_status() -> Option<i32> {
+    match SIGNAL_EXIT_STATUS.load(Ordering::SeqCst) {
+        0 => None,
+        status => Some(status),
+    }
+}
 
 /// On the first SIGINT, SIGTERM or SIGHUP: ends every process in
 /// `registry` and refuses new ones (see [`ProcessRegistry::shut_down`]),
@@ -41,6 +56,9 @@ pub fn install_signal_cleanup(registry: ProcessRegistry) -> io::Result<JoinHandl
             _ = terminate.recv() => ("SIGTERM", EXIT_ON_SIGTERM),
             _ = hangup.recv() => ("SIGHUP", EXIT_ON_SIGHUP),
         };
+        // Recorded before anything is ended: whoever notices the browsers
+        // dying learns why.
+        SIGNAL_EXIT_STATUS.store(status, Ordering::SeqCst);
         eprintln!("pmconf: {name} received, ending browsers and drivers");
         // Ending blocks for up to a few seconds; keep it off the workers.
         let _ = tokio::task::spawn_blocking(move || registry.shut_down()).await;
