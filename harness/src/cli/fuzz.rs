@@ -247,7 +247,7 @@ async fn fuzz_engine(
 
     // Group divergences by shape and by the mutations of the posts involved
     // in the difference; shrink one of each group.
-    let mut groups: BTreeMap<(String, Vec<&'static str>), (usize, Outcome)> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, (usize, Outcome)> = BTreeMap::new();
     for (k, observation) in observations.into_iter().enumerate() {
         let allowed = answer_case(&cases[k].2).allowed;
         match observation {
@@ -269,7 +269,7 @@ async fn fuzz_engine(
         }
     }
     let mut trees = generate(args.seed, args.cases);
-    let mut seen: BTreeMap<(String, Vec<&'static str>), ()> = BTreeMap::new();
+    let mut seen: BTreeMap<GroupKey, ()> = BTreeMap::new();
     for ((shape, _), (k, observed)) in round_robin_by_shape(groups)
         .into_iter()
         .take(args.max_shrinks)
@@ -310,12 +310,13 @@ fn culprit_mutations(case: &GenCase, model: &Outcome, observed: &Outcome) -> Vec
     m
 }
 
+/// A divergence group's key: its shape and the mutations involved.
+type GroupKey = (String, Vec<&'static str>);
+
 /// Groups ordered so that every shape gets a turn before any shape gets a
 /// second one: a budget of shrinks then covers as many root causes as it can.
-fn round_robin_by_shape<V>(
-    groups: BTreeMap<(String, Vec<&'static str>), V>,
-) -> Vec<((String, Vec<&'static str>), V)> {
-    let mut by_shape: BTreeMap<String, Vec<((String, Vec<&'static str>), V)>> = BTreeMap::new();
+fn round_robin_by_shape<V>(groups: BTreeMap<GroupKey, V>) -> Vec<(GroupKey, V)> {
+    let mut by_shape: BTreeMap<String, Vec<(GroupKey, V)>> = BTreeMap::new();
     for (key, value) in groups {
         by_shape
             .entry(key.0.clone())
