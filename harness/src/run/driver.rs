@@ -115,7 +115,7 @@ async fn run_batch(
     let mut mounts = Vec::new();
     let mut slot = 0u16;
     for plan in plans {
-        let key_prefix = format!("{engine}/{}", plan.id);
+        let key_prefix = format!("{engine}/{}.{}", plan.id, state.next_mount());
         let failed = plan.cannot_run.clone().map(Observation::Inconclusive);
         let this_slot = slot;
         if failed.is_none() {

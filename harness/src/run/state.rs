@@ -31,6 +31,7 @@ pub struct RunState {
     progress: Mutex<HashMap<String, WindowProgress>>,
     marker_prefix: Mutex<String>,
     changed: Notify,
+    mounts: std::sync::atomic::AtomicUsize,
     bad_reports: Mutex<Vec<String>>,
 }
 
@@ -55,13 +56,21 @@ impl RunState {
             .insert((engine.to_owned(), plan.id), plan);
     }
 
+    /// A number no earlier mount had: part of every page key, so a page
+    /// left over from an earlier attempt at a case (a report still in
+    /// flight) can never count for a later one.
+    pub fn next_mount(&self) -> usize {
+        self.mounts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Forgets a case (after it ran), so state does not grow with the run.
     pub fn forget(&self, engine: &str, plan: &CasePlan) {
         self.plans
             .lock()
             .unwrap()
             .remove(&(engine.to_owned(), plan.id));
-        let prefix = format!("{engine}/{}/", plan.id);
+        let prefix = format!("{engine}/{}.", plan.id);
         self.progress
             .lock()
             .unwrap()
@@ -104,11 +113,12 @@ impl RunState {
     }
 
     fn window_page(&self, path: &str) -> Option<String> {
-        // /__pmconf/w/<engine>/<case>/<window>
+        // /__pmconf/w/<engine>/<case>.<mount>/<window>
         let rest = path.strip_prefix(PAGE_PREFIX)?;
         let mut parts = rest.split('/');
         let engine = parts.next()?;
-        let case: usize = parts.next()?.parse().ok()?;
+        let case_and_mount = parts.next()?;
+        let case: usize = case_and_mount.split('.').next()?.parse().ok()?;
         let window: usize = parts.next()?.parse().ok()?;
         let plan = self
             .plans
@@ -119,7 +129,11 @@ impl RunState {
         if window >= plan.case.windows.len() {
             return None;
         }
-        let config = plan.window_config(window, &format!("{engine}/{case}"), &self.marker_prefix());
+        let config = plan.window_config(
+            window,
+            &format!("{engine}/{case_and_mount}"),
+            &self.marker_prefix(),
+        );
         Some(window_html(&config))
     }
 
@@ -177,5 +191,120 @@ impl RunState {
 impl Handler for RunState {
     fn handle(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
         Box::pin(async move { self.respond(req) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case_files::LoadedCase;
+    use crate::server::Scheme;
+
+    fn plan() -> Arc<CasePlan> {
+        let case = pmconf_model::parse_case(
+            "t.yaml",
+            "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  kid: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - post: { from: top, to: kid, message: 1, target_origin: \"*\" }\n",
+        )
+        .unwrap();
+        Arc::new(CasePlan::new(
+            3,
+            &LoadedCase {
+                path: "t.yaml".into(),
+                name: "t.yaml".into(),
+                case,
+            },
+        ))
+    }
+
+    fn request(method: &str, path: &str, body: &str) -> Request {
+        Request {
+            scheme: Scheme::Http,
+            host: "b.test".into(),
+            port: 80,
+            method: method.into(),
+            path_and_query: path.into(),
+            headers: vec![],
+            body: bytes::Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn serves_registered_pages_with_their_mount_key() {
+        let state = RunState::new("m:".into());
+        state.register("chromium", plan());
+        let page = state.respond(request("GET", "/__pmconf/w/chromium/3.7/1", ""));
+        assert_eq!(page.status, 200);
+        let html = String::from_utf8(page.body).unwrap();
+        assert!(html.contains("\"key\":\"chromium/3.7/1\""), "{html}");
+        assert!(html.contains("\"name\":\"kid\""));
+        assert_eq!(
+            state
+                .respond(request("GET", "/__pmconf/w/chromium/4.7/1", ""))
+                .status,
+            404,
+            "unregistered case"
+        );
+        assert_eq!(
+            state
+                .respond(request("GET", "/__pmconf/w/chromium/3.7/9", ""))
+                .status,
+            404,
+            "no such window"
+        );
+        assert_eq!(
+            state.respond(request("GET", "/favicon.ico", "")).status,
+            404
+        );
+        assert_eq!(
+            state.respond(request("GET", "/__pmconf/runner", "")).status,
+            200
+        );
+    }
+
+    #[test]
+    fn records_events_and_forgets_them() {
+        let state = RunState::new("m:".into());
+        let p = plan();
+        state.register("firefox", p.clone());
+        let ready = state.respond(request(
+            "POST",
+            "/__pmconf/event",
+            r#"{"key":"firefox/3.1/0","kind":"ready","href":"http://a.test/x"}"#,
+        ));
+        assert_eq!(ready.status, 204);
+        state.respond(request(
+            "POST",
+            "/__pmconf/event",
+            r#"{"key":"firefox/3.1/1","kind":"report","received":[{"message":1,"origin":"http://a.test","source":"top"}]}"#,
+        ));
+        state.respond(request("POST", "/__pmconf/event", "not json"));
+        assert!(state.progress("firefox/3.1/0").ready);
+        assert_eq!(
+            state.progress("firefox/3.1/0").href.as_deref(),
+            Some("http://a.test/x")
+        );
+        assert_eq!(
+            state.progress("firefox/3.1/1").report.unwrap()[0].origin,
+            "http://a.test"
+        );
+        assert!(
+            !state.progress("firefox/3.2/0").ready,
+            "another mount of the same case is a different key"
+        );
+        assert_eq!(state.bad_reports(), ["not json"]);
+        state.forget("firefox", &p);
+        assert!(!state.progress("firefox/3.1/0").ready);
+        assert_eq!(
+            state
+                .respond(request("GET", "/__pmconf/w/firefox/3.1/0", ""))
+                .status,
+            404
+        );
+    }
+
+    #[test]
+    fn mounts_are_numbered_apart() {
+        let state = RunState::new("m:".into());
+        assert_ne!(state.next_mount(), state.next_mount());
     }
 }

@@ -181,11 +181,55 @@ async fn run_engine(
     }));
     let started = Instant::now();
     let mut count = 0;
-    let result = run_cases(&session.client, &name, plans, state, pacing, |run| {
-        count += 1;
-        let _ = tx.send(EngineMessage::Case(name.clone(), run));
+    // An inconclusive case (a page that did not load in time on a loaded
+    // machine) is run once more at the end, as wptrunner retries unexpected
+    // results; if it is inconclusive again, that result stands.
+    let mut retry: Vec<usize> = Vec::new();
+    let mut result = run_cases(&session.client, &name, plans, state, pacing, |run| {
+        let can_run = plans[run.index].cannot_run.is_none();
+        if can_run && matches!(run.observation, Observation::Inconclusive(_)) {
+            retry.push(run.index);
+        } else {
+            count += 1;
+            let _ = tx.send(EngineMessage::Case(name.clone(), run));
+        }
     })
     .await;
+    if !retry.is_empty() {
+        let again: Vec<Arc<CasePlan>> = retry.iter().map(|&i| plans[i].clone()).collect();
+        let mut reported = vec![false; again.len()];
+        let retried = run_cases(&session.client, &name, &again, state, pacing, |mut run| {
+            count += 1;
+            reported[run.index] = true;
+            run.index = retry[run.index];
+            if let Observation::Inconclusive(reason) = &mut run.observation {
+                reason.push_str(" (inconclusive twice: retried once at the end of the run)");
+            }
+            let _ = tx.send(EngineMessage::Case(name.clone(), run));
+        })
+        .await;
+        // A retry that could not run at all still reports every case.
+        for (k, _) in reported.iter().enumerate().filter(|(_, done)| !**done) {
+            count += 1;
+            let reason = format!(
+                "retry failed: {}",
+                retried
+                    .as_ref()
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            );
+            let _ = tx.send(EngineMessage::Case(
+                name.clone(),
+                super::driver::CaseRun {
+                    index: retry[k],
+                    observation: Observation::InternalError(reason),
+                    duration: Duration::ZERO,
+                },
+            ));
+        }
+        result = result.and(retried);
+    }
     let seconds = started.elapsed().as_secs_f64();
     if let Err(e) = result {
         let _ = tx.send(EngineMessage::SetupFailed(
