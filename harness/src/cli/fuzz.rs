@@ -14,7 +14,7 @@ use crate::run::worker::EngineWorker;
 use crate::server::OriginServer;
 use pmconf_model::{answer_case, Case, Outcome};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Options of `pmconf fuzz`.
@@ -440,11 +440,6 @@ fn save(
     );
     crate::case_files::write_atomically(&args.out.join(format!("{stem}.html")), html.as_bytes())?;
     Ok(Some(path))
-}
-
-/// Where found cases live by default.
-pub fn default_out() -> &'static Path {
-    Path::new("cases/found")
 }
 
 #[cfg(test)]

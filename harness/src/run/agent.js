@@ -227,8 +227,7 @@
         if (m.harnessError !== undefined) return m;
       }
       return result;
-    },
-    markers: sendMarkers
+    }
   };
 
   try {

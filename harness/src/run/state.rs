@@ -29,7 +29,7 @@ pub struct WindowProgress {
 pub struct RunState {
     plans: Mutex<HashMap<(String, usize), Arc<CasePlan>>>,
     progress: Mutex<HashMap<String, WindowProgress>>,
-    marker_prefix: Mutex<String>,
+    marker_prefix: String,
     changed: Notify,
     mounts: std::sync::atomic::AtomicUsize,
     bad_reports: Mutex<Vec<String>>,
@@ -38,14 +38,10 @@ pub struct RunState {
 impl RunState {
     /// A new state whose marker messages start with `marker_prefix`.
     pub fn new(marker_prefix: String) -> Arc<Self> {
-        let state = RunState::default();
-        *state.marker_prefix.lock().unwrap() = marker_prefix;
-        Arc::new(state)
-    }
-
-    /// The marker prefix.
-    pub fn marker_prefix(&self) -> String {
-        self.marker_prefix.lock().unwrap().clone()
+        Arc::new(RunState {
+            marker_prefix,
+            ..RunState::default()
+        })
     }
 
     /// Makes a case's pages servable for `engine`.
@@ -132,7 +128,7 @@ impl RunState {
         let config = plan.window_config(
             window,
             &format!("{engine}/{case_and_mount}"),
-            &self.marker_prefix(),
+            &self.marker_prefix,
         );
         Some(window_html(&config))
     }

@@ -7,8 +7,9 @@ use super::plan::CasePlan;
 use super::snapshots::{compare_and_record, snapshot_path, snapshot_text};
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
+use super::worker::EngineWorker;
 use crate::case_files::LoadedCase;
-use crate::engine::{discover, start_session, EngineId, ProcessRegistry};
+use crate::engine::{EngineId, ProcessRegistry};
 use crate::server::OriginServer;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -161,23 +162,17 @@ async fn run_engine(
     tx: &mpsc::UnboundedSender<EngineMessage>,
 ) {
     let name = engine.name().to_owned();
-    let installed = match discover(engine) {
-        Ok(i) => i,
-        Err(missing) => {
-            let _ = tx.send(EngineMessage::SetupFailed(name, missing.to_string()));
-            return;
-        }
-    };
-    let session = match start_session(engine, &installed, proxy, registry).await {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = tx.send(EngineMessage::SetupFailed(name, e.to_string()));
-            return;
-        }
-    };
+    let worker =
+        match EngineWorker::start(engine, proxy, state.clone(), registry, pacing.clone()).await {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = tx.send(EngineMessage::SetupFailed(name, e.to_string()));
+                return;
+            }
+        };
     let _ = tx.send(EngineMessage::Started(EngineInfo {
         engine: name.clone(),
-        browser_version: session.browser_version.clone(),
+        browser_version: worker.browser_version().to_owned(),
     }));
     let started = Instant::now();
     let mut count = 0;
@@ -185,7 +180,7 @@ async fn run_engine(
     // machine) is run once more at the end, as wptrunner retries unexpected
     // results; if it is inconclusive again, that result stands.
     let mut retry: Vec<usize> = Vec::new();
-    let mut result = run_cases(&session.client, &name, plans, state, pacing, |run| {
+    let mut result = run_cases(worker.client(), &name, plans, state, pacing, |run| {
         let can_run = plans[run.index].cannot_run.is_none();
         if can_run && matches!(run.observation, Observation::Inconclusive(_)) {
             retry.push(run.index);
@@ -198,7 +193,7 @@ async fn run_engine(
     if !retry.is_empty() {
         let again: Vec<Arc<CasePlan>> = retry.iter().map(|&i| plans[i].clone()).collect();
         let mut reported = vec![false; again.len()];
-        let retried = run_cases(&session.client, &name, &again, state, pacing, |mut run| {
+        let retried = run_cases(worker.client(), &name, &again, state, pacing, |mut run| {
             count += 1;
             reported[run.index] = true;
             run.index = retry[run.index];
@@ -238,7 +233,7 @@ async fn run_engine(
         ));
     }
     let _ = tx.send(EngineMessage::Ended(name, count, seconds));
-    let _ = session.close().await;
+    worker.close().await;
 }
 
 fn case_result(

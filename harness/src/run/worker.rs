@@ -44,6 +44,11 @@ impl EngineWorker {
         self.session.engine.name()
     }
 
+    /// The WebDriver client, for callers that drive the session themselves.
+    pub fn client(&self) -> &fantoccini::Client {
+        &self.session.client
+    }
+
     /// The browser version the session reported.
     pub fn browser_version(&self) -> &str {
         &self.session.browser_version
