@@ -1,22 +1,23 @@
 //! Runs a case through the model and answers with every outcome the
 //! standards allow.
 //!
-//! For cases without navigation (everything this version of the case format
-//! can express) there is exactly one: each post's synchronous part runs in
-//! step order; each queued task then runs against the target's document,
-//! which no step can replace. Tasks keep the order they were queued in: the
-//! harness starts each step only after the previous one returned, so every
-//! `postMessage` call happens-before the next, and the spec's "queue a
-//! global task" appends to the target's queue at call time.
+//! A case whose steps are all posts has exactly one: each post's
+//! synchronous part runs in step order; each queued task then runs against
+//! the target's document, which no step can replace. Tasks keep the order
+//! they were queued in: the harness starts each step only after the
+//! previous one returned, so every `postMessage` call happens-before the
+//! next, and the spec's "queue a global task" appends to the target's
+//! queue at call time. Messages to different windows may interleave, but
+//! no page can observe that.
+//!
+//! A race case (navigations, removals, closes, creations...) is answered
+//! by exploring every order the event loops allow ([`crate::event_loop`]).
 
-use crate::case::{Case, Relation, Step, WindowContent};
-use crate::document::{determine_the_origin, DocumentUrl};
-use crate::message::RealmBuffers;
-use crate::origin::{OpaqueOriginAllocator, Origin};
+use crate::case::Case;
+use crate::event_loop::{explore, received_by_document};
+use crate::navigation::{plan_case, Plan};
 use crate::outcome::{normalize_outcome_set, observed_data, Delivery, Outcome, PostOutcome};
-use crate::post_message::{
-    run_posted_message_task, window_post_message_steps, PostMessageCall, PostedMessageTask,
-};
+use crate::post_message::{run_posted_message_task, Dropped};
 use serde::Serialize;
 
 /// The model's answer to a case.
@@ -27,112 +28,96 @@ pub struct Answer {
     /// Why: one line per decision the model made, for people reading a
     /// snapshot or a divergence.
     pub trace: Vec<String>,
+    /// For a race case, one schedule per allowed outcome (same order) that
+    /// produces it: the transitions the explorer took.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<Vec<String>>,
+    /// How many distinct event-loop states the explorer visited (1 for a
+    /// case without races). Not part of snapshots: a better search may
+    /// change it without changing the answer.
+    #[serde(skip)]
+    pub states_explored: usize,
 }
 
 /// The model's answer for `case`.
 pub fn answer_case(case: &Case) -> Answer {
-    let mut alloc = OpaqueOriginAllocator::new();
-    let mut trace = Vec::new();
-
-    // Create every window's document, in creation order.
-    let mut origins: Vec<Origin> = Vec::new();
-    for w in &case.windows {
-        let url = match &w.content {
-            WindowContent::Url(u) => DocumentUrl::Url(u.clone()),
-            WindowContent::Srcdoc(_) => DocumentUrl::Srcdoc,
-        };
-        let source = w.relation.creator().map(|c| origins[c].clone());
-        let origin = determine_the_origin(&url, &w.sandbox_flags, source.as_ref(), &mut alloc);
-        let how = match w.relation {
-            Relation::Top => "top window".to_owned(),
-            Relation::Iframe { parent } => format!("iframe in {}", case.windows[parent].name),
-            Relation::Popup { opener } => format!("popup opened by {}", case.windows[opener].name),
-        };
-        let sandboxed = if w.sandbox_flags.forces_opaque_origin() {
-            ", sandboxed"
-        } else {
-            ""
-        };
-        trace.push(format!(
-            "{}: {how}{sandboxed}, document origin {origin}",
-            w.name
-        ));
-        origins.push(origin);
+    let plan = plan_case(case);
+    if case.is_race() {
+        answer_race(case, plan)
+    } else {
+        answer_straight_line(case, plan)
     }
+}
 
-    let mut realms: Vec<RealmBuffers> = vec![RealmBuffers::default(); case.windows.len()];
-    let mut posts = Vec::new();
-    let mut queue: Vec<(usize, usize, usize, PostedMessageTask)> = Vec::new();
-    for (i, step) in case.steps.iter().enumerate() {
-        let Step::Post(p) = step;
-        let transfer = p.transfer.clone().unwrap_or_default();
-        let call = PostMessageCall {
-            incumbent_origin: &origins[p.from],
-            message: &p.message,
-            target_origin: p.target_origin.as_deref(),
-            transfer: &transfer,
-        };
-        let from = &case.windows[p.from].name;
-        let to = &case.windows[p.to].name;
-        match window_post_message_steps(&call, &mut realms[p.from], &mut alloc) {
-            Ok(task) => {
-                trace.push(format!(
-                    "step {i}: {from} -> {to}: returned; task queued (targetOrigin {})",
-                    describe_target(&task)
-                ));
-                posts.push(PostOutcome::returned(i));
-                queue.push((i, p.from, p.to, task));
-            }
-            Err(e) => {
-                trace.push(format!(
-                    "step {i}: {from} -> {to}: throws {} {}",
-                    e.name(),
-                    detail(&e)
-                ));
-                posts.push(PostOutcome::threw(i, e.name()));
-            }
-        }
+/// Explores every schedule (usable for any case; race cases use it).
+pub fn answer_by_exploration(case: &Case) -> Answer {
+    answer_race(case, plan_case(case))
+}
+
+fn answer_race(case: &Case, plan: Plan) -> Answer {
+    let exploration = explore(case, &plan);
+    let mut with_schedules = exploration.outcomes;
+    with_schedules.sort_by_cached_key(|(o, _)| o.canonical_key());
+    let mut trace = plan.trace;
+    trace.push(format!(
+        "explored {} event-loop states: {} allowed outcome{}",
+        exploration.states_explored,
+        with_schedules.len(),
+        if with_schedules.len() == 1 { "" } else { "s" }
+    ));
+    let (allowed, schedules) = with_schedules.into_iter().unzip();
+    Answer {
+        allowed,
+        trace,
+        schedules,
+        states_explored: exploration.states_explored,
     }
+}
 
-    let mut received: Vec<(String, Vec<Delivery>)> = case
-        .windows
-        .iter()
-        .map(|w| (w.name.clone(), Vec::new()))
+fn answer_straight_line(case: &Case, plan: Plan) -> Answer {
+    let mut trace = plan.trace.clone();
+    let posts = case
+        .posts()
+        .map(|(i, _)| match &plan.posts[i] {
+            Some(Err(e)) => PostOutcome::threw(i, e.name()),
+            _ => PostOutcome::returned(i),
+        })
         .collect();
-    for (i, from, to, task) in queue {
-        match run_posted_message_task(&task, &origins[to]) {
+    let mut by_document: Vec<(String, Vec<Delivery>)> = plan
+        .documents
+        .iter()
+        .map(|d| (d.label.clone(), Vec::new()))
+        .collect();
+    for (i, p) in case.posts() {
+        let Some(Ok(task)) = &plan.posts[i] else {
+            continue;
+        };
+        let document = plan.initial_document[p.to].expect("every window exists up front");
+        let to = &case.windows[p.to].name;
+        match run_posted_message_task(task, &plan.documents[document].origin) {
             Ok(()) => {
-                trace.push(format!("step {i}: task runs: message event at {} with origin {}", case.windows[to].name, task.origin));
-                received[to].1.push(Delivery {
+                trace.push(format!(
+                    "step {i}: task runs: message event at {to} with origin {}",
+                    task.origin
+                ));
+                by_document[document].1.push(Delivery {
                     message: observed_data(&task.message),
                     origin: task.origin.clone(),
-                    source: Some(case.windows[from].name.clone()),
+                    source: Some(case.windows[p.from].name.clone()),
                 });
             }
-            Err(crate::post_message::Dropped::OriginMismatch { target_origin, document_origin }) => trace.push(format!(
-                "step {i}: task runs: dropped (step 8.1): targetOrigin {target_origin} is not same origin with {}'s document ({document_origin})",
-                case.windows[to].name
+            Err(Dropped::OriginMismatch { target_origin, document_origin }) => trace.push(format!(
+                "step {i}: task runs: dropped (step 8.1): targetOrigin {target_origin} is not same origin with {to}'s document ({document_origin})"
             )),
         }
     }
-
     Answer {
-        allowed: normalize_outcome_set(vec![Outcome { posts, received }]),
+        allowed: normalize_outcome_set(vec![Outcome {
+            posts,
+            received: received_by_document(case, &plan, by_document),
+        }]),
         trace,
-    }
-}
-
-fn describe_target(task: &PostedMessageTask) -> String {
-    match &task.target_origin {
-        crate::target_origin::TargetOrigin::Wildcard => "*".into(),
-        crate::target_origin::TargetOrigin::Origin(o) => o.to_string(),
-    }
-}
-
-fn detail(e: &crate::post_message::PostMessageError) -> String {
-    use crate::post_message::PostMessageError::*;
-    match e {
-        TypeError(why) | DataCloneError(why) => format!("({why})"),
-        SyntaxError => "(targetOrigin does not parse as a URL)".into(),
+        schedules: Vec::new(),
+        states_explored: 1,
     }
 }

@@ -12,6 +12,8 @@
 //! - [`message`]: message values and `StructuredSerializeWithTransfer`.
 //! - [`sandbox`]: the iframe `sandbox` attribute.
 //! - [`document`]: the origin each window's document gets.
+//! - [`navigation`]: the documents a case can create, planned up front.
+//! - [`event_loop`]: every order the event loops allow, explored.
 //! - [`post_message`]: the window post message steps themselves.
 //! - [`case`]: the YAML case format, its parser and validation.
 //! - [`outcome`]: what a page can observe, and sets of allowed outcomes.
@@ -25,8 +27,10 @@
 pub mod answer;
 pub mod case;
 pub mod document;
+pub mod event_loop;
 pub mod hosts;
 pub mod message;
+pub mod navigation;
 pub mod origin;
 pub mod outcome;
 pub mod post_message;

@@ -10,7 +10,7 @@
 //! the page listens and prints every message it gets with its origin.
 
 use crate::run::pages::script_safe_json;
-use pmconf_model::case::{Case, Step};
+use pmconf_model::case::Case;
 use pmconf_model::Outcome;
 use serde_json::json;
 
@@ -23,9 +23,8 @@ pub fn standalone_html(
     engine: &str,
 ) -> String {
     let posts: Vec<serde_json::Value> = case
-        .steps
-        .iter()
-        .map(|Step::Post(p)| {
+        .posts()
+        .map(|(_, p)| {
             json!({
                 "from": case.windows[p.from].name,
                 "to": case.windows[p.to].name,

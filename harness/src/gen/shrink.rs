@@ -253,8 +253,7 @@ mod tests {
                     .iter()
                     .map(|case| {
                         let mut o = answer_case(case).allowed.remove(0);
-                        for (i, step) in case.steps.iter().enumerate() {
-                            let Step::Post(p) = step;
+                        for (i, p) in case.posts() {
                             let upper = p
                                 .target_origin
                                 .as_deref()

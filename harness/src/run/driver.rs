@@ -413,14 +413,7 @@ async fn run_steps(
     popups: &HashMap<String, WindowHandle>,
     r: &mut Running,
 ) -> Result<Result<(), String>, CmdError> {
-    let steps: Vec<(usize, WindowIndex)> = r
-        .plan
-        .case
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, pmconf_model::case::Step::Post(p))| (i, p.from))
-        .collect();
+    let steps: Vec<(usize, WindowIndex)> = r.plan.case.posts().map(|(i, p)| (i, p.from)).collect();
     // Each sender's markers go out with its last step, in the same script
     // call: per-sender order is all the marker needs.
     let last_step_of = |w: WindowIndex| steps.iter().rev().find(|s| s.1 == w).map(|s| s.0);

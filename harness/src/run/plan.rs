@@ -3,7 +3,7 @@
 //! each window.
 
 use crate::case_files::LoadedCase;
-use pmconf_model::case::{reference_path, Case, Hop, Relation, Step, WindowContent, WindowIndex};
+use pmconf_model::case::{reference_path, Case, Hop, Relation, WindowContent, WindowIndex};
 use pmconf_model::message::Transferable;
 use pmconf_model::{answer_case, Outcome};
 use serde_json::{json, Value as Json};
@@ -102,7 +102,7 @@ impl CasePlan {
     /// Windows that call `postMessage` in some step.
     pub fn senders(&self) -> Vec<WindowIndex> {
         let mut out: Vec<WindowIndex> = Vec::new();
-        for Step::Post(p) in &self.case.steps {
+        for (_, p) in self.case.posts() {
             if !out.contains(&p.from) {
                 out.push(p.from);
             }
@@ -152,7 +152,7 @@ impl CasePlan {
         }
 
         let mut steps = serde_json::Map::new();
-        for (i, Step::Post(p)) in case.steps.iter().enumerate() {
+        for (i, p) in case.posts() {
             if p.from != w {
                 continue;
             }

@@ -9,11 +9,13 @@ mod error;
 mod raw;
 mod reach;
 pub mod source_map;
+mod topology;
 mod validate;
 
 pub use error::CaseError;
 pub use reach::{reference_path, Hop};
 pub use source_map::Location;
+pub use topology::Topology;
 
 use crate::message::{MessageValue, Transferable};
 use crate::sandbox::SandboxingFlags;
@@ -30,8 +32,13 @@ pub struct Case {
     pub references: Vec<String>,
     /// Windows in creation order (every window after its parent or opener).
     pub windows: Vec<Window>,
-    /// The steps, in order.
+    /// The steps, in order, with the members of a `same_task` group
+    /// flattened in place: a step's index is its position in this list.
     pub steps: Vec<Step>,
+    /// For each step, the task it runs in: steps of one `same_task` group
+    /// share a number, every other step has its own. Numbers grow with the
+    /// step index.
+    pub task_of_step: Vec<usize>,
 }
 
 /// Index of a window in [`Case::windows`].
@@ -55,6 +62,10 @@ pub struct Window {
     /// The flags its document is created with (the attribute combined with
     /// the parent's, or inherited from a sandboxed opener).
     pub sandbox_flags: SandboxingFlags,
+    /// The `create` step that creates it, or `None` when it is created up
+    /// front, before the first step (by its creator's first document, which
+    /// waits for it to load).
+    pub created_by_step: Option<usize>,
 }
 
 /// What a window loads.
@@ -94,11 +105,142 @@ impl Relation {
     }
 }
 
-/// A step of a case.
+/// A step of a case: one thing a script does (or, for
+/// [`Step::WaitLoaded`], something the harness waits for).
 #[derive(Debug, Clone)]
 pub enum Step {
     /// `from` calls `to.postMessage(...)`.
     Post(Post),
+    /// A window is navigated to a URL.
+    Navigate(Navigate),
+    /// The window's own script calls `location.reload()`.
+    Reload {
+        /// The window reloaded.
+        window: WindowIndex,
+    },
+    /// The iframe's parent removes the `<iframe>` element.
+    Remove {
+        /// The iframe's window.
+        window: WindowIndex,
+    },
+    /// The opener calls `close()` on the popup's handle.
+    Close {
+        /// The popup.
+        window: WindowIndex,
+    },
+    /// The window's own script calls `history.pushState(null, "", "?pushed")`.
+    PushState {
+        /// The window.
+        window: WindowIndex,
+    },
+    /// The window's own script sets `location.hash`.
+    Fragment {
+        /// The window.
+        window: WindowIndex,
+        /// The new fragment, without `#`.
+        fragment: String,
+    },
+    /// The window's own script sets `document.domain`.
+    SetDomain {
+        /// The window.
+        window: WindowIndex,
+        /// The value assigned.
+        domain: String,
+    },
+    /// The window's parent (iframe) or opener (popup) creates it at this
+    /// point rather than up front.
+    Create {
+        /// The window created.
+        window: WindowIndex,
+    },
+    /// Nothing runs until the window's latest navigation has committed and
+    /// its new document has run its first script.
+    WaitLoaded {
+        /// The window waited for.
+        window: WindowIndex,
+    },
+}
+
+/// How a [`Step::Navigate`] starts the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NavigateVia {
+    /// `w.location.href = url` in the script of `by`.
+    Location,
+    /// The parent sets the `<iframe>` element's `src`.
+    Src,
+}
+
+/// A navigation step.
+#[derive(Debug, Clone)]
+pub struct Navigate {
+    /// The window navigated.
+    pub window: WindowIndex,
+    /// The window whose script starts the navigation.
+    pub by: WindowIndex,
+    /// How.
+    pub via: NavigateVia,
+    /// The URL.
+    pub url: Url,
+    /// The URL as the case wrote it (given to the browser as is).
+    pub url_as_written: String,
+}
+
+impl Step {
+    /// The window whose script takes this step (`None` for a wait).
+    pub fn actor(&self, case: &Case) -> Option<WindowIndex> {
+        match self {
+            Step::Post(p) => Some(p.from),
+            Step::Navigate(n) => Some(n.by),
+            Step::Reload { window }
+            | Step::PushState { window }
+            | Step::Fragment { window, .. }
+            | Step::SetDomain { window, .. } => Some(*window),
+            Step::Remove { window } | Step::Close { window } | Step::Create { window } => {
+                case.windows[*window].relation.creator()
+            }
+            Step::WaitLoaded { .. } => None,
+        }
+    }
+
+    /// The window the step acts on (the target of a post).
+    pub fn subject(&self) -> WindowIndex {
+        match self {
+            Step::Post(p) => p.to,
+            Step::Navigate(n) => n.window,
+            Step::Reload { window }
+            | Step::Remove { window }
+            | Step::Close { window }
+            | Step::PushState { window }
+            | Step::Fragment { window, .. }
+            | Step::SetDomain { window, .. }
+            | Step::Create { window }
+            | Step::WaitLoaded { window } => *window,
+        }
+    }
+
+    /// The step's name in the case format.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Post(_) => "post",
+            Step::Navigate(_) => "navigate",
+            Step::Reload { .. } => "reload",
+            Step::Remove { .. } => "remove",
+            Step::Close { .. } => "close",
+            Step::PushState { .. } => "push_state",
+            Step::Fragment { .. } => "fragment",
+            Step::SetDomain { .. } => "set_domain",
+            Step::Create { .. } => "create",
+            Step::WaitLoaded { .. } => "wait",
+        }
+    }
+
+    /// The post, if this step is one.
+    pub fn as_post(&self) -> Option<&Post> {
+        match self {
+            Step::Post(p) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 /// A `postMessage` call.
@@ -122,12 +264,42 @@ impl Case {
         self.windows.iter().position(|w| w.name == name)
     }
 
-    /// The iframes of `parent`, in creation order: `parent.frames[i]` is the
-    /// i-th of them.
+    /// The iframes of `parent` created up front, in creation order: before
+    /// any step, `parent.frames[i]` is the i-th of them.
     pub fn child_frames(&self, parent: WindowIndex) -> Vec<WindowIndex> {
         (0..self.windows.len())
-            .filter(|&i| self.windows[i].relation == Relation::Iframe { parent })
+            .filter(|&i| {
+                self.windows[i].relation == Relation::Iframe { parent }
+                    && self.windows[i].created_by_step.is_none()
+            })
             .collect()
+    }
+
+    /// Whether the case is a race case: a step other than `post` changes
+    /// the window tree or a document, so the model explores every order of
+    /// the event loop's tasks and the harness repeats the case.
+    pub fn is_race(&self) -> bool {
+        self.steps.iter().any(|s| !matches!(s, Step::Post(_)))
+    }
+
+    /// The posts, with their step indices.
+    pub fn posts(&self) -> impl Iterator<Item = (usize, &Post)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_post().map(|p| (i, p)))
+    }
+
+    /// The tasks in order, each as the range of step indices it runs.
+    pub fn tasks(&self) -> Vec<std::ops::Range<usize>> {
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        for (i, &t) in self.task_of_step.iter().enumerate() {
+            match out.last_mut() {
+                Some(r) if i > 0 && self.task_of_step[i - 1] == t => r.end = i + 1,
+                _ => out.push(i..i + 1),
+            }
+        }
+        out
     }
 }
 

@@ -60,6 +60,79 @@ pub(crate) struct RawWindow {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawStep {
     pub post: Option<RawPost>,
+    pub navigate: Option<RawNavigate>,
+    pub reload: Option<RawWindowRef>,
+    pub remove: Option<RawWindowRef>,
+    pub close: Option<RawWindowRef>,
+    pub push_state: Option<RawWindowRef>,
+    pub fragment: Option<RawFragment>,
+    pub set_domain: Option<RawSetDomain>,
+    pub create: Option<RawWindowRef>,
+    pub wait: Option<RawWait>,
+    pub same_task: Option<Vec<RawStep>>,
+}
+
+impl RawStep {
+    /// The kinds present, by name.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut add = |present: bool, name| {
+            if present {
+                out.push(name)
+            }
+        };
+        add(self.post.is_some(), "post");
+        add(self.navigate.is_some(), "navigate");
+        add(self.reload.is_some(), "reload");
+        add(self.remove.is_some(), "remove");
+        add(self.close.is_some(), "close");
+        add(self.push_state.is_some(), "push_state");
+        add(self.fragment.is_some(), "fragment");
+        add(self.set_domain.is_some(), "set_domain");
+        add(self.create.is_some(), "create");
+        add(self.wait.is_some(), "wait");
+        add(self.same_task.is_some(), "same_task");
+        out
+    }
+}
+
+/// The step kinds, for messages.
+pub(crate) const STEP_KINDS: &str =
+    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWindowRef {
+    pub window: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNavigate {
+    pub window: String,
+    pub url: String,
+    pub by: Option<String>,
+    pub via: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFragment {
+    pub window: String,
+    pub fragment: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSetDomain {
+    pub window: String,
+    pub domain: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWait {
+    pub loaded: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,8 +8,7 @@
 //!
 //! <https://html.spec.whatwg.org/multipage/nav-history-apis.html#crossoriginproperties-(-o-)>
 
-use super::{Case, Relation, WindowIndex};
-use std::collections::VecDeque;
+use super::{Case, Topology, WindowIndex};
 
 /// One step along a path between windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,47 +27,7 @@ pub enum Hop {
 /// The shortest path of hops from `from` to `to`, if script in `from` can
 /// reach `to` at all. An empty path means `to` is `from` itself.
 pub fn reference_path(case: &Case, from: WindowIndex, to: WindowIndex) -> Option<Vec<Hop>> {
-    let n = case.windows.len();
-    let mut prev: Vec<Option<(WindowIndex, Hop)>> = vec![None; n];
-    let mut seen = vec![false; n];
-    let mut queue = VecDeque::from([from]);
-    seen[from] = true;
-    while let Some(w) = queue.pop_front() {
-        if w == to {
-            let mut path = Vec::new();
-            let mut at = to;
-            while let Some((p, hop)) = prev[at] {
-                path.push(hop);
-                at = p;
-            }
-            path.reverse();
-            return Some(path);
-        }
-        let mut next: Vec<(WindowIndex, Hop)> = Vec::new();
-        match case.windows[w].relation {
-            Relation::Iframe { parent } => next.push((parent, Hop::Parent)),
-            Relation::Popup { opener } => next.push((opener, Hop::Opener)),
-            Relation::Top => {}
-        }
-        for (i, child) in case.child_frames(w).into_iter().enumerate() {
-            next.push((child, Hop::Frame(i)));
-        }
-        if w == from {
-            for (p, win) in case.windows.iter().enumerate() {
-                if win.relation == (Relation::Popup { opener: from }) {
-                    next.push((p, Hop::PopupHandle(p)));
-                }
-            }
-        }
-        for (m, hop) in next {
-            if !seen[m] {
-                seen[m] = true;
-                prev[m] = Some((w, hop));
-                queue.push_back(m);
-            }
-        }
-    }
-    None
+    Topology::initial(case).path(case, from, to)
 }
 
 #[cfg(test)]

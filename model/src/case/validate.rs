@@ -1,10 +1,15 @@
 //! Validation: from the file as written to a [`Case`] the model can run,
 //! collecting every problem rather than stopping at the first.
 
-use super::raw::{RawCase, RawPost, RawStep, RawWindow};
+use super::raw::{
+    RawCase, RawFragment, RawNavigate, RawPost, RawSetDomain, RawStep, RawWait, RawWindow,
+    RawWindowRef, STEP_KINDS,
+};
 
 use super::source_map::{Location, SourceMap};
-use super::{reference_path, Case, CaseError, Post, Relation, Step, Window, WindowContent};
+use super::{
+    Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window, WindowContent,
+};
 use crate::document::matches_about_blank;
 use crate::hosts::check_case_host;
 use crate::message::{MessageValue, Transferable};
@@ -78,7 +83,7 @@ fn serde_fix(message: &str) -> String {
         "remove the field or correct its spelling: the expected fields are listed in the message"
             .into()
     } else if message.contains("unknown variant") {
-        "a step is `- post: {...}`; check the step's name".into()
+        "check the step's name; see the step kinds in the README".into()
     } else if message.contains("missing field") {
         "add the missing field".into()
     } else if message.contains("invalid type") {
@@ -215,36 +220,42 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
         }
     }
 
-    // Step names can be checked without a sound tree.
-    let mut posts: Vec<Option<&RawPost>> = Vec::new();
-    for (i, step) in raw.steps.iter().enumerate() {
-        let RawStep { post } = step;
-        let Some(p) = post else {
-            v.error(
-                &format!("steps[{i}]"),
-                "a step with no kind",
-                "write the step as `- post: {from: ..., to: ..., message: ...}`",
-            );
-            posts.push(None);
-            continue;
-        };
-        posts.push(Some(p));
-        for (field, name) in [("from", &p.from), ("to", &p.to)] {
-            if lookup(name).is_none() {
-                v.error(
-                    &format!("steps[{i}].post.{field}"),
-                    format!("unknown window `{name}` in `{field}`"),
-                    format!("use one of the windows this case declares: {known}"),
-                );
-            }
-        }
-    }
+    // Flatten `same_task` groups; every step has exactly one kind.
+    let flat = flatten_steps(v, &raw.steps);
     if raw.steps.is_empty() {
         v.error(
             "steps",
             "the case has no steps",
             "add at least one `- post: {...}` step",
         );
+    }
+    // Window names can be checked without a sound tree.
+    for f in &flat {
+        for (field, name) in f.step.window_names() {
+            if lookup(name).is_none() {
+                v.error(
+                    &format!("{}.{}.{field}", f.path, f.kind),
+                    format!("unknown window `{name}` in `{field}`"),
+                    format!("use one of the windows this case declares: {known}"),
+                );
+            }
+        }
+    }
+    // Which windows `create` steps create.
+    let mut created_by: Vec<Option<usize>> = vec![None; checked.len()];
+    for (i, f) in flat.iter().enumerate() {
+        if let Some(RawSingle::Create(r)) = Some(&f.step) {
+            if let Some(w) = lookup(&r.window) {
+                if created_by[w].is_some() {
+                    v.error(
+                        &format!("{}.create.window", f.path),
+                        format!("`{}` is created twice", r.window),
+                        "create each window once",
+                    );
+                }
+                created_by[w] = Some(i);
+            }
+        }
     }
     if !v.errors.is_empty() {
         return None;
@@ -284,6 +295,7 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
             relation,
             sandbox_attribute: c.sandbox.clone(),
             sandbox_flags,
+            created_by_step: created_by[old],
         });
     }
     check_tree(v, &windows);
@@ -294,14 +306,511 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
         references: raw.references,
         windows,
         steps: Vec::new(),
+        task_of_step: Vec::new(),
     };
-    for (i, p) in posts.iter().enumerate() {
-        let p = p.expect("steps without a kind were reported above");
-        if let Some(post) = check_post(v, &case, i, p) {
-            case.steps.push(Step::Post(post));
+    check_steps(v, &mut case, &flat);
+    Some(case)
+}
+
+/// One step of the file with its kind resolved.
+enum RawSingle<'a> {
+    Post(&'a RawPost),
+    Navigate(&'a RawNavigate),
+    Reload(&'a RawWindowRef),
+    Remove(&'a RawWindowRef),
+    Close(&'a RawWindowRef),
+    PushState(&'a RawWindowRef),
+    Fragment(&'a RawFragment),
+    SetDomain(&'a RawSetDomain),
+    Create(&'a RawWindowRef),
+    Wait(&'a RawWait),
+}
+
+impl RawSingle<'_> {
+    /// The window names the step mentions, with their field names.
+    fn window_names(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            RawSingle::Post(p) => vec![("from", p.from.as_str()), ("to", p.to.as_str())],
+            RawSingle::Navigate(n) => {
+                let mut out = vec![("window", n.window.as_str())];
+                if let Some(by) = &n.by {
+                    out.push(("by", by.as_str()));
+                }
+                out
+            }
+            RawSingle::Reload(r)
+            | RawSingle::Remove(r)
+            | RawSingle::Close(r)
+            | RawSingle::PushState(r)
+            | RawSingle::Create(r) => vec![("window", r.window.as_str())],
+            RawSingle::Fragment(f) => vec![("window", f.window.as_str())],
+            RawSingle::SetDomain(d) => vec![("window", d.window.as_str())],
+            RawSingle::Wait(w) => vec![("loaded", w.loaded.as_str())],
         }
     }
-    Some(case)
+}
+
+/// A flattened step: where it is in the file, its kind and its task.
+struct FlatStep<'a> {
+    path: String,
+    kind: &'static str,
+    task: usize,
+    step: RawSingle<'a>,
+}
+
+fn single<'a>(
+    v: &mut Validator,
+    path: &str,
+    step: &'a RawStep,
+) -> Option<(&'static str, RawSingle<'a>)> {
+    let kinds = step.kinds();
+    if kinds.len() != 1 {
+        let message = if kinds.is_empty() {
+            "a step with no kind".to_owned()
+        } else {
+            format!("a step with {} kinds: {}", kinds.len(), kinds.join(", "))
+        };
+        v.error(
+            path,
+            message,
+            format!("write each step as a map with one key, one of: {STEP_KINDS}"),
+        );
+        return None;
+    }
+    let s = if let Some(p) = &step.post {
+        RawSingle::Post(p)
+    } else if let Some(n) = &step.navigate {
+        RawSingle::Navigate(n)
+    } else if let Some(r) = &step.reload {
+        RawSingle::Reload(r)
+    } else if let Some(r) = &step.remove {
+        RawSingle::Remove(r)
+    } else if let Some(r) = &step.close {
+        RawSingle::Close(r)
+    } else if let Some(r) = &step.push_state {
+        RawSingle::PushState(r)
+    } else if let Some(f) = &step.fragment {
+        RawSingle::Fragment(f)
+    } else if let Some(d) = &step.set_domain {
+        RawSingle::SetDomain(d)
+    } else if let Some(r) = &step.create {
+        RawSingle::Create(r)
+    } else if let Some(w) = &step.wait {
+        RawSingle::Wait(w)
+    } else {
+        return None; // same_task, handled by the caller
+    };
+    Some((kinds[0], s))
+}
+
+fn flatten_steps<'a>(v: &mut Validator, steps: &'a [RawStep]) -> Vec<FlatStep<'a>> {
+    let mut out = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let path = format!("steps[{i}]");
+        if let (Some(group), 1) = (&step.same_task, step.kinds().len()) {
+            if group.is_empty() {
+                v.error(
+                    &format!("{path}.same_task"),
+                    "an empty `same_task` group",
+                    "list the steps to run in one task, or remove the group",
+                );
+            }
+            for (j, member) in group.iter().enumerate() {
+                let mpath = format!("{path}.same_task[{j}]");
+                if member.same_task.is_some() {
+                    v.error(
+                        &mpath,
+                        "`same_task` inside `same_task`",
+                        "flatten the groups into one list",
+                    );
+                    continue;
+                }
+                if member.wait.is_some() {
+                    v.error(
+                        &mpath,
+                        "`wait` inside `same_task`: a task cannot wait for another task",
+                        "move the `wait` step before or after the group",
+                    );
+                    continue;
+                }
+                if let Some((kind, s)) = single(v, &mpath, member) {
+                    out.push(FlatStep {
+                        path: mpath,
+                        kind,
+                        task: i,
+                        step: s,
+                    });
+                }
+            }
+            continue;
+        }
+        if let Some((kind, s)) = single(v, &path, step) {
+            out.push(FlatStep {
+                path,
+                kind,
+                task: i,
+                step: s,
+            });
+        }
+    }
+    out
+}
+
+/// Checks every step against the window tree as it stands when the step
+/// runs, and builds the case's steps.
+fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
+    let name = |case: &Case, w: usize| case.windows[w].name.clone();
+    let mut topo = Topology::initial(case);
+    // The task in which each window started loading, so that a window's
+    // own script may go on after navigating itself in the same task.
+    let mut loading_since: Vec<Option<usize>> = vec![None; case.windows.len()];
+    // The URL each window's current document was loaded from.
+    let mut current_url: Vec<Option<Url>> = case
+        .windows
+        .iter()
+        .map(|w| match &w.content {
+            WindowContent::Url(u) => Some(u.clone()),
+            WindowContent::Srcdoc(_) => None,
+        })
+        .collect();
+    for (i, f) in flat.iter().enumerate() {
+        let look = |n: &str| case.window_index(n).expect("names were checked");
+        let step = match &f.step {
+            RawSingle::Post(p) => {
+                let Some(post) = check_post(v, case, &topo, &f.path, p) else {
+                    continue;
+                };
+                Step::Post(post)
+            }
+            RawSingle::Navigate(n) => {
+                let window = look(&n.window);
+                let by = n.by.as_deref().map(look).unwrap_or(window);
+                let path = format!("{}.navigate", f.path);
+                let via = match n.via.as_deref() {
+                    None | Some("location") => NavigateVia::Location,
+                    Some("src") => NavigateVia::Src,
+                    Some(other) => {
+                        v.error(
+                            &format!("{path}.via"),
+                            format!("unknown `via: {other}`"),
+                            "use `location` (the default) or `src`",
+                        );
+                        continue;
+                    }
+                };
+                let relation = case.windows[window].relation;
+                let allowed_by = by == window || relation.creator() == Some(by);
+                if !allowed_by {
+                    v.error(
+                        &format!("{path}.by"),
+                        format!(
+                            "`{}` cannot be navigated by `{}` in a case",
+                            n.window,
+                            name(case, by)
+                        ),
+                        "navigate a window from its own script, its parent or its opener",
+                    );
+                    continue;
+                }
+                if via == NavigateVia::Src && relation != (Relation::Iframe { parent: by }) {
+                    v.error(
+                        &format!("{path}.via"),
+                        "`via: src` sets an iframe's src, which only its parent can do",
+                        format!(
+                            "set `by` to `{}`'s parent, or use `via: location`",
+                            n.window
+                        ),
+                    );
+                    continue;
+                }
+                if by != window && topo.path(case, by, window).is_none() {
+                    v.error(
+                        &format!("{path}.window"),
+                        format!("script in `{}` cannot reach `{}` at this step", name(case, by), n.window),
+                        "it was removed, closed or its parent navigated away; navigate a window that exists",
+                    );
+                    continue;
+                }
+                let Some(url) =
+                    check_navigation_url(v, case, &format!("{path}.url"), window, &n.url)
+                else {
+                    continue;
+                };
+                current_url[window] = Some(url.clone());
+                Step::Navigate(Navigate {
+                    window,
+                    by,
+                    via,
+                    url,
+                    url_as_written: n.url.clone(),
+                })
+            }
+            RawSingle::Reload(r) => Step::Reload {
+                window: look(&r.window),
+            },
+            RawSingle::Remove(r) => {
+                let window = look(&r.window);
+                if !matches!(case.windows[window].relation, Relation::Iframe { .. }) {
+                    v.error(
+                        &format!("{}.remove.window", f.path),
+                        format!("`{}` is not an iframe, so it cannot be removed", r.window),
+                        "remove an iframe (a window with `parent`); `close` a popup",
+                    );
+                    continue;
+                }
+                Step::Remove { window }
+            }
+            RawSingle::Close(r) => {
+                let window = look(&r.window);
+                if !matches!(case.windows[window].relation, Relation::Popup { .. }) {
+                    v.error(
+                        &format!("{}.close.window", f.path),
+                        format!(
+                            "`{}` is not a popup, so its opener cannot close it",
+                            r.window
+                        ),
+                        "close a popup (a window with `opener`); `remove` an iframe",
+                    );
+                    continue;
+                }
+                if topo.exists[window] && !topo.handle_held[window] {
+                    v.error(
+                        &format!("{}.close.window", f.path),
+                        format!(
+                            "`{}`'s opener no longer holds its handle (it navigated since)",
+                            r.window
+                        ),
+                        "close the popup before its opener navigates",
+                    );
+                    continue;
+                }
+                Step::Close { window }
+            }
+            RawSingle::PushState(r) => Step::PushState {
+                window: look(&r.window),
+            },
+            RawSingle::Fragment(fr) => {
+                if fr.fragment.contains('#') || fr.fragment.is_empty() {
+                    v.error(
+                        &format!("{}.fragment.fragment", f.path),
+                        "the fragment is empty or contains `#`",
+                        "give the fragment without `#`, such as `section-2`",
+                    );
+                    continue;
+                }
+                Step::Fragment {
+                    window: look(&fr.window),
+                    fragment: fr.fragment.clone(),
+                }
+            }
+            RawSingle::SetDomain(d) => {
+                let window = look(&d.window);
+                if let Err(why) = check_domain(current_url[window].as_ref(), &d.domain) {
+                    v.error(&format!("{}.set_domain.domain", f.path), format!("`document.domain = \"{}\"` would throw: {why}", d.domain), "assign the document's own host or a parent domain of it with at least two labels (`a.test` for `sub.a.test`)");
+                    continue;
+                }
+                Step::SetDomain {
+                    window,
+                    domain: d.domain.clone(),
+                }
+            }
+            RawSingle::Create(r) => Step::Create {
+                window: look(&r.window),
+            },
+            RawSingle::Wait(w) => Step::WaitLoaded {
+                window: look(&w.loaded),
+            },
+        };
+        if !check_step_windows(v, case, &topo, &loading_since, f, &step) {
+            continue;
+        }
+        if let Step::PushState { window } | Step::Fragment { window, .. } = step {
+            let http = current_url[window]
+                .as_ref()
+                .is_some_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !http {
+                v.error(
+                    &format!("{}.{}.window", f.path, f.kind),
+                    format!(
+                        "`{}` is not an http(s) document, so it cannot change its URL",
+                        name(case, window)
+                    ),
+                    "use push_state and fragment in windows loaded from http(s) URLs",
+                );
+                continue;
+            }
+        }
+        topo.apply(case, &step);
+        match &step {
+            Step::Navigate(n) => loading_since[n.window] = Some(f.task),
+            Step::Reload { window } | Step::Create { window } => {
+                loading_since[*window] = Some(f.task)
+            }
+            Step::WaitLoaded { window } => loading_since[*window] = None,
+            _ => {}
+        }
+        let _ = i;
+        case.steps.push(step);
+        case.task_of_step.push(f.task);
+    }
+}
+
+/// Checks that the step's actor can run it and its subject exists, in the
+/// tree as it stands before the step.
+fn check_step_windows(
+    v: &mut Validator,
+    case: &Case,
+    topo: &Topology,
+    loading_since: &[Option<usize>],
+    f: &FlatStep,
+    step: &Step,
+) -> bool {
+    let subject = step.subject();
+    let subject_name = &case.windows[subject].name;
+    let path = format!("{}.{}", f.path, f.kind);
+    if let Step::Create { window } = step {
+        if topo.exists[*window] {
+            v.error(
+                &format!("{path}.window"),
+                format!("`{subject_name}` already exists here"),
+                "create a window once, and give it no other way to be created",
+            );
+            return false;
+        }
+        if case.windows[*window].sandbox_flags.is_sandboxed() {
+            v.error(&format!("{path}.window"), format!("`{subject_name}` is sandboxed: pmconf cannot observe the initial about:blank document of a sandboxed window it creates"), "create it up front (no `create` step), or drop `sandbox`");
+            return false;
+        }
+        if case
+            .windows
+            .iter()
+            .any(|w| w.relation.creator() == Some(*window) && w.created_by_step.is_none())
+        {
+            v.error(&format!("{path}.window"), format!("`{subject_name}` has windows created up front, but is itself created by a step"), "create its frames and popups with `create` steps after a `wait: {loaded: ...}`");
+            return false;
+        }
+    } else if !topo.exists[subject] {
+        v.error(
+            &format!("{path}.{}", if matches!(step, Step::Post(_)) { "to" } else if matches!(step, Step::WaitLoaded { .. }) { "loaded" } else { "window" }),
+            format!("`{subject_name}` does not exist at this step (not created yet, or removed, closed or gone with its parent's document)"),
+            "only name windows that exist when the step runs",
+        );
+        return false;
+    }
+    let Some(actor) = step.actor(case) else {
+        return true;
+    };
+    let actor_name = &case.windows[actor].name;
+    let field = match step {
+        Step::Post(_) => "from",
+        Step::Navigate(n) if n.by != n.window => "by",
+        _ => "window",
+    };
+    if !topo.exists[actor] {
+        v.error(
+            &format!("{path}.{field}"),
+            format!("`{actor_name}`, whose script takes this step, does not exist at this step"),
+            "take steps in windows that exist",
+        );
+        return false;
+    }
+    if case.windows[actor].sandbox_flags.blocks_scripts() {
+        v.error(
+            &format!("{path}.{field}"),
+            format!(
+                "`{actor_name}` is sandboxed without allow-scripts, so it cannot {}",
+                if field == "from" {
+                    "post"
+                } else {
+                    "run this step"
+                }
+            ),
+            "add allow-scripts to its sandbox attribute (or its ancestors')",
+        );
+        return false;
+    }
+    if topo.loading[actor] && loading_since[actor] != Some(f.task) {
+        v.error(
+            &format!("{path}.{field}"),
+            format!(
+                "`{actor_name}` may still be loading here, so its script cannot take this step"
+            ),
+            format!("add `- wait: {{loaded: {actor_name}}}` before this step"),
+        );
+        return false;
+    }
+    if topo.loading[actor]
+        && case.windows[actor].created_by_step.is_some()
+        && !topo.navigated[actor]
+    {
+        v.error(
+            &format!("{path}.{field}"),
+            format!("`{actor_name}` was just created and runs no script yet"),
+            format!("add `- wait: {{loaded: {actor_name}}}` before this step"),
+        );
+        return false;
+    }
+    true
+}
+
+/// A navigation target: an http(s) URL on an allowed host, not blocked as
+/// mixed content.
+fn check_navigation_url(
+    v: &mut Validator,
+    case: &Case,
+    path: &str,
+    window: usize,
+    input: &str,
+) -> Option<Url> {
+    let name = case.windows[window].name.clone();
+    let content = check_url(v, path, &name, input, false, false)?;
+    let WindowContent::Url(url) = content else {
+        return None;
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        v.error(path, format!("`{input}` is not an http(s) URL"), "navigate to an http: or https: URL on a .test host or loopback, so pmconf's agent can run there");
+        return None;
+    }
+    if url.scheme() == "http" && !trustworthy(&WindowContent::Url(url.clone()), None) {
+        let mut at = window;
+        while let Relation::Iframe { parent } = case.windows[at].relation {
+            at = parent;
+            if matches!(&case.windows[at].content, WindowContent::Url(u) if u.scheme() == "https") {
+                v.error(
+                    path,
+                    format!(
+                        "`{input}` would be blocked as mixed content inside https `{}`",
+                        case.windows[at].name
+                    ),
+                    "navigate frames under https to https URLs",
+                );
+                return None;
+            }
+        }
+    }
+    Some(url)
+}
+
+/// Whether `document.domain = value` succeeds in a document at `url`
+/// (the setter's steps 5-9, with every single-label domain taken to be a
+/// public suffix, as the Public Suffix List's `*` rule makes `test`).
+///
+/// <https://html.spec.whatwg.org/multipage/browsers.html#dom-document-domain>
+fn check_domain(url: Option<&Url>, value: &str) -> Result<(), String> {
+    let Some(Host::Domain(host)) = url.and_then(|u| u.host()) else {
+        return Err("the document's host is not a domain".into());
+    };
+    let value = value.to_ascii_lowercase();
+    let suffix_of = host == value || host.ends_with(&format!(".{value}"));
+    if !suffix_of {
+        return Err(format!(
+            "`{value}` is not `{host}` or a parent domain of it"
+        ));
+    }
+    if !value.contains('.') && host != value {
+        return Err(format!("`{value}` is a public suffix"));
+    }
+    Ok(())
 }
 
 fn check_window(
@@ -516,28 +1025,27 @@ fn check_tree(v: &mut Validator, windows: &[Window]) {
     }
 }
 
-fn check_post(v: &mut Validator, case: &Case, i: usize, p: &RawPost) -> Option<Post> {
-    let path = format!("steps[{i}].post");
+fn check_post(
+    v: &mut Validator,
+    case: &Case,
+    topo: &Topology,
+    step_path: &str,
+    p: &RawPost,
+) -> Option<Post> {
+    let path = format!("{step_path}.post");
     let from = case.window_index(&p.from)?;
     let to = case.window_index(&p.to)?;
-    for (field, w) in [("from", from), ("to", to)] {
-        if case.windows[w].sandbox_flags.blocks_scripts() {
-            v.error(
-                &format!("{path}.{field}"),
-                format!(
-                    "`{}` is sandboxed without allow-scripts, so it cannot {}",
-                    case.windows[w].name,
-                    if field == "from" {
-                        "post"
-                    } else {
-                        "listen for messages"
-                    }
-                ),
-                "add allow-scripts to its sandbox attribute (or its ancestors')",
-            );
-        }
+    if case.windows[to].sandbox_flags.blocks_scripts() {
+        v.error(
+            &format!("{path}.to"),
+            format!(
+                "`{}` is sandboxed without allow-scripts, so it cannot listen for messages",
+                case.windows[to].name
+            ),
+            "add allow-scripts to its sandbox attribute (or its ancestors')",
+        );
     }
-    if reference_path(case, from, to).is_none() {
+    if topo.exists[from] && topo.exists[to] && topo.path(case, from, to).is_none() {
         v.error(
             &format!("{path}.to"),
             format!("script in `{}` has no way to reach `{}`", p.from, p.to),
@@ -555,7 +1063,7 @@ fn check_post(v: &mut Validator, case: &Case, i: usize, p: &RawPost) -> Option<P
     if let Some(list) = &p.transfer {
         let mut known_buffers: Vec<String> =
             message.as_ref().map(|m| m.buffer_ids()).unwrap_or_default();
-        for Step::Post(earlier) in &case.steps {
+        for (_, earlier) in case.posts() {
             if earlier.from == from {
                 known_buffers.extend(earlier.message.buffer_ids());
                 if let Some(t) = &earlier.transfer {

@@ -1,0 +1,260 @@
+//! The documents each window of a case can have, and the synchronous half of
+//! every step, worked out once before the event loop is explored.
+//!
+//! Every document a case can create is known statically: a window's first
+//! document, the initial `about:blank` of a window a `create` step makes,
+//! and one document per `navigate` or `reload` step. Which of them ever
+//! becomes active depends on the order the event loop runs things in
+//! ([`crate::event_loop`]); their origins do not, because validation
+//! lets a window's script act only once its document is settled. Opaque
+//! origins are allocated here, in step order, so answers never depend on
+//! the order in which the explorer visits states.
+//!
+//! <https://html.spec.whatwg.org/multipage/browsing-the-web.html#navigate>
+
+use crate::case::{Case, Relation, Step, WindowContent, WindowIndex};
+use crate::document::{determine_the_origin, DocumentUrl};
+use crate::message::RealmBuffers;
+use crate::origin::{OpaqueOriginAllocator, Origin};
+use crate::post_message::{
+    window_post_message_steps, PostMessageCall, PostMessageError, PostedMessageTask,
+};
+
+/// Index of a document in [`Plan::documents`].
+pub type DocumentIndex = usize;
+
+/// One document a window can have.
+#[derive(Debug, Clone)]
+pub struct DocumentPlan {
+    /// The window (navigable) it belongs to.
+    pub window: WindowIndex,
+    /// How observations name it: the window's name for its first document,
+    /// `name@blank` for the initial `about:blank` of a window created by a
+    /// step, `name@<step>` for the document a `navigate` or `reload` step
+    /// loads.
+    pub label: String,
+    /// Its origin.
+    pub origin: Origin,
+    /// Why it exists, for traces.
+    pub cause: String,
+}
+
+/// What the event loop explorer needs, computed once per case.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Every document the case can create.
+    pub documents: Vec<DocumentPlan>,
+    /// The first document of each window created up front (`None` for
+    /// windows a `create` step makes).
+    pub initial_document: Vec<Option<DocumentIndex>>,
+    /// For each `create` step: the document the window starts with (its
+    /// initial `about:blank`, or its only document when it loads
+    /// `about:blank`) and the one its first navigation loads, if any.
+    pub created: Vec<Option<(DocumentIndex, Option<DocumentIndex>)>>,
+    /// For each `navigate` or `reload` step: the document it loads.
+    pub loads: Vec<Option<DocumentIndex>>,
+    /// For each `post` step: what the synchronous part of `postMessage`
+    /// did (the task it queued, or the exception it threw).
+    pub posts: Vec<Option<Result<PostedMessageTask, PostMessageError>>>,
+    /// Lines explaining the plan, for the answer's trace.
+    pub trace: Vec<String>,
+}
+
+impl Plan {
+    /// The label of the window's first document.
+    pub fn first_label(&self, case: &Case, w: WindowIndex) -> String {
+        case.windows[w].name.clone()
+    }
+}
+
+/// Plans every document and runs the synchronous part of every post.
+///
+/// A window's script runs a step only when its document is settled (case
+/// validation sees to that), so the document a step runs in, and thus the
+/// incumbent origin of a post, is the window's latest document at that
+/// step.
+pub fn plan_case(case: &Case) -> Plan {
+    let n = case.windows.len();
+    let mut alloc = OpaqueOriginAllocator::new();
+    let mut plan = Plan {
+        documents: Vec::new(),
+        initial_document: vec![None; n],
+        created: vec![None; case.steps.len()],
+        loads: vec![None; case.steps.len()],
+        posts: vec![None; case.steps.len()],
+        trace: Vec::new(),
+    };
+    // The latest document of each window, as steps go by.
+    let mut latest: Vec<Option<DocumentIndex>> = vec![None; n];
+    let mut latest_url: Vec<Option<DocumentUrl>> = vec![None; n];
+
+    // Windows created up front, in creation order (each after its creator).
+    for (w, window) in case.windows.iter().enumerate() {
+        if window.created_by_step.is_some() {
+            continue;
+        }
+        let url = content_url(&window.content);
+        let source = window
+            .relation
+            .creator()
+            .and_then(|c| latest[c])
+            .map(|d| plan.documents[d].origin.clone());
+        let origin = determine_the_origin(&url, &window.sandbox_flags, source.as_ref(), &mut alloc);
+        let how = match window.relation {
+            Relation::Top => "top window".to_owned(),
+            Relation::Iframe { parent } => format!("iframe in {}", case.windows[parent].name),
+            Relation::Popup { opener } => format!("popup opened by {}", case.windows[opener].name),
+        };
+        let sandboxed = if window.sandbox_flags.forces_opaque_origin() {
+            ", sandboxed"
+        } else {
+            ""
+        };
+        plan.trace.push(format!(
+            "{}: {how}{sandboxed}, document origin {origin}",
+            window.name
+        ));
+        let d = push(
+            &mut plan,
+            w,
+            window.name.clone(),
+            origin,
+            format!("{how}, created up front"),
+        );
+        plan.initial_document[w] = Some(d);
+        latest[w] = Some(d);
+        latest_url[w] = Some(url);
+    }
+
+    let mut realms: Vec<RealmBuffers> = vec![RealmBuffers::default(); n];
+    for (i, step) in case.steps.iter().enumerate() {
+        match step {
+            Step::Post(p) => {
+                let incumbent = latest[p.from].map(|d| plan.documents[d].origin.clone()).expect("validation: the sender exists");
+                let transfer = p.transfer.clone().unwrap_or_default();
+                let call = PostMessageCall {
+                    incumbent_origin: &incumbent,
+                    message: &p.message,
+                    target_origin: p.target_origin.as_deref(),
+                    transfer: &transfer,
+                };
+                let from = &case.windows[p.from].name;
+                let to = &case.windows[p.to].name;
+                let result = window_post_message_steps(&call, &mut realms[p.from], &mut alloc);
+                plan.trace.push(match &result {
+                    Ok(task) => format!("step {i}: {from} -> {to}: returned; task queued (targetOrigin {})", describe_target(task)),
+                    Err(e) => format!("step {i}: {from} -> {to}: throws {} {}", e.name(), detail(e)),
+                });
+                plan.posts[i] = Some(result);
+            }
+            Step::Create { window } => {
+                let w = *window;
+                let win = &case.windows[w];
+                let creator = win.relation.creator().expect("validation: created windows have a creator");
+                let creator_origin = latest[creator].map(|d| plan.documents[d].origin.clone()).expect("validation: the creator exists");
+                let url = content_url(&win.content);
+                let blank_only = matches!(&url, DocumentUrl::Url(u) if crate::document::matches_about_blank(u));
+                // Creating a new browsing context: its initial about:blank
+                // document gets the creator's origin (it is "about:blank"
+                // with the creator as source origin).
+                // <https://html.spec.whatwg.org/multipage/document-sequences.html#creating-a-new-browsing-context>
+                let blank_origin = determine_the_origin(&DocumentUrl::Url(url::Url::parse("about:blank").expect("valid")), &win.sandbox_flags, Some(&creator_origin), &mut alloc);
+                if blank_only {
+                    let d = push(&mut plan, w, win.name.clone(), blank_origin.clone(), format!("step {i}: created; stays on its initial about:blank"));
+                    plan.trace.push(format!("step {i}: {} creates {}: initial about:blank document, origin {blank_origin}, and no navigation", case.windows[creator].name, win.name));
+                    plan.created[i] = Some((d, None));
+                    latest[w] = Some(d);
+                    latest_url[w] = Some(url);
+                } else {
+                    let blank = push(&mut plan, w, format!("{}@blank", win.name), blank_origin.clone(), format!("step {i}: the initial about:blank"));
+                    let origin = determine_the_origin(&url, &win.sandbox_flags, Some(&creator_origin), &mut alloc);
+                    let first = push(&mut plan, w, win.name.clone(), origin.clone(), format!("step {i}: the first navigation's document"));
+                    plan.trace.push(format!(
+                        "step {i}: {} creates {}: initial about:blank document (origin {blank_origin}) until its navigation commits a document with origin {origin}",
+                        case.windows[creator].name, win.name
+                    ));
+                    plan.created[i] = Some((blank, Some(first)));
+                    latest[w] = Some(first);
+                    latest_url[w] = Some(url);
+                }
+            }
+            Step::Navigate(nav) => {
+                let w = nav.window;
+                let url = DocumentUrl::Url(nav.url.clone());
+                let origin = determine_the_origin(&url, &case.windows[w].sandbox_flags, None, &mut alloc);
+                let label = format!("{}@{i}", case.windows[w].name);
+                plan.trace.push(format!("step {i}: {} navigates {} to {}: the new document {label} would have origin {origin}", case.windows[nav.by].name, case.windows[w].name, nav.url));
+                let d = push(&mut plan, w, label, origin, format!("step {i}: navigate"));
+                plan.loads[i] = Some(d);
+                latest[w] = Some(d);
+                latest_url[w] = Some(url);
+            }
+            Step::Reload { window } => {
+                let w = *window;
+                let url = latest_url[w].clone().expect("validation: the window exists");
+                let source = case.windows[w].relation.creator().and_then(|c| latest[c]).map(|d| plan.documents[d].origin.clone());
+                let origin = determine_the_origin(&url, &case.windows[w].sandbox_flags, source.as_ref(), &mut alloc);
+                let label = format!("{}@{i}", case.windows[w].name);
+                plan.trace.push(format!("step {i}: {} reloads: the new document {label} would have origin {origin}", case.windows[w].name));
+                let d = push(&mut plan, w, label, origin, format!("step {i}: reload"));
+                plan.loads[i] = Some(d);
+                latest[w] = Some(d);
+            }
+            Step::SetDomain { window, domain } => plan.trace.push(format!(
+                "step {i}: {} sets document.domain = {domain:?}: only the origin's domain changes; the same-origin check (step 8.1) and event.origin ignore it",
+                case.windows[*window].name
+            )),
+            Step::PushState { window } => plan.trace.push(format!(
+                "step {i}: {} calls history.pushState: the URL changes, the document does not",
+                case.windows[*window].name
+            )),
+            Step::Fragment { window, fragment } => plan.trace.push(format!(
+                "step {i}: {} sets location.hash = {fragment:?}: navigate to a fragment, same document",
+                case.windows[*window].name
+            )),
+            Step::Remove { .. } | Step::Close { .. } | Step::WaitLoaded { .. } => {}
+        }
+    }
+    plan
+}
+
+fn push(
+    plan: &mut Plan,
+    window: WindowIndex,
+    label: String,
+    origin: Origin,
+    cause: String,
+) -> DocumentIndex {
+    plan.documents.push(DocumentPlan {
+        window,
+        label,
+        origin,
+        cause,
+    });
+    plan.documents.len() - 1
+}
+
+fn content_url(content: &WindowContent) -> DocumentUrl {
+    match content {
+        WindowContent::Url(u) => DocumentUrl::Url(u.clone()),
+        WindowContent::Srcdoc(_) => DocumentUrl::Srcdoc,
+    }
+}
+
+/// A resolved targetOrigin, for traces.
+pub fn describe_target(task: &PostedMessageTask) -> String {
+    match &task.target_origin {
+        crate::target_origin::TargetOrigin::Wildcard => "*".into(),
+        crate::target_origin::TargetOrigin::Origin(o) => o.to_string(),
+    }
+}
+
+/// Why a post threw, for traces.
+pub fn detail(e: &PostMessageError) -> String {
+    match e {
+        PostMessageError::TypeError(why) | PostMessageError::DataCloneError(why) => {
+            format!("({why})")
+        }
+        PostMessageError::SyntaxError => "(targetOrigin does not parse as a URL)".into(),
+    }
+}
