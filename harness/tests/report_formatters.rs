@@ -59,6 +59,11 @@ fn result(engine: &str, case: &str, verdict: Verdict, snapshot: SnapshotStatus) 
         observed: Some(observed),
         snapshot,
         duration_ms: 10,
+        runs: 1,
+        histogram: vec![],
+        not_seen: vec![],
+        unobserved_runs: 0,
+        unobserved_reason: None,
     }
 }
 

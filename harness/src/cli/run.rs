@@ -46,6 +46,11 @@ pub struct RunArgs {
     /// Colour the terminal report.
     #[arg(long)]
     pub color: bool,
+    /// Run each race case (one with steps other than `post`) this many
+    /// times per engine and report an outcome histogram; other cases run
+    /// once.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
 }
 
 fn ci() -> bool {
@@ -120,6 +125,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         },
         snapshot_dir: Some(args.snapshots.clone()),
         accept_snapshots: args.accept_snapshots,
+        repeat: args.repeat as usize,
     };
     let outcome = match run_suite(config, registry, &mut reporter).await {
         Ok(o) => o,
@@ -156,6 +162,9 @@ pub struct BenchArgs {
     /// Cases mounted in one page load at a time.
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
+    /// Runs of each race case (as `run --repeat`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
 }
 
 /// Runs `pmconf bench`: prints cases per second per engine.
@@ -178,6 +187,7 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         },
         snapshot_dir: None,
         accept_snapshots: false,
+        repeat: args.repeat as usize,
     };
     struct Quiet;
     impl Reporter for Quiet {
@@ -195,18 +205,11 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         args.cases, args.batch
     );
     for (engine, seconds) in &outcome.engine_seconds {
-        let done = outcome
-            .results
-            .iter()
-            .filter(|r| &r.engine == engine)
-            .count();
-        let concluded = outcome
-            .results
-            .iter()
-            .filter(|r| &r.engine == engine && r.observed.is_some())
-            .count();
+        let mine = || outcome.results.iter().filter(|r| &r.engine == engine);
+        let done: usize = mine().map(|r| r.runs).sum();
+        let concluded: usize = mine().map(|r| r.runs - r.unobserved_runs).sum();
         println!(
-            "{engine:<10} {done} cases in {seconds:.1} s = {:.1} cases/s ({concluded} observed)",
+            "{engine:<10} {done} runs in {seconds:.1} s = {:.1} runs/s ({concluded} observed)",
             done as f64 / seconds.max(1e-9)
         );
     }

@@ -119,6 +119,11 @@ mod tests {
                 allowed: vec![],
                 snapshot: SnapshotStatus::NotCompared,
                 duration_ms: 7,
+                runs: 1,
+                histogram: vec![],
+                not_seen: vec![],
+                unobserved_runs: 0,
+                unobserved_reason: None,
             }),
             RunEvent::EngineEnd {
                 engine: "chromium".into(),

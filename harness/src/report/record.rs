@@ -183,6 +183,11 @@ mod tests {
             allowed: vec![],
             snapshot: SnapshotStatus::Matched,
             duration_ms: 1,
+            runs: 1,
+            histogram: vec![],
+            not_seen: vec![],
+            unobserved_runs: 0,
+            unobserved_reason: None,
         })
     }
 

@@ -1,21 +1,19 @@
-// pmconf's in-page agent. Every window of a case runs it with its own
+// pmconf's in-page agent. Every document of a case runs it with its own
 // `window.__pmconfConfig` (built by harness/src/run/plan.rs). It creates the
-// window's child frames and popups, records every message event, runs the
-// post steps the harness asks for (through WebDriver), and reports to the
-// pmconf server over HTTP, never over postMessage, so the control channel
-// cannot disturb what is measured.
+// window's child frames and popups, reports every message event the moment
+// it fires, runs the steps the harness asks for (through WebDriver), and
+// talks to the pmconf server over HTTP, never over postMessage, so the
+// control channel cannot disturb what is measured.
 (function () {
   "use strict";
   var C = window.__pmconfConfig;
-  var received = [];
-  var markersSeen = {};
-  var reported = false;
   var buffers = {};
   var handles = {};
   var eventUrl = new URL("/__pmconf/event", C.reportBase).href;
 
   function send(body) {
     body.key = C.key;
+    body.doc = C.doc;
     // no-cors: opaque-origin documents (sandboxed, data:) can send it too.
     return fetch(eventUrl, {
       method: "POST",
@@ -23,6 +21,22 @@
       cache: "no-store",
       body: JSON.stringify(body)
     }).catch(function () {});
+  }
+
+  // A message event is reported before its listener returns, with a
+  // synchronous request: once the document is replaced (a navigation, a
+  // removal) nothing it queued can be relied on to leave, and the harness
+  // must know everything a document received before it judges the case.
+  // The request is a CORS "simple" one (text/plain POST), so opaque-origin
+  // documents can make it too.
+  function sendNow(url, body) {
+    try {
+      var x = new XMLHttpRequest();
+      x.open("POST", url, false);
+      x.send(JSON.stringify(body));
+    } catch (e) {
+      try { navigator.sendBeacon(url, JSON.stringify(body)); } catch (e2) { /* nothing left */ }
+    }
   }
 
   function hasLoneSurrogate(s) {
@@ -123,27 +137,21 @@
     return C.unreachableSenders.length === 1 ? C.unreachableSenders[0] : null;
   }
 
-  function maybeReport() {
-    if (reported) return;
-    for (var i = 0; i < C.expectMarkers.length; i++) {
-      if (!markersSeen[C.expectMarkers[i]]) return;
-    }
-    reported = true;
-    send({ kind: "report", received: received });
-  }
-
-  window.addEventListener("message", function (e) {
-    if (typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0) {
-      markersSeen[e.data.slice(C.markerPrefix.length)] = true;
-      maybeReport();
+  function record(url, key, doc, e, markerPrefix) {
+    if (typeof e.data === "string" && e.data.indexOf(markerPrefix) === 0) {
+      sendNow(url, { key: key, doc: doc, kind: "marker", from: e.data.slice(markerPrefix.length) });
       return;
     }
     var data;
     try { data = encode(e.data); } catch (err) { data = { $unencodable: String(err) }; }
-    received.push({ message: data, origin: e.origin, source: identify(e.source) });
+    sendNow(url, { key: key, doc: doc, kind: "message", delivery: { message: data, origin: e.origin, source: identify(e.source) } });
+  }
+
+  window.addEventListener("message", function (e) {
+    record(eventUrl, C.key, C.doc, e, C.markerPrefix);
   });
   window.addEventListener("messageerror", function (e) {
-    received.push({ message: { $messageerror: null }, origin: e.origin, source: identify(e.source) });
+    sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "message", delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
   });
 
   function inject(w, js) {
@@ -153,33 +161,53 @@
     (d.head || d.documentElement).appendChild(s);
   }
 
-  function createChildren() {
-    C.children.forEach(function (ch) {
-      if (ch.kind === "iframe") {
-        var f = document.createElement("iframe");
-        f.setAttribute("data-pmconf", ch.name);
-        if (ch.sandbox !== null) f.setAttribute("sandbox", ch.sandbox);
-        if (ch.srcdoc !== null) f.srcdoc = ch.srcdoc;
-        else if (ch.dataHtml !== null) f.src = "data:text/html;charset=utf-8," + encodeURIComponent(ch.dataHtml);
-        else if (ch.src !== null) f.src = new URL(ch.pagePath, ch.src).href;
-        // about:blank: no src at all, so the initial about:blank document
-        // stays (no navigation that could replace it), and the agent is
-        // injected into it.
-        document.body.appendChild(f);
-        if (ch.inject !== null) inject(f.contentWindow, ch.inject);
-      } else {
-        var url = ch.src !== null ? new URL(ch.pagePath, ch.src).href : "";
-        var w = window.open(url, "_blank");
-        if (!w) { send({ kind: "failure", reason: "window.open returned null for " + ch.name + " (popup blocked?)" }); return; }
-        handles[ch.name] = w;
-        if (ch.inject !== null) inject(w, ch.inject);
-      }
+  function frameElement(name) {
+    return document.querySelector('iframe[data-pmconf="' + name + '"]');
+  }
+
+  // The initial about:blank document of a window this one creates has
+  // this document's origin, so a listener can be added to it from here, in
+  // the task that creates it. If the first load later reuses the Window
+  // (same origin), the listener stays, so it reports only while the
+  // initial document is still the window's document.
+  function watchInitialDocument(w, ch) {
+    var initial;
+    try { initial = w.document; } catch (e) { return; }
+    w.addEventListener("message", function (e) {
+      try { if (w.document !== initial) return; } catch (err) { return; }
+      record(eventUrl, ch.key, ch.blankDoc, e, C.markerPrefix);
     });
   }
 
-  // Runs one post step; returns {threw: name|null} or {harnessError}.
-  function runStep(i) {
-    var s = C.steps[String(i)];
+  function createChild(ch) {
+    if (ch.kind === "iframe") {
+      var f = document.createElement("iframe");
+      f.setAttribute("data-pmconf", ch.name);
+      if (ch.sandbox !== null) f.setAttribute("sandbox", ch.sandbox);
+      if (ch.srcdoc !== null) f.srcdoc = ch.srcdoc;
+      else if (ch.dataHtml !== null) f.src = "data:text/html;charset=utf-8," + encodeURIComponent(ch.dataHtml);
+      else if (ch.src !== null) f.src = new URL(ch.pagePath, ch.src).href;
+      // about:blank: no src at all, so the initial about:blank document
+      // stays (no navigation that could replace it), and the agent is
+      // injected into it.
+      document.body.appendChild(f);
+      if (ch.inject !== null) inject(f.contentWindow, ch.inject);
+      else if (ch.blankDoc !== null) watchInitialDocument(f.contentWindow, ch);
+    } else {
+      var url = ch.src !== null ? new URL(ch.pagePath, ch.src).href : "";
+      var w = window.open(url, "_blank");
+      if (!w) { send({ kind: "failure", reason: "window.open returned null for " + ch.name + " (popup blocked?)" }); return; }
+      handles[ch.name] = w;
+      if (ch.inject !== null) inject(w, ch.inject);
+      else if (ch.blankDoc !== null) watchInitialDocument(w, ch);
+    }
+  }
+
+  function createChildren() {
+    C.children.forEach(createChild);
+  }
+
+  function runPost(s) {
     var target, message, transfer = null;
     try {
       target = resolve(s.target);
@@ -207,26 +235,74 @@
     }
   }
 
-  // Posts this window's end-of-case marker to every window it can reach.
-  function sendMarkers() {
-    for (var i = 0; i < C.markerTargets.length; i++) {
-      try { resolve(C.markerTargets[i]).postMessage(C.markerPrefix + C.name, "*"); }
-      catch (e) { return { harnessError: "marker to " + JSON.stringify(C.markerTargets[i]) + ": " + e }; }
+  // Runs any other step; returns {threw: null} or what it threw.
+  function runOther(s) {
+    var el;
+    try {
+      switch (s.kind) {
+        case "navigate":
+          if (s.via === "src") {
+            el = frameElement(s.name);
+            if (!el) return { harnessError: "no iframe element for " + s.name };
+            el.src = s.url;
+          } else {
+            resolve(s.target).location.href = s.url;
+          }
+          break;
+        case "reload": location.reload(); break;
+        case "remove":
+          el = frameElement(s.name);
+          if (!el) return { harnessError: "no iframe element for " + s.name };
+          el.remove();
+          break;
+        case "close":
+          if (!handles[s.name]) return { harnessError: "no handle for popup " + s.name };
+          handles[s.name].close();
+          break;
+        case "push_state": history.pushState(null, "", "?pushed"); break;
+        case "fragment": location.hash = s.fragment; break;
+        case "set_domain": document.domain = s.domain; break;
+        case "create": createChild(s.child); break;
+        default: return { harnessError: "unknown step kind " + s.kind };
+      }
+      return { threw: null };
+    } catch (e) {
+      return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
     }
-    return { sent: C.markerTargets.length };
+  }
+
+  function runStep(i) {
+    var s = C.steps[String(i)];
+    if (!s) return { harnessError: "step " + i + " is not this window's (" + C.name + ")" };
+    return s.kind === "post" ? runPost(s) : runOther(s);
+  }
+
+  // Posts an end-of-case marker to each window at the given hop paths.
+  function sendMarkers(targets) {
+    for (var i = 0; i < targets.length; i++) {
+      try { resolve(targets[i]).postMessage(C.markerPrefix + C.name, "*"); }
+      catch (e) { return { harnessError: "marker to " + JSON.stringify(targets[i]) + ": " + e }; }
+    }
+    return { sent: targets.length };
   }
 
   window.__pmconf = {
     key: C.key,
-    // Runs step i; with `thenMarkers`, this was the window's last step and
-    // its markers follow at once (one WebDriver call, not two).
-    step: function (i, thenMarkers) {
-      var result = runStep(i);
-      if (thenMarkers && result.harnessError === undefined) {
-        var m = sendMarkers();
-        if (m.harnessError !== undefined) return m;
+    doc: C.doc,
+    // Runs the steps `indices` in this one task; then, with `markers` (a
+    // list of hop paths), posts the end-of-case markers in the same task.
+    run: function (indices, markers) {
+      var results = [];
+      for (var i = 0; i < indices.length; i++) {
+        var r = runStep(indices[i]);
+        results.push(r);
+        if (r.harnessError !== undefined) return results;
       }
-      return result;
+      if (markers) {
+        var m = sendMarkers(markers);
+        if (m.harnessError !== undefined) results.push(m);
+      }
+      return results;
     }
   };
 
@@ -236,5 +312,4 @@
     send({ kind: "failure", reason: "creating children of " + C.name + ": " + e });
   }
   send({ kind: "ready", href: String(location.href) });
-  maybeReport();
 })();

@@ -2,13 +2,14 @@
 //! one page load of the runner page, a batch at a time.
 
 use super::pages::{RUNNER_HOST, RUNNER_PATH};
-use super::plan::{CasePlan, WindowLocation};
+use super::plan::{CasePlan, Markers, WindowLocation};
 use super::state::RunState;
 use super::verdict::Observation;
 use fantoccini::error::CmdError;
 use fantoccini::wd::WindowHandle;
 use fantoccini::Client;
-use pmconf_model::case::WindowIndex;
+use pmconf_model::case::{Step, WindowIndex};
+use pmconf_model::event_loop::received_by_document;
 use pmconf_model::{Outcome, PostOutcome};
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
@@ -95,6 +96,7 @@ struct Running {
     slot: u16,
     posts: Vec<PostOutcome>,
     failed: Option<Observation>,
+    markers: Markers,
 }
 
 impl Running {
@@ -133,6 +135,7 @@ async fn run_batch(
             slot: this_slot,
             posts: Vec::new(),
             failed,
+            markers: plan.markers(),
         });
     }
 
@@ -189,7 +192,7 @@ async fn drive_batch(
     let all_ready = |s: &RunState, r: &Running| {
         r.plan.observer_windows().all(|w| {
             let p = s.progress(&r.key(w));
-            p.ready || p.failure.is_some()
+            p.document(&r.plan.case.windows[w].name).ready || p.failure.is_some()
         })
     };
     state
@@ -214,12 +217,12 @@ async fn drive_batch(
     }
 
     trace.mark("mount+ready");
-    let popups = find_popups(client, runner, running).await?;
+    let mut popups = find_popups(client, runner, running).await?;
     trace.mark("popups");
 
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
-        if let Err(problem) = run_steps(client, runner, &popups, r).await? {
-            r.failed = Some(Observation::InternalError(problem));
+        if let Err(problem) = run_case(client, runner, &mut popups, state, pacing, r).await? {
+            r.failed = Some(problem);
         }
     }
     trace.mark("steps+markers");
@@ -227,17 +230,32 @@ async fn drive_batch(
     let deadline = tokio::time::Instant::now() + pacing.report_timeout;
     state
         .wait_until(deadline, |s| {
-            running.iter().filter(|r| r.failed.is_none()).all(|r| {
-                r.plan.observer_windows().all(|w| {
-                    let p = s.progress(&r.key(w));
-                    p.report.is_some() || p.failure.is_some()
-                })
-            })
+            running
+                .iter()
+                .filter(|r| r.failed.is_none())
+                .all(|r| missing_markers(s, r).is_empty())
         })
         .await;
     trace.mark("reports");
     trace.print(running.len());
     Ok(())
+}
+
+/// The surviving windows whose final document still lacks an expected
+/// end-of-case marker (or whose agent reported a failure: those are done).
+fn missing_markers(state: &RunState, r: &Running) -> Vec<String> {
+    let mut missing = Vec::new();
+    for (w, expected) in &r.markers.expect {
+        let p = state.progress(&r.key(*w));
+        if p.failure.is_some() {
+            continue;
+        }
+        let doc = p.document(&r.plan.final_document(*w));
+        if !expected.iter().all(|e| doc.markers.contains(e)) {
+            missing.push(r.plan.case.windows[*w].name.clone());
+        }
+    }
+    missing
 }
 
 /// Phase timings of a batch, printed to stderr when `PMCONF_TRACE` is set.
@@ -289,7 +307,7 @@ fn readiness_problem(state: &RunState, r: &Running) -> Option<(Option<WindowInde
                 format!("window `{}`: {f}", r.plan.case.windows[w].name),
             ));
         }
-        if !p.ready {
+        if !p.document(&r.plan.case.windows[w].name).ready {
             missing.push(w);
         }
     }
@@ -358,6 +376,17 @@ async fn find_popups(
     if !wants_popups {
         return Ok(found);
     }
+    found.extend(scan_popups(client, runner).await?);
+    Ok(found)
+}
+
+/// Every window but the runner, by the page key its agent reports (a
+/// window whose document runs no agent yet is left out).
+async fn scan_popups(
+    client: &Client,
+    runner: &WindowHandle,
+) -> Result<HashMap<String, WindowHandle>, CmdError> {
+    let mut found = HashMap::new();
     for handle in client.windows().await? {
         if &handle == runner {
             continue;
@@ -376,21 +405,25 @@ async fn find_popups(
     Ok(found)
 }
 
-/// Switches WebDriver into window `w` of a case.
+/// Switches WebDriver into the window at `location` in a case; popups
+/// not yet known (created by a step) are looked up once more.
 async fn enter(
     client: &Client,
     runner: &WindowHandle,
-    popups: &HashMap<String, WindowHandle>,
+    popups: &mut HashMap<String, WindowHandle>,
     r: &Running,
-    w: WindowIndex,
+    location: &WindowLocation,
 ) -> Result<Result<(), String>, CmdError> {
-    let frames = match &r.plan.locations[w] {
+    let frames = match location {
         WindowLocation::Runner { frames } => {
             client.switch_to_window(runner.clone()).await?;
             client.enter_frame(r.slot).await?;
             frames
         }
         WindowLocation::Popup { popup, frames } => {
+            if !popups.contains_key(&r.key(*popup)) {
+                popups.extend(scan_popups(client, runner).await?);
+            }
             let Some(handle) = popups.get(&r.key(*popup)) else {
                 return Ok(Err(format!(
                     "popup `{}` has no WebDriver window handle",
@@ -407,62 +440,159 @@ async fn enter(
     Ok(Ok(()))
 }
 
-async fn run_steps(
+/// Runs a case's tasks in order, each in its actor's window through
+/// WebDriver (so each starts only after the previous one returned), then,
+/// for a race case, waits for every navigation to settle and sends the
+/// end-of-case markers.
+async fn run_case(
     client: &Client,
     runner: &WindowHandle,
-    popups: &HashMap<String, WindowHandle>,
+    popups: &mut HashMap<String, WindowHandle>,
+    state: &RunState,
+    pacing: &Pacing,
     r: &mut Running,
-) -> Result<Result<(), String>, CmdError> {
-    let steps: Vec<(usize, WindowIndex)> = r.plan.case.posts().map(|(i, p)| (i, p.from)).collect();
-    // Each sender's markers go out with its last step, in the same script
-    // call: per-sender order is all the marker needs.
-    let last_step_of = |w: WindowIndex| steps.iter().rev().find(|s| s.1 == w).map(|s| s.0);
-    // WebDriver stays in the window it entered last; entering it again
-    // would cost a command per frame level.
-    let mut entered: Option<WindowIndex> = None;
-    for &(i, from) in &steps {
-        if entered != Some(from) {
-            if let Err(e) = enter(client, runner, popups, r, from).await? {
-                return Ok(Err(e));
+) -> Result<Result<(), Observation>, CmdError> {
+    let plan = r.plan.clone();
+    let case = &plan.case;
+    let race = case.is_race();
+    // Without races, each sender's markers go out with its last step, in
+    // the same script call: per-sender order is all the marker needs.
+    let last_task_of = |w: WindowIndex| {
+        case.tasks()
+            .into_iter()
+            .rposition(|t| case.steps[t.start].actor(case) == Some(w))
+    };
+    for (t, range) in case.tasks().into_iter().enumerate() {
+        let first = range.start;
+        if let Step::WaitLoaded { window } = case.steps[first] {
+            let label = plan.latest_document_before(window, first);
+            if !wait_for_document(state, pacing, &r.key(window), &label).await {
+                return Ok(Err(Observation::Inconclusive(format!(
+                    "step {first}: `{}` never loaded document {label}",
+                    case.windows[window].name
+                ))));
             }
-            entered = Some(from);
+            continue;
         }
-        let then_markers = last_step_of(from) == Some(i);
-        let result = client
+        let actor = case.steps[first].actor(case).expect("script steps have actors");
+        for i in range.clone() {
+            if let Step::Reload { window } = case.steps[i] {
+                let d = plan.documents.loads[i].expect("planned");
+                state.expect_reload(&r.key(window), d);
+            }
+        }
+        let location = plan.location_before(actor, first);
+        if let Err(e) = enter(client, runner, popups, r, &location).await? {
+            return Ok(Err(Observation::InternalError(e)));
+        }
+        let markers = if !race && last_task_of(actor) == Some(t) {
+            r.markers
+                .send
+                .iter()
+                .find(|(w, _)| *w == actor)
+                .map(|(_, targets)| Json::Array(targets.clone()))
+                .unwrap_or(Json::Null)
+        } else {
+            Json::Null
+        };
+        let indices: Vec<usize> = range.clone().collect();
+        let results = client
             .execute(
-                "return window.__pmconf.step(arguments[0], arguments[1]);",
-                vec![json!(i), json!(then_markers)],
+                "return window.__pmconf.run(arguments[0], arguments[1]);",
+                vec![json!(indices), markers],
             )
             .await?;
-        if let Some(e) = result.get("harnessError") {
-            return Ok(Err(format!("step {i}: {}", e.as_str().unwrap_or("?"))));
+        let results = results.as_array().cloned().unwrap_or_default();
+        for (k, i) in range.enumerate() {
+            let Some(res) = results.get(k) else {
+                return Ok(Err(Observation::InternalError(format!(
+                    "step {i}: no result from the agent"
+                ))));
+            };
+            if let Some(e) = res.get("harnessError") {
+                return Ok(Err(Observation::InternalError(format!(
+                    "step {i}: {}",
+                    e.as_str().unwrap_or("?")
+                ))));
+            }
+            let threw = res.get("threw").and_then(|t| t.as_str()).map(str::to_owned);
+            match (&case.steps[i], threw) {
+                (Step::Post(_), threw) => r.posts.push(PostOutcome { step: i, threw }),
+                (_, None) => {}
+                (step, Some(name)) => {
+                    return Ok(Err(Observation::Inconclusive(format!(
+                        "step {i} ({}) threw {name}: {}",
+                        step.kind(),
+                        res.get("message").and_then(|m| m.as_str()).unwrap_or("")
+                    ))))
+                }
+            }
         }
-        let threw = result
-            .get("threw")
-            .and_then(|t| t.as_str())
-            .map(str::to_owned);
-        r.posts.push(PostOutcome { step: i, threw });
+        if let Some(e) = results.get(indices.len()).and_then(|m| m.get("harnessError")) {
+            return Ok(Err(Observation::InternalError(format!(
+                "markers: {}",
+                e.as_str().unwrap_or("?")
+            ))));
+        }
+    }
+    if !race {
+        return Ok(Ok(()));
+    }
+    // Settle: every surviving window's last navigation has committed and
+    // its document runs the agent.
+    let end = case.steps.len();
+    for (w, _) in &r.markers.expect {
+        let label = plan.final_document(*w);
+        if !wait_for_document(state, pacing, &r.key(*w), &label).await {
+            return Ok(Err(Observation::Inconclusive(format!(
+                "`{}` never loaded document {label} after the last step",
+                case.windows[*w].name
+            ))));
+        }
+    }
+    for (w, targets) in r.markers.send.clone() {
+        let location = plan.location_before(w, end);
+        if let Err(e) = enter(client, runner, popups, r, &location).await? {
+            return Ok(Err(Observation::InternalError(e)));
+        }
+        let result = client
+            .execute(
+                "return window.__pmconf.run([], arguments[0]);",
+                vec![Json::Array(targets)],
+            )
+            .await?;
+        if let Some(e) = result.get(0).and_then(|m| m.get("harnessError")) {
+            return Ok(Err(Observation::InternalError(format!(
+                "markers from `{}`: {}",
+                case.windows[w].name,
+                e.as_str().unwrap_or("?")
+            ))));
+        }
     }
     Ok(Ok(()))
 }
 
+/// Waits until document `label` of the window with page key `key` has run
+/// its agent (or the window reported a failure).
+async fn wait_for_document(state: &RunState, pacing: &Pacing, key: &str, label: &str) -> bool {
+    let deadline = tokio::time::Instant::now() + pacing.ready_timeout;
+    state
+        .wait_until(deadline, |s| s.progress(key).document(label).ready)
+        .await
+}
+
 fn collect(state: &RunState, r: &Running) -> Observation {
-    let mut received = Vec::new();
-    let mut missing = Vec::new();
+    let mut by_document: Vec<(String, Vec<pmconf_model::Delivery>)> = Vec::new();
     for (w, window) in r.plan.case.windows.iter().enumerate() {
-        if !r.plan.scripted[w] {
-            received.push((window.name.clone(), Vec::new()));
-            continue;
-        }
         let p = state.progress(&r.key(w));
         if let Some(f) = p.failure {
             return Observation::Inconclusive(format!("window `{}`: {f}", window.name));
         }
-        match p.report {
-            Some(deliveries) => received.push((window.name.clone(), deliveries)),
-            None => missing.push(window.name.clone()),
+        for (label, doc) in p.documents {
+            by_document.push((label, doc.received));
         }
     }
+    let missing = missing_markers(state, r);
     if !missing.is_empty() {
         return Observation::Inconclusive(format!(
             "no end-of-case marker reached {} in time: the case did not finish",
@@ -471,7 +601,7 @@ fn collect(state: &RunState, r: &Running) -> Observation {
     }
     Observation::Observed(Outcome {
         posts: r.posts.clone(),
-        received,
+        received: received_by_document(&r.plan.case, &r.plan.documents, by_document),
     })
 }
 

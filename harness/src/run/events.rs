@@ -69,8 +69,68 @@ pub struct CaseResult {
     /// How it compares with the accepted snapshot.
     pub snapshot: SnapshotStatus,
     /// Wall time spent on this case in milliseconds (cases run in batches,
-    /// so this is the batch's time divided among its cases).
+    /// so this is the batch's time divided among its cases; summed over
+    /// repeated runs).
     pub duration_ms: u64,
+    /// How often the case ran in this engine (`--repeat` for race cases,
+    /// 1 otherwise).
+    #[serde(default = "one")]
+    pub runs: usize,
+    /// Each distinct outcome observed, how often, and whether the model
+    /// allows it, sorted by outcome. Runs that ended inconclusive or in an
+    /// internal error are not in it (see `unobserved_runs`).
+    #[serde(default)]
+    pub histogram: Vec<OutcomeCount>,
+    /// Allowed outcomes no run produced.
+    #[serde(default)]
+    pub not_seen: Vec<Outcome>,
+    /// Runs that observed nothing (inconclusive or internal error), with
+    /// the first such run's reason.
+    #[serde(default)]
+    pub unobserved_runs: usize,
+    /// Why the first unobserved run observed nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unobserved_reason: Option<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// One bar of an outcome histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeCount {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// How many runs produced it.
+    pub count: usize,
+    /// Whether the model allows it.
+    pub allowed: bool,
+}
+
+impl OutcomeCount {
+    /// Counts `observed` outcomes into a histogram sorted by outcome, and
+    /// lists the `allowed` outcomes no run produced.
+    pub fn histogram(observed: &[Outcome], allowed: &[Outcome]) -> (Vec<OutcomeCount>, Vec<Outcome>) {
+        let mut bars: Vec<OutcomeCount> = Vec::new();
+        for o in observed {
+            match bars.iter_mut().find(|b| &b.outcome == o) {
+                Some(b) => b.count += 1,
+                None => bars.push(OutcomeCount {
+                    outcome: o.clone(),
+                    count: 1,
+                    allowed: o.is_in(allowed),
+                }),
+            }
+        }
+        bars.sort_by_cached_key(|b| b.outcome.canonical_key());
+        let not_seen = allowed
+            .iter()
+            .filter(|a| !observed.contains(a))
+            .cloned()
+            .collect();
+        (bars, not_seen)
+    }
 }
 
 impl CaseResult {
@@ -86,6 +146,11 @@ impl CaseResult {
             allowed: vec![],
             snapshot,
             duration_ms: 1,
+            runs: 1,
+            histogram: vec![],
+            not_seen: vec![],
+            unobserved_runs: 0,
+            unobserved_reason: None,
         }
     }
 

@@ -36,6 +36,16 @@ pub fn snapshot_path(dir: &Path, engine: &str, case_name: &str) -> PathBuf {
         .join(format!("{}.snap", stem.replace('/', "__")))
 }
 
+/// What a race case's snapshot records: the verdict and the set of
+/// outcomes seen over the repeated runs, never their counts, so that the
+/// snapshot stays the same from run to run (counts go to the results file
+/// and the reports).
+#[derive(Serialize)]
+struct RecordedRace<'a> {
+    verdict: &'static str,
+    seen: &'a [Outcome],
+}
+
 /// The snapshot's text: an insta header, then the recorded value as YAML.
 pub fn snapshot_text(
     case_name: &str,
@@ -48,10 +58,73 @@ pub fn snapshot_text(
         observed,
     })
     .expect("outcomes serialize");
+    with_header(case_name, description, "observed", &body)
+}
+
+/// The snapshot text of a race case: the verdict and the distinct
+/// outcomes seen, sorted. The verdict is the set's: `conforms` when the
+/// model allows every outcome in it.
+pub fn race_snapshot_text(
+    case_name: &str,
+    description: &str,
+    allowed: &[Outcome],
+    seen: &[Outcome],
+) -> String {
+    let mut seen = seen.to_vec();
+    seen.sort_by_cached_key(Outcome::canonical_key);
+    seen.dedup();
+    let verdict = if seen.iter().all(|o| o.is_in(allowed)) {
+        Verdict::Conforms
+    } else {
+        Verdict::Diverges
+    };
+    let body = serde_yaml::to_string(&RecordedRace {
+        verdict: verdict.name(),
+        seen: &seen,
+    })
+    .expect("outcomes serialize");
+    with_header(case_name, description, "seen", &body)
+}
+
+#[derive(serde::Deserialize)]
+struct AcceptedRace {
+    seen: Vec<Outcome>,
+}
+
+/// Compares a race case's runs with its accepted snapshot. A race is
+/// nondeterministic, so five runs need not show every outcome the engine
+/// can produce: the runs match when every outcome they saw is in the
+/// accepted set. An outcome outside it writes a pending snapshot holding
+/// the accepted set plus what is new, so accepting it grows the set.
+pub fn compare_and_record_race(
+    path: &Path,
+    case_name: &str,
+    description: &str,
+    allowed: &[Outcome],
+    observed: &[Outcome],
+    accept: bool,
+) -> std::io::Result<SnapshotStatus> {
+    let accepted: Option<Vec<Outcome>> = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_yaml::from_str::<AcceptedRace>(body_of(&t)).ok())
+        .map(|a| a.seen);
+    if let Some(seen) = &accepted {
+        if observed.iter().all(|o| seen.contains(o)) {
+            let _ = std::fs::remove_file(pending_path(path));
+            return Ok(SnapshotStatus::Matched);
+        }
+    }
+    let mut union = accepted.unwrap_or_default();
+    union.extend(observed.iter().cloned());
+    let text = race_snapshot_text(case_name, description, allowed, &union);
+    compare_and_record(path, &text, accept)
+}
+
+fn with_header(case_name: &str, description: &str, expression: &str, body: &str) -> String {
     let header = serde_yaml::to_string(&serde_json::json!({
         "source": "harness/src/run/snapshots.rs",
         "description": description,
-        "expression": "observed",
+        "expression": expression,
         "input_file": case_name,
     }))
     .expect("header serializes");

@@ -11,17 +11,46 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
-/// What one window has reported so far.
+/// What one document has reported so far.
 #[derive(Debug, Clone, Default)]
-pub struct WindowProgress {
-    /// The agent ran and created the window's children.
+pub struct DocumentProgress {
+    /// The agent ran (and created the window's children).
     pub ready: bool,
     /// `location.href` at ready time.
     pub href: Option<String>,
-    /// The messages received, once every marker arrived.
-    pub report: Option<Vec<Delivery>>,
+    /// The message events it received, in order, each reported as it
+    /// fired.
+    pub received: Vec<Delivery>,
+    /// The windows whose end-of-case marker it received.
+    pub markers: Vec<String>,
+}
+
+/// What one window's documents have reported so far.
+#[derive(Debug, Clone, Default)]
+pub struct WindowProgress {
+    /// Per document label, in the order they first reported.
+    pub documents: Vec<(String, DocumentProgress)>,
     /// A failure the agent reported (a popup blocked...).
     pub failure: Option<String>,
+}
+
+impl WindowProgress {
+    /// The progress of the document labelled `label`.
+    pub fn document(&self, label: &str) -> DocumentProgress {
+        self.documents
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default()
+    }
+
+    fn document_mut(&mut self, label: &str) -> &mut DocumentProgress {
+        if let Some(i) = self.documents.iter().position(|(l, _)| l == label) {
+            return &mut self.documents[i].1;
+        }
+        self.documents.push((label.to_owned(), DocumentProgress::default()));
+        &mut self.documents.last_mut().expect("just pushed").1
+    }
 }
 
 /// Shared run state; the server's [`Handler`].
@@ -33,6 +62,11 @@ pub struct RunState {
     changed: Notify,
     mounts: std::sync::atomic::AtomicUsize,
     bad_reports: Mutex<Vec<String>>,
+    /// Page paths served so far, and how often.
+    served: Mutex<HashMap<String, usize>>,
+    /// Per window key, the documents the next re-fetches of its page are
+    /// (reload steps the driver is about to run), oldest first.
+    reloads: Mutex<HashMap<String, Vec<usize>>>,
 }
 
 impl RunState {
@@ -71,6 +105,27 @@ impl RunState {
             .lock()
             .unwrap()
             .retain(|k, _| !k.starts_with(&prefix));
+        self.reloads
+            .lock()
+            .unwrap()
+            .retain(|k, _| !k.starts_with(&prefix));
+        let page_prefix = format!("{PAGE_PREFIX}{prefix}");
+        self.served
+            .lock()
+            .unwrap()
+            .retain(|k, _| !k.starts_with(&page_prefix));
+    }
+
+    /// The driver is about to run a reload step of the window with page
+    /// key `key`: the next time its page is fetched again, it is document
+    /// `document` of the case.
+    pub fn expect_reload(&self, key: &str, document: usize) {
+        self.reloads
+            .lock()
+            .unwrap()
+            .entry(key.to_owned())
+            .or_default()
+            .push(document);
     }
 
     /// The progress of the window with this page key.
@@ -109,13 +164,17 @@ impl RunState {
     }
 
     fn window_page(&self, path: &str) -> Option<String> {
-        // /__pmconf/w/<engine>/<case>.<mount>/<window>
+        // /__pmconf/w/<engine>/<case>.<mount>/<window>[/<step>]
         let rest = path.strip_prefix(PAGE_PREFIX)?;
         let mut parts = rest.split('/');
         let engine = parts.next()?;
         let case_and_mount = parts.next()?;
         let case: usize = case_and_mount.split('.').next()?.parse().ok()?;
         let window: usize = parts.next()?.parse().ok()?;
+        let step: Option<usize> = match parts.next() {
+            Some(s) => Some(s.parse().ok()?),
+            None => None,
+        };
         let plan = self
             .plans
             .lock()
@@ -125,11 +184,32 @@ impl RunState {
         if window >= plan.case.windows.len() {
             return None;
         }
-        let config = plan.window_config(
-            window,
-            &format!("{engine}/{case_and_mount}"),
-            &self.marker_prefix,
-        );
+        let key_prefix = format!("{engine}/{case_and_mount}");
+        let times = {
+            let mut served = self.served.lock().unwrap();
+            let n = served.entry(path.to_owned()).or_default();
+            *n += 1;
+            *n
+        };
+        let first = match step {
+            Some(i) => plan.documents.loads.get(i).copied().flatten()?,
+            None => plan.first_document(window),
+        };
+        let document = if times == 1 {
+            first
+        } else {
+            // Fetched again: a reload the driver announced, if any.
+            let key = format!("{key_prefix}/{window}");
+            let mut reloads = self.reloads.lock().unwrap();
+            match reloads.get_mut(&key).filter(|r| !r.is_empty()) {
+                Some(r) => r.remove(0),
+                None => first,
+            }
+        };
+        if plan.documents.documents.get(document)?.window != window {
+            return None;
+        }
+        let config = plan.document_config(document, &key_prefix, &self.marker_prefix);
         Some(window_html(&config))
     }
 
@@ -143,18 +223,22 @@ impl RunState {
             return;
         };
         let key = event["key"].as_str().unwrap_or_default().to_owned();
+        let doc = event["doc"].as_str().unwrap_or_default().to_owned();
         let mut progress = self.progress.lock().unwrap();
         let entry = progress.entry(key).or_default();
         match event["kind"].as_str() {
             Some("ready") => {
-                entry.ready = true;
-                entry.href = event["href"].as_str().map(str::to_owned);
+                let d = entry.document_mut(&doc);
+                d.ready = true;
+                d.href = event["href"].as_str().map(str::to_owned);
             }
-            Some("report") => {
-                match serde_json::from_value::<Vec<Delivery>>(event["received"].clone()) {
-                    Ok(r) => entry.report = Some(r),
-                    Err(e) => entry.failure = Some(format!("unreadable report: {e}")),
-                }
+            Some("message") => match serde_json::from_value::<Delivery>(event["delivery"].clone()) {
+                Ok(delivery) => entry.document_mut(&doc).received.push(delivery),
+                Err(e) => entry.failure = Some(format!("unreadable message report: {e}")),
+            },
+            Some("marker") => {
+                let from = event["from"].as_str().unwrap_or("?").to_owned();
+                entry.document_mut(&doc).markers.push(from);
             }
             Some("failure") => {
                 entry.failure = Some(event["reason"].as_str().unwrap_or("?").to_owned())
@@ -204,6 +288,7 @@ mod tests {
         .unwrap();
         Arc::new(CasePlan::new(
             3,
+            0,
             &LoadedCase {
                 path: "t.yaml".into(),
                 name: "t.yaml".into(),
@@ -265,31 +350,33 @@ mod tests {
         let ready = state.respond(request(
             "POST",
             "/__pmconf/event",
-            r#"{"key":"firefox/3.1/0","kind":"ready","href":"http://a.test/x"}"#,
+            r#"{"key":"firefox/3.1/0","doc":"top","kind":"ready","href":"http://a.test/x"}"#,
         ));
         assert_eq!(ready.status, 204);
         state.respond(request(
             "POST",
             "/__pmconf/event",
-            r#"{"key":"firefox/3.1/1","kind":"report","received":[{"message":1,"origin":"http://a.test","source":"top"}]}"#,
+            r#"{"key":"firefox/3.1/1","doc":"kid","kind":"message","delivery":{"message":1,"origin":"http://a.test","source":"top"}}"#,
+        ));
+        state.respond(request(
+            "POST",
+            "/__pmconf/event",
+            r#"{"key":"firefox/3.1/1","doc":"kid","kind":"marker","from":"top"}"#,
         ));
         state.respond(request("POST", "/__pmconf/event", "not json"));
-        assert!(state.progress("firefox/3.1/0").ready);
-        assert_eq!(
-            state.progress("firefox/3.1/0").href.as_deref(),
-            Some("http://a.test/x")
-        );
-        assert_eq!(
-            state.progress("firefox/3.1/1").report.unwrap()[0].origin,
-            "http://a.test"
-        );
+        let top = state.progress("firefox/3.1/0").document("top");
+        assert!(top.ready);
+        assert_eq!(top.href.as_deref(), Some("http://a.test/x"));
+        let kid = state.progress("firefox/3.1/1").document("kid");
+        assert_eq!(kid.received[0].origin, "http://a.test");
+        assert_eq!(kid.markers, ["top"]);
         assert!(
-            !state.progress("firefox/3.2/0").ready,
+            !state.progress("firefox/3.2/0").document("top").ready,
             "another mount of the same case is a different key"
         );
         assert_eq!(state.bad_reports(), ["not json"]);
         state.forget("firefox", &p);
-        assert!(!state.progress("firefox/3.1/0").ready);
+        assert!(!state.progress("firefox/3.1/0").document("top").ready);
         assert_eq!(
             state
                 .respond(request("GET", "/__pmconf/w/firefox/3.1/0", ""))

@@ -2,15 +2,18 @@
 //! verdicts, snapshots, and the event stream the reports consume.
 
 use super::driver::{run_cases, Pacing};
-use super::events::{CaseResult, EngineInfo, Reporter, RunEvent, SnapshotStatus};
+use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus};
 use super::plan::CasePlan;
-use super::snapshots::{compare_and_record, snapshot_path, snapshot_text};
+use super::snapshots::{
+    compare_and_record, compare_and_record_race, snapshot_path, snapshot_text,
+};
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
 use super::worker::EngineWorker;
 use crate::case_files::LoadedCase;
 use crate::engine::{EngineId, ProcessRegistry};
 use crate::server::OriginServer;
+use pmconf_model::Outcome;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +26,8 @@ pub struct SuiteConfig {
     pub engines: Vec<EngineId>,
     /// The cases, each run once per engine.
     pub cases: Vec<LoadedCase>,
+    /// How often each race case runs per engine (other cases run once).
+    pub repeat: usize,
     /// Batching and timeouts.
     pub pacing: Pacing,
     /// Where accepted snapshots live (`snapshots/`); `None` skips snapshot
@@ -82,18 +87,24 @@ pub async fn run_suite(
         .map_err(|e| SuiteSetupError::Server(e.to_string()))?;
     let proxy = server.proxy_address();
 
-    let plans: Arc<Vec<Arc<CasePlan>>> = Arc::new(
-        config
-            .cases
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Arc::new(CasePlan::new(i, c)))
-            .collect(),
-    );
+    // A race case is planned once per repeat; every plan has its own id
+    // (and so its own pages), all pointing back at the case.
+    let mut expanded: Vec<Arc<CasePlan>> = Vec::new();
+    let mut runs_per_case: Vec<usize> = Vec::new();
+    for (ci, c) in config.cases.iter().enumerate() {
+        let runs = if c.case.is_race() { config.repeat.max(1) } else { 1 };
+        runs_per_case.push(runs);
+        for _ in 0..runs {
+            expanded.push(Arc::new(CasePlan::new(expanded.len(), ci, c)));
+        }
+    }
+    let plans: Arc<Vec<Arc<CasePlan>>> = Arc::new(expanded);
     reporter.on_event(&RunEvent::SuiteStart {
         engines: config.engines.iter().map(|e| e.name().to_owned()).collect(),
-        cases: plans.len(),
+        cases: config.cases.len(),
     });
+    let mut pending: std::collections::HashMap<(String, usize), Vec<(Observation, Duration)>> =
+        Default::default();
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut tasks = Vec::new();
@@ -123,11 +134,21 @@ pub async fn run_suite(
             }
             EngineMessage::Case(engine, run) => {
                 let plan = &plans[run.index];
+                let runs = pending
+                    .entry((engine.clone(), plan.case_index))
+                    .or_default();
+                runs.push((run.observation, run.duration));
+                if runs.len() < runs_per_case[plan.case_index] {
+                    continue;
+                }
+                let runs = pending
+                    .remove(&(engine.clone(), plan.case_index))
+                    .expect("just filled");
                 reporter.on_event(&RunEvent::CaseStart {
                     engine: engine.clone(),
                     case: plan.name.clone(),
                 });
-                let result = case_result(&engine, plan, run.observation, run.duration, &config);
+                let result = case_result(&engine, plan, runs, &config);
                 reporter.on_event(&RunEvent::CaseEnd(result.clone()));
                 outcome.results.push(result);
             }
@@ -236,19 +257,51 @@ async fn run_engine(
     worker.close().await;
 }
 
+/// Judges every run of a case in one engine: conforms when every observed
+/// outcome is allowed, diverges when one is not; inconclusive (or an
+/// internal error) only when no run observed anything.
 fn case_result(
     engine: &str,
     plan: &CasePlan,
-    observation: Observation,
-    duration: Duration,
+    runs: Vec<(Observation, Duration)>,
     config: &SuiteConfig,
 ) -> CaseResult {
-    let verdict = judge(&observation, &plan.allowed);
-    let observed = match &observation {
-        Observation::Observed(o) => Some(o.clone()),
-        _ => None,
+    let duration: Duration = runs.iter().map(|r| r.1).sum();
+    let observed: Vec<Outcome> = runs
+        .iter()
+        .filter_map(|(o, _)| match o {
+            Observation::Observed(o) => Some(o.clone()),
+            _ => None,
+        })
+        .collect();
+    let unobserved: Vec<&Observation> = runs
+        .iter()
+        .map(|r| &r.0)
+        .filter(|o| !matches!(o, Observation::Observed(_)))
+        .collect();
+    let (histogram, not_seen) = OutcomeCount::histogram(&observed, &plan.allowed);
+    let verdict = if observed.is_empty() {
+        // Prefer an internal error's reason: it is the harness's fault.
+        let first = unobserved
+            .iter()
+            .find(|o| matches!(o, Observation::InternalError(_)))
+            .or(unobserved.first())
+            .expect("a case has at least one run");
+        judge(first, &plan.allowed)
+    } else if histogram.iter().all(|b| b.allowed) {
+        Verdict::Conforms
+    } else {
+        Verdict::Diverges
     };
-    let snapshot = match (&config.snapshot_dir, &observed) {
+    // The outcome shown as "observed": one the model does not allow, if
+    // any, else the most frequent.
+    let shown = histogram
+        .iter()
+        .find(|b| !b.allowed)
+        .or_else(|| histogram.iter().max_by_key(|b| b.count))
+        .map(|b| b.outcome.clone());
+    let race = plan.case.is_race();
+    let snapshot = match (&config.snapshot_dir, &shown) {
         (Some(dir), Some(o))
             if !matches!(
                 verdict,
@@ -256,8 +309,20 @@ fn case_result(
             ) =>
         {
             let path = snapshot_path(dir, engine, &plan.name);
-            let text = snapshot_text(&plan.name, &plan.case.description, &verdict, o);
-            match compare_and_record(&path, &text, config.accept_snapshots) {
+            let recorded = if race {
+                compare_and_record_race(
+                    &path,
+                    &plan.name,
+                    &plan.case.description,
+                    &plan.allowed,
+                    &observed,
+                    config.accept_snapshots,
+                )
+            } else {
+                let text = snapshot_text(&plan.name, &plan.case.description, &verdict, o);
+                compare_and_record(&path, &text, config.accept_snapshots)
+            };
+            match recorded {
                 Ok(s) => s,
                 Err(e) => SnapshotStatus::Changed {
                     pending: path.display().to_string(),
@@ -267,14 +332,23 @@ fn case_result(
         }
         _ => SnapshotStatus::NotCompared,
     };
+    let unobserved_reason = unobserved.first().and_then(|o| match o {
+        Observation::Inconclusive(r) | Observation::InternalError(r) => Some(r.clone()),
+        Observation::Observed(_) => None,
+    });
     CaseResult {
         engine: engine.to_owned(),
         case: plan.name.clone(),
         description: plan.case.description.clone(),
         verdict,
-        observed,
+        observed: shown,
         allowed: plan.allowed.clone(),
         snapshot,
         duration_ms: duration.as_millis() as u64,
+        runs: runs.len(),
+        histogram,
+        not_seen,
+        unobserved_runs: unobserved.len(),
+        unobserved_reason,
     }
 }

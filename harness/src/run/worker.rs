@@ -66,7 +66,7 @@ impl EngineWorker {
                     name: format!("generated/{}.yaml", self.next_id),
                     case: case.clone(),
                 };
-                Arc::new(CasePlan::new(self.next_id, &loaded))
+                Arc::new(CasePlan::new(self.next_id, self.next_id, &loaded))
             })
             .collect();
         let mut out: Vec<Option<Observation>> = vec![None; plans.len()];
