@@ -28,6 +28,11 @@ enum Command {
         /// Write to this file (atomically) instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Instead of the answers, print a benchmark: per case, the
+        /// event-loop states explored, the allowed outcomes and the median
+        /// time to answer (over 21 runs), largest first.
+        #[arg(long, conflicts_with = "output")]
+        stats: bool,
     },
     /// Validate case files and report every error found.
     Check {
@@ -80,9 +85,13 @@ fn main() {
             with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
         }
         Command::Model {
+            cases, stats: true, ..
+        } => cli::model::stats(&cases),
+        Command::Model {
             cases,
             format,
             output,
+            stats: false,
         } => cli::model::run(&cases, format, output.as_deref()),
         Command::Check { cases } => cli::check::run(&cases),
         Command::Origin { urls, format } => cli::origin::run_origin(&urls, format),

@@ -127,7 +127,14 @@ fn hand_written_cases_in_every_engine() {
     let results = out_dir.path().join("results.json");
     let html = out_dir.path().join("report.html");
     let out = pmconf()
-        .args(["run", "cases", "--engine", &engine_list(&engines)])
+        .args([
+            "run",
+            "cases",
+            "--repeat",
+            "5",
+            "--engine",
+            &engine_list(&engines),
+        ])
         .arg("--results")
         .arg(&results)
         .arg("--html")
@@ -149,9 +156,45 @@ fn hand_written_cases_in_every_engine() {
         .unwrap()
         .len();
     assert!(case_count >= 40);
+    let race_count = pmconf::case_files::find_case_files(&[workspace().join("cases/races")])
+        .unwrap()
+        .len();
+    assert!(
+        race_count >= 30,
+        "at least 30 race cases, found {race_count}"
+    );
     for e in &engines {
         let mine: Vec<&Value> = all.iter().filter(|r| r["engine"] == e.name()).collect();
         assert_eq!(mine.len(), case_count, "{}: every case ran", e.name());
+        // Every race case ran five times, and its histogram accounts for
+        // every observed run.
+        let races: Vec<&&Value> = mine
+            .iter()
+            .filter(|r| r["case"].as_str().unwrap().contains("cases/races/"))
+            .collect();
+        assert_eq!(races.len(), race_count, "{}: every race case ran", e.name());
+        for r in &races {
+            assert_eq!(r["runs"], 5, "{} {}", e.name(), r["case"]);
+            let counted: u64 = r["histogram"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["count"].as_u64().unwrap())
+                .sum();
+            assert_eq!(
+                counted + r["unobserved_runs"].as_u64().unwrap(),
+                5,
+                "{} {}: {r:#}",
+                e.name(),
+                r["case"]
+            );
+            assert!(
+                counted > 0,
+                "{} {}: no run observed anything",
+                e.name(),
+                r["case"]
+            );
+        }
         for r in &mine {
             assert!(
                 r["verdict"] == "conforms" || r["verdict"] == "diverges",

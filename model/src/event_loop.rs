@@ -398,3 +398,79 @@ pub fn received_by_document(
     merged.sort_by_cached_key(|(label, _)| rank(label));
     merged
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::parse_case;
+    use crate::navigation::plan_case;
+    use serde_json::json;
+
+    const CASE: &str = r#"
+description: t
+windows:
+  top: { url: "http://a.test/" }
+  kid: { parent: top, url: "http://b.test/" }
+steps:
+  - post: { from: top, to: kid, message: 1, target_origin: "*" }
+  - navigate: { window: kid, by: top, url: "http://c.test/" }
+  - wait: { loaded: kid }
+  - reload: { window: kid }
+"#;
+
+    fn delivery(m: i64) -> Delivery {
+        Delivery {
+            message: json!(m),
+            origin: "http://a.test".into(),
+            source: Some("top".into()),
+        }
+    }
+
+    #[test]
+    fn documents_are_listed_per_window_in_creation_order() {
+        let case = parse_case("t.yaml", CASE).unwrap();
+        let plan = plan_case(&case);
+        let labels: Vec<&str> = plan.documents.iter().map(|d| d.label.as_str()).collect();
+        assert_eq!(labels, ["top", "kid", "kid@1", "kid@3"]);
+        // Given out of order, with an empty later document and one the
+        // plan does not know.
+        let got = received_by_document(
+            &case,
+            &plan,
+            vec![
+                ("kid@3".into(), vec![delivery(3)]),
+                ("kid@9".into(), vec![delivery(9)]),
+                ("kid@1".into(), vec![]),
+                ("kid".into(), vec![delivery(1)]),
+            ],
+        );
+        let order: Vec<&str> = got.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(order, ["top", "kid", "kid@3", "kid@9"]);
+    }
+
+    #[test]
+    fn a_task_bound_to_a_replaced_document_never_runs() {
+        let case = parse_case("t.yaml", CASE).unwrap();
+        let plan = plan_case(&case);
+        let found = explore(&case, &plan);
+        // Step 0's message reaches kid's first document only if it runs
+        // before the navigation commits; never kid@1 or kid@3.
+        let mut kid_got: Vec<bool> = found
+            .outcomes
+            .iter()
+            .map(|(o, _)| {
+                for (label, list) in &o.received {
+                    if label != "kid" {
+                        assert!(list.is_empty(), "{label} received {list:?}");
+                    }
+                }
+                o.received
+                    .iter()
+                    .any(|(l, list)| l == "kid" && !list.is_empty())
+            })
+            .collect();
+        kid_got.sort();
+        assert_eq!(kid_got, [false, true]);
+        assert!(found.states_explored > 2);
+    }
+}

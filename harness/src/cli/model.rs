@@ -58,3 +58,57 @@ pub fn run(inputs: &[PathBuf], format: Format, output: Option<&Path>) -> i32 {
         },
     }
 }
+
+/// Runs `pmconf model --stats`: how much work the model does per case.
+pub fn stats(inputs: &[PathBuf]) -> i32 {
+    let cases = match load_cases(inputs) {
+        Ok(c) => c,
+        Err(errors) => {
+            report_load_errors(&errors);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    const RUNS: usize = 21;
+    let mut rows: Vec<(usize, usize, std::time::Duration, &str)> = cases
+        .iter()
+        .map(|c| {
+            let mut times: Vec<std::time::Duration> = (0..RUNS)
+                .map(|_| {
+                    let started = std::time::Instant::now();
+                    let answer = answer_case(&c.case);
+                    let elapsed = started.elapsed();
+                    std::hint::black_box(answer);
+                    elapsed
+                })
+                .collect();
+            times.sort();
+            let answer = answer_case(&c.case);
+            (
+                answer.states_explored,
+                answer.allowed.len(),
+                times[RUNS / 2],
+                c.name.as_str(),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.2.cmp(&a.2)));
+    println!("{:>8} {:>8} {:>12}  case", "states", "allowed", "median µs");
+    for (states, allowed, time, name) in &rows {
+        println!(
+            "{states:>8} {allowed:>8} {:>12.1}  {name}",
+            time.as_secs_f64() * 1e6
+        );
+    }
+    let total: std::time::Duration = rows.iter().map(|r| r.2).sum();
+    println!(
+        "{} cases, {:.2} ms in all (median per case summed; build profile: {})",
+        rows.len(),
+        total.as_secs_f64() * 1e3,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    0
+}
