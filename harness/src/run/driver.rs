@@ -474,7 +474,9 @@ async fn run_case(
             }
             continue;
         }
-        let actor = case.steps[first].actor(case).expect("script steps have actors");
+        let actor = case.steps[first]
+            .actor(case)
+            .expect("script steps have actors");
         for i in range.clone() {
             if let Step::Reload { window } = case.steps[i] {
                 let d = plan.documents.loads[i].expect("planned");
@@ -528,7 +530,10 @@ async fn run_case(
                 }
             }
         }
-        if let Some(e) = results.get(indices.len()).and_then(|m| m.get("harnessError")) {
+        if let Some(e) = results
+            .get(indices.len())
+            .and_then(|m| m.get("harnessError"))
+        {
             return Ok(Err(Observation::InternalError(format!(
                 "markers: {}",
                 e.as_str().unwrap_or("?")

@@ -111,7 +111,10 @@ pub struct OutcomeCount {
 impl OutcomeCount {
     /// Counts `observed` outcomes into a histogram sorted by outcome, and
     /// lists the `allowed` outcomes no run produced.
-    pub fn histogram(observed: &[Outcome], allowed: &[Outcome]) -> (Vec<OutcomeCount>, Vec<Outcome>) {
+    pub fn histogram(
+        observed: &[Outcome],
+        allowed: &[Outcome],
+    ) -> (Vec<OutcomeCount>, Vec<Outcome>) {
         let mut bars: Vec<OutcomeCount> = Vec::new();
         for o in observed {
             match bars.iter_mut().find(|b| &b.outcome == o) {

@@ -6,8 +6,8 @@ use crate::case_files::LoadedCase;
 use pmconf_model::case::{
     Case, Hop, NavigateVia, Relation, Step, Topology, WindowContent, WindowIndex,
 };
-use pmconf_model::navigation::{plan_case, DocumentIndex, Plan};
 use pmconf_model::message::Transferable;
+use pmconf_model::navigation::{plan_case, DocumentIndex, Plan};
 use pmconf_model::{answer_case, Outcome};
 use serde_json::{json, Value as Json};
 
@@ -169,7 +169,9 @@ impl CasePlan {
             }
             let mut targets: Vec<WindowIndex> = Vec::new();
             if self.senders().contains(&w) {
-                targets.extend((0..case.windows.len()).filter(|&t| alive(t) && end.path(case, w, t).is_some()));
+                targets.extend(
+                    (0..case.windows.len()).filter(|&t| alive(t) && end.path(case, w, t).is_some()),
+                );
             }
             if race && !targets.contains(&w) {
                 targets.push(w);
@@ -225,7 +227,10 @@ impl CasePlan {
             if step.actor(case) != Some(w) {
                 continue;
             }
-            steps.insert(i.to_string(), self.step_config(i, key_prefix, marker_prefix));
+            steps.insert(
+                i.to_string(),
+                self.step_config(i, key_prefix, marker_prefix),
+            );
         }
 
         // A window's first document creates the windows made up front.
@@ -266,7 +271,9 @@ impl CasePlan {
         let name = |w: WindowIndex| case.windows[w].name.clone();
         match &case.steps[i] {
             Step::Post(p) => {
-                let path = topo.path(case, actor, p.to).expect("validation checked reachability");
+                let path = topo
+                    .path(case, actor, p.to)
+                    .expect("validation checked reachability");
                 let transfer = p.transfer.as_ref().map(|list| {
                     list.iter()
                         .map(|t| match t {
@@ -317,9 +324,8 @@ impl CasePlan {
         };
         let first = self.first_document(c);
         let page_path = self.page_path_of_document(first, key_prefix);
-        let nested = || {
-            super::pages::window_html(&self.document_config(first, key_prefix, marker_prefix))
-        };
+        let nested =
+            || super::pages::window_html(&self.document_config(first, key_prefix, marker_prefix));
         let (src, srcdoc, data_html, inject) = match &window.content {
             WindowContent::Srcdoc(_) => (None, Some(nested()), None, None),
             WindowContent::Url(u) if u.scheme() == "data" => (None, None, Some(nested()), None),
@@ -340,7 +346,9 @@ impl CasePlan {
         let blank_doc = window
             .created_by_step
             .and_then(|i| self.documents.created[i])
-            .and_then(|(initial, then)| then.map(|_| self.documents.documents[initial].label.clone()));
+            .and_then(|(initial, then)| {
+                then.map(|_| self.documents.documents[initial].label.clone())
+            });
         json!({
             "kind": kind,
             "name": window.name,
@@ -390,7 +398,9 @@ impl CasePlan {
         for (i, s) in self.case.steps[..step].iter().enumerate() {
             match s {
                 Step::Navigate(n) if n.window == w => d = self.documents.loads[i].expect("planned"),
-                Step::Reload { window } if *window == w => d = self.documents.loads[i].expect("planned"),
+                Step::Reload { window } if *window == w => {
+                    d = self.documents.loads[i].expect("planned")
+                }
                 _ => {}
             }
         }
@@ -619,7 +629,15 @@ steps:
         let pop = p.case.window_index("pop").unwrap();
         let c = config(&p, pop, "webkitgtk/3", "m");
         let markers = p.markers();
-        let expect = |w: WindowIndex| markers.expect.iter().find(|(x, _)| *x == w).unwrap().1.clone();
+        let expect = |w: WindowIndex| {
+            markers
+                .expect
+                .iter()
+                .find(|(x, _)| *x == w)
+                .unwrap()
+                .1
+                .clone()
+        };
         // Only top can reach the popup.
         assert_eq!(expect(pop), ["top"]);
         // The popup reaches top through opener, so it can name it; left and

@@ -48,7 +48,8 @@ impl WindowProgress {
         if let Some(i) = self.documents.iter().position(|(l, _)| l == label) {
             return &mut self.documents[i].1;
         }
-        self.documents.push((label.to_owned(), DocumentProgress::default()));
+        self.documents
+            .push((label.to_owned(), DocumentProgress::default()));
         &mut self.documents.last_mut().expect("just pushed").1
     }
 }
@@ -232,10 +233,12 @@ impl RunState {
                 d.ready = true;
                 d.href = event["href"].as_str().map(str::to_owned);
             }
-            Some("message") => match serde_json::from_value::<Delivery>(event["delivery"].clone()) {
-                Ok(delivery) => entry.document_mut(&doc).received.push(delivery),
-                Err(e) => entry.failure = Some(format!("unreadable message report: {e}")),
-            },
+            Some("message") => {
+                match serde_json::from_value::<Delivery>(event["delivery"].clone()) {
+                    Ok(delivery) => entry.document_mut(&doc).received.push(delivery),
+                    Err(e) => entry.failure = Some(format!("unreadable message report: {e}")),
+                }
+            }
             Some("marker") => {
                 let from = event["from"].as_str().unwrap_or("?").to_owned();
                 entry.document_mut(&doc).markers.push(from);

@@ -4,9 +4,7 @@
 use super::driver::{run_cases, Pacing};
 use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus};
 use super::plan::CasePlan;
-use super::snapshots::{
-    compare_and_record, compare_and_record_race, snapshot_path, snapshot_text,
-};
+use super::snapshots::{compare_and_record, compare_and_record_race, snapshot_path, snapshot_text};
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
 use super::worker::EngineWorker;
@@ -92,7 +90,11 @@ pub async fn run_suite(
     let mut expanded: Vec<Arc<CasePlan>> = Vec::new();
     let mut runs_per_case: Vec<usize> = Vec::new();
     for (ci, c) in config.cases.iter().enumerate() {
-        let runs = if c.case.is_race() { config.repeat.max(1) } else { 1 };
+        let runs = if c.case.is_race() {
+            config.repeat.max(1)
+        } else {
+            1
+        };
         runs_per_case.push(runs);
         for _ in 0..runs {
             expanded.push(Arc::new(CasePlan::new(expanded.len(), ci, c)));

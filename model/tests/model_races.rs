@@ -1,0 +1,671 @@
+//! Race cases: the allowed outcome sets, written out by hand from the HTML
+//! Standard (not copied from the model's output), one or more tests per
+//! family of `cases/races/`.
+//!
+//! The rules the expectations follow:
+//! - `postMessage` queues a global task given the target Window, so the
+//!   task's document is the Window's associated Document *at call time*
+//!   (<https://html.spec.whatwg.org/multipage/webappapis.html#queue-a-global-task>);
+//!   a task whose document is not fully active never runs
+//!   (<https://html.spec.whatwg.org/multipage/webappapis.html#concept-task-runnable>):
+//!   a message is never retargeted to the document that replaced its own.
+//! - A navigation (or reload) commits in a later task; until then the old
+//!   document stays active, so a message task may run before the commit.
+//! - Removing an iframe destroys its navigable in the same task; `close()`
+//!   only queues a task to close the popup.
+//! - Step 8.1 checks targetOrigin against the document current when the
+//!   task runs, with *same origin* (so `document.domain` does not matter);
+//!   `event.origin` serializes the caller's origin as it was at call time.
+//! - `pushState` and fragment navigations keep the document.
+//!
+//! Each outcome is summarised as a map from document label to the messages
+//! it received (documents that received nothing are left out), and the
+//! allowed set is compared as a set of such maps.
+
+use pmconf_model::answer::answer_by_exploration;
+use pmconf_model::{answer_case, parse_case, Answer, Case};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// One outcome: document label -> what it received, in order.
+type Summary = BTreeMap<String, Vec<String>>;
+
+fn case(yaml: &str) -> Case {
+    parse_case("inline.yaml", yaml).unwrap_or_else(|errors| {
+        panic!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+fn answer(yaml: &str) -> Answer {
+    let case = case(yaml);
+    assert!(case.is_race(), "the case should be a race case");
+    let answer = answer_case(&case);
+    for outcome in &answer.allowed {
+        assert!(
+            outcome.posts.iter().all(|p| p.threw.is_none()),
+            "no post in these cases throws"
+        );
+    }
+    answer
+}
+
+/// The allowed set, each delivery as its message string.
+fn allowed(yaml: &str) -> BTreeSet<Summary> {
+    summarise(&answer(yaml), false)
+}
+
+/// The allowed set, each delivery as `message <- event.origin`.
+fn allowed_with_origins(yaml: &str) -> BTreeSet<Summary> {
+    summarise(&answer(yaml), true)
+}
+
+fn summarise(answer: &Answer, with_origin: bool) -> BTreeSet<Summary> {
+    answer
+        .allowed
+        .iter()
+        .map(|o| {
+            o.received
+                .iter()
+                .filter(|(_, list)| !list.is_empty())
+                .map(|(label, list)| {
+                    let messages = list
+                        .iter()
+                        .map(|d| {
+                            let m = d.message.as_str().expect("string messages").to_owned();
+                            if with_origin {
+                                format!("{m} <- {}", d.origin)
+                            } else {
+                                m
+                            }
+                        })
+                        .collect();
+                    (label.clone(), messages)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Builds an expected set: each outcome is a list of (label, messages).
+fn set(outcomes: &[&[(&str, &[&str])]]) -> BTreeSet<Summary> {
+    outcomes
+        .iter()
+        .map(|o| {
+            o.iter()
+                .map(|(label, messages)| {
+                    (
+                        label.to_string(),
+                        messages.iter().map(|m| m.to_string()).collect(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+const FRAME: &str = r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  child: { parent: top, url: "http://b.test:8001/" }
+steps:
+"#;
+
+const POPUP: &str = r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  pop: { opener: top, url: "http://d.test:8003/" }
+steps:
+"#;
+
+// ---------------------------------------------------------------- post, then navigate
+
+#[test]
+fn post_then_navigate_same_task_reaches_the_old_document_or_nobody() {
+    // The task is bound to child's first document. It runs before the
+    // commit (delivered there) or never; "after", posted once child@1
+    // loaded, reaches child@1. Same for "*" and for the old origin.
+    for target_origin in ["*", "http://b.test:8001"] {
+        let yaml = format!(
+            "{FRAME}  - same_task:
+      - post: {{ from: top, to: child, message: m, target_origin: \"{target_origin}\" }}
+      - navigate: {{ window: child, url: \"http://c.test:8002/\", by: top }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: after, target_origin: \"http://c.test:8002\" }}
+"
+        );
+        assert_eq!(
+            allowed(&yaml),
+            set(&[
+                &[("child", &["m"]), ("child@1", &["after"])],
+                &[("child@1", &["after"])],
+            ]),
+            "targetOrigin {target_origin}"
+        );
+    }
+}
+
+#[test]
+fn post_then_navigate_with_the_new_origin_is_never_delivered() {
+    // Before the commit the old document's origin does not match; after
+    // it, the task (bound to the old document) never runs.
+    let yaml = format!(
+        "{FRAME}  - same_task:
+      - post: {{ from: top, to: child, message: m, target_origin: \"http://c.test:8002\" }}
+      - navigate: {{ window: child, url: \"http://c.test:8002/\", by: top }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: after, target_origin: \"http://c.test:8002\" }}
+"
+    );
+    assert_eq!(allowed(&yaml), set(&[&[("child@1", &["after"])]]));
+}
+
+#[test]
+fn post_then_navigate_popup_and_same_origin_frame_are_never_retargeted() {
+    let popup = format!(
+        "{POPUP}  - same_task:
+      - post: {{ from: top, to: pop, message: m, target_origin: \"*\" }}
+      - navigate: {{ window: pop, url: \"http://e.test:8004/\", by: top }}
+  - wait: {{ loaded: pop }}
+  - post: {{ from: top, to: pop, message: after, target_origin: \"*\" }}
+"
+    );
+    assert_eq!(
+        allowed(&popup),
+        set(&[
+            &[("pop", &["m"]), ("pop@1", &["after"])],
+            &[("pop@1", &["after"])],
+        ])
+    );
+    // Same origin before and after, navigated by setting src: the new
+    // document would match, but the task belongs to the old one.
+    let same_origin = r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  child: { parent: top, url: "http://a.test:8000/child" }
+steps:
+  - same_task:
+      - post: { from: top, to: child, message: m, target_origin: "http://a.test:8000" }
+      - navigate: { window: child, url: "http://a.test:8000/next", by: top, via: src }
+  - wait: { loaded: child }
+  - post: { from: top, to: child, message: after, target_origin: "http://a.test:8000" }
+"#;
+    assert_eq!(
+        allowed(same_origin),
+        set(&[
+            &[("child", &["m"]), ("child@1", &["after"])],
+            &[("child@1", &["after"])],
+        ])
+    );
+}
+
+// ---------------------------------------------------------------- navigate, then post
+
+#[test]
+fn navigate_then_post_same_task_is_bound_to_the_old_document() {
+    // The navigation has not committed when postMessage runs: the
+    // WindowProxy forwards to the old Window, whose document gets the task.
+    for target_origin in ["*", "http://b.test:8001"] {
+        let yaml = format!(
+            "{FRAME}  - same_task:
+      - navigate: {{ window: child, url: \"http://c.test:8002/\", by: top }}
+      - post: {{ from: top, to: child, message: m, target_origin: \"{target_origin}\" }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: after, target_origin: \"http://c.test:8002\" }}
+"
+        );
+        assert_eq!(
+            allowed(&yaml),
+            set(&[
+                &[("child", &["m"]), ("child@0", &["after"])],
+                &[("child@0", &["after"])],
+            ]),
+            "targetOrigin {target_origin}"
+        );
+    }
+    // With the origin being navigated to: dropped or never run.
+    let new_origin = format!(
+        "{POPUP}  - same_task:
+      - navigate: {{ window: pop, url: \"http://e.test:8004/\", by: top }}
+      - post: {{ from: top, to: pop, message: m, target_origin: \"http://e.test:8004\" }}
+  - wait: {{ loaded: pop }}
+  - post: {{ from: top, to: pop, message: after, target_origin: \"http://e.test:8004\" }}
+"
+    );
+    assert_eq!(allowed(&new_origin), set(&[&[("pop@0", &["after"])]]));
+}
+
+#[test]
+fn navigate_then_post_in_a_later_task_has_three_outcomes() {
+    // When top posts, the navigation may not have committed (old document:
+    // delivered before the commit, or never) or may have (new document:
+    // delivered, unless dispatched before its script added a listener).
+    let yaml = format!(
+        "{FRAME}  - navigate: {{ window: child, url: \"http://c.test:8002/\", by: top }}
+  - post: {{ from: top, to: child, message: m, target_origin: \"*\" }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: after, target_origin: \"*\" }}
+"
+    );
+    assert_eq!(
+        allowed(&yaml),
+        set(&[
+            &[("child", &["m"]), ("child@0", &["after"])],
+            &[("child@0", &["m", "after"])],
+            &[("child@0", &["after"])],
+        ])
+    );
+}
+
+// ---------------------------------------------------------------- navigate, wait, post
+
+#[test]
+fn after_the_load_the_old_origin_is_dropped_and_the_new_one_matches() {
+    let frame = format!(
+        "{FRAME}  - navigate: {{ window: child, url: \"http://c.test:8002/\", by: top }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: old, target_origin: \"http://b.test:8001\" }}
+  - post: {{ from: top, to: child, message: new, target_origin: \"http://c.test:8002\" }}
+  - post: {{ from: top, to: child, message: star, target_origin: \"*\" }}
+"
+    );
+    assert_eq!(allowed(&frame), set(&[&[("child@0", &["new", "star"])]]));
+    // A popup navigating itself from http to https on the same host.
+    let popup = format!(
+        "{POPUP}  - navigate: {{ window: pop, url: \"https://d.test:8010/\" }}
+  - wait: {{ loaded: pop }}
+  - post: {{ from: top, to: pop, message: http, target_origin: \"http://d.test:8003\" }}
+  - post: {{ from: top, to: pop, message: https, target_origin: \"https://d.test:8010\" }}
+"
+    );
+    assert_eq!(allowed(&popup), set(&[&[("pop@0", &["https"])]]));
+}
+
+// ---------------------------------------------------------------- post, then remove
+
+const TWO_FRAMES: &str = r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  child: { parent: top, url: "http://b.test:8001/" }
+  sib: { parent: top, url: "http://c.test:8002/" }
+steps:
+"#;
+
+#[test]
+fn post_then_remove_in_the_same_task_is_never_delivered() {
+    // Destroying the child navigable happens in the removing task: the
+    // document is no longer fully active before the message task can run.
+    let yaml = format!(
+        "{TWO_FRAMES}  - same_task:
+      - post: {{ from: top, to: child, message: m, target_origin: \"*\" }}
+      - remove: {{ window: child }}
+  - post: {{ from: top, to: sib, message: still here, target_origin: \"*\" }}
+"
+    );
+    assert_eq!(allowed(&yaml), set(&[&[("sib", &["still here"])]]));
+    // The same for a frame nested in the removed one.
+    let nested = r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  mid: { parent: top, url: "http://b.test:8001/" }
+  inner: { parent: mid, url: "http://c.test:8002/" }
+steps:
+  - same_task:
+      - post: { from: top, to: inner, message: m, target_origin: "*" }
+      - remove: { window: mid }
+  - post: { from: top, to: top, message: done, target_origin: "*" }
+"#;
+    assert_eq!(allowed(nested), set(&[&[("top", &["done"])]]));
+}
+
+#[test]
+fn post_then_remove_in_a_later_task_may_or_may_not_deliver() {
+    let yaml = format!(
+        "{TWO_FRAMES}  - post: {{ from: top, to: child, message: m, target_origin: \"http://b.test:8001\" }}
+  - remove: {{ window: child }}
+  - post: {{ from: top, to: sib, message: still here, target_origin: \"*\" }}
+"
+    );
+    assert_eq!(
+        allowed(&yaml),
+        set(&[
+            &[("child", &["m"]), ("sib", &["still here"])],
+            &[("sib", &["still here"])],
+        ])
+    );
+}
+
+// ---------------------------------------------------------------- post, then close
+
+#[test]
+fn post_then_close_may_or_may_not_deliver() {
+    // close() sets "is closing" and queues the closing: the message task
+    // may run first, in the same task or in separate ones.
+    for steps in [
+        "  - same_task:
+      - post: { from: top, to: pop, message: m, target_origin: \"http://d.test:8003\" }
+      - close: { window: pop }
+",
+        "  - post: { from: top, to: pop, message: m, target_origin: \"*\" }
+  - close: { window: pop }
+",
+    ] {
+        assert_eq!(
+            allowed(&format!("{POPUP}{steps}")),
+            set(&[&[("pop", &["m"])], &[]]),
+            "{steps}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- post, then reload
+
+#[test]
+fn post_then_reload_reaches_the_first_document_or_nobody() {
+    let yaml = format!(
+        "{FRAME}  - post: {{ from: top, to: child, message: m, target_origin: \"http://b.test:8001\" }}
+  - reload: {{ window: child }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: after, target_origin: \"http://b.test:8001\" }}
+"
+    );
+    assert_eq!(
+        allowed(&yaml),
+        set(&[
+            &[("child", &["m"]), ("child@1", &["after"])],
+            &[("child@1", &["after"])],
+        ])
+    );
+    // A window posting to itself and reloading in the same task.
+    let self_post = format!(
+        "{FRAME}  - same_task:
+      - post: {{ from: child, to: child, message: m }}
+      - reload: {{ window: child }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: after, target_origin: \"*\" }}
+"
+    );
+    assert_eq!(
+        allowed_with_origins(&self_post),
+        set(&[
+            &[
+                ("child", &["m <- http://b.test:8001"]),
+                ("child@1", &["after <- http://a.test:8000"]),
+            ],
+            &[("child@1", &["after <- http://a.test:8000"])],
+        ])
+    );
+}
+
+// ---------------------------------------------------------------- create, then post
+
+#[test]
+fn create_then_post_star_reaches_the_initial_about_blank_or_nobody() {
+    // The initial about:blank (origin of its creator) is the active
+    // document until the first navigation commits.
+    let frame = format!(
+        "{FRAME}  - same_task:
+      - create: {{ window: child }}
+      - post: {{ from: top, to: child, message: early, target_origin: \"*\" }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: after, target_origin: \"http://b.test:8001\" }}
+"
+    );
+    assert_eq!(
+        allowed(&frame),
+        set(&[
+            &[("child@blank", &["early"]), ("child", &["after"])],
+            &[("child", &["after"])],
+        ])
+    );
+    let popup = format!(
+        "{POPUP}  - same_task:
+      - create: {{ window: pop }}
+      - post: {{ from: top, to: pop, message: early, target_origin: \"*\" }}
+  - wait: {{ loaded: pop }}
+  - post: {{ from: top, to: pop, message: after, target_origin: \"*\" }}
+"
+    );
+    assert_eq!(
+        allowed(&popup),
+        set(&[
+            &[("pop@blank", &["early"]), ("pop", &["after"])],
+            &[("pop", &["after"])],
+        ])
+    );
+}
+
+#[test]
+fn create_then_post_with_the_final_origin_is_never_delivered() {
+    // The initial about:blank has top's origin: no match before the
+    // commit, and the task never runs after it.
+    let yaml = format!(
+        "{FRAME}  - same_task:
+      - create: {{ window: child }}
+      - post: {{ from: top, to: child, message: early, target_origin: \"http://b.test:8001\" }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: top, to: child, message: after, target_origin: \"http://b.test:8001\" }}
+"
+    );
+    assert_eq!(allowed(&yaml), set(&[&[("child", &["after"])]]));
+}
+
+#[test]
+fn create_an_about_blank_iframe_then_post_allows_exactly_one_outcome() {
+    // No navigation follows: the initial about:blank stays, with top's
+    // origin, so both messages are delivered whatever the timing.
+    let yaml = r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  child: { parent: top, url: "about:blank" }
+steps:
+  - same_task:
+      - create: { window: child }
+      - post: { from: top, to: child, message: early, target_origin: "http://a.test:8000" }
+  - post: { from: top, to: child, message: after, target_origin: "/" }
+"#;
+    let a = answer(yaml);
+    assert_eq!(a.allowed.len(), 1);
+    assert_eq!(
+        summarise(&a, false),
+        set(&[&[("child", &["early", "after"])]])
+    );
+}
+
+// ---------------------------------------------------------------- the sender navigates
+
+#[test]
+fn a_sender_that_navigates_away_keeps_its_old_event_origin() {
+    // The task is queued on top, whose document stays; event.origin is the
+    // caller's origin at call time. FIFO per target: "bye" before "hello".
+    let frame = format!(
+        "{FRAME}  - same_task:
+      - post: {{ from: child, to: top, message: bye, target_origin: \"*\" }}
+      - navigate: {{ window: child, url: \"http://c.test:8002/\" }}
+  - wait: {{ loaded: child }}
+  - post: {{ from: child, to: top, message: hello, target_origin: \"*\" }}
+"
+    );
+    assert_eq!(
+        allowed_with_origins(&frame),
+        set(&[&[(
+            "top",
+            &["bye <- http://b.test:8001", "hello <- http://c.test:8002"]
+        )]])
+    );
+    let popup = format!(
+        "{POPUP}  - same_task:
+      - post: {{ from: pop, to: top, message: bye, target_origin: \"http://a.test:8000\" }}
+      - navigate: {{ window: pop, url: \"http://e.test:8004/\" }}
+  - wait: {{ loaded: pop }}
+  - post: {{ from: pop, to: top, message: hello, target_origin: \"http://a.test:8000\" }}
+"
+    );
+    assert_eq!(
+        allowed_with_origins(&popup),
+        set(&[&[(
+            "top",
+            &["bye <- http://d.test:8003", "hello <- http://e.test:8004"]
+        )]])
+    );
+}
+
+// ---------------------------------------------------------------- push_state, fragment
+
+#[test]
+fn push_state_and_fragment_keep_the_document() {
+    for change in [
+        "  - push_state: { window: child }\n",
+        "  - fragment: { window: child, fragment: section-2 }\n",
+    ] {
+        let yaml = format!(
+            "{FRAME}  - post: {{ from: top, to: child, message: m1, target_origin: \"http://b.test:8001\" }}
+{change}  - post: {{ from: top, to: child, message: m2, target_origin: \"http://b.test:8001\" }}
+"
+        );
+        assert_eq!(
+            allowed(&yaml),
+            set(&[&[("child", &["m1", "m2"])]]),
+            "{change}"
+        );
+    }
+    let same_task = format!(
+        "{POPUP}  - same_task:
+      - post: {{ from: pop, to: pop, message: m, target_origin: \"/\" }}
+      - fragment: {{ window: pop, fragment: x }}
+      - push_state: {{ window: pop }}
+"
+    );
+    assert_eq!(allowed(&same_task), set(&[&[("pop", &["m"])]]));
+}
+
+// ---------------------------------------------------------------- document.domain
+
+#[test]
+fn set_domain_changes_neither_event_origin_nor_target_origin_matching() {
+    // document.domain sets the origin's domain; serialization and the
+    // "same origin" check of step 8.1 ignore it.
+    let yaml = r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  child: { parent: top, url: "http://sub.a.test:8000/" }
+steps:
+  - set_domain: { window: top, domain: "a.test" }
+  - set_domain: { window: child, domain: "a.test" }
+  - post: { from: top, to: child, message: to-parent-domain, target_origin: "http://a.test:8000" }
+  - post: { from: top, to: child, message: to-own-origin, target_origin: "http://sub.a.test:8000" }
+  - post: { from: child, to: top, message: slash, target_origin: "/" }
+  - post: { from: child, to: top, message: exact, target_origin: "http://a.test:8000" }
+"#;
+    assert_eq!(
+        allowed_with_origins(yaml),
+        set(&[&[
+            ("top", &["exact <- http://sub.a.test:8000"]),
+            ("child", &["to-own-origin <- http://a.test:8000"]),
+        ]])
+    );
+}
+
+// ---------------------------------------------------------------- the case files
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            out.push(path);
+        }
+    }
+}
+
+fn cases_under(dir: &str) -> Vec<(PathBuf, Case)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    let mut files = Vec::new();
+    yaml_files(&root, &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.display().to_string();
+            let case = parse_case(&name, &text).unwrap_or_else(|e| panic!("{name}: {}", e[0]));
+            (path, case)
+        })
+        .collect()
+}
+
+#[test]
+fn non_race_cases_explore_to_the_straight_line_answer() {
+    let mut checked = 0;
+    for (path, case) in cases_under("cases") {
+        if case.is_race() {
+            continue;
+        }
+        let straight = answer_case(&case);
+        let explored = answer_by_exploration(&case);
+        assert_eq!(
+            explored.allowed,
+            straight.allowed,
+            "{}: exploring every schedule differs from the straight-line answer",
+            path.display()
+        );
+        assert_eq!(straight.allowed.len(), 1, "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 50, "only {checked} non-race cases found");
+}
+
+#[test]
+fn race_case_files_are_races_with_tags_and_references() {
+    let races = cases_under("cases/races");
+    assert!(races.len() >= 34, "{} race cases", races.len());
+    let mut families = BTreeSet::new();
+    for (path, case) in &races {
+        let name = path.display();
+        assert!(case.is_race(), "{name} has only posts");
+        assert_eq!(
+            case.tags.first().map(String::as_str),
+            Some("race"),
+            "{name}"
+        );
+        assert_eq!(case.tags.len(), 2, "{name}: tags [race, <family>]");
+        families.insert(case.tags[1].clone());
+        assert!(!case.references.is_empty(), "{name} has no references");
+        assert!(
+            case.references.iter().all(|r| r.starts_with("https://")),
+            "{name}"
+        );
+        assert!((2..=3).contains(&case.windows.len()), "{name}");
+        let posts = case.posts().count();
+        assert!((1..=4).contains(&posts), "{name}: {posts} posts");
+    }
+    assert_eq!(
+        families.into_iter().collect::<Vec<_>>(),
+        [
+            "create-then-post",
+            "navigate-then-post",
+            "navigate-wait-post",
+            "post-then-close",
+            "post-then-navigate",
+            "post-then-reload",
+            "post-then-remove",
+            "same-document",
+            "sender-navigates",
+            "set-domain",
+        ]
+    );
+}
