@@ -348,3 +348,463 @@ fn a_missing_browser_stops_the_run_before_anything_is_written() {
     assert!(stderr.contains("scripts/install-engines"), "{stderr}");
     assert!(!dir.path().join("out").exists(), "nothing written");
 }
+
+// Race steps: one test per rule `check_steps` and `flatten_steps` enforce.
+
+/// A case from its lines: line n of the file is `lines[n - 1]`.
+fn case(lines: &[&str]) -> String {
+    lines.join("\n") + "\n"
+}
+
+/// A case with three windows (lines 3-5) and `steps` from line 7 on.
+fn race(steps: &[&str]) -> String {
+    let mut lines = vec![
+        "description: race",
+        "windows:",
+        "  top:   { url: \"http://a.test:8000/\" }",
+        "  child: { parent: top, url: \"http://b.test:8001/\" }",
+        "  pop:   { opener: top, url: \"http://c.test:8002/\" }",
+        "steps:",
+    ];
+    lines.extend_from_slice(steps);
+    case(&lines)
+}
+
+/// Checks a valid case: `pmconf check` accepts it.
+fn assert_valid(text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    write_case(dir.path(), "ok.yaml", text);
+    let out = pmconf(&["check", "ok.yaml"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1 case valid\n");
+}
+
+#[test]
+fn a_step_with_two_kinds() {
+    assert_rejected(
+        &race(&["  - { post: { from: top, to: child, message: 1 }, reload: { window: top } }"]),
+        7,
+        5,
+        &[
+            "a step with 2 kinds: post, reload",
+            "write each step as a map with one key",
+        ],
+    );
+}
+
+#[test]
+fn an_empty_same_task_group() {
+    assert_rejected(
+        &race(&["  - same_task: []"]),
+        7,
+        5,
+        &["an empty `same_task` group", "remove the group"],
+    );
+}
+
+#[test]
+fn wait_inside_same_task() {
+    assert_rejected(
+        &race(&[
+            "  - navigate: { window: child, url: \"http://d.test/\", by: top }",
+            "  - same_task: [ { wait: { loaded: child } } ]",
+        ]),
+        8,
+        18,
+        &[
+            "`wait` inside `same_task`: a task cannot wait for another task",
+            "move the `wait` step before or after the group",
+        ],
+    );
+}
+
+#[test]
+fn same_task_inside_same_task() {
+    assert_rejected(
+        &race(&["  - same_task: [ { same_task: [] } ]"]),
+        7,
+        18,
+        &["`same_task` inside `same_task`", "flatten the groups"],
+    );
+}
+
+#[test]
+fn unknown_windows_in_race_steps() {
+    for (step, column, words) in [
+        (
+            "  - navigate: { window: ghost, url: \"http://d.test/\" }",
+            17,
+            "unknown window `ghost` in `window`",
+        ),
+        (
+            "  - navigate: { window: child, url: \"http://d.test/\", by: ghost }",
+            55,
+            "unknown window `ghost` in `by`",
+        ),
+        (
+            "  - wait: { loaded: ghost }",
+            13,
+            "unknown window `ghost` in `loaded`",
+        ),
+        (
+            "  - remove: { window: ghost }",
+            15,
+            "unknown window `ghost` in `window`",
+        ),
+    ] {
+        assert_rejected(
+            &race(&[step]),
+            7,
+            column,
+            &[
+                words,
+                "use one of the windows this case declares: top, child, pop",
+            ],
+        );
+    }
+}
+
+#[test]
+fn navigate_via_an_unknown_way() {
+    assert_rejected(
+        &race(&[
+            "  - navigate: { window: child, url: \"http://d.test/\", by: top, via: sideways }",
+        ]),
+        7,
+        64,
+        &[
+            "unknown `via: sideways`",
+            "use `location` (the default) or `src`",
+        ],
+    );
+}
+
+#[test]
+fn navigate_via_src_by_a_window_that_is_not_the_parent() {
+    // `by` defaults to the window itself.
+    assert_rejected(
+        &race(&["  - navigate: { window: child, url: \"http://d.test/\", via: src }"]),
+        7,
+        55,
+        &[
+            "`via: src` sets an iframe's src, which only its parent can do",
+            "set `by` to `child`'s parent, or use `via: location`",
+        ],
+    );
+    // A popup has no src, not even for its opener.
+    assert_rejected(
+        &race(&["  - navigate: { window: pop, url: \"http://d.test/\", by: top, via: src }"]),
+        7,
+        62,
+        &["only its parent can do", "set `by` to `pop`'s parent"],
+    );
+}
+
+#[test]
+fn navigate_by_a_window_neither_itself_its_parent_nor_its_opener() {
+    assert_rejected(
+        &race(&["  - navigate: { window: child, url: \"http://d.test/\", by: pop }"]),
+        7,
+        55,
+        &[
+            "`child` cannot be navigated by `pop` in a case",
+            "its own script, its parent or its opener",
+        ],
+    );
+}
+
+#[test]
+fn navigate_to_a_data_url() {
+    assert_rejected(
+        &race(&["  - navigate: { window: child, url: \"data:text/html,x\", by: top }"]),
+        7,
+        32,
+        &[
+            "`data:text/html,x` is not an http(s) URL",
+            "navigate to an http: or https: URL",
+        ],
+    );
+}
+
+#[test]
+fn navigate_to_a_host_outside_test_and_loopback() {
+    for (url, words) in [
+        ("http://example.com/", "`example.com` is not under .test"),
+        (
+            "http://10.0.0.1:8000/",
+            "10.0.0.1 is not a loopback address",
+        ),
+    ] {
+        assert_rejected(
+            &race(&[&format!(
+                "  - navigate: {{ window: child, url: \"{url}\", by: top }}"
+            )]),
+            7,
+            32,
+            &[&format!("host of `{url}` is not allowed"), words],
+        );
+    }
+}
+
+#[test]
+fn navigate_a_frame_under_https_to_http() {
+    // The loopback frame may be http inside https; a .test host may not.
+    assert_rejected(
+        &case(&[
+            "description: mixed content",
+            "windows:",
+            "  top:   { url: \"https://a.test/\" }",
+            "  child: { parent: top, url: \"http://127.0.0.1:8001/\" }",
+            "steps:",
+            "  - navigate: { window: child, url: \"http://d.test/\", by: top }",
+        ]),
+        6,
+        32,
+        &[
+            "`http://d.test/` would be blocked as mixed content inside https `top`",
+            "navigate frames under https to https URLs",
+        ],
+    );
+}
+
+#[test]
+fn navigate_that_only_changes_the_fragment() {
+    assert_rejected(
+        &race(&["  - navigate: { window: child, url: \"http://b.test:8001/#x\", by: top }"]),
+        7,
+        32,
+        &[
+            "differs from `child`'s current URL only in its fragment",
+            "use `- fragment: {window: child, fragment: ...}`",
+        ],
+    );
+}
+
+#[test]
+fn remove_a_popup() {
+    assert_rejected(
+        &race(&["  - remove: { window: pop }"]),
+        7,
+        15,
+        &[
+            "`pop` is not an iframe, so it cannot be removed",
+            "`close` a popup",
+        ],
+    );
+}
+
+#[test]
+fn close_an_iframe() {
+    assert_rejected(
+        &race(&["  - close: { window: child }"]),
+        7,
+        14,
+        &[
+            "`child` is not a popup, so its opener cannot close it",
+            "`remove` an iframe",
+        ],
+    );
+}
+
+#[test]
+fn close_after_the_opener_navigated() {
+    assert_rejected(
+        &race(&[
+            "  - navigate: { window: top, url: \"http://d.test/\" }",
+            "  - wait: { loaded: top }",
+            "  - close: { window: pop }",
+        ]),
+        9,
+        14,
+        &[
+            "`pop`'s opener no longer holds its handle (it navigated since)",
+            "close the popup before its opener navigates",
+        ],
+    );
+}
+
+#[test]
+fn create_twice() {
+    assert_rejected(
+        &race(&[
+            "  - create: { window: child }",
+            "  - wait: { loaded: child }",
+            "  - create: { window: child }",
+        ]),
+        9,
+        15,
+        &["`child` is created twice", "create each window once"],
+    );
+}
+
+#[test]
+fn a_window_named_before_its_create_step() {
+    assert_rejected(
+        &race(&[
+            "  - post: { from: top, to: child, message: 1, target_origin: \"*\" }",
+            "  - create: { window: child }",
+        ]),
+        7,
+        24,
+        &[
+            "`child` does not exist at this step (not created yet",
+            "only name windows that exist when the step runs",
+        ],
+    );
+}
+
+#[test]
+fn a_post_from_a_window_just_navigated_needs_a_wait() {
+    assert_rejected(
+        &race(&[
+            "  - navigate: { window: child, url: \"http://d.test/\", by: top }",
+            "  - post: { from: child, to: top, message: 1, target_origin: \"*\" }",
+        ]),
+        8,
+        13,
+        &[
+            "`child` may still be loading here, so its script cannot take this step",
+            "add `- wait: {loaded: child}` before this step",
+        ],
+    );
+    // A window created by a step is loading until waited for, too.
+    assert_rejected(
+        &race(&[
+            "  - create: { window: child }",
+            "  - post: { from: child, to: top, message: 1, target_origin: \"*\" }",
+        ]),
+        8,
+        13,
+        &["`child` may still be loading here", "wait: {loaded: child}"],
+    );
+    assert_valid(&race(&[
+        "  - navigate: { window: child, url: \"http://d.test/\", by: top }",
+        "  - wait: { loaded: child }",
+        "  - post: { from: child, to: top, message: 1, target_origin: \"*\" }",
+    ]));
+}
+
+#[test]
+fn a_post_to_an_iframe_after_its_parent_navigated_away() {
+    assert_rejected(
+        &case(&[
+            "description: the parent's new document has no frames",
+            "windows:",
+            "  top:   { url: \"http://a.test:8000/\" }",
+            "  child: { parent: top, url: \"http://b.test:8001/\" }",
+            "  grand: { parent: child, url: \"http://c.test:8002/\" }",
+            "steps:",
+            "  - navigate: { window: child, url: \"http://d.test/\", by: top }",
+            "  - post: { from: top, to: grand, message: 1, target_origin: \"*\" }",
+        ]),
+        8,
+        24,
+        &[
+            "`grand` does not exist at this step",
+            "gone with its parent's document",
+            "only name windows that exist when the step runs",
+        ],
+    );
+}
+
+#[test]
+fn a_step_from_a_removed_iframe() {
+    assert_rejected(
+        &race(&[
+            "  - remove: { window: child }",
+            "  - post: { from: child, to: top, message: 1, target_origin: \"*\" }",
+        ]),
+        8,
+        13,
+        &[
+            "`child`, whose script takes this step, does not exist at this step",
+            "take steps in windows that exist",
+        ],
+    );
+}
+
+#[test]
+fn set_domain_to_a_public_suffix_or_an_unrelated_domain() {
+    for (domain, words) in [
+        ("test", "`test` is a public suffix"),
+        (
+            "a.test",
+            "`a.test` is not `b.test` or a parent domain of it",
+        ),
+    ] {
+        assert_rejected(
+            &race(&[&format!(
+                "  - set_domain: {{ window: child, domain: \"{domain}\" }}"
+            )]),
+            7,
+            34,
+            &[
+                &format!("`document.domain = \"{domain}\"` would throw"),
+                words,
+                "a parent domain of it with at least two labels",
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_fragment_containing_a_hash() {
+    assert_rejected(
+        &race(&["  - fragment: { window: child, fragment: \"a#b\" }"]),
+        7,
+        32,
+        &[
+            "the fragment is empty or contains `#`",
+            "give the fragment without `#`",
+        ],
+    );
+}
+
+#[test]
+fn push_state_in_a_data_iframe() {
+    assert_rejected(
+        &case(&[
+            "description: a data URL document cannot rewrite its URL",
+            "windows:",
+            "  top:  { url: \"http://a.test/\" }",
+            "  data: { parent: top, url: \"data:text/html,x\" }",
+            "steps:",
+            "  - push_state: { window: data }",
+        ]),
+        6,
+        19,
+        &[
+            "`data` is not an http(s) document, so it cannot change its URL",
+            "windows loaded from http(s) URLs",
+        ],
+    );
+}
+
+#[test]
+fn a_valid_race_case_passes_check() {
+    assert_valid(&case(&[
+        "description: every kind of race step",
+        "windows:",
+        "  top:   { url: \"http://a.test:8000/\" }",
+        "  child: { parent: top, url: \"http://sub.b.test:8001/\" }",
+        "  late:  { parent: top, url: \"http://c.test:8002/\" }",
+        "  pop:   { opener: top, url: \"http://d.test:8003/\" }",
+        "steps:",
+        "  - set_domain: { window: child, domain: \"b.test\" }",
+        "  - create: { window: late }",
+        "  - same_task:",
+        "      - post: { from: top, to: child, message: before, target_origin: \"*\" }",
+        "      - navigate: { window: child, url: \"http://e.test:8004/\", by: top, via: src }",
+        "      - post: { from: top, to: child, message: during, target_origin: \"*\" }",
+        "  - wait: { loaded: child }",
+        "  - wait: { loaded: late }",
+        "  - push_state: { window: late }",
+        "  - fragment: { window: late, fragment: \"x\" }",
+        "  - post: { from: late, to: top, message: hi, target_origin: \"http://a.test:8000\" }",
+        "  - reload: { window: pop }",
+        "  - close: { window: pop }",
+        "  - post: { from: child, to: top, message: after, target_origin: \"*\" }",
+        "  - remove: { window: child }",
+    ]));
+}

@@ -5,7 +5,9 @@
 use pmconf::report::{
     HtmlReporter, JsonReporter, MultiReporter, TerminalReporter, WptReportReporter,
 };
-use pmconf::run::events::{CaseResult, EngineInfo, Reporter, RunEvent, SnapshotStatus};
+use pmconf::run::events::{
+    CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus,
+};
 use pmconf::run::verdict::Verdict;
 use pmconf_model::{Delivery, Outcome, PostOutcome};
 use serde_json::{json, Value};
@@ -495,9 +497,11 @@ fn json_file_has_the_exact_counts() {
         value["summary"],
         json!({
             "chromium": {"conforms": 2, "diverges": 2, "known_divergences": 1, "inconclusive": 1,
-                         "internal_error": 1, "unexpected": 4, "cases_per_second": 3.0},
+                         "internal_error": 1, "unexpected": 4, "runs": 6, "unobserved_runs": 0,
+                         "cases_per_second": 3.0},
             "firefox": {"conforms": 5, "diverges": 1, "known_divergences": 1, "inconclusive": 0,
-                        "internal_error": 0, "unexpected": 0, "cases_per_second": 1.5},
+                        "internal_error": 0, "unexpected": 0, "runs": 6, "unobserved_runs": 0,
+                        "cases_per_second": 1.5},
         })
     );
     let results = value["results"].as_array().unwrap();
@@ -844,4 +848,357 @@ fn a_run_cut_short_still_gets_a_summary_and_says_so() {
         value["summary"]["chromium"]["cases_per_second"],
         Value::Null
     );
+}
+
+// Race cases: run `--repeat` times, reported with an outcome histogram.
+
+const RACE_CASE: &str = "races/post-then-navigate-same-task-star.yaml";
+const RACE_REASON: &str = "window child@1 never loaded </script><b>";
+
+/// `top` posts `m` to `child` and, in the same task, navigates it; then
+/// posts `after` to the new document `child@1`. `early` says what `child`
+/// got, `late` what `child@1` got.
+fn race_outcome(early: &[&str], late: &[&str]) -> Outcome {
+    let deliveries = |messages: &[&str]| -> Vec<Delivery> {
+        messages
+            .iter()
+            .map(|m| Delivery {
+                message: json!(m),
+                origin: "http://a.test:8000".into(),
+                source: Some("top".into()),
+            })
+            .collect()
+    };
+    Outcome {
+        posts: vec![PostOutcome::returned(0), PostOutcome::returned(3)],
+        received: vec![
+            ("top".into(), vec![]),
+            ("child".into(), deliveries(early)),
+            ("child@1".into(), deliveries(late)),
+        ],
+    }
+}
+
+/// The model's two outcomes: the old document gets `m` or nothing.
+fn race_allowed() -> Vec<Outcome> {
+    vec![
+        race_outcome(&[], &["after"]),
+        race_outcome(&["m"], &["after"]),
+    ]
+}
+
+/// Chromium: 4 of 5 runs allowed, 1 retargets `m` to the new document (not
+/// allowed); the other allowed outcome is never seen.
+fn race_diverging() -> CaseResult {
+    let allowed = race_allowed();
+    let retargeted = race_outcome(&[], &["m", "after"]);
+    CaseResult {
+        engine: "chromium".into(),
+        case: RACE_CASE.into(),
+        description: "top posts m to child and navigates it in the same task".into(),
+        verdict: Verdict::Diverges,
+        observed: Some(retargeted.clone()),
+        allowed: allowed.clone(),
+        snapshot: SnapshotStatus::Matched,
+        duration_ms: 50,
+        runs: 5,
+        histogram: vec![
+            OutcomeCount {
+                outcome: allowed[1].clone(),
+                count: 4,
+                allowed: true,
+            },
+            OutcomeCount {
+                outcome: retargeted,
+                count: 1,
+                allowed: false,
+            },
+        ],
+        not_seen: vec![allowed[0].clone()],
+        unobserved_runs: 0,
+        unobserved_reason: None,
+    }
+}
+
+/// Firefox: 3 runs, all allowed, and 2 that observed nothing.
+fn race_unobserved() -> CaseResult {
+    let allowed = race_allowed();
+    CaseResult {
+        engine: "firefox".into(),
+        verdict: Verdict::Conforms,
+        observed: Some(allowed[1].clone()),
+        histogram: vec![OutcomeCount {
+            outcome: allowed[1].clone(),
+            count: 3,
+            allowed: true,
+        }],
+        unobserved_runs: 2,
+        unobserved_reason: Some(RACE_REASON.into()),
+        ..race_diverging()
+    }
+}
+
+/// One race case and one ordinary case in two engines.
+fn race_events() -> Vec<RunEvent> {
+    let mut events = vec![
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into(), "firefox".into()],
+            cases: 2,
+        },
+        RunEvent::EngineStart(EngineInfo {
+            engine: "chromium".into(),
+            browser_version: "131.0".into(),
+        }),
+        RunEvent::EngineStart(EngineInfo {
+            engine: "firefox".into(),
+            browser_version: "128.0".into(),
+        }),
+    ];
+    events.extend(ended(vec![
+        race_diverging(),
+        result(
+            "chromium",
+            "messages/a&b.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        race_unobserved(),
+        result(
+            "firefox",
+            "messages/a&b.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+    ]));
+    events.push(RunEvent::SuiteEnd { seconds: 3.0 });
+    events
+}
+
+#[test]
+fn terminal_shows_each_race_case_histogram_whatever_its_verdict() {
+    let output = terminal_output(&race_events());
+    assert_eq!(
+        block(&output, "race cases (2):"),
+        [
+            "race cases (2):",
+            &format!("  chromium  {RACE_CASE}: diverges, 5 runs"),
+            "    4/5  allowed      child: [m] child@1: [after]",
+            "    1/5  NOT ALLOWED  child: [] child@1: [m, after]",
+            "    not seen: child: [] child@1: [after]",
+            &format!("  firefox  {RACE_CASE}: conforms, 5 runs"),
+            "    3/5  allowed      child: [m] child@1: [after]",
+            "    not seen: child: [] child@1: [after]",
+            "    2/5  observed nothing: window child@1 never loaded </script><b>",
+        ]
+    );
+    // The divergence block says how often its observed outcome came up.
+    let diverging = block(
+        &output,
+        &format!("chromium  {RACE_CASE}  [known: snapshot matches]"),
+    );
+    assert_eq!(
+        diverging[2], "  observed in 1 of 5 runs (every outcome under \"race cases\")",
+        "{diverging:#?}"
+    );
+    // The table gains a runs column: 5 + 1 in each engine.
+    assert!(output.contains("unexpected  runs  cases/s"), "{output}");
+    assert_eq!(table_row(&output, "chromium")[8], "6");
+    assert_eq!(table_row(&output, "firefox")[8], "6");
+    // Ordinary results have no histogram.
+    assert!(!output.contains("a&b.yaml: conforms"), "{output}");
+}
+
+#[test]
+fn terminal_output_without_race_cases_has_no_histograms_and_no_runs_column() {
+    let output = terminal_output(&events());
+    assert!(!output.contains("race cases"), "{output}");
+    assert!(!output.contains(" runs"), "{output}");
+    assert!(
+        output.contains("unexpected  cases/s"),
+        "no runs column: {output}"
+    );
+}
+
+#[test]
+fn terminal_histogram_names_origins_only_when_they_tell_outcomes_apart() {
+    let from = |origin: &str| Outcome {
+        posts: vec![PostOutcome::returned(0), PostOutcome::returned(3)],
+        received: vec![(
+            "child".into(),
+            vec![Delivery {
+                message: json!("m"),
+                origin: origin.into(),
+                source: Some("top".into()),
+            }],
+        )],
+    };
+    let mut race = race_diverging();
+    race.allowed = vec![from("http://a.test:8000")];
+    race.histogram = vec![
+        OutcomeCount {
+            outcome: from("http://a.test:8000"),
+            count: 4,
+            allowed: true,
+        },
+        OutcomeCount {
+            outcome: from("null"),
+            count: 1,
+            allowed: false,
+        },
+    ];
+    race.not_seen = vec![];
+    race.observed = Some(from("null"));
+    let output = terminal_output(&ended(vec![race]));
+    let lines = block(&output, "race cases (1):");
+    assert_eq!(
+        lines[2..],
+        [
+            "    4/5  allowed      child: [m (http://a.test:8000)]",
+            "    1/5  NOT ALLOWED  child: [m (null)]",
+        ],
+        "{lines:#?}"
+    );
+}
+
+fn race_html() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &race_events());
+    reporter.finish().unwrap();
+    std::fs::read_to_string(&path).unwrap()
+}
+
+/// The HTML of the details section with this anchor.
+fn detail_section(html: &str, anchor: &str) -> String {
+    let start = format!("<section class=\"detail\" id=\"{anchor}\">");
+    let section = html
+        .split(&start)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {start} in:\n{html}"));
+    section[..section.find("</section>").unwrap()].to_owned()
+}
+
+#[test]
+fn html_race_details_show_the_histogram_and_the_outcomes_not_seen() {
+    let html = race_html();
+    let row = matrix_row(&html, RACE_CASE);
+    assert_eq!(
+        row[0],
+        "<td class=\"v-diverges known\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (5 runs)</a>"
+    );
+    assert_eq!(
+        row[1],
+        "<td class=\"v-conforms\"><a href=\"#r2-firefox-races-post-then-navigate-same-task-star-yaml\">conforms (5 runs)</a>",
+        "a conforming race case has details too"
+    );
+    assert_eq!(
+        matrix_row(&html, "messages/a&amp;b.yaml")[0],
+        "<td class=\"v-conforms\">conforms"
+    );
+
+    let chromium = detail_section(
+        &html,
+        "r0-chromium-races-post-then-navigate-same-task-star-yaml",
+    );
+    assert!(
+        chromium.contains("<h4>Outcomes over 5 runs</h4>\n<table class=\"histogram\">"),
+        "{chromium}"
+    );
+    assert!(
+        chromium.contains(
+            "<tr class=\"allowed\"><td><details><summary><code>child: [m] child@1: [after]</code></summary><pre class=\"outcome\">posts:"
+        ),
+        "{chromium}"
+    );
+    assert!(
+        chromium.contains("</details></td><td class=\"count\">4/5</td><td>allowed</td></tr>"),
+        "{chromium}"
+    );
+    assert!(
+        chromium.contains("<code>child: [] child@1: [m, after]</code>"),
+        "{chromium}"
+    );
+    assert!(
+        chromium.contains(
+            "<td class=\"count\">1/5</td><td><span class=\"unexpected\">NOT ALLOWED</span></td></tr>"
+        ),
+        "{chromium}"
+    );
+    assert!(
+        chromium.contains(
+            "<tr class=\"not-seen\"><td><details><summary><code>child: [] child@1: [after]</code>"
+        ),
+        "{chromium}"
+    );
+    assert!(
+        chromium.contains("<td class=\"count\">0/5</td><td>allowed, not seen</td></tr>"),
+        "{chromium}"
+    );
+    // The diverging race still gets its diff against the nearest outcome.
+    assert!(
+        chromium.contains("(the nearest) vs observed</h4>"),
+        "{chromium}"
+    );
+
+    let firefox = detail_section(
+        &html,
+        "r2-firefox-races-post-then-navigate-same-task-star-yaml",
+    );
+    assert!(
+        firefox.contains(
+            "<tr class=\"unobserved\"><td>observed nothing: window child@1 never loaded &lt;/script&gt;&lt;b&gt;</td><td class=\"count\">2/5</td>"
+        ),
+        "{firefox}"
+    );
+    assert!(!html.contains(HOSTILE), "raw {HOSTILE} in the page");
+    // The engines table gains a runs column.
+    assert!(
+        html.contains("<th>unexpected</th><th>runs</th><th>cases/s</th>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<td class=\"count\">0</td><td class=\"count\">6</td><td class=\"count\">-</td></tr>"
+        ),
+        "{html}"
+    );
+}
+
+#[test]
+fn json_keeps_race_histograms_and_counts_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut reporter = JsonReporter::new(&path);
+    feed(&mut reporter, &race_events());
+    reporter.finish().unwrap();
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(value["summary"]["chromium"]["runs"], 6);
+    assert_eq!(value["summary"]["chromium"]["unobserved_runs"], 0);
+    assert_eq!(value["summary"]["firefox"]["runs"], 6);
+    assert_eq!(value["summary"]["firefox"]["unobserved_runs"], 2);
+
+    let chromium = &value["results"][0];
+    assert_eq!(chromium["runs"], 5);
+    assert_eq!(chromium["histogram"][0]["count"], 4);
+    assert_eq!(chromium["histogram"][0]["allowed"], true);
+    assert_eq!(chromium["histogram"][1]["count"], 1);
+    assert_eq!(chromium["histogram"][1]["allowed"], false);
+    assert_eq!(
+        chromium["histogram"][1]["outcome"]["received"]["child@1"][0]["message"],
+        "m"
+    );
+    assert_eq!(
+        chromium["not_seen"][0]["received"]["child"],
+        json!([]),
+        "{chromium}"
+    );
+    let firefox = &value["results"][2];
+    assert_eq!(firefox["unobserved_runs"], 2);
+    assert_eq!(firefox["unobserved_reason"], RACE_REASON);
+    // Every field reads back.
+    let back: CaseResult = serde_json::from_value(chromium.clone()).unwrap();
+    assert_eq!(back, race_diverging());
+    let back: CaseResult = serde_json::from_value(firefox.clone()).unwrap();
+    assert_eq!(back, race_unobserved());
 }

@@ -5,7 +5,10 @@
 use super::atomic::write_atomically;
 use super::escape::html_escape;
 use super::record::RunRecord;
-use super::render::{nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note, DiffSide};
+use super::render::{
+    histogram_rows, is_repeated, nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note,
+    DiffSide,
+};
 use super::summary::RunSummary;
 use crate::run::events::{CaseResult, Reporter, RunEvent, SnapshotStatus};
 use crate::run::verdict::Verdict;
@@ -49,7 +52,8 @@ impl Reporter for HtmlReporter {
 
 /// The page: verdict line, engines with versions and counts, a matrix of
 /// cases by engines whose cells link to details, and a details section for
-/// every result that does not conform or has a snapshot problem.
+/// every result that does not conform, has a snapshot problem, or ran more
+/// than once (a race case, whose details show its outcome histogram).
 ///
 /// Every piece of text from the run goes through [`html_escape`].
 pub fn render_html(record: &RunRecord) -> String {
@@ -75,9 +79,12 @@ pub fn render_html(record: &RunRecord) -> String {
     page
 }
 
+/// Engines by verdict counts; with a `runs` column before `cases/s` when
+/// race cases ran more than once.
 fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
+    let repeated = record.results.iter().any(is_repeated);
     page.push_str("<h2>Engines</h2>\n<table class=\"engines\">\n<thead><tr>");
-    for heading in [
+    let mut headings = vec![
         "engine",
         "browser",
         "conforms",
@@ -86,8 +93,13 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
         "inconclusive",
         "internal-error",
         "unexpected",
-        "cases/s",
-    ] {
+    ];
+    if repeated {
+        headings.push("runs");
+    }
+    headings.push("cases/s");
+    let columns = headings.len();
+    for heading in headings {
         let _ = write!(page, "<th>{heading}</th>");
     }
     page.push_str("</tr></thead>\n<tbody>\n");
@@ -109,6 +121,9 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
         ] {
             let _ = write!(page, "<td class=\"count\">{n}</td>");
         }
+        if repeated {
+            let _ = write!(page, "<td class=\"count\">{}</td>", c.runs);
+        }
         let rate = e
             .cases_per_second
             .map_or("-".to_owned(), |r| format!("{r:.2}"));
@@ -117,8 +132,9 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
     for failure in &record.setup_failures {
         let _ = writeln!(
             page,
-            "<tr class=\"setup-failed\"><td>{}</td><td colspan=\"8\"><span class=\"unexpected\">setup failed</span><pre>{}</pre></td></tr>",
+            "<tr class=\"setup-failed\"><td>{}</td><td colspan=\"{}\"><span class=\"unexpected\">setup failed</span><pre>{}</pre></td></tr>",
             html_escape(&failure.engine),
+            columns - 1,
             html_escape(&failure.error)
         );
     }
@@ -127,7 +143,7 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
 
 /// Whether a result gets a details section (and its cell a link).
 fn has_details(result: &CaseResult) -> bool {
-    result.verdict != Verdict::Conforms || result.snapshot.is_unexpected()
+    result.verdict != Verdict::Conforms || result.snapshot.is_unexpected() || is_repeated(result)
 }
 
 /// The CSS classes of a result's cell: `v-<verdict>`, plus `unexpected`
@@ -182,9 +198,16 @@ fn matrix(page: &mut String, record: &RunRecord) {
                 let _ = write!(page, "<td class=\"v-none\">{why}</td>");
                 continue;
             };
-            let mut text = result.verdict.name().to_owned();
+            let mut notes: Vec<String> = Vec::new();
             if result.snapshot.is_unexpected() {
-                text.push_str(&format!(" ({})", snapshot_note(&result.snapshot)));
+                notes.push(snapshot_note(&result.snapshot).to_owned());
+            }
+            if is_repeated(result) {
+                notes.push(format!("{} runs", result.runs));
+            }
+            let mut text = result.verdict.name().to_owned();
+            if !notes.is_empty() {
+                text.push_str(&format!(" ({})", notes.join("; ")));
             }
             if has_details(result) {
                 let _ = write!(
@@ -258,11 +281,57 @@ fn detail(page: &mut String, index: usize, result: &CaseResult) {
         "<p>{expectation}; {}</p>",
         snapshot_note(&result.snapshot)
     );
+    if is_repeated(result) {
+        histogram(page, result);
+    }
     if result.verdict == Verdict::Diverges {
         outcomes(page, result);
     }
     snapshot(page, &result.snapshot);
     page.push_str("</section>\n");
+}
+
+/// A repeated result's histogram: one row per observed outcome (runs,
+/// allowed or not), one per allowed outcome no run produced, and one for
+/// the runs that observed nothing. Each outcome shows as its one-line
+/// summary, which opens onto its YAML.
+fn histogram(page: &mut String, result: &CaseResult) {
+    let _ = writeln!(
+        page,
+        "<h4>Outcomes over {} runs</h4>\n<table class=\"histogram\">\n<thead><tr><th>outcome</th><th>runs</th><th>allowed?</th></tr></thead>\n<tbody>",
+        result.runs
+    );
+    let rows = histogram_rows(result);
+    let seen = rows.iter().filter(|r| r.count > 0);
+    let not_seen = rows.iter().filter(|r| r.count == 0);
+    for row in seen.chain(not_seen) {
+        let (class, verdict) = match (row.count, row.allowed) {
+            (0, _) => ("not-seen", "allowed, not seen"),
+            (_, true) => ("allowed", "allowed"),
+            (_, false) => (
+                "not-allowed",
+                "<span class=\"unexpected\">NOT ALLOWED</span>",
+            ),
+        };
+        let _ = writeln!(
+            page,
+            "<tr class=\"{class}\"><td><details><summary><code>{}</code></summary><pre class=\"outcome\">{}</pre></details></td><td class=\"count\">{}/{}</td><td>{verdict}</td></tr>",
+            html_escape(&row.summary),
+            html_escape(&render_outcome_yaml(row.outcome)),
+            row.count,
+            result.runs
+        );
+    }
+    if result.unobserved_runs > 0 {
+        let _ = writeln!(
+            page,
+            "<tr class=\"unobserved\"><td>observed nothing: {}</td><td class=\"count\">{}/{}</td><td>-</td></tr>",
+            html_escape(result.unobserved_reason.as_deref().unwrap_or("no reason given")),
+            result.unobserved_runs,
+            result.runs
+        );
+    }
+    page.push_str("</tbody>\n</table>\n");
 }
 
 /// Observed against the nearest allowed outcome as a diff, then each

@@ -55,14 +55,18 @@ impl Reporter for JsonReporter {
 ///  "setup_failures": [{"engine": "webkitgtk", "error": "..."}],
 ///  "summary": {"chromium": {"conforms": 3, "diverges": 2, "known_divergences": 1,
 ///              "inconclusive": 0, "internal_error": 0, "unexpected": 1,
-///              "cases_per_second": 4.2}},
+///              "runs": 13, "unobserved_runs": 1, "cases_per_second": 4.2}},
 ///  "results": [CaseResult, ...]}
 /// ```
 ///
+/// `runs` counts every run (a race case run with `--repeat 5` counts 5,
+/// any other case 1) and `unobserved_runs` those that observed nothing;
 /// `complete` is false when the run was cut short (no `SuiteEnd`);
 /// `cases_per_second` is rounded to 2 decimals, or null when the engine
 /// never ended; `results` are [`CaseResult`](crate::run::events::CaseResult)s
-/// as serde serializes them, in the order they ended.
+/// as serde serializes them, in the order they ended, race results with
+/// their `runs`, `histogram`, `not_seen`, `unobserved_runs` and
+/// `unobserved_reason`.
 pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
     let summary = RunSummary::of(record);
     let mut per_engine = Map::new();
@@ -77,6 +81,8 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
                 "inconclusive": c.inconclusive,
                 "internal_error": c.internal_error,
                 "unexpected": c.unexpected,
+                "runs": c.runs,
+                "unobserved_runs": c.unobserved_runs,
                 "cases_per_second": e.cases_per_second.map(|r| (r * 100.0).round() / 100.0),
             }),
         );

@@ -5,7 +5,8 @@
 //! with synthetic events and no browser:
 //!
 //! - [`TerminalReporter`]: progress while running, then a summary table,
-//!   the divergences as diffs, and a one-line verdict.
+//!   the divergences as diffs, each race case's outcome histogram, and a
+//!   one-line verdict.
 //! - [`JsonReporter`]: one `pmconf-results/1` JSON file.
 //! - [`WptReportReporter`]: one web-platform-tests `wptreport.json` per
 //!   engine, for tools that already read that format.
@@ -35,8 +36,8 @@ pub use json::{results_json, JsonReporter, RESULTS_FORMAT};
 pub use multi::MultiReporter;
 pub use record::{EngineTiming, RunRecord, SetupFailure};
 pub use render::{
-    diff_text, nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note, DiffLine,
-    DiffSide,
+    diff_text, histogram_rows, is_repeated, nearest_allowed, outcome_diff, outcome_summaries,
+    render_outcome_yaml, snapshot_note, DiffLine, DiffSide, HistogramRow,
 };
 pub use summary::{Counts, EngineSummary, RunSummary};
 pub use terminal::TerminalReporter;

@@ -27,6 +27,11 @@ pub struct Counts {
     pub changed_snapshots: usize,
     /// Results whose snapshot was written as accepted.
     pub accepted_snapshots: usize,
+    /// Runs: one per result, except race cases run `--repeat` times.
+    pub runs: usize,
+    /// Runs that observed nothing (inconclusive or internal error), among
+    /// `runs`.
+    pub unobserved_runs: usize,
 }
 
 impl Counts {
@@ -50,6 +55,8 @@ impl Counts {
             SnapshotStatus::Accepted => self.accepted_snapshots += 1,
             SnapshotStatus::Matched | SnapshotStatus::NotCompared => {}
         }
+        self.runs += result.runs;
+        self.unobserved_runs += result.unobserved_runs;
     }
 
     /// The counts of `results`.
@@ -249,6 +256,17 @@ mod tests {
             (1, 1, 1)
         );
         assert_eq!(counts.total(), 4);
+        assert_eq!((counts.runs, counts.unobserved_runs), (4, 0));
+        let race = CaseResult {
+            runs: 5,
+            unobserved_runs: 2,
+            ..case_result("e", Verdict::Conforms, SnapshotStatus::Matched)
+        };
+        let counts = Counts::of(&[race.clone(), race]);
+        assert_eq!(
+            (counts.total(), counts.runs, counts.unobserved_runs),
+            (2, 10, 4)
+        );
     }
 
     #[test]

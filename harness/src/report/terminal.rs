@@ -20,9 +20,11 @@ const DOTS_PER_LINE: usize = 72;
 /// While running: one line per engine start, setup failure and engine end;
 /// a `.` per conforming case and an `x` per known divergence; one line per
 /// unexpected result as it happens. At `SuiteEnd` (or at `finish` if the
-/// run was cut short): a summary table, each divergence as a diff against
-/// the nearest allowed outcome, inconclusive results and internal errors
-/// with reasons, pending snapshots, and a one-line verdict.
+/// run was cut short): a summary table (with a `runs` column when race
+/// cases ran more than once), each divergence as a diff against the
+/// nearest allowed outcome, each repeated (race) result with its outcome
+/// histogram, inconclusive results and internal errors with reasons,
+/// pending snapshots, and a one-line verdict.
 pub struct TerminalReporter<W: Write> {
     out: W,
     palette: Palette,

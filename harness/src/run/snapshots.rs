@@ -93,9 +93,11 @@ struct AcceptedRace {
 
 /// Compares a race case's runs with its accepted snapshot. A race is
 /// nondeterministic, so five runs need not show every outcome the engine
-/// can produce: the runs match when every outcome they saw is in the
-/// accepted set. An outcome outside it writes a pending snapshot holding
-/// the accepted set plus what is new, so accepting it grows the set.
+/// can produce, and may show one the accepted runs did not: the runs match
+/// when every outcome they saw is in the accepted set or allowed by the
+/// model. What fails is an outcome the model does not allow and nobody
+/// accepted: a new divergence. It writes a pending snapshot holding the
+/// accepted set plus what is new, so accepting it grows the set.
 pub fn compare_and_record_race(
     path: &Path,
     case_name: &str,
@@ -109,7 +111,7 @@ pub fn compare_and_record_race(
         .and_then(|t| serde_yaml::from_str::<AcceptedRace>(body_of(&t)).ok())
         .map(|a| a.seen);
     if let Some(seen) = &accepted {
-        if observed.iter().all(|o| seen.contains(o)) {
+        if observed.iter().all(|o| seen.contains(o) || o.is_in(allowed)) {
             let _ = std::fs::remove_file(pending_path(path));
             return Ok(SnapshotStatus::Matched);
         }
@@ -290,5 +292,39 @@ mod tests {
         assert!(t.starts_with("---\n"));
         assert!(t.contains("source: harness/src/run/snapshots.rs\n"));
         assert!(t.contains("\n---\nverdict: diverges\nobserved:\n"), "{t}");
+    }
+
+    #[test]
+    fn race_snapshots_fail_only_on_a_new_outcome_the_model_does_not_allow() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chromium/race.snap");
+        let (a, b, bad, worse) = (
+            outcome("http://a.test"),
+            outcome("http://b.test"),
+            outcome("http://x.test"),
+            outcome("http://y.test"),
+        );
+        let allowed = [a.clone(), b.clone()];
+        let record = |seen: &[Outcome], accept: bool| {
+            compare_and_record_race(&path, "cases/races/r.yaml", "d", &allowed, seen, accept)
+                .unwrap()
+        };
+        assert!(matches!(record(&[a.clone()], false), SnapshotStatus::New { .. }));
+        assert_eq!(record(&[a.clone(), bad.clone()], true), SnapshotStatus::Accepted);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("verdict: diverges\nseen:\n"), "{text}");
+        // Fewer outcomes, or another allowed one, still match.
+        assert_eq!(record(&[a.clone()], false), SnapshotStatus::Matched);
+        assert_eq!(record(&[b.clone(), bad.clone()], false), SnapshotStatus::Matched);
+        // A divergence nobody accepted does not; the pending snapshot
+        // holds the accepted set plus the new outcome.
+        match record(&[worse.clone()], false) {
+            SnapshotStatus::Changed { pending, .. } => {
+                let p = std::fs::read_to_string(pending).unwrap();
+                assert!(p.contains("x.test") && p.contains("y.test"), "{p}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     }
 }

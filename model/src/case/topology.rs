@@ -202,3 +202,233 @@ impl Topology {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::parse_case;
+
+    fn case(text: &str) -> Case {
+        parse_case("topology.yaml", text).unwrap_or_else(|e| {
+            panic!(
+                "{}",
+                e.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })
+    }
+
+    fn index(case: &Case, name: &str) -> WindowIndex {
+        case.window_index(name).unwrap()
+    }
+
+    fn names(case: &Case, windows: &[WindowIndex]) -> Vec<String> {
+        windows
+            .iter()
+            .map(|&w| case.windows[w].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn frame_indices_shift_after_a_remove() {
+        let case = case(
+            r#"
+description: remove the first of three frames
+windows:
+  top: { url: "http://a.test/" }
+  one: { parent: top, url: "http://b.test/" }
+  two: { parent: top, url: "http://c.test/" }
+  three: { parent: top, url: "http://d.test/" }
+steps:
+  - remove: { window: one }
+  - post: { from: top, to: three, message: 1, target_origin: "*" }
+"#,
+        );
+        let (top, two, three) = (
+            index(&case, "top"),
+            index(&case, "two"),
+            index(&case, "three"),
+        );
+        let before = Topology::before_step(&case, 0);
+        assert_eq!(names(&case, &before.children[top]), ["one", "two", "three"]);
+        assert_eq!(before.frame_indices(&case, three), (top, vec![2]));
+        assert_eq!(before.path(&case, top, three), Some(vec![Hop::Frame(2)]));
+
+        let after = Topology::before_step(&case, 1);
+        assert_eq!(names(&case, &after.children[top]), ["two", "three"]);
+        assert_eq!(after.frame_indices(&case, two), (top, vec![0]));
+        assert_eq!(after.frame_indices(&case, three), (top, vec![1]));
+        assert_eq!(after.path(&case, top, three), Some(vec![Hop::Frame(1)]));
+        assert_eq!(
+            after.path(&case, three, two),
+            Some(vec![Hop::Parent, Hop::Frame(0)])
+        );
+    }
+
+    #[test]
+    fn a_created_iframe_is_appended_to_its_parents_frames() {
+        let case = case(
+            r#"
+description: create frames after one made up front
+windows:
+  top: { url: "http://a.test/" }
+  late: { parent: top, url: "http://b.test/" }
+  early: { parent: top, url: "http://c.test/" }
+  blank: { parent: top, url: "about:blank" }
+steps:
+  - create: { window: late }
+  - create: { window: blank }
+  - wait: { loaded: late }
+"#,
+        );
+        let (top, late, early, blank) = (
+            index(&case, "top"),
+            index(&case, "late"),
+            index(&case, "early"),
+            index(&case, "blank"),
+        );
+        // Declared first, but created by a step: not there before it.
+        let initial = Topology::initial(&case);
+        assert_eq!(names(&case, &initial.children[top]), ["early"]);
+        assert!(!initial.exists[late] && !initial.exists[blank]);
+        assert_eq!(initial.path(&case, top, late), None);
+
+        let created = Topology::before_step(&case, 1);
+        assert!(created.exists[late]);
+        assert_eq!(names(&case, &created.children[top]), ["early", "late"]);
+        assert_eq!(created.frame_indices(&case, late), (top, vec![1]));
+        assert!(created.loading[late], "its URL is still loading");
+        assert!(!created.navigated[late], "still its first document");
+
+        let both = Topology::before_step(&case, 2);
+        assert_eq!(
+            names(&case, &both.children[top]),
+            ["early", "late", "blank"]
+        );
+        assert!(!both.loading[blank], "about:blank loads nothing");
+        assert_eq!(
+            both.path(&case, early, blank),
+            Some(vec![Hop::Parent, Hop::Frame(2)])
+        );
+
+        let end = Topology::at_end(&case);
+        assert!(!end.loading[late]);
+        assert_eq!(end.frame_indices(&case, early), (top, vec![0]));
+    }
+
+    #[test]
+    fn a_navigation_destroys_the_windows_iframes_and_drops_the_popup_handles_it_held() {
+        let case = case(
+            r#"
+description: the parent navigates the frame that holds a grandchild and opened a popup
+windows:
+  top: { url: "http://a.test/" }
+  child: { parent: top, url: "http://b.test/" }
+  grand: { parent: child, url: "http://c.test/" }
+  deeper: { parent: grand, url: "http://d.test/" }
+  pop: { opener: child, url: "http://e.test/" }
+  toppop: { opener: top, url: "http://f.test/" }
+steps:
+  - navigate: { window: child, url: "http://g.test/", by: top }
+  - wait: { loaded: child }
+"#,
+        );
+        let w = |n| index(&case, n);
+        let before = Topology::initial(&case);
+        assert!(before.handle_held[w("pop")] && before.handle_held[w("toppop")]);
+        assert_eq!(
+            before.path(&case, w("child"), w("pop")),
+            Some(vec![Hop::PopupHandle(w("pop"))])
+        );
+
+        let after = Topology::before_step(&case, 1);
+        assert!(
+            after.exists[w("child")],
+            "the window stays; its document goes"
+        );
+        assert!(after.loading[w("child")] && after.navigated[w("child")]);
+        assert!(after.children[w("child")].is_empty());
+        assert!(!after.exists[w("grand")] && !after.exists[w("deeper")]);
+        // The popup lives on, but the new document has no handle to it;
+        // the popup still reaches the window through `opener`.
+        assert!(after.exists[w("pop")]);
+        assert!(!after.handle_held[w("pop")]);
+        assert_eq!(after.path(&case, w("child"), w("pop")), None);
+        assert_eq!(
+            after.path(&case, w("pop"), w("child")),
+            Some(vec![Hop::Opener])
+        );
+        // Other windows' documents keep theirs.
+        assert!(after.handle_held[w("toppop")]);
+        assert!(!after.navigated[w("top")] && !after.loading[w("top")]);
+
+        let end = Topology::at_end(&case);
+        assert!(!end.loading[w("child")] && end.navigated[w("child")]);
+    }
+
+    #[test]
+    fn no_path_to_or_from_a_removed_window() {
+        let case = case(
+            r#"
+description: remove a frame with a frame of its own
+windows:
+  top: { url: "http://a.test/" }
+  one: { parent: top, url: "http://b.test/" }
+  inner: { parent: one, url: "http://c.test/" }
+  two: { parent: top, url: "http://d.test/" }
+steps:
+  - remove: { window: one }
+"#,
+        );
+        let w = |n| index(&case, n);
+        let before = Topology::initial(&case);
+        assert_eq!(
+            before.path(&case, w("two"), w("inner")),
+            Some(vec![Hop::Parent, Hop::Frame(0), Hop::Frame(0)])
+        );
+        let end = Topology::at_end(&case);
+        assert!(!end.exists[w("one")] && !end.exists[w("inner")]);
+        assert_eq!(end.path(&case, w("top"), w("one")), None);
+        assert_eq!(end.path(&case, w("two"), w("inner")), None);
+        assert_eq!(end.path(&case, w("one"), w("top")), None);
+        assert_eq!(end.path(&case, w("one"), w("one")), None);
+        assert_eq!(end.path(&case, w("two"), w("top")), Some(vec![Hop::Parent]));
+    }
+
+    #[test]
+    fn frame_indices_of_a_popups_frames() {
+        let case = case(
+            r#"
+description: frames inside a popup
+windows:
+  top: { url: "http://a.test/" }
+  topframe: { parent: top, url: "http://b.test/" }
+  pop: { opener: top, url: "http://c.test/" }
+  first: { parent: pop, url: "http://d.test/" }
+  second: { parent: pop, url: "http://e.test/" }
+  nested: { parent: second, url: "http://f.test/" }
+steps:
+  - post: { from: top, to: nested, message: 1, target_origin: "*" }
+"#,
+        );
+        let w = |n| index(&case, n);
+        let t = Topology::initial(&case);
+        assert_eq!(t.frame_indices(&case, w("pop")), (w("pop"), vec![]));
+        assert_eq!(t.frame_indices(&case, w("first")), (w("pop"), vec![0]));
+        assert_eq!(t.frame_indices(&case, w("second")), (w("pop"), vec![1]));
+        assert_eq!(t.frame_indices(&case, w("nested")), (w("pop"), vec![1, 0]));
+        assert_eq!(t.frame_indices(&case, w("topframe")), (w("top"), vec![0]));
+        assert_eq!(
+            t.path(&case, w("top"), w("nested")),
+            Some(vec![
+                Hop::PopupHandle(w("pop")),
+                Hop::Frame(1),
+                Hop::Frame(0)
+            ])
+        );
+        assert!(Topology::is_within(&case, w("nested"), w("pop")));
+        assert!(!Topology::is_within(&case, w("pop"), w("top")));
+    }
+}

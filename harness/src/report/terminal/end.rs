@@ -5,7 +5,8 @@ use super::palette::Palette;
 use crate::report::escape::terminal_safe;
 use crate::report::record::RunRecord;
 use crate::report::render::{
-    nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note, DiffSide,
+    histogram_rows, is_repeated, nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note,
+    DiffSide,
 };
 use crate::report::summary::RunSummary;
 use crate::run::events::{CaseResult, SnapshotStatus};
@@ -24,6 +25,7 @@ pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
     out.push_str(&summary_table(record, &summary));
     setup_failures(&mut out, record, palette);
     divergences(&mut out, record, palette);
+    races(&mut out, record, palette);
     reasons(&mut out, record, "inconclusive", |v| {
         matches!(v, Verdict::Inconclusive { .. })
     });
@@ -43,8 +45,11 @@ pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
 }
 
 /// Engine by verdict counts, numbers right-aligned so columns compare.
+/// When race cases ran more than once, a `runs` column (every run of every
+/// case) comes before `cases/s`.
 fn summary_table(record: &RunRecord, summary: &RunSummary) -> String {
-    let mut rows: Vec<Vec<String>> = vec![[
+    let repeated = record.results.iter().any(is_repeated);
+    let mut headings = vec![
         "engine",
         "browser",
         "conforms",
@@ -53,10 +58,12 @@ fn summary_table(record: &RunRecord, summary: &RunSummary) -> String {
         "inconclusive",
         "internal-error",
         "unexpected",
-        "cases/s",
-    ]
-    .map(str::to_owned)
-    .to_vec()];
+    ];
+    if repeated {
+        headings.push("runs");
+    }
+    headings.push("cases/s");
+    let mut rows: Vec<Vec<String>> = vec![headings.into_iter().map(str::to_owned).collect()];
     for e in &summary.engines {
         let c = &e.counts;
         let mut row = vec![
@@ -74,6 +81,9 @@ fn summary_table(record: &RunRecord, summary: &RunSummary) -> String {
             ]
             .map(|n| n.to_string()),
         );
+        if repeated {
+            row.push(c.runs.to_string());
+        }
         row.push(
             e.cases_per_second
                 .map_or("-".to_owned(), |r| format!("{r:.2}")),
@@ -176,6 +186,18 @@ fn divergence_block(out: &mut String, result: &CaseResult, palette: Palette) {
     if !result.description.is_empty() {
         let _ = writeln!(out, "  {}", indent_rest(&result.description, 2));
     }
+    if let Some(bar) = result
+        .histogram
+        .iter()
+        .find(|bar| Some(&bar.outcome) == result.observed.as_ref())
+        .filter(|_| is_repeated(result))
+    {
+        let _ = writeln!(
+            out,
+            "  observed in {} of {} runs (every outcome under \"race cases\")",
+            bar.count, result.runs
+        );
+    }
     let Some(observed) = &result.observed else {
         let _ = writeln!(out, "  observed: nothing");
         for (i, allowed) in result.allowed.iter().enumerate() {
@@ -218,6 +240,73 @@ fn divergence_block(out: &mut String, result: &CaseResult, palette: Palette) {
         let json =
             serde_json::to_string(allowed).unwrap_or_else(|e| format!("(cannot render: {e})"));
         let _ = writeln!(out, "  also allowed #{}: {}", i + 1, terminal_safe(&json));
+    }
+}
+
+/// One block per result of a case run more than once (a race case), in
+/// order, whatever its verdict: the case line, then its outcome histogram.
+fn races(out: &mut String, record: &RunRecord, palette: Palette) {
+    let repeated: Vec<&CaseResult> = record.results.iter().filter(|r| is_repeated(r)).collect();
+    if repeated.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        palette.bold(&format!("race cases ({}):", repeated.len()))
+    );
+    for result in repeated {
+        let mut line = format!(
+            "  {}  {}: {}, {} runs",
+            terminal_safe(&result.engine),
+            terminal_safe(&result.case),
+            result.verdict.name(),
+            result.runs
+        );
+        if result.snapshot.is_unexpected() {
+            let _ = write!(line, ", {}", snapshot_note(&result.snapshot));
+        }
+        out.push_str(&line);
+        out.push('\n');
+        histogram_lines(out, result, palette);
+    }
+}
+
+/// The histogram of a repeated result, indented under its case line:
+///
+/// ```text
+///     4/5  allowed      child: [m] child@1: [after]
+///     1/5  NOT ALLOWED  child: [m, m] child@1: [after]
+///     not seen: child: [] child@1: [after]
+///     2/5  observed nothing: window child never loaded
+/// ```
+fn histogram_lines(out: &mut String, result: &CaseResult, palette: Palette) {
+    let width = result.runs.to_string().len();
+    let rows = histogram_rows(result);
+    for row in rows.iter().filter(|r| r.count > 0) {
+        let count = format!("{:>width$}/{}", row.count, result.runs);
+        let verdict = if row.allowed {
+            format!("{:<11}", "allowed")
+        } else {
+            palette.red("NOT ALLOWED")
+        };
+        let _ = writeln!(
+            out,
+            "    {count}  {verdict}  {}",
+            terminal_safe(&row.summary)
+        );
+    }
+    for row in rows.iter().filter(|r| r.count == 0) {
+        let _ = writeln!(out, "    not seen: {}", terminal_safe(&row.summary));
+    }
+    if result.unobserved_runs > 0 {
+        let count = format!("{:>width$}/{}", result.unobserved_runs, result.runs);
+        let reason = result
+            .unobserved_reason
+            .as_deref()
+            .map(|r| terminal_safe(r.lines().next().unwrap_or("")))
+            .unwrap_or_else(|| "no reason given".to_owned());
+        let _ = writeln!(out, "    {count}  observed nothing: {reason}");
     }
 }
 
