@@ -676,7 +676,10 @@ fn a_post_from_a_window_just_navigated_needs_a_wait() {
         ]),
         8,
         13,
-        &["`child` may still be loading here", "wait: {loaded: child}"],
+        &[
+            "`child` was just created and runs no script yet",
+            "wait: {loaded: child}",
+        ],
     );
     assert_valid(&race(&[
         "  - navigate: { window: child, url: \"http://d.test/\", by: top }",
@@ -807,4 +810,64 @@ fn a_valid_race_case_passes_check() {
         "  - post: { from: child, to: top, message: after, target_origin: \"*\" }",
         "  - remove: { window: child }",
     ]));
+}
+
+#[test]
+fn one_same_task_group_runs_in_one_windows_script() {
+    assert_rejected(
+        &race(&[
+            "  - same_task: [ { post: { from: top, to: child, message: 1, target_origin: \"*\" } }, { post: { from: child, to: top, message: 2, target_origin: \"*\" } } ]",
+        ]),
+        7,
+        86,
+        &[
+            "one `same_task` group runs in one window's script, but this step runs in `child` and steps[0].same_task[0] in `top`",
+            "split the group",
+        ],
+    );
+}
+
+#[test]
+fn a_window_cannot_act_after_its_own_navigation_in_the_same_task() {
+    assert_rejected(
+        &race(&[
+            "  - same_task: [ { navigate: { window: child, url: \"http://d.test/\" } }, { post: { from: child, to: top, message: 1, target_origin: \"*\" } } ]",
+        ]),
+        7,
+        84,
+        &["`child` may still be loading here", "wait: {loaded: child}"],
+    );
+}
+
+#[test]
+fn set_domain_in_a_sandboxed_frame_and_reload_of_about_blank_are_refused() {
+    assert_rejected(
+        &case(&[
+            "description: t",
+            "windows:",
+            "  top: { url: \"http://a.test:8000/\" }",
+            "  child: { parent: top, url: \"http://sub.b.test:8001/\", sandbox: \"allow-scripts allow-same-origin\" }",
+            "steps:",
+            "  - set_domain: { window: child, domain: \"b.test\" }",
+        ]),
+        6,
+        19,
+        &["`child` is sandboxed, so setting document.domain throws", "without a sandbox attribute"],
+    );
+    assert_rejected(
+        &case(&[
+            "description: t",
+            "windows:",
+            "  top: { url: \"http://a.test:8000/\" }",
+            "  blank: { parent: top, url: \"about:blank\" }",
+            "steps:",
+            "  - reload: { window: blank }",
+        ]),
+        6,
+        15,
+        &[
+            "`blank` is not an http(s) document",
+            "reload windows loaded from http(s) URLs",
+        ],
+    );
 }

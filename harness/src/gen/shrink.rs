@@ -234,7 +234,6 @@ pub async fn polish(
 mod tests {
     use super::*;
     use crate::gen::{generate, target_origin::MUTATIONS};
-    use pmconf_model::case::Step;
 
     /// The model, plus one planted bug: a targetOrigin with the path
     /// `/a/b` throws SyntaxError.

@@ -302,6 +302,9 @@
         var m = sendMarkers(markers);
         if (m.harnessError !== undefined) results.push(m);
       }
+      // Also to the server: a step that navigates this document (a post,
+      // then `location = ...`) can make WebDriver lose the return value.
+      sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "steps", indices: indices, results: results });
       return results;
     }
   };

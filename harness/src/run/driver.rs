@@ -498,12 +498,36 @@ async fn run_case(
             Json::Null
         };
         let indices: Vec<usize> = range.clone().collect();
-        let results = client
+        let returned = client
             .execute(
                 "return window.__pmconf.run(arguments[0], arguments[1]);",
                 vec![json!(indices), markers],
             )
-            .await?;
+            .await;
+        // A task that navigates the window WebDriver is in can lose the
+        // script's return value (or end in an error); the agent sent the
+        // same results to the server before returning.
+        let results = match returned {
+            Ok(v) if v.is_array() => v,
+            other => {
+                let recorded = state
+                    .progress(&r.key(actor))
+                    .step_results
+                    .iter()
+                    .rev()
+                    .find(|(i, _)| *i == indices)
+                    .map(|(_, v)| v.clone());
+                match (recorded, other) {
+                    (Some(v), _) => v,
+                    (None, Err(e)) => {
+                        return Ok(Err(Observation::InternalError(format!(
+                            "steps {indices:?}: WebDriver: {e}"
+                        ))))
+                    }
+                    (None, Ok(v)) => v,
+                }
+            }
+        };
         let results = results.as_array().cloned().unwrap_or_default();
         for (k, i) in range.enumerate() {
             let Some(res) = results.get(k) else {

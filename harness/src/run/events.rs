@@ -171,6 +171,9 @@ impl CaseResult {
 /// An event of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
+// A run has a few hundred events, each handled once: boxing the large
+// CaseEnd variant would buy nothing but indirection for every reporter.
+#[allow(clippy::large_enum_variant)]
 pub enum RunEvent {
     /// The run starts.
     SuiteStart {

@@ -111,7 +111,10 @@ pub fn compare_and_record_race(
         .and_then(|t| serde_yaml::from_str::<AcceptedRace>(body_of(&t)).ok())
         .map(|a| a.seen);
     if let Some(seen) = &accepted {
-        if observed.iter().all(|o| seen.contains(o) || o.is_in(allowed)) {
+        if observed
+            .iter()
+            .all(|o| seen.contains(o) || o.is_in(allowed))
+        {
             let _ = std::fs::remove_file(pending_path(path));
             return Ok(SnapshotStatus::Matched);
         }
@@ -309,16 +312,28 @@ mod tests {
             compare_and_record_race(&path, "cases/races/r.yaml", "d", &allowed, seen, accept)
                 .unwrap()
         };
-        assert!(matches!(record(&[a.clone()], false), SnapshotStatus::New { .. }));
-        assert_eq!(record(&[a.clone(), bad.clone()], true), SnapshotStatus::Accepted);
+        assert!(matches!(
+            record(std::slice::from_ref(&a), false),
+            SnapshotStatus::New { .. }
+        ));
+        assert_eq!(
+            record(&[a.clone(), bad.clone()], true),
+            SnapshotStatus::Accepted
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("verdict: diverges\nseen:\n"), "{text}");
         // Fewer outcomes, or another allowed one, still match.
-        assert_eq!(record(&[a.clone()], false), SnapshotStatus::Matched);
-        assert_eq!(record(&[b.clone(), bad.clone()], false), SnapshotStatus::Matched);
+        assert_eq!(
+            record(std::slice::from_ref(&a), false),
+            SnapshotStatus::Matched
+        );
+        assert_eq!(
+            record(&[b.clone(), bad.clone()], false),
+            SnapshotStatus::Matched
+        );
         // A divergence nobody accepted does not; the pending snapshot
         // holds the accepted set plus the new outcome.
-        match record(&[worse.clone()], false) {
+        match record(std::slice::from_ref(&worse), false) {
             SnapshotStatus::Changed { pending, .. } => {
                 let p = std::fs::read_to_string(pending).unwrap();
                 assert!(p.contains("x.test") && p.contains("y.test"), "{p}");

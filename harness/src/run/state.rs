@@ -32,6 +32,9 @@ pub struct WindowProgress {
     pub documents: Vec<(String, DocumentProgress)>,
     /// A failure the agent reported (a popup blocked...).
     pub failure: Option<String>,
+    /// The results of each `run` call its documents made: the step
+    /// indices and what each step returned.
+    pub step_results: Vec<(Vec<usize>, serde_json::Value)>,
 }
 
 impl WindowProgress {
@@ -245,6 +248,10 @@ impl RunState {
             }
             Some("failure") => {
                 entry.failure = Some(event["reason"].as_str().unwrap_or("?").to_owned())
+            }
+            Some("steps") => {
+                let indices = serde_json::from_value(event["indices"].clone()).unwrap_or_default();
+                entry.step_results.push((indices, event["results"].clone()));
             }
             _ => self.bad_reports.lock().unwrap().push(event.to_string()),
         }

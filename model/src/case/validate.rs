@@ -461,9 +461,9 @@ fn flatten_steps<'a>(v: &mut Validator, steps: &'a [RawStep]) -> Vec<FlatStep<'a
 fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
     let name = |case: &Case, w: usize| case.windows[w].name.clone();
     let mut topo = Topology::initial(case);
-    // The task in which each window started loading, so that a window's
-    // own script may go on after navigating itself in the same task.
-    let mut loading_since: Vec<Option<usize>> = vec![None; case.windows.len()];
+    // The window whose script runs each task (a `same_task` group runs
+    // in one script).
+    let mut task_actor: Vec<(usize, usize, String)> = Vec::new();
     // The URL each window's current document was loaded from.
     let mut current_url: Vec<Option<Url>> = case
         .windows
@@ -565,9 +565,21 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
                     url_as_written: n.url.clone(),
                 })
             }
-            RawSingle::Reload(r) => Step::Reload {
-                window: look(&r.window),
-            },
+            RawSingle::Reload(r) => {
+                let window = look(&r.window);
+                let http = current_url[window]
+                    .as_ref()
+                    .is_some_and(|u| matches!(u.scheme(), "http" | "https"));
+                if !http {
+                    v.error(
+                        &format!("{}.reload.window", f.path),
+                        format!("`{}` is not an http(s) document: pmconf's agent would not run again after a reload", r.window),
+                        "reload windows loaded from http(s) URLs",
+                    );
+                    continue;
+                }
+                Step::Reload { window }
+            }
             RawSingle::Remove(r) => {
                 let window = look(&r.window);
                 if !matches!(case.windows[window].relation, Relation::Iframe { .. }) {
@@ -625,6 +637,14 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
             }
             RawSingle::SetDomain(d) => {
                 let window = look(&d.window);
+                if case.windows[window].sandbox_flags.is_sandboxed() {
+                    v.error(
+                        &format!("{}.set_domain.window", f.path),
+                        format!("`{}` is sandboxed, so setting document.domain throws (the sandboxed document.domain browsing context flag)", d.window),
+                        "set document.domain in a window without a sandbox attribute",
+                    );
+                    continue;
+                }
                 if let Err(why) = check_domain(current_url[window].as_ref(), &d.domain) {
                     v.error(&format!("{}.set_domain.domain", f.path), format!("`document.domain = \"{}\"` would throw: {why}", d.domain), "assign the document's own host or a parent domain of it with at least two labels (`a.test` for `sub.a.test`)");
                     continue;
@@ -641,8 +661,26 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
                 window: look(&w.loaded),
             },
         };
-        if !check_step_windows(v, case, &topo, &loading_since, f, &step) {
+        if !check_step_windows(v, case, &topo, f, &step) {
             continue;
+        }
+        if let Some(actor) = step.actor(case) {
+            match task_actor.iter().find(|(t, _, _)| *t == f.task) {
+                Some((_, other, other_path)) if *other != actor => {
+                    v.error(
+                        &f.path,
+                        format!(
+                            "one `same_task` group runs in one window's script, but this step runs in `{}` and {other_path} in `{}`",
+                            name(case, actor),
+                            name(case, *other)
+                        ),
+                        "split the group: steps taken by different windows are different tasks",
+                    );
+                    continue;
+                }
+                Some(_) => {}
+                None => task_actor.push((f.task, actor, f.path.clone())),
+            }
         }
         if let Step::PushState { window } | Step::Fragment { window, .. } = step {
             let http = current_url[window]
@@ -660,15 +698,22 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
                 continue;
             }
         }
-        topo.apply(case, &step);
+        // The URL the window's document now has.
         match &step {
-            Step::Navigate(n) => loading_since[n.window] = Some(f.task),
-            Step::Reload { window } | Step::Create { window } => {
-                loading_since[*window] = Some(f.task)
+            Step::PushState { window } => {
+                if let Some(u) = current_url[*window].as_mut() {
+                    u.set_query(Some("pushed"));
+                    u.set_fragment(None);
+                }
             }
-            Step::WaitLoaded { window } => loading_since[*window] = None,
+            Step::Fragment { window, fragment } => {
+                if let Some(u) = current_url[*window].as_mut() {
+                    u.set_fragment(Some(fragment));
+                }
+            }
             _ => {}
         }
+        topo.apply(case, &step);
         let _ = i;
         case.steps.push(step);
         case.task_of_step.push(f.task);
@@ -681,7 +726,6 @@ fn check_step_windows(
     v: &mut Validator,
     case: &Case,
     topo: &Topology,
-    loading_since: &[Option<usize>],
     f: &FlatStep,
     step: &Step,
 ) -> bool {
@@ -749,25 +793,26 @@ fn check_step_windows(
         );
         return false;
     }
-    if topo.loading[actor] && loading_since[actor] != Some(f.task) {
-        v.error(
-            &format!("{path}.{field}"),
-            format!(
-                "`{actor_name}` may still be loading here, so its script cannot take this step"
-            ),
-            format!("add `- wait: {{loaded: {actor_name}}}` before this step"),
-        );
-        return false;
-    }
-    if topo.loading[actor]
-        && case.windows[actor].created_by_step.is_some()
-        && !topo.navigated[actor]
-    {
-        v.error(
-            &format!("{path}.{field}"),
-            format!("`{actor_name}` was just created and runs no script yet"),
-            format!("add `- wait: {{loaded: {actor_name}}}` before this step"),
-        );
+    // Once a navigation of the actor has started (or it was created with a
+    // URL to load), its script is the old document's until the new one has
+    // loaded, even later in the same task; a case waits for the load.
+    if topo.loading[actor] {
+        let fix = format!("add `- wait: {{loaded: {actor_name}}}` before this step");
+        if case.windows[actor].created_by_step.is_some() && !topo.navigated[actor] {
+            v.error(
+                &format!("{path}.{field}"),
+                format!("`{actor_name}` was just created and runs no script yet"),
+                fix,
+            );
+        } else {
+            v.error(
+                &format!("{path}.{field}"),
+                format!(
+                    "`{actor_name}` may still be loading here, so its script cannot take this step"
+                ),
+                fix,
+            );
+        }
         return false;
     }
     true
