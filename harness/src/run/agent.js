@@ -34,8 +34,16 @@
       var x = new XMLHttpRequest();
       x.open("POST", url, false);
       x.send(JSON.stringify(body));
+      // An aborted request (the document's navigation cancelling its
+      // loads) may return without throwing.
+      if (x.status !== 204) throw new Error("status " + x.status);
     } catch (e) {
-      try { navigator.sendBeacon(url, JSON.stringify(body)); } catch (e2) { /* nothing left */ }
+      body.fallback = String(e && e.message || e);
+      try {
+        fetch(url, { method: "POST", mode: "no-cors", keepalive: true, cache: "no-store", body: JSON.stringify(body) }).catch(function () {});
+      } catch (e2) {
+        try { navigator.sendBeacon(url, JSON.stringify(body)); } catch (e3) { /* nothing left */ }
+      }
     }
   }
 
@@ -137,6 +145,15 @@
     return C.unreachableSenders.length === 1 ? C.unreachableSenders[0] : null;
   }
 
+  // Message events each document saw, numbered, so the server can tell a
+  // lost report from a message that never came.
+  var seqs = {};
+  function nextSeq(doc) {
+    var n = seqs[doc] || 0;
+    seqs[doc] = n + 1;
+    return n;
+  }
+
   function record(url, key, doc, e, markerPrefix) {
     if (typeof e.data === "string" && e.data.indexOf(markerPrefix) === 0) {
       sendNow(url, { key: key, doc: doc, kind: "marker", from: e.data.slice(markerPrefix.length) });
@@ -144,14 +161,14 @@
     }
     var data;
     try { data = encode(e.data); } catch (err) { data = { $unencodable: String(err) }; }
-    sendNow(url, { key: key, doc: doc, kind: "message", delivery: { message: data, origin: e.origin, source: identify(e.source) } });
+    sendNow(url, { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: data, origin: e.origin, source: identify(e.source) } });
   }
 
   window.addEventListener("message", function (e) {
     record(eventUrl, C.key, C.doc, e, C.markerPrefix);
   });
   window.addEventListener("messageerror", function (e) {
-    sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "message", delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+    sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "message", seq: nextSeq(C.doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
   });
 
   function inject(w, js) {

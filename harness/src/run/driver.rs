@@ -236,9 +236,32 @@ async fn drive_batch(
                 .all(|r| missing_markers(s, r).is_empty())
         })
         .await;
+    // A report that could not go out synchronously (the document was being
+    // replaced) falls back to sendBeacon and may come a little later: give
+    // such gaps a moment to fill before judging. Wakes on every report.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    state
+        .wait_until(deadline, |s| {
+            running
+                .iter()
+                .filter(|r| r.failed.is_none())
+                .all(|r| !has_report_gap(s, r))
+        })
+        .await;
     trace.mark("reports");
     trace.print(running.len());
     Ok(())
+}
+
+/// Whether some document of the case is missing a numbered message report.
+fn has_report_gap(state: &RunState, r: &Running) -> bool {
+    (0..r.plan.case.windows.len()).any(|w| {
+        state.progress(&r.key(w)).documents.iter().any(|(_, d)| {
+            let mut n = d.seqs.clone();
+            n.sort_unstable();
+            n.iter().enumerate().any(|(i, &s)| s != i as u64)
+        })
+    })
 }
 
 /// The surviving windows whose final document still lacks an expected
@@ -618,7 +641,24 @@ fn collect(state: &RunState, r: &Running) -> Observation {
             return Observation::Inconclusive(format!("window `{}`: {f}", window.name));
         }
         for (label, doc) in p.documents {
-            by_document.push((label, doc.received));
+            // The agent numbers each document's message events; a report
+            // that fell back to sendBeacon may come late, so order by
+            // number, and a gap means a report was lost, not that a
+            // message was not delivered.
+            let mut numbered: Vec<(u64, pmconf_model::Delivery)> =
+                doc.seqs.into_iter().zip(doc.received).collect();
+            numbered.sort_by_key(|(n, _)| *n);
+            if numbered
+                .iter()
+                .enumerate()
+                .any(|(i, (n, _))| *n != i as u64)
+            {
+                let numbers: Vec<u64> = numbered.iter().map(|(n, _)| *n).collect();
+                return Observation::Inconclusive(format!(
+                    "document {label}: a message report was lost (got numbers {numbers:?})"
+                ));
+            }
+            by_document.push((label, numbered.into_iter().map(|(_, d)| d).collect()));
         }
     }
     let missing = missing_markers(state, r);

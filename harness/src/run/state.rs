@@ -21,6 +21,9 @@ pub struct DocumentProgress {
     /// The message events it received, in order, each reported as it
     /// fired.
     pub received: Vec<Delivery>,
+    /// The agent's number for each of `received` (0, 1, 2... when no
+    /// report was lost).
+    pub seqs: Vec<u64>,
     /// The windows whose end-of-case marker it received.
     pub markers: Vec<String>,
 }
@@ -228,6 +231,12 @@ impl RunState {
         };
         let key = event["key"].as_str().unwrap_or_default().to_owned();
         let doc = event["doc"].as_str().unwrap_or_default().to_owned();
+        if let (Some(why), true) = (
+            event["fallback"].as_str(),
+            std::env::var_os("PMCONF_TRACE").is_some(),
+        ) {
+            eprintln!("pmconf trace: a report came by the fallback path ({why}): {event}");
+        }
         let mut progress = self.progress.lock().unwrap();
         let entry = progress.entry(key).or_default();
         match event["kind"].as_str() {
@@ -238,7 +247,16 @@ impl RunState {
             }
             Some("message") => {
                 match serde_json::from_value::<Delivery>(event["delivery"].clone()) {
-                    Ok(delivery) => entry.document_mut(&doc).received.push(delivery),
+                    Ok(delivery) => {
+                        let d = entry.document_mut(&doc);
+                        let seq = event["seq"].as_u64().unwrap_or(u64::MAX);
+                        // A synchronous request the navigation aborted may
+                        // have reached us before its fallback copy did.
+                        if !d.seqs.contains(&seq) {
+                            d.received.push(delivery);
+                            d.seqs.push(seq);
+                        }
+                    }
                     Err(e) => entry.failure = Some(format!("unreadable message report: {e}")),
                 }
             }
@@ -366,12 +384,18 @@ mod tests {
         state.respond(request(
             "POST",
             "/__pmconf/event",
-            r#"{"key":"firefox/3.1/1","doc":"kid","kind":"message","delivery":{"message":1,"origin":"http://a.test","source":"top"}}"#,
+            r#"{"key":"firefox/3.1/1","doc":"kid","kind":"message","seq":0,"delivery":{"message":1,"origin":"http://a.test","source":"top"}}"#,
         ));
         state.respond(request(
             "POST",
             "/__pmconf/event",
             r#"{"key":"firefox/3.1/1","doc":"kid","kind":"marker","from":"top"}"#,
+        ));
+        // The same report twice (a fallback copy) counts once.
+        state.respond(request(
+            "POST",
+            "/__pmconf/event",
+            r#"{"key":"firefox/3.1/1","doc":"kid","kind":"message","seq":0,"delivery":{"message":1,"origin":"http://a.test","source":"top"}}"#,
         ));
         state.respond(request("POST", "/__pmconf/event", "not json"));
         let top = state.progress("firefox/3.1/0").document("top");
@@ -379,6 +403,7 @@ mod tests {
         assert_eq!(top.href.as_deref(), Some("http://a.test/x"));
         let kid = state.progress("firefox/3.1/1").document("kid");
         assert_eq!(kid.received[0].origin, "http://a.test");
+        assert_eq!(kid.seqs, [0]);
         assert_eq!(kid.markers, ["top"]);
         assert!(
             !state.progress("firefox/3.2/0").document("top").ready,
