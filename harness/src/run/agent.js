@@ -311,6 +311,12 @@
     run: function (indices, markers) {
       var results = [];
       for (var i = 0; i < indices.length; i++) {
+        var st = C.steps[String(indices[i])];
+        // This document is about to navigate itself: the results so far
+        // go out now, while nothing can abort them.
+        if (st && (st.kind === "reload" || (st.kind === "navigate" && st.via === "location" && st.target.length === 0))) {
+          sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "steps", indices: indices.slice(0, i), results: results.slice() });
+        }
         var r = runStep(indices[i]);
         results.push(r);
         if (r.harnessError !== undefined) return results;

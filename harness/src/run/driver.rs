@@ -533,13 +533,25 @@ async fn run_case(
         let results = match returned {
             Ok(v) if v.is_array() => v,
             other => {
-                let recorded = state
-                    .progress(&r.key(actor))
-                    .step_results
-                    .iter()
-                    .rev()
-                    .find(|(i, _)| *i == indices)
-                    .map(|(_, v)| v.clone());
+                let key = r.key(actor);
+                let find = |s: &RunState| {
+                    s.progress(&key)
+                        .step_results
+                        .iter()
+                        .rev()
+                        .find(|(i, _)| *i == indices)
+                        .map(|(_, v)| v.clone())
+                };
+                // Its copy may still be on the way (sent by the fallback
+                // path when the navigation aborted the synchronous one).
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+                state.wait_until(deadline, |s| find(s).is_some()).await;
+                let recorded = find(state).or_else(|| {
+                    self_navigation_results(state, &key, &indices, |i| {
+                        matches!(&case.steps[i], Step::Reload { .. })
+                            || matches!(&case.steps[i], Step::Navigate(n) if n.window == actor && n.by == actor)
+                    })
+                });
                 match (recorded, other) {
                     (Some(v), _) => v,
                     (None, Err(e)) => {
@@ -622,6 +634,30 @@ async fn run_case(
         }
     }
     Ok(Ok(()))
+}
+
+/// The results of a task whose last steps navigate the actor's own
+/// document, from the partial report the agent sent just before them: those
+/// steps are taken to have returned, which the wait for the new document
+/// that follows every navigation then confirms (a navigation that threw
+/// never loads its document, and the case ends inconclusive).
+fn self_navigation_results(
+    state: &RunState,
+    key: &str,
+    indices: &[usize],
+    navigates_self: impl Fn(usize) -> bool,
+) -> Option<Json> {
+    // The window's latest report, sent just before the navigation.
+    let progress = state.progress(key);
+    let (done, results) = progress.step_results.last()?;
+    let rest = indices.strip_prefix(done.as_slice())?;
+    // Only the one step that navigated is missing.
+    if rest.len() != 1 || !navigates_self(rest[0]) {
+        return None;
+    }
+    let mut all = results.as_array()?.clone();
+    all.push(json!({ "threw": null }));
+    Some(Json::Array(all))
 }
 
 /// Waits until document `label` of the window with page key `key` has run
