@@ -154,21 +154,30 @@
     return n;
   }
 
+  // In a race case a document can be replaced at any moment, so its
+  // reports go out synchronously; otherwise an asynchronous keepalive
+  // request is enough (and much faster), and the marker report says how
+  // many messages came before it, so the server knows when it has them all.
+  function report(url, body) {
+    if (C.race) { sendNow(url, body); return; }
+    fetch(url, { method: "POST", mode: "no-cors", keepalive: true, cache: "no-store", body: JSON.stringify(body) }).catch(function () {});
+  }
+
   function record(url, key, doc, e, markerPrefix) {
     if (typeof e.data === "string" && e.data.indexOf(markerPrefix) === 0) {
-      sendNow(url, { key: key, doc: doc, kind: "marker", from: e.data.slice(markerPrefix.length) });
+      report(url, { key: key, doc: doc, kind: "marker", from: e.data.slice(markerPrefix.length), seen: seqs[doc] || 0 });
       return;
     }
     var data;
     try { data = encode(e.data); } catch (err) { data = { $unencodable: String(err) }; }
-    sendNow(url, { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: data, origin: e.origin, source: identify(e.source) } });
+    report(url, { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: data, origin: e.origin, source: identify(e.source) } });
   }
 
   window.addEventListener("message", function (e) {
     record(eventUrl, C.key, C.doc, e, C.markerPrefix);
   });
   window.addEventListener("messageerror", function (e) {
-    sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "message", seq: nextSeq(C.doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+    report(eventUrl, { key: C.key, doc: C.doc, kind: "message", seq: nextSeq(C.doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
   });
 
   function inject(w, js) {
@@ -310,11 +319,13 @@
     // list of hop paths), posts the end-of-case markers in the same task.
     run: function (indices, markers) {
       var results = [];
+      var navigatesItself = false;
       for (var i = 0; i < indices.length; i++) {
         var st = C.steps[String(indices[i])];
         // This document is about to navigate itself: the results so far
         // go out now, while nothing can abort them.
         if (st && (st.kind === "reload" || (st.kind === "navigate" && st.via === "location" && st.target.length === 0))) {
+          navigatesItself = true;
           sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "steps", indices: indices.slice(0, i), results: results.slice() });
         }
         var r = runStep(indices[i]);
@@ -325,9 +336,11 @@
         var m = sendMarkers(markers);
         if (m.harnessError !== undefined) results.push(m);
       }
-      // Also to the server: a step that navigates this document (a post,
-      // then `location = ...`) can make WebDriver lose the return value.
-      sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "steps", indices: indices, results: results });
+      // Also to the server when a step navigated this document (a post,
+      // then `location = ...`): WebDriver can lose the return value.
+      if (navigatesItself) {
+        sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "steps", indices: indices, results: results });
+      }
       return results;
     }
   };

@@ -249,6 +249,7 @@ impl CasePlan {
         json!({
             "key": format!("{key_prefix}/{w}"),
             "doc": doc.label,
+            "race": case.is_race(),
             "name": case.windows[w].name,
             "reportBase": self.report_base_of_document(d),
             "markerPrefix": marker_prefix,

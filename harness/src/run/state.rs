@@ -26,6 +26,8 @@ pub struct DocumentProgress {
     pub seqs: Vec<u64>,
     /// The windows whose end-of-case marker it received.
     pub markers: Vec<String>,
+    /// The most message events any marker report said came before it.
+    pub messages_before_markers: u64,
 }
 
 /// What one window's documents have reported so far.
@@ -262,7 +264,10 @@ impl RunState {
             }
             Some("marker") => {
                 let from = event["from"].as_str().unwrap_or("?").to_owned();
-                entry.document_mut(&doc).markers.push(from);
+                let d = entry.document_mut(&doc);
+                d.markers.push(from);
+                let seen = event["seen"].as_u64().unwrap_or(0);
+                d.messages_before_markers = d.messages_before_markers.max(seen);
             }
             Some("failure") => {
                 entry.failure = Some(event["reason"].as_str().unwrap_or("?").to_owned())
