@@ -16,7 +16,7 @@
 use crate::case::Case;
 use crate::event_loop::{explore, received_by_document};
 use crate::navigation::{plan_case, Plan};
-use crate::outcome::{normalize_outcome_set, observed_data, Delivery, Outcome, PostOutcome};
+use crate::outcome::{normalize_outcome_set, Delivery, Outcome};
 use crate::post_message::{run_posted_message_task, Dropped};
 use serde::Serialize;
 
@@ -76,13 +76,7 @@ fn answer_race(case: &Case, plan: Plan) -> Answer {
 
 fn answer_straight_line(case: &Case, plan: Plan) -> Answer {
     let mut trace = plan.trace.clone();
-    let posts = case
-        .posts()
-        .map(|(i, _)| match &plan.posts[i] {
-            Some(Err(e)) => PostOutcome::threw(i, e.name()),
-            _ => PostOutcome::returned(i),
-        })
-        .collect();
+    let posts = plan.post_outcomes(case);
     let mut by_document: Vec<(String, Vec<Delivery>)> = plan
         .documents
         .iter()
@@ -100,11 +94,7 @@ fn answer_straight_line(case: &Case, plan: Plan) -> Answer {
                     "step {i}: task runs: message event at {to} with origin {}",
                     task.origin
                 ));
-                by_document[document].1.push(Delivery {
-                    message: observed_data(&task.message),
-                    origin: task.origin.clone(),
-                    source: Some(case.windows[p.from].name.clone()),
-                });
+                by_document[document].1.push(plan.delivery(case, i));
             }
             Err(Dropped::OriginMismatch { target_origin, document_origin }) => trace.push(format!(
                 "step {i}: task runs: dropped (step 8.1): targetOrigin {target_origin} is not same origin with {to}'s document ({document_origin})"

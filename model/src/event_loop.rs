@@ -46,7 +46,7 @@
 
 use crate::case::{Case, Relation, Step, WindowIndex};
 use crate::navigation::{DocumentIndex, Plan};
-use crate::outcome::{observed_data, Delivery, Outcome, PostOutcome};
+use crate::outcome::{Delivery, Outcome};
 use crate::post_message::run_posted_message_task;
 use std::collections::HashSet;
 
@@ -223,7 +223,7 @@ impl Explorer<'_> {
                     self.label(d)
                 )
             } else {
-                let task = self.task(step);
+                let task = self.plan.queued_task(step);
                 match run_posted_message_task(task, &self.plan.documents[d].origin) {
                     Err(_) => format!(
                         "step {step}'s task runs: dropped at {} (origin mismatch)",
@@ -247,13 +247,6 @@ impl Explorer<'_> {
             out.push((label, next));
         }
         out
-    }
-
-    fn task(&self, step: usize) -> &crate::post_message::PostedMessageTask {
-        match &self.plan.posts[step] {
-            Some(Ok(task)) => task,
-            _ => unreachable!("only posts that returned queue tasks"),
-        }
     }
 
     /// Runs the case's task made of steps `range`, or `None` when it cannot
@@ -326,27 +319,12 @@ impl Explorer<'_> {
 
     /// What a terminal state lets the pages observe.
     fn outcome(&self, s: &State) -> Outcome {
-        let posts = self
-            .case
-            .posts()
-            .map(|(i, _)| match &self.plan.posts[i] {
-                Some(Err(e)) => PostOutcome::threw(i, e.name()),
-                _ => PostOutcome::returned(i),
-            })
-            .collect();
+        let posts = self.plan.post_outcomes(self.case);
         let mut by_document = Vec::new();
         for (d, doc) in self.plan.documents.iter().enumerate() {
             let deliveries = s.received[d]
                 .iter()
-                .map(|&step| {
-                    let p = self.case.steps[step].as_post().expect("a post");
-                    let task = self.task(step);
-                    Delivery {
-                        message: observed_data(&task.message),
-                        origin: task.origin.clone(),
-                        source: Some(self.name(p.from).to_owned()),
-                    }
-                })
+                .map(|&step| self.plan.delivery(self.case, step))
                 .collect();
             by_document.push((doc.label.clone(), deliveries));
         }

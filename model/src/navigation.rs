@@ -16,6 +16,7 @@ use crate::case::{Case, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
 use crate::message::RealmBuffers;
 use crate::origin::{OpaqueOriginAllocator, Origin};
+use crate::outcome::{observed_data, Delivery, PostOutcome};
 use crate::post_message::{
     window_post_message_steps, PostMessageCall, PostMessageError, PostedMessageTask,
 };
@@ -61,9 +62,35 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The label of the window's first document.
-    pub fn first_label(&self, case: &Case, w: WindowIndex) -> String {
-        case.windows[w].name.clone()
+    /// What each post step's caller saw: whether `postMessage` returned or
+    /// what it threw. It does not depend on the event loop's order.
+    pub fn post_outcomes(&self, case: &Case) -> Vec<PostOutcome> {
+        case.posts()
+            .map(|(i, _)| match &self.posts[i] {
+                Some(Err(e)) => PostOutcome::threw(i, e.name()),
+                _ => PostOutcome::returned(i),
+            })
+            .collect()
+    }
+
+    /// The task post step `step` queued (it returned).
+    pub fn queued_task(&self, step: usize) -> &PostedMessageTask {
+        match self.posts.get(step) {
+            Some(Some(Ok(task))) => task,
+            _ => unreachable!("only posts that returned queue tasks"),
+        }
+    }
+
+    /// The message event post step `step`'s task fires, as its receiver
+    /// observes it.
+    pub fn delivery(&self, case: &Case, step: usize) -> Delivery {
+        let task = self.queued_task(step);
+        let from = case.steps[step].as_post().expect("a post").from;
+        Delivery {
+            message: observed_data(&task.message),
+            origin: task.origin.clone(),
+            source: Some(case.windows[from].name.clone()),
+        }
     }
 }
 
