@@ -187,20 +187,6 @@ impl Topology {
         frames.reverse();
         (at, frames)
     }
-
-    /// Whether `w` is `ancestor` or an iframe below it.
-    pub fn is_within(case: &Case, w: WindowIndex, ancestor: WindowIndex) -> bool {
-        let mut at = w;
-        loop {
-            if at == ancestor {
-                return true;
-            }
-            match case.windows[at].relation {
-                Relation::Iframe { parent } => at = parent,
-                _ => return false,
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -428,7 +414,5 @@ steps:
                 Hop::Frame(0)
             ])
         );
-        assert!(Topology::is_within(&case, w("nested"), w("pop")));
-        assert!(!Topology::is_within(&case, w("pop"), w("top")));
     }
 }

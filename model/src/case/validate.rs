@@ -244,7 +244,7 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     // Which windows `create` steps create.
     let mut created_by: Vec<Option<usize>> = vec![None; checked.len()];
     for (i, f) in flat.iter().enumerate() {
-        if let Some(RawSingle::Create(r)) = Some(&f.step) {
+        if let RawSingle::Create(r) = &f.step {
             if let Some(w) = lookup(&r.window) {
                 if created_by[w].is_some() {
                     v.error(
@@ -473,7 +473,7 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
             WindowContent::Srcdoc(_) => None,
         })
         .collect();
-    for (i, f) in flat.iter().enumerate() {
+    for f in flat {
         let look = |n: &str| case.window_index(n).expect("names were checked");
         let step = match &f.step {
             RawSingle::Post(p) => {
@@ -714,7 +714,6 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
             _ => {}
         }
         topo.apply(case, &step);
-        let _ = i;
         case.steps.push(step);
         case.task_of_step.push(f.task);
     }
