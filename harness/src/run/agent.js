@@ -11,16 +11,22 @@
   var handles = {};
   var eventUrl = new URL("/__pmconf/event", C.reportBase).href;
 
-  function send(body) {
-    body.key = C.key;
-    body.doc = C.doc;
-    // no-cors: opaque-origin documents (sandboxed, data:) can send it too.
-    return fetch(eventUrl, {
+  // no-cors: opaque-origin documents (sandboxed, data:) can send it too.
+  // `keepalive` lets the request outlive a document being replaced.
+  function postAsync(url, body, keepalive) {
+    return fetch(url, {
       method: "POST",
       mode: "no-cors",
+      keepalive: keepalive,
       cache: "no-store",
       body: JSON.stringify(body)
     }).catch(function () {});
+  }
+
+  function send(body) {
+    body.key = C.key;
+    body.doc = C.doc;
+    return postAsync(eventUrl, body, false);
   }
 
   // A message event is reported before its listener returns, with a
@@ -40,7 +46,7 @@
     } catch (e) {
       body.fallback = String(e && e.message || e);
       try {
-        fetch(url, { method: "POST", mode: "no-cors", keepalive: true, cache: "no-store", body: JSON.stringify(body) }).catch(function () {});
+        postAsync(url, body, true);
       } catch (e2) {
         try { navigator.sendBeacon(url, JSON.stringify(body)); } catch (e3) { /* nothing left */ }
       }
@@ -160,7 +166,7 @@
   // many messages came before it, so the server knows when it has them all.
   function report(url, body) {
     if (C.race) { sendNow(url, body); return; }
-    fetch(url, { method: "POST", mode: "no-cors", keepalive: true, cache: "no-store", body: JSON.stringify(body) }).catch(function () {});
+    postAsync(url, body, true);
   }
 
   function record(url, key, doc, e, markerPrefix) {

@@ -256,11 +256,11 @@ async fn drive_batch(
 /// Whether some document of the case is missing a numbered message report.
 fn has_report_gap(state: &RunState, r: &Running) -> bool {
     (0..r.plan.case.windows.len()).any(|w| {
-        state.progress(&r.key(w)).documents.iter().any(|(_, d)| {
-            let mut n = d.seqs.clone();
-            n.sort_unstable();
-            n.iter().enumerate().any(|(i, &s)| s != i as u64)
-        })
+        state
+            .progress(&r.key(w))
+            .documents
+            .iter()
+            .any(|(_, d)| d.received_in_order().is_err())
     })
 }
 
@@ -482,13 +482,14 @@ async fn run_case(
     let race = case.is_race();
     // Without races, each sender's markers go out with its last step, in
     // the same script call: per-sender order is all the marker needs.
+    let tasks = case.tasks();
     let last_task_of = |w: WindowIndex| {
-        case.tasks()
-            .into_iter()
+        tasks
+            .iter()
             .rposition(|t| case.steps[t.start].actor(case) == Some(w))
     };
     let mut entered: Option<WindowLocation> = None;
-    for (t, range) in case.tasks().into_iter().enumerate() {
+    for (t, range) in tasks.iter().cloned().enumerate() {
         let first = range.start;
         if let Step::WaitLoaded { window } = case.steps[first] {
             let label = plan.latest_document_before(window, first);
@@ -686,24 +687,14 @@ fn collect(state: &RunState, r: &Running) -> Observation {
             return Observation::Inconclusive(format!("window `{}`: {f}", window.name));
         }
         for (label, doc) in p.documents {
-            // The agent numbers each document's message events; a report
-            // that fell back to sendBeacon may come late, so order by
-            // number, and a gap means a report was lost, not that a
-            // message was not delivered.
-            let mut numbered: Vec<(u64, pmconf_model::Delivery)> =
-                doc.seqs.into_iter().zip(doc.received).collect();
-            numbered.sort_by_key(|(n, _)| *n);
-            if numbered
-                .iter()
-                .enumerate()
-                .any(|(i, (n, _))| *n != i as u64)
-            {
-                let numbers: Vec<u64> = numbered.iter().map(|(n, _)| *n).collect();
-                return Observation::Inconclusive(format!(
-                    "document {label}: a message report was lost (got numbers {numbers:?})"
-                ));
+            match doc.received_in_order() {
+                Ok(received) => by_document.push((label, received)),
+                Err(numbers) => {
+                    return Observation::Inconclusive(format!(
+                        "document {label}: a message report was lost (got numbers {numbers:?})"
+                    ))
+                }
             }
-            by_document.push((label, numbered.into_iter().map(|(_, d)| d).collect()));
         }
     }
     let missing = missing_markers(state, r);

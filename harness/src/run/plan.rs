@@ -131,18 +131,8 @@ impl CasePlan {
     /// The label of the latest document of `w` that steps before `step`
     /// load (what a `wait: loaded` at `step` waits for).
     pub fn latest_document_before(&self, w: WindowIndex, step: usize) -> String {
-        let mut label = self.case.windows[w].name.clone();
-        for (i, s) in self.case.steps[..step].iter().enumerate() {
-            let loaded = match s {
-                Step::Navigate(n) if n.window == w => self.documents.loads[i],
-                Step::Reload { window } if *window == w => self.documents.loads[i],
-                _ => None,
-            };
-            if let Some(d) = loaded {
-                label = self.documents.documents[d].label.clone();
-            }
-        }
-        label
+        let d = self.latest_document_index_before(w, step);
+        self.documents.documents[d].label.clone()
     }
 
     /// The end-of-case markers: who posts them to whom, and which markers
@@ -163,12 +153,13 @@ impl CasePlan {
             .map(|w| (w, Vec::new()))
             .collect();
         let race = case.is_race();
+        let senders = self.senders();
         for w in 0..case.windows.len() {
             if !alive(w) {
                 continue;
             }
             let mut targets: Vec<WindowIndex> = Vec::new();
-            if self.senders().contains(&w) {
+            if senders.contains(&w) {
                 targets.extend(
                     (0..case.windows.len()).filter(|&t| alive(t) && end.path(case, w, t).is_some()),
                 );
@@ -395,17 +386,14 @@ impl CasePlan {
     }
 
     fn latest_document_index_before(&self, w: WindowIndex, step: usize) -> DocumentIndex {
-        let mut d = self.first_document(w);
-        for (i, s) in self.case.steps[..step].iter().enumerate() {
-            match s {
-                Step::Navigate(n) if n.window == w => d = self.documents.loads[i].expect("planned"),
-                Step::Reload { window } if *window == w => {
-                    d = self.documents.loads[i].expect("planned")
-                }
-                _ => {}
-            }
-        }
-        d
+        // Only navigate and reload steps load documents.
+        self.documents.loads[..step]
+            .iter()
+            .rev()
+            .flatten()
+            .copied()
+            .find(|&d| self.documents.documents[d].window == w)
+            .unwrap_or_else(|| self.first_document(w))
     }
 
     /// The server path of window `w`'s first page.

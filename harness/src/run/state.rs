@@ -30,6 +30,26 @@ pub struct DocumentProgress {
     pub messages_before_markers: u64,
 }
 
+impl DocumentProgress {
+    /// The messages received, in the order the agent numbered them (a
+    /// report that came by the fallback path may arrive late), or, when a
+    /// number is missing, the numbers that did arrive: a report was lost,
+    /// which is not the same as a message that never came.
+    pub fn received_in_order(&self) -> Result<Vec<Delivery>, Vec<u64>> {
+        let mut numbered: Vec<(u64, &Delivery)> =
+            self.seqs.iter().copied().zip(&self.received).collect();
+        numbered.sort_by_key(|(n, _)| *n);
+        if numbered
+            .iter()
+            .enumerate()
+            .any(|(i, (n, _))| *n != i as u64)
+        {
+            return Err(numbered.iter().map(|(n, _)| *n).collect());
+        }
+        Ok(numbered.into_iter().map(|(_, d)| d.clone()).collect())
+    }
+}
+
 /// What one window's documents have reported so far.
 #[derive(Debug, Clone, Default)]
 pub struct WindowProgress {
