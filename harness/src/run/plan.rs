@@ -667,4 +667,41 @@ steps:
         );
         assert!(p.cannot_run.unwrap().contains("sandboxed about:blank"));
     }
+
+    #[test]
+    fn race_cases_end_with_markers_from_every_surviving_window() {
+        // child posts, then top removes it: child's message to top may
+        // still be queued, and child cannot send a marker, so top marks
+        // itself; the removed child expects and sends nothing.
+        let p = plan(
+            "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - post: { from: child, to: top, message: 1, target_origin: \"*\" }\n  - remove: { window: child }\n",
+        );
+        let m = p.markers();
+        assert_eq!(m.expect, vec![(0, vec!["top".to_owned()])]);
+        assert_eq!(m.send, vec![(0, vec![json!([])])]);
+        assert_eq!(p.final_document(0), "top");
+    }
+
+    #[test]
+    fn documents_a_navigation_or_reload_loads_are_the_latest() {
+        let p = plan(
+            "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - navigate: { window: child, by: top, url: \"http://c.test/\" }\n  - wait: { loaded: child }\n  - reload: { window: child }\n  - wait: { loaded: child }\n",
+        );
+        assert_eq!(p.latest_document_before(1, 0), "child");
+        assert_eq!(p.latest_document_before(1, 1), "child@0");
+        assert_eq!(p.final_document(1), "child@2");
+        // Only the window's own loads count.
+        assert_eq!(p.final_document(0), "top");
+        // A reload fetches the page of the document it reloads.
+        let reloaded = p.documents.loads[2].unwrap();
+        let navigated = p.documents.loads[0].unwrap();
+        assert_eq!(
+            p.page_path_of_document(reloaded, "e/1.1"),
+            p.page_path_of_document(navigated, "e/1.1")
+        );
+        assert_eq!(
+            p.page_path_of_document(navigated, "e/1.1"),
+            "/__pmconf/w/e/1.1/1/0"
+        );
+    }
 }

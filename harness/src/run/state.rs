@@ -446,6 +446,27 @@ mod tests {
     }
 
     #[test]
+    fn messages_are_put_in_report_order_and_a_gap_is_a_lost_report() {
+        let delivery = |m: i64| Delivery {
+            message: serde_json::json!(m),
+            origin: "http://a.test".into(),
+            source: None,
+        };
+        let late = DocumentProgress {
+            received: vec![delivery(1), delivery(0)],
+            seqs: vec![1, 0],
+            ..DocumentProgress::default()
+        };
+        assert_eq!(late.received_in_order(), Ok(vec![delivery(0), delivery(1)]));
+        let lost = DocumentProgress {
+            received: vec![delivery(1)],
+            seqs: vec![1],
+            ..DocumentProgress::default()
+        };
+        assert_eq!(lost.received_in_order(), Err(vec![1]));
+    }
+
+    #[test]
     fn mounts_are_numbered_apart() {
         let state = RunState::new("m:".into());
         assert_ne!(state.next_mount(), state.next_mount());
