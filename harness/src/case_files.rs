@@ -33,7 +33,9 @@ pub enum LoadError {
 }
 
 /// Expands files and directories (recursively, `*.yaml` and `*.yml`, sorted)
-/// into case file paths.
+/// into case file paths. A file named twice (say, itself and through its
+/// directory) is listed once, where it first appeared: two results for one
+/// case would overwrite each other's snapshot.
 pub fn find_case_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -60,6 +62,8 @@ pub fn find_case_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError
             });
         }
     }
+    let mut named = std::collections::HashSet::new();
+    files.retain(|f| named.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     if errors.is_empty() {
         Ok(files)
     } else {
@@ -126,4 +130,27 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     crate::report::write_atomically(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The crate's tests run from `harness/`; the cases live beside it.
+    fn races() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../cases/races")
+    }
+
+    #[test]
+    fn a_file_named_twice_is_listed_once_where_it_first_appeared() {
+        let one = races().join("post-then-remove-same-task.yaml");
+        let from_dir = find_case_files(&[races()]).expect("the race cases exist");
+        let both = find_case_files(&[one.clone(), races(), one.clone()]).expect("they exist");
+        assert_eq!(both.len(), from_dir.len(), "{both:?}");
+        assert_eq!(both[0], one);
+        // A second spelling of the same directory adds nothing either.
+        let spelled = races().join("../races/");
+        let twice = find_case_files(&[races(), spelled]).expect("they exist");
+        assert_eq!(twice.len(), from_dir.len());
+    }
 }

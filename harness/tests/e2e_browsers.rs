@@ -240,6 +240,87 @@ fn hand_written_cases_in_every_engine() {
     }
     let report = std::fs::read_to_string(&html).unwrap();
     assert!(report.contains("awkward-strings"));
+    // A result that was unexpected at first and as expected when run
+    // again does not fail the run; its earlier attempts are shown here
+    // and in the reports, and each was a changed snapshot.
+    for r in all.iter().filter(|r| r.get("earlier_attempts").is_some()) {
+        eprintln!(
+            "flaky: {} {} ({} earlier attempts)",
+            r["engine"],
+            r["case"],
+            r["earlier_attempts"].as_array().unwrap().len()
+        );
+        for a in r["earlier_attempts"].as_array().unwrap() {
+            assert_eq!(a["snapshot"]["status"], "changed", "{r:#}");
+            assert_eq!(a["runs"], r["runs"], "an attempt runs every repeat: {r:#}");
+        }
+    }
+}
+
+/// An accepted snapshot that no engine can match makes the case run again
+/// (`--retry-unexpected 2`: three attempts in all), then the last attempt
+/// stands: the run fails and the result lists both earlier attempts.
+#[test]
+fn an_unexpected_result_runs_again_then_stands() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(engine) = engines().first().copied() else {
+        eprintln!("no engine installed: nothing to run (run scripts/install-engines)");
+        return;
+    };
+    let before = browser_processes();
+    let dir = tempfile::tempdir().unwrap();
+    let snapshots = dir.path().join("snapshots");
+    let name = format!("{}/target-origin__exact-match.snap", engine.name());
+    let accepted = std::fs::read_to_string(workspace().join("snapshots").join(&name)).unwrap();
+    // The real snapshot, with the message's origin changed: nobody
+    // observes this.
+    let wrong = accepted.replace(
+        "origin: http://a.test:8000",
+        "origin: http://wrong.test:8000",
+    );
+    assert_ne!(wrong, accepted, "the fixture must change the snapshot");
+    std::fs::create_dir_all(snapshots.join(engine.name())).unwrap();
+    std::fs::write(snapshots.join(&name), &wrong).unwrap();
+    let results = dir.path().join("results.json");
+    let out = pmconf()
+        .args([
+            "run",
+            "cases/target-origin/exact-match.yaml",
+            "--retry-unexpected",
+            "2",
+        ])
+        .args(["--engine", engine.name()])
+        .arg("--snapshots")
+        .arg(&snapshots)
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("snapshot changed"), "{stdout}");
+    assert_no_new_processes(&before, "after a run with retries");
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let all = results["results"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "one result, however often it ran: {all:#?}");
+    let r = &all[0];
+    assert_eq!(r["snapshot"]["status"], "changed", "{r:#}");
+    let earlier = r["earlier_attempts"].as_array().expect("earlier attempts");
+    assert_eq!(earlier.len(), 2, "{r:#}");
+    for a in earlier {
+        assert_eq!(a["snapshot"]["status"], "changed");
+        assert_eq!(a["verdict"], r["verdict"]);
+    }
+    assert_eq!(results["summary"][engine.name()]["runs"], 3);
+    assert_eq!(results["summary"][engine.name()]["flaky"], 0);
+    // The accepted snapshot is untouched; the pending one holds what was
+    // observed.
+    assert_eq!(
+        std::fs::read_to_string(snapshots.join(&name)).unwrap(),
+        wrong
+    );
+    let pending = std::fs::read_to_string(snapshots.join(format!("{name}.new"))).unwrap();
+    assert!(pending.contains("http://a.test:8000"), "{pending}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use pmconf::report::{
     HtmlReporter, JsonReporter, MultiReporter, TerminalReporter, WptReportReporter,
 };
 use pmconf::run::events::{
-    CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus,
+    CaseResult, EarlierAttempt, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus,
 };
 use pmconf::run::verdict::Verdict;
 use pmconf_model::{Delivery, Outcome, PostOutcome};
@@ -66,6 +66,8 @@ fn result(engine: &str, case: &str, verdict: Verdict, snapshot: SnapshotStatus) 
         not_seen: vec![],
         unobserved_runs: 0,
         unobserved_reason: None,
+        earlier_attempts: vec![],
+        kept_pending: None,
     }
 }
 
@@ -917,6 +919,8 @@ fn race_diverging() -> CaseResult {
         not_seen: vec![allowed[0].clone()],
         unobserved_runs: 0,
         unobserved_reason: None,
+        earlier_attempts: vec![],
+        kept_pending: None,
     }
 }
 
@@ -1201,4 +1205,113 @@ fn json_keeps_race_histograms_and_counts_runs() {
     assert_eq!(back, race_diverging());
     let back: CaseResult = serde_json::from_value(firefox.clone()).unwrap();
     assert_eq!(back, race_unobserved());
+}
+
+/// Chromium, run again: the first attempt saw the retargeting nobody
+/// accepted (snapshot changed), the second saw only allowed outcomes.
+fn race_flaky() -> CaseResult {
+    let allowed = race_allowed();
+    let first = race_diverging();
+    CaseResult {
+        verdict: Verdict::Conforms,
+        observed: Some(allowed[1].clone()),
+        histogram: vec![OutcomeCount {
+            outcome: allowed[1].clone(),
+            count: 5,
+            allowed: true,
+        }],
+        earlier_attempts: vec![EarlierAttempt {
+            verdict: Verdict::Diverges,
+            runs: 5,
+            histogram: first.histogram.clone(),
+            snapshot: SnapshotStatus::Changed {
+                pending: "snapshots/chromium/races__r.snap.new".into(),
+                diff: "-verdict: conforms\n+verdict: diverges\n".into(),
+            },
+        }],
+        kept_pending: Some("snapshots/chromium/races__r.snap.new".into()),
+        ..first
+    }
+}
+
+fn flaky_events() -> Vec<RunEvent> {
+    let mut events = vec![
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into()],
+            cases: 1,
+        },
+        RunEvent::EngineStart(EngineInfo {
+            engine: "chromium".into(),
+            browser_version: "131.0".into(),
+        }),
+    ];
+    events.extend(ended(vec![race_flaky()]));
+    events.push(RunEvent::EngineEnd {
+        engine: "chromium".into(),
+        cases: 10,
+        seconds: 2.0,
+    });
+    events.push(RunEvent::SuiteEnd { seconds: 2.0 });
+    events
+}
+
+#[test]
+fn a_flaky_result_passes_but_every_report_shows_its_earlier_attempt() {
+    let output = terminal_output(&flaky_events());
+    assert_eq!(
+        block(&output, "flaky: "),
+        [
+            "flaky: unexpected at first, as expected when run again (1):",
+            &format!("  chromium  {RACE_CASE}: 2 attempts, the last as expected"),
+            "    attempt 1: diverges, 5 runs, snapshot changed",
+            "      4/5  allowed      child: [m] child@1: [after]",
+            "      1/5  NOT ALLOWED  child: [] child@1: [m, after]",
+            "    pending snapshot kept for review: snapshots/chromium/races__r.snap.new",
+        ]
+    );
+    let last = output.lines().last().unwrap();
+    assert!(
+        last.contains("flaky: 1 (as expected only when run again)"),
+        "{last}"
+    );
+    assert!(
+        last.ends_with("=> ok"),
+        "a flaky result does not fail the run: {last}"
+    );
+    // Every run counts, the earlier attempt's too.
+    assert_eq!(table_row(&output, "chromium")[8], "10");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut json = JsonReporter::new(&path);
+    feed(&mut json, &flaky_events());
+    json.finish().unwrap();
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(value["summary"]["chromium"]["flaky"], 1);
+    assert_eq!(value["summary"]["chromium"]["unexpected"], 0);
+    assert_eq!(value["summary"]["chromium"]["runs"], 10);
+    let attempt = &value["results"][0]["earlier_attempts"][0];
+    assert_eq!(attempt["verdict"], "diverges");
+    assert_eq!(attempt["snapshot"]["status"], "changed");
+    assert_eq!(attempt["histogram"][1]["allowed"], false);
+    let back: CaseResult = serde_json::from_value(value["results"][0].clone()).unwrap();
+    assert_eq!(back, race_flaky());
+
+    let path = dir.path().join("report.html");
+    let mut html = HtmlReporter::new(&path);
+    feed(&mut html, &flaky_events());
+    html.finish().unwrap();
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        page.contains("conforms (5 runs; flaky)"),
+        "the matrix cell says so"
+    );
+    assert!(page.contains("<h4>Run again: 2 attempts, the last as expected (flaky)</h4>"));
+    assert!(page.contains("<h4>Attempt 1: diverges, snapshot changed</h4>"));
+    assert!(page.contains("<pre class=\"snapshot-diff\">-verdict: conforms"));
+    assert!(page.contains("kept for review: <code>snapshots/chromium/races__r.snap.new</code>"));
+    assert!(
+        page.contains("<p class=\"verdict pass\">"),
+        "the page passes"
+    );
 }

@@ -51,6 +51,12 @@ pub struct RunArgs {
     /// once.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
+    /// Run a case whose snapshot changed again (all its repeats), up to
+    /// this many times; the first attempt that matches stands and the
+    /// result is reported as flaky, with what the earlier attempts saw. 0
+    /// makes the first attempt final.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retry_unexpected: u32,
 }
 
 fn ci() -> bool {
@@ -126,6 +132,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         snapshot_dir: Some(args.snapshots.clone()),
         accept_snapshots: args.accept_snapshots,
         repeat: args.repeat as usize,
+        retry_unexpected: args.retry_unexpected as usize,
     };
     let outcome = match run_suite(config, registry, &mut reporter).await {
         Ok(o) => o,
@@ -188,6 +195,8 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         snapshot_dir: None,
         accept_snapshots: false,
         repeat: args.repeat as usize,
+        // Nothing is compared, so nothing is unexpected.
+        retry_unexpected: 0,
     };
     struct Quiet;
     impl Reporter for Quiet {

@@ -143,7 +143,10 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
 
 /// Whether a result gets a details section (and its cell a link).
 fn has_details(result: &CaseResult) -> bool {
-    result.verdict != Verdict::Conforms || result.snapshot.is_unexpected() || is_repeated(result)
+    result.verdict != Verdict::Conforms
+        || result.snapshot.is_unexpected()
+        || is_repeated(result)
+        || result.is_flaky()
 }
 
 /// The CSS classes of a result's cell: `v-<verdict>`, plus `unexpected`
@@ -204,6 +207,9 @@ fn matrix(page: &mut String, record: &RunRecord) {
             }
             if is_repeated(result) {
                 notes.push(format!("{} runs", result.runs));
+            }
+            if result.is_flaky() {
+                notes.push("flaky".to_owned());
             }
             let mut text = result.verdict.name().to_owned();
             if !notes.is_empty() {
@@ -288,7 +294,51 @@ fn detail(page: &mut String, index: usize, result: &CaseResult) {
         outcomes(page, result);
     }
     snapshot(page, &result.snapshot);
+    earlier_attempts(page, result);
     page.push_str("</section>\n");
+}
+
+/// The attempts that were unexpected and made the case run again, each
+/// with its histogram and snapshot diff, then the pending snapshot kept.
+fn earlier_attempts(page: &mut String, result: &CaseResult) {
+    if result.earlier_attempts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<h4>Run again: {} attempts, the last {}</h4>",
+        result.earlier_attempts.len() + 1,
+        if result.is_unexpected() {
+            "unexpected too"
+        } else {
+            "as expected (flaky)"
+        }
+    );
+    for (i, attempt) in result.earlier_attempts.iter().enumerate() {
+        let _ = writeln!(
+            page,
+            "<section class=\"attempt\">\n<h4>Attempt {}: {}, {}</h4>",
+            i + 1,
+            attempt.verdict.name(),
+            snapshot_note(&attempt.snapshot)
+        );
+        histogram(page, &attempt.as_result(result));
+        if let SnapshotStatus::Changed { diff, .. } = &attempt.snapshot {
+            let _ = writeln!(
+                page,
+                "<pre class=\"snapshot-diff\">{}</pre>",
+                html_escape(diff)
+            );
+        }
+        page.push_str("</section>\n");
+    }
+    if let Some(pending) = &result.kept_pending {
+        let _ = writeln!(
+            page,
+            "<p>Pending snapshot kept for review: <code>{}</code></p>",
+            html_escape(pending)
+        );
+    }
 }
 
 /// A repeated result's histogram: one row per observed outcome (runs,

@@ -55,7 +55,7 @@ impl Reporter for JsonReporter {
 ///  "setup_failures": [{"engine": "webkitgtk", "error": "..."}],
 ///  "summary": {"chromium": {"conforms": 3, "diverges": 2, "known_divergences": 1,
 ///              "inconclusive": 0, "internal_error": 0, "unexpected": 1,
-///              "runs": 13, "unobserved_runs": 1, "cases_per_second": 4.2}},
+///              "flaky": 0, "runs": 13, "unobserved_runs": 1, "cases_per_second": 4.2}},
 ///  "results": [CaseResult, ...]}
 /// ```
 ///
@@ -66,7 +66,9 @@ impl Reporter for JsonReporter {
 /// never ended; `results` are [`CaseResult`](crate::run::events::CaseResult)s
 /// as serde serializes them, in the order they ended, race results with
 /// their `runs`, `histogram`, `not_seen`, `unobserved_runs` and
-/// `unobserved_reason`.
+/// `unobserved_reason`, and a result that was run again (`run
+/// --retry-unexpected`) with its `earlier_attempts` and `kept_pending`.
+/// `runs` in the summary includes the runs of earlier attempts.
 pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
     let summary = RunSummary::of(record);
     let mut per_engine = Map::new();
@@ -81,6 +83,7 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
                 "inconclusive": c.inconclusive,
                 "internal_error": c.internal_error,
                 "unexpected": c.unexpected,
+                "flaky": c.flaky,
                 "runs": c.runs,
                 "unobserved_runs": c.unobserved_runs,
                 "cases_per_second": e.cases_per_second.map(|r| (r * 100.0).round() / 100.0),
@@ -130,6 +133,8 @@ mod tests {
                 not_seen: vec![],
                 unobserved_runs: 0,
                 unobserved_reason: None,
+                earlier_attempts: vec![],
+                kept_pending: None,
             }),
             RunEvent::EngineEnd {
                 engine: "chromium".into(),

@@ -188,6 +188,8 @@ mod tests {
             not_seen: vec![],
             unobserved_runs: 0,
             unobserved_reason: None,
+            earlier_attempts: vec![],
+            kept_pending: None,
         })
     }
 

@@ -32,6 +32,9 @@ pub struct Counts {
     /// Runs that observed nothing (inconclusive or internal error), among
     /// `runs`.
     pub unobserved_runs: usize,
+    /// Results that were unexpected at first and as expected when run
+    /// again ([`CaseResult::is_flaky`]); they do not fail the run.
+    pub flaky: usize,
 }
 
 impl Counts {
@@ -55,7 +58,16 @@ impl Counts {
             SnapshotStatus::Accepted => self.accepted_snapshots += 1,
             SnapshotStatus::Matched | SnapshotStatus::NotCompared => {}
         }
-        self.runs += result.runs;
+        if result.is_flaky() {
+            self.flaky += 1;
+        }
+        // Every run counts, those of attempts that were run again too.
+        self.runs += result.runs
+            + result
+                .earlier_attempts
+                .iter()
+                .map(|a| a.runs)
+                .sum::<usize>();
         self.unobserved_runs += result.unobserved_runs;
     }
 
@@ -170,6 +182,12 @@ impl RunSummary {
             plural(t.internal_error, "internal error", "internal errors"),
             self.snapshot_words(),
         ));
+        if t.flaky > 0 {
+            line.push_str(&format!(
+                "; flaky: {} (as expected only when run again)",
+                t.flaky
+            ));
+        }
         if self.passed() {
             line.push_str(" => ok");
         } else {

@@ -91,6 +91,54 @@ pub struct CaseResult {
     /// Why the first unobserved run observed nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unobserved_reason: Option<String>,
+    /// Earlier attempts at this case in this engine, oldest first: each was
+    /// unexpected, so the case was run again (`run --retry-unexpected`).
+    /// Empty when the first attempt stood.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_attempts: Vec<EarlierAttempt>,
+    /// A pending snapshot an earlier attempt wrote that is still on disk
+    /// although the last attempt matched: a race case's rare unaccepted
+    /// outcome, offered for review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_pending: Option<String>,
+}
+
+/// An attempt at a case that was unexpected (its snapshot changed) and so
+/// was run again, as wptrunner's `--retry-unexpected` reruns a test until
+/// it runs as expected. Kept so that a result that was expected only on a
+/// retry still shows what the first attempt saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlierAttempt {
+    /// The attempt's verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Its runs.
+    pub runs: usize,
+    /// Its outcome histogram.
+    pub histogram: Vec<OutcomeCount>,
+    /// How it compared with the accepted snapshot (what made it
+    /// unexpected).
+    pub snapshot: SnapshotStatus,
+}
+
+impl EarlierAttempt {
+    /// This attempt as a result of `case` (its histogram and runs, no
+    /// unseen outcomes: the last attempt lists those), so reports can
+    /// draw it as they draw any result.
+    pub fn as_result(&self, case: &CaseResult) -> CaseResult {
+        CaseResult {
+            verdict: self.verdict.clone(),
+            runs: self.runs,
+            histogram: self.histogram.clone(),
+            not_seen: vec![],
+            snapshot: self.snapshot.clone(),
+            unobserved_runs: 0,
+            unobserved_reason: None,
+            earlier_attempts: vec![],
+            kept_pending: None,
+            ..case.clone()
+        }
+    }
 }
 
 fn one() -> usize {
@@ -154,7 +202,16 @@ impl CaseResult {
             not_seen: vec![],
             unobserved_runs: 0,
             unobserved_reason: None,
+            earlier_attempts: vec![],
+            kept_pending: None,
         }
+    }
+
+    /// Whether this result is flaky: an earlier attempt was unexpected but
+    /// the last one ran as expected. It does not fail the run; the reports
+    /// list it with what the earlier attempt saw.
+    pub fn is_flaky(&self) -> bool {
+        !self.earlier_attempts.is_empty() && !self.is_unexpected()
     }
 
     /// Whether this result makes the run fail: a changed or new snapshot,

@@ -1,5 +1,6 @@
 //! Running cases in real engines.
 
+pub mod attempts;
 pub mod driver;
 pub mod events;
 pub mod pages;

@@ -98,30 +98,37 @@ struct AcceptedRace {
 /// model. What fails is an outcome the model does not allow and nobody
 /// accepted: a new divergence. It writes a pending snapshot holding the
 /// accepted set plus what is new, so accepting it grows the set.
+///
+/// `earlier` holds what earlier attempts at the case saw (a retry of an
+/// unexpected result): they do not decide the match, this attempt does,
+/// but an unaccepted outcome among them stays in the pending snapshot so
+/// a reviewer can accept it even when the retry did not see it again.
 pub fn compare_and_record_race(
     path: &Path,
-    case_name: &str,
-    description: &str,
+    case: (&str, &str),
     allowed: &[Outcome],
     observed: &[Outcome],
+    earlier: &[Outcome],
     accept: bool,
 ) -> std::io::Result<SnapshotStatus> {
+    let (case_name, description) = case;
     let accepted: Option<Vec<Outcome>> = std::fs::read_to_string(path)
         .ok()
         .and_then(|t| serde_yaml::from_str::<AcceptedRace>(body_of(&t)).ok())
         .map(|a| a.seen);
-    if let Some(seen) = &accepted {
-        if observed
-            .iter()
-            .all(|o| seen.contains(o) || o.is_in(allowed))
-        {
-            let _ = std::fs::remove_file(pending_path(path));
-            return Ok(SnapshotStatus::Matched);
-        }
-    }
-    let mut union = accepted.unwrap_or_default();
-    union.extend(observed.iter().cloned());
+    let known =
+        |o: &Outcome| o.is_in(allowed) || accepted.as_ref().is_some_and(|seen| seen.contains(o));
+    let mut union = accepted.clone().unwrap_or_default();
+    union.extend(earlier.iter().chain(observed).cloned());
     let text = race_snapshot_text(case_name, description, allowed, &union);
+    if accepted.is_some() && observed.iter().all(known) {
+        if earlier.iter().all(known) {
+            let _ = std::fs::remove_file(pending_path(path));
+        } else {
+            crate::case_files::write_atomically(&pending_path(path), text.as_bytes())?;
+        }
+        return Ok(SnapshotStatus::Matched);
+    }
     compare_and_record(path, &text, accept)
 }
 
@@ -309,8 +316,15 @@ mod tests {
         );
         let allowed = [a.clone(), b.clone()];
         let record = |seen: &[Outcome], accept: bool| {
-            compare_and_record_race(&path, "cases/races/r.yaml", "d", &allowed, seen, accept)
-                .unwrap()
+            compare_and_record_race(
+                &path,
+                ("cases/races/r.yaml", "d"),
+                &allowed,
+                seen,
+                &[],
+                accept,
+            )
+            .unwrap()
         };
         assert!(matches!(
             record(std::slice::from_ref(&a), false),
@@ -341,5 +355,44 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_retry_decides_the_match_but_the_pending_snapshot_keeps_what_the_first_attempt_saw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chromium/race.snap");
+        let (a, bad) = (outcome("http://a.test"), outcome("http://x.test"));
+        let allowed = [a.clone()];
+        let case = ("cases/races/r.yaml", "d");
+        let first = std::slice::from_ref(&a);
+        assert_eq!(
+            compare_and_record_race(&path, case, &allowed, first, &[], true).unwrap(),
+            SnapshotStatus::Accepted
+        );
+        let accepted = std::fs::read_to_string(&path).unwrap();
+        // The first attempt saw an unaccepted divergence: changed.
+        let unaccepted = std::slice::from_ref(&bad);
+        assert!(matches!(
+            compare_and_record_race(&path, case, &allowed, unaccepted, &[], false).unwrap(),
+            SnapshotStatus::Changed { .. }
+        ));
+        // The retry saw only allowed outcomes: it matches, and the pending
+        // snapshot still offers the first attempt's outcome for review.
+        assert_eq!(
+            compare_and_record_race(&path, case, &allowed, first, unaccepted, false).unwrap(),
+            SnapshotStatus::Matched
+        );
+        let pending = std::fs::read_to_string(pending_path(&path)).unwrap();
+        assert!(
+            pending.contains("x.test") && pending.contains("verdict: diverges"),
+            "{pending}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), accepted);
+        // A later clean run with nothing earlier removes the pending file.
+        assert_eq!(
+            compare_and_record_race(&path, case, &allowed, first, &[], false).unwrap(),
+            SnapshotStatus::Matched
+        );
+        assert!(!pending_path(&path).exists());
     }
 }

@@ -1,6 +1,7 @@
 //! A whole run: the server, one session per engine (all engines at once),
 //! verdicts, snapshots, and the event stream the reports consume.
 
+use super::attempts::Attempts;
 use super::driver::{run_cases, Pacing};
 use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus};
 use super::plan::CasePlan;
@@ -11,7 +12,9 @@ use super::worker::EngineWorker;
 use crate::case_files::LoadedCase;
 use crate::engine::{EngineId, ProcessRegistry};
 use crate::server::OriginServer;
+use fantoccini::error::CmdError;
 use pmconf_model::Outcome;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,6 +36,10 @@ pub struct SuiteConfig {
     pub snapshot_dir: Option<PathBuf>,
     /// Write observations as accepted snapshots. Refused under CI.
     pub accept_snapshots: bool,
+    /// How often a case whose snapshot changed is run again (all its
+    /// repeats) before its result stands; the first attempt that matches
+    /// ends it, as wptrunner's `--retry-unexpected`.
+    pub retry_unexpected: usize,
 }
 
 /// What a run ended with.
@@ -67,6 +74,9 @@ enum EngineMessage {
     Started(EngineInfo),
     SetupFailed(String, String),
     Case(String, super::driver::CaseRun),
+    /// The engine ran every case it was given and waits for a list of
+    /// cases to run again (an empty list ends it).
+    PassDone(String),
     Ended(String, usize, f64),
 }
 
@@ -88,14 +98,14 @@ pub async fn run_suite(
     // A race case is planned once per repeat; every plan has its own id
     // (and so its own pages), all pointing back at the case.
     let mut expanded: Vec<Arc<CasePlan>> = Vec::new();
-    let mut runs_per_case: Vec<usize> = Vec::new();
+    let mut plans_of_case: Vec<Vec<usize>> = Vec::new();
     for (ci, c) in config.cases.iter().enumerate() {
         let runs = if c.case.is_race() {
             config.repeat.max(1)
         } else {
             1
         };
-        runs_per_case.push(runs);
+        plans_of_case.push((expanded.len()..expanded.len() + runs).collect());
         for _ in 0..runs {
             expanded.push(Arc::new(CasePlan::new(expanded.len(), ci, c)));
         }
@@ -105,12 +115,14 @@ pub async fn run_suite(
         engines: config.engines.iter().map(|e| e.name().to_owned()).collect(),
         cases: config.cases.len(),
     });
-    let mut pending: std::collections::HashMap<(String, usize), Vec<(Observation, Duration)>> =
-        Default::default();
+    let mut attempts = Attempts::new(plans_of_case, config.retry_unexpected);
+    let mut rerun_senders: HashMap<String, mpsc::UnboundedSender<Vec<usize>>> = HashMap::new();
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut tasks = Vec::new();
     for &engine in &config.engines {
+        let (rerun_tx, rerun_rx) = mpsc::unbounded_channel();
+        rerun_senders.insert(engine.name().to_owned(), rerun_tx);
         let tx = tx.clone();
         let plans = plans.clone();
         let state = state.clone();
@@ -118,7 +130,15 @@ pub async fn run_suite(
         let proxy = proxy.clone();
         let pacing = config.pacing.clone();
         tasks.push(tokio::spawn(async move {
-            run_engine(engine, &plans, &state, &registry, &proxy, &pacing, &tx).await;
+            let session = EngineSession {
+                engine,
+                state: &state,
+                registry: &registry,
+                proxy: &proxy,
+                pacing: &pacing,
+                tx: &tx,
+            };
+            run_engine(session, &plans, rerun_rx).await;
         }));
     }
     drop(tx);
@@ -136,23 +156,37 @@ pub async fn run_suite(
             }
             EngineMessage::Case(engine, run) => {
                 let plan = &plans[run.index];
-                let runs = pending
-                    .entry((engine.clone(), plan.case_index))
-                    .or_default();
-                runs.push((run.observation, run.duration));
-                if runs.len() < runs_per_case[plan.case_index] {
+                let judge = |runs, seen_earlier: &[Outcome]| {
+                    case_result(&engine, plan, runs, seen_earlier, &config)
+                };
+                let run = (run.observation, run.duration);
+                let Some(mut result) = attempts.add(&engine, plan.case_index, run, judge) else {
                     continue;
-                }
-                let runs = pending
-                    .remove(&(engine.clone(), plan.case_index))
-                    .expect("just filled");
+                };
+                // A race case's pending snapshot outlives a retry that
+                // matched (see compare_and_record_race): say where it is.
+                result.kept_pending = result
+                    .earlier_attempts
+                    .iter()
+                    .filter_map(|a| match &a.snapshot {
+                        SnapshotStatus::Changed { pending, .. } => Some(pending),
+                        _ => None,
+                    })
+                    .find(|p| std::path::Path::new(p).exists())
+                    .filter(|_| result.is_flaky())
+                    .cloned();
                 reporter.on_event(&RunEvent::CaseStart {
                     engine: engine.clone(),
                     case: plan.name.clone(),
                 });
-                let result = case_result(&engine, plan, runs, &config);
                 reporter.on_event(&RunEvent::CaseEnd(result.clone()));
                 outcome.results.push(result);
+            }
+            EngineMessage::PassDone(engine) => {
+                let again = attempts.take_reruns(&engine);
+                if let Some(sender) = rerun_senders.get(&engine) {
+                    let _ = sender.send(again);
+                }
             }
             EngineMessage::Ended(engine, cases, seconds) => {
                 reporter.on_event(&RunEvent::EngineEnd {
@@ -175,15 +209,29 @@ pub async fn run_suite(
     Ok(outcome)
 }
 
-async fn run_engine(
+/// What an engine's task needs besides its plans.
+struct EngineSession<'a> {
     engine: EngineId,
+    state: &'a Arc<RunState>,
+    registry: &'a ProcessRegistry,
+    proxy: &'a str,
+    pacing: &'a Pacing,
+    tx: &'a mpsc::UnboundedSender<EngineMessage>,
+}
+
+async fn run_engine(
+    session: EngineSession<'_>,
     plans: &[Arc<CasePlan>],
-    state: &Arc<RunState>,
-    registry: &ProcessRegistry,
-    proxy: &str,
-    pacing: &Pacing,
-    tx: &mpsc::UnboundedSender<EngineMessage>,
+    mut reruns: mpsc::UnboundedReceiver<Vec<usize>>,
 ) {
+    let EngineSession {
+        engine,
+        state,
+        registry,
+        proxy,
+        pacing,
+        tx,
+    } = session;
     let name = engine.name().to_owned();
     let worker =
         match EngineWorker::start(engine, proxy, state.clone(), registry, pacing.clone()).await {
@@ -213,40 +261,27 @@ async fn run_engine(
         }
     })
     .await;
+    let rerun = Rerun {
+        client: worker.client(),
+        engine: &name,
+        plans,
+        state,
+        pacing,
+        tx,
+    };
     if !retry.is_empty() {
-        let again: Vec<Arc<CasePlan>> = retry.iter().map(|&i| plans[i].clone()).collect();
-        let mut reported = vec![false; again.len()];
-        let retried = run_cases(worker.client(), &name, &again, state, pacing, |mut run| {
-            count += 1;
-            reported[run.index] = true;
-            run.index = retry[run.index];
-            if let Observation::Inconclusive(reason) = &mut run.observation {
-                reason.push_str(" (inconclusive twice: retried once at the end of the run)");
+        let note = " (inconclusive twice: retried once at the end of the run)";
+        result = result.and(rerun.run(&retry, Some(note), &mut count).await);
+    }
+    // Then whatever the suite judged unexpected, for as long as it asks.
+    loop {
+        let _ = tx.send(EngineMessage::PassDone(name.clone()));
+        match reruns.recv().await {
+            Some(again) if !again.is_empty() => {
+                result = result.and(rerun.run(&again, None, &mut count).await);
             }
-            let _ = tx.send(EngineMessage::Case(name.clone(), run));
-        })
-        .await;
-        // A retry that could not run at all still reports every case.
-        for (k, _) in reported.iter().enumerate().filter(|(_, done)| !**done) {
-            count += 1;
-            let reason = format!(
-                "retry failed: {}",
-                retried
-                    .as_ref()
-                    .err()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default()
-            );
-            let _ = tx.send(EngineMessage::Case(
-                name.clone(),
-                super::driver::CaseRun {
-                    index: retry[k],
-                    observation: Observation::InternalError(reason),
-                    duration: Duration::ZERO,
-                },
-            ));
+            _ => break,
         }
-        result = result.and(retried);
     }
     let seconds = started.elapsed().as_secs_f64();
     if let Err(e) = result {
@@ -259,15 +294,85 @@ async fn run_engine(
     worker.close().await;
 }
 
+/// Runs some of an engine's plans again.
+struct Rerun<'a> {
+    client: &'a fantoccini::Client,
+    engine: &'a str,
+    plans: &'a [Arc<CasePlan>],
+    state: &'a Arc<RunState>,
+    pacing: &'a Pacing,
+    tx: &'a mpsc::UnboundedSender<EngineMessage>,
+}
+
+impl Rerun<'_> {
+    /// Runs the plans at `indices` and reports every one of them, even when
+    /// the session fails part way (as an internal error). `note` is added
+    /// to the reason of a run that is inconclusive again.
+    async fn run(
+        &self,
+        indices: &[usize],
+        note: Option<&str>,
+        count: &mut usize,
+    ) -> Result<(), CmdError> {
+        let again: Vec<Arc<CasePlan>> = indices.iter().map(|&i| self.plans[i].clone()).collect();
+        let mut reported = vec![false; again.len()];
+        let name = self.engine.to_owned();
+        let result = run_cases(
+            self.client,
+            self.engine,
+            &again,
+            self.state,
+            self.pacing,
+            |mut run| {
+                *count += 1;
+                reported[run.index] = true;
+                run.index = indices[run.index];
+                if let (Some(note), Observation::Inconclusive(reason)) =
+                    (note, &mut run.observation)
+                {
+                    reason.push_str(note);
+                }
+                let _ = self.tx.send(EngineMessage::Case(name.clone(), run));
+            },
+        )
+        .await;
+        for (k, _) in reported.iter().enumerate().filter(|(_, done)| !**done) {
+            *count += 1;
+            let reason = format!(
+                "run again, but the session failed: {}",
+                result
+                    .as_ref()
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            );
+            let _ = self.tx.send(EngineMessage::Case(
+                name.clone(),
+                super::driver::CaseRun {
+                    index: indices[k],
+                    observation: Observation::InternalError(reason),
+                    duration: Duration::ZERO,
+                },
+            ));
+        }
+        result
+    }
+}
+
 /// Judges every run of a case in one engine: conforms when every observed
 /// outcome is allowed, diverges when one is not; inconclusive (or an
 /// internal error) only when no run observed anything.
+///
+/// `seen_earlier` holds what earlier attempts at the case saw, for the
+/// race snapshot's pending file; the result is this attempt's alone. Also
+/// returns this attempt's observed outcomes.
 fn case_result(
     engine: &str,
     plan: &CasePlan,
     runs: Vec<(Observation, Duration)>,
+    seen_earlier: &[Outcome],
     config: &SuiteConfig,
-) -> CaseResult {
+) -> (CaseResult, Vec<Outcome>) {
     let duration: Duration = runs.iter().map(|r| r.1).sum();
     let observed: Vec<Outcome> = runs
         .iter()
@@ -314,10 +419,10 @@ fn case_result(
             let recorded = if race {
                 compare_and_record_race(
                     &path,
-                    &plan.name,
-                    &plan.case.description,
+                    (&plan.name, &plan.case.description),
                     &plan.allowed,
                     &observed,
+                    seen_earlier,
                     config.accept_snapshots,
                 )
             } else {
@@ -338,7 +443,7 @@ fn case_result(
         Observation::Inconclusive(r) | Observation::InternalError(r) => Some(r.clone()),
         Observation::Observed(_) => None,
     });
-    CaseResult {
+    let result = CaseResult {
         engine: engine.to_owned(),
         case: plan.name.clone(),
         description: plan.case.description.clone(),
@@ -352,5 +457,8 @@ fn case_result(
         not_seen,
         unobserved_runs: unobserved.len(),
         unobserved_reason,
-    }
+        earlier_attempts: vec![],
+        kept_pending: None,
+    };
+    (result, observed)
 }

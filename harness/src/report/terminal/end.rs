@@ -33,6 +33,7 @@ pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
         matches!(v, Verdict::InternalError { .. })
     });
     snapshot_problems(&mut out, record);
+    flaky(&mut out, record, palette);
     out.push('\n');
     let line = summary.verdict_line();
     out.push_str(&if summary.passed() {
@@ -362,6 +363,70 @@ fn snapshot_problems(out: &mut String, record: &RunRecord) {
         }
     }
     let _ = writeln!(out, "  {REVIEW_HINT}");
+}
+
+/// Results that were unexpected at first and as expected when run again:
+/// each earlier attempt with its histogram and snapshot diff, so a rare
+/// outcome stays visible although it did not fail the run.
+///
+/// ```text
+/// flaky: unexpected at first, as expected when run again (1):
+///   chromium  cases/races/x.yaml: 2 attempts, the last as expected
+///     attempt 1: diverges, 5 runs, snapshot changed
+///       1/5  NOT ALLOWED  top: [bye]
+///       4/5  allowed      top: [bye, hello]
+///     pending snapshot kept for review: snapshots/chromium/races__x.snap.new
+/// ```
+fn flaky(out: &mut String, record: &RunRecord, palette: Palette) {
+    let flaky: Vec<&CaseResult> = record.results.iter().filter(|r| r.is_flaky()).collect();
+    if flaky.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        palette.bold(&format!(
+            "flaky: unexpected at first, as expected when run again ({}):",
+            flaky.len()
+        ))
+    );
+    for r in flaky {
+        let _ = writeln!(
+            out,
+            "  {}  {}: {} attempts, the last as expected",
+            terminal_safe(&r.engine),
+            terminal_safe(&r.case),
+            r.earlier_attempts.len() + 1
+        );
+        for (i, attempt) in r.earlier_attempts.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "    attempt {}: {}, {} runs, {}",
+                i + 1,
+                attempt.verdict.name(),
+                attempt.runs,
+                snapshot_note(&attempt.snapshot)
+            );
+            let mut bars = String::new();
+            histogram_lines(&mut bars, &attempt.as_result(r), palette);
+            // Already made terminal-safe (and maybe coloured) line by line.
+            for line in bars.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        match &r.kept_pending {
+            Some(pending) => {
+                let _ = writeln!(
+                    out,
+                    "    pending snapshot kept for review: {}",
+                    terminal_safe(pending)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "    no pending snapshot: the last attempt's matched");
+            }
+        }
+    }
 }
 
 /// Text whose lines after the first are indented, for values that follow
