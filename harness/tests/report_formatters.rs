@@ -499,10 +499,10 @@ fn json_file_has_the_exact_counts() {
         value["summary"],
         json!({
             "chromium": {"conforms": 2, "diverges": 2, "known_divergences": 1, "inconclusive": 1,
-                         "internal_error": 1, "unexpected": 4, "runs": 6, "unobserved_runs": 0,
+                         "internal_error": 1, "unexpected": 4, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                          "cases_per_second": 3.0},
             "firefox": {"conforms": 5, "diverges": 1, "known_divergences": 1, "inconclusive": 0,
-                        "internal_error": 0, "unexpected": 0, "runs": 6, "unobserved_runs": 0,
+                        "internal_error": 0, "unexpected": 0, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                         "cases_per_second": 1.5},
         })
     );
