@@ -1315,3 +1315,34 @@ fn a_flaky_result_passes_but_every_report_shows_its_earlier_attempt() {
         "the page passes"
     );
 }
+
+#[test]
+fn a_result_unexpected_in_every_attempt_fails_and_says_how_often_it_ran() {
+    let changed = SnapshotStatus::Changed {
+        pending: "snapshots/chromium/races__r.snap.new".into(),
+        diff: "-verdict: conforms\n+verdict: diverges\n".into(),
+    };
+    let last = CaseResult {
+        verdict: Verdict::Diverges,
+        snapshot: changed,
+        kept_pending: None,
+        ..race_flaky()
+    };
+    assert!(last.is_unexpected() && !last.is_flaky());
+    let mut events = flaky_events();
+    for e in &mut events {
+        if let RunEvent::CaseEnd(r) = e {
+            *r = last.clone();
+        }
+    }
+    let output = terminal_output(&events);
+    assert!(!output.contains("flaky: unexpected at first"), "{output}");
+    assert_eq!(
+        block(&output, "snapshot problems (1):")[1],
+        format!(
+            "  chromium  {RACE_CASE}: snapshot changed in each of 2 attempts, pending: snapshots/chromium/races__r.snap.new"
+        )
+    );
+    let verdict = output.lines().last().unwrap();
+    assert!(verdict.ends_with("=> FAILED (1 unexpected)"), "{output}");
+}

@@ -345,12 +345,20 @@ fn snapshot_problems(out: &mut String, record: &RunRecord) {
     }
     let _ = writeln!(out, "\nsnapshot problems ({}):", pending.len());
     for r in pending {
-        let head = format!(
+        let mut head = format!(
             "  {}  {}: {}",
             terminal_safe(&r.engine),
             terminal_safe(&r.case),
             snapshot_note(&r.snapshot)
         );
+        if !r.earlier_attempts.is_empty() {
+            // Run again (`--retry-unexpected`) and unexpected every time.
+            let _ = write!(
+                head,
+                " in each of {} attempts",
+                r.earlier_attempts.len() + 1
+            );
+        }
         match &r.snapshot {
             SnapshotStatus::New { pending } => {
                 let _ = writeln!(out, "{head}, pending: {}", terminal_safe(pending));
