@@ -53,21 +53,11 @@ fn threw() -> Outcome {
 fn result(engine: &str, case: &str, verdict: Verdict, snapshot: SnapshotStatus) -> CaseResult {
     let observed = delivered("http://a.test:8000", json!("hi"));
     CaseResult {
-        engine: engine.into(),
-        case: case.into(),
         description: format!("{case} in {engine}"),
-        verdict,
         allowed: vec![observed.clone()],
         observed: Some(observed),
-        snapshot,
         duration_ms: 10,
-        runs: 1,
-        histogram: vec![],
-        not_seen: vec![],
-        unobserved_runs: 0,
-        unobserved_reason: None,
-        earlier_attempts: vec![],
-        kept_pending: None,
+        ..CaseResult::bare(engine, case, verdict, snapshot)
     }
 }
 

@@ -174,23 +174,12 @@ mod tests {
     use crate::run::verdict::Verdict;
 
     fn result(engine: &str, case: &str) -> RunEvent {
-        RunEvent::CaseEnd(CaseResult {
-            engine: engine.into(),
-            case: case.into(),
-            description: String::new(),
-            verdict: Verdict::Conforms,
-            observed: None,
-            allowed: vec![],
-            snapshot: SnapshotStatus::Matched,
-            duration_ms: 1,
-            runs: 1,
-            histogram: vec![],
-            not_seen: vec![],
-            unobserved_runs: 0,
-            unobserved_reason: None,
-            earlier_attempts: vec![],
-            kept_pending: None,
-        })
+        RunEvent::CaseEnd(CaseResult::bare(
+            engine,
+            case,
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ))
     }
 
     #[test]
