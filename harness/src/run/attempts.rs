@@ -17,16 +17,6 @@ use std::time::Duration;
 /// One run's observation and its share of wall time.
 pub type Run = (Observation, Duration);
 
-/// What judging one attempt gives: the result and the outcomes its runs
-/// observed.
-pub type Judged = (CaseResult, Vec<Outcome>);
-
-/// An attempt held back because the case runs again.
-struct HeldAttempt {
-    summary: EarlierAttempt,
-    observed: Vec<Outcome>,
-}
-
 /// The bookkeeping of one run of the suite, across engines.
 pub struct Attempts {
     /// The plan indices of each case (one per repeat), by case index.
@@ -35,7 +25,7 @@ pub struct Attempts {
     /// Runs gathered until all of a case's are in, per (engine, case).
     gathering: HashMap<(String, usize), Vec<Run>>,
     /// Earlier unexpected attempts of cases being run again.
-    held: HashMap<(String, usize), Vec<HeldAttempt>>,
+    held: HashMap<(String, usize), Vec<EarlierAttempt>>,
     /// Plans each engine is to run again when it finishes its pass.
     reruns: HashMap<String, Vec<usize>>,
 }
@@ -54,7 +44,8 @@ impl Attempts {
     }
 
     /// Adds a run of case `case_index` in `engine`. Once all its runs are
-    /// in, `judge` judges them, given what earlier attempts observed; the
+    /// in, `judge` judges them, given the distinct outcomes earlier attempts
+    /// observed (read off their histograms); the
     /// result is returned when it stands, or `None` while runs are missing
     /// or the case is queued to run again.
     pub fn add(
@@ -62,7 +53,7 @@ impl Attempts {
         engine: &str,
         case_index: usize,
         run: Run,
-        judge: impl FnOnce(Vec<Run>, &[Outcome]) -> Judged,
+        judge: impl FnOnce(Vec<Run>, &[Outcome]) -> CaseResult,
     ) -> Option<CaseResult> {
         let key = (engine.to_owned(), case_index);
         let runs = self.gathering.entry(key.clone()).or_default();
@@ -74,23 +65,20 @@ impl Attempts {
         let mut earlier = self.held.remove(&key).unwrap_or_default();
         let seen_earlier: Vec<Outcome> = earlier
             .iter()
-            .flat_map(|a| a.observed.iter().cloned())
+            .flat_map(|a| a.histogram.iter().map(|bar| bar.outcome.clone()))
             .collect();
-        let (mut result, observed) = judge(runs, &seen_earlier);
+        let mut result = judge(runs, &seen_earlier);
         // Only a changed snapshot is worth another attempt: an inconclusive
         // run was already retried once by its engine, and a new snapshot
         // stays new however often it runs.
         let again = matches!(result.snapshot, SnapshotStatus::Changed { .. })
             && earlier.len() < self.retry_unexpected;
         if again {
-            earlier.push(HeldAttempt {
-                summary: EarlierAttempt {
-                    verdict: result.verdict,
-                    runs: result.runs,
-                    histogram: result.histogram,
-                    snapshot: result.snapshot,
-                },
-                observed,
+            earlier.push(EarlierAttempt {
+                verdict: result.verdict,
+                runs: result.runs,
+                histogram: result.histogram,
+                snapshot: result.snapshot,
             });
             self.held.insert(key, earlier);
             self.reruns
@@ -99,7 +87,7 @@ impl Attempts {
                 .extend(&self.plans_of_case[case_index]);
             return None;
         }
-        result.earlier_attempts = earlier.into_iter().map(|a| a.summary).collect();
+        result.earlier_attempts = earlier;
         Some(result)
     }
 
@@ -112,7 +100,9 @@ impl Attempts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::events::OutcomeCount;
     use crate::run::verdict::Verdict;
+    use pmconf_model::Delivery;
 
     fn run() -> Run {
         (Observation::Inconclusive("fixture".into()), Duration::ZERO)
@@ -125,19 +115,34 @@ mod tests {
         }
     }
 
+    /// The outcome attempt `n` of the judge below observes in every run:
+    /// a delivery whose origin carries the attempt's number.
+    fn outcome_of_attempt(n: usize) -> Outcome {
+        Outcome {
+            posts: vec![],
+            received: vec![(
+                "top".into(),
+                vec![Delivery {
+                    message: "m".into(),
+                    origin: format!("http://attempt{n}.test"),
+                    source: None,
+                }],
+            )],
+        }
+    }
+
     /// A judge that gives each attempt the next status of `statuses`,
-    /// records the runs it was given and what it was told earlier
-    /// attempts saw (each attempt "observes" its own number as an
-    /// origin).
+    /// and records the runs it was given and what it was told earlier
+    /// attempts saw.
     struct Judge {
         statuses: Vec<SnapshotStatus>,
-        calls: Vec<(usize, usize)>,
+        calls: Vec<(usize, Vec<Outcome>)>,
     }
 
     impl Judge {
-        fn judge(&mut self, runs: Vec<Run>, earlier: &[Outcome]) -> Judged {
+        fn judge(&mut self, runs: Vec<Run>, earlier: &[Outcome]) -> CaseResult {
             let attempt = self.calls.len();
-            self.calls.push((runs.len(), earlier.len()));
+            self.calls.push((runs.len(), earlier.to_vec()));
             let mut result = CaseResult::bare(
                 "chromium",
                 "cases/races/x.yaml",
@@ -145,11 +150,12 @@ mod tests {
                 self.statuses[attempt].clone(),
             );
             result.runs = runs.len();
-            let seen = Outcome {
-                posts: vec![],
-                received: Default::default(),
-            };
-            (result, vec![seen; runs.len()])
+            result.histogram = vec![OutcomeCount {
+                outcome: outcome_of_attempt(attempt),
+                count: runs.len(),
+                allowed: false,
+            }];
+            result
         }
     }
 
@@ -173,7 +179,7 @@ mod tests {
         let result = attempts.add("chromium", 0, run(), |r, e| judge.judge(r, e));
         let result = result.expect("three runs in");
         assert_eq!((result.runs, result.earlier_attempts.len()), (3, 0));
-        assert_eq!(judge.calls, vec![(3, 0)]);
+        assert_eq!(judge.calls, vec![(3, vec![])]);
         assert!(attempts.take_reruns("chromium").is_empty());
     }
 
@@ -199,7 +205,10 @@ mod tests {
             .add("webkitgtk", 1, run(), |r, e| judge.judge(r, e))
             .expect("the retry is judged");
         // The second judgement was told what the first attempt saw.
-        assert_eq!(judge.calls, vec![(2, 0), (2, 2)]);
+        assert_eq!(
+            judge.calls,
+            vec![(2, vec![]), (2, vec![outcome_of_attempt(0)])]
+        );
         assert_eq!(result.snapshot, SnapshotStatus::Matched);
         assert_eq!(result.earlier_attempts.len(), 1);
         assert_eq!(result.earlier_attempts[0].snapshot, changed());
@@ -225,7 +234,16 @@ mod tests {
         let result = attempts
             .add("firefox", 0, run(), |r, e| judge.judge(r, e))
             .expect("no retries left");
-        assert_eq!(judge.calls.len(), 3);
+        // Each attempt is told what every earlier one saw.
+        let told: Vec<Vec<Outcome>> = judge.calls.into_iter().map(|c| c.1).collect();
+        assert_eq!(
+            told,
+            vec![
+                vec![],
+                vec![outcome_of_attempt(0)],
+                vec![outcome_of_attempt(0), outcome_of_attempt(1)],
+            ]
+        );
         assert_eq!(result.earlier_attempts.len(), 2);
         assert!(result.is_unexpected() && !result.is_flaky());
         assert!(attempts.take_reruns("firefox").is_empty());

@@ -364,15 +364,14 @@ impl Rerun<'_> {
 /// internal error) only when no run observed anything.
 ///
 /// `seen_earlier` holds what earlier attempts at the case saw, for the
-/// race snapshot's pending file; the result is this attempt's alone. Also
-/// returns this attempt's observed outcomes.
+/// race snapshot's pending file; the result is this attempt's alone.
 fn case_result(
     engine: &str,
     plan: &CasePlan,
     runs: Vec<(Observation, Duration)>,
     seen_earlier: &[Outcome],
     config: &SuiteConfig,
-) -> (CaseResult, Vec<Outcome>) {
+) -> CaseResult {
     let duration: Duration = runs.iter().map(|r| r.1).sum();
     let observed: Vec<Outcome> = runs
         .iter()
@@ -443,7 +442,7 @@ fn case_result(
         Observation::Inconclusive(r) | Observation::InternalError(r) => Some(r.clone()),
         Observation::Observed(_) => None,
     });
-    let result = CaseResult {
+    CaseResult {
         engine: engine.to_owned(),
         case: plan.name.clone(),
         description: plan.case.description.clone(),
@@ -459,6 +458,5 @@ fn case_result(
         unobserved_reason,
         earlier_attempts: vec![],
         kept_pending: None,
-    };
-    (result, observed)
+    }
 }
