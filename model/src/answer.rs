@@ -14,6 +14,7 @@
 //! by exploring every order the event loops allow ([`crate::event_loop`]).
 
 use crate::case::Case;
+use crate::contested::ContestedOutcome;
 use crate::event_loop::{explore, received_by_document};
 use crate::navigation::{plan_case, Plan};
 use crate::outcome::{normalize_outcome_set, Delivery, Outcome};
@@ -32,6 +33,11 @@ pub struct Answer {
     /// produces it: the transitions the explorer took.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub schedules: Vec<Vec<String>>,
+    /// Outcomes an open issue of the HTML Standard makes reachable, besides
+    /// the allowed ones (sorted; none is also allowed), each naming its
+    /// issue and the reason in one line ([`crate::contested`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contested: Vec<ContestedOutcome>,
     /// How many distinct event-loop states the explorer visited (1 for a
     /// case without races). Not part of snapshots: a better search may
     /// change it without changing the answer.
@@ -65,11 +71,25 @@ fn answer_race(case: &Case, plan: Plan) -> Answer {
         with_schedules.len(),
         if with_schedules.len() == 1 { "" } else { "s" }
     ));
+    let mut contested: Vec<ContestedOutcome> = exploration
+        .contested
+        .into_iter()
+        .map(|(o, bits, schedule)| ContestedOutcome::new(o, bits, schedule))
+        .collect();
+    contested.sort_by_cached_key(|c| c.outcome.canonical_key());
+    if !contested.is_empty() {
+        trace.push(format!(
+            "{} more outcome{} contested (reachable only through an open issue of the HTML Standard)",
+            contested.len(),
+            if contested.len() == 1 { " is" } else { "s are" }
+        ));
+    }
     let (allowed, schedules) = with_schedules.into_iter().unzip();
     Answer {
         allowed,
         trace,
         schedules,
+        contested,
         states_explored: exploration.states_explored,
     }
 }
@@ -94,7 +114,7 @@ fn answer_straight_line(case: &Case, plan: Plan) -> Answer {
                     "step {i}: task runs: message event at {to} with origin {}",
                     task.origin
                 ));
-                by_document[document].1.push(plan.delivery(case, i));
+                by_document[document].1.push(plan.delivery(case, i, false));
             }
             Err(Dropped::OriginMismatch { target_origin, document_origin }) => trace.push(format!(
                 "step {i}: task runs: dropped (step 8.1): targetOrigin {target_origin} is not same origin with {to}'s document ({document_origin})"
@@ -108,6 +128,7 @@ fn answer_straight_line(case: &Case, plan: Plan) -> Answer {
         }]),
         trace,
         schedules: Vec::new(),
+        contested: Vec::new(),
         states_explored: 1,
     }
 }

@@ -7,13 +7,16 @@
 //!
 //! One module per spec concept, as servo/rust-url does:
 //! - [`origin`]: origins, their ASCII serialization and same-origin checks.
+//! - [`domain`]: the URL Standard's domain to ASCII (UTS #46 CheckBidi).
 //! - [`url_origin`]: the origin of a URL.
 //! - [`target_origin`]: resolving a `targetOrigin` argument.
 //! - [`message`]: message values and `StructuredSerializeWithTransfer`.
 //! - [`sandbox`]: the iframe `sandbox` attribute.
 //! - [`document`]: the origin each window's document gets.
 //! - [`navigation`]: the documents a case can create, planned up front.
+//! - [`agent`]: which documents share an event loop (agents keyed by site).
 //! - [`event_loop`]: every order the event loops allow, explored.
+//! - [`contested`]: outcomes an open issue of the standard leaves open.
 //! - [`post_message`]: the window post message steps themselves.
 //! - [`case`]: the YAML case format, its parser and validation.
 //! - [`outcome`]: what a page can observe, and sets of allowed outcomes.
@@ -24,8 +27,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod agent;
 pub mod answer;
 pub mod case;
+pub mod contested;
+pub mod domain;
 pub mod document;
 pub mod event_loop;
 pub mod hosts;

@@ -442,9 +442,14 @@ pub enum Transferable {
     Value(MessageValue),
 }
 
-/// The buffers a window's realm holds, by case ID, and which are detached.
-/// Buffers with the same ID in one window are the same object across posts,
-/// so a buffer transferred once is detached for every later post.
+/// The buffers a document's realm holds, by case ID, and which are detached.
+/// Buffers with the same ID in one document are the same object across
+/// posts, so a buffer transferred once is detached for every later post of
+/// that document. A new document is a new realm (a navigation, even a
+/// reload, creates a new Window and with it a new JavaScript realm, unless
+/// the initial `about:blank`'s Window is reused), so its buffers start
+/// attached: the planner keeps one of these per document, not per window.
+/// <https://html.spec.whatwg.org/multipage/document-lifecycle.html#initialise-the-document-object>
 #[derive(Debug, Clone, Default)]
 pub struct RealmBuffers {
     detached: BTreeSet<String>,

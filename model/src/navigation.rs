@@ -12,6 +12,7 @@
 //!
 //! <https://html.spec.whatwg.org/multipage/browsing-the-web.html#navigate>
 
+use crate::agent::{obtain_a_site, AgentKey};
 use crate::case::{Case, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
 use crate::message::RealmBuffers;
@@ -38,7 +39,16 @@ pub struct DocumentPlan {
     pub origin: Origin,
     /// Why it exists, for traces.
     pub cause: String,
+    /// Its agent (index in [`Plan::agents`]): the event loop its tasks
+    /// run on.
+    pub agent: AgentIndex,
+    /// It is the initial `about:blank` of a window a `create` step makes
+    /// (whose Window a same-origin first load may reuse, whatwg/html#3267).
+    pub initial_about_blank: bool,
 }
+
+/// Index of an agent in [`Plan::agents`].
+pub type AgentIndex = usize;
 
 /// What the event loop explorer needs, computed once per case.
 #[derive(Debug, Clone)]
@@ -57,6 +67,12 @@ pub struct Plan {
     /// For each `post` step: what the synchronous part of `postMessage`
     /// did (the task it queued, or the exception it threw).
     pub posts: Vec<Option<Result<PostedMessageTask, PostMessageError>>>,
+    /// For each `post` step: the sender's document (the incumbent's
+    /// associated Document when `postMessage` ran).
+    pub senders: Vec<Option<DocumentIndex>>,
+    /// The agents the case's documents are in, each once, in the order
+    /// documents first need them.
+    pub agents: Vec<AgentKey>,
     /// Lines explaining the plan, for the answer's trace.
     pub trace: Vec<String>,
 }
@@ -82,15 +98,21 @@ impl Plan {
     }
 
     /// The message event post step `step`'s task fires, as its receiver
-    /// observes it.
-    pub fn delivery(&self, case: &Case, step: usize) -> Delivery {
+    /// observes it; `source_null` when `event.source` is null (the
+    /// sender's document was no longer fully active when the task ran).
+    pub fn delivery(&self, case: &Case, step: usize, source_null: bool) -> Delivery {
         let task = self.queued_task(step);
         let from = case.steps[step].as_post().expect("a post").from;
         Delivery {
             message: observed_data(&task.message),
             origin: task.origin.clone(),
-            source: Some(case.windows[from].name.clone()),
+            source: (!source_null).then(|| case.windows[from].name.clone()),
         }
+    }
+
+    /// The agent of document `d`.
+    pub fn agent_of(&self, d: DocumentIndex) -> AgentIndex {
+        self.documents[d].agent
     }
 }
 
@@ -109,6 +131,8 @@ pub fn plan_case(case: &Case) -> Plan {
         created: vec![None; case.steps.len()],
         loads: vec![None; case.steps.len()],
         posts: vec![None; case.steps.len()],
+        senders: vec![None; case.steps.len()],
+        agents: Vec::new(),
         trace: Vec::new(),
     };
     // The latest document of each window, as steps go by.
@@ -153,11 +177,18 @@ pub fn plan_case(case: &Case) -> Plan {
         latest_url[w] = Some(url);
     }
 
-    let mut realms: Vec<RealmBuffers> = vec![RealmBuffers::default(); n];
+    // One realm per document: a document's buffers are its own, and a new
+    // document (a navigation's, a reload's) starts with fresh ones.
+    let mut realms: Vec<RealmBuffers> = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
         match step {
             Step::Post(p) => {
-                let incumbent = latest[p.from].map(|d| plan.documents[d].origin.clone()).expect("validation: the sender exists");
+                let sender = latest[p.from].expect("validation: the sender exists");
+                let incumbent = plan.documents[sender].origin.clone();
+                plan.senders[i] = Some(sender);
+                if realms.len() < plan.documents.len() {
+                    realms.resize(plan.documents.len(), RealmBuffers::default());
+                }
                 let transfer = p.transfer.clone().unwrap_or_default();
                 let call = PostMessageCall {
                     incumbent_origin: &incumbent,
@@ -167,7 +198,7 @@ pub fn plan_case(case: &Case) -> Plan {
                 };
                 let from = &case.windows[p.from].name;
                 let to = &case.windows[p.to].name;
-                let result = window_post_message_steps(&call, &mut realms[p.from], &mut alloc);
+                let result = window_post_message_steps(&call, &mut realms[sender], &mut alloc);
                 plan.trace.push(match &result {
                     Ok(task) => format!("step {i}: {from} -> {to}: returned; task queued (targetOrigin {})", describe_target(task)),
                     Err(e) => format!("step {i}: {from} -> {to}: throws {} {}", e.name(), detail(e)),
@@ -194,6 +225,11 @@ pub fn plan_case(case: &Case) -> Plan {
                     latest_url[w] = Some(url);
                 } else {
                     let blank = push(&mut plan, w, format!("{}@blank", win.name), blank_origin.clone(), format!("step {i}: the initial about:blank"));
+                    // "Creating a new browsing context": its Window is
+                    // created in the agent obtained for the creator's
+                    // origin, so it shares the creator's agent.
+                    plan.documents[blank].agent = plan.documents[latest[creator].expect("validation: the creator exists")].agent;
+                    plan.documents[blank].initial_about_blank = true;
                     let origin = determine_the_origin(&url, &win.sandbox_flags, Some(&creator_origin), &mut alloc);
                     let first = push(&mut plan, w, win.name.clone(), origin.clone(), format!("step {i}: the first navigation's document"));
                     plan.trace.push(format!(
@@ -252,11 +288,23 @@ fn push(
     origin: Origin,
     cause: String,
 ) -> DocumentIndex {
+    // A document's Window is in the similar-origin window agent obtained
+    // for the site of its origin ("obtain a similar-origin window agent").
+    let key = obtain_a_site(&origin);
+    let agent = match plan.agents.iter().position(|a| *a == key) {
+        Some(a) => a,
+        None => {
+            plan.agents.push(key);
+            plan.agents.len() - 1
+        }
+    };
     plan.documents.push(DocumentPlan {
         window,
         label,
         origin,
         cause,
+        agent,
+        initial_about_blank: false,
     });
     plan.documents.len() - 1
 }

@@ -3,7 +3,7 @@
 //! <https://html.spec.whatwg.org/multipage/web-messaging.html#window-post-message-steps>
 
 use crate::origin::{OpaqueOriginAllocator, Origin};
-use crate::url_origin::{origin_of_url, parse_url};
+use crate::url_origin::{origin_of_parsed_url, parse_url};
 use serde::Serialize;
 
 /// What a `targetOrigin` string resolves to.
@@ -44,7 +44,7 @@ pub fn resolve_target_origin(
     //    2. If parsedURL is failure, then throw a "SyntaxError" DOMException.
     let parsed_url = parse_url(target_origin).ok_or(SyntaxError)?;
     //    3. Set targetOrigin to parsedURL's origin.
-    Ok(TargetOrigin::Origin(origin_of_url(&parsed_url, alloc)))
+    Ok(TargetOrigin::Origin(origin_of_parsed_url(&parsed_url, alloc)))
 }
 
 /// How `pmconf target-origin` classifies a value.

@@ -3,7 +3,7 @@
 use super::{Format, EXIT_BAD_INPUT};
 use pmconf_model::origin::{OpaqueOriginAllocator, Origin};
 use pmconf_model::target_origin::{describe_target_origin, TargetOriginKind};
-use pmconf_model::url_origin::{origin_of_url, parse_url};
+use pmconf_model::url_origin::{origin_of_parsed_url, parse_url};
 use serde::Serialize;
 
 /// One line of `--format json` output. Keys are stable.
@@ -36,7 +36,7 @@ pub fn run_origin(inputs: &[String], format: Format) -> i32 {
                 "failure",
             ),
             Some(url) => {
-                let origin = origin_of_url(&url, &mut alloc);
+                let origin = origin_of_parsed_url(&url, &mut alloc);
                 let s = origin.ascii_serialization();
                 let kind = if origin.is_opaque() {
                     "opaque"
@@ -67,7 +67,7 @@ pub fn parse_from(from: &str) -> Result<Origin, String> {
     let url = parse_url(from).ok_or_else(|| {
         format!("--from `{from}` is not a URL; give an origin such as http://a.test:8000, or null")
     })?;
-    Ok(origin_of_url(&url, &mut OpaqueOriginAllocator::new()))
+    Ok(origin_of_parsed_url(&url, &mut OpaqueOriginAllocator::new()))
 }
 
 /// `pmconf target-origin --from ORIGIN VALUE...`.
