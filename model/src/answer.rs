@@ -64,7 +64,20 @@ fn answer_race(case: &Case, plan: Plan) -> Answer {
     let exploration = explore(case, &plan);
     let mut with_schedules = exploration.outcomes;
     with_schedules.sort_by_cached_key(|(o, _)| o.canonical_key());
-    let mut trace = plan.trace;
+    let mut trace = plan.trace.clone();
+    // Which documents share an event loop.
+    for (a, key) in plan.agents.iter().enumerate() {
+        let documents: Vec<&str> = plan
+            .documents
+            .iter()
+            .filter(|d| d.agent == a)
+            .map(|d| d.label.as_str())
+            .collect();
+        trace.push(format!(
+            "agent {a}, {key}: {} (one event loop)",
+            documents.join(", ")
+        ));
+    }
     trace.push(format!(
         "explored {} event-loop states: {} allowed outcome{}",
         exploration.states_explored,
