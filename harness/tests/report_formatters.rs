@@ -9,6 +9,7 @@ use pmconf::run::events::{
     CaseResult, EarlierAttempt, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus,
 };
 use pmconf::run::verdict::Verdict;
+use pmconf_model::contested::{ContestedOutcome, SpecIssue};
 use pmconf_model::{Delivery, Outcome, PostOutcome};
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -488,10 +489,10 @@ fn json_file_has_the_exact_counts() {
     assert_eq!(
         value["summary"],
         json!({
-            "chromium": {"conforms": 2, "diverges": 2, "known_divergences": 1, "inconclusive": 1,
+            "chromium": {"conforms": 2, "contested": 0, "diverges": 2, "known_divergences": 1, "inconclusive": 1,
                          "internal_error": 1, "unexpected": 4, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                          "cases_per_second": 3.0},
-            "firefox": {"conforms": 5, "diverges": 1, "known_divergences": 1, "inconclusive": 0,
+            "firefox": {"conforms": 5, "contested": 0, "diverges": 1, "known_divergences": 1, "inconclusive": 0,
                         "internal_error": 0, "unexpected": 0, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                         "cases_per_second": 1.5},
         })
@@ -891,6 +892,7 @@ fn race_diverging() -> CaseResult {
         verdict: Verdict::Diverges,
         observed: Some(retargeted.clone()),
         allowed: allowed.clone(),
+        contested: vec![],
         snapshot: SnapshotStatus::Matched,
         duration_ms: 50,
         runs: 5,
@@ -1335,4 +1337,100 @@ fn a_result_unexpected_in_every_attempt_fails_and_says_how_often_it_ran() {
     );
     let verdict = output.lines().last().unwrap();
     assert!(verdict.ends_with("=> FAILED (1 unexpected)"), "{output}");
+}
+
+/// Firefox runs a race case 5 times: 3 allowed outcomes, 2 that the model
+/// holds contested (whatwg/html#3267).
+fn race_contested() -> Vec<RunEvent> {
+    let allowed = race_allowed();
+    let reused = race_outcome(&[], &["m", "after"]);
+    let mut result = CaseResult::bare(
+        "firefox",
+        RACE_CASE,
+        Verdict::Contested,
+        SnapshotStatus::Matched,
+    );
+    result.runs = 5;
+    result.observed = Some(reused.clone());
+    result.allowed = allowed.clone();
+    result.contested = vec![ContestedOutcome::new(
+        reused.clone(),
+        SpecIssue::WindowReuse.bit(),
+        vec![],
+    )];
+    result.histogram = vec![
+        OutcomeCount {
+            outcome: allowed[1].clone(),
+            count: 3,
+            allowed: true,
+        },
+        OutcomeCount {
+            outcome: reused,
+            count: 2,
+            allowed: false,
+        },
+    ];
+    let mut events = vec![
+        RunEvent::SuiteStart {
+            engines: vec!["firefox".into()],
+            cases: 1,
+        },
+        RunEvent::EngineStart(EngineInfo {
+            engine: "firefox".into(),
+            browser_version: "128.0".into(),
+        }),
+    ];
+    events.extend(ended(vec![result]));
+    events.push(RunEvent::EngineEnd {
+        engine: "firefox".into(),
+        cases: 1,
+        seconds: 1.0,
+    });
+    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    events
+}
+
+#[test]
+fn every_report_shows_a_contested_result_apart_with_its_issue() {
+    let events = race_contested();
+    let issue = "https://github.com/whatwg/html/issues/3267";
+    // Terminal: its own section, no divergence block, the run passes.
+    let text = terminal_output(&events);
+    let section = block(&text, "contested (1)");
+    assert!(section.iter().any(|l| l.contains(RACE_CASE)), "{text}");
+    assert!(section.iter().any(|l| l.contains(issue)), "{text}");
+    assert!(!text.contains("divergences ("), "{text}");
+    // JSON: counted apart; the result carries the contested outcomes.
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("results.json");
+    let mut json_reporter = JsonReporter::new(&json_path);
+    feed(&mut json_reporter, &events);
+    json_reporter.finish().unwrap();
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(value["summary"]["firefox"]["contested"], 1);
+    assert_eq!(value["summary"]["firefox"]["diverges"], 0);
+    assert_eq!(value["results"][0]["verdict"], "contested");
+    assert_eq!(value["results"][0]["contested"][0]["issues"][0], issue);
+    // wptreport: not a failure, the message names the issue.
+    let mut wpt = WptReportReporter::new(dir.path().join("wptreport-{engine}.json"));
+    feed(&mut wpt, &events);
+    wpt.finish().unwrap();
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("wptreport-firefox.json")).unwrap(),
+    )
+    .unwrap();
+    let subtest = &report["results"][0]["subtests"][0];
+    assert_eq!(subtest["status"], "PASS");
+    assert!(
+        subtest["message"].as_str().unwrap().starts_with(&format!("contested: {issue}")),
+        "{subtest}"
+    );
+    // HTML: a Contested section linking the issue.
+    let html_path = dir.path().join("report.html");
+    let mut html = HtmlReporter::new(&html_path);
+    feed(&mut html, &events);
+    html.finish().unwrap();
+    let page = std::fs::read_to_string(&html_path).unwrap();
+    assert!(page.contains("<h2>Contested</h2>"), "{page}");
+    assert!(page.contains(&format!("<a href=\"{issue}\">")), "{page}");
 }

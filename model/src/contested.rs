@@ -4,7 +4,7 @@
 //! divergences (the harness's `contested` verdict).
 
 use crate::outcome::Outcome;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An open question in the HTML Standard that makes an outcome contested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,7 +58,7 @@ impl SpecIssue {
 
 /// An outcome the standard's open issues make reachable, next to the
 /// allowed ones.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContestedOutcome {
     /// What the pages observe.
     pub outcome: Outcome,

@@ -74,6 +74,7 @@ pub fn render_html(record: &RunRecord) -> String {
     );
     engines_table(&mut page, record, &summary);
     matrix(&mut page, record);
+    crate::report::contested::html_section(&mut page, record);
     details(&mut page, record);
     page.push_str("</body>\n</html>\n");
     page

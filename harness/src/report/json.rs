@@ -78,6 +78,7 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
             e.engine.clone(),
             json!({
                 "conforms": c.conforms,
+                "contested": c.contested,
                 "diverges": c.diverges,
                 "known_divergences": c.known_divergences,
                 "inconclusive": c.inconclusive,

@@ -13,12 +13,17 @@
 //! - [`HtmlReporter`]: one self-contained static HTML page.
 //! - [`MultiReporter`]: fans events out to several of the above.
 //!
+//! Contested results (outcomes an open issue of the HTML Standard leaves
+//! open) are shown apart in each format, with the issue link
+//! ([`contested`]).
+//!
 //! Reporters that write files collect the events in a [`RunRecord`] and
 //! write in `finish`, atomically ([`write_atomically`]), so a failed run
 //! never leaves a partial file behind.
 #![deny(missing_docs)]
 
 mod atomic;
+pub mod contested;
 mod escape;
 pub mod html;
 pub mod json;

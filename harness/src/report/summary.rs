@@ -10,6 +10,8 @@ use crate::run::verdict::Verdict;
 pub struct Counts {
     /// Results that conform.
     pub conforms: usize,
+    /// Results that are contested (allowed or contested outcomes only).
+    pub contested: usize,
     /// Results that diverge, known or not.
     pub diverges: usize,
     /// Divergences that are expected: their snapshot matched (or was
@@ -42,6 +44,7 @@ impl Counts {
     pub fn add(&mut self, result: &CaseResult) {
         match result.verdict {
             Verdict::Conforms => self.conforms += 1,
+            Verdict::Contested => self.contested += 1,
             Verdict::Diverges => self.diverges += 1,
             Verdict::Inconclusive { .. } => self.inconclusive += 1,
             Verdict::InternalError { .. } => self.internal_error += 1,

@@ -93,7 +93,8 @@ pub fn wpt_test_id(case: &str) -> String {
 /// One engine's results in the `wptreport.json` shape: each case is a
 /// test with one subtest, `matches model`.
 ///
-/// Conforms is `OK` + `PASS`, diverges `OK` + `FAIL`, inconclusive
+/// Conforms is `OK` + `PASS`, contested `OK` + `PASS` with a message
+/// naming the spec issue, diverges `OK` + `FAIL`, inconclusive
 /// `TIMEOUT` with no subtests, internal-error `ERROR` with no subtests; a
 /// test's message is the reason, a failing subtest's a short description
 /// of the divergence.
@@ -112,6 +113,15 @@ pub fn wptreport_json(record: &RunRecord, engine: &str) -> Value {
 fn test_json(result: &CaseResult) -> Value {
     let (status, subtests) = match &result.verdict {
         Verdict::Conforms => ("OK", vec![subtest("PASS", None)]),
+        // Not a failure: the standard itself leaves it open; the message
+        // names the issue.
+        Verdict::Contested => (
+            "OK",
+            vec![subtest(
+                "PASS",
+                Some(crate::report::contested::one_line(result)),
+            )],
+        ),
         Verdict::Diverges => (
             "OK",
             vec![subtest("FAIL", Some(divergence_message(result)))],

@@ -2,6 +2,7 @@
 //! these, as wptrunner's formatters consume its event stream, so each can be
 //! tested with synthetic events and no browser.
 
+use pmconf_model::contested::ContestedOutcome;
 use super::verdict::Verdict;
 use pmconf_model::Outcome;
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,10 @@ pub struct CaseResult {
     pub observed: Option<Outcome>,
     /// What the model allows.
     pub allowed: Vec<Outcome>,
+    /// What the model holds contested: outcomes an open issue of the HTML
+    /// Standard leaves open, each naming it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contested: Vec<ContestedOutcome>,
     /// How it compares with the accepted snapshot.
     pub snapshot: SnapshotStatus,
     /// Wall time spent on this case in milliseconds (cases run in batches,
@@ -195,6 +200,7 @@ impl CaseResult {
             verdict,
             observed: None,
             allowed: vec![],
+            contested: vec![],
             snapshot,
             duration_ms: 1,
             runs: 1,
@@ -205,6 +211,11 @@ impl CaseResult {
             earlier_attempts: vec![],
             kept_pending: None,
         }
+    }
+
+    /// The contested outcome `outcome` is, if it is one.
+    pub fn contested_as(&self, outcome: &Outcome) -> Option<&ContestedOutcome> {
+        self.contested.iter().find(|c| c.outcome == *outcome)
     }
 
     /// Whether this result is flaky: an earlier attempt was unexpected but

@@ -2,6 +2,7 @@
 //! agent configuration (`window.__pmconfConfig`) and where WebDriver finds
 //! each window.
 
+use pmconf_model::contested::ContestedOutcome;
 use crate::case_files::LoadedCase;
 use pmconf_model::case::{
     Case, Hop, NavigateVia, Relation, Step, Topology, WindowContent, WindowIndex,
@@ -47,6 +48,8 @@ pub struct CasePlan {
     pub case: Case,
     /// The model's allowed outcomes.
     pub allowed: Vec<Outcome>,
+    /// The model's contested outcomes (an open spec issue each).
+    pub contested: Vec<ContestedOutcome>,
     /// The documents the case can create (their labels name them in
     /// observations).
     pub documents: Plan,
@@ -63,7 +66,8 @@ impl CasePlan {
     /// `case_index`.
     pub fn new(id: usize, case_index: usize, loaded: &LoadedCase) -> Self {
         let case = loaded.case.clone();
-        let allowed = answer_case(&case).allowed;
+        let answer = answer_case(&case);
+        let (allowed, contested) = (answer.allowed, answer.contested);
         let documents = plan_case(&case);
         let n = case.windows.len();
         let scripted: Vec<bool> = case
@@ -97,6 +101,7 @@ impl CasePlan {
             name: loaded.name.clone(),
             case,
             allowed,
+            contested,
             documents,
             locations,
             scripted,

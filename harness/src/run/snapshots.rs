@@ -70,11 +70,25 @@ pub fn race_snapshot_text(
     allowed: &[Outcome],
     seen: &[Outcome],
 ) -> String {
+    race_snapshot_text_with(case_name, description, (allowed, &[]), seen)
+}
+
+/// [`race_snapshot_text`] for a model answer with contested outcomes
+/// too: the verdict is `contested` when every outcome seen is allowed or
+/// contested, and one is contested.
+pub fn race_snapshot_text_with(
+    case_name: &str,
+    description: &str,
+    (allowed, contested): (&[Outcome], &[Outcome]),
+    seen: &[Outcome],
+) -> String {
     let mut seen = seen.to_vec();
     seen.sort_by_cached_key(Outcome::canonical_key);
     seen.dedup();
     let verdict = if seen.iter().all(|o| o.is_in(allowed)) {
         Verdict::Conforms
+    } else if seen.iter().all(|o| o.is_in(allowed) || o.is_in(contested)) {
+        Verdict::Contested
     } else {
         Verdict::Diverges
     };
@@ -111,16 +125,33 @@ pub fn compare_and_record_race(
     earlier: &[Outcome],
     accept: bool,
 ) -> std::io::Result<SnapshotStatus> {
+    compare_and_record_race_with(path, case, (allowed, &[]), observed, earlier, accept)
+}
+
+/// [`compare_and_record_race`] for a model answer with contested outcomes
+/// too. A contested outcome needs no acceptance, as an allowed one: the
+/// model knows it (the verdict says `contested`, with its issue).
+pub fn compare_and_record_race_with(
+    path: &Path,
+    case: (&str, &str),
+    (allowed, contested): (&[Outcome], &[Outcome]),
+    observed: &[Outcome],
+    earlier: &[Outcome],
+    accept: bool,
+) -> std::io::Result<SnapshotStatus> {
     let (case_name, description) = case;
     let accepted: Option<Vec<Outcome>> = std::fs::read_to_string(path)
         .ok()
         .and_then(|t| serde_yaml::from_str::<AcceptedRace>(body_of(&t)).ok())
         .map(|a| a.seen);
-    let known =
-        |o: &Outcome| o.is_in(allowed) || accepted.as_ref().is_some_and(|seen| seen.contains(o));
+    let known = |o: &Outcome| {
+        o.is_in(allowed)
+            || o.is_in(contested)
+            || accepted.as_ref().is_some_and(|seen| seen.contains(o))
+    };
     let mut union = accepted.clone().unwrap_or_default();
     union.extend(earlier.iter().chain(observed).cloned());
-    let text = race_snapshot_text(case_name, description, allowed, &union);
+    let text = race_snapshot_text_with(case_name, description, (allowed, contested), &union);
     if accepted.is_some() && observed.iter().all(known) {
         if earlier.iter().all(known) {
             let _ = std::fs::remove_file(pending_path(path));

@@ -5,7 +5,7 @@ use super::attempts::Attempts;
 use super::driver::{run_cases, Pacing};
 use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus};
 use super::plan::CasePlan;
-use super::snapshots::{compare_and_record, compare_and_record_race, snapshot_path, snapshot_text};
+use super::snapshots::{compare_and_record, compare_and_record_race_with, snapshot_path, snapshot_text};
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
 use super::worker::EngineWorker;
@@ -393,9 +393,15 @@ fn case_result(
             .find(|o| matches!(o, Observation::InternalError(_)))
             .or(unobserved.first())
             .expect("a case has at least one run");
-        judge(first, &plan.allowed)
+        judge(first, &plan.allowed, &plan.contested)
     } else if histogram.iter().all(|b| b.allowed) {
         Verdict::Conforms
+    } else if histogram
+        .iter()
+        .all(|b| b.allowed || plan.contested.iter().any(|c| c.outcome == b.outcome))
+    {
+        // Only allowed and contested outcomes, at least one contested.
+        Verdict::Contested
     } else {
         Verdict::Diverges
     };
@@ -407,6 +413,8 @@ fn case_result(
         .or_else(|| histogram.iter().max_by_key(|b| b.count))
         .map(|b| b.outcome.clone());
     let race = plan.case.is_race();
+    let contested_outcomes: Vec<Outcome> =
+        plan.contested.iter().map(|c| c.outcome.clone()).collect();
     let snapshot = match (&config.snapshot_dir, &shown) {
         (Some(dir), Some(o))
             if !matches!(
@@ -416,10 +424,10 @@ fn case_result(
         {
             let path = snapshot_path(dir, engine, &plan.name);
             let recorded = if race {
-                compare_and_record_race(
+                compare_and_record_race_with(
                     &path,
                     (&plan.name, &plan.case.description),
-                    &plan.allowed,
+                    (&plan.allowed, &contested_outcomes),
                     &observed,
                     seen_earlier,
                     config.accept_snapshots,
@@ -449,6 +457,7 @@ fn case_result(
         verdict,
         observed: shown,
         allowed: plan.allowed.clone(),
+        contested: plan.contested.clone(),
         snapshot,
         duration_ms: duration.as_millis() as u64,
         runs: runs.len(),

@@ -1,9 +1,12 @@
 //! Verdicts: how one run of a case in one engine compares with the model.
 //!
 //! As in wasmtime's differential oracles, a case never panics the run: it
-//! ends as conforms, diverges (observed vs allowed), inconclusive (with a
-//! reason), or internal-error when the harness itself failed.
+//! ends as conforms, contested (only allowed outcomes and outcomes an open
+//! issue of the HTML Standard leaves open), diverges (observed vs allowed),
+//! inconclusive (with a reason), or internal-error when the harness itself
+//! failed.
 
+use pmconf_model::contested::ContestedOutcome;
 use pmconf_model::Outcome;
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +16,10 @@ use serde::{Deserialize, Serialize};
 pub enum Verdict {
     /// The observed outcome is one the model allows.
     Conforms,
+    /// The observed outcomes are allowed or contested, at least one
+    /// contested: the engine does what an open issue of the HTML Standard
+    /// argues about (the result's `contested` list names the issue).
+    Contested,
     /// The observed outcome is not one the model allows.
     Diverges,
     /// Nothing can be concluded (a page never loaded, a case timed out).
@@ -28,11 +35,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The short name used in reports: `conforms`, `diverges`,
-    /// `inconclusive`, `internal-error`.
+    /// The short name used in reports: `conforms`, `contested`,
+    /// `diverges`, `inconclusive`, `internal-error`.
     pub fn name(&self) -> &'static str {
         match self {
             Verdict::Conforms => "conforms",
+            Verdict::Contested => "contested",
             Verdict::Diverges => "diverges",
             Verdict::Inconclusive { .. } => "inconclusive",
             Verdict::InternalError { .. } => "internal-error",
@@ -59,10 +67,18 @@ pub enum Observation {
     InternalError(String),
 }
 
-/// Judges an observation against the model's allowed outcomes.
-pub fn judge(observation: &Observation, allowed: &[Outcome]) -> Verdict {
+/// Judges an observation against the model's allowed and contested
+/// outcomes.
+pub fn judge(
+    observation: &Observation,
+    allowed: &[Outcome],
+    contested: &[ContestedOutcome],
+) -> Verdict {
     match observation {
         Observation::Observed(o) if o.is_in(allowed) => Verdict::Conforms,
+        Observation::Observed(o) if contested.iter().any(|c| c.outcome == *o) => {
+            Verdict::Contested
+        }
         Observation::Observed(_) => Verdict::Diverges,
         Observation::Inconclusive(reason) => Verdict::Inconclusive {
             reason: reason.clone(),
@@ -97,7 +113,7 @@ mod tests {
     fn observed_in_allowed_set_conforms() {
         let allowed = vec![outcome("http://a.test"), outcome("http://b.test")];
         assert_eq!(
-            judge(&Observation::Observed(outcome("http://b.test")), &allowed),
+            judge(&Observation::Observed(outcome("http://b.test")), &allowed, &[]),
             Verdict::Conforms
         );
     }
@@ -106,15 +122,30 @@ mod tests {
     fn observed_outside_allowed_set_diverges() {
         let allowed = vec![outcome("http://a.test")];
         assert_eq!(
-            judge(&Observation::Observed(outcome("http://A.test")), &allowed),
+            judge(&Observation::Observed(outcome("http://A.test")), &allowed, &[]),
             Verdict::Diverges
         );
         let mut different_source = outcome("http://a.test");
         different_source.received[0].1[0].source = None;
         assert_eq!(
-            judge(&Observation::Observed(different_source), &allowed),
+            judge(&Observation::Observed(different_source), &allowed, &[]),
             Verdict::Diverges
         );
+    }
+
+    #[test]
+    fn observed_in_the_contested_set_is_contested_not_divergent() {
+        let allowed = vec![outcome("http://a.test")];
+        let contested = vec![ContestedOutcome::new(
+            outcome("http://b.test"),
+            pmconf_model::contested::SpecIssue::WindowReuse.bit(),
+            vec![],
+        )];
+        let judged = |o| judge(&Observation::Observed(o), &allowed, &contested);
+        assert_eq!(judged(outcome("http://a.test")), Verdict::Conforms);
+        assert_eq!(judged(outcome("http://b.test")), Verdict::Contested);
+        assert_eq!(judged(outcome("http://c.test")), Verdict::Diverges);
+        assert_eq!(Verdict::Contested.name(), "contested");
     }
 
     #[test]
@@ -123,10 +154,11 @@ mod tests {
         let v = judge(
             &Observation::Inconclusive("window child never loaded".into()),
             &allowed,
+            &[],
         );
         assert_eq!(v.name(), "inconclusive");
         assert_eq!(v.reason(), Some("window child never loaded"));
-        let v = judge(&Observation::InternalError("driver died".into()), &allowed);
+        let v = judge(&Observation::InternalError("driver died".into()), &allowed, &[]);
         assert_eq!(v.name(), "internal-error");
     }
 

@@ -25,6 +25,7 @@ pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
     out.push_str(&summary_table(record, &summary));
     setup_failures(&mut out, record, palette);
     divergences(&mut out, record, palette);
+    crate::report::contested::terminal_section(&mut out, record, |t| palette.bold(t));
     races(&mut out, record, palette);
     reasons(&mut out, record, "inconclusive", |v| {
         matches!(v, Verdict::Inconclusive { .. })
