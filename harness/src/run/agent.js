@@ -139,12 +139,32 @@
     return w;
   }
 
+  // WindowProxy references to every window that may send to this one,
+  // captured while the paths to them hold: when this document starts
+  // (after creating its children) and after each task it runs (which may
+  // create windows). A WindowProxy is one object for the life of its
+  // browsing context, so identity holds across the sender's navigations,
+  // and still holds when the path broke (inside a removed subtree
+  // `parent` and `frames` are null; removing a frame renumbers `frames`).
+  var captured = {};
+  function captureSourceRefs() {
+    Object.keys(C.sourceRefs).forEach(function (name) {
+      if (captured[name]) return;
+      try { captured[name] = resolve(C.sourceRefs[name]); } catch (e) { /* not there yet */ }
+    });
+  }
+
   function identify(source) {
     if (source === null || source === undefined) return null;
     var names = Object.keys(C.sourceRefs);
     for (var i = 0; i < names.length; i++) {
+      if (captured[names[i]] === source) return names[i];
+    }
+    // Never captured: the path as it is now.
+    for (var j = 0; j < names.length; j++) {
+      if (captured[names[j]]) continue;
       try {
-        if (resolve(C.sourceRefs[names[i]]) === source) return names[i];
+        if (resolve(C.sourceRefs[names[j]]) === source) return names[j];
       } catch (e) { /* not reachable now */ }
     }
     // A sender this window holds no reference to: name it by elimination.
@@ -324,6 +344,7 @@
     // Runs the steps `indices` in this one task; then, with `markers` (a
     // list of hop paths), posts the end-of-case markers in the same task.
     run: function (indices, markers) {
+      captureSourceRefs();
       var results = [];
       var navigatesItself = false;
       for (var i = 0; i < indices.length; i++) {
@@ -338,6 +359,7 @@
         results.push(r);
         if (r.harnessError !== undefined) return results;
       }
+      captureSourceRefs();
       if (markers) {
         var m = sendMarkers(markers);
         if (m.harnessError !== undefined) results.push(m);
@@ -356,5 +378,6 @@
   } catch (e) {
     send({ kind: "failure", reason: "creating children of " + C.name + ": " + e });
   }
+  captureSourceRefs();
   send({ kind: "ready", href: String(location.href) });
 })();
