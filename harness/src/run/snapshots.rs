@@ -389,6 +389,41 @@ mod tests {
     }
 
     #[test]
+    fn a_contested_outcome_needs_no_acceptance_and_makes_the_verdict_contested() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("firefox/race.snap");
+        let (a, reused, bad) = (
+            outcome("http://a.test"),
+            outcome("http://r.test"),
+            outcome("http://x.test"),
+        );
+        let (allowed, contested) = ([a.clone()], [reused.clone()]);
+        let case = ("cases/races/r.yaml", "d");
+        let record = |seen: &[Outcome], accept: bool| {
+            compare_and_record_race_with(&path, case, (&allowed, &contested), seen, &[], accept)
+                .unwrap()
+        };
+        assert_eq!(
+            record(std::slice::from_ref(&a), true),
+            SnapshotStatus::Accepted
+        );
+        // Seen later, a contested outcome matches like an allowed one.
+        assert_eq!(
+            record(&[a.clone(), reused.clone()], false),
+            SnapshotStatus::Matched
+        );
+        // An outcome neither allowed nor contested still fails.
+        assert!(matches!(
+            record(&[reused.clone(), bad], false),
+            SnapshotStatus::Changed { .. }
+        ));
+        let text = race_snapshot_text_with("r", "d", (&allowed, &contested), &[a.clone(), reused]);
+        assert!(text.contains("\n---\nverdict: contested\nseen:\n"), "{text}");
+        let text = race_snapshot_text_with("r", "d", (&allowed, &contested), &[a]);
+        assert!(text.contains("\n---\nverdict: conforms\nseen:\n"), "{text}");
+    }
+
+    #[test]
     fn a_retry_decides_the_match_but_the_pending_snapshot_keeps_what_the_first_attempt_saw() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("chromium/race.snap");
