@@ -57,6 +57,9 @@ enum Command {
     Fuzz(cli::fuzz::FuzzArgs),
     /// List each engine and driver found, with versions, or how to install it.
     Doctor,
+    /// Show each pending snapshot (model and engines) with its diff; accept,
+    /// reject or skip it with a key.
+    Review(cli::review::ReviewArgs),
     /// Resolve targetOrigin values as postMessage would from ORIGIN.
     TargetOrigin {
         /// The calling document's origin (for `/`), or `null`.
@@ -81,6 +84,7 @@ fn main() {
             with_engines(|registry| async move { cli::run::bench(args, &registry).await })
         }
         Command::Doctor => cli::doctor::run(),
+        Command::Review(args) => cli::review::run(&args),
         Command::Fuzz(args) => {
             with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
         }
