@@ -1,9 +1,10 @@
 //! The fields a case file may hold, checked on the plain YAML value before
 //! serde reads it: serde stops at the first unknown field, this reports
 //! every one of a file at once (with the nearest valid name), and removes
-//! them so that the rest of the file can still be validated in the same
-//! pass.
+//! them (or renames them to the nearest valid name) so that the rest of
+//! the file can still be validated in the same pass.
 
+use super::suggest::nearest;
 use serde_yaml::{Mapping, Value};
 
 /// The fields of a case.
@@ -51,7 +52,8 @@ pub(crate) struct Unknown {
     pub expected: &'static [&'static str],
 }
 
-/// Removes every unknown key of `root`, returning them in file order.
+/// Removes every unknown key of `root`, returning them in file order; one
+/// near a valid name its place lacks is put back under that name.
 pub(crate) fn strip_unknown(root: &mut Value) -> Vec<Unknown> {
     let mut out = Vec::new();
     let Value::Mapping(case) = root else {
@@ -106,8 +108,16 @@ fn retain_known(
         .cloned()
         .collect();
     for key in unknown {
-        map.remove(&key);
+        let value = map.remove(&key).unwrap_or(Value::Null);
         let key = key_text(&key);
+        // Validation goes on as if the likely typo were fixed (so a
+        // misspelt required field is not also reported as missing).
+        if let Some(name) = nearest(&key, expected) {
+            let name = Value::String(name.to_owned());
+            if !map.contains_key(&name) {
+                map.insert(name, value);
+            }
+        }
         out.push(Unknown {
             path: if path.is_empty() {
                 key.clone()
@@ -181,5 +191,10 @@ mod tests {
             ]
         );
         assert!(strip_unknown(&mut v).is_empty());
+        // Typos with a near name are put back under it; `colour` is gone.
+        assert_eq!(v["windows"]["child"]["parent"], "top");
+        assert_eq!(v["steps"][1]["post"]["target_origin"], "*");
+        assert!(v["steps"][0]["post"].is_mapping());
+        assert!(v.get("colour").is_none());
     }
 }
