@@ -38,6 +38,11 @@ pub struct RunArgs {
     /// Also write one wptreport.json per engine into this directory.
     #[arg(long)]
     pub wptreport: Option<PathBuf>,
+    /// Run only the cases that match (repeat for any of several):
+    /// `tag:NAME` for a tag of the case, or a glob on its path (`races/*`,
+    /// `**/idn-*`), matched below `cases/` and as given.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Vec<String>,
     /// Accepted snapshots live here.
     #[arg(long, default_value = "snapshots")]
     pub snapshots: PathBuf,
@@ -106,10 +111,20 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         eprintln!("error: refusing --accept-snapshots because CI is set: snapshots are reviewed by people (pmconf review), never accepted by CI");
         return EXIT_BAD_INPUT;
     }
-    let cases = match load_for_snapshots(&args.cases) {
+    let mut cases = match load_for_snapshots(&args.cases) {
         Ok(c) => c,
         Err(status) => return status,
     };
+    if !args.filter.is_empty() {
+        cases.retain(|c| crate::case_filter::matches_any(c, &args.filter));
+        if cases.is_empty() {
+            eprintln!(
+                "error: no case matches --filter {}\n  fix: give a tag as tag:NAME, or a glob on the path below cases/ such as races/*",
+                args.filter.join(" --filter ")
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
     let engines = match engines_for_command(args.engine.as_deref(), ci()) {
         Ok(e) => e,
         Err(status) => return status,
@@ -220,7 +235,7 @@ pub struct BenchArgs {
     pub repeat: u32,
 }
 
-/// Runs `pmconf bench`: prints cases per second per engine.
+/// Runs `pmconf bench`: prints runs per second per engine.
 pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
     let pool = match load_or_report(&args.from) {
         Ok(c) => c,
