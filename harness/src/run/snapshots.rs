@@ -3,7 +3,7 @@
 //!
 //! A run compares what it saw with the accepted `.snap`; a difference (or a
 //! missing snapshot) writes a pending `.snap.new` beside it, which
-//! `cargo insta review` shows and accepts or rejects one by one. Matching
+//! `pmconf review` shows and accepts or rejects one by one. Matching
 //! snapshots pass even where the engine diverges from the model: a known,
 //! accepted divergence, like an expectation file in a browser test suite.
 
@@ -216,7 +216,7 @@ pub fn compare_and_record(
     })
 }
 
-/// `x.snap` -> `x.snap.new`, where `cargo insta review` looks.
+/// `x.snap` -> `x.snap.new`, where `pmconf review` looks.
 pub fn pending_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".new");
