@@ -64,9 +64,17 @@ mod tests {
         };
         let race = load("cases/races/post-then-remove-same-task.yaml");
         assert!(matches_any(&race, &["races/*".into()]));
-        assert!(matches_any(&race, &["nope".into(), "**/post-then-*".into()]));
+        assert!(matches_any(
+            &race,
+            &["nope".into(), "**/post-then-*".into()]
+        ));
         assert!(!matches_any(&race, &["messages/*".into()]));
-        let tag = race.case.tags.first().expect("the race case has tags").clone();
+        let tag = race
+            .case
+            .tags
+            .first()
+            .expect("the race case has tags")
+            .clone();
         assert!(matches_any(&race, &[format!("tag:{tag}")]));
         assert!(!matches_any(&race, &["tag:no-such-tag".into()]));
     }

@@ -58,7 +58,13 @@ fn two_cases_whose_snapshots_would_collide_are_refused_naming_both() {
     write(&dir.path().join("cases/x.yaml"), CASE);
     write(&dir.path().join("other/cases/x.yaml"), CASE);
     let out = pmconf(
-        &["run", "cases/x.yaml", "other/cases/x.yaml", "--engine", "firefox"],
+        &[
+            "run",
+            "cases/x.yaml",
+            "other/cases/x.yaml",
+            "--engine",
+            "firefox",
+        ],
         dir.path(),
     );
     let stderr = text(&out.stderr);
@@ -79,7 +85,9 @@ fn a_filter_that_matches_nothing_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     write(&dir.path().join("cases/a/x.yaml"), CASE);
     let out = pmconf(
-        &["run", "--filter", "tag:nope", "--filter", "b/*", "--engine", "firefox"],
+        &[
+            "run", "--filter", "tag:nope", "--filter", "b/*", "--engine", "firefox",
+        ],
         dir.path(),
     );
     let stderr = text(&out.stderr);
@@ -161,15 +169,23 @@ fn a_ci_artifact_is_reviewed_in_one_command_after_download() {
     let artifact = tempfile::tempdir().unwrap();
     // An artifact as `actions/upload-artifact` keeps `snapshots/**/*.snap.new`.
     write(
-        &artifact.path().join("snapshots/webkitgtk/races__r.snap.new"),
+        &artifact
+            .path()
+            .join("snapshots/webkitgtk/races__r.snap.new"),
         &snap("verdict: conforms"),
     );
     let from = artifact.path().to_string_lossy().into_owned();
     let out = pmconf_with_keys(&["review", "--from", &from], repo.path(), "a\n");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("copied 1 pending snapshot from"), "{stdout}");
-    assert!(repo.path().join("snapshots/webkitgtk/races__r.snap").exists());
+    assert!(
+        stdout.contains("copied 1 pending snapshot from"),
+        "{stdout}"
+    );
+    assert!(repo
+        .path()
+        .join("snapshots/webkitgtk/races__r.snap")
+        .exists());
     let missing = pmconf(&["review", "--from", "no/such/dir"], repo.path());
     assert_eq!(missing.status.code(), Some(2));
 }
@@ -207,14 +223,23 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn help_texts_say_what_each_command_does() {
     let run = help(&["run", "--help"]);
-    assert!(run.contains("--accept-snapshots") && run.contains("pmconf review"), "{run}");
-    assert!(run.contains("--filter <PATTERN>") && run.contains("tag:NAME"), "{run}");
+    assert!(
+        run.contains("--accept-snapshots") && run.contains("pmconf review"),
+        "{run}"
+    );
+    assert!(
+        run.contains("--filter <PATTERN>") && run.contains("tag:NAME"),
+        "{run}"
+    );
 
     let bench = help(&["bench", "--help"]);
     assert!(bench.contains("runs per second"), "{bench}");
     assert!(!bench.contains("cases per second"), "{bench}");
     let top = help(&["--help"]);
-    assert!(top.contains("runs per second") && !top.contains("cases per second"), "{top}");
+    assert!(
+        top.contains("runs per second") && !top.contains("cases per second"),
+        "{top}"
+    );
     assert!(top.contains("review"), "{top}");
 
     // --format: each command says what its own formats print.
@@ -222,20 +247,32 @@ fn help_texts_say_what_each_command_does() {
     assert!(model.contains("`yaml` (default) or `json`"), "{model}");
     assert!(!model.contains("plain lines"), "{model}");
     let origin = help(&["origin", "--help"]);
-    assert!(origin.contains("`text` (default), one line per URL"), "{origin}");
+    assert!(
+        origin.contains("`text` (default), one line per URL"),
+        "{origin}"
+    );
     assert!(!origin.contains("YAML"), "{origin}");
     let target = help(&["target-origin", "--help"]);
-    assert!(target.contains("`*`, the\n") || target.contains("`*`, the"), "{target}");
+    assert!(
+        target.contains("`*`, the\n") || target.contains("`*`, the"),
+        "{target}"
+    );
     assert!(!target.contains("YAML"), "{target}");
 
     let fuzz = help(&["fuzz", "--help"]);
-    assert!(fuzz.contains("Exit status: 0 when no engine diverged"), "{fuzz}");
+    assert!(
+        fuzz.contains("Exit status: 0 when no engine diverged"),
+        "{fuzz}"
+    );
     assert!(fuzz.contains("1 when a new divergence was saved"), "{fuzz}");
     assert!(fuzz.contains("default found/"), "{fuzz}");
     assert!(fuzz.contains("--emit <DIR>"), "{fuzz}");
 
     let review = help(&["review", "--help"]);
-    assert!(review.contains("--from <DIR>") && review.contains("--list"), "{review}");
+    assert!(
+        review.contains("--from <DIR>") && review.contains("--list"),
+        "{review}"
+    );
 }
 
 #[test]

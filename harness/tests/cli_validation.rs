@@ -74,18 +74,41 @@ fn every_unknown_field_and_sandbox_token_in_one_pass_with_suggestions() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     for (at, what, fix) in [
-        ("4:12", "unknown field `parnet` in a window", "did you mean `parent`?"),
+        (
+            "4:12",
+            "unknown field `parnet` in a window",
+            "did you mean `parent`?",
+        ),
         ("6:5", "unknown step kind `psot`", "did you mean `post`?"),
-        ("7:35", "unknown field `mesage` in a `post` step", "did you mean `message`?"),
-        ("7:49", "unknown field `targetOrigin` in a `post` step", "did you mean `target_origin`?"),
-        ("4:48", "`allow-script` is not a sandbox token", "did you mean `allow-scripts`?"),
-        ("4:48", "`allow-same-orgin` is not a sandbox token", "did you mean `allow-same-origin`?"),
+        (
+            "7:35",
+            "unknown field `mesage` in a `post` step",
+            "did you mean `message`?",
+        ),
+        (
+            "7:49",
+            "unknown field `targetOrigin` in a `post` step",
+            "did you mean `target_origin`?",
+        ),
+        (
+            "4:48",
+            "`allow-script` is not a sandbox token",
+            "did you mean `allow-scripts`?",
+        ),
+        (
+            "4:48",
+            "`allow-same-orgin` is not a sandbox token",
+            "did you mean `allow-same-origin`?",
+        ),
     ] {
         let want = format!("typos.yaml:{at}: {what}\n  fix: {fix}");
         assert!(stderr.contains(&want), "want {want:?} in:\n{stderr}");
     }
     assert!(stderr.ends_with("6 errors found\n"), "{stderr}");
-    assert!(!stderr.contains("nothing was written"), "check never writes: {stderr}");
+    assert!(
+        !stderr.contains("nothing was written"),
+        "check never writes: {stderr}"
+    );
     // A command that writes still says so.
     let out = pmconf(&["model", "typos.yaml", "--output", "a.yaml"], dir.path());
     assert!(String::from_utf8_lossy(&out.stderr).contains("6 errors found; nothing was written"));

@@ -9,7 +9,10 @@ use pmconf_model::{answer_case, parse_case};
 use std::path::{Path, PathBuf};
 
 fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("cases/ is readable").flatten() {
+    for entry in std::fs::read_dir(dir)
+        .expect("cases/ is readable")
+        .flatten()
+    {
         let path = entry.path();
         if path.is_dir() {
             case_files(&path, out);

@@ -121,7 +121,6 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
     );
     println!("{command}: reproduce with the same command");
 
-
     let state = RunState::new(format!("\u{0}pmconf-marker:{}:", std::process::id()));
     let server = match OriginServer::start(state.clone()).await {
         Ok(s) => s,

@@ -97,7 +97,10 @@ pub fn describe_pending(pending: &Path) -> std::io::Result<String> {
     let mut out = format!("{} (case {case})\n", pending.display());
     match std::fs::read_to_string(&accepted_path) {
         Ok(old) => {
-            let (old, new) = (format!("{}\n", body_of(&old)), format!("{}\n", body_of(&new)));
+            let (old, new) = (
+                format!("{}\n", body_of(&old)),
+                format!("{}\n", body_of(&new)),
+            );
             out.push_str(
                 &similar::TextDiff::from_lines(&old, &new)
                     .unified_diff()
@@ -155,7 +158,13 @@ pub fn review(
             tally.skipped += 1;
             continue;
         }
-        writeln!(out, "\n[{}/{}] {}", i + 1, pending.len(), describe_pending(path)?)?;
+        writeln!(
+            out,
+            "\n[{}/{}] {}",
+            i + 1,
+            pending.len(),
+            describe_pending(path)?
+        )?;
         let decision = loop {
             write!(out, "a accept, r reject, s skip, q quit: ")?;
             out.flush()?;
@@ -223,7 +232,9 @@ pub fn run(args: &ReviewArgs) -> i32 {
         return 0;
     }
     if super::run::ci() {
-        eprintln!("error: CI is set: snapshots are reviewed by people, never accepted by CI (use --list)");
+        eprintln!(
+            "error: CI is set: snapshots are reviewed by people, never accepted by CI (use --list)"
+        );
         return EXIT_BAD_INPUT;
     }
     let stdin = std::io::stdin();
@@ -274,8 +285,14 @@ mod tests {
             }
         );
         let out = String::from_utf8(out).unwrap();
-        assert!(out.contains("-verdict: conforms\n+verdict: diverges"), "{out}");
-        assert!(out.contains("new snapshot (none accepted yet):\n+allowed: []"), "{out}");
+        assert!(
+            out.contains("-verdict: conforms\n+verdict: diverges"),
+            "{out}"
+        );
+        assert!(
+            out.contains("new snapshot (none accepted yet):\n+allowed: []"),
+            "{out}"
+        );
         assert!(out.contains("`x`: answer a, r, s or q"), "{out}");
         assert!(out.contains("(case cases/c.yaml)"), "{out}");
         let accepted = std::fs::read_to_string(s.join("firefox/a.snap")).unwrap();

@@ -93,7 +93,10 @@ fn load_for_snapshots(cases: &[PathBuf]) -> Result<Vec<LoadedCase>, i32> {
         report_load_errors(&errors);
         return Err(EXIT_BAD_INPUT);
     }
-    for c in loaded.iter().filter(|c| snapshot_name(&c.name).starts_with("outside__")) {
+    for c in loaded
+        .iter()
+        .filter(|c| snapshot_name(&c.name).starts_with("outside__"))
+    {
         eprintln!(
             "note: {} is outside cases/: its snapshots are named {}.snap",
             c.name,
@@ -184,25 +187,22 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         eprintln!("error: writing reports: {e}");
         return EXIT_BAD_INPUT;
     }
-    let model_pending = match record_model_snapshots(
-        &args.snapshots,
-        &model_cases,
-        args.accept_snapshots,
-    ) {
-        Ok(pending) => pending,
-        Err(e) => {
-            eprintln!("error: writing model snapshots: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let model_pending =
+        match record_model_snapshots(&args.snapshots, &model_cases, args.accept_snapshots) {
+            Ok(pending) => pending,
+            Err(e) => {
+                eprintln!("error: writing model snapshots: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        };
     for (case, status) in &model_pending {
         match status {
             SnapshotStatus::New { pending } => {
                 println!("model snapshot new for {case}: {pending} (review it: pmconf review)")
             }
-            SnapshotStatus::Changed { pending, .. } => println!(
-                "model snapshot changed for {case}: {pending} (review it: pmconf review)"
-            ),
+            SnapshotStatus::Changed { pending, .. } => {
+                println!("model snapshot changed for {case}: {pending} (review it: pmconf review)")
+            }
             _ => println!("model snapshot accepted for {case}"),
         }
     }

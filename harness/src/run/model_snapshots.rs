@@ -70,14 +70,19 @@ mod tests {
         std::fs::create_dir_all(&model).unwrap();
         for c in &cases {
             let file = format!("{}.snap", snapshot_name(&c.name));
-            std::fs::copy(root().join("snapshots/model").join(&file), model.join(&file))
-                .unwrap_or_else(|e| panic!("no accepted model snapshot {file}: {e}"));
+            std::fs::copy(
+                root().join("snapshots/model").join(&file),
+                model.join(&file),
+            )
+            .unwrap_or_else(|e| panic!("no accepted model snapshot {file}: {e}"));
         }
         let differing = record_model_snapshots(copy.path(), &cases, false).unwrap();
         assert!(differing.is_empty(), "{differing:?}");
-        assert!(std::fs::read_dir(&model)
+        assert!(std::fs::read_dir(&model).unwrap().all(|e| !e
             .unwrap()
-            .all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".new")));
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".new")));
     }
 
     #[test]
@@ -91,7 +96,11 @@ mod tests {
         );
         let pending = dir.path().join("model/messages__awkward-strings.snap.new");
         assert!(pending.exists());
-        std::fs::rename(&pending, dir.path().join("model/messages__awkward-strings.snap")).unwrap();
+        std::fs::rename(
+            &pending,
+            dir.path().join("model/messages__awkward-strings.snap"),
+        )
+        .unwrap();
         assert!(record_model_snapshots(dir.path(), &cases, false)
             .unwrap()
             .is_empty());

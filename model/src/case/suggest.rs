@@ -68,12 +68,12 @@ mod tests {
             nearest("parnet", &["url", "srcdoc", "parent", "opener", "sandbox"]),
             Some("parent")
         );
-        assert_eq!(nearest("psot", &["post", "navigate", "reload"]), Some("post"));
         assert_eq!(
-            nearest(
-                "allow-same-orgin",
-                crate::sandbox::SANDBOX_TOKENS
-            ),
+            nearest("psot", &["post", "navigate", "reload"]),
+            Some("post")
+        );
+        assert_eq!(
+            nearest("allow-same-orgin", crate::sandbox::SANDBOX_TOKENS),
             Some("allow-same-origin")
         );
         assert_eq!(

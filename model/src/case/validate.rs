@@ -9,7 +9,6 @@ use super::raw::{
 use super::schema::{strip_unknown, Unknown};
 use super::source_map::{Location, SourceMap};
 use super::suggest::nearest;
-use serde::Deserialize;
 use super::{
     Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window, WindowContent,
 };
@@ -17,6 +16,7 @@ use crate::document::matches_about_blank;
 use crate::hosts::check_case_host;
 use crate::message::{MessageValue, Transferable};
 use crate::sandbox::SandboxingFlags;
+use serde::Deserialize;
 use url::{Host, Url};
 
 struct Validator<'a> {
@@ -84,7 +84,10 @@ fn report_unknown(v: &mut Validator, u: &Unknown) {
         format!("unknown field `{}` in {}", u.key, u.place)
     };
     let fix = match nearest(&u.key, u.expected) {
-        Some(name) => format!("did you mean `{name}`? (expected one of: {})", u.expected.join(", ")),
+        Some(name) => format!(
+            "did you mean `{name}`? (expected one of: {})",
+            u.expected.join(", ")
+        ),
         None => format!("remove it, or use one of: {}", u.expected.join(", ")),
     };
     let location = v
