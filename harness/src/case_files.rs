@@ -30,6 +30,17 @@ pub enum LoadError {
     /// A case file is invalid.
     #[error("{0}")]
     Case(CaseError),
+    /// Two case files whose snapshots would share one name, and so
+    /// overwrite each other.
+    #[error("{second}: its snapshots would be named `{name}.snap`, like those of {first}\n  fix: rename one of the two files, or put them in different directories under cases/")]
+    SnapshotNameTaken {
+        /// The file named first.
+        first: String,
+        /// The file named later.
+        second: String,
+        /// The shared snapshot name.
+        name: String,
+    },
 }
 
 /// Expands files and directories (recursively, `*.yaml` and `*.yml`, sorted)
@@ -118,6 +129,30 @@ pub fn load_cases(inputs: &[PathBuf]) -> Result<Vec<LoadedCase>, Vec<LoadError>>
     }
     if errors.is_empty() {
         Ok(cases)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Refuses cases whose snapshots would share a name (say
+/// `cases/a.yaml` and `other/cases/a.yaml`), naming both files.
+pub fn check_snapshot_names(cases: &[LoadedCase]) -> Result<(), Vec<LoadError>> {
+    let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for c in cases {
+        let name = crate::run::snapshots::snapshot_name(&c.name);
+        if let Some(first) = seen.get(&name) {
+            errors.push(LoadError::SnapshotNameTaken {
+                first: (*first).to_owned(),
+                second: c.name.clone(),
+                name,
+            });
+        } else {
+            seen.insert(name, &c.name);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
     } else {
         Err(errors)
     }

@@ -1,5 +1,6 @@
 //! pmconf harness library: the parts of the `pmconf` binary that tests use.
 pub mod case_files;
+pub mod case_filter;
 pub mod cli;
 pub mod engine;
 pub mod gen;

@@ -22,8 +22,8 @@ enum Command {
         /// Case files or directories.
         #[arg(required = true)]
         cases: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        /// Output format: `yaml` (default) or `json`, the same answer either way.
+        #[arg(long, value_enum, default_value_t = Format::Yaml, hide_possible_values = true)]
         format: Format,
         /// Write to this file (atomically) instead of standard output.
         #[arg(long)]
@@ -45,18 +45,24 @@ enum Command {
         /// URLs.
         #[arg(required = true)]
         urls: Vec<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        /// Output format: `text` (default), one line per URL: the origin or
+        /// `failure`; or `json`, one object per URL with `input`, `kind`
+        /// and `serialization`.
+        #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true)]
         format: Format,
     },
     /// Run cases in real engines and compare with the model and the snapshots.
     Run(cli::run::RunArgs),
-    /// Print cases per second per engine over a suite of generated repeats.
+    /// Print runs per second per engine (the given cases repeated until there
+    /// are --cases of them; a race case counts once per --repeat).
     Bench(cli::run::BenchArgs),
     /// Generate cases from a seed, run them, shrink divergences, save them.
     Fuzz(cli::fuzz::FuzzArgs),
     /// List each engine and driver found, with versions, or how to install it.
     Doctor,
+    /// Show each pending snapshot (model and engines) with its diff; accept,
+    /// reject or skip it with a key.
+    Review(cli::review::ReviewArgs),
     /// Resolve targetOrigin values as postMessage would from ORIGIN.
     TargetOrigin {
         /// The calling document's origin (for `/`), or `null`.
@@ -65,8 +71,10 @@ enum Command {
         /// targetOrigin values.
         #[arg(required = true, allow_hyphen_values = true)]
         values: Vec<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
+        /// Output format: `text` (default), one line per value: `*`, the
+        /// resolved origin, `opaque` or `SyntaxError`; or `json`, one object
+        /// per value with `input`, `kind` and `serialization`.
+        #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true)]
         format: Format,
     },
 }
@@ -81,6 +89,7 @@ fn main() {
             with_engines(|registry| async move { cli::run::bench(args, &registry).await })
         }
         Command::Doctor => cli::doctor::run(),
+        Command::Review(args) => cli::review::run(&args),
         Command::Fuzz(args) => {
             with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
         }

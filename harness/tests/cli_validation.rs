@@ -57,6 +57,64 @@ fn assert_rejected(text: &str, line: usize, column: usize, words: &[&str]) {
 }
 
 #[test]
+fn every_unknown_field_and_sandbox_token_in_one_pass_with_suggestions() {
+    let dir = tempfile::tempdir().unwrap();
+    write_case(
+        dir.path(),
+        "typos.yaml",
+        "description: many mistakes\n\
+         windows:\n\
+         \x20 top: { url: \"http://a.test/\" }\n\
+         \x20 child: { parnet: top, url: \"http://b.test/\", sandbox: \"allow-script allow-same-orgin\" }\n\
+         steps:\n\
+         \x20 - psot: { from: top, to: child, message: 1 }\n\
+         \x20 - post: { from: top, to: child, mesage: \"hi\", targetOrigin: \"*\" }\n",
+    );
+    let out = pmconf(&["check", "typos.yaml"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for (at, what, fix) in [
+        (
+            "4:12",
+            "unknown field `parnet` in a window",
+            "did you mean `parent`?",
+        ),
+        ("6:5", "unknown step kind `psot`", "did you mean `post`?"),
+        (
+            "7:35",
+            "unknown field `mesage` in a `post` step",
+            "did you mean `message`?",
+        ),
+        (
+            "7:49",
+            "unknown field `targetOrigin` in a `post` step",
+            "did you mean `target_origin`?",
+        ),
+        (
+            "4:48",
+            "`allow-script` is not a sandbox token",
+            "did you mean `allow-scripts`?",
+        ),
+        (
+            "4:48",
+            "`allow-same-orgin` is not a sandbox token",
+            "did you mean `allow-same-origin`?",
+        ),
+    ] {
+        let want = format!("typos.yaml:{at}: {what}\n  fix: {fix}");
+        assert!(stderr.contains(&want), "want {want:?} in:\n{stderr}");
+    }
+    assert!(stderr.ends_with("6 errors found\n"), "{stderr}");
+    assert!(
+        !stderr.contains("nothing was written"),
+        "check never writes: {stderr}"
+    );
+    // A command that writes still says so.
+    let out = pmconf(&["model", "typos.yaml", "--output", "a.yaml"], dir.path());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("6 errors found; nothing was written"));
+}
+
+#[test]
 fn malformed_yaml() {
     assert_rejected(
         "description: x\nwindows: {top: {url: \"http://a.test/\"}\nsteps: [\n",
@@ -72,7 +130,7 @@ fn unknown_field() {
         "description: x\nwindows:\n  top: { url: \"http://a.test/\", colour: red }\nsteps:\n  - post: { from: top, to: top, message: 1 }\n",
         3,
         33,
-        &["unknown field `colour`", "expected one of `url`"],
+        &["unknown field `colour`", "one of: url, srcdoc, parent"],
     );
 }
 

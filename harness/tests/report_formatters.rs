@@ -406,7 +406,7 @@ fn terminal_lists_reasons_setup_errors_and_pending_snapshots() {
             &format!(
                 "  chromium  messages/special-values.yaml: new snapshot, pending: {NEW_PENDING}"
             ),
-            "  review with `cargo insta review` and accept or reject each pending snapshot",
+            "  review with `pmconf review` and accept or reject each pending snapshot",
         ]
     );
     assert!(!output.contains('\u{1b}'), "no colors unless asked for");

@@ -1,6 +1,6 @@
 //! `pmconf check`: validate case files, reporting every error found.
 
-use super::{report_load_errors, EXIT_BAD_INPUT};
+use super::{print_load_errors, EXIT_BAD_INPUT};
 use crate::case_files::load_cases;
 use std::path::PathBuf;
 
@@ -16,7 +16,8 @@ pub fn run(inputs: &[PathBuf]) -> i32 {
             0
         }
         Err(errors) => {
-            report_load_errors(&errors);
+            // check writes nothing, so it does not say "nothing was written".
+            print_load_errors(&errors, "");
             EXIT_BAD_INPUT
         }
     }

@@ -17,8 +17,20 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// What `pmconf fuzz --help` says after the options.
+pub const FUZZ_AFTER_HELP: &str = "\
+Findings go to --out (default found/), which neither `pmconf run` nor the
+model snapshot test reads: to make one part of the suite, move its .yaml
+(and .html) to cases/found/, then `pmconf run cases/found/NAME.yaml` and
+`pmconf review`.
+
+Exit status: 0 when no engine diverged in a way not already saved (under
+--out or cases/found/), 1 when a new divergence was saved, 2 for a setup
+failure or a finding that could not be written.";
+
 /// Options of `pmconf fuzz`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = FUZZ_AFTER_HELP)]
 pub struct FuzzArgs {
     /// The seed: the same seed and count generate the same cases.
     #[arg(long, default_value_t = 1)]
@@ -29,8 +41,9 @@ pub struct FuzzArgs {
     /// Engines, as for `run`.
     #[arg(long)]
     pub engine: Option<String>,
-    /// Where minimal divergences are written.
-    #[arg(long, default_value = "cases/found")]
+    /// Where minimal divergences are written: outside cases/, so that the
+    /// suite does not run them until a person moves them there.
+    #[arg(long, default_value = "found")]
     pub out: PathBuf,
     /// Oracle runs allowed per shrink.
     #[arg(long, default_value_t = 60)]
@@ -44,6 +57,11 @@ pub struct FuzzArgs {
     /// Run and report, but write no case files.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write every generated case the model can answer to this directory
+    /// as YAML (`case-0007.yaml`, numbered as the run reports them) and
+    /// run nothing.
+    #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
+    pub emit: Option<PathBuf>,
     /// Also write a JSON summary here.
     #[arg(long)]
     pub results: Option<PathBuf>,
@@ -62,19 +80,8 @@ struct EngineFindings {
     error: Option<String>,
 }
 
-/// Runs `pmconf fuzz`; returns the exit status (0 when no engine diverged
-/// in a way not already saved, 1 when new divergences were found, 2 for
-/// setup failures).
+/// Runs `pmconf fuzz`; returns the exit status ([`FUZZ_AFTER_HELP`]).
 pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
-    let engines = match engines_for_command(args.engine.as_deref(), false) {
-        Ok(e) => e,
-        Err(status) => return status,
-    };
-    println!(
-        "pmconf fuzz --seed {} --cases {}: reproduce with the same command",
-        args.seed, args.cases
-    );
-
     let trees = generate(args.seed, args.cases);
     let mut valid: Vec<(usize, GenCase, Case)> = Vec::new();
     let mut unanswerable = Vec::new();
@@ -94,6 +101,25 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
     for (i, e) in unanswerable.iter().take(5) {
         println!("  case {i}: {e}");
     }
+    if let Some(dir) = &args.emit {
+        let command = format!("pmconf fuzz --seed {} --cases {}", args.seed, args.cases);
+        return emit(dir, &valid, &command);
+    }
+    let engines = match engines_for_command(args.engine.as_deref(), false) {
+        Ok(e) => e,
+        Err(status) => return status,
+    };
+    let command = format!(
+        "pmconf fuzz --seed {} --cases {} --engine {}",
+        args.seed,
+        args.cases,
+        engines
+            .iter()
+            .map(|e| e.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    println!("{command}: reproduce with the same command");
 
     let state = RunState::new(format!("\u{0}pmconf-marker:{}:", std::process::id()));
     let server = match OriginServer::start(state.clone()).await {
@@ -163,12 +189,14 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
         for (shape, s) in &f.minimal {
             println!("  {}", one_line(f.engine, shape, s));
             if !args.dry_run {
-                match save(&args, f.engine, shape, s) {
-                    Ok(Some(path)) => {
+                match save(&args, &command, f.engine, shape, s) {
+                    Ok(Saved::New(path)) => {
                         written += 1;
                         println!("    saved {}", path.display());
                     }
-                    Ok(None) => println!("    already saved"),
+                    Ok(Saved::Already(path)) => {
+                        println!("    already saved as {}", path.display())
+                    }
                     Err(e) => {
                         println!("    could not save: {e}");
                         status = EXIT_BAD_INPUT;
@@ -410,23 +438,36 @@ fn fnv(text: &str) -> u64 {
     })
 }
 
+/// Where a finding went.
+enum Saved {
+    /// Written here.
+    New(PathBuf),
+    /// The same minimal case was already saved here (under `--out`, or
+    /// moved to `cases/found/`).
+    Already(PathBuf),
+}
+
+/// Where a person moves a finding to make it part of the suite.
+const ADOPTED: &str = "cases/found";
+
 fn save(
     args: &FuzzArgs,
+    command: &str,
     engine: &str,
     shape: &str,
     s: &Shrunk,
-) -> std::io::Result<Option<PathBuf>> {
-    let description = format!(
-        "found by `pmconf fuzz --seed {} --cases {}` in {engine}: {shape}",
-        args.seed, args.cases
-    );
+) -> std::io::Result<Saved> {
+    let description = format!("found by `{command}` in {engine}: {shape}");
     let yaml = s.case.to_yaml(&description);
     let body_hash = fnv(&s.case.to_yaml(""));
     let slug = mutations(&s.case).join("-");
     let stem = format!("{engine}--{slug}--{:08x}", body_hash as u32);
     let path = args.out.join(format!("{stem}.yaml"));
-    if path.exists() {
-        return Ok(None);
+    let adopted = PathBuf::from(ADOPTED).join(format!("{stem}.yaml"));
+    for existing in [&path, &adopted] {
+        if existing.exists() {
+            return Ok(Saved::Already(existing.clone()));
+        }
     }
     std::fs::create_dir_all(&args.out)?;
     crate::case_files::write_atomically(&path, yaml.as_bytes())?;
@@ -439,7 +480,24 @@ fn save(
         engine,
     );
     crate::case_files::write_atomically(&args.out.join(format!("{stem}.html")), html.as_bytes())?;
-    Ok(Some(path))
+    Ok(Saved::New(path))
+}
+
+/// `--emit DIR`: every generated case as YAML, nothing run. Exit status 0,
+/// or 2 when a file cannot be written.
+fn emit(dir: &std::path::Path, valid: &[(usize, GenCase, Case)], command: &str) -> i32 {
+    for (i, gen, _) in valid {
+        let description = format!("case {i} of `{command}` ({})", gen.template.family);
+        let path = dir.join(format!("case-{i:04}.yaml"));
+        if let Err(e) =
+            crate::case_files::write_atomically(&path, gen.to_yaml(&description).as_bytes())
+        {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    println!("wrote {} cases to {}", valid.len(), dir.display());
+    0
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod engines;
 pub mod fuzz;
 pub mod model;
 pub mod origin;
+pub mod review;
 pub mod run;
 
 use clap::ValueEnum;
@@ -25,13 +26,19 @@ pub enum Format {
 /// Exit status for bad input or a setup failure.
 pub const EXIT_BAD_INPUT: i32 = 2;
 
-/// Prints load errors to stderr, with a count.
+/// Prints load errors to stderr, with a count, for a command that would
+/// have written something.
 pub fn report_load_errors(errors: &[crate::case_files::LoadError]) {
+    print_load_errors(errors, "; nothing was written");
+}
+
+/// Prints load errors to stderr, then their count and `tail`.
+pub fn print_load_errors(errors: &[crate::case_files::LoadError], tail: &str) {
     for e in errors {
         eprintln!("error: {e}");
     }
     eprintln!(
-        "{} error{} found; nothing was written",
+        "{} error{} found{tail}",
         errors.len(),
         if errors.len() == 1 { "" } else { "s" }
     );

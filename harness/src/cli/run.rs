@@ -2,13 +2,15 @@
 
 use super::engines::engines_for_command;
 use super::{report_load_errors, EXIT_BAD_INPUT};
-use crate::case_files::{load_cases, LoadedCase};
+use crate::case_files::{check_snapshot_names, load_cases, LoadedCase};
 use crate::engine::ProcessRegistry;
 use crate::report::{
     HtmlReporter, JsonReporter, MultiReporter, TerminalReporter, WptReportReporter,
 };
 use crate::run::driver::Pacing;
-use crate::run::events::Reporter;
+use crate::run::events::{Reporter, SnapshotStatus};
+use crate::run::model_snapshots::record_model_snapshots;
+use crate::run::snapshots::snapshot_name;
 use crate::run::suite::{run_suite, SuiteConfig};
 use std::path::PathBuf;
 
@@ -36,11 +38,17 @@ pub struct RunArgs {
     /// Also write one wptreport.json per engine into this directory.
     #[arg(long)]
     pub wptreport: Option<PathBuf>,
+    /// Run only the cases that match (repeat for any of several):
+    /// `tag:NAME` for a tag of the case, or a glob on its path (`races/*`,
+    /// `**/idn-*`), matched below `cases/` and as given.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Vec<String>,
     /// Accepted snapshots live here.
     #[arg(long, default_value = "snapshots")]
     pub snapshots: PathBuf,
-    /// Write what was observed as the accepted snapshots (never under CI;
-    /// prefer `cargo insta review` to accept changes one by one).
+    /// Write what was observed (and the model's answer) as the accepted
+    /// snapshots, never under CI; prefer `pmconf review`, which shows each
+    /// pending snapshot and accepts or rejects it one by one.
     #[arg(long)]
     pub accept_snapshots: bool,
     /// Colour the terminal report.
@@ -59,7 +67,8 @@ pub struct RunArgs {
     pub retry_unexpected: u32,
 }
 
-fn ci() -> bool {
+/// Whether CI is set (snapshots are then never accepted).
+pub fn ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
@@ -75,18 +84,50 @@ fn load_or_report(cases: &[PathBuf]) -> Result<Vec<LoadedCase>, i32> {
     })
 }
 
+/// Loads the cases of a run that compares snapshots: two files whose
+/// snapshots would share a name are refused, and a case outside `cases/`
+/// is named after its whole path (said on stderr).
+fn load_for_snapshots(cases: &[PathBuf]) -> Result<Vec<LoadedCase>, i32> {
+    let loaded = load_or_report(cases)?;
+    if let Err(errors) = check_snapshot_names(&loaded) {
+        report_load_errors(&errors);
+        return Err(EXIT_BAD_INPUT);
+    }
+    for c in loaded
+        .iter()
+        .filter(|c| snapshot_name(&c.name).starts_with("outside__"))
+    {
+        eprintln!(
+            "note: {} is outside cases/: its snapshots are named {}.snap",
+            c.name,
+            snapshot_name(&c.name)
+        );
+    }
+    Ok(loaded)
+}
+
 /// Runs `pmconf run`; returns the exit status: 0 when everything matches
 /// the accepted snapshots, 1 for unexpected behaviour, 2 for bad input or a
 /// setup failure.
 pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     if args.accept_snapshots && ci() {
-        eprintln!("error: refusing --accept-snapshots because CI is set: snapshots are reviewed by people (cargo insta review), never accepted by CI");
+        eprintln!("error: refusing --accept-snapshots because CI is set: snapshots are reviewed by people (pmconf review), never accepted by CI");
         return EXIT_BAD_INPUT;
     }
-    let cases = match load_or_report(&args.cases) {
+    let mut cases = match load_for_snapshots(&args.cases) {
         Ok(c) => c,
         Err(status) => return status,
     };
+    if !args.filter.is_empty() {
+        cases.retain(|c| crate::case_filter::matches_any(c, &args.filter));
+        if cases.is_empty() {
+            eprintln!(
+                "error: no case matches --filter {}\n  fix: give a tag as tag:NAME, or a glob on the path below cases/ such as races/*",
+                args.filter.join(" --filter ")
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
     let engines = match engines_for_command(args.engine.as_deref(), ci()) {
         Ok(e) => e,
         Err(status) => return status,
@@ -121,6 +162,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         )));
     }
     let mut reporter = MultiReporter::new(reporters);
+    let model_cases = cases.clone();
     let config = SuiteConfig {
         engines,
         cases,
@@ -145,9 +187,28 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         eprintln!("error: writing reports: {e}");
         return EXIT_BAD_INPUT;
     }
+    let model_pending =
+        match record_model_snapshots(&args.snapshots, &model_cases, args.accept_snapshots) {
+            Ok(pending) => pending,
+            Err(e) => {
+                eprintln!("error: writing model snapshots: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        };
+    for (case, status) in &model_pending {
+        match status {
+            SnapshotStatus::New { pending } => {
+                println!("model snapshot new for {case}: {pending} (review it: pmconf review)")
+            }
+            SnapshotStatus::Changed { pending, .. } => {
+                println!("model snapshot changed for {case}: {pending} (review it: pmconf review)")
+            }
+            _ => println!("model snapshot accepted for {case}"),
+        }
+    }
     if !outcome.setup_failures.is_empty() {
         EXIT_BAD_INPUT
-    } else if outcome.unexpected() {
+    } else if outcome.unexpected() || model_pending.iter().any(|(_, s)| s.is_unexpected()) {
         1
     } else {
         0
@@ -174,7 +235,7 @@ pub struct BenchArgs {
     pub repeat: u32,
 }
 
-/// Runs `pmconf bench`: prints cases per second per engine.
+/// Runs `pmconf bench`: prints runs per second per engine.
 pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
     let pool = match load_or_report(&args.from) {
         Ok(c) => c,

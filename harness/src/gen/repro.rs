@@ -40,12 +40,8 @@ pub fn standalone_html(
         "engine": engine,
         "engineSaw": engine_saw,
     });
-    let yaml_model = serde_yaml::to_string(model)
-        .unwrap_or_default()
-        .replace("--", "- -");
-    let yaml_engine = serde_yaml::to_string(engine_saw)
-        .unwrap_or_default()
-        .replace("--", "- -");
+    let yaml_model = comment_safe(&serde_yaml::to_string(model).unwrap_or_default());
+    let yaml_engine = comment_safe(&serde_yaml::to_string(engine_saw).unwrap_or_default());
     format!(
         r#"<!doctype html>
 <meta charset=utf-8>
@@ -114,7 +110,34 @@ DATA.posts.forEach((p, i) => {{
 </script>
 "#,
         title = crate::report::html_escape(description),
-        comment_description = description.replace("--", "- -"),
+        comment_description = comment_safe(description),
         data = script_safe_json(&data),
     )
+}
+
+/// `text` made safe inside an HTML comment while staying pasteable: HTML
+/// allows `--` in a comment's text (so `pmconf fuzz --seed 1` stays as it
+/// is); only `-->` and `--!>` would end it early and `<!--` would nest
+/// one, and those get a space.
+///
+/// <https://html.spec.whatwg.org/multipage/syntax.html#comments>
+fn comment_safe(text: &str) -> String {
+    text.replace("<!--", "<! --")
+        .replace("--!>", "--! >")
+        .replace("-->", "-- >")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_stay_pasteable_and_the_comment_cannot_end_early() {
+        assert_eq!(
+            comment_safe("found by `pmconf fuzz --seed 12345 --cases 20 --engine chromium`"),
+            "found by `pmconf fuzz --seed 12345 --cases 20 --engine chromium`"
+        );
+        let hostile = comment_safe("a --> b --!> c <!-- d");
+        assert!(!hostile.contains("-->") && !hostile.contains("--!>") && !hostile.contains("<!--"));
+    }
 }

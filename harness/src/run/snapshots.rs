@@ -3,7 +3,7 @@
 //!
 //! A run compares what it saw with the accepted `.snap`; a difference (or a
 //! missing snapshot) writes a pending `.snap.new` beside it, which
-//! `cargo insta review` shows and accepts or rejects one by one. Matching
+//! `pmconf review` shows and accepts or rejects one by one. Matching
 //! snapshots pass even where the engine diverges from the model: a known,
 //! accepted divergence, like an expectation file in a browser test suite.
 
@@ -21,19 +21,43 @@ struct Recorded<'a> {
     observed: &'a Outcome,
 }
 
-/// The snapshot file for a case: `dir/<engine>/<path below cases/, with
-/// `/` as `__`>.snap`.
-pub fn snapshot_path(dir: &Path, engine: &str, case_name: &str) -> PathBuf {
-    let relative = match case_name.rfind("cases/") {
-        Some(i) => &case_name[i + "cases/".len()..],
-        None => case_name.rsplit('/').next().unwrap_or(case_name),
+/// The name every snapshot of a case shares, in `snapshots/model/` and in
+/// each `snapshots/<engine>/`: its path below the last `cases/` directory,
+/// without `.yaml`, with `/` as `__` (`cases/races/a.yaml` -> `races__a`).
+/// A case outside any `cases/` directory is named after its whole
+/// (canonical) path, prefixed `outside__`, so two such files never share a
+/// name: `/tmp/x/a/x.yaml` -> `outside__tmp__x__a__x`.
+pub fn snapshot_name(case_name: &str) -> String {
+    let relative = match below_cases(case_name) {
+        Some(r) => r.to_owned(),
+        None => {
+            let full = std::fs::canonicalize(case_name)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_else(|_| case_name.to_owned());
+            let trimmed = full.trim_start_matches("./").trim_start_matches('/');
+            format!("outside/{}", trimmed.replace("../", "up/"))
+        }
     };
     let stem = relative
         .strip_suffix(".yaml")
         .or_else(|| relative.strip_suffix(".yml"))
-        .unwrap_or(relative);
+        .unwrap_or(&relative);
+    stem.replace('/', "__")
+}
+
+/// The part of `path` below its last `cases/` directory, if any.
+fn below_cases(path: &str) -> Option<&str> {
+    path.match_indices("cases/")
+        .filter(|(i, _)| *i == 0 || path[..*i].ends_with('/'))
+        .last()
+        .map(|(i, m)| &path[i + m.len()..])
+}
+
+/// The snapshot file for a case: `dir/<engine>/<snapshot_name>.snap`
+/// (the model's is `dir/model/<snapshot_name>.snap`).
+pub fn snapshot_path(dir: &Path, engine: &str, case_name: &str) -> PathBuf {
     dir.join(engine)
-        .join(format!("{}.snap", stem.replace('/', "__")))
+        .join(format!("{}.snap", snapshot_name(case_name)))
 }
 
 /// What a race case's snapshot records: the verdict and the set of
@@ -176,7 +200,7 @@ fn with_header(case_name: &str, description: &str, expression: &str, body: &str)
 
 /// The part of a snapshot file that is compared: everything after the
 /// header.
-fn body_of(text: &str) -> &str {
+pub(crate) fn body_of(text: &str) -> &str {
     // "---\n<header>---\n<body>"
     text.strip_prefix("---\n")
         .and_then(|rest| rest.find("\n---\n").map(|i| &rest[i + 5..]))
@@ -223,7 +247,7 @@ pub fn compare_and_record(
     })
 }
 
-/// `x.snap` -> `x.snap.new`, where `cargo insta review` looks.
+/// `x.snap` -> `x.snap.new`, where `pmconf review` looks.
 pub fn pending_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".new");
@@ -262,8 +286,25 @@ mod tests {
         );
         let p = snapshot_path(Path::new("s"), "chromium", "/abs/x/cases/a.yaml");
         assert_eq!(p, Path::new("s/chromium/a.snap"));
-        let p = snapshot_path(Path::new("s"), "chromium", "elsewhere/b.yml");
-        assert_eq!(p, Path::new("s/chromium/b.snap"));
+        // `showcases/` is not a `cases/` directory.
+        assert_eq!(snapshot_name("/w/showcases/cases/b.yml"), "b");
+    }
+
+    #[test]
+    fn cases_outside_cases_are_named_by_their_whole_path() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["a", "b"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join("x.yaml"), "").unwrap();
+        }
+        let a = snapshot_name(&dir.path().join("a/x.yaml").to_string_lossy());
+        let b = snapshot_name(&dir.path().join("b/x.yaml").to_string_lossy());
+        assert_ne!(a, b);
+        assert!(a.starts_with("outside__") && a.ends_with("__a__x"), "{a}");
+        assert!(!a.contains('/'), "{a}");
+        // Another spelling of the same file gives the same name.
+        let again = snapshot_name(&dir.path().join("b/../a/x.yaml").to_string_lossy());
+        assert_eq!(again, a);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 mod error;
 mod raw;
 mod reach;
+mod schema;
 pub mod source_map;
+mod suggest;
 mod topology;
 mod validate;
 

@@ -6,7 +6,9 @@ use super::raw::{
     RawWindowRef, STEP_KINDS,
 };
 
+use super::schema::{strip_unknown, Unknown};
 use super::source_map::{Location, SourceMap};
+use super::suggest::nearest;
 use super::{
     Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window, WindowContent,
 };
@@ -14,6 +16,7 @@ use crate::document::matches_about_blank;
 use crate::hosts::check_case_host;
 use crate::message::{MessageValue, Transferable};
 use crate::sandbox::SandboxingFlags;
+use serde::Deserialize;
 use url::{Host, Url};
 
 struct Validator<'a> {
@@ -44,6 +47,20 @@ pub(super) fn parse_and_validate(file: &str, text: &str) -> Result<Case, Vec<Cas
         map: SourceMap::build(text),
         errors: Vec::new(),
     };
+    // Every unknown field first, all of them: serde would stop at the
+    // first. The file without them is then validated in the same pass.
+    if let Ok(mut value) = serde_yaml::from_str::<serde_yaml::Value>(text) {
+        let unknown = strip_unknown(&mut value);
+        if !unknown.is_empty() {
+            for u in &unknown {
+                report_unknown(&mut v, u);
+            }
+            if let Ok(raw) = RawCase::deserialize(value) {
+                validate(&mut v, raw);
+            }
+            return Err(v.errors);
+        }
+    }
     let raw: RawCase = match serde_yaml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
@@ -58,6 +75,26 @@ pub(super) fn parse_and_validate(file: &str, text: &str) -> Result<Case, Vec<Cas
         Some(case) if v.errors.is_empty() => Ok(case),
         _ => Err(v.errors),
     }
+}
+
+fn report_unknown(v: &mut Validator, u: &Unknown) {
+    let what = if u.place == "a step" {
+        format!("unknown step kind `{}`", u.key)
+    } else {
+        format!("unknown field `{}` in {}", u.key, u.place)
+    };
+    let fix = match nearest(&u.key, u.expected) {
+        Some(name) => format!(
+            "did you mean `{name}`? (expected one of: {})",
+            u.expected.join(", ")
+        ),
+        None => format!("remove it, or use one of: {}", u.expected.join(", ")),
+    };
+    let location = v
+        .map
+        .locate(&u.path)
+        .unwrap_or_else(|| v.map.locate_nearest(&u.path));
+    v.error_at(location, what, fix);
 }
 
 fn serde_location(e: &serde_yaml::Error) -> (Location, String) {
@@ -919,14 +956,25 @@ fn check_window(
         }
         match SandboxingFlags::parse_directive(sandbox) {
             Ok(flags) => attr_flags = flags,
-            Err(bad) => v.error(
-                &format!("{path}.sandbox"),
-                format!("`{}` is not a sandbox token", bad.0),
-                format!(
-                    "use tokens from: {}",
-                    crate::sandbox::SANDBOX_TOKENS.join(" ")
-                ),
-            ),
+            Err(_) => {
+                // Every bad token, not only the first.
+                let tokens = crate::sandbox::SANDBOX_TOKENS;
+                for token in sandbox.split_ascii_whitespace() {
+                    let token = token.to_ascii_lowercase();
+                    if tokens.contains(&token.as_str()) {
+                        continue;
+                    }
+                    let fix = match nearest(&token, tokens) {
+                        Some(t) => format!("did you mean `{t}`?"),
+                        None => format!("use tokens from: {}", tokens.join(" ")),
+                    };
+                    v.error(
+                        &format!("{path}.sandbox"),
+                        format!("`{token}` is not a sandbox token"),
+                        fix,
+                    );
+                }
+            }
         }
     }
     let content = match (&w.url, &w.srcdoc) {

@@ -14,8 +14,7 @@ use crate::run::verdict::Verdict;
 use std::fmt::Write as _;
 
 /// The hint printed under pending snapshots.
-const REVIEW_HINT: &str =
-    "review with `cargo insta review` and accept or reject each pending snapshot";
+const REVIEW_HINT: &str = "review with `pmconf review` and accept or reject each pending snapshot";
 
 /// Everything printed at the end of a run, ending with the verdict line.
 pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {

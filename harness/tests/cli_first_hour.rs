@@ -1,0 +1,294 @@
+//! What a first-time user runs into, through the real binary and without
+//! browsers: colliding snapshot names refused, `pmconf review` accepting,
+//! rejecting and skipping pending snapshots read from stdin (and from a CI
+//! artifact), `run --filter` with no match, `fuzz --emit`, and the help
+//! texts and README lines that describe them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn pmconf(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CI")
+        .output()
+        .expect("pmconf runs")
+}
+
+/// Runs pmconf with `keys` on stdin.
+fn pmconf_with_keys(args: &[&str], dir: &Path, keys: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CI")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pmconf starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(keys.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &[u8]) -> String {
+    String::from_utf8_lossy(o).into_owned()
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+const CASE: &str = "description: d\nwindows:\n  top: { url: \"http://a.test/\" }\nsteps:\n  - post: { from: top, to: top, message: 1, target_origin: \"*\" }\n";
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn two_cases_whose_snapshots_would_collide_are_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("cases/x.yaml"), CASE);
+    write(&dir.path().join("other/cases/x.yaml"), CASE);
+    let out = pmconf(
+        &[
+            "run",
+            "cases/x.yaml",
+            "other/cases/x.yaml",
+            "--engine",
+            "firefox",
+        ],
+        dir.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "other/cases/x.yaml: its snapshots would be named `x.snap`, like those of cases/x.yaml"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fix: rename one"), "{stderr}");
+    assert!(!dir.path().join("snapshots").exists(), "nothing written");
+    assert!(!dir.path().join("target").exists(), "nothing written");
+}
+
+#[test]
+fn a_filter_that_matches_nothing_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("cases/a/x.yaml"), CASE);
+    let out = pmconf(
+        &[
+            "run", "--filter", "tag:nope", "--filter", "b/*", "--engine", "firefox",
+        ],
+        dir.path(),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no case matches --filter tag:nope --filter b/*"),
+        "{stderr}"
+    );
+}
+
+fn snap(body: &str) -> String {
+    format!("---\nsource: harness/src/run/snapshots.rs\ninput_file: cases/c.yaml\n---\n{body}\n")
+}
+
+#[test]
+fn review_accepts_rejects_and_skips_one_by_one_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("snapshots");
+    write(&s.join("chromium/c.snap"), &snap("verdict: conforms"));
+    write(&s.join("chromium/c.snap.new"), &snap("verdict: diverges"));
+    write(&s.join("firefox/c.snap.new"), &snap("verdict: conforms"));
+    write(&s.join("model/c.snap.new"), &snap("allowed: []"));
+
+    let list = pmconf(&["review", "--list"], dir.path());
+    assert_eq!(list.status.code(), Some(1), "pending snapshots: exit 1");
+    assert_eq!(
+        text(&list.stdout),
+        "snapshots/chromium/c.snap.new\nsnapshots/firefox/c.snap.new\nsnapshots/model/c.snap.new\n"
+    );
+
+    // Under CI nothing is accepted.
+    let ci = Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .args(["review"])
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(ci.status.code(), Some(2), "{}", text(&ci.stderr));
+    assert!(s.join("chromium/c.snap.new").exists());
+
+    let out = pmconf_with_keys(&["review"], dir.path(), "a\nr\ns\n");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "one still pending: {stdout}");
+    assert!(
+        stdout.contains("[1/3] snapshots/chromium/c.snap.new (case cases/c.yaml)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-verdict: conforms\n+verdict: diverges"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("new snapshot (none accepted yet):\n+verdict: conforms"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 accepted, 1 rejected, 1 still pending"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.join("chromium/c.snap")).unwrap(),
+        snap("verdict: diverges")
+    );
+    assert!(!s.join("chromium/c.snap.new").exists());
+    assert!(!s.join("firefox/c.snap.new").exists() && !s.join("firefox/c.snap").exists());
+    assert!(s.join("model/c.snap.new").exists());
+
+    let out = pmconf_with_keys(&["review"], dir.path(), "a\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(s.join("model/c.snap").exists());
+    let none = pmconf(&["review", "--list"], dir.path());
+    assert_eq!(none.status.code(), Some(0));
+}
+
+#[test]
+fn a_ci_artifact_is_reviewed_in_one_command_after_download() {
+    let repo = tempfile::tempdir().unwrap();
+    let artifact = tempfile::tempdir().unwrap();
+    // An artifact as `actions/upload-artifact` keeps `snapshots/**/*.snap.new`.
+    write(
+        &artifact
+            .path()
+            .join("snapshots/webkitgtk/races__r.snap.new"),
+        &snap("verdict: conforms"),
+    );
+    let from = artifact.path().to_string_lossy().into_owned();
+    let out = pmconf_with_keys(&["review", "--from", &from], repo.path(), "a\n");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("copied 1 pending snapshot from"),
+        "{stdout}"
+    );
+    assert!(repo
+        .path()
+        .join("snapshots/webkitgtk/races__r.snap")
+        .exists());
+    let missing = pmconf(&["review", "--from", "no/such/dir"], repo.path());
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn fuzz_emit_writes_every_generated_case_and_starts_no_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pmconf(
+        &["fuzz", "--seed", "5", "--cases", "7", "--emit", "gen"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(dir.path().join("gen"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 7, "{files:?}");
+    assert_eq!(files[0], "case-0000.yaml");
+    let check = pmconf(&["check", "gen"], dir.path());
+    assert_eq!(text(&check.stdout), "7 cases valid\n");
+    let first = std::fs::read_to_string(dir.path().join("gen/case-0000.yaml")).unwrap();
+    assert!(
+        first.starts_with("description: case 0 of `pmconf fuzz --seed 5 --cases 7`"),
+        "{first}"
+    );
+}
+
+fn help(args: &[&str]) -> String {
+    let out = pmconf(args, &workspace());
+    assert_eq!(out.status.code(), Some(0));
+    text(&out.stdout)
+}
+
+#[test]
+fn help_texts_say_what_each_command_does() {
+    let run = help(&["run", "--help"]);
+    assert!(
+        run.contains("--accept-snapshots") && run.contains("pmconf review"),
+        "{run}"
+    );
+    assert!(
+        run.contains("--filter <PATTERN>") && run.contains("tag:NAME"),
+        "{run}"
+    );
+
+    let bench = help(&["bench", "--help"]);
+    assert!(bench.contains("runs per second"), "{bench}");
+    assert!(!bench.contains("cases per second"), "{bench}");
+    let top = help(&["--help"]);
+    assert!(
+        top.contains("runs per second") && !top.contains("cases per second"),
+        "{top}"
+    );
+    assert!(top.contains("review"), "{top}");
+
+    // --format: each command says what its own formats print.
+    let model = help(&["model", "--help"]);
+    assert!(model.contains("`yaml` (default) or `json`"), "{model}");
+    assert!(!model.contains("plain lines"), "{model}");
+    let origin = help(&["origin", "--help"]);
+    assert!(
+        origin.contains("`text` (default), one line per URL"),
+        "{origin}"
+    );
+    assert!(!origin.contains("YAML"), "{origin}");
+    let target = help(&["target-origin", "--help"]);
+    assert!(
+        target.contains("`*`, the\n") || target.contains("`*`, the"),
+        "{target}"
+    );
+    assert!(!target.contains("YAML"), "{target}");
+
+    let fuzz = help(&["fuzz", "--help"]);
+    assert!(
+        fuzz.contains("Exit status: 0 when no engine diverged"),
+        "{fuzz}"
+    );
+    assert!(fuzz.contains("1 when a new divergence was saved"), "{fuzz}");
+    assert!(fuzz.contains("default found/"), "{fuzz}");
+    assert!(fuzz.contains("--emit <DIR>"), "{fuzz}");
+
+    let review = help(&["review", "--help"]);
+    assert!(
+        review.contains("--from <DIR>") && review.contains("--list"),
+        "{review}"
+    );
+}
+
+#[test]
+fn readme_synopsis_and_new_case_steps() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let run_line = readme
+        .lines()
+        .find(|l| l.starts_with("pmconf run ["))
+        .expect("a run synopsis");
+    for flag in ["--accept-snapshots", "--filter", "--engine", "--repeat"] {
+        assert!(run_line.contains(flag), "{run_line}");
+    }
+    assert!(readme.contains("## Adding a case"));
+    assert!(readme.contains("pmconf review --from"));
+    assert!(
+        !readme.contains("one by one with `cargo insta review`"),
+        "not the command to use"
+    );
+}
