@@ -8,6 +8,7 @@ use pmconf::report::{
 use pmconf::run::events::{
     CaseResult, EarlierAttempt, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus,
 };
+use pmconf::run::info::{CaseInfo, PostCall, RunInfo};
 use pmconf::run::verdict::Verdict;
 use pmconf_model::{Delivery, Outcome, PostOutcome};
 use serde_json::{json, Value};
@@ -193,8 +194,58 @@ fn ended(results: Vec<CaseResult>) -> Vec<RunEvent> {
         .collect()
 }
 
+/// 2026-11-29 07:35:11 UTC (`date -u -d @1795937711`).
+const STARTED_UNIX_MS: u64 = 1_795_937_711_000;
+const KNOWN_FILE: &str = "/src/pmconf/cases/opaque/data-frame-sender.yaml";
+const SPEC_LINK: &str =
+    "https://html.spec.whatwg.org/multipage/web-messaging.html#posting-messages";
+
+/// `top` posts `message` to `child` as step `step`.
+fn post_call(step: usize, target_origin: Option<&str>, message: Value) -> PostCall {
+    PostCall {
+        step,
+        from: "top".into(),
+        to: "child".into(),
+        target_origin: target_origin.map(str::to_owned),
+        message,
+    }
+}
+
+/// What `pmconf run` sends first: when, which pmconf, the command line,
+/// and each case's file, references and calls.
+fn run_info(cases: Vec<CaseInfo>) -> RunEvent {
+    RunEvent::RunInfo(RunInfo {
+        started_unix_ms: STARTED_UNIX_MS,
+        pmconf_version: "0.1.0".into(),
+        revision: "7fb15fb-dirty".into(),
+        revision_source: "`git describe --always --dirty` at run time in /src/pmconf".into(),
+        command_line: ["pmconf", "run", "cases/", "--html", "out dir/r.html"]
+            .map(str::to_owned)
+            .to_vec(),
+        cases,
+    })
+}
+
+fn case_infos() -> Vec<CaseInfo> {
+    vec![
+        CaseInfo {
+            case: KNOWN_CASE.into(),
+            file: Some(KNOWN_FILE.into()),
+            references: vec![SPEC_LINK.into(), format!("whatwg/html#1234 {HOSTILE}")],
+            posts: vec![post_call(0, Some("http://b.test:8000"), json!("hi"))],
+        },
+        CaseInfo {
+            case: CHANGED_CASE.into(),
+            file: None,
+            references: vec![],
+            posts: vec![post_call(0, Some("*"), json!("hi"))],
+        },
+    ]
+}
+
 fn events() -> Vec<RunEvent> {
     let mut events = vec![
+        run_info(case_infos()),
         RunEvent::SuiteStart {
             engines: vec!["chromium".into(), "firefox".into(), "webkitgtk".into()],
             cases: 6,
@@ -305,13 +356,23 @@ fn terminal_progress_is_quiet_for_expected_results_and_immediate_for_unexpected_
             "chromium 131.0.6778.85: running 6 cases",
             "firefox 128.0: running 6 cases",
             "webkitgtk: setup failed: WebKitWebDriver not found",
-            ".x",
+            "chromium: 1/6 cases, 0 unexpected",
+            "chromium: 2/6 cases, 0 unexpected",
             "UNEXPECTED chromium target-origin/star.yaml: diverges, snapshot changed",
+            "chromium: 3/6 cases, 1 unexpected",
             "UNEXPECTED chromium topology/nested.yaml: inconclusive (window child never loaded)",
+            "chromium: 4/6 cases, 2 unexpected",
             "UNEXPECTED chromium exceptions/data-clone-error-symbol.yaml: internal-error (driver said </script><b>bold)",
-            "UNEXPECTED chromium messages/special-values.yaml: conforms, new snapshot",
+            "chromium: 5/6 cases, 3 unexpected",
+            "new snapshot (review it) chromium messages/special-values.yaml: conforms",
+            "chromium: 6/6 cases, 4 unexpected",
             "chromium: 6 cases in 2.0 s (3.00 cases/s)",
-            "..x...",
+            "firefox: 1/6 cases, 0 unexpected",
+            "firefox: 2/6 cases, 0 unexpected",
+            "firefox: 3/6 cases, 0 unexpected",
+            "firefox: 4/6 cases, 0 unexpected",
+            "firefox: 5/6 cases, 0 unexpected",
+            "firefox: 6/6 cases, 0 unexpected",
             "firefox: 6 cases in 4.0 s (1.50 cases/s)",
             "",
         ]
@@ -611,43 +672,60 @@ fn html_matrix_cells_carry_verdict_classes_and_link_to_details() {
     );
 
     let known = matrix_row(&html, KNOWN_CASE);
-    assert!(known[0].starts_with("<td class=\"v-diverges known\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges</a>"), "{known:?}");
-    assert_eq!(known[1], "<td class=\"v-conforms\">conforms");
-    assert_eq!(known[2], "<td class=\"v-none\">setup failed");
+    assert_eq!(known[0], "<td class=\"x-known\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges (known)</a>", "{known:?}");
+    assert_eq!(known[1], "<td class=\"x-pass\">conforms");
+    assert_eq!(known[2], "<td class=\"x-none\">setup failed");
 
     let changed = matrix_row(&html, CHANGED_CASE);
     assert!(
-        changed[0].starts_with("<td class=\"v-diverges unexpected\"><a href=\"#r2-"),
+        changed[0].starts_with("<td class=\"x-action a-changed\"><a href=\"#r2-"),
         "{changed:?}"
     );
     assert!(
-        changed[0].ends_with(">diverges (snapshot changed)</a>"),
+        changed[0].ends_with(">diverges, snapshot changed</a>"),
         "{changed:?}"
     );
     assert!(
-        changed[1].starts_with("<td class=\"v-diverges known\"><a href=\"#r8-"),
-        "{changed:?}"
+        changed[1].starts_with("<td class=\"x-known\"><a href=\"#r8-"),
+        "an accepted divergence is known: {changed:?}"
     );
     assert!(matrix_row(&html, "topology/nested.yaml")[0]
-        .starts_with("<td class=\"v-inconclusive unexpected\"><a "));
+        .starts_with("<td class=\"x-action a-inconclusive\"><a "));
     assert!(
         matrix_row(&html, "exceptions/data-clone-error-symbol.yaml")[0]
-            .starts_with("<td class=\"v-internal-error unexpected\"><a ")
+            .starts_with("<td class=\"x-action a-internal-error\"><a ")
     );
-    assert!(matrix_row(&html, "messages/special-values.yaml")[0]
-        .starts_with("<td class=\"v-conforms unexpected\"><a href=\"#r5-"));
+    let new = &matrix_row(&html, "messages/special-values.yaml")[0];
+    assert!(
+        new.starts_with("<td class=\"x-action a-new\"><a href=\"#r5-")
+            && new.ends_with(">conforms, new snapshot (review it)</a>"),
+        "{new}"
+    );
     assert_eq!(
         matrix_row(&html, "messages/a&amp;b.yaml")[0],
-        "<td class=\"v-conforms\">conforms"
+        "<td class=\"x-pass\">conforms"
     );
+    // Rows by case path, not by which engine finished first.
+    let rows: Vec<&str> = html
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|s| &s[..s.find("</th>").unwrap()])
+        .collect();
+    let mut sorted = rows.clone();
+    sorted.sort_unstable();
+    assert_eq!(rows, sorted);
+    assert_eq!(rows.len(), 6);
 
-    // Every link has its target, and only non-conforming or
-    // snapshot-problem cells have one: 5 in chromium, 1 in firefox.
-    let targets: Vec<&str> = html
+    // Every link has its target, and only cells that are not a plain pass
+    // have one: 5 in chromium, 1 in firefox (the needs-action rows link
+    // to the same sections).
+    let mut targets: Vec<&str> = html
         .split("href=\"#")
         .skip(1)
         .map(|s| &s[..s.find('"').unwrap()])
         .collect();
+    targets.sort_unstable();
+    targets.dedup();
     assert_eq!(targets.len(), 6);
     for target in targets {
         assert!(
@@ -679,7 +757,7 @@ fn html_details_show_allowed_observed_diff_and_snapshot() {
     );
     assert!(
         known.contains(
-            "<h4>Allowed #1</h4>\n<pre class=\"allowed\">posts:\n- step: 0\n  threw: SyntaxError"
+            "<h4>Allowed #1</h4>\n<pre class=\"allowed\">posts:\n  step 0 (post top→child, message &quot;hi&quot;, target_origin &quot;http://b.test:8000&quot;) threw: SyntaxError\n"
         ),
         "{known}"
     );
@@ -695,7 +773,7 @@ fn html_details_show_allowed_observed_diff_and_snapshot() {
     );
     assert!(html.contains("cargo insta review"));
     assert!(
-        html.contains("<td>chromium</td><td>131.0.6778.85</td><td class=\"count\">2</td>"),
+        html.contains("<tr data-engine=\"chromium\"><td>chromium</td><td>131.0.6778.85</td><td class=\"count\" data-key=\"conforms\">2</td>"),
         "{html}"
     );
     assert!(
@@ -1079,16 +1157,16 @@ fn html_race_details_show_the_histogram_and_the_outcomes_not_seen() {
     let row = matrix_row(&html, RACE_CASE);
     assert_eq!(
         row[0],
-        "<td class=\"v-diverges known\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (5 runs)</a>"
+        "<td class=\"x-known\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (known; 5 runs)</a>"
     );
     assert_eq!(
         row[1],
-        "<td class=\"v-conforms\"><a href=\"#r2-firefox-races-post-then-navigate-same-task-star-yaml\">conforms (5 runs)</a>",
+        "<td class=\"x-pass\"><a href=\"#r2-firefox-races-post-then-navigate-same-task-star-yaml\">conforms (5 runs)</a>",
         "a conforming race case has details too"
     );
     assert_eq!(
         matrix_row(&html, "messages/a&amp;b.yaml")[0],
-        "<td class=\"v-conforms\">conforms"
+        "<td class=\"x-pass\">conforms"
     );
 
     let chromium = detail_section(
@@ -1153,7 +1231,7 @@ fn html_race_details_show_the_histogram_and_the_outcomes_not_seen() {
     );
     assert!(
         html.contains(
-            "<td class=\"count\">0</td><td class=\"count\">6</td><td class=\"count\">-</td></tr>"
+            "<td class=\"count\" data-key=\"unexpected\">0</td><td class=\"count\" data-key=\"runs\">6</td><td class=\"count\" data-key=\"cases_per_second\">-</td></tr>"
         ),
         "{html}"
     );
@@ -1293,7 +1371,7 @@ fn a_flaky_result_passes_but_every_report_shows_its_earlier_attempt() {
     html.finish().unwrap();
     let page = std::fs::read_to_string(&path).unwrap();
     assert!(
-        page.contains("conforms (5 runs; flaky)"),
+        page.contains("conforms (flaky; 5 runs)"),
         "the matrix cell says so"
     );
     assert!(page.contains("<h4>Run again: 2 attempts, the last as expected (flaky)</h4>"));
