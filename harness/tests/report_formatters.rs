@@ -1414,3 +1414,451 @@ fn a_result_unexpected_in_every_attempt_fails_and_says_how_often_it_ran() {
     let verdict = output.lines().last().unwrap();
     assert!(verdict.ends_with("=> FAILED (1 unexpected)"), "{output}");
 }
+
+// What a first-time reader needs: the run's header, what needs action
+// first, colours by expectation, a stable order, each post's call.
+
+/// The byte offset of `needle` in `page`, or a panic naming it.
+fn at(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in:\n{page}"))
+}
+
+/// The HTML between `start` and the next `end` after it.
+fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let from = at(page, start);
+    let rest = &page[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// Every `data-case` value in `html`, in order.
+fn data_cases(html: &str) -> Vec<String> {
+    html.split("data-case=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[test]
+fn html_leads_with_the_run_header_then_what_needs_action() {
+    let html = html_page();
+    // Header, verdict, needs action, and only then the tables.
+    let order = [
+        at(&html, "<dl class=\"run-info\""),
+        at(&html, "<p class=\"verdict fail\">"),
+        at(
+            &html,
+            "<section class=\"needs-action\" id=\"needs-action\">",
+        ),
+        at(&html, "<h2>Engines</h2>"),
+        at(&html, "<h2>Results</h2>"),
+        at(&html, "<h2>Details</h2>"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    let header = between(&html, "<dl class=\"run-info\"", "</dl>");
+    for expected in [
+        "<dt>started</dt><dd data-key=\"started\">2026-11-29 07:35:11 UTC</dd>",
+        "<dt>ended</dt><dd data-key=\"ended\">2026-11-29 07:35:18 UTC (7.5 s)</dd>",
+        "<dd data-key=\"pmconf\">0.1.0, revision 7fb15fb-dirty (`git describe --always --dirty` at run time in /src/pmconf)</dd>",
+        "<dd data-key=\"command\"><code>pmconf run cases/ --html &#39;out dir/r.html&#39;</code></dd>",
+        "<dd data-key=\"engines\">chromium 131.0.6778.85, firefox 128.0, webkitgtk (setup failed)</dd>",
+    ] {
+        assert!(header.contains(expected), "{expected} not in {header}");
+    }
+
+    let section = between(&html, "<section class=\"needs-action\"", "</section>");
+    assert!(section.contains("<h2>Needs action (5)</h2>"), "{section}");
+    // The engine that failed to start, then each result that fails the
+    // run, by case path: not the known divergence, not the passes.
+    assert!(
+        at(section, "data-engine=\"webkitgtk\"") < at(section, "data-case="),
+        "{section}"
+    );
+    assert_eq!(
+        data_cases(section),
+        [
+            "exceptions/data-clone-error-symbol.yaml",
+            "messages/special-values.yaml",
+            "target-origin/star.yaml",
+            "topology/nested.yaml",
+        ]
+    );
+    assert!(section.contains("<td>conforms, new snapshot (review it)</td>"));
+    assert!(section.contains("<td>diverges, snapshot changed</td>"));
+    assert!(section.contains(&format!("pending: {CHANGED_PENDING}")));
+    assert!(section.contains("window child never loaded"));
+    assert!(
+        !section.contains(KNOWN_CASE),
+        "a known divergence is no action"
+    );
+}
+
+#[test]
+fn html_says_so_when_nothing_needs_action_and_header_fields_were_not_recorded() {
+    let known = chromium_results().into_iter().nth(1).unwrap();
+    let mut events = vec![RunEvent::SuiteStart {
+        engines: vec!["chromium".into()],
+        cases: 1,
+    }];
+    events.extend(ended(vec![known]));
+    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events);
+    reporter.finish().unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains("<h2>Needs action (0)</h2>\n<p class=\"all-clear\">Nothing needs action"));
+    assert!(html.contains("<dd data-key=\"started\">not recorded</dd>"));
+    assert!(html.contains("<dd data-key=\"engines\">chromium (did not start)</dd>"));
+}
+
+/// Firefox's one result: it conforms now, but its accepted snapshot said
+/// it diverged.
+fn conforming_but_changed() -> CaseResult {
+    result(
+        "firefox",
+        CHANGED_CASE,
+        Verdict::Conforms,
+        SnapshotStatus::Changed {
+            pending: "snapshots/firefox/target-origin__star.snap.new".into(),
+            diff: "-verdict: diverges\n+verdict: conforms\n".into(),
+        },
+    )
+}
+
+#[test]
+fn a_conforming_result_whose_snapshot_changed_needs_action_and_looks_nothing_like_a_pass() {
+    let mut events = vec![
+        run_info(case_infos()),
+        RunEvent::SuiteStart {
+            engines: vec!["firefox".into()],
+            cases: 2,
+        },
+    ];
+    events.extend(ended(vec![
+        result(
+            "firefox",
+            "messages/a&b.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        conforming_but_changed(),
+    ]));
+    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events);
+    reporter.finish().unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    let section = between(&html, "<section class=\"needs-action\"", "</section>");
+    assert_eq!(data_cases(section), [CHANGED_CASE]);
+    assert!(
+        section.contains("<td>conforms, snapshot changed</td>"),
+        "{section}"
+    );
+    let cell = &matrix_row(&html, CHANGED_CASE)[0];
+    assert!(
+        cell.starts_with("<td class=\"x-action a-changed\">"),
+        "{cell}"
+    );
+    let pass = &matrix_row(&html, "messages/a&amp;b.yaml")[0];
+    assert_eq!(pass, "<td class=\"x-pass\">conforms");
+    // The two colours differ in the stylesheet itself.
+    let css = |class: &str| {
+        let rule = between(&html, &format!("\n.{class} {{"), "}");
+        rule[rule.find("background").expect("a background")..].to_owned()
+    };
+    assert_ne!(css("x-action"), css("x-pass"));
+    assert_ne!(css("x-known"), css("x-action"));
+
+    let output = terminal_output(&events);
+    assert!(
+        output.contains(&format!(
+            "UNEXPECTED firefox {CHANGED_CASE}: conforms, snapshot changed"
+        )),
+        "{output}"
+    );
+    assert_eq!(
+        block(&output, "needs action (1):"),
+        [
+            "needs action (1):",
+            &format!("  firefox  {CHANGED_CASE}: conforms, snapshot changed"),
+        ]
+    );
+}
+
+/// The `<h3>` of each details section, in page order.
+fn detail_headings(html: &str) -> Vec<String> {
+    html.split("<section class=\"detail\"")
+        .skip(1)
+        .map(|s| {
+            between(s, "<h3>", " <span")
+                .trim_start_matches("<h3>")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn details_come_needs_action_first_then_by_case_and_engine_whatever_finished_first() {
+    let html = html_page();
+    let expected = [
+        "chromium — exceptions/data-clone-error-symbol.yaml",
+        "chromium — messages/special-values.yaml",
+        "chromium — target-origin/star.yaml",
+        "chromium — topology/nested.yaml",
+        "chromium — opaque/data-frame-sender.yaml",
+        "firefox — target-origin/star.yaml",
+    ];
+    assert_eq!(detail_headings(&html), expected);
+    // Firefox finishing first, its results in another order: the same
+    // sections in the same order.
+    let mut events = events();
+    let (firefox, rest): (Vec<RunEvent>, Vec<RunEvent>) = events
+        .drain(..)
+        .partition(|e| matches!(e, RunEvent::CaseEnd(r) if r.engine == "firefox"));
+    let cut = rest
+        .iter()
+        .position(|e| matches!(e, RunEvent::CaseEnd(_)))
+        .unwrap();
+    let mut reordered = rest[..cut].to_vec();
+    reordered.extend(firefox.into_iter().rev());
+    reordered.extend(rest[cut..].iter().cloned());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &reordered);
+    reporter.finish().unwrap();
+    let again = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(detail_headings(&again), expected);
+}
+
+#[test]
+fn diffs_show_each_post_call_beside_its_outcome_in_html_and_terminal() {
+    // The engine threw where the model allows the call to return.
+    let threw_instead = CaseResult {
+        observed: Some(threw()),
+        allowed: vec![delivered("http://b.test:8000", json!("hi"))],
+        ..result(
+            "chromium",
+            KNOWN_CASE,
+            Verdict::Diverges,
+            SnapshotStatus::Changed {
+                pending: "p.snap.new".into(),
+                diff: " posts:\n-  - step: 0\n+  - step: 0\n+    threw: SyntaxError\n".into(),
+            },
+        )
+    };
+    let mut events = vec![
+        run_info(case_infos()),
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into()],
+            cases: 1,
+        },
+    ];
+    events.extend(ended(vec![threw_instead]));
+    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    let call = "post top→child, message \"hi\", target_origin \"http://b.test:8000\"";
+
+    let output = terminal_output(&events);
+    assert!(
+        output.contains(&format!("\n    -   step 0 ({call}) returned\n")),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("\n    +   step 0 ({call}) threw: SyntaxError\n")),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("\n    -  - step: 0  # {call}\n")),
+        "the snapshot diff names the call too: {output}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events);
+    reporter.finish().unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    let escaped = call.replace('"', "&quot;");
+    assert!(
+        html.contains(&format!(
+            "<span class=\"del\">-   step 0 ({escaped}) returned</span>"
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<span class=\"ins\">+   step 0 ({escaped}) threw: SyntaxError</span>"
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("-  - step: 0  # {escaped}\n")),
+        "{html}"
+    );
+}
+
+#[test]
+fn references_and_the_case_file_are_links() {
+    let html = html_page();
+    let known = detail_section(&html, "r1-chromium-opaque-data-frame-sender-yaml");
+    assert!(
+        known.contains(&format!(
+            "Case file: <a href=\"file://{KNOWN_FILE}\">{KNOWN_FILE}</a>"
+        )),
+        "{known}"
+    );
+    assert!(
+        known.contains(&format!("<li><a href=\"{SPEC_LINK}\">{SPEC_LINK}</a></li>")),
+        "{known}"
+    );
+    // Not a URL: shown, escaped, not linked.
+    assert!(
+        known.contains("<li>whatwg/html#1234 &lt;/script&gt;&lt;b&gt;</li>"),
+        "{known}"
+    );
+    // A case without references or a resolved file shows neither.
+    let changed = detail_section(&html, "r2-chromium-target-origin-star-yaml");
+    assert!(!changed.contains("Case file:") && !changed.contains("References:"));
+}
+
+#[test]
+fn counts_of_one_read_in_the_singular() {
+    // An ordinary case run again once: one run per attempt.
+    let retried = CaseResult {
+        earlier_attempts: vec![EarlierAttempt {
+            verdict: Verdict::Diverges,
+            runs: 1,
+            histogram: vec![],
+            snapshot: SnapshotStatus::Changed {
+                pending: "p".into(),
+                diff: "d".into(),
+            },
+        }],
+        ..result(
+            "chromium",
+            "messages/a&b.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        )
+    };
+    let events = vec![
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into()],
+            cases: 1,
+        },
+        RunEvent::CaseEnd(retried),
+        RunEvent::EngineEnd {
+            engine: "chromium".into(),
+            cases: 2,
+            seconds: 1.0,
+        },
+        RunEvent::SuiteEnd { seconds: 1.0 },
+    ];
+    let output = terminal_output(&events);
+    assert!(
+        output.contains("    attempt 1: diverges, 1 run, snapshot changed"),
+        "{output}"
+    );
+    assert!(
+        output.contains("chromium: 1 case (2 runs) in 1.0 s (1.00 cases/s)"),
+        "{output}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events);
+    reporter.finish().unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains("<h4>Outcomes over 1 run</h4>"), "{html}");
+    assert!(!html.contains(" 1 runs"), "{html}");
+}
+
+#[test]
+fn cases_per_second_counts_cases_not_repeats_or_retries() {
+    // One race case, 5 runs, run again once: 10 runs, 1 case, 2 s.
+    let output = terminal_output(&flaky_events());
+    assert!(
+        output.contains("\nchromium: 1 case (10 runs) in 2.0 s (0.50 cases/s)\n"),
+        "{output}"
+    );
+    assert_eq!(table_row(&output, "chromium").last().unwrap(), "0.50");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut json = JsonReporter::new(&path);
+    feed(&mut json, &flaky_events());
+    json.finish().unwrap();
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(value["summary"]["chromium"]["cases_per_second"], 0.5);
+    assert_eq!(value["summary"]["chromium"]["runs"], 10);
+}
+
+#[test]
+fn plain_progress_labels_every_line_when_engines_interleave() {
+    let mut events = vec![RunEvent::SuiteStart {
+        engines: vec!["chromium".into(), "firefox".into()],
+        cases: 20,
+    }];
+    for i in 0..20 {
+        for engine in ["firefox", "chromium"] {
+            events.push(RunEvent::CaseEnd(result(
+                engine,
+                &format!("c{i:02}.yaml"),
+                Verdict::Conforms,
+                SnapshotStatus::Matched,
+            )));
+        }
+    }
+    let mut reporter = TerminalReporter::new(Vec::new(), false);
+    feed(&mut reporter, &events);
+    let output = String::from_utf8(reporter.into_inner()).unwrap();
+    let lines: Vec<&str> = output.lines().collect();
+    // A line per engine per tenth of its cases, each labelled.
+    assert_eq!(lines.len(), 20, "{output}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("chromium: ") || l.starts_with("firefox: ")),
+        "{output}"
+    );
+    assert_eq!(lines[0], "firefox: 2/20 cases, 0 unexpected");
+    assert_eq!(lines[19], "chromium: 20/20 cases, 0 unexpected");
+    assert!(!output.contains(".."), "no unlabelled progress dots");
+}
+
+#[test]
+fn results_json_carries_what_the_header_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut reporter = JsonReporter::new(&path);
+    feed(&mut reporter, &events());
+    reporter.finish().unwrap();
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let run = &value["run"];
+    assert_eq!(run["started_at"], "2026-11-29 07:35:11 UTC");
+    assert_eq!(run["ended_at"], "2026-11-29 07:35:18 UTC");
+    assert_eq!(run["seconds"], 7.5);
+    assert_eq!(run["started_unix_ms"], STARTED_UNIX_MS);
+    assert_eq!(run["revision"], "7fb15fb-dirty");
+    assert!(run["revision_source"]
+        .as_str()
+        .unwrap()
+        .contains("at run time"));
+    assert_eq!(run["command_line"][4], "out dir/r.html");
+    assert_eq!(value["engines"][0]["browser_version"], "131.0.6778.85");
+    let known = &value["cases"][0];
+    assert_eq!(known["case"], KNOWN_CASE);
+    assert_eq!(known["file"], KNOWN_FILE);
+    assert_eq!(known["references"][0], SPEC_LINK);
+    assert_eq!(
+        known["posts"][0],
+        json!({"step": 0, "from": "top", "to": "child",
+               "target_origin": "http://b.test:8000", "message": "hi"})
+    );
+    // The run info reads back, so a report can be drawn from the file.
+    let back: Vec<CaseInfo> = serde_json::from_value(value["cases"].clone()).unwrap();
+    assert_eq!(back, case_infos());
+}
