@@ -438,3 +438,246 @@ fn a_hundred_generated_cases_in_every_engine() {
     // Nothing was written into the repository.
     assert!(!dir.path().join("cases").exists());
 }
+
+/// Copies a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The accepted snapshots under `dir` (any depth), with their text.
+fn snapshot_files(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(snapshot_files(&path));
+        } else if path.extension().is_some_and(|e| e == "snap") {
+            out.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The case a snapshot is of (its `input_file:` header line).
+fn snapshot_case(text: &str) -> Option<&str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("input_file: "))
+        .map(str::trim)
+}
+
+/// `POST /session/{id}/se/log` with `{"type": "browser"}`: the browser's
+/// console messages since the last call (a ChromeDriver extension).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or("")))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// The console messages of level SEVERE (errors) the browser logged
+/// since the last call.
+async fn console_errors(client: &fantoccini::Client) -> Vec<String> {
+    let log = client.issue_cmd(BrowserLog).await.unwrap();
+    log.as_array()
+        .unwrap_or_else(|| panic!("a log is a list: {log}"))
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].to_string())
+        .collect()
+}
+
+/// The HTML report of a small run, looked at in a real browser: one case
+/// with an unexpected result (a conforming case whose accepted snapshot,
+/// in a temporary snapshots directory, says it diverged), one known
+/// divergence, one race case, in one engine with `--html`. The page,
+/// opened in headless Chromium over WebDriver, leads with a needs-action
+/// section naming only the unexpected case, visible without scrolling;
+/// logs no console error; and its engines table holds the results file's
+/// numbers.
+#[test]
+fn the_html_report_leads_with_what_needs_action_in_a_real_browser() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(engine) = engines().first().copied() else {
+        eprintln!("no engine installed: nothing to run (run scripts/install-engines)");
+        return;
+    };
+    let viewer = match discover(EngineId::Chromium) {
+        Ok(installed) => installed,
+        Err(missing) if ci() => panic!("CI is set and Chromium is missing: {missing}"),
+        Err(missing) => {
+            eprintln!("skipping: the page is checked in Chromium: {missing}");
+            return;
+        }
+    };
+    let before = browser_processes();
+    let dir = tempfile::tempdir().unwrap();
+    let snapshots = dir.path().join("snapshots");
+    copy_tree(
+        &workspace().join("snapshots").join(engine.name()),
+        &snapshots.join(engine.name()),
+    );
+    let accepted = snapshot_files(&snapshots.join(engine.name()));
+    let unexpected = "cases/target-origin/exact-match.yaml";
+    let (path, text) = accepted
+        .iter()
+        .find(|(_, text)| snapshot_case(text) == Some(unexpected))
+        .expect("an accepted snapshot of the exact-match case");
+    let wrong = text.replace("verdict: conforms", "verdict: diverges");
+    assert_ne!(&wrong, text, "the fixture must change the snapshot");
+    std::fs::write(path, wrong).unwrap();
+    let known = accepted
+        .iter()
+        .filter(|(_, text)| text.contains("\nverdict: diverges\n"))
+        .filter_map(|(_, text)| snapshot_case(text))
+        .find(|case| !case.contains("/races/") && !case.contains("/found/"))
+        .expect("a known divergence in this engine")
+        .to_owned();
+    let race = "cases/races/post-then-remove-separate-tasks.yaml";
+    let results = dir.path().join("results.json");
+    let html = dir.path().join("report.html");
+    let out = pmconf()
+        .args(["run", unexpected, &known, race, "--repeat", "3"])
+        .args(["--engine", engine.name()])
+        .arg("--snapshots")
+        .arg(&snapshots)
+        .arg("--results")
+        .arg(&results)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let engine_name = engine.name();
+    assert!(
+        stdout.contains(&format!(
+            "UNEXPECTED {engine_name} {unexpected}: conforms, snapshot changed"
+        )),
+        "{stdout}"
+    );
+    // Three cases, however often the race and the retries ran.
+    assert!(
+        stdout.contains(&format!("\n{engine_name}: 3 cases (")),
+        "{stdout}"
+    );
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let summary = &results["summary"][engine_name];
+    assert_eq!(summary["unexpected"], 1, "{results:#}");
+    assert_eq!(summary["known_divergences"], 1, "{results:#}");
+    assert!(results["run"]["revision"].is_string(), "{results:#}");
+
+    let page_url = url::Url::from_file_path(&html).unwrap().to_string();
+    let registry = pmconf::engine::ProcessRegistry::new();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        // A proxy that never answers: the page needs no network at all.
+        let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = proxy.local_addr().unwrap().to_string();
+        let session = pmconf::engine::start_session(EngineId::Chromium, &viewer, &proxy, &registry)
+            .await
+            .unwrap();
+        let client = &session.client;
+        // The console check can fail: a page that logs an error is seen.
+        client
+            .goto("data:text/html,<script>console.error('pmconf-calibration')</script>")
+            .await
+            .unwrap();
+        let seen = console_errors(client).await;
+        assert!(
+            seen.iter().any(|m| m.contains("pmconf-calibration")),
+            "the browser log shows console errors: {seen:?}"
+        );
+
+        client.goto(&page_url).await.unwrap();
+        let page: Value = client
+            .execute(
+                r#"
+                const top = document.querySelector('#needs-action');
+                const cell = (row, key) => row.querySelector(`[data-key="${key}"]`);
+                const row = document.querySelector(`#engines tr[data-engine="${arguments[0]}"]`);
+                return {
+                    first_section: document.querySelector('section, h2').id,
+                    needs_action_top: top.getBoundingClientRect().top,
+                    viewport: window.innerHeight,
+                    heading: top.querySelector('h2').textContent,
+                    cases: [...top.querySelectorAll('tr[data-case]')].map(r => r.dataset.case),
+                    what: [...top.querySelectorAll('tr[data-case] td')].map(td => td.textContent),
+                    counts: Object.fromEntries([...row.querySelectorAll('[data-key]')]
+                        .map(td => [td.dataset.key, td.textContent])),
+                    header: document.querySelector('#run-info').textContent,
+                };
+                "#,
+                vec![Value::from(engine_name)],
+            )
+            .await
+            .unwrap();
+        let errors = console_errors(client).await;
+        session.close().await.unwrap();
+
+        assert_eq!(page["first_section"], "needs-action", "{page:#}");
+        assert!(
+            page["needs_action_top"].as_f64().unwrap() < page["viewport"].as_f64().unwrap(),
+            "needs action is on screen without scrolling: {page:#}"
+        );
+        assert_eq!(page["heading"], "Needs action (1)", "{page:#}");
+        assert_eq!(page["cases"], serde_json::json!([unexpected]), "{page:#}");
+        assert!(
+            page["what"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "conforms, snapshot changed"),
+            "{page:#}"
+        );
+        let counts = page["counts"].as_object().unwrap();
+        for key in [
+            "conforms",
+            "diverges",
+            "known_divergences",
+            "inconclusive",
+            "internal_error",
+            "unexpected",
+            "runs",
+            "cases_per_second",
+        ] {
+            let shown: f64 = counts[key].as_str().unwrap().parse().unwrap();
+            let filed = summary[key].as_f64().unwrap();
+            assert!(
+                (shown - filed).abs() < 0.006,
+                "{key}: page {shown}, results file {filed}"
+            );
+        }
+        let header = page["header"].as_str().unwrap();
+        assert!(header.contains("UTC"), "{header}");
+        assert!(header.contains("--html"), "{header}");
+        assert!(
+            header.contains(&format!(
+                "{engine_name} {}",
+                results["engines"][0]["browser_version"].as_str().unwrap()
+            )),
+            "{header}"
+        );
+        assert_eq!(errors, Vec::<String>::new(), "console errors on the report");
+    });
+    drop(registry);
+    assert_no_new_processes(&before, "after looking at the report");
+}

@@ -8,6 +8,7 @@ use pmconf::report::{
 use pmconf::run::events::{
     CaseResult, EarlierAttempt, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus,
 };
+use pmconf::run::info::{CaseInfo, PostCall, RunInfo};
 use pmconf::run::verdict::Verdict;
 use pmconf_model::contested::{ContestedOutcome, SpecIssue};
 use pmconf_model::{Delivery, Outcome, PostOutcome};
@@ -194,8 +195,58 @@ fn ended(results: Vec<CaseResult>) -> Vec<RunEvent> {
         .collect()
 }
 
+/// 2026-11-29 07:35:11 UTC (`date -u -d @1795937711`).
+const STARTED_UNIX_MS: u64 = 1_795_937_711_000;
+const KNOWN_FILE: &str = "/src/pmconf/cases/opaque/data-frame-sender.yaml";
+const SPEC_LINK: &str =
+    "https://html.spec.whatwg.org/multipage/web-messaging.html#posting-messages";
+
+/// `top` posts `message` to `child` as step `step`.
+fn post_call(step: usize, target_origin: Option<&str>, message: Value) -> PostCall {
+    PostCall {
+        step,
+        from: "top".into(),
+        to: "child".into(),
+        target_origin: target_origin.map(str::to_owned),
+        message,
+    }
+}
+
+/// What `pmconf run` sends first: when, which pmconf, the command line,
+/// and each case's file, references and calls.
+fn run_info(cases: Vec<CaseInfo>) -> RunEvent {
+    RunEvent::RunInfo(RunInfo {
+        started_unix_ms: STARTED_UNIX_MS,
+        pmconf_version: "0.1.0".into(),
+        revision: "7fb15fb-dirty".into(),
+        revision_source: "`git describe --always --dirty` at run time in /src/pmconf".into(),
+        command_line: ["pmconf", "run", "cases/", "--html", "out dir/r.html"]
+            .map(str::to_owned)
+            .to_vec(),
+        cases,
+    })
+}
+
+fn case_infos() -> Vec<CaseInfo> {
+    vec![
+        CaseInfo {
+            case: KNOWN_CASE.into(),
+            file: Some(KNOWN_FILE.into()),
+            references: vec![SPEC_LINK.into(), format!("whatwg/html#1234 {HOSTILE}")],
+            posts: vec![post_call(0, Some("http://b.test:8000"), json!("hi"))],
+        },
+        CaseInfo {
+            case: CHANGED_CASE.into(),
+            file: None,
+            references: vec![],
+            posts: vec![post_call(0, Some("*"), json!("hi"))],
+        },
+    ]
+}
+
 fn events() -> Vec<RunEvent> {
     let mut events = vec![
+        run_info(case_infos()),
         RunEvent::SuiteStart {
             engines: vec!["chromium".into(), "firefox".into(), "webkitgtk".into()],
             cases: 6,
@@ -306,13 +357,23 @@ fn terminal_progress_is_quiet_for_expected_results_and_immediate_for_unexpected_
             "chromium 131.0.6778.85: running 6 cases",
             "firefox 128.0: running 6 cases",
             "webkitgtk: setup failed: WebKitWebDriver not found",
-            ".x",
+            "chromium: 1/6 cases, 0 unexpected",
+            "chromium: 2/6 cases, 0 unexpected",
             "UNEXPECTED chromium target-origin/star.yaml: diverges, snapshot changed",
+            "chromium: 3/6 cases, 1 unexpected",
             "UNEXPECTED chromium topology/nested.yaml: inconclusive (window child never loaded)",
+            "chromium: 4/6 cases, 2 unexpected",
             "UNEXPECTED chromium exceptions/data-clone-error-symbol.yaml: internal-error (driver said </script><b>bold)",
-            "UNEXPECTED chromium messages/special-values.yaml: conforms, new snapshot",
+            "chromium: 5/6 cases, 3 unexpected",
+            "new snapshot (review it) chromium messages/special-values.yaml: conforms",
+            "chromium: 6/6 cases, 4 unexpected",
             "chromium: 6 cases in 2.0 s (3.00 cases/s)",
-            "..x...",
+            "firefox: 1/6 cases, 0 unexpected",
+            "firefox: 2/6 cases, 0 unexpected",
+            "firefox: 3/6 cases, 0 unexpected",
+            "firefox: 4/6 cases, 0 unexpected",
+            "firefox: 5/6 cases, 0 unexpected",
+            "firefox: 6/6 cases, 0 unexpected",
             "firefox: 6 cases in 4.0 s (1.50 cases/s)",
             "",
         ]
@@ -612,43 +673,60 @@ fn html_matrix_cells_carry_verdict_classes_and_link_to_details() {
     );
 
     let known = matrix_row(&html, KNOWN_CASE);
-    assert!(known[0].starts_with("<td class=\"v-diverges known\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges</a>"), "{known:?}");
-    assert_eq!(known[1], "<td class=\"v-conforms\">conforms");
-    assert_eq!(known[2], "<td class=\"v-none\">setup failed");
+    assert_eq!(known[0], "<td class=\"x-known\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges (known)</a>", "{known:?}");
+    assert_eq!(known[1], "<td class=\"x-pass\">conforms");
+    assert_eq!(known[2], "<td class=\"x-none\">setup failed");
 
     let changed = matrix_row(&html, CHANGED_CASE);
     assert!(
-        changed[0].starts_with("<td class=\"v-diverges unexpected\"><a href=\"#r2-"),
+        changed[0].starts_with("<td class=\"x-action a-changed\"><a href=\"#r2-"),
         "{changed:?}"
     );
     assert!(
-        changed[0].ends_with(">diverges (snapshot changed)</a>"),
+        changed[0].ends_with(">diverges, snapshot changed</a>"),
         "{changed:?}"
     );
     assert!(
-        changed[1].starts_with("<td class=\"v-diverges known\"><a href=\"#r8-"),
-        "{changed:?}"
+        changed[1].starts_with("<td class=\"x-known\"><a href=\"#r8-"),
+        "an accepted divergence is known: {changed:?}"
     );
     assert!(matrix_row(&html, "topology/nested.yaml")[0]
-        .starts_with("<td class=\"v-inconclusive unexpected\"><a "));
+        .starts_with("<td class=\"x-action a-inconclusive\"><a "));
     assert!(
         matrix_row(&html, "exceptions/data-clone-error-symbol.yaml")[0]
-            .starts_with("<td class=\"v-internal-error unexpected\"><a ")
+            .starts_with("<td class=\"x-action a-internal-error\"><a ")
     );
-    assert!(matrix_row(&html, "messages/special-values.yaml")[0]
-        .starts_with("<td class=\"v-conforms unexpected\"><a href=\"#r5-"));
+    let new = &matrix_row(&html, "messages/special-values.yaml")[0];
+    assert!(
+        new.starts_with("<td class=\"x-action a-new\"><a href=\"#r5-")
+            && new.ends_with(">conforms, new snapshot (review it)</a>"),
+        "{new}"
+    );
     assert_eq!(
         matrix_row(&html, "messages/a&amp;b.yaml")[0],
-        "<td class=\"v-conforms\">conforms"
+        "<td class=\"x-pass\">conforms"
     );
+    // Rows by case path, not by which engine finished first.
+    let rows: Vec<&str> = html
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|s| &s[..s.find("</th>").unwrap()])
+        .collect();
+    let mut sorted = rows.clone();
+    sorted.sort_unstable();
+    assert_eq!(rows, sorted);
+    assert_eq!(rows.len(), 6);
 
-    // Every link has its target, and only non-conforming or
-    // snapshot-problem cells have one: 5 in chromium, 1 in firefox.
-    let targets: Vec<&str> = html
+    // Every link has its target, and only cells that are not a plain pass
+    // have one: 5 in chromium, 1 in firefox (the needs-action rows link
+    // to the same sections).
+    let mut targets: Vec<&str> = html
         .split("href=\"#")
         .skip(1)
         .map(|s| &s[..s.find('"').unwrap()])
         .collect();
+    targets.sort_unstable();
+    targets.dedup();
     assert_eq!(targets.len(), 6);
     for target in targets {
         assert!(
@@ -680,7 +758,7 @@ fn html_details_show_allowed_observed_diff_and_snapshot() {
     );
     assert!(
         known.contains(
-            "<h4>Allowed #1</h4>\n<pre class=\"allowed\">posts:\n- step: 0\n  threw: SyntaxError"
+            "<h4>Allowed #1</h4>\n<pre class=\"allowed\">posts:\n  step 0 (post top→child, message &quot;hi&quot;, target_origin &quot;http://b.test:8000&quot;) threw: SyntaxError\n"
         ),
         "{known}"
     );
@@ -696,7 +774,7 @@ fn html_details_show_allowed_observed_diff_and_snapshot() {
     );
     assert!(html.contains("cargo insta review"));
     assert!(
-        html.contains("<td>chromium</td><td>131.0.6778.85</td><td class=\"count\">2</td>"),
+        html.contains("<tr data-engine=\"chromium\"><td>chromium</td><td>131.0.6778.85</td><td class=\"count\" data-key=\"conforms\">2</td>"),
         "{html}"
     );
     assert!(
@@ -1081,16 +1159,16 @@ fn html_race_details_show_the_histogram_and_the_outcomes_not_seen() {
     let row = matrix_row(&html, RACE_CASE);
     assert_eq!(
         row[0],
-        "<td class=\"v-diverges known\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (5 runs)</a>"
+        "<td class=\"x-known\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (known; 5 runs)</a>"
     );
     assert_eq!(
         row[1],
-        "<td class=\"v-conforms\"><a href=\"#r2-firefox-races-post-then-navigate-same-task-star-yaml\">conforms (5 runs)</a>",
+        "<td class=\"x-pass\"><a href=\"#r2-firefox-races-post-then-navigate-same-task-star-yaml\">conforms (5 runs)</a>",
         "a conforming race case has details too"
     );
     assert_eq!(
         matrix_row(&html, "messages/a&amp;b.yaml")[0],
-        "<td class=\"v-conforms\">conforms"
+        "<td class=\"x-pass\">conforms"
     );
 
     let chromium = detail_section(
@@ -1155,7 +1233,7 @@ fn html_race_details_show_the_histogram_and_the_outcomes_not_seen() {
     );
     assert!(
         html.contains(
-            "<td class=\"count\">0</td><td class=\"count\">6</td><td class=\"count\">-</td></tr>"
+            "<td class=\"count\" data-key=\"unexpected\">0</td><td class=\"count\" data-key=\"runs\">6</td><td class=\"count\" data-key=\"cases_per_second\">-</td></tr>"
         ),
         "{html}"
     );
@@ -1295,7 +1373,7 @@ fn a_flaky_result_passes_but_every_report_shows_its_earlier_attempt() {
     html.finish().unwrap();
     let page = std::fs::read_to_string(&path).unwrap();
     assert!(
-        page.contains("conforms (5 runs; flaky)"),
+        page.contains("conforms (flaky; 5 runs)"),
         "the matrix cell says so"
     );
     assert!(page.contains("<h4>Run again: 2 attempts, the last as expected (flaky)</h4>"));
@@ -1422,7 +1500,10 @@ fn every_report_shows_a_contested_result_apart_with_its_issue() {
     let subtest = &report["results"][0]["subtests"][0];
     assert_eq!(subtest["status"], "PASS");
     assert!(
-        subtest["message"].as_str().unwrap().starts_with(&format!("contested: {issue}")),
+        subtest["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("contested: {issue}")),
         "{subtest}"
     );
     // HTML: a Contested section linking the issue.
@@ -1433,4 +1514,452 @@ fn every_report_shows_a_contested_result_apart_with_its_issue() {
     let page = std::fs::read_to_string(&html_path).unwrap();
     assert!(page.contains("<h2>Contested</h2>"), "{page}");
     assert!(page.contains(&format!("<a href=\"{issue}\">")), "{page}");
+}
+
+// What a first-time reader needs: the run's header, what needs action
+// first, colours by expectation, a stable order, each post's call.
+
+/// The byte offset of `needle` in `page`, or a panic naming it.
+fn at(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in:\n{page}"))
+}
+
+/// The HTML between `start` and the next `end` after it.
+fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let from = at(page, start);
+    let rest = &page[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// Every `data-case` value in `html`, in order.
+fn data_cases(html: &str) -> Vec<String> {
+    html.split("data-case=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[test]
+fn html_leads_with_the_run_header_then_what_needs_action() {
+    let html = html_page();
+    // Header, verdict, needs action, and only then the tables.
+    let order = [
+        at(&html, "<dl class=\"run-info\""),
+        at(&html, "<p class=\"verdict fail\">"),
+        at(
+            &html,
+            "<section class=\"needs-action\" id=\"needs-action\">",
+        ),
+        at(&html, "<h2>Engines</h2>"),
+        at(&html, "<h2>Results</h2>"),
+        at(&html, "<h2>Details</h2>"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    let header = between(&html, "<dl class=\"run-info\"", "</dl>");
+    for expected in [
+        "<dt>started</dt><dd data-key=\"started\">2026-11-29 07:35:11 UTC</dd>",
+        "<dt>ended</dt><dd data-key=\"ended\">2026-11-29 07:35:18 UTC (7.5 s)</dd>",
+        "<dd data-key=\"pmconf\">0.1.0, revision 7fb15fb-dirty (`git describe --always --dirty` at run time in /src/pmconf)</dd>",
+        "<dd data-key=\"command\"><code>pmconf run cases/ --html &#39;out dir/r.html&#39;</code></dd>",
+        "<dd data-key=\"engines\">chromium 131.0.6778.85, firefox 128.0, webkitgtk (setup failed)</dd>",
+    ] {
+        assert!(header.contains(expected), "{expected} not in {header}");
+    }
+
+    let section = between(&html, "<section class=\"needs-action\"", "</section>");
+    assert!(section.contains("<h2>Needs action (5)</h2>"), "{section}");
+    // The engine that failed to start, then each result that fails the
+    // run, by case path: not the known divergence, not the passes.
+    assert!(
+        at(section, "data-engine=\"webkitgtk\"") < at(section, "data-case="),
+        "{section}"
+    );
+    assert_eq!(
+        data_cases(section),
+        [
+            "exceptions/data-clone-error-symbol.yaml",
+            "messages/special-values.yaml",
+            "target-origin/star.yaml",
+            "topology/nested.yaml",
+        ]
+    );
+    assert!(section.contains("<td>conforms, new snapshot (review it)</td>"));
+    assert!(section.contains("<td>diverges, snapshot changed</td>"));
+    assert!(section.contains(&format!("pending: {CHANGED_PENDING}")));
+    assert!(section.contains("window child never loaded"));
+    assert!(
+        !section.contains(KNOWN_CASE),
+        "a known divergence is no action"
+    );
+}
+
+#[test]
+fn html_says_so_when_nothing_needs_action_and_header_fields_were_not_recorded() {
+    let known = chromium_results().into_iter().nth(1).unwrap();
+    let mut events = vec![RunEvent::SuiteStart {
+        engines: vec!["chromium".into()],
+        cases: 1,
+    }];
+    events.extend(ended(vec![known]));
+    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events);
+    reporter.finish().unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains("<h2>Needs action (0)</h2>\n<p class=\"all-clear\">Nothing needs action"));
+    assert!(html.contains("<dd data-key=\"started\">not recorded</dd>"));
+    assert!(html.contains("<dd data-key=\"engines\">chromium (did not start)</dd>"));
+}
+
+/// Firefox's one result: it conforms now, but its accepted snapshot said
+/// it diverged.
+fn conforming_but_changed() -> CaseResult {
+    result(
+        "firefox",
+        CHANGED_CASE,
+        Verdict::Conforms,
+        SnapshotStatus::Changed {
+            pending: "snapshots/firefox/target-origin__star.snap.new".into(),
+            diff: "-verdict: diverges\n+verdict: conforms\n".into(),
+        },
+    )
+}
+
+#[test]
+fn a_conforming_result_whose_snapshot_changed_needs_action_and_looks_nothing_like_a_pass() {
+    let mut events = vec![
+        run_info(case_infos()),
+        RunEvent::SuiteStart {
+            engines: vec!["firefox".into()],
+            cases: 2,
+        },
+    ];
+    events.extend(ended(vec![
+        result(
+            "firefox",
+            "messages/a&b.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        conforming_but_changed(),
+    ]));
+    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events);
+    reporter.finish().unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    let section = between(&html, "<section class=\"needs-action\"", "</section>");
+    assert_eq!(data_cases(section), [CHANGED_CASE]);
+    assert!(
+        section.contains("<td>conforms, snapshot changed</td>"),
+        "{section}"
+    );
+    let cell = &matrix_row(&html, CHANGED_CASE)[0];
+    assert!(
+        cell.starts_with("<td class=\"x-action a-changed\">"),
+        "{cell}"
+    );
+    let pass = &matrix_row(&html, "messages/a&amp;b.yaml")[0];
+    assert_eq!(pass, "<td class=\"x-pass\">conforms");
+    // The two colours differ in the stylesheet itself.
+    let css = |class: &str| {
+        let rule = between(&html, &format!("\n.{class} {{"), "}");
+        rule[rule.find("background").expect("a background")..].to_owned()
+    };
+    assert_ne!(css("x-action"), css("x-pass"));
+    assert_ne!(css("x-known"), css("x-action"));
+
+    let output = terminal_output(&events);
+    assert!(
+        output.contains(&format!(
+            "UNEXPECTED firefox {CHANGED_CASE}: conforms, snapshot changed"
+        )),
+        "{output}"
+    );
+    assert_eq!(
+        block(&output, "needs action (1):"),
+        [
+            "needs action (1):",
+            &format!("  firefox  {CHANGED_CASE}: conforms, snapshot changed"),
+        ]
+    );
+}
+
+/// The `<h3>` of each details section, in page order.
+fn detail_headings(html: &str) -> Vec<String> {
+    html.split("<section class=\"detail\"")
+        .skip(1)
+        .map(|s| {
+            between(s, "<h3>", " <span")
+                .trim_start_matches("<h3>")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn details_come_needs_action_first_then_by_case_and_engine_whatever_finished_first() {
+    let html = html_page();
+    let expected = [
+        "chromium — exceptions/data-clone-error-symbol.yaml",
+        "chromium — messages/special-values.yaml",
+        "chromium — target-origin/star.yaml",
+        "chromium — topology/nested.yaml",
+        "chromium — opaque/data-frame-sender.yaml",
+        "firefox — target-origin/star.yaml",
+    ];
+    assert_eq!(detail_headings(&html), expected);
+    // Firefox finishing first, its results in another order: the same
+    // sections in the same order.
+    let mut events = events();
+    let (firefox, rest): (Vec<RunEvent>, Vec<RunEvent>) = events
+        .drain(..)
+        .partition(|e| matches!(e, RunEvent::CaseEnd(r) if r.engine == "firefox"));
+    let cut = rest
+        .iter()
+        .position(|e| matches!(e, RunEvent::CaseEnd(_)))
+        .unwrap();
+    let mut reordered = rest[..cut].to_vec();
+    reordered.extend(firefox.into_iter().rev());
+    reordered.extend(rest[cut..].iter().cloned());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &reordered);
+    reporter.finish().unwrap();
+    let again = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(detail_headings(&again), expected);
+}
+
+#[test]
+fn diffs_show_each_post_call_beside_its_outcome_in_html_and_terminal() {
+    // The engine threw where the model allows the call to return.
+    let threw_instead = CaseResult {
+        observed: Some(threw()),
+        allowed: vec![delivered("http://b.test:8000", json!("hi"))],
+        ..result(
+            "chromium",
+            KNOWN_CASE,
+            Verdict::Diverges,
+            SnapshotStatus::Changed {
+                pending: "p.snap.new".into(),
+                diff: " posts:\n-  - step: 0\n+  - step: 0\n+    threw: SyntaxError\n".into(),
+            },
+        )
+    };
+    let mut events = vec![
+        run_info(case_infos()),
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into()],
+            cases: 1,
+        },
+    ];
+    events.extend(ended(vec![threw_instead]));
+    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    let call = "post top→child, message \"hi\", target_origin \"http://b.test:8000\"";
+
+    let output = terminal_output(&events);
+    assert!(
+        output.contains(&format!("\n    -   step 0 ({call}) returned\n")),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("\n    +   step 0 ({call}) threw: SyntaxError\n")),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("\n    -  - step: 0  # {call}\n")),
+        "the snapshot diff names the call too: {output}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events);
+    reporter.finish().unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    let escaped = call.replace('"', "&quot;");
+    assert!(
+        html.contains(&format!(
+            "<span class=\"del\">-   step 0 ({escaped}) returned</span>"
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<span class=\"ins\">+   step 0 ({escaped}) threw: SyntaxError</span>"
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("-  - step: 0  # {escaped}\n")),
+        "{html}"
+    );
+}
+
+#[test]
+fn references_and_the_case_file_are_links() {
+    let html = html_page();
+    let known = detail_section(&html, "r1-chromium-opaque-data-frame-sender-yaml");
+    assert!(
+        known.contains(&format!(
+            "Case file: <a href=\"file://{KNOWN_FILE}\">{KNOWN_FILE}</a>"
+        )),
+        "{known}"
+    );
+    assert!(
+        known.contains(&format!("<li><a href=\"{SPEC_LINK}\">{SPEC_LINK}</a></li>")),
+        "{known}"
+    );
+    // Not a URL: shown, escaped, not linked.
+    assert!(
+        known.contains("<li>whatwg/html#1234 &lt;/script&gt;&lt;b&gt;</li>"),
+        "{known}"
+    );
+    // A case without references or a resolved file shows neither.
+    let changed = detail_section(&html, "r2-chromium-target-origin-star-yaml");
+    assert!(!changed.contains("Case file:") && !changed.contains("References:"));
+}
+
+#[test]
+fn counts_of_one_read_in_the_singular() {
+    // An ordinary case run again once: one run per attempt.
+    let retried = CaseResult {
+        earlier_attempts: vec![EarlierAttempt {
+            verdict: Verdict::Diverges,
+            runs: 1,
+            histogram: vec![],
+            snapshot: SnapshotStatus::Changed {
+                pending: "p".into(),
+                diff: "d".into(),
+            },
+        }],
+        ..result(
+            "chromium",
+            "messages/a&b.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        )
+    };
+    let events = vec![
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into()],
+            cases: 1,
+        },
+        RunEvent::CaseEnd(retried),
+        RunEvent::EngineEnd {
+            engine: "chromium".into(),
+            cases: 2,
+            seconds: 1.0,
+        },
+        RunEvent::SuiteEnd { seconds: 1.0 },
+    ];
+    let output = terminal_output(&events);
+    assert!(
+        output.contains("    attempt 1: diverges, 1 run, snapshot changed"),
+        "{output}"
+    );
+    assert!(
+        output.contains("chromium: 1 case (2 runs) in 1.0 s (1.00 cases/s)"),
+        "{output}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.html");
+    let mut reporter = HtmlReporter::new(&path);
+    feed(&mut reporter, &events);
+    reporter.finish().unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains("<h4>Outcomes over 1 run</h4>"), "{html}");
+    assert!(!html.contains(" 1 runs"), "{html}");
+}
+
+#[test]
+fn cases_per_second_counts_cases_not_repeats_or_retries() {
+    // One race case, 5 runs, run again once: 10 runs, 1 case, 2 s.
+    let output = terminal_output(&flaky_events());
+    assert!(
+        output.contains("\nchromium: 1 case (10 runs) in 2.0 s (0.50 cases/s)\n"),
+        "{output}"
+    );
+    assert_eq!(table_row(&output, "chromium").last().unwrap(), "0.50");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut json = JsonReporter::new(&path);
+    feed(&mut json, &flaky_events());
+    json.finish().unwrap();
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(value["summary"]["chromium"]["cases_per_second"], 0.5);
+    assert_eq!(value["summary"]["chromium"]["runs"], 10);
+}
+
+#[test]
+fn plain_progress_labels_every_line_when_engines_interleave() {
+    let mut events = vec![RunEvent::SuiteStart {
+        engines: vec!["chromium".into(), "firefox".into()],
+        cases: 20,
+    }];
+    for i in 0..20 {
+        for engine in ["firefox", "chromium"] {
+            events.push(RunEvent::CaseEnd(result(
+                engine,
+                &format!("c{i:02}.yaml"),
+                Verdict::Conforms,
+                SnapshotStatus::Matched,
+            )));
+        }
+    }
+    let mut reporter = TerminalReporter::new(Vec::new(), false);
+    feed(&mut reporter, &events);
+    let output = String::from_utf8(reporter.into_inner()).unwrap();
+    let lines: Vec<&str> = output.lines().collect();
+    // A line per engine per tenth of its cases, each labelled.
+    assert_eq!(lines.len(), 20, "{output}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("chromium: ") || l.starts_with("firefox: ")),
+        "{output}"
+    );
+    assert_eq!(lines[0], "firefox: 2/20 cases, 0 unexpected");
+    assert_eq!(lines[19], "chromium: 20/20 cases, 0 unexpected");
+    assert!(!output.contains(".."), "no unlabelled progress dots");
+}
+
+#[test]
+fn results_json_carries_what_the_header_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut reporter = JsonReporter::new(&path);
+    feed(&mut reporter, &events());
+    reporter.finish().unwrap();
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let run = &value["run"];
+    assert_eq!(run["started_at"], "2026-11-29 07:35:11 UTC");
+    assert_eq!(run["ended_at"], "2026-11-29 07:35:18 UTC");
+    assert_eq!(run["seconds"], 7.5);
+    assert_eq!(run["started_unix_ms"], STARTED_UNIX_MS);
+    assert_eq!(run["revision"], "7fb15fb-dirty");
+    assert!(run["revision_source"]
+        .as_str()
+        .unwrap()
+        .contains("at run time"));
+    assert_eq!(run["command_line"][4], "out dir/r.html");
+    assert_eq!(value["engines"][0]["browser_version"], "131.0.6778.85");
+    let known = &value["cases"][0];
+    assert_eq!(known["case"], KNOWN_CASE);
+    assert_eq!(known["file"], KNOWN_FILE);
+    assert_eq!(known["references"][0], SPEC_LINK);
+    assert_eq!(
+        known["posts"][0],
+        json!({"step": 0, "from": "top", "to": "child",
+               "target_origin": "http://b.test:8000", "message": "hi"})
+    );
+    // The run info reads back, so a report can be drawn from the file.
+    let back: Vec<CaseInfo> = serde_json::from_value(value["cases"].clone()).unwrap();
+    assert_eq!(back, case_infos());
 }

@@ -95,10 +95,9 @@ fn summarise(outcomes: &[Outcome], show: Show) -> BTreeSet<Summary> {
                             match show {
                                 Show::Message => m,
                                 Show::Origin => format!("{m} <- {}", d.origin),
-                                Show::Source => format!(
-                                    "{m} from {}",
-                                    d.source.as_deref().unwrap_or("null")
-                                ),
+                                Show::Source => {
+                                    format!("{m} from {}", d.source.as_deref().unwrap_or("null"))
+                                }
                             }
                         })
                         .collect();
@@ -312,10 +311,9 @@ steps:
         summarise(&contested, Show::Message),
         set(&[&[("child@0", &["m", "after"])]])
     );
-    assert!(a
-        .contested
-        .iter()
-        .all(|c| c.issues == ["https://github.com/whatwg/html/issues/3691"] && c.reasons.len() == 1));
+    assert!(a.contested.iter().all(
+        |c| c.issues == ["https://github.com/whatwg/html/issues/3691"] && c.reasons.len() == 1
+    ));
 }
 
 #[test]
@@ -411,7 +409,10 @@ steps:
 "#;
     assert_eq!(
         allowed(nested),
-        set(&[&[("top", &["done"])], &[("top", &["done"]), ("inner", &["m"])]])
+        set(&[
+            &[("top", &["done"])],
+            &[("top", &["done"]), ("inner", &["m"])]
+        ])
     );
 }
 
@@ -697,7 +698,11 @@ steps:
             .chain(a.contested.iter().map(|c| c.outcome.clone()))
             .collect();
         for summary in summarise(&everything, Show::Message) {
-            assert_eq!(summary.get("child@1"), Some(&vec!["after".to_owned()]), "{child}");
+            assert_eq!(
+                summary.get("child@1"),
+                Some(&vec!["after".to_owned()]),
+                "{child}"
+            );
         }
     }
 }

@@ -8,10 +8,12 @@ use crate::report::{
     HtmlReporter, JsonReporter, MultiReporter, TerminalReporter, WptReportReporter,
 };
 use crate::run::driver::Pacing;
-use crate::run::events::{Reporter, SnapshotStatus};
+use crate::run::events::{Reporter, RunEvent, SnapshotStatus};
+use crate::run::info::RunInfo;
 use crate::run::model_snapshots::record_model_snapshots;
 use crate::run::snapshots::snapshot_name;
 use crate::run::suite::{run_suite, SuiteConfig};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// Options of `pmconf run`.
@@ -146,11 +148,16 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
             return EXIT_BAD_INPUT;
         }
     }
+    // Live bars (one per engine) only on a terminal; plain labelled lines
+    // anywhere else (a pipe, a file, CI logs).
+    let terminal = TerminalReporter::new(Box::new(std::io::stdout()), args.color);
+    let terminal = if std::io::stdout().is_terminal() {
+        terminal.with_live_progress()
+    } else {
+        terminal
+    };
     let mut reporters: Vec<Box<dyn Reporter>> = vec![
-        Box::new(TerminalReporter::new(
-            Box::new(std::io::stdout()),
-            args.color,
-        )),
+        Box::new(terminal),
         Box::new(JsonReporter::new(args.results.clone())),
     ];
     if let Some(html) = &args.html {
@@ -163,6 +170,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     }
     let mut reporter = MultiReporter::new(reporters);
     let model_cases = cases.clone();
+    reporter.on_event(&RunEvent::RunInfo(RunInfo::now(&cases)));
     let config = SuiteConfig {
         engines,
         cases,

@@ -2,16 +2,16 @@
 //! JavaScript, no external assets), so it can be archived by CI and opened
 //! anywhere.
 
+mod details;
+mod top;
+
 use super::atomic::write_atomically;
 use super::escape::html_escape;
 use super::record::RunRecord;
-use super::render::{
-    histogram_rows, is_repeated, nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note,
-    DiffSide,
-};
-use super::summary::RunSummary;
-use crate::run::events::{CaseResult, Reporter, RunEvent, SnapshotStatus};
-use crate::run::verdict::Verdict;
+use super::render::{is_repeated, snapshot_note};
+use super::summary::{plural, RunSummary};
+use super::triage::{report_order, Action, Attention};
+use crate::run::events::{CaseResult, Reporter, RunEvent};
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -50,10 +50,14 @@ impl Reporter for HtmlReporter {
     }
 }
 
-/// The page: verdict line, engines with versions and counts, a matrix of
-/// cases by engines whose cells link to details, and a details section for
-/// every result that does not conform, has a snapshot problem, or ran more
-/// than once (a race case, whose details show its outcome histogram).
+/// The page, in this order: the run's header (date and time, pmconf
+/// revision, command line, engines with versions), the verdict line, the
+/// **needs action** section (every result that fails the run, and engines
+/// that failed to start), the flaky results, the engines' counts, a matrix
+/// of cases by engines coloured by expectation (with a legend), and a
+/// details section per result that needs action, is flaky, diverges, or
+/// ran more than once; details come needs-action first, then by case path
+/// and engine.
 ///
 /// Every piece of text from the run goes through [`html_escape`].
 pub fn render_html(record: &RunRecord) -> String {
@@ -66,100 +70,126 @@ pub fn render_html(record: &RunRecord) -> String {
         page,
         "<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>pmconf results</h1>\n"
     );
+    top::header(&mut page, record);
     let _ = writeln!(
         page,
         "<p class=\"verdict {}\">{}</p>",
         if summary.passed() { "pass" } else { "fail" },
         html_escape(&summary.verdict_line())
     );
+    top::needs_action(&mut page, record);
+    top::flaky(&mut page, record);
     engines_table(&mut page, record, &summary);
     matrix(&mut page, record);
     crate::report::contested::html_section(&mut page, record);
-    details(&mut page, record);
+    details::details(&mut page, record);
     page.push_str("</body>\n</html>\n");
     page
 }
 
-/// Engines by verdict counts; with a `runs` column before `cases/s` when
-/// race cases ran more than once.
+/// Engines by verdict counts; with a `flaky` column when any result was,
+/// and a `runs` column before `cases/s` when race cases ran more than
+/// once. Each count cell names its key in the results file's `summary`
+/// (`data-key`), so the page can be checked against that file.
 fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
     let repeated = record.results.iter().any(is_repeated);
-    page.push_str("<h2>Engines</h2>\n<table class=\"engines\">\n<thead><tr>");
-    let mut headings = vec![
-        "engine",
-        "browser",
-        "conforms",
-        "diverges",
-        "known",
-        "inconclusive",
-        "internal-error",
-        "unexpected",
+    let flaky = summary.totals.flaky > 0;
+    page.push_str("<h2>Engines</h2>\n<table class=\"engines\" id=\"engines\">\n<thead><tr>");
+    let mut columns: Vec<(&str, &str)> = vec![
+        ("conforms", "conforms"),
+        ("diverges", "diverges"),
+        ("known", "known_divergences"),
+        ("inconclusive", "inconclusive"),
+        ("internal-error", "internal_error"),
+        ("unexpected", "unexpected"),
     ];
-    if repeated {
-        headings.push("runs");
+    if flaky {
+        columns.push(("flaky", "flaky"));
     }
-    headings.push("cases/s");
-    let columns = headings.len();
-    for heading in headings {
+    if repeated {
+        columns.push(("runs", "runs"));
+    }
+    page.push_str("<th>engine</th><th>browser</th>");
+    for (heading, _) in &columns {
         let _ = write!(page, "<th>{heading}</th>");
     }
-    page.push_str("</tr></thead>\n<tbody>\n");
+    page.push_str("<th>cases/s</th></tr></thead>\n<tbody>\n");
     for e in &summary.engines {
         let c = &e.counts;
         let _ = write!(
             page,
-            "<tr><td>{}</td><td>{}</td>",
+            "<tr data-engine=\"{0}\"><td>{0}</td><td>{1}</td>",
             html_escape(&e.engine),
             html_escape(e.browser_version.as_deref().unwrap_or("-"))
         );
-        for n in [
-            c.conforms,
-            c.diverges,
-            c.known_divergences,
-            c.inconclusive,
-            c.internal_error,
-            c.unexpected,
-        ] {
-            let _ = write!(page, "<td class=\"count\">{n}</td>");
-        }
-        if repeated {
-            let _ = write!(page, "<td class=\"count\">{}</td>", c.runs);
+        for (_, key) in &columns {
+            let n = match *key {
+                "conforms" => c.conforms,
+                "diverges" => c.diverges,
+                "known_divergences" => c.known_divergences,
+                "inconclusive" => c.inconclusive,
+                "internal_error" => c.internal_error,
+                "unexpected" => c.unexpected,
+                "flaky" => c.flaky,
+                _ => c.runs,
+            };
+            let class = if *key == "unexpected" && n > 0 {
+                "count unexpected"
+            } else {
+                "count"
+            };
+            let _ = write!(page, "<td class=\"{class}\" data-key=\"{key}\">{n}</td>");
         }
         let rate = e
             .cases_per_second
             .map_or("-".to_owned(), |r| format!("{r:.2}"));
-        let _ = writeln!(page, "<td class=\"count\">{rate}</td></tr>");
+        let _ = writeln!(
+            page,
+            "<td class=\"count\" data-key=\"cases_per_second\">{rate}</td></tr>"
+        );
     }
     for failure in &record.setup_failures {
         let _ = writeln!(
             page,
-            "<tr class=\"setup-failed\"><td>{}</td><td colspan=\"{}\"><span class=\"unexpected\">setup failed</span><pre>{}</pre></td></tr>",
+            "<tr class=\"setup-failed\" data-engine=\"{}\"><td>{}</td><td colspan=\"{}\"><span class=\"unexpected\">setup failed</span><pre>{}</pre></td></tr>",
             html_escape(&failure.engine),
-            columns - 1,
+            html_escape(&failure.engine),
+            columns.len() + 2,
             html_escape(&failure.error)
         );
     }
     page.push_str("</tbody>\n</table>\n");
 }
 
-/// Whether a result gets a details section (and its cell a link).
+/// Whether a result gets a details section (and its cell a link):
+/// everything but a plain pass.
 fn has_details(result: &CaseResult) -> bool {
-    result.verdict != Verdict::Conforms
-        || result.snapshot.is_unexpected()
-        || is_repeated(result)
-        || result.is_flaky()
+    Attention::of(result) != Attention::Pass || is_repeated(result)
 }
 
-/// The CSS classes of a result's cell: `v-<verdict>`, plus `unexpected`
-/// for what fails the run or `known` for an expected divergence.
+/// The CSS classes of a result's cells, by what it asks of the reader.
 fn cell_classes(result: &CaseResult) -> String {
-    let mut classes = format!("v-{}", result.verdict.name());
-    if result.is_unexpected() {
-        classes.push_str(" unexpected");
-    } else if result.verdict == Verdict::Diverges {
-        classes.push_str(" known");
+    Attention::of(result).css_classes()
+}
+
+/// What a result's cell says: its verdict, what makes it need action or
+/// stand apart, and how often it ran.
+fn cell_text(result: &CaseResult) -> String {
+    let verdict = result.verdict.name();
+    let (mut text, mut notes) = match Attention::of(result) {
+        Attention::NeedsAction(action) => (action.describe(result), vec![]),
+        Attention::Flaky => (verdict.to_owned(), vec!["flaky".to_owned()]),
+        Attention::Contested => (verdict.to_owned(), vec![]),
+        Attention::KnownDivergence => (verdict.to_owned(), vec!["known".to_owned()]),
+        Attention::Pass => (verdict.to_owned(), vec![]),
+    };
+    if is_repeated(result) {
+        notes.push(plural(result.runs, "run", "runs"));
     }
-    classes
+    if !notes.is_empty() {
+        let _ = write!(text, " ({})", notes.join("; "));
+    }
+    text
 }
 
 /// The anchor of the result at `index` in the record: unique by the index,
@@ -178,14 +208,49 @@ fn anchor(index: usize, result: &CaseResult) -> String {
     format!("r{index}-{slug}")
 }
 
+/// The index of `result` in the record (it is one of its results).
+fn index_of(record: &RunRecord, result: &CaseResult) -> usize {
+    record
+        .results
+        .iter()
+        .position(|r| std::ptr::eq(r, result))
+        .unwrap_or(usize::MAX)
+}
+
+/// The matrix legend: one swatch per kind of cell.
+fn legend(page: &mut String) {
+    page.push_str("<ul class=\"legend\">\n");
+    let kinds = [
+        Attention::NeedsAction(Action::SnapshotChanged),
+        Attention::Flaky,
+        Attention::KnownDivergence,
+        Attention::Pass,
+    ];
+    for kind in kinds {
+        let _ = writeln!(
+            page,
+            "<li><span class=\"swatch {}\"></span> {}</li>",
+            kind.css_classes(),
+            html_escape(kind.legend())
+        );
+    }
+    page.push_str("</ul>\n");
+}
+
+/// Cases (by path) by engines; each cell coloured by what its result asks
+/// of the reader and linked to its details.
 fn matrix(page: &mut String, record: &RunRecord) {
     let engines = record.all_engines();
-    page.push_str("<h2>Results</h2>\n<table class=\"matrix\">\n<thead><tr><th>case</th>");
+    page.push_str("<h2>Results</h2>\n");
+    legend(page);
+    page.push_str("<table class=\"matrix\" id=\"matrix\">\n<thead><tr><th>case</th>");
     for engine in &engines {
         let _ = write!(page, "<th>{}</th>", html_escape(engine));
     }
     page.push_str("</tr></thead>\n<tbody>\n");
-    for case in record.cases() {
+    let mut cases = record.cases();
+    cases.sort_unstable();
+    for case in cases {
         let _ = write!(page, "<tr><th scope=\"row\">{}</th>", html_escape(case));
         for engine in &engines {
             let found = record
@@ -199,38 +264,19 @@ fn matrix(page: &mut String, record: &RunRecord) {
                 } else {
                     "not run"
                 };
-                let _ = write!(page, "<td class=\"v-none\">{why}</td>");
+                let _ = write!(page, "<td class=\"x-none\">{why}</td>");
                 continue;
             };
-            let mut notes: Vec<String> = Vec::new();
-            if result.snapshot.is_unexpected() {
-                notes.push(snapshot_note(&result.snapshot).to_owned());
-            }
-            if is_repeated(result) {
-                notes.push(format!("{} runs", result.runs));
-            }
-            if result.is_flaky() {
-                notes.push("flaky".to_owned());
-            }
-            let mut text = result.verdict.name().to_owned();
-            if !notes.is_empty() {
-                text.push_str(&format!(" ({})", notes.join("; ")));
-            }
+            let text = html_escape(&cell_text(result));
             if has_details(result) {
                 let _ = write!(
                     page,
-                    "<td class=\"{}\"><a href=\"#{}\">{}</a></td>",
+                    "<td class=\"{}\"><a href=\"#{}\">{text}</a></td>",
                     cell_classes(result),
                     anchor(index, result),
-                    html_escape(&text)
                 );
             } else {
-                let _ = write!(
-                    page,
-                    "<td class=\"{}\">{}</td>",
-                    cell_classes(result),
-                    html_escape(&text)
-                );
+                let _ = write!(page, "<td class=\"{}\">{text}</td>", cell_classes(result));
             }
         }
         page.push_str("</tr>\n");
@@ -238,224 +284,28 @@ fn matrix(page: &mut String, record: &RunRecord) {
     page.push_str("</tbody>\n</table>\n");
 }
 
-fn details(page: &mut String, record: &RunRecord) {
-    let detailed: Vec<(usize, &CaseResult)> = record
-        .results
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| has_details(r))
-        .collect();
-    if detailed.is_empty() {
-        return;
-    }
-    page.push_str("<h2>Details</h2>\n");
-    for (index, result) in detailed {
-        detail(page, index, result);
-    }
+/// The results that get details, in report order.
+fn detailed(record: &RunRecord) -> Vec<&CaseResult> {
+    let with_details: Vec<&CaseResult> = record.results.iter().filter(|r| has_details(r)).collect();
+    report_order(&with_details, &record.all_engines())
 }
 
-fn detail(page: &mut String, index: usize, result: &CaseResult) {
-    let _ = writeln!(
-        page,
-        "<section class=\"detail\" id=\"{}\">\n<h3>{} — {} <span class=\"{}\">{}</span></h3>",
-        anchor(index, result),
-        html_escape(&result.engine),
-        html_escape(&result.case),
-        cell_classes(result),
-        result.verdict.name()
-    );
-    if !result.description.is_empty() {
-        let _ = writeln!(
-            page,
-            "<p class=\"description\">{}</p>",
-            html_escape(&result.description)
-        );
-    }
-    if let Some(reason) = result.verdict.reason() {
-        let _ = writeln!(
-            page,
-            "<p>Reason:</p>\n<pre class=\"reason\">{}</pre>",
-            html_escape(reason)
-        );
-    }
+/// A result's one-line status for headings: `unexpected; snapshot
+/// changed`.
+fn status_words(result: &CaseResult) -> String {
     let expectation = if result.is_unexpected() {
         "unexpected"
     } else {
         "expected"
     };
-    let _ = writeln!(
-        page,
-        "<p>{expectation}; {}</p>",
-        snapshot_note(&result.snapshot)
-    );
-    if is_repeated(result) {
-        histogram(page, result);
-    }
-    if result.verdict == Verdict::Diverges {
-        outcomes(page, result);
-    }
-    snapshot(page, &result.snapshot);
-    earlier_attempts(page, result);
-    page.push_str("</section>\n");
-}
-
-/// The attempts that were unexpected and made the case run again, each
-/// with its histogram and snapshot diff, then the pending snapshot kept.
-fn earlier_attempts(page: &mut String, result: &CaseResult) {
-    if result.earlier_attempts.is_empty() {
-        return;
-    }
-    let _ = writeln!(
-        page,
-        "<h4>Run again: {} attempts, the last {}</h4>",
-        result.earlier_attempts.len() + 1,
-        if result.is_unexpected() {
-            "unexpected too"
-        } else {
-            "as expected (flaky)"
-        }
-    );
-    for (i, attempt) in result.earlier_attempts.iter().enumerate() {
-        let _ = writeln!(
-            page,
-            "<section class=\"attempt\">\n<h4>Attempt {}: {}, {}</h4>",
-            i + 1,
-            attempt.verdict.name(),
-            snapshot_note(&attempt.snapshot)
-        );
-        histogram(page, &attempt.as_result(result));
-        if let SnapshotStatus::Changed { diff, .. } = &attempt.snapshot {
-            let _ = writeln!(
-                page,
-                "<pre class=\"snapshot-diff\">{}</pre>",
-                html_escape(diff)
-            );
-        }
-        page.push_str("</section>\n");
-    }
-    if let Some(pending) = &result.kept_pending {
-        let _ = writeln!(
-            page,
-            "<p>Pending snapshot kept for review: <code>{}</code></p>",
-            html_escape(pending)
-        );
-    }
-}
-
-/// A repeated result's histogram: one row per observed outcome (runs,
-/// allowed or not), one per allowed outcome no run produced, and one for
-/// the runs that observed nothing. Each outcome shows as its one-line
-/// summary, which opens onto its YAML.
-fn histogram(page: &mut String, result: &CaseResult) {
-    let _ = writeln!(
-        page,
-        "<h4>Outcomes over {} runs</h4>\n<table class=\"histogram\">\n<thead><tr><th>outcome</th><th>runs</th><th>allowed?</th></tr></thead>\n<tbody>",
-        result.runs
-    );
-    let rows = histogram_rows(result);
-    let seen = rows.iter().filter(|r| r.count > 0);
-    let not_seen = rows.iter().filter(|r| r.count == 0);
-    for row in seen.chain(not_seen) {
-        let (class, verdict) = match (row.count, row.allowed) {
-            (0, _) => ("not-seen", "allowed, not seen"),
-            (_, true) => ("allowed", "allowed"),
-            (_, false) => (
-                "not-allowed",
-                "<span class=\"unexpected\">NOT ALLOWED</span>",
-            ),
-        };
-        let _ = writeln!(
-            page,
-            "<tr class=\"{class}\"><td><details><summary><code>{}</code></summary><pre class=\"outcome\">{}</pre></details></td><td class=\"count\">{}/{}</td><td>{verdict}</td></tr>",
-            html_escape(&row.summary),
-            html_escape(&render_outcome_yaml(row.outcome)),
-            row.count,
-            result.runs
-        );
-    }
-    if result.unobserved_runs > 0 {
-        let _ = writeln!(
-            page,
-            "<tr class=\"unobserved\"><td>observed nothing: {}</td><td class=\"count\">{}/{}</td><td>-</td></tr>",
-            html_escape(result.unobserved_reason.as_deref().unwrap_or("no reason given")),
-            result.unobserved_runs,
-            result.runs
-        );
-    }
-    page.push_str("</tbody>\n</table>\n");
-}
-
-/// Observed against the nearest allowed outcome as a diff, then each
-/// outcome as YAML.
-fn outcomes(page: &mut String, result: &CaseResult) {
-    if let Some(observed) = &result.observed {
-        if let Some(nearest) = nearest_allowed(observed, &result.allowed) {
-            let _ = writeln!(
-                page,
-                "<h4>Allowed #{} of {} (the nearest) vs observed</h4>\n<pre class=\"diff\">",
-                nearest + 1,
-                result.allowed.len()
-            );
-            for line in outcome_diff(&result.allowed[nearest], observed) {
-                let text = html_escape(&line.text);
-                let _ = writeln!(
-                    page,
-                    "{}",
-                    match line.side {
-                        DiffSide::Both => format!("  {text}"),
-                        DiffSide::Allowed => format!("<span class=\"del\">- {text}</span>"),
-                        DiffSide::Observed => format!("<span class=\"ins\">+ {text}</span>"),
-                    }
-                );
-            }
-            page.push_str("</pre>\n");
-        }
-        let _ = writeln!(
-            page,
-            "<h4>Observed</h4>\n<pre class=\"observed\">{}</pre>",
-            html_escape(&render_outcome_yaml(observed))
-        );
-    } else {
-        page.push_str("<h4>Observed</h4>\n<p>nothing</p>\n");
-    }
-    if result.allowed.is_empty() {
-        page.push_str("<h4>Allowed</h4>\n<p>nothing: the model allows no outcome</p>\n");
-    }
-    for (i, allowed) in result.allowed.iter().enumerate() {
-        let _ = writeln!(
-            page,
-            "<h4>Allowed #{}</h4>\n<pre class=\"allowed\">{}</pre>",
-            i + 1,
-            html_escape(&render_outcome_yaml(allowed))
-        );
-    }
-}
-
-fn snapshot(page: &mut String, status: &SnapshotStatus) {
-    match status {
-        SnapshotStatus::New { pending } => {
-            let _ = writeln!(
-                page,
-                "<p>Pending snapshot: <code>{}</code></p>",
-                html_escape(pending)
-            );
-        }
-        SnapshotStatus::Changed { pending, diff } => {
-            let _ = writeln!(
-                page,
-                "<p>Pending snapshot: <code>{}</code></p>\n<pre class=\"snapshot-diff\">{}</pre>",
-                html_escape(pending),
-                html_escape(diff)
-            );
-        }
-        _ => return,
-    }
-    page.push_str("<p>Review with <code>cargo insta review</code> and accept or reject each pending snapshot.</p>\n");
+    format!("{expectation}; {}", snapshot_note(&result.snapshot))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::events::SnapshotStatus;
+    use crate::run::verdict::Verdict;
 
     fn result(engine: &str, case: &str, verdict: Verdict, snapshot: SnapshotStatus) -> CaseResult {
         CaseResult::bare(engine, case, verdict, snapshot)
@@ -474,14 +324,23 @@ mod tests {
     }
 
     #[test]
-    fn cells_say_verdict_and_whether_it_fails_the_run() {
+    fn cells_say_what_the_result_asks_of_the_reader() {
         let known = result("e", "c", Verdict::Diverges, SnapshotStatus::Matched);
         let new = result(
             "e",
             "c",
-            Verdict::Diverges,
+            Verdict::Conforms,
             SnapshotStatus::New {
                 pending: "p".into(),
+            },
+        );
+        let changed = result(
+            "e",
+            "c",
+            Verdict::Conforms,
+            SnapshotStatus::Changed {
+                pending: "p".into(),
+                diff: "d".into(),
             },
         );
         let error = result(
@@ -491,19 +350,24 @@ mod tests {
             SnapshotStatus::NotCompared,
         );
         let fine = result("e", "c", Verdict::Conforms, SnapshotStatus::Matched);
-        assert_eq!(cell_classes(&known), "v-diverges known");
-        assert_eq!(cell_classes(&new), "v-diverges unexpected");
-        assert_eq!(cell_classes(&error), "v-internal-error unexpected");
-        assert_eq!(cell_classes(&fine), "v-conforms");
+        assert_eq!(cell_classes(&known), "x-known");
+        assert_eq!(cell_text(&known), "diverges (known)");
+        assert_eq!(cell_classes(&new), "x-action a-new");
+        assert_eq!(cell_text(&new), "conforms, new snapshot (review it)");
+        assert_eq!(cell_classes(&changed), "x-action a-changed");
+        assert_eq!(cell_text(&changed), "conforms, snapshot changed");
+        assert_eq!(cell_classes(&error), "x-action a-internal-error");
+        assert_eq!(cell_classes(&fine), "x-pass");
         assert!(!has_details(&fine));
-        assert!(has_details(&result(
-            "e",
-            "c",
-            Verdict::Conforms,
-            SnapshotStatus::New {
-                pending: "p".into()
-            }
-        )));
+        assert!(has_details(&changed));
+        let once_more = CaseResult {
+            runs: 1,
+            ..fine.clone()
+        };
+        assert_eq!(cell_text(&once_more), "conforms");
+        let race = CaseResult { runs: 5, ..fine };
+        assert_eq!(cell_text(&race), "conforms (5 runs)");
+        assert!(has_details(&race));
     }
 
     #[test]
@@ -522,9 +386,7 @@ mod tests {
         ]);
         let html = render_html(&record);
         assert!(
-            html.contains(
-                "<td class=\"v-conforms\">conforms</td><td class=\"v-none\">not run</td>"
-            ),
+            html.contains("<td class=\"x-pass\">conforms</td><td class=\"x-none\">not run</td>"),
             "{html}"
         );
         assert!(!html.contains("<h2>Details</h2>"));

@@ -1,6 +1,7 @@
 //! The JSON reporter: the whole run in one `pmconf-results/1` file.
 
 use super::atomic::write_atomically;
+use super::header::format_utc;
 use super::record::RunRecord;
 use super::summary::RunSummary;
 use crate::run::events::{Reporter, RunEvent};
@@ -51,13 +52,28 @@ impl Reporter for JsonReporter {
 ///
 /// ```json
 /// {"format": "pmconf-results/1", "complete": true,
+///  "run": {"started_at": "2026-11-29 09:35:11 UTC", "ended_at": "2026-11-29 09:36:02 UTC",
+///          "seconds": 51.2, "started_unix_ms": 1795937711000, "pmconf_version": "0.1.0",
+///          "revision": "7fb15fb-dirty", "revision_source": "`git describe ...` at run time in ...",
+///          "command_line": ["pmconf", "run", "cases/"]},
 ///  "engines": [{"engine": "chromium", "browser_version": "131.0"}],
 ///  "setup_failures": [{"engine": "webkitgtk", "error": "..."}],
 ///  "summary": {"chromium": {"conforms": 3, "diverges": 2, "known_divergences": 1,
 ///              "inconclusive": 0, "internal_error": 0, "unexpected": 1,
 ///              "flaky": 0, "runs": 13, "unobserved_runs": 1, "cases_per_second": 4.2}},
-///  "results": [CaseResult, ...]}
+///  "results": [CaseResult, ...],
+///  "cases": [{"case": "cases/a.yaml", "file": "/abs/cases/a.yaml",
+///             "references": ["https://..."],
+///             "posts": [{"step": 0, "from": "top", "to": "child",
+///                        "target_origin": "*", "message": "hi"}]}]}
 /// ```
+///
+/// `run` (null when the run sent no `RunInfo`) is what a report's header
+/// shows: start and end time (UTC; `ended_at` null when cut short), the
+/// pmconf version and source revision with how it was found, and the
+/// command line; the engines with their browser versions are `engines`.
+/// `cases` holds, per case, what reports show beside its results: its
+/// file, its references, and each post's call by step number.
 ///
 /// `runs` counts every run (a race case run with `--repeat 5` counts 5,
 /// any other case 1) and `unobserved_runs` those that observed nothing;
@@ -91,13 +107,31 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
             }),
         );
     }
+    let run = record.info.as_ref().map(|info| {
+        json!({
+            "started_at": format_utc(info.started_unix_ms),
+            "ended_at": record.ended_unix_ms().map(format_utc),
+            "seconds": record.suite_seconds,
+            "started_unix_ms": info.started_unix_ms,
+            "pmconf_version": info.pmconf_version,
+            "revision": info.revision,
+            "revision_source": info.revision_source,
+            "command_line": info.command_line,
+        })
+    });
+    let cases = match &record.info {
+        Some(info) => serde_json::to_value(&info.cases)?,
+        None => json!([]),
+    };
     Ok(json!({
         "format": RESULTS_FORMAT,
         "complete": record.is_complete(),
+        "run": run,
         "engines": serde_json::to_value(&record.engines)?,
         "setup_failures": serde_json::to_value(&record.setup_failures)?,
         "summary": per_engine,
         "results": serde_json::to_value(&record.results)?,
+        "cases": cases,
     }))
 }
 
@@ -148,13 +182,17 @@ mod tests {
             [
                 "format",
                 "complete",
+                "run",
                 "engines",
                 "setup_failures",
                 "summary",
-                "results"
+                "results",
+                "cases"
             ]
         );
         assert_eq!(value["complete"], false);
+        assert_eq!(value["run"], Value::Null, "no RunInfo was sent");
+        assert_eq!(value["cases"], json!([]));
         assert_eq!(value["summary"]["chromium"]["cases_per_second"], 0.33);
         assert_eq!(value["summary"]["chromium"]["unexpected"], 1);
         assert_eq!(value["results"][0]["verdict"], "inconclusive");

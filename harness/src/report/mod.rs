@@ -23,8 +23,10 @@
 #![deny(missing_docs)]
 
 mod atomic;
+mod calls;
 pub mod contested;
 mod escape;
+mod header;
 pub mod html;
 pub mod json;
 mod multi;
@@ -32,10 +34,15 @@ mod record;
 mod render;
 mod summary;
 pub mod terminal;
+mod triage;
 pub mod wpt;
 
 pub use atomic::write_atomically;
+pub use calls::{
+    annotate_snapshot_diff, describe_call, describe_post, outcome_diff_with_calls, outcome_text,
+};
 pub use escape::{html_escape, terminal_safe};
+pub use header::{format_utc, header_lines, shell_words, HeaderLine};
 pub use html::{render_html, HtmlReporter};
 pub use json::{results_json, JsonReporter, RESULTS_FORMAT};
 pub use multi::MultiReporter;
@@ -46,4 +53,5 @@ pub use render::{
 };
 pub use summary::{Counts, EngineSummary, RunSummary};
 pub use terminal::TerminalReporter;
+pub use triage::{report_order, Action, Attention};
 pub use wpt::{wpt_test_id, wptreport_json, WptReportReporter, ENGINE_PLACEHOLDER};

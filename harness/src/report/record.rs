@@ -2,6 +2,7 @@
 //! that only write at the end.
 
 use crate::run::events::{CaseResult, EngineInfo, RunEvent};
+use crate::run::info::{CaseInfo, PostCall, RunInfo};
 use serde::Serialize;
 
 /// An engine that could not be set up.
@@ -18,7 +19,8 @@ pub struct SetupFailure {
 pub struct EngineTiming {
     /// The engine.
     pub engine: String,
-    /// Cases run.
+    /// Runs made, as `EngineEnd` counts them (race repeats and retries
+    /// included); [`RunSummary`](super::RunSummary) rates distinct cases.
     pub cases: usize,
     /// Seconds spent running them.
     pub seconds: f64,
@@ -34,6 +36,8 @@ impl EngineTiming {
 /// The events of one run, collected.
 #[derive(Debug, Clone, Default)]
 pub struct RunRecord {
+    /// What the run is, from `RunInfo`, if it was sent.
+    pub info: Option<RunInfo>,
     /// Engines requested, from `SuiteStart`.
     pub requested_engines: Vec<String>,
     /// Cases per engine, from `SuiteStart`.
@@ -59,6 +63,7 @@ impl RunRecord {
     /// Adds one event.
     pub fn record(&mut self, event: &RunEvent) {
         match event {
+            RunEvent::RunInfo(info) => self.info = Some(info.clone()),
             RunEvent::SuiteStart { engines, cases } => {
                 self.requested_engines = engines.clone();
                 self.cases_per_engine = *cases;
@@ -153,6 +158,23 @@ impl RunRecord {
     /// An engine's results, in the order they ended.
     pub fn results_of<'a>(&'a self, engine: &'a str) -> impl Iterator<Item = &'a CaseResult> + 'a {
         self.results.iter().filter(move |r| r.engine == engine)
+    }
+
+    /// What the run recorded about `case`, if it recorded anything.
+    pub fn case_info(&self, case: &str) -> Option<&CaseInfo> {
+        self.info.as_ref().and_then(|i| i.case(case))
+    }
+
+    /// The calls of `case`'s posts (empty when unknown).
+    pub fn calls(&self, case: &str) -> &[PostCall] {
+        self.case_info(case).map_or(&[], |c| c.posts.as_slice())
+    }
+
+    /// When the run ended, in milliseconds since the Unix epoch: its
+    /// start plus the seconds `SuiteEnd` counted, when both are known.
+    pub fn ended_unix_ms(&self) -> Option<u64> {
+        let start = self.info.as_ref()?.started_unix_ms;
+        Some(start + (self.suite_seconds? * 1000.0).round() as u64)
     }
 
     /// Every case with a result, in order of first appearance.

@@ -98,7 +98,8 @@ pub struct EngineSummary {
     pub browser_version: Option<String>,
     /// Its results, counted.
     pub counts: Counts,
-    /// Cases per second, from `EngineEnd`.
+    /// Distinct cases per second: its results over the seconds
+    /// `EngineEnd` measured (race repeats and retries are not cases).
     pub cases_per_second: Option<f64>,
 }
 
@@ -129,7 +130,11 @@ impl RunSummary {
                 engine: engine.to_owned(),
                 browser_version: record.browser_version(engine).map(str::to_owned),
                 counts: Counts::of(record.results_of(engine)),
-                cases_per_second: record.timing(engine).and_then(|t| t.cases_per_second()),
+                // Distinct cases (one result each), however often each ran.
+                cases_per_second: record.timing(engine).and_then(|t| {
+                    let cases = record.results_of(engine).count();
+                    (t.seconds > 0.0).then(|| cases as f64 / t.seconds)
+                }),
             })
             .collect();
         Self {
@@ -219,7 +224,8 @@ impl RunSummary {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+/// `1 run`, `2 runs`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

@@ -1,37 +1,42 @@
-//! The terminal reporter: quiet progress while running, the full story at
-//! the end.
+//! The terminal reporter: labelled progress per engine while running,
+//! the full story at the end.
 
 mod end;
+mod live;
 mod palette;
 
 use super::escape::terminal_safe;
 use super::record::RunRecord;
 use super::render::snapshot_note;
+use super::summary::{plural, Counts};
+use super::triage::{Action, Attention};
 use crate::run::events::{CaseResult, EngineInfo, Reporter, RunEvent, SnapshotStatus};
 use crate::run::verdict::Verdict;
+use live::LiveBars;
 use palette::Palette;
 use std::io::{self, Write};
 
-/// Progress dots per line before wrapping.
-const DOTS_PER_LINE: usize = 72;
-
 /// Writes a run's progress and summary as text.
 ///
-/// While running: one line per engine start, setup failure and engine end;
-/// a `.` per conforming case and an `x` per known divergence; one line per
-/// unexpected result as it happens. At `SuiteEnd` (or at `finish` if the
-/// run was cut short): a summary table (with a `runs` column when race
-/// cases ran more than once), each divergence as a diff against the
-/// nearest allowed outcome, each repeated (race) result with its outcome
-/// histogram, inconclusive results and internal errors with reasons,
-/// pending snapshots, and a one-line verdict.
+/// While running, each engine's progress is labelled with its name:
+/// on a terminal ([`with_live_progress`](Self::with_live_progress)), one
+/// bar per engine redrawn in place; otherwise plain lines: one per engine
+/// start, setup failure and end, and one each time an engine passes
+/// another tenth of its cases (`chromium: 12/56 cases, 1 unexpected`).
+/// Either way, a result that needs action gets a line as it arrives
+/// (`UNEXPECTED ...`, or `new snapshot (review it) ...` for a new case
+/// that conforms). At `SuiteEnd` (or at `finish` if the run was cut
+/// short): a summary table (with a `runs` column when race cases ran more
+/// than once), each divergence as a diff against the nearest allowed
+/// outcome, each repeated (race) result with its outcome histogram,
+/// inconclusive results and internal errors with reasons, pending
+/// snapshots, what needs action, and a one-line verdict.
 pub struct TerminalReporter<W: Write> {
     out: W,
     palette: Palette,
     record: RunRecord,
-    /// Progress characters on the current line, so any other line starts
-    /// on a fresh one.
-    dots_on_line: usize,
+    /// Bars, when progress is drawn live on a terminal.
+    live: Option<LiveBars>,
     end_written: bool,
     /// The first write error; `on_event` cannot return it, `finish` does.
     error: Option<io::Error>,
@@ -39,16 +44,23 @@ pub struct TerminalReporter<W: Write> {
 
 impl<W: Write> TerminalReporter<W> {
     /// A reporter writing to `out` (stdout, or a `Vec<u8>` in tests), with
-    /// ANSI colors only if `color`.
+    /// ANSI colors only if `color`, and progress as plain labelled lines.
     pub fn new(out: W, color: bool) -> Self {
         Self {
             out,
             palette: Palette::new(color),
             record: RunRecord::new(),
-            dots_on_line: 0,
+            live: None,
             end_written: false,
             error: None,
         }
+    }
+
+    /// Progress as one live bar per engine, drawn on stdout; for when
+    /// stdout is a terminal (and `out` writes to it).
+    pub fn with_live_progress(mut self) -> Self {
+        self.live = Some(LiveBars::on_stdout());
+        self
     }
 
     /// The writer back, e.g. to read what was written.
@@ -60,47 +72,76 @@ impl<W: Write> TerminalReporter<W> {
         if self.error.is_some() {
             return;
         }
-        if let Err(e) = self
-            .out
-            .write_all(text.as_bytes())
-            .and_then(|()| self.out.flush())
-        {
+        let out = &mut self.out;
+        let mut write = || out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        let written = match &self.live {
+            Some(live) => live.suspend(write),
+            None => write(),
+        };
+        if let Err(e) = written {
             self.error = Some(e);
         }
     }
 
-    /// Ends the current line of progress dots, if any.
-    fn end_progress_line(&mut self) {
-        if self.dots_on_line > 0 {
-            self.dots_on_line = 0;
-            self.write("\n");
-        }
-    }
-
-    /// Writes a whole line, on a line of its own.
+    /// Writes a whole line.
     fn line(&mut self, text: &str) {
-        self.end_progress_line();
         self.write(&format!("{text}\n"));
     }
 
-    fn dot(&mut self, dot: &str) {
-        if self.dots_on_line == DOTS_PER_LINE {
-            self.dots_on_line = 0;
-            self.write("\n");
-        }
-        self.dots_on_line += 1;
-        self.write(dot);
+    /// How far `engine` is: `12/56 cases, 1 unexpected`.
+    fn engine_progress(&self, engine: &str) -> String {
+        let counts = Counts::of(self.record.results_of(engine));
+        format!(
+            "{}/{} cases, {} unexpected",
+            counts.total(),
+            self.record.cases_per_engine,
+            counts.unexpected
+        )
     }
 
     fn case_ended(&mut self, result: &CaseResult) {
-        if result.is_unexpected() {
-            let line = unexpected_line(result);
-            self.line(&self.palette.red(&line));
-        } else if result.verdict == Verdict::Conforms {
-            self.dot(".");
+        if let Some((line, urgent)) = arrival_line(result) {
+            let line = if urgent {
+                self.palette.red(&line)
+            } else {
+                self.palette.yellow(&line)
+            };
+            self.line(&line);
+        }
+        let progress = self.engine_progress(&result.engine);
+        match &self.live {
+            Some(live) => live.case_done(&result.engine, progress),
+            None => {
+                let done = self.record.results_of(&result.engine).count();
+                if passes_a_tenth(done, self.record.cases_per_engine) {
+                    self.line(&format!("{}: {progress}", terminal_safe(&result.engine)));
+                }
+            }
+        }
+    }
+
+    /// `chromium: 56 cases (62 runs) in 20.0 s (2.80 cases/s)`: distinct
+    /// cases, however often each ran; runs only when they differ.
+    fn engine_ended(&mut self, engine: &str, seconds: f64) {
+        let counts = Counts::of(self.record.results_of(engine));
+        let cases = counts.total();
+        let runs = if counts.runs != cases {
+            format!(" ({})", plural(counts.runs, "run", "runs"))
         } else {
-            let x = self.palette.yellow("x");
-            self.dot(&x);
+            String::new()
+        };
+        let rate = if seconds > 0.0 {
+            format!(" ({:.2} cases/s)", cases as f64 / seconds)
+        } else {
+            String::new()
+        };
+        let summary = format!(
+            "{}{runs} in {seconds:.1} s{rate}",
+            plural(cases, "case", "cases")
+        );
+        match &self.live {
+            Some(live) => live.finish(engine, summary),
+            None => self.line(&format!("{}: {summary}", terminal_safe(engine))),
         }
     }
 
@@ -109,8 +150,10 @@ impl<W: Write> TerminalReporter<W> {
             return;
         }
         self.end_written = true;
+        if let Some(live) = &self.live {
+            live.stop();
+        }
         let text = end::end_of_run(&self.record, self.palette);
-        self.end_progress_line();
         self.write(&text);
     }
 }
@@ -119,44 +162,40 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
     fn on_event(&mut self, event: &RunEvent) {
         self.record.record(event);
         match event {
-            RunEvent::SuiteStart { .. } | RunEvent::CaseStart { .. } => {}
+            RunEvent::RunInfo(_) | RunEvent::CaseStart { .. } => {}
+            RunEvent::SuiteStart { engines, cases } => {
+                if let Some(live) = &mut self.live {
+                    live.start(engines, *cases);
+                }
+            }
             RunEvent::EngineStart(EngineInfo {
                 engine,
                 browser_version,
             }) => {
                 let cases = self.record.cases_per_engine;
-                self.line(&format!(
-                    "{} {}: running {cases} case{}",
+                let text = format!(
+                    "{} {}: running {}",
                     terminal_safe(engine),
                     terminal_safe(browser_version),
-                    if cases == 1 { "" } else { "s" }
-                ));
+                    plural(cases, "case", "cases")
+                );
+                match &self.live {
+                    Some(live) => live.message(engine, terminal_safe(browser_version)),
+                    None => self.line(&text),
+                }
             }
             RunEvent::EngineSetupFailed { engine, error } => {
-                let first_line = error.lines().next().unwrap_or("");
-                let line = format!(
-                    "{}: setup failed: {}",
-                    terminal_safe(engine),
-                    terminal_safe(first_line)
-                );
-                self.line(&self.palette.red(&line));
+                let first_line = terminal_safe(error.lines().next().unwrap_or(""));
+                let line = format!("{}: setup failed: {first_line}", terminal_safe(engine));
+                match &self.live {
+                    Some(live) => live.finish(engine, format!("setup failed: {first_line}")),
+                    None => self.line(&self.palette.red(&line)),
+                }
             }
             RunEvent::CaseEnd(result) => self.case_ended(result),
             RunEvent::EngineEnd {
-                engine,
-                cases,
-                seconds,
-            } => {
-                let rate = if *seconds > 0.0 {
-                    format!(" ({:.2} cases/s)", *cases as f64 / seconds)
-                } else {
-                    String::new()
-                };
-                self.line(&format!(
-                    "{}: {cases} cases in {seconds:.1} s{rate}",
-                    terminal_safe(engine)
-                ));
-            }
+                engine, seconds, ..
+            } => self.engine_ended(engine, *seconds),
             RunEvent::SuiteEnd { .. } => self.write_end(),
         }
     }
@@ -168,6 +207,36 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+}
+
+/// Whether the `done`th result of `total` takes an engine into a new
+/// tenth of its cases (every result when there are ten or fewer).
+fn passes_a_tenth(done: usize, total: usize) -> bool {
+    if total == 0 || done == 0 {
+        return false;
+    }
+    done * 10 / total > (done - 1) * 10 / total
+}
+
+/// The line printed as soon as a result that needs action arrives, and
+/// whether it is urgent (red) rather than a review to do (yellow): a new
+/// case that conforms says `new snapshot (review it)`; everything else
+/// that fails the run says `UNEXPECTED`.
+fn arrival_line(result: &CaseResult) -> Option<(String, bool)> {
+    match Attention::of(result) {
+        Attention::NeedsAction(Action::NewSnapshot) if result.verdict == Verdict::Conforms => {
+            Some((
+                format!(
+                    "new snapshot (review it) {} {}: conforms",
+                    terminal_safe(&result.engine),
+                    terminal_safe(&result.case)
+                ),
+                false,
+            ))
+        }
+        Attention::NeedsAction(_) => Some((unexpected_line(result), true)),
+        _ => None,
     }
 }
 
@@ -225,29 +294,42 @@ mod tests {
     }
 
     #[test]
-    fn progress_is_dots_and_wraps() {
-        let mut reporter = TerminalReporter::new(Vec::new(), false);
-        for _ in 0..DOTS_PER_LINE + 1 {
-            reporter.on_event(&RunEvent::CaseEnd(result(
-                Verdict::Conforms,
-                SnapshotStatus::Matched,
-            )));
-        }
-        reporter.on_event(&RunEvent::CaseEnd(result(
-            Verdict::Diverges,
-            SnapshotStatus::Matched,
-        )));
-        reporter.on_event(&RunEvent::EngineEnd {
-            engine: "firefox".into(),
-            cases: 74,
-            seconds: 2.0,
-        });
-        let text = String::from_utf8(reporter.into_inner()).unwrap();
-        let expected = format!(
-            "{}\n.x\nfirefox: 74 cases in 2.0 s (37.00 cases/s)\n",
-            ".".repeat(DOTS_PER_LINE)
+    fn a_new_conforming_case_asks_for_review_instead_of_alarming() {
+        let new = || SnapshotStatus::New {
+            pending: "p".into(),
+        };
+        assert_eq!(
+            arrival_line(&result(Verdict::Conforms, new())),
+            Some((
+                "new snapshot (review it) firefox opaque/x.yaml: conforms".to_owned(),
+                false
+            ))
         );
-        assert_eq!(text, expected);
+        assert_eq!(
+            arrival_line(&result(Verdict::Diverges, new())),
+            Some((
+                "UNEXPECTED firefox opaque/x.yaml: diverges, new snapshot".to_owned(),
+                true
+            ))
+        );
+        assert_eq!(
+            arrival_line(&result(Verdict::Diverges, SnapshotStatus::Matched)),
+            None
+        );
+    }
+
+    #[test]
+    fn plain_progress_comes_each_tenth_or_each_case_when_few() {
+        let lines = |total| {
+            (1..=total)
+                .filter(|&d| passes_a_tenth(d, total))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lines(3), [1, 2, 3]);
+        assert_eq!(lines(20), [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+        assert_eq!(lines(56).len(), 10);
+        assert_eq!(lines(56).last(), Some(&56));
+        assert!(!passes_a_tenth(0, 0));
     }
 
     struct Broken;

@@ -2,8 +2,8 @@
 //! these, as wptrunner's formatters consume its event stream, so each can be
 //! tested with synthetic events and no browser.
 
-use pmconf_model::contested::ContestedOutcome;
 use super::verdict::Verdict;
+use pmconf_model::contested::ContestedOutcome;
 use pmconf_model::Outcome;
 use serde::{Deserialize, Serialize};
 
@@ -243,6 +243,10 @@ impl CaseResult {
 // CaseEnd variant would buy nothing but indirection for every reporter.
 #[allow(clippy::large_enum_variant)]
 pub enum RunEvent {
+    /// What the run is (when, which pmconf, the command line, the cases'
+    /// files, references and calls); sent first, by `pmconf run`. Runs
+    /// that do not send it (benchmarks, fuzzing) get reports without it.
+    RunInfo(super::info::RunInfo),
     /// The run starts.
     SuiteStart {
         /// Engines requested.
@@ -272,7 +276,8 @@ pub enum RunEvent {
     EngineEnd {
         /// The engine.
         engine: String,
-        /// Cases run.
+        /// Runs made: a race case's repeats and every case run again each
+        /// count, so reports count cases from `CaseEnd` (one per case).
         cases: usize,
         /// Seconds spent running cases (session start excluded).
         seconds: f64,

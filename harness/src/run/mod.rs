@@ -3,6 +3,7 @@
 pub mod attempts;
 pub mod driver;
 pub mod events;
+pub mod info;
 pub mod model_snapshots;
 pub mod pages;
 pub mod plan;

@@ -2,13 +2,14 @@
 //! the verdict line.
 
 use super::palette::Palette;
+use crate::report::calls::{annotate_snapshot_diff, outcome_diff_with_calls, outcome_text};
 use crate::report::escape::terminal_safe;
 use crate::report::record::RunRecord;
 use crate::report::render::{
-    histogram_rows, is_repeated, nearest_allowed, outcome_diff, render_outcome_yaml, snapshot_note,
-    DiffSide,
+    histogram_rows, is_repeated, nearest_allowed, snapshot_note, DiffSide,
 };
-use crate::report::summary::RunSummary;
+use crate::report::summary::{plural, RunSummary};
+use crate::report::triage::{report_order, Attention};
 use crate::run::events::{CaseResult, SnapshotStatus};
 use crate::run::verdict::Verdict;
 use std::fmt::Write as _;
@@ -34,6 +35,7 @@ pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
     });
     snapshot_problems(&mut out, record);
     flaky(&mut out, record, palette);
+    needs_action(&mut out, record, palette);
     out.push('\n');
     let line = summary.verdict_line();
     out.push_str(&if summary.passed() {
@@ -165,11 +167,16 @@ fn divergences(out: &mut String, record: &RunRecord, palette: Palette) {
     );
     for result in diverging {
         out.push('\n');
-        divergence_block(out, result, palette);
+        divergence_block(out, result, record.calls(&result.case), palette);
     }
 }
 
-fn divergence_block(out: &mut String, result: &CaseResult, palette: Palette) {
+fn divergence_block(
+    out: &mut String,
+    result: &CaseResult,
+    calls: &[crate::run::info::PostCall],
+    palette: Palette,
+) {
     let label = if result.is_unexpected() {
         palette.red(&format!(
             "[UNEXPECTED: {}]",
@@ -203,14 +210,14 @@ fn divergence_block(out: &mut String, result: &CaseResult, palette: Palette) {
         let _ = writeln!(out, "  observed: nothing");
         for (i, allowed) in result.allowed.iter().enumerate() {
             let _ = writeln!(out, "  allowed #{}:", i + 1);
-            push_indented(out, &render_outcome_yaml(allowed), 4);
+            push_indented(out, &outcome_text(allowed, calls), 4);
         }
         return;
     };
     let Some(nearest) = nearest_allowed(observed, &result.allowed) else {
         let _ = writeln!(out, "  allowed: nothing (the model allows no outcome)");
         let _ = writeln!(out, "  observed:");
-        push_indented(out, &render_outcome_yaml(observed), 4);
+        push_indented(out, &outcome_text(observed, calls), 4);
         return;
     };
     let _ = writeln!(
@@ -219,7 +226,7 @@ fn divergence_block(out: &mut String, result: &CaseResult, palette: Palette) {
         nearest + 1,
         result.allowed.len()
     );
-    for line in outcome_diff(&result.allowed[nearest], observed) {
+    for line in outcome_diff_with_calls(&result.allowed[nearest], observed, calls) {
         let text = terminal_safe(&line.text);
         let _ = writeln!(
             out,
@@ -258,11 +265,11 @@ fn races(out: &mut String, record: &RunRecord, palette: Palette) {
     );
     for result in repeated {
         let mut line = format!(
-            "  {}  {}: {}, {} runs",
+            "  {}  {}: {}, {}",
             terminal_safe(&result.engine),
             terminal_safe(&result.case),
             result.verdict.name(),
-            result.runs
+            plural(result.runs, "run", "runs")
         );
         if result.snapshot.is_unexpected() {
             let _ = write!(line, ", {}", snapshot_note(&result.snapshot));
@@ -365,7 +372,7 @@ fn snapshot_problems(out: &mut String, record: &RunRecord) {
             }
             SnapshotStatus::Changed { pending, diff } => {
                 let _ = writeln!(out, "{head}, pending: {}", terminal_safe(pending));
-                push_indented(out, diff, 4);
+                push_indented(out, &annotate_snapshot_diff(diff, record.calls(&r.case)), 4);
             }
             _ => {}
         }
@@ -409,10 +416,10 @@ fn flaky(out: &mut String, record: &RunRecord, palette: Palette) {
         for (i, attempt) in r.earlier_attempts.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "    attempt {}: {}, {} runs, {}",
+                "    attempt {}: {}, {}, {}",
                 i + 1,
                 attempt.verdict.name(),
-                attempt.runs,
+                plural(attempt.runs, "run", "runs"),
                 snapshot_note(&attempt.snapshot)
             );
             let mut bars = String::new();
@@ -434,6 +441,57 @@ fn flaky(out: &mut String, record: &RunRecord, palette: Palette) {
                 let _ = writeln!(out, "    no pending snapshot: the last attempt's matched");
             }
         }
+    }
+}
+
+/// Every result that fails the run, one line each in report order (case
+/// path, then engine), with every engine that failed to start: the list
+/// to work through, just above the verdict line.
+///
+/// ```text
+/// needs action (2):
+///   chromium  target-origin/star.yaml: conforms, snapshot changed
+///   firefox   messages/new.yaml: conforms, new snapshot (review it)
+/// ```
+fn needs_action(out: &mut String, record: &RunRecord, palette: Palette) {
+    let results: Vec<&CaseResult> = record.results.iter().collect();
+    let listed: Vec<(&CaseResult, String)> = report_order(&results, &record.all_engines())
+        .into_iter()
+        .filter_map(|r| match Attention::of(r) {
+            Attention::NeedsAction(action) => Some((r, action.describe(r))),
+            _ => None,
+        })
+        .collect();
+    let count = listed.len() + record.setup_failures.len();
+    if count == 0 {
+        return;
+    }
+    let width = listed
+        .iter()
+        .map(|(r, _)| r.engine.as_str())
+        .chain(record.setup_failures.iter().map(|f| f.engine.as_str()))
+        .map(|e| terminal_safe(e).chars().count())
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "\n{}",
+        palette.bold(&format!("needs action ({count}):"))
+    );
+    for failure in &record.setup_failures {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  setup failed",
+            terminal_safe(&failure.engine)
+        );
+    }
+    for (r, what) in listed {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {}: {what}",
+            terminal_safe(&r.engine),
+            terminal_safe(&r.case)
+        );
     }
 }
 

@@ -1,0 +1,210 @@
+//! What a run was, for the top of every report: when it started, which
+//! pmconf, the command line, and for each case what the reports need
+//! beside its results (its file, its references, each post's call).
+//!
+//! Gathered once at the edge (`pmconf run`) and sent as the first event,
+//! so reports keep consuming one event stream, and written into the
+//! results file so a report can be drawn again from it alone.
+
+use crate::case_files::LoadedCase;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::path::Path;
+use std::process::Command;
+
+/// A run's context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// When the run started, in milliseconds since the Unix epoch (UTC).
+    pub started_unix_ms: u64,
+    /// pmconf's package version.
+    pub pmconf_version: String,
+    /// The source revision, e.g. `7fb15fb-dirty`, or `unknown`.
+    pub revision: String,
+    /// How [`revision`](Self::revision) was found (or why it was not).
+    pub revision_source: String,
+    /// The command line, one argument per item.
+    pub command_line: Vec<String>,
+    /// Every case of the run, in the order given.
+    pub cases: Vec<CaseInfo>,
+}
+
+/// What reports show about a case besides its results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseInfo {
+    /// The case's name, as in [`CaseResult::case`](super::events::CaseResult::case).
+    pub case: String,
+    /// The case file as an absolute path, when it could be resolved.
+    pub file: Option<String>,
+    /// The case's `references` (spec sections, issues), as written.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Every `post` step's call, in step order.
+    #[serde(default)]
+    pub posts: Vec<PostCall>,
+}
+
+/// One `post` step as the case wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostCall {
+    /// The step's number (as in the outcome's `posts[].step`).
+    pub step: usize,
+    /// The calling window.
+    pub from: String,
+    /// The window whose `postMessage` is called.
+    pub to: String,
+    /// `targetOrigin`; `None` for the one-argument form.
+    pub target_origin: Option<String>,
+    /// The message, in the case format's tagged JSON.
+    pub message: Json,
+}
+
+impl CaseInfo {
+    /// The info of a loaded case.
+    pub fn of(loaded: &LoadedCase) -> Self {
+        let case = &loaded.case;
+        let window = |w: usize| case.windows[w].name.clone();
+        let posts = case
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(step, s)| s.as_post().map(|p| (step, p)))
+            .map(|(step, p)| PostCall {
+                step,
+                from: window(p.from),
+                to: window(p.to),
+                target_origin: p.target_origin.clone(),
+                message: p.message.to_tagged_json(),
+            })
+            .collect();
+        Self {
+            case: loaded.name.clone(),
+            file: std::fs::canonicalize(&loaded.path)
+                .ok()
+                .map(|p| p.display().to_string()),
+            references: case.references.clone(),
+            posts,
+        }
+    }
+}
+
+impl RunInfo {
+    /// The context of a run starting now, of `cases`, with this process's
+    /// command line; the revision is asked of git at run time (see
+    /// [`source_revision`]).
+    pub fn now(cases: &[LoadedCase]) -> Self {
+        let started_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let (revision, revision_source) = source_revision();
+        Self {
+            started_unix_ms,
+            pmconf_version: env!("CARGO_PKG_VERSION").to_owned(),
+            revision,
+            revision_source,
+            command_line: std::env::args().collect(),
+            cases: cases.iter().map(CaseInfo::of).collect(),
+        }
+    }
+
+    /// The info of one case, if the run has it.
+    pub fn case(&self, case: &str) -> Option<&CaseInfo> {
+        self.cases.iter().find(|c| c.case == case)
+    }
+}
+
+/// The revision of the source tree this binary was built from, as `git
+/// describe --always --dirty` says **at run time** in that tree (its path
+/// is fixed at build time), with a sentence saying so; `unknown` and the
+/// reason when git is missing or the tree is not a checkout.
+pub fn source_revision() -> (String, String) {
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let asked = format!(
+        "`git describe --always --dirty` at run time in {}",
+        tree.display()
+    );
+    match Command::new("git")
+        .arg("-C")
+        .arg(tree)
+        .args(["describe", "--always", "--dirty"])
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let revision = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            (revision, asked)
+        }
+        Ok(out) => (
+            "unknown".to_owned(),
+            format!(
+                "{asked} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ),
+        Err(e) => ("unknown".to_owned(), format!("{asked} failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case_files::load_cases;
+
+    #[test]
+    fn a_case_keeps_its_references_and_each_post_call_by_step_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.yaml");
+        std::fs::write(
+            &path,
+            r#"description: d
+references: ["https://html.spec.whatwg.org/#dom-window-postmessage"]
+windows:
+  top: { url: "http://a.test/" }
+  child: { parent: top, url: "http://b.test/" }
+steps:
+  - navigate: { window: child, url: "http://c.test/", by: top }
+  - wait: { loaded: child }
+  - post: { from: top, to: child, message: { n: 1 }, target_origin: "http://c.test" }
+  - post: { from: child, to: top, message: "hi" }
+"#,
+        )
+        .unwrap();
+        let loaded = load_cases(&[path.clone()]).unwrap();
+        let info = CaseInfo::of(&loaded[0]);
+        assert_eq!(
+            info.references,
+            ["https://html.spec.whatwg.org/#dom-window-postmessage"]
+        );
+        assert_eq!(
+            info.file.as_deref(),
+            Some(std::fs::canonicalize(&path).unwrap().to_str().unwrap())
+        );
+        assert_eq!(
+            info.posts,
+            [
+                PostCall {
+                    step: 2,
+                    from: "top".into(),
+                    to: "child".into(),
+                    target_origin: Some("http://c.test".into()),
+                    message: serde_json::json!({"n": 1}),
+                },
+                PostCall {
+                    step: 3,
+                    from: "child".into(),
+                    to: "top".into(),
+                    target_origin: None,
+                    message: serde_json::json!("hi"),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_revision_says_how_it_was_found() {
+        let (revision, source) = source_revision();
+        assert!(!revision.is_empty());
+        assert!(source.contains("at run time"), "{source}");
+    }
+}
