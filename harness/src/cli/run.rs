@@ -9,6 +9,7 @@ use crate::report::{
 };
 use crate::run::driver::Pacing;
 use crate::run::events::Reporter;
+use crate::run::shard::Shard;
 use crate::run::suite::{run_suite, SuiteConfig};
 use std::path::PathBuf;
 
@@ -57,6 +58,18 @@ pub struct RunArgs {
     /// makes the first attempt final.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retry_unexpected: u32,
+    /// Sessions of each engine at once (one driver each), taking batches
+    /// from one queue.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub sessions: u32,
+    /// Run only part K of the cases split N ways (`--shard 2/4`), by a
+    /// stable hash of each case's path.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Seconds a WebDriver command may go unanswered before its session
+    /// counts as hung and is replaced.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub command_timeout: u64,
 }
 
 fn ci() -> bool {
@@ -83,10 +96,15 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         eprintln!("error: refusing --accept-snapshots because CI is set: snapshots are reviewed by people (cargo insta review), never accepted by CI");
         return EXIT_BAD_INPUT;
     }
-    let cases = match load_or_report(&args.cases) {
+    let mut cases = match load_or_report(&args.cases) {
         Ok(c) => c,
         Err(status) => return status,
     };
+    if let Some(shard) = args.shard {
+        let all = cases.len();
+        cases.retain(|c| shard.contains(&c.name));
+        println!("shard {shard}: {} of {all} cases", cases.len());
+    }
     let engines = match engines_for_command(args.engine.as_deref(), ci()) {
         Ok(e) => e,
         Err(status) => return status,
@@ -133,6 +151,8 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         accept_snapshots: args.accept_snapshots,
         repeat: args.repeat as usize,
         retry_unexpected: args.retry_unexpected as usize,
+        sessions: args.sessions as usize,
+        command_timeout: std::time::Duration::from_secs(args.command_timeout),
     };
     let outcome = match run_suite(config, registry, &mut reporter).await {
         Ok(o) => o,
@@ -172,6 +192,9 @@ pub struct BenchArgs {
     /// Runs of each race case (as `run --repeat`).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
+    /// Sessions of each engine at once (as `run --sessions`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub sessions: u32,
 }
 
 /// Runs `pmconf bench`: prints cases per second per engine.
@@ -197,6 +220,8 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         repeat: args.repeat as usize,
         // Nothing is compared, so nothing is unexpected.
         retry_unexpected: 0,
+        sessions: args.sessions as usize,
+        command_timeout: std::time::Duration::from_secs(30),
     };
     struct Quiet;
     impl Reporter for Quiet {

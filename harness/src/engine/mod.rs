@@ -7,6 +7,7 @@
 //! sessions ([`start_session`], [`EngineSession`]).
 
 mod capabilities;
+mod deadline;
 mod description;
 mod discovery;
 mod display;
@@ -27,11 +28,12 @@ pub use discovery::{
     discover, discover_in, doctor, major_version, parse_version, DoctorLine, FoundBinary,
     Installed, Missing, MissingBinary, SearchEnv,
 };
+pub use deadline::CommandDeadline;
 pub use display::{start_xvfb, DisplayError, XvfbDisplay, DISPLAY_READY_TIMEOUT};
 pub use driver::DRIVER_READY_TIMEOUT;
 pub use error::SetupError;
 pub use id::{EngineId, UnknownEngine};
-pub use proc_table::ProcessIdentity;
+pub use proc_table::{children_of, ProcessIdentity};
 pub use process::{
     EndAllOnDrop, ProcessHandle, ProcessRegistry, ProcessState, OWNER_VARIABLE, TERMINATE_GRACE,
 };

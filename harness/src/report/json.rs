@@ -54,7 +54,7 @@ impl Reporter for JsonReporter {
 ///  "engines": [{"engine": "chromium", "browser_version": "131.0"}],
 ///  "setup_failures": [{"engine": "webkitgtk", "error": "..."}],
 ///  "summary": {"chromium": {"conforms": 3, "diverges": 2, "known_divergences": 1,
-///              "inconclusive": 0, "internal_error": 0, "unexpected": 1,
+///              "inconclusive": 0, "internal_error": 0, "crashed": 0, "unexpected": 1,
 ///              "flaky": 0, "runs": 13, "unobserved_runs": 1, "cases_per_second": 4.2}},
 ///  "results": [CaseResult, ...]}
 /// ```
@@ -82,6 +82,7 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
                 "known_divergences": c.known_divergences,
                 "inconclusive": c.inconclusive,
                 "internal_error": c.internal_error,
+                "crashed": c.crashed,
                 "unexpected": c.unexpected,
                 "flaky": c.flaky,
                 "runs": c.runs,

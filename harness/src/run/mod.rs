@@ -5,6 +5,8 @@ pub mod driver;
 pub mod events;
 pub mod pages;
 pub mod plan;
+pub mod pool;
+pub mod shard;
 pub mod snapshots;
 pub mod state;
 pub mod suite;

@@ -2,7 +2,9 @@
 //!
 //! As in wasmtime's differential oracles, a case never panics the run: it
 //! ends as conforms, diverges (observed vs allowed), inconclusive (with a
-//! reason), or internal-error when the harness itself failed.
+//! reason), or internal-error when the harness itself failed; a case
+//! whose session died under it twice (the browser or driver crashed or
+//! hung, see [`crate::run::pool`]) is crashed, as wptrunner's CRASH.
 
 use pmconf_model::Outcome;
 use serde::{Deserialize, Serialize};
@@ -25,24 +27,33 @@ pub enum Verdict {
         /// What failed.
         reason: String,
     },
+    /// The engine's session died while the case ran, and again when it was
+    /// run once more in a fresh session (or the engine was given up).
+    Crashed {
+        /// How the session died, then the engine's last log lines.
+        reason: String,
+    },
 }
 
 impl Verdict {
     /// The short name used in reports: `conforms`, `diverges`,
-    /// `inconclusive`, `internal-error`.
+    /// `inconclusive`, `internal-error`, `crashed`.
     pub fn name(&self) -> &'static str {
         match self {
             Verdict::Conforms => "conforms",
             Verdict::Diverges => "diverges",
             Verdict::Inconclusive { .. } => "inconclusive",
             Verdict::InternalError { .. } => "internal-error",
+            Verdict::Crashed { .. } => "crashed",
         }
     }
 
-    /// The reason, for inconclusive and internal-error verdicts.
+    /// The reason, for inconclusive, internal-error and crashed verdicts.
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Verdict::Inconclusive { reason } | Verdict::InternalError { reason } => Some(reason),
+            Verdict::Inconclusive { reason }
+            | Verdict::InternalError { reason }
+            | Verdict::Crashed { reason } => Some(reason),
             _ => None,
         }
     }
@@ -57,6 +68,8 @@ pub enum Observation {
     Inconclusive(String),
     /// The harness failed.
     InternalError(String),
+    /// The engine's session died (see [`Verdict::Crashed`]).
+    Crashed(String),
 }
 
 /// Judges an observation against the model's allowed outcomes.
@@ -68,6 +81,9 @@ pub fn judge(observation: &Observation, allowed: &[Outcome]) -> Verdict {
             reason: reason.clone(),
         },
         Observation::InternalError(reason) => Verdict::InternalError {
+            reason: reason.clone(),
+        },
+        Observation::Crashed(reason) => Verdict::Crashed {
             reason: reason.clone(),
         },
     }
@@ -128,6 +144,9 @@ mod tests {
         assert_eq!(v.reason(), Some("window child never loaded"));
         let v = judge(&Observation::InternalError("driver died".into()), &allowed);
         assert_eq!(v.name(), "internal-error");
+        let v = judge(&Observation::Crashed("browser gone".into()), &allowed);
+        assert_eq!(v.name(), "crashed");
+        assert_eq!(v.reason(), Some("browser gone"));
     }
 
     #[test]
@@ -139,6 +158,10 @@ mod tests {
         assert_eq!(
             serde_json::to_value(Verdict::Inconclusive { reason: "r".into() }).unwrap(),
             json!({"verdict": "inconclusive", "reason": "r"})
+        );
+        assert_eq!(
+            serde_json::to_value(Verdict::Crashed { reason: "r".into() }).unwrap(),
+            json!({"verdict": "crashed", "reason": "r"})
         );
     }
 }
