@@ -280,7 +280,18 @@ impl Slot {
                 }
             }
             let session = self.session.as_ref().expect("started above");
-            let (runs, error) = run_plans(session, &self.context, batch).await;
+            // A safety net under the per-command limit: no batch may take
+            // longer than all its waits and commands could.
+            let limit = batch_limit(&self.context, batch);
+            let (runs, error) =
+                match tokio::time::timeout(limit, run_plans(session, &self.context, batch)).await {
+                    Ok(ran) => ran,
+                    Err(_) => {
+                        session.command_deadline().expire();
+                        let why = format!("the batch took longer than {} s", limit.as_secs());
+                        (internal_errors(batch, &why), Some(why))
+                    }
+                };
             let troubled = error.is_some()
                 || runs
                     .iter()
@@ -309,6 +320,33 @@ impl Slot {
         }
         crashed(batch, died.as_deref().unwrap_or("the session died"))
     }
+}
+
+/// The longest a batch could take with every wait and every command
+/// taking as long as it may.
+fn batch_limit(context: &EngineContext, batch: &[usize]) -> Duration {
+    let (ready, command) = (context.pacing.ready_timeout, context.command_timeout);
+    let per_plan: Duration = batch
+        .iter()
+        .map(|&i| {
+            let case = &context.plans[i].case;
+            let (steps, windows) = (case.steps.len() as u32, case.windows.len() as u32);
+            ready * (steps + windows) + command * (2 * steps + windows + 2)
+        })
+        .sum();
+    ready + context.pacing.report_timeout + Duration::from_secs(5) + command * 4 + per_plan
+}
+
+/// Every case of `batch` as an internal error for `reason`.
+fn internal_errors(batch: &[usize], reason: &str) -> Vec<CaseRun> {
+    batch
+        .iter()
+        .map(|&index| CaseRun {
+            index,
+            observation: Observation::InternalError(reason.to_owned()),
+            duration: Duration::ZERO,
+        })
+        .collect()
 }
 
 /// Every case of `batch` as crashed for `reason`.
