@@ -286,7 +286,9 @@ async fn fuzz_engine(
                     groups.entry(key).or_insert((k, o));
                 }
             }
-            Observation::Inconclusive(reason) | Observation::InternalError(reason) => {
+            Observation::Inconclusive(reason)
+            | Observation::InternalError(reason)
+            | Observation::Crashed(reason) => {
                 findings.inconclusive += 1;
                 if findings.inconclusive_reasons.len() < 5 {
                     findings

@@ -11,6 +11,7 @@ use crate::run::driver::Pacing;
 use crate::run::events::{Reporter, RunEvent, SnapshotStatus};
 use crate::run::info::RunInfo;
 use crate::run::model_snapshots::record_model_snapshots;
+use crate::run::shard::Shard;
 use crate::run::snapshots::snapshot_name;
 use crate::run::suite::{run_suite, SuiteConfig};
 use std::io::IsTerminal;
@@ -67,6 +68,18 @@ pub struct RunArgs {
     /// makes the first attempt final.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retry_unexpected: u32,
+    /// Sessions of each engine at once (one driver each), taking batches
+    /// from one queue.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub sessions: u32,
+    /// Run only part K of the cases split N ways (`--shard 2/4`), by a
+    /// stable hash of each case's path.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Seconds a WebDriver command may go unanswered before its session
+    /// counts as hung and is replaced.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub command_timeout: u64,
 }
 
 /// Whether CI is set (snapshots are then never accepted).
@@ -130,6 +143,11 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
             return EXIT_BAD_INPUT;
         }
     }
+    if let Some(shard) = args.shard {
+        let all = cases.len();
+        cases.retain(|c| shard.contains(&c.name));
+        println!("shard {shard}: {} of {all} cases", cases.len());
+    }
     let engines = match engines_for_command(args.engine.as_deref(), ci()) {
         Ok(e) => e,
         Err(status) => return status,
@@ -183,6 +201,8 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         accept_snapshots: args.accept_snapshots,
         repeat: args.repeat as usize,
         retry_unexpected: args.retry_unexpected as usize,
+        sessions: args.sessions as usize,
+        command_timeout: std::time::Duration::from_secs(args.command_timeout),
     };
     let outcome = match run_suite(config, registry, &mut reporter).await {
         Ok(o) => o,
@@ -241,6 +261,9 @@ pub struct BenchArgs {
     /// Runs of each race case (as `run --repeat`).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
+    /// Sessions of each engine at once (as `run --sessions`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub sessions: u32,
 }
 
 /// Runs `pmconf bench`: prints runs per second per engine.
@@ -266,6 +289,8 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         repeat: args.repeat as usize,
         // Nothing is compared, so nothing is unexpected.
         retry_unexpected: 0,
+        sessions: args.sessions as usize,
+        command_timeout: std::time::Duration::from_secs(30),
     };
     struct Quiet;
     impl Reporter for Quiet {

@@ -7,6 +7,7 @@
 //! sessions ([`start_session`], [`EngineSession`]).
 
 mod capabilities;
+mod deadline;
 mod description;
 mod discovery;
 mod display;
@@ -19,6 +20,7 @@ mod session;
 mod signals;
 
 pub use capabilities::capabilities;
+pub use deadline::CommandDeadline;
 pub use description::{
     apt_install_command, BinaryLocation, BinarySpec, EngineDescription, InstallStep, Quirk,
     SessionsPerDriver, VersionSource, INSTALL_SCRIPT, XVFB,
@@ -31,7 +33,7 @@ pub use display::{start_xvfb, DisplayError, XvfbDisplay, DISPLAY_READY_TIMEOUT};
 pub use driver::DRIVER_READY_TIMEOUT;
 pub use error::SetupError;
 pub use id::{EngineId, UnknownEngine};
-pub use proc_table::ProcessIdentity;
+pub use proc_table::{children_of, ProcessIdentity};
 pub use process::{
     EndAllOnDrop, ProcessHandle, ProcessRegistry, ProcessState, OWNER_VARIABLE, TERMINATE_GRACE,
 };

@@ -88,6 +88,17 @@ pub(crate) fn snapshot() -> Vec<ProcEntry> {
         .collect()
 }
 
+/// The running children of `pid`, oldest first (for the PIDs a debug
+/// listing names: the browser is the first child of its driver).
+pub fn children_of(pid: u32) -> Vec<ProcessIdentity> {
+    let mut children: Vec<ProcEntry> = snapshot()
+        .into_iter()
+        .filter(|entry| entry.ppid == pid && !entry.has_exited())
+        .collect();
+    children.sort_by_key(|entry| (entry.start_time, entry.pid));
+    children.iter().map(ProcEntry::identity).collect()
+}
+
 /// The value of `variable` in the environment `pid` was started with.
 /// `None` for zombies, for processes we may not inspect, and for a moment
 /// right after a process starts (the kernel records where the environment

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use fantoccini::error::{CmdError, NewSessionError};
 use fantoccini::{Client, ClientBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
 use tempfile::TempDir;
 
 use super::capabilities::capabilities;
+use super::deadline::{CommandDeadline, DeadlineConnector};
 use super::description::Quirk;
 use super::discovery::{Installed, Missing, MissingBinary};
 use super::display::{start_xvfb, XvfbDisplay};
@@ -45,6 +45,7 @@ pub struct EngineSession {
     registry: ProcessRegistry,
     startup_time: Duration,
     session_dir: TempDir,
+    deadline: CommandDeadline,
     ended: bool,
 }
 
@@ -86,6 +87,20 @@ impl EngineSession {
     /// removed when the session ends.
     pub fn session_dir(&self) -> &Path {
         self.session_dir.path()
+    }
+
+    /// The time limit on each WebDriver command (none until set), and
+    /// whether a command exceeded it.
+    pub fn command_deadline(&self) -> &CommandDeadline {
+        &self.deadline
+    }
+
+    /// The last `lines` lines of the driver's log (which holds the
+    /// browser's output too), for saying why a session died.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let tail = log_tail(&self.session_dir.path().join("driver.log"));
+        let all: Vec<&str> = tail.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// Ends the WebDriver session (the browser closes), then the driver's
@@ -205,7 +220,8 @@ pub async fn start_session(
     let driver = start_driver(installed, display_name.as_deref(), &driver_log, registry).await?;
     started_so_far.driver = Some(driver.process.clone());
 
-    let mut builder = ClientBuilder::new(HttpConnector::new());
+    let deadline = CommandDeadline::default();
+    let mut builder = ClientBuilder::new(DeadlineConnector::new(deadline.clone()));
     builder.capabilities(capabilities(
         engine,
         proxy,
@@ -257,6 +273,7 @@ pub async fn start_session(
         registry: registry.clone(),
         startup_time: started.elapsed(),
         session_dir,
+        deadline,
         ended: false,
     })
 }

@@ -78,6 +78,8 @@ impl RunRecord {
             // Nothing to keep: a case that started but never ended shows up
             // as missing from the results.
             RunEvent::CaseStart { .. } => {}
+            // The crashed cases carry what the reports need to say.
+            RunEvent::EngineRestart { .. } => {}
             RunEvent::CaseEnd(result) => self.results.push(result.clone()),
             RunEvent::EngineEnd {
                 engine,

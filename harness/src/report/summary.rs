@@ -21,6 +21,8 @@ pub struct Counts {
     pub inconclusive: usize,
     /// Internal errors.
     pub internal_error: usize,
+    /// Cases whose engine's session died under them, twice.
+    pub crashed: usize,
     /// Results that make the run fail ([`CaseResult::is_unexpected`]).
     pub unexpected: usize,
     /// Results with a new (pending) snapshot.
@@ -48,6 +50,7 @@ impl Counts {
             Verdict::Diverges => self.diverges += 1,
             Verdict::Inconclusive { .. } => self.inconclusive += 1,
             Verdict::InternalError { .. } => self.internal_error += 1,
+            Verdict::Crashed { .. } => self.crashed += 1,
         }
         if result.verdict == Verdict::Diverges && !result.is_unexpected() {
             self.known_divergences += 1;
@@ -85,7 +88,7 @@ impl Counts {
 
     /// All results counted.
     pub fn total(&self) -> usize {
-        self.conforms + self.diverges + self.inconclusive + self.internal_error
+        self.conforms + self.diverges + self.inconclusive + self.internal_error + self.crashed
     }
 }
 
@@ -190,6 +193,9 @@ impl RunSummary {
             plural(t.internal_error, "internal error", "internal errors"),
             self.snapshot_words(),
         ));
+        if t.crashed > 0 {
+            line.push_str(&format!("; crashed: {}", t.crashed));
+        }
         if t.flaky > 0 {
             line.push_str(&format!(
                 "; flaky: {} (as expected only when run again)",

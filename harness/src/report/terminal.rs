@@ -193,6 +193,23 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
                 }
             }
             RunEvent::CaseEnd(result) => self.case_ended(result),
+            RunEvent::EngineRestart {
+                engine,
+                reason,
+                given_up,
+            } => {
+                let line = format!(
+                    "{}: {}",
+                    terminal_safe(engine),
+                    terminal_safe(reason.lines().next().unwrap_or(""))
+                );
+                let line = if *given_up {
+                    self.palette.red(&line)
+                } else {
+                    self.palette.yellow(&line)
+                };
+                self.line(&line);
+            }
             RunEvent::EngineEnd {
                 engine, seconds, ..
             } => self.engine_ended(engine, *seconds),

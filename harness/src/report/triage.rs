@@ -43,6 +43,9 @@ pub enum Action {
     Inconclusive,
     /// The harness itself failed.
     InternalError,
+    /// The engine's session died under the case twice (browser or driver
+    /// crashed or hung).
+    Crashed,
 }
 
 impl Attention {
@@ -53,6 +56,7 @@ impl Attention {
         match (&result.verdict, &result.snapshot) {
             (Verdict::Inconclusive { .. }, _) => Self::NeedsAction(Action::Inconclusive),
             (Verdict::InternalError { .. }, _) => Self::NeedsAction(Action::InternalError),
+            (Verdict::Crashed { .. }, _) => Self::NeedsAction(Action::Crashed),
             (
                 Verdict::Conforms | Verdict::Diverges | Verdict::Contested,
                 SnapshotStatus::Changed { .. },
@@ -107,6 +111,7 @@ impl Action {
             Self::NewSnapshot => "new",
             Self::Inconclusive => "inconclusive",
             Self::InternalError => "internal-error",
+            Self::Crashed => "crashed",
         }
     }
 
@@ -121,6 +126,7 @@ impl Action {
             Self::NewSnapshot => format!("{}, new snapshot (review it)", result.verdict.name()),
             Self::Inconclusive => "inconclusive".to_owned(),
             Self::InternalError => "internal error".to_owned(),
+            Self::Crashed => "crashed".to_owned(),
         }
     }
 
@@ -132,12 +138,16 @@ impl Action {
                  new behaviour is right, else report the regression"
             }
             Self::NewSnapshot => {
-                "no accepted snapshot yet: review the pending one with `cargo insta review`"
+                "no accepted snapshot yet: review the pending one with `pmconf review`"
             }
             Self::Inconclusive => {
                 "nothing was concluded: read the reason, then run the case again alone"
             }
             Self::InternalError => "the harness failed: read the reason and report it",
+            Self::Crashed => {
+                "the engine's session died under this case twice: read the reason and the engine's \
+                 last log lines, then run the case alone"
+            }
         }
     }
 }

@@ -95,7 +95,9 @@ pub fn wpt_test_id(case: &str) -> String {
 ///
 /// Conforms is `OK` + `PASS`, contested `OK` + `PASS` with a message
 /// naming the spec issue, diverges `OK` + `FAIL`, inconclusive
-/// `TIMEOUT` with no subtests, internal-error `ERROR` with no subtests; a
+/// `TIMEOUT` with no subtests, internal-error `ERROR` with no subtests,
+/// crashed `CRASH` with no subtests (its message ends with the engine's
+/// last log lines); a
 /// test's message is the reason, a failing subtest's a short description
 /// of the divergence.
 pub fn wptreport_json(record: &RunRecord, engine: &str) -> Value {
@@ -128,6 +130,7 @@ fn test_json(result: &CaseResult) -> Value {
         ),
         Verdict::Inconclusive { .. } => ("TIMEOUT", vec![]),
         Verdict::InternalError { .. } => ("ERROR", vec![]),
+        Verdict::Crashed { .. } => ("CRASH", vec![]),
     };
     json!({
         "test": wpt_test_id(&result.case),

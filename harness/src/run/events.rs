@@ -231,7 +231,9 @@ impl CaseResult {
         self.snapshot.is_unexpected()
             || matches!(
                 self.verdict,
-                Verdict::Inconclusive { .. } | Verdict::InternalError { .. }
+                Verdict::Inconclusive { .. }
+                    | Verdict::InternalError { .. }
+                    | Verdict::Crashed { .. }
             )
     }
 }
@@ -272,6 +274,18 @@ pub enum RunEvent {
     },
     /// A case ended in an engine.
     CaseEnd(CaseResult),
+    /// An engine's session died (its browser or driver crashed, or a
+    /// command hung): it is being replaced, or, with `given_up`, the
+    /// engine is given up for the rest of the run.
+    EngineRestart {
+        /// The engine.
+        engine: String,
+        /// What happened.
+        reason: String,
+        /// Whether the engine was given up (its remaining cases are
+        /// reported crashed).
+        given_up: bool,
+    },
     /// An engine finished its cases.
     EngineEnd {
         /// The engine.

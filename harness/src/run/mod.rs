@@ -7,6 +7,8 @@ pub mod info;
 pub mod model_snapshots;
 pub mod pages;
 pub mod plan;
+pub mod pool;
+pub mod shard;
 pub mod snapshots;
 pub mod state;
 pub mod suite;

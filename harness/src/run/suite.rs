@@ -2,19 +2,18 @@
 //! verdicts, snapshots, and the event stream the reports consume.
 
 use super::attempts::Attempts;
-use super::driver::{run_cases, Pacing};
+use super::driver::{CaseRun, Pacing};
 use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus};
 use super::plan::CasePlan;
+use super::pool::{EngineContext, Pool, SlotEvent};
 use super::snapshots::{
     compare_and_record, compare_and_record_race_with, snapshot_path, snapshot_text,
 };
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
-use super::worker::EngineWorker;
 use crate::case_files::LoadedCase;
 use crate::engine::{EngineId, ProcessRegistry};
 use crate::server::OriginServer;
-use fantoccini::error::CmdError;
 use pmconf_model::Outcome;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -42,6 +41,11 @@ pub struct SuiteConfig {
     /// repeats) before its result stands; the first attempt that matches
     /// ends it, as wptrunner's `--retry-unexpected`.
     pub retry_unexpected: usize,
+    /// Sessions of each engine at once, taking batches from one queue.
+    pub sessions: usize,
+    /// How long one WebDriver command may go unanswered before its
+    /// session counts as hung (and is replaced).
+    pub command_timeout: Duration,
 }
 
 /// What a run ended with.
@@ -79,6 +83,12 @@ enum EngineMessage {
     /// The engine ran every case it was given and waits for a list of
     /// cases to run again (an empty list ends it).
     PassDone(String),
+    /// A session died and is being replaced, or the engine was given up.
+    Restart {
+        engine: String,
+        reason: String,
+        given_up: bool,
+    },
     Ended(String, usize, f64),
 }
 
@@ -131,6 +141,7 @@ pub async fn run_suite(
         let registry = registry.clone();
         let proxy = proxy.clone();
         let pacing = config.pacing.clone();
+        let (sessions, command_timeout) = (config.sessions, config.command_timeout);
         tasks.push(tokio::spawn(async move {
             let session = EngineSession {
                 engine,
@@ -138,6 +149,8 @@ pub async fn run_suite(
                 registry: &registry,
                 proxy: &proxy,
                 pacing: &pacing,
+                sessions,
+                command_timeout,
                 tx: &tx,
             };
             run_engine(session, &plans, rerun_rx).await;
@@ -190,6 +203,15 @@ pub async fn run_suite(
                     let _ = sender.send(again);
                 }
             }
+            EngineMessage::Restart {
+                engine,
+                reason,
+                given_up,
+            } => reporter.on_event(&RunEvent::EngineRestart {
+                engine,
+                reason,
+                given_up,
+            }),
             EngineMessage::Ended(engine, cases, seconds) => {
                 reporter.on_event(&RunEvent::EngineEnd {
                     engine: engine.clone(),
@@ -218,12 +240,17 @@ struct EngineSession<'a> {
     registry: &'a ProcessRegistry,
     proxy: &'a str,
     pacing: &'a Pacing,
+    sessions: usize,
+    command_timeout: Duration,
     tx: &'a mpsc::UnboundedSender<EngineMessage>,
 }
 
+/// Runs every plan in one engine through a [`Pool`] of its sessions: all
+/// plans in batches, then the inconclusive ones once more, then whatever
+/// the suite asks to run again.
 async fn run_engine(
     session: EngineSession<'_>,
-    plans: &[Arc<CasePlan>],
+    plans: &Arc<Vec<Arc<CasePlan>>>,
     mut reruns: mpsc::UnboundedReceiver<Vec<usize>>,
 ) {
     let EngineSession {
@@ -232,132 +259,138 @@ async fn run_engine(
         registry,
         proxy,
         pacing,
+        sessions,
+        command_timeout,
         tx,
     } = session;
     let name = engine.name().to_owned();
-    let worker =
-        match EngineWorker::start(engine, proxy, state.clone(), registry, pacing.clone()).await {
-            Ok(w) => w,
-            Err(e) => {
-                let _ = tx.send(EngineMessage::SetupFailed(name, e.to_string()));
-                return;
-            }
-        };
+    let context = EngineContext {
+        engine,
+        plans: plans.clone(),
+        state: state.clone(),
+        registry: registry.clone(),
+        proxy: proxy.to_owned(),
+        pacing: pacing.clone(),
+        command_timeout,
+    };
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let pool = Pool::start(context, sessions, events_tx);
+    let mut version = None;
+    let mut failures = Vec::new();
+    for _ in 0..sessions.max(1) {
+        match events.recv().await {
+            Some(SlotEvent::Started(Ok(v))) => version = version.or(Some(v)),
+            Some(SlotEvent::Started(Err(e))) => failures.push(e),
+            _ => {}
+        }
+    }
+    let Some(browser_version) = version else {
+        let error = failures.into_iter().next().unwrap_or_default();
+        let _ = tx.send(EngineMessage::SetupFailed(name, error));
+        pool.finish().await;
+        return;
+    };
+    for failure in &failures {
+        eprintln!(
+            "warning: {name}: a session of {sessions} could not start; going on with the others: {}",
+            failure.lines().next().unwrap_or("")
+        );
+    }
     let _ = tx.send(EngineMessage::Started(EngineInfo {
         engine: name.clone(),
-        browser_version: worker.browser_version().to_owned(),
+        browser_version,
     }));
     let started = Instant::now();
-    let mut count = 0;
+    let mut pass = Pass {
+        pool: &pool,
+        events: &mut events,
+        engine: &name,
+        batch_size: pacing.batch_size.max(1),
+        tx,
+        reported: 0,
+    };
     // An inconclusive case (a page that did not load in time on a loaded
     // machine) is run once more at the end, as wptrunner retries unexpected
     // results; if it is inconclusive again, that result stands.
     let mut retry: Vec<usize> = Vec::new();
-    let mut result = run_cases(worker.client(), &name, plans, state, pacing, |run| {
+    let all: Vec<usize> = (0..plans.len()).collect();
+    pass.run(&all, |run| {
         let can_run = plans[run.index].cannot_run.is_none();
         if can_run && matches!(run.observation, Observation::Inconclusive(_)) {
             retry.push(run.index);
+            None
         } else {
-            count += 1;
-            let _ = tx.send(EngineMessage::Case(name.clone(), run));
+            Some(run)
         }
     })
     .await;
-    let rerun = Rerun {
-        client: worker.client(),
-        engine: &name,
-        plans,
-        state,
-        pacing,
-        tx,
-    };
-    if !retry.is_empty() {
-        let note = " (inconclusive twice: retried once at the end of the run)";
-        result = result.and(rerun.run(&retry, Some(note), &mut count).await);
-    }
+    retry.sort_unstable();
+    let note = " (inconclusive twice: retried once at the end of the run)";
+    pass.run(&retry, |mut run| {
+        if let Observation::Inconclusive(reason) = &mut run.observation {
+            reason.push_str(note);
+        }
+        Some(run)
+    })
+    .await;
     // Then whatever the suite judged unexpected, for as long as it asks.
     loop {
         let _ = tx.send(EngineMessage::PassDone(name.clone()));
         match reruns.recv().await {
-            Some(again) if !again.is_empty() => {
-                result = result.and(rerun.run(&again, None, &mut count).await);
-            }
+            Some(again) if !again.is_empty() => pass.run(&again, Some).await,
             _ => break,
         }
     }
+    let count = pass.reported;
     let seconds = started.elapsed().as_secs_f64();
-    if let Err(e) = result {
-        let _ = tx.send(EngineMessage::SetupFailed(
-            name.clone(),
-            format!("session failed: {e}"),
-        ));
-    }
+    pool.finish().await;
     let _ = tx.send(EngineMessage::Ended(name, count, seconds));
-    worker.close().await;
 }
 
-/// Runs some of an engine's plans again.
-struct Rerun<'a> {
-    client: &'a fantoccini::Client,
+/// Queues plans on an engine's pool in batches and reports each case as
+/// the sessions finish it.
+struct Pass<'a> {
+    pool: &'a Pool,
+    events: &'a mut mpsc::UnboundedReceiver<SlotEvent>,
     engine: &'a str,
-    plans: &'a [Arc<CasePlan>],
-    state: &'a Arc<RunState>,
-    pacing: &'a Pacing,
+    batch_size: usize,
     tx: &'a mpsc::UnboundedSender<EngineMessage>,
+    /// Cases reported so far.
+    reported: usize,
 }
 
-impl Rerun<'_> {
-    /// Runs the plans at `indices` and reports every one of them, even when
-    /// the session fails part way (as an internal error). `note` is added
-    /// to the reason of a run that is inconclusive again.
-    async fn run(
-        &self,
-        indices: &[usize],
-        note: Option<&str>,
-        count: &mut usize,
-    ) -> Result<(), CmdError> {
-        let again: Vec<Arc<CasePlan>> = indices.iter().map(|&i| self.plans[i].clone()).collect();
-        let mut reported = vec![false; again.len()];
-        let name = self.engine.to_owned();
-        let result = run_cases(
-            self.client,
-            self.engine,
-            &again,
-            self.state,
-            self.pacing,
-            |mut run| {
-                *count += 1;
-                reported[run.index] = true;
-                run.index = indices[run.index];
-                if let (Some(note), Observation::Inconclusive(reason)) =
-                    (note, &mut run.observation)
-                {
-                    reason.push_str(note);
-                }
-                let _ = self.tx.send(EngineMessage::Case(name.clone(), run));
-            },
-        )
-        .await;
-        for (k, _) in reported.iter().enumerate().filter(|(_, done)| !**done) {
-            *count += 1;
-            let reason = format!(
-                "run again, but the session failed: {}",
-                result
-                    .as_ref()
-                    .err()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default()
-            );
-            let _ = self.tx.send(EngineMessage::Case(
-                name.clone(),
-                super::driver::CaseRun {
-                    index: indices[k],
-                    observation: Observation::InternalError(reason),
-                    duration: Duration::ZERO,
-                },
-            ));
+impl Pass<'_> {
+    /// Runs the plans at `indices` and waits for all of them; `keep`
+    /// decides which runs are reported now (`Some`), possibly changed.
+    async fn run(&mut self, indices: &[usize], mut keep: impl FnMut(CaseRun) -> Option<CaseRun>) {
+        let mut outstanding = 0;
+        for batch in indices.chunks(self.batch_size) {
+            self.pool.queue(batch.to_vec());
+            outstanding += 1;
         }
-        result
+        while outstanding > 0 {
+            match self.events.recv().await {
+                Some(SlotEvent::Case(run)) => {
+                    if let Some(run) = keep(run) {
+                        self.reported += 1;
+                        let _ = self
+                            .tx
+                            .send(EngineMessage::Case(self.engine.to_owned(), run));
+                    }
+                }
+                Some(SlotEvent::BatchDone) => outstanding -= 1,
+                Some(SlotEvent::SessionDied { reason, given_up }) => {
+                    let _ = self.tx.send(EngineMessage::Restart {
+                        engine: self.engine.to_owned(),
+                        reason,
+                        given_up,
+                    });
+                }
+                Some(SlotEvent::Started(_)) => {}
+                // Every slot ended (none can take work): nothing more comes.
+                None => break,
+            }
+        }
     }
 }
 
@@ -389,10 +422,16 @@ fn case_result(
         .collect();
     let (histogram, not_seen) = OutcomeCount::histogram(&observed, &plan.allowed);
     let verdict = if observed.is_empty() {
-        // Prefer an internal error's reason: it is the harness's fault.
+        // Prefer a crash's reason, then an internal error's: they are not
+        // the page's doing.
         let first = unobserved
             .iter()
-            .find(|o| matches!(o, Observation::InternalError(_)))
+            .find(|o| matches!(o, Observation::Crashed(_)))
+            .or_else(|| {
+                unobserved
+                    .iter()
+                    .find(|o| matches!(o, Observation::InternalError(_)))
+            })
             .or(unobserved.first())
             .expect("a case has at least one run");
         judge(first, &plan.allowed, &plan.contested)
@@ -421,7 +460,9 @@ fn case_result(
         (Some(dir), Some(o))
             if !matches!(
                 verdict,
-                Verdict::Inconclusive { .. } | Verdict::InternalError { .. }
+                Verdict::Inconclusive { .. }
+                    | Verdict::InternalError { .. }
+                    | Verdict::Crashed { .. }
             ) =>
         {
             let path = snapshot_path(dir, engine, &plan.name);
@@ -449,7 +490,9 @@ fn case_result(
         _ => SnapshotStatus::NotCompared,
     };
     let unobserved_reason = unobserved.first().and_then(|o| match o {
-        Observation::Inconclusive(r) | Observation::InternalError(r) => Some(r.clone()),
+        Observation::Inconclusive(r) | Observation::InternalError(r) | Observation::Crashed(r) => {
+            Some(r.clone())
+        }
         Observation::Observed(_) => None,
     });
     CaseResult {

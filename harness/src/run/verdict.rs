@@ -4,7 +4,9 @@
 //! ends as conforms, contested (only allowed outcomes and outcomes an open
 //! issue of the HTML Standard leaves open), diverges (observed vs allowed),
 //! inconclusive (with a reason), or internal-error when the harness itself
-//! failed.
+//! failed; a case whose session died under it twice (the browser or driver
+//! crashed or hung, see [`crate::run::pool`]) is crashed, as wptrunner's
+//! CRASH.
 
 use pmconf_model::contested::ContestedOutcome;
 use pmconf_model::Outcome;
@@ -32,11 +34,17 @@ pub enum Verdict {
         /// What failed.
         reason: String,
     },
+    /// The engine's session died while the case ran, and again when it was
+    /// run once more in a fresh session (or the engine was given up).
+    Crashed {
+        /// How the session died, then the engine's last log lines.
+        reason: String,
+    },
 }
 
 impl Verdict {
     /// The short name used in reports: `conforms`, `contested`,
-    /// `diverges`, `inconclusive`, `internal-error`.
+    /// `diverges`, `inconclusive`, `internal-error`, `crashed`.
     pub fn name(&self) -> &'static str {
         match self {
             Verdict::Conforms => "conforms",
@@ -44,13 +52,16 @@ impl Verdict {
             Verdict::Diverges => "diverges",
             Verdict::Inconclusive { .. } => "inconclusive",
             Verdict::InternalError { .. } => "internal-error",
+            Verdict::Crashed { .. } => "crashed",
         }
     }
 
-    /// The reason, for inconclusive and internal-error verdicts.
+    /// The reason, for inconclusive, internal-error and crashed verdicts.
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Verdict::Inconclusive { reason } | Verdict::InternalError { reason } => Some(reason),
+            Verdict::Inconclusive { reason }
+            | Verdict::InternalError { reason }
+            | Verdict::Crashed { reason } => Some(reason),
             _ => None,
         }
     }
@@ -65,6 +76,8 @@ pub enum Observation {
     Inconclusive(String),
     /// The harness failed.
     InternalError(String),
+    /// The engine's session died (see [`Verdict::Crashed`]).
+    Crashed(String),
 }
 
 /// Judges an observation against the model's allowed and contested
@@ -82,6 +95,9 @@ pub fn judge(
             reason: reason.clone(),
         },
         Observation::InternalError(reason) => Verdict::InternalError {
+            reason: reason.clone(),
+        },
+        Observation::Crashed(reason) => Verdict::Crashed {
             reason: reason.clone(),
         },
     }
@@ -170,6 +186,9 @@ mod tests {
             &[],
         );
         assert_eq!(v.name(), "internal-error");
+        let v = judge(&Observation::Crashed("browser gone".into()), &allowed, &[]);
+        assert_eq!(v.name(), "crashed");
+        assert_eq!(v.reason(), Some("browser gone"));
     }
 
     #[test]
@@ -181,6 +200,10 @@ mod tests {
         assert_eq!(
             serde_json::to_value(Verdict::Inconclusive { reason: "r".into() }).unwrap(),
             json!({"verdict": "inconclusive", "reason": "r"})
+        );
+        assert_eq!(
+            serde_json::to_value(Verdict::Crashed { reason: "r".into() }).unwrap(),
+            json!({"verdict": "crashed", "reason": "r"})
         );
     }
 }

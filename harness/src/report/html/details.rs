@@ -254,5 +254,5 @@ fn snapshot(page: &mut String, status: &SnapshotStatus, calls: &[PostCall]) {
         }
         _ => return,
     }
-    page.push_str("<p>Review with <code>cargo insta review</code> and accept or reject each pending snapshot.</p>\n");
+    page.push_str("<p>Review with <code>pmconf review</code> and accept or reject each pending snapshot.</p>\n");
 }

@@ -33,6 +33,9 @@ pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
     reasons(&mut out, record, "internal errors", |v| {
         matches!(v, Verdict::InternalError { .. })
     });
+    reasons(&mut out, record, "crashed", |v| {
+        matches!(v, Verdict::Crashed { .. })
+    });
     snapshot_problems(&mut out, record);
     flaky(&mut out, record, palette);
     needs_action(&mut out, record, palette);

@@ -1,0 +1,512 @@
+//! One engine's sessions in a run: `--sessions N` of them at once, each
+//! taking batches from one shared queue, and each replaced when it dies.
+//!
+//! After a batch in which anything went wrong, the session is probed: its
+//! driver process must still run, no WebDriver command may have gone
+//! unanswered past the command timeout (a browser stopped with SIGSTOP),
+//! and the session must still answer a command (a dead browser makes
+//! chromedriver say `invalid session id`, a dead driver refuses the
+//! connection). A dead session's processes are ended (by the PIDs the
+//! registry started, never by name), a fresh driver and session are
+//! started, and the batch is run once more in it, as wptrunner restarts
+//! the browser after a CRASH. If the batch kills that session too, its
+//! cases are `crashed`, with the reason and the driver's last log lines.
+//! An engine that needs more than [`MAX_RESTARTS`] restarts within
+//! [`RESTART_WINDOW`] is given up for the rest of the run: its remaining
+//! cases are `crashed` ("not run"), and the other engines go on.
+
+use super::driver::{run_cases, CaseRun, Pacing};
+use super::plan::CasePlan;
+use super::state::RunState;
+use super::verdict::Observation;
+use crate::engine::{
+    children_of, discover, start_session, EngineId, EngineSession, ProcessRegistry, ProcessState,
+};
+use std::collections::VecDeque;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Restarts an engine may need within [`RESTART_WINDOW`]; one more and it
+/// is given up.
+pub const MAX_RESTARTS: usize = 3;
+
+/// See [`MAX_RESTARTS`].
+pub const RESTART_WINDOW: Duration = Duration::from_secs(60);
+
+/// Lines of the driver's log quoted in a crashed case's reason.
+const LOG_LINES: usize = 12;
+
+/// Environment variable naming a file to which every session started
+/// appends one JSON line with its PIDs (`engine`, `session`, `generation`,
+/// `driver`, `browser`, `display`): for tests that kill a browser
+/// mid-run, and for anyone debugging a hung engine.
+pub const PIDFILE_VARIABLE: &str = "PMCONF_PIDFILE";
+
+/// When an engine's sessions have died too often.
+#[derive(Debug, Default)]
+pub struct RestartBudget {
+    /// When each restart within the window happened.
+    recent: VecDeque<Instant>,
+    /// Why the engine was given up, once it was.
+    given_up: Option<String>,
+}
+
+impl RestartBudget {
+    /// A restart is wanted at `now` because of `why`: allowed (`Ok`), or
+    /// refused because the engine is given up (`Err` with the reason; the
+    /// `bool` says whether this call gave it up).
+    pub fn restart(&mut self, now: Instant, why: &str) -> Result<(), (String, bool)> {
+        if let Some(reason) = &self.given_up {
+            return Err((reason.clone(), false));
+        }
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= RESTART_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= MAX_RESTARTS {
+            let reason = format!(
+                "given up for the rest of the run: it needed more than {} restarts within {} s; last: {why}",
+                MAX_RESTARTS,
+                RESTART_WINDOW.as_secs()
+            );
+            self.given_up = Some(reason.clone());
+            return Err((reason, true));
+        }
+        self.recent.push_back(now);
+        Ok(())
+    }
+
+    /// Why the engine was given up, if it was.
+    pub fn given_up(&self) -> Option<&str> {
+        self.given_up.as_deref()
+    }
+}
+
+/// What the slots of an engine need, owned (each slot is a task).
+#[derive(Clone)]
+pub struct EngineContext {
+    /// The engine.
+    pub engine: EngineId,
+    /// Every plan of the run; work names them by index.
+    pub plans: Arc<Vec<Arc<CasePlan>>>,
+    /// The server's state.
+    pub state: Arc<RunState>,
+    /// Where every process goes.
+    pub registry: ProcessRegistry,
+    /// The forward proxy's address.
+    pub proxy: String,
+    /// Timeouts (the batch size is the queue's business).
+    pub pacing: Pacing,
+    /// The limit on each WebDriver command.
+    pub command_timeout: Duration,
+}
+
+/// What a slot tells its engine.
+pub enum SlotEvent {
+    /// The slot's first session started (the browser version) or not.
+    Started(Result<String, String>),
+    /// A case ran (its index is into all plans).
+    Case(CaseRun),
+    /// Every case of a batch taken from the queue was reported.
+    BatchDone,
+    /// A session died and is being replaced (`given_up: false`), or the
+    /// engine was given up.
+    SessionDied {
+        /// Why.
+        reason: String,
+        /// Whether the engine is given up.
+        given_up: bool,
+    },
+}
+
+/// The sessions of one engine and the queue they take batches from.
+pub struct Pool {
+    work: Option<mpsc::UnboundedSender<Vec<usize>>>,
+    slots: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts `sessions` slots; each starts its session and sends
+    /// [`SlotEvent::Started`] on `events`, then takes batches.
+    pub fn start(
+        context: EngineContext,
+        sessions: usize,
+        events: mpsc::UnboundedSender<SlotEvent>,
+    ) -> Self {
+        let (work, queue) = mpsc::unbounded_channel();
+        let queue = Arc::new(tokio::sync::Mutex::new(queue));
+        let budget = Arc::new(Mutex::new(RestartBudget::default()));
+        let slots = (0..sessions.max(1))
+            .map(|number| {
+                let slot = Slot {
+                    context: context.clone(),
+                    number,
+                    generation: 0,
+                    session: None,
+                    budget: budget.clone(),
+                    events: events.clone(),
+                };
+                tokio::spawn(slot.run(queue.clone()))
+            })
+            .collect();
+        Pool {
+            work: Some(work),
+            slots,
+        }
+    }
+
+    /// Queues a batch (plan indices); one slot runs it and sends its
+    /// cases, then [`SlotEvent::BatchDone`].
+    pub fn queue(&self, batch: Vec<usize>) {
+        if let Some(work) = &self.work {
+            let _ = work.send(batch);
+        }
+    }
+
+    /// Closes the queue and waits until every slot has ended its session.
+    pub async fn finish(mut self) {
+        self.work = None;
+        for slot in self.slots.drain(..) {
+            let _ = slot.await;
+        }
+    }
+}
+
+/// One session's worth of work: a task that keeps a live session and
+/// replaces it when it dies.
+struct Slot {
+    context: EngineContext,
+    number: usize,
+    generation: usize,
+    session: Option<EngineSession>,
+    budget: Arc<Mutex<RestartBudget>>,
+    events: mpsc::UnboundedSender<SlotEvent>,
+}
+
+impl Slot {
+    async fn run(mut self, queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Vec<usize>>>>) {
+        let started = self.start().await;
+        let failed = started.is_err();
+        let _ = self.events.send(SlotEvent::Started(started));
+        if failed {
+            return;
+        }
+        loop {
+            let batch = queue.lock().await.recv().await;
+            let Some(batch) = batch else { break };
+            for run in self.run_batch(&batch).await {
+                let _ = self.events.send(SlotEvent::Case(run));
+            }
+            let _ = self.events.send(SlotEvent::BatchDone);
+        }
+        self.end_session().await;
+    }
+
+    /// Starts a session; the browser version, or why not.
+    async fn start(&mut self) -> Result<String, String> {
+        let engine = self.context.engine;
+        let installed = discover(engine).map_err(|e| e.to_string())?;
+        let session = start_session(
+            engine,
+            &installed,
+            &self.context.proxy,
+            &self.context.registry,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        session
+            .command_deadline()
+            .set_limit(self.context.command_timeout);
+        record_pids(&session, self.number, self.generation);
+        self.generation += 1;
+        let version = session.browser_version.clone();
+        self.session = Some(session);
+        Ok(version)
+    }
+
+    /// Ends the session, whatever state it is in.
+    async fn end_session(&mut self) {
+        if let Some(session) = self.session.take() {
+            let _ = session.close().await;
+        }
+    }
+
+    /// Starts a fresh session after one died of `why`, as long as the
+    /// engine's budget allows; the reason it was given up otherwise.
+    async fn restart(&mut self, why: &str) -> Result<(), String> {
+        let mut why = why.to_owned();
+        loop {
+            let allowed = self
+                .budget
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .restart(Instant::now(), &why);
+            match allowed {
+                Ok(()) => match self.start().await {
+                    Ok(_) => return Ok(()),
+                    Err(e) => why = format!("a new session could not start: {e}"),
+                },
+                Err((reason, gave_up_now)) => {
+                    if gave_up_now {
+                        let _ = self.events.send(SlotEvent::SessionDied {
+                            reason: reason.clone(),
+                            given_up: true,
+                        });
+                    }
+                    return Err(reason);
+                }
+            }
+        }
+    }
+
+    /// Runs one batch, in a fresh session if the first one dies under it.
+    async fn run_batch(&mut self, batch: &[usize]) -> Vec<CaseRun> {
+        let engine = self.context.engine.name();
+        let mut died: Option<String> = None;
+        for attempt in 1..=2 {
+            if self.session.is_none() {
+                let why = died.as_deref().unwrap_or("the last session died");
+                if let Err(reason) = self.restart(why).await {
+                    let reason = match &died {
+                        Some(death) => format!("{death}\nno new session: {engine} was {reason}"),
+                        None => format!("not run: {engine} was {reason}"),
+                    };
+                    return crashed(batch, &reason);
+                }
+            }
+            let session = self.session.as_ref().expect("started above");
+            // A safety net under the per-command limit: no batch may take
+            // longer than all its waits and commands could.
+            let limit = batch_limit(&self.context, batch);
+            let (runs, error) =
+                match tokio::time::timeout(limit, run_plans(session, &self.context, batch)).await {
+                    Ok(ran) => ran,
+                    Err(_) => {
+                        session.command_deadline().expire();
+                        let why = format!("the batch took longer than {} s", limit.as_secs());
+                        (internal_errors(batch, &why), Some(why))
+                    }
+                };
+            let troubled = error.is_some()
+                || runs
+                    .iter()
+                    .any(|r| !matches!(r.observation, Observation::Observed(_)));
+            if !troubled {
+                return runs;
+            }
+            let Err(reason) = probe(session, &self.context.registry).await else {
+                return runs;
+            };
+            let log = session.log_tail(LOG_LINES);
+            self.end_session().await;
+            let what = if attempt == 1 {
+                "starting a new one and running the batch in flight again"
+            } else {
+                "the batch in flight is crashed"
+            };
+            let _ = self.events.send(SlotEvent::SessionDied {
+                reason: format!("session {} died: {reason}; {what}", self.number + 1),
+                given_up: false,
+            });
+            died = Some(format!(
+                "the {engine} session died under this case's batch twice; last: {reason}\n\
+                 last lines of the driver's log:\n{log}"
+            ));
+        }
+        crashed(batch, died.as_deref().unwrap_or("the session died"))
+    }
+}
+
+/// The longest a batch could take with every wait and every command
+/// taking as long as it may.
+fn batch_limit(context: &EngineContext, batch: &[usize]) -> Duration {
+    let (ready, command) = (context.pacing.ready_timeout, context.command_timeout);
+    let per_plan: Duration = batch
+        .iter()
+        .map(|&i| {
+            let case = &context.plans[i].case;
+            let (steps, windows) = (case.steps.len() as u32, case.windows.len() as u32);
+            ready * (steps + windows) + command * (2 * steps + windows + 2)
+        })
+        .sum();
+    ready + context.pacing.report_timeout + Duration::from_secs(5) + command * 4 + per_plan
+}
+
+/// Every case of `batch` as an internal error for `reason`.
+fn internal_errors(batch: &[usize], reason: &str) -> Vec<CaseRun> {
+    batch
+        .iter()
+        .map(|&index| CaseRun {
+            index,
+            observation: Observation::InternalError(reason.to_owned()),
+            duration: Duration::ZERO,
+        })
+        .collect()
+}
+
+/// Every case of `batch` as crashed for `reason`.
+fn crashed(batch: &[usize], reason: &str) -> Vec<CaseRun> {
+    batch
+        .iter()
+        .map(|&index| CaseRun {
+            index,
+            observation: Observation::Crashed(reason.to_owned()),
+            duration: Duration::ZERO,
+        })
+        .collect()
+}
+
+/// Runs the plans at `batch` in one page load; every one gets a run
+/// (index into all plans), and the session's error, if it failed.
+async fn run_plans(
+    session: &EngineSession,
+    context: &EngineContext,
+    batch: &[usize],
+) -> (Vec<CaseRun>, Option<String>) {
+    let plans: Vec<Arc<CasePlan>> = batch.iter().map(|&i| context.plans[i].clone()).collect();
+    let pacing = Pacing {
+        batch_size: plans.len().max(1),
+        ..context.pacing.clone()
+    };
+    let mut runs: Vec<Option<CaseRun>> = (0..plans.len()).map(|_| None).collect();
+    let result = run_cases(
+        &session.client,
+        context.engine.name(),
+        &plans,
+        &context.state,
+        &pacing,
+        |mut run| {
+            let k = run.index;
+            run.index = batch[k];
+            runs[k] = Some(run);
+        },
+    )
+    .await;
+    let error = result.err().map(|e| format!("WebDriver: {e}"));
+    let runs = runs
+        .into_iter()
+        .enumerate()
+        .map(|(k, run)| {
+            run.unwrap_or_else(|| CaseRun {
+                index: batch[k],
+                observation: Observation::InternalError(
+                    error
+                        .clone()
+                        .unwrap_or_else(|| "the case produced no result".into()),
+                ),
+                duration: Duration::ZERO,
+            })
+        })
+        .collect();
+    (runs, error)
+}
+
+/// Whether the session is alive: `Err` says how it died.
+async fn probe(session: &EngineSession, registry: &ProcessRegistry) -> Result<(), String> {
+    let deadline = session.command_deadline();
+    let limit = deadline.limit().unwrap_or(Duration::from_secs(30));
+    if deadline.has_expired() {
+        return Err(format!(
+            "a WebDriver command got no answer within {} s (the browser or its driver hung)",
+            limit.as_secs_f64()
+        ));
+    }
+    let driver = session.driver_process();
+    match registry.state(driver) {
+        ProcessState::Running => {}
+        ProcessState::Exited(status) => {
+            return Err(format!("the driver ({}) exited: {status}", driver.label()))
+        }
+        ProcessState::NotOwned => return Err(format!("the driver ({}) is gone", driver.label())),
+    }
+    // Session-wide, so a case that closed the current window does not
+    // count as a death.
+    match tokio::time::timeout(limit + Duration::from_secs(1), session.client.windows()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(_)) if deadline.has_expired() => Err(format!(
+            "a WebDriver command got no answer within {} s (the browser or its driver hung)",
+            limit.as_secs_f64()
+        )),
+        Ok(Err(e)) => Err(format!("the session no longer answers: {e}")),
+        Err(_) => Err(format!(
+            "the session gave no answer within {} s",
+            limit.as_secs_f64()
+        )),
+    }
+}
+
+/// Appends the session's PIDs to `$PMCONF_PIDFILE`, if set.
+fn record_pids(session: &EngineSession, number: usize, generation: usize) {
+    let Some(path) = std::env::var_os(PIDFILE_VARIABLE) else {
+        return;
+    };
+    let driver = session.driver_process().pid();
+    let line = serde_json::json!({
+        "engine": session.engine.name(),
+        "session": number + 1,
+        "generation": generation,
+        "driver": driver,
+        "browser": children_of(driver).first().map(|p| p.pid),
+        "display": session.display().map(|d| d.process().pid()),
+    });
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(format!("{line}\n").as_bytes()));
+    if let Err(e) = written {
+        eprintln!(
+            "warning: {PIDFILE_VARIABLE}={}: {e}",
+            std::path::Path::new(&path).display()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_restarts_a_minute_are_allowed_and_a_fourth_gives_the_engine_up() {
+        let mut budget = RestartBudget::default();
+        let t0 = Instant::now();
+        for s in 0..3 {
+            assert_eq!(budget.restart(t0 + Duration::from_secs(s), "died"), Ok(()));
+        }
+        let (reason, now) = budget
+            .restart(t0 + Duration::from_secs(59), "browser gone")
+            .unwrap_err();
+        assert!(now);
+        assert!(
+            reason.contains("more than 3 restarts within 60 s"),
+            "{reason}"
+        );
+        assert!(reason.ends_with("last: browser gone"), "{reason}");
+        assert_eq!(budget.given_up(), Some(reason.as_str()));
+        // Given up stays given up, and says so only once.
+        let (again, now) = budget
+            .restart(t0 + Duration::from_secs(600), "x")
+            .unwrap_err();
+        assert!(!now);
+        assert_eq!(again, reason);
+    }
+
+    #[test]
+    fn restarts_older_than_the_window_do_not_count() {
+        let mut budget = RestartBudget::default();
+        let t0 = Instant::now();
+        for s in [0, 30, 50] {
+            assert_eq!(budget.restart(t0 + Duration::from_secs(s), "died"), Ok(()));
+        }
+        // The first has left the window: a fourth restart in 61 s is fine.
+        assert_eq!(budget.restart(t0 + Duration::from_secs(61), "died"), Ok(()));
+        assert!(budget
+            .restart(t0 + Duration::from_secs(62), "died")
+            .is_err());
+    }
+}

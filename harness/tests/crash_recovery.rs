@@ -1,0 +1,339 @@
+//! A crash costs one batch, not the run: in real browsers, through the
+//! `pmconf` binary, the browser is killed (`kill -9`), the driver is
+//! killed, or the browser is stopped (SIGSTOP) mid-run. Each time the run
+//! must complete with every case reported once, at most the batch in
+//! flight `crashed`, every other case matching its accepted snapshot, a
+//! second session started, and nothing the run started left running.
+//!
+//! The PIDs come from the harness itself (`PMCONF_PIDFILE`), and leftovers
+//! are looked for among the run's own processes only (its descendants,
+//! and processes carrying its `PMCONF_OWNER` tag), never by name: other
+//! browsers may run on the machine at the same time.
+//!
+//! An engine that is not installed is skipped with a printed reason,
+//! unless `CI` is set: then it fails.
+
+use pmconf::engine::{discover, EngineId, ProcessIdentity, OWNER_VARIABLE};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Browser tests take the machine: one at a time.
+static BROWSERS: Mutex<()> = Mutex::new(());
+
+/// Cases per batch: at most this many may be lost to one crash.
+const BATCH: usize = 3;
+
+/// The cases run: every directory without race cases (56 cases), so that
+/// a run lasts long enough to be interrupted.
+const CASE_DIRS: &[&str] = &[
+    "cases/exceptions",
+    "cases/messages",
+    "cases/opaque",
+    "cases/serialization",
+    "cases/target-origin",
+    "cases/topology",
+];
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn installed(engine: EngineId) -> bool {
+    match discover(engine) {
+        Ok(_) => true,
+        Err(missing) if std::env::var_os("CI").is_some() => {
+            panic!("CI is set and an engine is missing: {missing}")
+        }
+        Err(missing) => {
+            eprintln!("skipping {}: {missing}", engine.name());
+            false
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    KillBrowser,
+    KillDriver,
+    StopBrowser,
+}
+
+impl Fault {
+    fn role(self) -> &'static str {
+        match self {
+            Fault::KillBrowser | Fault::StopBrowser => "browser",
+            Fault::KillDriver => "driver",
+        }
+    }
+
+    fn signal(self) -> i32 {
+        match self {
+            Fault::KillBrowser | Fault::KillDriver => libc::SIGKILL,
+            Fault::StopBrowser => libc::SIGSTOP,
+        }
+    }
+}
+
+/// Every process below `root` now (by parent links in /proc).
+fn descendants(root: u32) -> BTreeSet<ProcessIdentity> {
+    let mut parent_of = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        if let Some(ppid) = fields.get(1).and_then(|p| p.parse::<u32>().ok()) {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut found = BTreeSet::from([root]);
+    loop {
+        let before = found.len();
+        for (pid, ppid) in &parent_of {
+            if found.contains(ppid) {
+                found.insert(*pid);
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    found.remove(&root);
+    found.into_iter().filter_map(ProcessIdentity::of).collect()
+}
+
+/// Running processes whose environment carries the ownership tag of the
+/// pmconf process `pid` (every process it starts, and their children).
+fn tagged_by(pid: u32) -> Vec<(u32, String)> {
+    let prefix = format!("{OWNER_VARIABLE}={pid}.");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(format!("/proc/{p}/environ")) else {
+            continue;
+        };
+        let tagged = environ
+            .split(|b| *b == 0)
+            .any(|var| var.starts_with(prefix.as_bytes()));
+        let running = ProcessIdentity::of(p).is_some_and(|i| i.is_running());
+        if tagged && running {
+            out.push((p, command_line(p)));
+        }
+    }
+    out
+}
+
+fn command_line(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+/// The JSON lines of the PID file.
+fn pid_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn run_with_fault(engine: EngineId, fault: Fault) {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    if !installed(engine) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let pidfile = dir.path().join("pids.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .current_dir(workspace())
+        .arg("run")
+        .args(CASE_DIRS)
+        .args(["--engine", engine.name(), "--batch", &BATCH.to_string()])
+        .args(["--command-timeout", "5", "--retry-unexpected", "0"])
+        .arg("--results")
+        .arg(&results)
+        .env("PMCONF_PIDFILE", &pidfile)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pmconf = child.id();
+
+    // Everything below pmconf, sampled while it runs.
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let running = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (seen, running) = (seen.clone(), running.clone());
+        std::thread::spawn(move || {
+            while running.load(Ordering::SeqCst) {
+                seen.lock().unwrap().extend(descendants(pmconf));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let stderr = {
+        let mut pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+
+    // Mid-run: once a few cases have ended (a progress character each).
+    let mut stdout = child.stdout.take().unwrap();
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    let mut progress = 0;
+    while progress < 2 * BATCH {
+        match stdout.read(&mut byte) {
+            Ok(1) => {
+                out.push(byte[0]);
+                if matches!(byte[0], b'.' | b'x') {
+                    progress += 1;
+                }
+            }
+            _ => panic!(
+                "the run ended before the fault: {}",
+                String::from_utf8_lossy(&out)
+            ),
+        }
+    }
+    let first = pid_lines(&pidfile);
+    assert_eq!(first.len(), 1, "one session so far: {first:?}");
+    let victim = first[0][fault.role()]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {} PID in {:?}", fault.role(), first[0]))
+        as u32;
+    let victim_identity = ProcessIdentity::of(victim).expect("the victim runs");
+    // SAFETY: kill only sends a signal, to a process this run started (its
+    // PID as pmconf recorded it, checked to be running a moment ago).
+    assert_eq!(unsafe { libc::kill(victim as i32, fault.signal()) }, 0);
+    let faulted = Instant::now();
+
+    stdout.read_to_end(&mut out).unwrap();
+    let status = child.wait().unwrap();
+    running.store(false, Ordering::SeqCst);
+    sampler.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out).into_owned();
+    let stderr = stderr.join().unwrap();
+    let context = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    eprintln!(
+        "{} {fault:?}: run ended {:.1} s after the fault",
+        engine.name(),
+        faulted.elapsed().as_secs_f64()
+    );
+
+    // The death was noticed and a new session started.
+    assert!(
+        stdout.contains(&format!("{}: session 1 died", engine.name())),
+        "{context}"
+    );
+    let sessions = pid_lines(&pidfile);
+    assert!(sessions.len() >= 2, "a second session: {sessions:?}");
+    assert!(!victim_identity.is_running(), "the victim was ended");
+
+    // Every case once; at most the batch in flight crashed; every other
+    // case matched its accepted snapshot.
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let all = results["results"].as_array().unwrap();
+    let dirs: Vec<PathBuf> = CASE_DIRS.iter().map(|d| workspace().join(d)).collect();
+    let cases = pmconf::case_files::find_case_files(&dirs).unwrap().len();
+    assert_eq!(all.len(), cases, "every case reported once\n{context}");
+    let names: BTreeSet<&str> = all.iter().map(|r| r["case"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), cases, "no case twice");
+    let crashed: Vec<&Value> = all.iter().filter(|r| r["verdict"] == "crashed").collect();
+    assert!(crashed.len() <= BATCH, "{crashed:#?}");
+    for r in &crashed {
+        let reason = r["reason"].as_str().unwrap();
+        assert!(reason.contains("driver's log"), "{reason}");
+    }
+    for r in all.iter().filter(|r| r["verdict"] != "crashed") {
+        assert!(
+            (r["verdict"] == "conforms" || r["verdict"] == "diverges")
+                && r["snapshot"]["status"] == "matched",
+            "{r:#}\n{context}"
+        );
+    }
+    let expected_status = if crashed.is_empty() { 0 } else { 1 };
+    assert_eq!(status.code(), Some(expected_status), "{context}");
+
+    // Nothing the run started is left: not below it, not carrying its tag.
+    let left: Vec<ProcessIdentity> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .copied()
+        .filter(ProcessIdentity::is_running)
+        .collect();
+    let described: Vec<String> = left
+        .iter()
+        .map(|p| format!("{}: {}", p.pid, command_line(p.pid)))
+        .collect();
+    assert!(left.is_empty(), "left running:\n{}", described.join("\n"));
+    assert_eq!(tagged_by(pmconf), vec![], "tagged processes left running");
+}
+
+#[test]
+fn chromium_survives_its_browser_killed() {
+    run_with_fault(EngineId::Chromium, Fault::KillBrowser);
+}
+
+#[test]
+fn chromium_survives_its_driver_killed() {
+    run_with_fault(EngineId::Chromium, Fault::KillDriver);
+}
+
+#[test]
+fn chromium_survives_its_browser_stopped() {
+    run_with_fault(EngineId::Chromium, Fault::StopBrowser);
+}
+
+#[test]
+fn firefox_survives_its_browser_killed() {
+    run_with_fault(EngineId::Firefox, Fault::KillBrowser);
+}
+
+#[test]
+fn firefox_survives_its_driver_killed() {
+    run_with_fault(EngineId::Firefox, Fault::KillDriver);
+}
+
+#[test]
+fn firefox_survives_its_browser_stopped() {
+    run_with_fault(EngineId::Firefox, Fault::StopBrowser);
+}
+
+#[test]
+fn webkitgtk_survives_its_browser_killed() {
+    run_with_fault(EngineId::WebKitGtk, Fault::KillBrowser);
+}
+
+#[test]
+fn webkitgtk_survives_its_driver_killed() {
+    run_with_fault(EngineId::WebKitGtk, Fault::KillDriver);
+}
+
+#[test]
+fn webkitgtk_survives_its_browser_stopped() {
+    run_with_fault(EngineId::WebKitGtk, Fault::StopBrowser);
+}
