@@ -1,6 +1,7 @@
 //! Choosing engines from `--engine`.
 
-use crate::engine::{discover, EngineId};
+use super::placement::WebDriverUrls;
+use crate::engine::{discover, EngineId, EngineInstance};
 
 /// Which engines to run, from the `--engine` value: `all`, a comma list,
 /// or absent (every installed engine; under CI, all three, so a missing one
@@ -56,14 +57,47 @@ pub fn select_engines(
 /// Every engine selected must be installed: a missing one is reported with
 /// the command that installs it before anything starts or is written.
 pub fn engines_for_command(flag: Option<&str>, ci: bool) -> Result<Vec<EngineId>, i32> {
-    match select_engines(flag, ci) {
+    let instances = instances_for_command(flag, ci, &WebDriverUrls::default())?;
+    Ok(instances.into_iter().map(|i| i.kind).collect())
+}
+
+/// The engine instances a command runs: the engines `--engine` selects,
+/// each on its `--webdriver-url` endpoint if it has one. Without
+/// `--engine`, a URL for every engine selects all three, and an
+/// `ENGINE=URL` adds that engine to the installed ones.
+///
+/// Every local instance must be installed, as for [`engines_for_command`];
+/// a remote one needs nothing here.
+pub fn instances_for_command(
+    flag: Option<&str>,
+    ci: bool,
+    urls: &WebDriverUrls,
+) -> Result<Vec<EngineInstance>, i32> {
+    let selected = match (flag, urls.all.is_some()) {
+        (None, true) => Ok((EngineId::ALL.to_vec(), Vec::new())),
+        (None, false) if !urls.per_engine.is_empty() => {
+            let local = select_engines(None, ci).unwrap_or_default();
+            let (mut engines, notes) = local;
+            engines.extend(urls.per_engine.iter().map(|(e, _)| *e));
+            engines.sort();
+            engines.dedup();
+            Ok((engines, notes))
+        }
+        _ => select_engines(flag, ci),
+    };
+    match selected {
         Ok((engines, notes)) => {
             for n in notes {
                 eprintln!("note: {n}");
             }
-            let missing: Vec<String> = engines
+            let instances = urls.place(&engines).map_err(|e| {
+                eprintln!("error: {e}");
+                super::EXIT_BAD_INPUT
+            })?;
+            let missing: Vec<String> = instances
                 .iter()
-                .filter_map(|&e| discover(e).err())
+                .filter(|i| i.is_local())
+                .filter_map(|i| discover(i.kind).err())
                 .map(|m| m.to_string())
                 .collect();
             if !missing.is_empty() {
@@ -72,7 +106,7 @@ pub fn engines_for_command(flag: Option<&str>, ci: bool) -> Result<Vec<EngineId>
                 }
                 return Err(super::EXIT_BAD_INPUT);
             }
-            Ok(engines)
+            Ok(instances)
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -1,6 +1,7 @@
 //! `pmconf run` and `pmconf bench`.
 
-use super::engines::engines_for_command;
+use super::engines::instances_for_command;
+use super::placement::PlacementArgs;
 use super::{report_load_errors, EXIT_BAD_INPUT};
 use crate::case_files::{load_cases, LoadedCase};
 use crate::engine::ProcessRegistry;
@@ -57,6 +58,26 @@ pub struct RunArgs {
     /// makes the first attempt final.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retry_unexpected: u32,
+    /// Remote WebDriver endpoints and the server's address.
+    #[command(flatten)]
+    pub placement: PlacementArgs,
+}
+
+/// The engine instances and listen address `placement` names, or the
+/// bad-input exit status after printing why.
+fn place(
+    engine: Option<&str>,
+    ci: bool,
+    placement: &PlacementArgs,
+) -> Result<(Vec<crate::engine::EngineInstance>, crate::server::Listen), i32> {
+    let checked = placement
+        .urls()
+        .and_then(|urls| Ok((urls, placement.listen()?)));
+    let (urls, listen) = checked.map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    })?;
+    Ok((instances_for_command(engine, ci, &urls)?, listen))
 }
 
 fn ci() -> bool {
@@ -87,8 +108,8 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         Ok(c) => c,
         Err(status) => return status,
     };
-    let engines = match engines_for_command(args.engine.as_deref(), ci()) {
-        Ok(e) => e,
+    let (engines, listen) = match place(args.engine.as_deref(), ci(), &args.placement) {
+        Ok(placed) => placed,
         Err(status) => return status,
     };
     // Report files are written atomically at the end; their directories
@@ -123,6 +144,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     let mut reporter = MultiReporter::new(reporters);
     let config = SuiteConfig {
         engines,
+        listen,
         cases,
         pacing: Pacing {
             batch_size: args.batch,
@@ -172,6 +194,9 @@ pub struct BenchArgs {
     /// Runs of each race case (as `run --repeat`).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
+    /// Remote WebDriver endpoints and the server's address, as for `run`.
+    #[command(flatten)]
+    pub placement: PlacementArgs,
 }
 
 /// Runs `pmconf bench`: prints cases per second per engine.
@@ -181,12 +206,13 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         Err(status) => return status,
     };
     let cases: Vec<LoadedCase> = pool.iter().cycle().take(args.cases).cloned().collect();
-    let engines = match engines_for_command(args.engine.as_deref(), false) {
-        Ok(e) => e,
+    let (engines, listen) = match place(args.engine.as_deref(), false, &args.placement) {
+        Ok(placed) => placed,
         Err(status) => return status,
     };
     let config = SuiteConfig {
         engines,
+        listen,
         cases,
         pacing: Pacing {
             batch_size: args.batch,

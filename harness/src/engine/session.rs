@@ -9,7 +9,7 @@ use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tempfile::TempDir;
 
-use super::capabilities::capabilities;
+use super::capabilities::{capabilities, Placement};
 use super::description::Quirk;
 use super::discovery::{Installed, Missing, MissingBinary};
 use super::display::{start_xvfb, XvfbDisplay};
@@ -39,7 +39,8 @@ pub struct EngineSession {
     pub engine: EngineId,
     /// The browser's version as the session reports it (`browserVersion`).
     pub browser_version: String,
-    driver: ProcessHandle,
+    /// `None` for a session on a remote endpoint (nothing runs here).
+    driver: Option<ProcessHandle>,
     driver_url: String,
     display: Option<XvfbDisplay>,
     registry: ProcessRegistry,
@@ -67,9 +68,9 @@ impl EngineSession {
         &self.driver_url
     }
 
-    /// The WebDriver server process.
-    pub fn driver_process(&self) -> &ProcessHandle {
-        &self.driver
+    /// The WebDriver server process; `None` on a remote endpoint.
+    pub fn driver_process(&self) -> Option<&ProcessHandle> {
+        self.driver.as_ref()
     }
 
     /// The Xvfb display started for this session, if any.
@@ -117,9 +118,15 @@ impl Drop for EngineSession {
     }
 }
 
-fn end_processes(registry: &ProcessRegistry, driver: &ProcessHandle, display: Option<XvfbDisplay>) {
+fn end_processes(
+    registry: &ProcessRegistry,
+    driver: &Option<ProcessHandle>,
+    display: Option<XvfbDisplay>,
+) {
     // The browser first (it lives in the driver's group), then its display.
-    registry.end(driver);
+    if let Some(driver) = driver {
+        registry.end(driver);
+    }
     if let Some(display) = display {
         display.end(registry);
     }
@@ -209,8 +216,10 @@ pub async fn start_session(
     builder.capabilities(capabilities(
         engine,
         proxy,
-        &profile_dir,
-        &installed.browser.path,
+        Placement::Local {
+            profile_dir: &profile_dir,
+            browser_binary: &installed.browser.path,
+        },
     ));
     let client =
         match tokio::time::timeout(SESSION_CREATE_TIMEOUT, builder.connect(&driver.url)).await {
@@ -251,7 +260,7 @@ pub async fn start_session(
         client,
         engine,
         browser_version,
-        driver: driver.process,
+        driver: Some(driver.process),
         driver_url: driver.url,
         display,
         registry: registry.clone(),
@@ -259,6 +268,34 @@ pub async fn start_session(
         session_dir,
         ended: false,
     })
+}
+
+impl EngineSession {
+    /// A session created on a remote endpoint: it owns no process here;
+    /// closing it only deletes the WebDriver session.
+    pub(super) fn remote(
+        client: Client,
+        engine: EngineId,
+        url: &str,
+        browser_version: String,
+        startup_time: Duration,
+        registry: &ProcessRegistry,
+    ) -> std::io::Result<EngineSession> {
+        Ok(EngineSession {
+            client,
+            engine,
+            browser_version,
+            driver: None,
+            driver_url: url.to_owned(),
+            display: None,
+            registry: registry.clone(),
+            startup_time,
+            session_dir: tempfile::Builder::new()
+                .prefix(&format!("pmconf-{engine}-remote-"))
+                .tempdir()?,
+            ended: false,
+        })
+    }
 }
 
 fn timeout_hint(engine: EngineId) -> &'static str {

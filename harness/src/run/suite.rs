@@ -10,8 +10,8 @@ use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
 use super::worker::EngineWorker;
 use crate::case_files::LoadedCase;
-use crate::engine::{EngineId, ProcessRegistry};
-use crate::server::OriginServer;
+use crate::engine::{EngineInstance, ProcessRegistry};
+use crate::server::{Listen, OriginServer};
 use fantoccini::error::CmdError;
 use pmconf_model::Outcome;
 use std::collections::HashMap;
@@ -23,8 +23,11 @@ use tokio::sync::mpsc;
 /// What to run and how.
 #[derive(Debug, Clone)]
 pub struct SuiteConfig {
-    /// Engines to run in, all at the same time.
-    pub engines: Vec<EngineId>,
+    /// Engine instances to run in, all at the same time.
+    pub engines: Vec<EngineInstance>,
+    /// Where the origin server and proxy listen, and the address browsers
+    /// are given (loopback by default).
+    pub listen: Listen,
     /// The cases, each run once per engine.
     pub cases: Vec<LoadedCase>,
     /// How often each race case runs per engine (other cases run once).
@@ -90,10 +93,10 @@ pub async fn run_suite(
     // Marker messages start with a string no case message can contain by
     // accident; the process id keeps concurrent runs apart.
     let state = RunState::new(format!("\u{0}pmconf-marker:{}:", std::process::id()));
-    let server = OriginServer::start(state.clone())
+    let server = OriginServer::start_on(state.clone(), config.listen.bind)
         .await
         .map_err(|e| SuiteSetupError::Server(e.to_string()))?;
-    let proxy = server.proxy_address();
+    let proxy = config.listen.proxy_address(server.port());
 
     // A race case is planned once per repeat; every plan has its own id
     // (and so its own pages), all pointing back at the case.
@@ -112,7 +115,7 @@ pub async fn run_suite(
     }
     let plans: Arc<Vec<Arc<CasePlan>>> = Arc::new(expanded);
     reporter.on_event(&RunEvent::SuiteStart {
-        engines: config.engines.iter().map(|e| e.name().to_owned()).collect(),
+        engines: config.engines.iter().map(|e| e.name.clone()).collect(),
         cases: config.cases.len(),
     });
     let mut attempts = Attempts::new(plans_of_case, config.retry_unexpected);
@@ -120,9 +123,10 @@ pub async fn run_suite(
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut tasks = Vec::new();
-    for &engine in &config.engines {
+    for engine in &config.engines {
+        let engine = engine.clone();
         let (rerun_tx, rerun_rx) = mpsc::unbounded_channel();
-        rerun_senders.insert(engine.name().to_owned(), rerun_tx);
+        rerun_senders.insert(engine.name.clone(), rerun_tx);
         let tx = tx.clone();
         let plans = plans.clone();
         let state = state.clone();
@@ -131,7 +135,7 @@ pub async fn run_suite(
         let pacing = config.pacing.clone();
         tasks.push(tokio::spawn(async move {
             let session = EngineSession {
-                engine,
+                engine: &engine,
                 state: &state,
                 registry: &registry,
                 proxy: &proxy,
@@ -211,7 +215,7 @@ pub async fn run_suite(
 
 /// What an engine's task needs besides its plans.
 struct EngineSession<'a> {
-    engine: EngineId,
+    engine: &'a EngineInstance,
     state: &'a Arc<RunState>,
     registry: &'a ProcessRegistry,
     proxy: &'a str,
@@ -232,15 +236,16 @@ async fn run_engine(
         pacing,
         tx,
     } = session;
-    let name = engine.name().to_owned();
-    let worker =
-        match EngineWorker::start(engine, proxy, state.clone(), registry, pacing.clone()).await {
-            Ok(w) => w,
-            Err(e) => {
-                let _ = tx.send(EngineMessage::SetupFailed(name, e.to_string()));
-                return;
-            }
-        };
+    let name = engine.name.clone();
+    let started =
+        EngineWorker::start_instance(engine, proxy, state.clone(), registry, pacing.clone()).await;
+    let worker = match started {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = tx.send(EngineMessage::SetupFailed(name, e.to_string()));
+            return;
+        }
+    };
     let _ = tx.send(EngineMessage::Started(EngineInfo {
         engine: name.clone(),
         browser_version: worker.browser_version().to_owned(),
