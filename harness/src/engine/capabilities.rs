@@ -160,6 +160,18 @@ pub fn capabilities(engine: EngineId, proxy: &str, placement: Placement<'_>) -> 
     map
 }
 
+/// Adds `args` to the browser arguments in `capabilities` (an engine
+/// instance's own, after pmconf's).
+pub fn add_browser_args(capabilities: &mut Map<String, Value>, engine: EngineId, args: &[String]) {
+    let key = PlacementRules::of(engine).options_key;
+    if let Some(Value::Array(list)) = capabilities
+        .get_mut(key)
+        .and_then(|options| options.get_mut("args"))
+    {
+        list.extend(args.iter().cloned().map(Value::from));
+    }
+}
+
 /// The W3C proxy capability sending both http and https to `proxy`.
 fn manual_proxy(proxy: &str) -> Value {
     json!({"proxyType": "manual", "httpProxy": proxy, "sslProxy": proxy})
@@ -405,6 +417,24 @@ mod tests {
             assert!(!text.contains("profile"), "{engine}: {text}");
             assert!(!text.contains("user-data-dir"), "{engine}: {text}");
             assert!(!text.contains("/tmp"), "{engine}: {text}");
+        }
+    }
+
+    #[test]
+    fn an_instance_args_come_after_pmconfs_own() {
+        for engine in EngineId::ALL {
+            let mut caps = capabilities(
+                engine,
+                PROXY,
+                Placement::Remote {
+                    browser_binary: None,
+                },
+            );
+            add_browser_args(&mut caps, engine, &["--one".into(), "--two=2".into()]);
+            let key = PlacementRules::of(engine).options_key;
+            let args = strings(&caps[key]["args"]);
+            assert_eq!(args[args.len() - 2..], ["--one", "--two=2"], "{engine}");
+            assert!(args.len() > 2, "pmconf's own arguments stay: {engine}");
         }
     }
 

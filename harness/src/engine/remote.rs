@@ -10,7 +10,7 @@ use fantoccini::error::NewSessionError;
 use fantoccini::ClientBuilder;
 use hyper_util::client::legacy::connect::HttpConnector;
 
-use super::capabilities::{capabilities, Placement};
+use super::capabilities::{add_browser_args, capabilities, Placement};
 use super::error::SetupError;
 use super::id::EngineId;
 use super::process::ProcessRegistry;
@@ -24,12 +24,13 @@ pub const REMOTE_SESSION_CREATE_TIMEOUT: std::time::Duration =
 /// Creates a session of `engine` on the WebDriver endpoint `url`, whose
 /// browser sends all traffic to `proxy` (an address the endpoint's machine
 /// reaches). `browser_binary` is the browser's path on that machine, when
-/// the user named one.
+/// the user named one; `extra_args` are added to the browser's arguments.
 pub async fn start_remote_session(
     engine: EngineId,
     url: &str,
     proxy: &str,
     browser_binary: Option<&Path>,
+    extra_args: &[String],
     registry: &ProcessRegistry,
 ) -> Result<EngineSession, SetupError> {
     let started = Instant::now();
@@ -39,11 +40,9 @@ pub async fn start_remote_session(
         message,
     };
     let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(capabilities(
-        engine,
-        proxy,
-        Placement::Remote { browser_binary },
-    ));
+    let mut caps = capabilities(engine, proxy, Placement::Remote { browser_binary });
+    add_browser_args(&mut caps, engine, extra_args);
+    builder.capabilities(caps);
     let client =
         match tokio::time::timeout(REMOTE_SESSION_CREATE_TIMEOUT, builder.connect(url)).await {
             Ok(Ok(client)) => client,

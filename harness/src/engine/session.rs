@@ -9,7 +9,7 @@ use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tempfile::TempDir;
 
-use super::capabilities::{capabilities, Placement};
+use super::capabilities::{add_browser_args, capabilities, Placement};
 use super::description::Quirk;
 use super::discovery::{Installed, Missing, MissingBinary};
 use super::display::{start_xvfb, XvfbDisplay};
@@ -164,6 +164,18 @@ pub async fn start_session(
     proxy: &str,
     registry: &ProcessRegistry,
 ) -> Result<EngineSession, SetupError> {
+    start_session_with_args(engine, installed, &[], proxy, registry).await
+}
+
+/// [`start_session`] with browser arguments added to pmconf's own (an
+/// engine instance's `args`).
+pub async fn start_session_with_args(
+    engine: EngineId,
+    installed: &Installed,
+    extra_args: &[String],
+    proxy: &str,
+    registry: &ProcessRegistry,
+) -> Result<EngineSession, SetupError> {
     if installed.engine != engine {
         return Err(SetupError::WrongEngine {
             requested: engine,
@@ -213,14 +225,16 @@ pub async fn start_session(
     started_so_far.driver = Some(driver.process.clone());
 
     let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(capabilities(
+    let mut caps = capabilities(
         engine,
         proxy,
         Placement::Local {
             profile_dir: &profile_dir,
             browser_binary: &installed.browser.path,
         },
-    ));
+    );
+    add_browser_args(&mut caps, engine, extra_args);
+    builder.capabilities(caps);
     let client =
         match tokio::time::timeout(SESSION_CREATE_TIMEOUT, builder.connect(&driver.url)).await {
             Ok(Ok(client)) => client,
