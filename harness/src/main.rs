@@ -56,7 +56,12 @@ enum Command {
     /// Generate cases from a seed, run them, shrink divergences, save them.
     Fuzz(cli::fuzz::FuzzArgs),
     /// List each engine and driver found, with versions, or how to install it.
-    Doctor,
+    Doctor {
+        /// Also check the engine instances declared in this file (default:
+        /// pmconf.toml in the current directory, if there is one).
+        #[arg(long, value_name = "FILE")]
+        engines: Option<PathBuf>,
+    },
     /// Resolve targetOrigin values as postMessage would from ORIGIN.
     TargetOrigin {
         /// The calling document's origin (for `/`), or `null`.
@@ -80,7 +85,7 @@ fn main() {
         Command::Bench(args) => {
             with_engines(|registry| async move { cli::run::bench(args, &registry).await })
         }
-        Command::Doctor => cli::doctor::run(),
+        Command::Doctor { engines } => cli::doctor::run(engines.as_deref()),
         Command::Fuzz(args) => {
             with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
         }

@@ -199,37 +199,101 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// PIDs of browser, driver, display and Grid processes alive now (by
-/// command line; used only to look, never to kill).
-fn browser_processes() -> BTreeSet<u32> {
-    const NEEDLES: &[&str] = &[
-        "chromium",
-        "chromedriver",
-        "geckodriver",
-        "firefox",
-        "WebKit",
-        "MiniBrowser",
-        "Xvfb",
-        "selenium-server",
-    ];
-    let mut out = BTreeSet::new();
+/// A process's start time (field 22 of /proc/PID/stat), to tell a PID
+/// from a later process that reused it.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+/// Every live descendant of `roots`, as (pid, start time).
+fn descendants(roots: &[u32]) -> BTreeSet<(u32, u64)> {
+    let mut parents: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        let cmd = cmdline(pid);
-        if alive(pid) && NEEDLES.iter().any(|n| cmd.contains(n)) {
-            out.insert(pid);
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if let Some(ppid) = stat
+            .rsplit(')')
+            .next()
+            .and_then(|s| s.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok())
+        {
+            parents.entry(ppid).or_default().push(pid);
+        }
+    }
+    let mut out = BTreeSet::new();
+    let mut todo: Vec<u32> = roots.to_vec();
+    while let Some(pid) = todo.pop() {
+        for &child in parents.get(&pid).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(started) = start_time(child) {
+                if out.insert((child, started)) {
+                    todo.push(child);
+                }
+            }
         }
     }
     out
 }
 
-/// Waits (bounded) until no process outside `before` is left.
-fn assert_no_new_processes(before: &BTreeSet<u32>, when: &str) {
+/// Watches the Grid's process tree until dropped: every driver, browser
+/// and helper it ever started (sampled every 100 ms).
+struct TreeWatch {
+    seen: std::sync::Arc<Mutex<BTreeMap<(u32, u64), String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TreeWatch {
+    fn new(roots: Vec<u32>) -> TreeWatch {
+        let seen = std::sync::Arc::new(Mutex::new(BTreeMap::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (s, st) = (seen.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = descendants(&roots);
+                let mut seen = s.lock().unwrap();
+                for process in now {
+                    seen.entry(process).or_insert_with(|| cmdline(process.0));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        TreeWatch {
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops watching; returns every process seen, with its command line.
+    fn finish(mut self) -> BTreeMap<(u32, u64), String> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+/// Waits (bounded) until none of `processes` is alive (a PID whose start
+/// time changed is another process).
+fn assert_all_ended(processes: &BTreeMap<(u32, u64), String>, when: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let left: Vec<u32> = browser_processes().difference(before).copied().collect();
+        let left: Vec<u32> = processes
+            .keys()
+            .filter(|(pid, started)| alive(*pid) && start_time(*pid) == Some(*started))
+            .map(|(pid, _)| *pid)
+            .collect();
         if left.is_empty() {
             return;
         }
@@ -329,7 +393,6 @@ fn through_grid_as_directly(nodes: usize) {
     if all_engines().is_none() {
         return;
     }
-    let before = browser_processes();
     let direct = run_subset(&[], "direct");
     let Some(mut grid) = Grid::start(nodes) else {
         return;
@@ -342,13 +405,21 @@ fn through_grid_as_directly(nodes: usize) {
         );
     }
     let url = grid.url.clone();
+    let watch = TreeWatch::new(grid.recorded.clone());
     let through = run_subset(&["--webdriver-url", &url], "through the Grid");
+    let started = watch.finish();
+    let count = |needle: &str| started.values().filter(|c| c.contains(needle)).count();
+    assert!(
+        count("chromedriver") >= 1 && count("geckodriver") >= 1 && count("WebKitWebDriver") >= 1,
+        "the Grid started every engine's driver: {:?}",
+        started.values().collect::<Vec<_>>()
+    );
     assert_eq!(
         through, direct,
         "the same verdicts and outcomes through the Grid as directly"
     );
     grid.stop();
-    assert_no_new_processes(&before, "after the Grid stopped");
+    assert_all_ended(&started, "after scripts/grid stop");
 }
 
 #[test]

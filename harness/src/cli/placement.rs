@@ -2,7 +2,25 @@
 //! a remote WebDriver endpoint such as a Selenium Grid), `--listen`,
 //! `--allow-non-loopback` and `--advertise`, shared by `run` and `bench`.
 
-use crate::engine::{EngineId, EngineInstance};
+use crate::engine::{load_instances, DeclaredInstance, EngineId, EngineInstance, DEFAULT_CONFIG};
+use std::path::Path;
+
+/// The instances declared in `file`, or in `pmconf.toml` when no file is
+/// given and it exists; every error is printed, then the bad-input status
+/// is returned.
+pub fn declared_instances(file: Option<&Path>) -> Result<Vec<DeclaredInstance>, i32> {
+    let path = match file {
+        Some(path) => path,
+        None if Path::new(DEFAULT_CONFIG).exists() => Path::new(DEFAULT_CONFIG),
+        None => return Ok(Vec::new()),
+    };
+    load_instances(path).map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        super::EXIT_BAD_INPUT
+    })
+}
 use crate::server::Listen;
 
 /// Options that place the engines and the server.
@@ -26,6 +44,10 @@ pub struct PlacementArgs {
     /// --listen IP); needed when --listen binds every interface (0.0.0.0).
     #[arg(long, value_name = "HOST")]
     pub advertise: Option<String>,
+    /// Engine instances declared in this file (default: pmconf.toml in the
+    /// current directory, if there is one); --engine selects them by name.
+    #[arg(long, value_name = "FILE")]
+    pub engines: Option<std::path::PathBuf>,
 }
 
 /// The `--webdriver-url` values, checked.
@@ -119,6 +141,12 @@ impl PlacementArgs {
             self.advertise.as_deref(),
         )
         .map_err(|e| e.to_string())
+    }
+
+    /// The declared engine instances: from `--engines`, else from
+    /// `pmconf.toml` if it exists; every error is printed.
+    pub fn declared(&self) -> Result<Vec<DeclaredInstance>, i32> {
+        declared_instances(self.engines.as_deref())
     }
 
     /// The checked `--webdriver-url` values.

@@ -77,7 +77,8 @@ fn place(
         eprintln!("error: {e}");
         EXIT_BAD_INPUT
     })?;
-    Ok((instances_for_command(engine, ci, &urls)?, listen))
+    let declared = placement.declared()?;
+    Ok((instances_for_command(engine, ci, &urls, &declared)?, listen))
 }
 
 fn ci() -> bool {

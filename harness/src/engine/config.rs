@@ -309,3 +309,169 @@ fn valid_name(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<DeclaredInstance>, Vec<ConfigError>> {
+        parse_instances(text, "pmconf.toml", Path::new("/home/me/pmconf"))
+    }
+
+    fn errors(text: &str) -> Vec<ConfigError> {
+        parse(text).expect_err("the file has errors")
+    }
+
+    #[test]
+    fn local_and_remote_instances() {
+        let text = "\
+[engines.chromium-local]
+kind = \"chromium\"
+browser = \"out/Release/chrome\"
+args = [\"--enable-features=Foo\"]
+
+[engines.nightly-on-grid]
+kind = \"firefox\"
+webdriver-url = \"http://10.0.0.2:4444/\"
+browser = \"/opt/firefox-nightly/firefox\"
+";
+        let declared = parse(text).unwrap();
+        assert_eq!(declared.len(), 2);
+        let local = &declared[0];
+        assert_eq!(local.declared_at, "pmconf.toml:1");
+        assert_eq!(
+            local.instance,
+            EngineInstance {
+                name: "chromium-local".into(),
+                kind: EngineId::Chromium,
+                location: Location::Local(LocalBinaries {
+                    browser: Some("/home/me/pmconf/out/Release/chrome".into()),
+                    driver: None,
+                }),
+                args: vec!["--enable-features=Foo".into()],
+            }
+        );
+        let remote = &declared[1];
+        assert_eq!(remote.declared_at, "pmconf.toml:6");
+        assert_eq!(
+            remote.instance.location,
+            Location::Remote {
+                url: "http://10.0.0.2:4444".into(),
+                browser: Some("/opt/firefox-nightly/firefox".into()),
+            }
+        );
+        assert_eq!(remote.instance.kind, EngineId::Firefox);
+    }
+
+    #[test]
+    fn an_absolute_path_stays_as_written() {
+        let declared =
+            parse("[engines.wrapped]\nkind = \"chromium\"\nbrowser = \"/usr/local/bin/w\"\n")
+                .unwrap();
+        let Location::Local(binaries) = &declared[0].instance.location else {
+            panic!("local")
+        };
+        assert_eq!(
+            binaries.browser.as_deref(),
+            Some(Path::new("/usr/local/bin/w"))
+        );
+    }
+
+    #[test]
+    fn invalid_toml_points_at_the_spot() {
+        let found = errors("[engines.x]\nkind = chromium\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].line, found[0].column), (2, 8), "{}", found[0]);
+        assert!(found[0].message.contains("not valid TOML"));
+    }
+
+    #[test]
+    fn each_bad_entry_is_reported_with_line_and_fix() {
+        let text = "\
+[engines.chromium]
+kind = \"chromium\"
+browser = \"/x\"
+
+[engines.Bad_Name]
+kind = \"chromium\"
+browser = \"/x\"
+
+[engines.nokind]
+browser = \"/x\"
+
+[engines.safari]
+kind = \"safari\"
+browser = \"/x\"
+
+[engines.typo]
+kind = \"firefox\"
+browsr = \"/x\"
+
+[engines.both]
+kind = \"firefox\"
+webdriver-url = \"http://grid:4444\"
+driver = \"/usr/bin/geckodriver\"
+
+[engines.nothing]
+kind = \"webkitgtk\"
+
+[engines.badurl]
+kind = \"webkitgtk\"
+webdriver-url = \"grid:4444\"
+
+[engines.badargs]
+kind = \"chromium\"
+browser = \"/x\"
+args = \"--one\"
+";
+        let found = errors(text);
+        let at: Vec<(usize, &str)> = found.iter().map(|e| (e.line, e.message.as_str())).collect();
+        let expect = [
+            (1, "`chromium` is the name of a system engine"),
+            (5, "`Bad_Name` cannot name an engine"),
+            (9, "engine `nokind` has no kind"),
+            (13, "unknown kind `safari`"),
+            (18, "unknown key `browsr` in engine `typo`"),
+            (
+                16,
+                "engine `typo` names neither a browser nor a webdriver-url",
+            ),
+            (23, "engine `both` has both webdriver-url and driver"),
+            (
+                25,
+                "engine `nothing` names neither a browser nor a webdriver-url",
+            ),
+            (
+                30,
+                "webdriver-url `grid:4444` of engine `badurl` is not an http URL",
+            ),
+            (35, "`args` of engine `badargs` must be a list of strings"),
+        ];
+        assert_eq!(found.len(), expect.len(), "{found:#?}");
+        for ((line, message), (want_line, want)) in at.iter().zip(expect) {
+            assert_eq!(*line, want_line, "{message}");
+            assert!(
+                message.contains(want),
+                "{message:?} should contain {want:?}"
+            );
+        }
+        for e in &found {
+            assert!(!e.fix.is_empty(), "{e}");
+            assert!(e
+                .to_string()
+                .starts_with(&format!("pmconf.toml:{}:", e.line)));
+        }
+    }
+
+    #[test]
+    fn only_engine_tables_are_allowed_at_the_top() {
+        let found = errors("[engine.x]\nkind = \"chromium\"\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, 1);
+        assert!(
+            found[0].message.contains("unknown key `engine`"),
+            "{}",
+            found[0]
+        );
+    }
+}

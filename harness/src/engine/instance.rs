@@ -118,3 +118,40 @@ impl EngineInstance {
         }
     }
 }
+
+/// Why a local instance's binary cannot be used, if it cannot: missing, or
+/// not an executable file.
+pub fn binary_problem(role: &str, path: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(path) {
+        Err(e) => Some(format!("{role} {} cannot be used: {e}", path.display())),
+        Ok(m) if !m.is_file() || m.permissions().mode() & 0o111 == 0 => Some(format!(
+            "{role} {} is not an executable file",
+            path.display()
+        )),
+        Ok(_) => None,
+    }
+}
+
+impl EngineInstance {
+    /// What stops this instance from starting here, checked without
+    /// starting anything: a named binary that is missing or not
+    /// executable, or a system engine the instance builds on that is not
+    /// installed. Empty for a remote instance (its endpoint is checked by
+    /// starting a session).
+    pub fn problems(&self) -> Vec<String> {
+        let Location::Local(binaries) = &self.location else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = [("browser", &binaries.browser), ("driver", &binaries.driver)]
+            .into_iter()
+            .filter_map(|(role, path)| binary_problem(role, path.as_deref()?))
+            .collect();
+        if out.is_empty() {
+            if let Err(missing) = self.installed(binaries) {
+                out.push(missing.to_string());
+            }
+        }
+        out
+    }
+}
