@@ -262,7 +262,12 @@ impl TreeWatch {
                 let now = descendants(&roots);
                 let mut seen = s.lock().unwrap();
                 for process in now {
-                    seen.entry(process).or_insert_with(|| cmdline(process.0));
+                    // The latest command line: a process the JVM starts
+                    // is jspawnhelper until it execs the driver.
+                    let command = cmdline(process.0);
+                    if !command.is_empty() {
+                        seen.insert(process, command);
+                    }
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
