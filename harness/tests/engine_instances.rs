@@ -4,6 +4,9 @@
 //! (`snapshots/chromium-wrapped/`); `doctor` lists it, and a broken entry
 //! stops the run before anything starts.
 
+mod common;
+use common::{ci, text, workspace};
+
 use pmconf::engine::{discover, EngineId};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
@@ -15,32 +18,8 @@ const CASES: &[&str] = &[
     "cases/serialization/https-origin.yaml",
 ];
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
 fn pmconf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pmconf"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    common::pmconf().args(args).output().unwrap()
 }
 
 /// A wrapper around the system Chromium that notes each start in `log`,

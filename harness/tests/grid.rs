@@ -10,12 +10,15 @@
 //! fetches (Debian packages, `npm pack`): when that fails the Grid tests
 //! are skipped with the reason, unless `CI` is set.
 
+mod common;
+use common::{ci, pmconf, text, workspace};
+
 use pmconf::engine::{discover, EngineId};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -40,32 +43,6 @@ const SUBSET: &[&str] = &[
     "cases/races/navigate-wait-post-new-origin.yaml",
     "cases/races/create-popup-then-post-star.yaml",
 ];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-fn pmconf() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pmconf"));
-    c.current_dir(workspace());
-    c
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// Every engine installed, or `None` (skip) outside CI.
 fn all_engines() -> Option<()> {
