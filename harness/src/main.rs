@@ -59,7 +59,12 @@ enum Command {
     /// Generate cases from a seed, run them, shrink divergences, save them.
     Fuzz(cli::fuzz::FuzzArgs),
     /// List each engine and driver found, with versions, or how to install it.
-    Doctor,
+    Doctor {
+        /// Also check the engine instances declared in this file (default:
+        /// pmconf.toml in the current directory, if there is one).
+        #[arg(long, value_name = "FILE")]
+        engines: Option<PathBuf>,
+    },
     /// Show each pending snapshot (model and engines) with its diff; accept,
     /// reject or skip it with a key.
     Review(cli::review::ReviewArgs),
@@ -88,7 +93,7 @@ fn main() {
         Command::Bench(args) => {
             with_engines(|registry| async move { cli::run::bench(args, &registry).await })
         }
-        Command::Doctor => cli::doctor::run(),
+        Command::Doctor { engines } => cli::doctor::run(engines.as_deref()),
         Command::Review(args) => cli::review::run(&args),
         Command::Fuzz(args) => {
             with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })

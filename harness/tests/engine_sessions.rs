@@ -119,7 +119,12 @@ fn processes_of(session: &EngineSession, registry: &ProcessRegistry) -> BTreeSet
     let mut processes = descendants_of_this_process();
     processes.extend(registry.live_processes());
     assert!(
-        processes.contains(&session.driver_process().identity()),
+        processes.contains(
+            &session
+                .driver_process()
+                .expect("a local session has a driver")
+                .identity()
+        ),
         "the driver is among them"
     );
     if let Some(display) = session.display() {
@@ -336,7 +341,10 @@ async fn crashed_driver_leaves_no_orphans(engine: EngineId) {
     // Collected without asking the registry, so that it learns nothing
     // about the descendants before the crash.
     let processes = descendants_of_this_process();
-    let driver = session.driver_process().pid();
+    let driver = session
+        .driver_process()
+        .expect("a local session has a driver")
+        .pid();
     // SAFETY: `driver` is a child of this test process that has not been
     // reaped (the registry holds its handle), so the PID is ours.
     unsafe { libc::kill(driver as libc::pid_t, libc::SIGKILL) };

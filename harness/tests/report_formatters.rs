@@ -772,7 +772,7 @@ fn html_details_show_allowed_observed_diff_and_snapshot() {
         )),
         "{html}"
     );
-    assert!(html.contains("cargo insta review"));
+    assert!(html.contains("pmconf review"));
     assert!(
         html.contains("<tr data-engine=\"chromium\"><td>chromium</td><td>131.0.6778.85</td><td class=\"count\" data-key=\"conforms\">2</td>"),
         "{html}"

@@ -1,6 +1,7 @@
 //! `pmconf run` and `pmconf bench`.
 
-use super::engines::engines_for_command;
+use super::engines::instances_for_command;
+use super::placement::PlacementArgs;
 use super::{report_load_errors, EXIT_BAD_INPUT};
 use crate::case_files::{check_snapshot_names, load_cases, LoadedCase};
 use crate::engine::ProcessRegistry;
@@ -80,6 +81,27 @@ pub struct RunArgs {
     /// counts as hung and is replaced.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub command_timeout: u64,
+    /// Remote WebDriver endpoints and the server's address.
+    #[command(flatten)]
+    pub placement: PlacementArgs,
+}
+
+/// The engine instances and listen address `placement` names, or the
+/// bad-input exit status after printing why.
+fn place(
+    engine: Option<&str>,
+    ci: bool,
+    placement: &PlacementArgs,
+) -> Result<(Vec<crate::engine::EngineInstance>, crate::server::Listen), i32> {
+    let checked = placement
+        .urls()
+        .and_then(|urls| Ok((urls, placement.listen()?)));
+    let (urls, listen) = checked.map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    })?;
+    let declared = placement.declared()?;
+    Ok((instances_for_command(engine, ci, &urls, &declared)?, listen))
 }
 
 /// Whether CI is set (snapshots are then never accepted).
@@ -148,8 +170,8 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         cases.retain(|c| shard.contains(&c.name));
         println!("shard {shard}: {} of {all} cases", cases.len());
     }
-    let engines = match engines_for_command(args.engine.as_deref(), ci()) {
-        Ok(e) => e,
+    let (engines, listen) = match place(args.engine.as_deref(), ci(), &args.placement) {
+        Ok(placed) => placed,
         Err(status) => return status,
     };
     // Report files are written atomically at the end; their directories
@@ -191,6 +213,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     reporter.on_event(&RunEvent::RunInfo(RunInfo::now(&cases)));
     let config = SuiteConfig {
         engines,
+        listen,
         cases,
         pacing: Pacing {
             batch_size: args.batch,
@@ -264,6 +287,9 @@ pub struct BenchArgs {
     /// Sessions of each engine at once (as `run --sessions`).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
     pub sessions: u32,
+    /// Remote WebDriver endpoints and the server's address, as for `run`.
+    #[command(flatten)]
+    pub placement: PlacementArgs,
 }
 
 /// Runs `pmconf bench`: prints runs per second per engine.
@@ -273,12 +299,13 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         Err(status) => return status,
     };
     let cases: Vec<LoadedCase> = pool.iter().cycle().take(args.cases).cloned().collect();
-    let engines = match engines_for_command(args.engine.as_deref(), false) {
-        Ok(e) => e,
+    let (engines, listen) = match place(args.engine.as_deref(), false, &args.placement) {
+        Ok(placed) => placed,
         Err(status) => return status,
     };
     let config = SuiteConfig {
         engines,
+        listen,
         cases,
         pacing: Pacing {
             batch_size: args.batch,

@@ -231,7 +231,7 @@ pub fn discover_in(engine: EngineId, env: &SearchEnv) -> Result<Installed, Missi
 }
 
 /// Runs `binary <flag>` and parses the version out of what it prints.
-fn read_version(binary: &Path, source: VersionSource) -> Option<String> {
+pub(crate) fn read_version(binary: &Path, source: VersionSource) -> Option<String> {
     let VersionSource::Flag(flag) = source else {
         return None;
     };

@@ -114,6 +114,22 @@ pub enum SetupError {
         /// The end of what the driver printed.
         output: String,
     },
+
+    /// A remote WebDriver endpoint (`--webdriver-url`) refused or did not
+    /// answer `POST /session`.
+    #[error(
+        "{engine}: the remote WebDriver endpoint {url} did not create a session: {message}; \
+         check that it is up (`curl {url}/status`) and serves this engine (a Selenium Grid \
+         needs a node with a {engine} slot: see scripts/grid)"
+    )]
+    RemoteSessionNotCreated {
+        /// The engine.
+        engine: EngineId,
+        /// The endpoint.
+        url: String,
+        /// The endpoint's error, or the timeout.
+        message: String,
+    },
 }
 
 impl SetupError {
@@ -127,7 +143,8 @@ impl SetupError {
             | SetupError::DriverFailedToStart { engine, .. }
             | SetupError::DriverNotReady { engine, .. }
             | SetupError::SessionNotCreated { engine, .. }
-            | SetupError::SessionTimedOut { engine, .. } => *engine,
+            | SetupError::SessionTimedOut { engine, .. }
+            | SetupError::RemoteSessionNotCreated { engine, .. } => *engine,
         }
     }
 

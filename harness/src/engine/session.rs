@@ -8,7 +8,7 @@ use fantoccini::error::{CmdError, NewSessionError};
 use fantoccini::{Client, ClientBuilder};
 use tempfile::TempDir;
 
-use super::capabilities::capabilities;
+use super::capabilities::{add_browser_args, capabilities, Placement};
 use super::deadline::{CommandDeadline, DeadlineConnector};
 use super::description::Quirk;
 use super::discovery::{Installed, Missing, MissingBinary};
@@ -39,7 +39,8 @@ pub struct EngineSession {
     pub engine: EngineId,
     /// The browser's version as the session reports it (`browserVersion`).
     pub browser_version: String,
-    driver: ProcessHandle,
+    /// `None` for a session on a remote endpoint (nothing runs here).
+    driver: Option<ProcessHandle>,
     driver_url: String,
     display: Option<XvfbDisplay>,
     registry: ProcessRegistry,
@@ -68,9 +69,9 @@ impl EngineSession {
         &self.driver_url
     }
 
-    /// The WebDriver server process.
-    pub fn driver_process(&self) -> &ProcessHandle {
-        &self.driver
+    /// The WebDriver server process; `None` on a remote endpoint.
+    pub fn driver_process(&self) -> Option<&ProcessHandle> {
+        self.driver.as_ref()
     }
 
     /// The Xvfb display started for this session, if any.
@@ -132,9 +133,15 @@ impl Drop for EngineSession {
     }
 }
 
-fn end_processes(registry: &ProcessRegistry, driver: &ProcessHandle, display: Option<XvfbDisplay>) {
+fn end_processes(
+    registry: &ProcessRegistry,
+    driver: &Option<ProcessHandle>,
+    display: Option<XvfbDisplay>,
+) {
     // The browser first (it lives in the driver's group), then its display.
-    registry.end(driver);
+    if let Some(driver) = driver {
+        registry.end(driver);
+    }
     if let Some(display) = display {
         display.end(registry);
     }
@@ -169,6 +176,18 @@ impl Drop for StartedSoFar<'_> {
 pub async fn start_session(
     engine: EngineId,
     installed: &Installed,
+    proxy: &str,
+    registry: &ProcessRegistry,
+) -> Result<EngineSession, SetupError> {
+    start_session_with_args(engine, installed, &[], proxy, registry).await
+}
+
+/// [`start_session`] with browser arguments added to pmconf's own (an
+/// engine instance's `args`).
+pub async fn start_session_with_args(
+    engine: EngineId,
+    installed: &Installed,
+    extra_args: &[String],
     proxy: &str,
     registry: &ProcessRegistry,
 ) -> Result<EngineSession, SetupError> {
@@ -222,12 +241,16 @@ pub async fn start_session(
 
     let deadline = CommandDeadline::default();
     let mut builder = ClientBuilder::new(DeadlineConnector::new(deadline.clone()));
-    builder.capabilities(capabilities(
+    let mut caps = capabilities(
         engine,
         proxy,
-        &profile_dir,
-        &installed.browser.path,
-    ));
+        Placement::Local {
+            profile_dir: &profile_dir,
+            browser_binary: &installed.browser.path,
+        },
+    );
+    add_browser_args(&mut caps, engine, extra_args);
+    builder.capabilities(caps);
     let client =
         match tokio::time::timeout(SESSION_CREATE_TIMEOUT, builder.connect(&driver.url)).await {
             Ok(Ok(client)) => client,
@@ -267,7 +290,7 @@ pub async fn start_session(
         client,
         engine,
         browser_version,
-        driver: driver.process,
+        driver: Some(driver.process),
         driver_url: driver.url,
         display,
         registry: registry.clone(),
@@ -276,6 +299,36 @@ pub async fn start_session(
         deadline,
         ended: false,
     })
+}
+
+impl EngineSession {
+    /// A session created on a remote endpoint: it owns no process here;
+    /// closing it only deletes the WebDriver session.
+    pub(super) fn remote(
+        client: Client,
+        deadline: CommandDeadline,
+        engine: EngineId,
+        url: &str,
+        browser_version: String,
+        startup_time: Duration,
+        registry: &ProcessRegistry,
+    ) -> std::io::Result<EngineSession> {
+        Ok(EngineSession {
+            client,
+            engine,
+            browser_version,
+            driver: None,
+            driver_url: url.to_owned(),
+            display: None,
+            registry: registry.clone(),
+            startup_time,
+            session_dir: tempfile::Builder::new()
+                .prefix(&format!("pmconf-{engine}-remote-"))
+                .tempdir()?,
+            deadline,
+            ended: false,
+        })
+    }
 }
 
 fn timeout_hint(engine: EngineId) -> &'static str {

@@ -19,9 +19,7 @@ use super::driver::{run_cases, CaseRun, Pacing};
 use super::plan::CasePlan;
 use super::state::RunState;
 use super::verdict::Observation;
-use crate::engine::{
-    children_of, discover, start_session, EngineId, EngineSession, ProcessRegistry, ProcessState,
-};
+use crate::engine::{children_of, EngineInstance, EngineSession, ProcessRegistry, ProcessState};
 use std::collections::VecDeque;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -90,8 +88,9 @@ impl RestartBudget {
 /// What the slots of an engine need, owned (each slot is a task).
 #[derive(Clone)]
 pub struct EngineContext {
-    /// The engine.
-    pub engine: EngineId,
+    /// The engine instance (a system engine, a declared one, or one on a
+    /// remote endpoint).
+    pub engine: EngineInstance,
     /// Every plan of the run; work names them by index.
     pub plans: Arc<Vec<Arc<CasePlan>>>,
     /// The server's state.
@@ -209,16 +208,12 @@ impl Slot {
 
     /// Starts a session; the browser version, or why not.
     async fn start(&mut self) -> Result<String, String> {
-        let engine = self.context.engine;
-        let installed = discover(engine).map_err(|e| e.to_string())?;
-        let session = start_session(
-            engine,
-            &installed,
-            &self.context.proxy,
-            &self.context.registry,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let session = self
+            .context
+            .engine
+            .start(&self.context.proxy, &self.context.registry)
+            .await
+            .map_err(|e| e.to_string())?;
         session
             .command_deadline()
             .set_limit(self.context.command_timeout);
@@ -266,7 +261,7 @@ impl Slot {
 
     /// Runs one batch, in a fresh session if the first one dies under it.
     async fn run_batch(&mut self, batch: &[usize]) -> Vec<CaseRun> {
-        let engine = self.context.engine.name();
+        let engine = self.context.engine.name.clone();
         let mut died: Option<String> = None;
         for attempt in 1..=2 {
             if self.session.is_none() {
@@ -376,7 +371,7 @@ async fn run_plans(
     let mut runs: Vec<Option<CaseRun>> = (0..plans.len()).map(|_| None).collect();
     let result = run_cases(
         &session.client,
-        context.engine.name(),
+        context.engine.name.as_str(),
         &plans,
         &context.state,
         &pacing,
@@ -416,13 +411,18 @@ async fn probe(session: &EngineSession, registry: &ProcessRegistry) -> Result<()
             limit.as_secs_f64()
         ));
     }
-    let driver = session.driver_process();
-    match registry.state(driver) {
-        ProcessState::Running => {}
-        ProcessState::Exited(status) => {
-            return Err(format!("the driver ({}) exited: {status}", driver.label()))
+    // A remote session (`--webdriver-url`) has no driver process here: the
+    // WebDriver command below is all there is to ask.
+    if let Some(driver) = session.driver_process() {
+        match registry.state(driver) {
+            ProcessState::Running => {}
+            ProcessState::Exited(status) => {
+                return Err(format!("the driver ({}) exited: {status}", driver.label()))
+            }
+            ProcessState::NotOwned => {
+                return Err(format!("the driver ({}) is gone", driver.label()))
+            }
         }
-        ProcessState::NotOwned => return Err(format!("the driver ({}) is gone", driver.label())),
     }
     // Session-wide, so a case that closed the current window does not
     // count as a death.
@@ -445,7 +445,10 @@ fn record_pids(session: &EngineSession, number: usize, generation: usize) {
     let Some(path) = std::env::var_os(PIDFILE_VARIABLE) else {
         return;
     };
-    let driver = session.driver_process().pid();
+    // A remote session owns no process here.
+    let Some(driver) = session.driver_process().map(|d| d.pid()) else {
+        return;
+    };
     let line = serde_json::json!({
         "engine": session.engine.name(),
         "session": number + 1,

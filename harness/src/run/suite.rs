@@ -12,8 +12,8 @@ use super::snapshots::{
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
 use crate::case_files::LoadedCase;
-use crate::engine::{EngineId, ProcessRegistry};
-use crate::server::OriginServer;
+use crate::engine::{EngineInstance, ProcessRegistry};
+use crate::server::{Listen, OriginServer};
 use pmconf_model::Outcome;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,8 +24,11 @@ use tokio::sync::mpsc;
 /// What to run and how.
 #[derive(Debug, Clone)]
 pub struct SuiteConfig {
-    /// Engines to run in, all at the same time.
-    pub engines: Vec<EngineId>,
+    /// Engine instances to run in, all at the same time.
+    pub engines: Vec<EngineInstance>,
+    /// Where the origin server and proxy listen, and the address browsers
+    /// are given (loopback by default).
+    pub listen: Listen,
     /// The cases, each run once per engine.
     pub cases: Vec<LoadedCase>,
     /// How often each race case runs per engine (other cases run once).
@@ -102,10 +105,10 @@ pub async fn run_suite(
     // Marker messages start with a string no case message can contain by
     // accident; the process id keeps concurrent runs apart.
     let state = RunState::new(format!("\u{0}pmconf-marker:{}:", std::process::id()));
-    let server = OriginServer::start(state.clone())
+    let server = OriginServer::start_on(state.clone(), config.listen.bind)
         .await
         .map_err(|e| SuiteSetupError::Server(e.to_string()))?;
-    let proxy = server.proxy_address();
+    let proxy = config.listen.proxy_address(server.port());
 
     // A race case is planned once per repeat; every plan has its own id
     // (and so its own pages), all pointing back at the case.
@@ -124,7 +127,7 @@ pub async fn run_suite(
     }
     let plans: Arc<Vec<Arc<CasePlan>>> = Arc::new(expanded);
     reporter.on_event(&RunEvent::SuiteStart {
-        engines: config.engines.iter().map(|e| e.name().to_owned()).collect(),
+        engines: config.engines.iter().map(|e| e.name.clone()).collect(),
         cases: config.cases.len(),
     });
     let mut attempts = Attempts::new(plans_of_case, config.retry_unexpected);
@@ -132,9 +135,10 @@ pub async fn run_suite(
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut tasks = Vec::new();
-    for &engine in &config.engines {
+    for engine in &config.engines {
+        let engine = engine.clone();
         let (rerun_tx, rerun_rx) = mpsc::unbounded_channel();
-        rerun_senders.insert(engine.name().to_owned(), rerun_tx);
+        rerun_senders.insert(engine.name.clone(), rerun_tx);
         let tx = tx.clone();
         let plans = plans.clone();
         let state = state.clone();
@@ -144,7 +148,7 @@ pub async fn run_suite(
         let (sessions, command_timeout) = (config.sessions, config.command_timeout);
         tasks.push(tokio::spawn(async move {
             let session = EngineSession {
-                engine,
+                engine: &engine,
                 state: &state,
                 registry: &registry,
                 proxy: &proxy,
@@ -235,7 +239,7 @@ pub async fn run_suite(
 
 /// What an engine's task needs besides its plans.
 struct EngineSession<'a> {
-    engine: EngineId,
+    engine: &'a EngineInstance,
     state: &'a Arc<RunState>,
     registry: &'a ProcessRegistry,
     proxy: &'a str,
@@ -263,9 +267,9 @@ async fn run_engine(
         command_timeout,
         tx,
     } = session;
-    let name = engine.name().to_owned();
+    let name = engine.name.clone();
     let context = EngineContext {
-        engine,
+        engine: engine.clone(),
         plans: plans.clone(),
         state: state.clone(),
         registry: registry.clone(),

@@ -6,14 +6,13 @@ use super::plan::CasePlan;
 use super::state::RunState;
 use super::verdict::Observation;
 use crate::case_files::LoadedCase;
-use crate::engine::{
-    discover, start_session, EngineId, EngineSession, ProcessRegistry, SetupError,
-};
+use crate::engine::{EngineId, EngineInstance, EngineSession, ProcessRegistry, SetupError};
 use pmconf_model::Case;
 use std::sync::Arc;
 
 /// A started engine that runs cases on request.
 pub struct EngineWorker {
+    name: String,
     session: EngineSession,
     state: Arc<RunState>,
     pacing: Pacing,
@@ -29,9 +28,22 @@ impl EngineWorker {
         registry: &ProcessRegistry,
         pacing: Pacing,
     ) -> Result<Self, SetupError> {
-        let installed = discover(engine).map_err(SetupError::Missing)?;
-        let session = start_session(engine, &installed, proxy, registry).await?;
+        let instance = EngineInstance::system(engine);
+        Self::start_instance(&instance, proxy, state, registry, pacing).await
+    }
+
+    /// Starts `instance` behind the proxy at `proxy` (an address the
+    /// instance's machine reaches).
+    pub async fn start_instance(
+        instance: &EngineInstance,
+        proxy: &str,
+        state: Arc<RunState>,
+        registry: &ProcessRegistry,
+        pacing: Pacing,
+    ) -> Result<Self, SetupError> {
+        let session = instance.start(proxy, registry).await?;
         Ok(EngineWorker {
+            name: instance.name.clone(),
             session,
             state,
             pacing,
@@ -39,9 +51,9 @@ impl EngineWorker {
         })
     }
 
-    /// The engine's name.
-    pub fn engine(&self) -> &'static str {
-        self.session.engine.name()
+    /// The instance's name (the engine's, for a system engine).
+    pub fn engine(&self) -> &str {
+        &self.name
     }
 
     /// The WebDriver client, for callers that drive the session themselves.
@@ -72,7 +84,7 @@ impl EngineWorker {
         let mut out: Vec<Option<Observation>> = vec![None; plans.len()];
         let result = run_cases(
             &self.session.client,
-            self.engine(),
+            &self.name,
             &plans,
             &self.state,
             &self.pacing,

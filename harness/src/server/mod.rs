@@ -14,6 +14,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 mod host;
+mod listen;
 mod origin;
 mod panic;
 mod proxy;
@@ -22,6 +23,7 @@ mod target;
 mod tls;
 
 pub use host::{classify_host, HostClass};
+pub use listen::{Listen, ListenError};
 pub use origin::OriginServer;
 pub use target::{parse_target, Target, TargetError};
 
@@ -206,6 +208,14 @@ pub enum ServerError {
     /// Binding or inspecting the loopback listener failed.
     #[error("binding the local server on 127.0.0.1: {0}")]
     Bind(#[source] std::io::Error),
+    /// Binding the address `--listen` named failed.
+    #[error("binding the local server on {addr} (--listen): {source}")]
+    BindOn {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The TLS provider or a certificate could not be set up.
     #[error("TLS setup: {0}")]
     Tls(String),

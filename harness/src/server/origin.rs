@@ -38,6 +38,33 @@ impl OriginServer {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .map_err(ServerError::Bind)?;
+        Self::serve(listener, handler, certs)
+    }
+
+    /// Binds `addr` (port 0: a free one) and starts serving. Whether a
+    /// non-loopback address is wanted is the caller's decision (see
+    /// [`Listen`](super::Listen)).
+    ///
+    /// # Errors
+    ///
+    /// [`ServerError::BindOn`] if `addr` cannot be bound, and
+    /// [`ServerError::Tls`] if the TLS provider cannot be set up.
+    pub async fn start_on(
+        handler: Arc<dyn Handler>,
+        addr: SocketAddr,
+    ) -> Result<OriginServer, ServerError> {
+        let certs = CertCache::new()?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::BindOn { addr, source })?;
+        Self::serve(listener, handler, certs)
+    }
+
+    fn serve(
+        listener: TcpListener,
+        handler: Arc<dyn Handler>,
+        certs: CertCache,
+    ) -> Result<OriginServer, ServerError> {
         let addr = listener.local_addr().map_err(ServerError::Bind)?;
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared::new(handler, certs, stop_rx.clone()));
