@@ -3,6 +3,7 @@ pub mod case_files;
 pub mod cli;
 pub mod engine;
 pub mod gen;
+pub mod nightly;
 pub mod report;
 pub mod run;
 pub mod server;

@@ -57,6 +57,9 @@ enum Command {
     Fuzz(cli::fuzz::FuzzArgs),
     /// List each engine and driver found, with versions, or how to install it.
     Doctor,
+    /// Nightly reports: merge, diff, record, history, site, summary.
+    #[command(subcommand)]
+    Report(cli::report::ReportCommand),
     /// Resolve targetOrigin values as postMessage would from ORIGIN.
     TargetOrigin {
         /// The calling document's origin (for `/`), or `null`.
@@ -81,6 +84,7 @@ fn main() {
             with_engines(|registry| async move { cli::run::bench(args, &registry).await })
         }
         Command::Doctor => cli::doctor::run(),
+        Command::Report(command) => cli::report::run(command),
         Command::Fuzz(args) => {
             with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
         }

@@ -6,6 +6,7 @@ pub mod engines;
 pub mod fuzz;
 pub mod model;
 pub mod origin;
+pub mod report;
 pub mod run;
 
 use clap::ValueEnum;

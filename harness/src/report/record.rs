@@ -5,7 +5,7 @@ use crate::run::events::{CaseResult, EngineInfo, RunEvent};
 use serde::Serialize;
 
 /// An engine that could not be set up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SetupFailure {
     /// The engine.
     pub engine: String,
