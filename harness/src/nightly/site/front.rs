@@ -196,11 +196,12 @@ fn interop(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String {
             ));
         }
         if diverging.len() == statuses.len() && statuses.windows(2).all(|w| w[0].1 == w[1].1) {
-            let links: Vec<String> = statuses
+            let mut links: Vec<String> = statuses
                 .iter()
                 .map(|(e, _)| known_links(data.known.lookup(e, case)))
                 .filter(|l| !l.is_empty())
                 .collect();
+            links.dedup();
             consensus.push_str(&format!(
                 "<tr><td class=\"case\">{}</td><td>{}</td><td>{}</td></tr>\n",
                 link(&page, case),
