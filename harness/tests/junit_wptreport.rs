@@ -7,6 +7,9 @@
 //! target/ci-tools); when it is missing the schema check is skipped with a
 //! printed reason, unless CI is set: then it fails.
 
+mod common;
+
+use common::{ci_tool, workspace};
 use pmconf::nightly::known::KnownDivergences;
 use pmconf::report::{JunitReporter, WptReportReporter};
 use pmconf::run::events::{
@@ -412,27 +415,6 @@ fn wptreport_marks_only_unexpected_results_with_what_was_expected() {
         .as_str()
         .unwrap()
         .starts_with("snapshot changed"));
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// A tool from scripts/install-ci-tools, or `None` (skipped, with the
-/// reason printed) when it is missing and CI is unset.
-pub fn ci_tool(name: &str) -> Option<PathBuf> {
-    let venv = workspace().join("target/ci-tools/venv/bin").join(name);
-    if venv.is_file() {
-        return Some(venv);
-    }
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
-    let reason = format!("{name} is missing: run `bash scripts/install-ci-tools` (it installs into target/ci-tools/venv)");
-    assert!(!ci, "CI is set and {reason}");
-    eprintln!("skipping: {reason}");
-    None
 }
 
 #[test]
