@@ -1,4 +1,8 @@
-//! Helpers shared by the test binaries that use the CI tools.
+//! Helpers shared by test binaries: the CI tools, synthetic nights.
+
+#![allow(dead_code)] // each test binary uses a part
+
+pub mod nights;
 
 use std::path::{Path, PathBuf};
 
