@@ -225,6 +225,48 @@ fn diff_classifies_every_kind_of_change_with_its_cause() {
         [c("chromium", "a/regress.yaml", "fix", &["engine-version"])]
     );
     assert!(changes(&diff_json(dir.path(), "night3.json", "night3.json")).is_empty());
+
+    // Same status, but the snapshot no longer matches (an edited accepted
+    // snapshot, or another outcome): and back.
+    let mut edited = night(3);
+    let diff = "-  origin: http://x.test\n+  origin: A\n";
+    edited["results"][0]["snapshot"] =
+        json!({"status": "changed", "pending": "p.snap.new", "diff": diff});
+    write(&dir.path().join("edited.json"), &edited);
+    let d = diff_json(dir.path(), "night3.json", "edited.json");
+    assert_eq!(
+        changes(&d),
+        [c(
+            "chromium",
+            "a/stable.yaml",
+            "became-unexpected",
+            &["unexplained"]
+        )]
+    );
+    assert_eq!(d["changes"][0]["snapshot_diff"], diff);
+    assert_eq!(d["engines"][0]["regressed"], 1);
+    let d = diff_json(dir.path(), "edited.json", "night3.json");
+    assert_eq!(
+        changes(&d),
+        [c(
+            "chromium",
+            "a/stable.yaml",
+            "expected-again",
+            &["unexplained"]
+        )]
+    );
+    let text = stdout(&pmconf(
+        dir.path(),
+        &["report", "diff", "night3.json", "edited.json"],
+    ));
+    assert!(
+        text.contains("cases/a/stable.yaml: conforms -> conforms (unexpected); cause: same engine"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n      -  origin: http://x.test\n      +  origin: A\n"),
+        "{text}"
+    );
 }
 
 #[test]

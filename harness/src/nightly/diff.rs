@@ -19,12 +19,17 @@ pub enum ChangeKind {
     Regression,
     /// Concluded, now does not (inconclusive, internal error...).
     Unconcluded,
+    /// Same status, but the snapshot no longer matches the accepted one
+    /// (the engine saw another outcome, or the accepted snapshot changed).
+    BecameUnexpected,
     /// Was not flaky, now is.
     BecameFlaky,
     /// Diverged, now conforms.
     Fix,
     /// Did not conclude, now does.
     Concluded,
+    /// Same status, and the snapshot matches again.
+    ExpectedAgain,
     /// Was flaky, now is not.
     StoppedFlaky,
     /// Diverges still, with other forbidden outcomes.
@@ -37,12 +42,14 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Every kind, in report order.
-    pub const ALL: [ChangeKind; 9] = [
+    pub const ALL: [ChangeKind; 11] = [
         ChangeKind::Regression,
         ChangeKind::Unconcluded,
+        ChangeKind::BecameUnexpected,
         ChangeKind::BecameFlaky,
         ChangeKind::Fix,
         ChangeKind::Concluded,
+        ChangeKind::ExpectedAgain,
         ChangeKind::StoppedFlaky,
         ChangeKind::ChangedDivergence,
         ChangeKind::Added,
@@ -54,6 +61,8 @@ impl ChangeKind {
         match self {
             ChangeKind::Regression => "regression",
             ChangeKind::Unconcluded => "no longer concludes",
+            ChangeKind::BecameUnexpected => "snapshot no longer matches",
+            ChangeKind::ExpectedAgain => "snapshot matches again",
             ChangeKind::BecameFlaky => "became flaky",
             ChangeKind::Fix => "fix",
             ChangeKind::Concluded => "concludes again",
@@ -67,12 +76,14 @@ impl ChangeKind {
     /// Which of the per-engine counts it adds to.
     pub fn direction(self) -> Direction {
         match self {
-            ChangeKind::Regression | ChangeKind::Unconcluded | ChangeKind::BecameFlaky => {
-                Direction::Regressed
-            }
-            ChangeKind::Fix | ChangeKind::Concluded | ChangeKind::StoppedFlaky => {
-                Direction::Improved
-            }
+            ChangeKind::Regression
+            | ChangeKind::Unconcluded
+            | ChangeKind::BecameUnexpected
+            | ChangeKind::BecameFlaky => Direction::Regressed,
+            ChangeKind::Fix
+            | ChangeKind::Concluded
+            | ChangeKind::ExpectedAgain
+            | ChangeKind::StoppedFlaky => Direction::Improved,
             ChangeKind::ChangedDivergence | ChangeKind::Added | ChangeKind::Removed => {
                 Direction::Changed
             }
@@ -151,6 +162,10 @@ pub struct Change {
     /// The known-divergence link, when the metadata has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub known: Option<String>,
+    /// The new night's snapshot diff (accepted to observed), when its
+    /// snapshot changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_diff: Option<String>,
 }
 
 impl Change {
@@ -288,6 +303,8 @@ fn classify(
             (a, b) if a.concluded() && !b.concluded() => ChangeKind::Unconcluded,
             (a, b) if !a.concluded() && b.concluded() => ChangeKind::Concluded,
             (a, b) if a != b => ChangeKind::Unconcluded,
+            _ if !f.unexpected && t.unexpected => ChangeKind::BecameUnexpected,
+            _ if f.unexpected && !t.unexpected => ChangeKind::ExpectedAgain,
             _ if !f.flaky && t.flaky => ChangeKind::BecameFlaky,
             _ if f.flaky && !t.flaky => ChangeKind::StoppedFlaky,
             _ => return None,
@@ -333,5 +350,9 @@ fn classify(
         to,
         causes,
         known: known.lookup(engine, case).map(|k| k.link_text()),
+        snapshot_diff: after.and_then(|a| match &a.snapshot {
+            crate::run::events::SnapshotStatus::Changed { diff, .. } => Some(diff.clone()),
+            _ => None,
+        }),
     })
 }

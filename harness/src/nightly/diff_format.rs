@@ -3,6 +3,9 @@
 use super::diff::{ChangeKind, NightDiff};
 use serde_json::json;
 
+/// Lines of a snapshot diff shown under a change in text.
+const DIFF_LINES: usize = 12;
+
 /// Plain text: one line per engine, then one block per kind of change.
 pub fn diff_text(diff: &NightDiff) -> String {
     let mut out = format!("pmconf report diff: {} -> {}\n", diff.old, diff.new);
@@ -39,6 +42,14 @@ pub fn diff_text(diff: &NightDiff) -> String {
                 out.push_str(&format!("; known: {known}"));
             }
             out.push('\n');
+            if let Some(diff) = &c.snapshot_diff {
+                for line in diff.lines().take(DIFF_LINES) {
+                    out.push_str(&format!("      {line}\n"));
+                }
+                if diff.lines().count() > DIFF_LINES {
+                    out.push_str("      …\n");
+                }
+            }
         }
     }
     out

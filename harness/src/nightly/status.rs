@@ -57,7 +57,9 @@ impl Status {
     }
 }
 
-/// A status with the flaky mark ([`CaseResult::is_flaky`]).
+/// A status with the flaky mark ([`CaseResult::is_flaky`]) and the
+/// unexpected mark ([`CaseResult::is_unexpected`]: its snapshot did not
+/// match the accepted one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CaseStatus {
     /// The status.
@@ -65,6 +67,8 @@ pub struct CaseStatus {
     pub status: Status,
     /// Unexpected at first and as expected when run again.
     pub flaky: bool,
+    /// Not what the accepted snapshot says (or no conclusion).
+    pub unexpected: bool,
 }
 
 impl CaseStatus {
@@ -73,16 +77,21 @@ impl CaseStatus {
         CaseStatus {
             status: Status::of(result),
             flaky: result.is_flaky(),
+            unexpected: result.is_unexpected(),
         }
     }
 
-    /// E.g. `diverges`, `conforms (flaky)`.
+    /// E.g. `diverges`, `conforms (flaky)`, `diverges (unexpected)` (a
+    /// result that did not conclude is always unexpected, and not marked).
     pub fn label(&self) -> String {
+        let mut label = self.status.word().to_owned();
         if self.flaky {
-            format!("{} (flaky)", self.status.word())
-        } else {
-            self.status.word().to_owned()
+            label.push_str(" (flaky)");
         }
+        if self.unexpected && self.status.concluded() {
+            label.push_str(" (unexpected)");
+        }
+        label
     }
 }
 

@@ -137,7 +137,11 @@ fn changes(data: &SiteData) -> String {
             esc(c.kind.words()),
             esc(&c.engine),
             link(&format!("case/{}", case_page_name(&c.case)), &c.case),
-            esc(&c.transition()),
+            esc(&c.transition())
+                + &c.snapshot_diff.as_deref().map_or(String::new(), |d| format!(
+                    "<details><summary>snapshot diff</summary><pre>{}</pre></details>",
+                    esc(d)
+                )),
             esc(&causes.join(", ")),
             known_links(data.known.lookup(&c.engine, &c.case))
         ));
