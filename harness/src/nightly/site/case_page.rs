@@ -7,7 +7,7 @@ use super::SiteData;
 use crate::nightly::status::{CaseStatus, Status};
 use crate::nightly::timeline::{timeline, version_range};
 use crate::report::{histogram_rows, nearest_allowed, outcome_diff, DiffSide};
-use crate::run::events::CaseResult;
+use crate::run::events::{CaseResult, SnapshotStatus};
 
 /// The page of `case`.
 pub fn case_page(data: &SiteData, case: &str) -> String {
@@ -126,11 +126,17 @@ pub fn case_page(data: &SiteData, case: &str) -> String {
 
 fn outcomes(engine: &str, r: &CaseResult) -> String {
     let mut out = format!(
-        "<section class=\"engine\" data-engine=\"{}\"><h3>{} ({})</h3>\n",
+        "<section class=\"engine\" data-engine=\"{}\"><h3>{}: {}</h3>\n",
         esc(engine),
         esc(engine),
         esc(&CaseStatus::of(r).label())
     );
+    if let SnapshotStatus::Changed { diff, .. } = &r.snapshot {
+        out.push_str(&format!(
+            "<details open><summary>snapshot diff (accepted to observed)</summary><pre>{}</pre></details>\n",
+            esc(diff)
+        ));
+    }
     if let Some(reason) = r.verdict.reason() {
         out.push_str(&format!("<p>{}</p>\n", esc(reason)));
     }
@@ -159,7 +165,7 @@ fn outcomes(engine: &str, r: &CaseResult) -> String {
     }
     if r.runs > 1 || !r.histogram.is_empty() {
         out.push_str(&format!(
-            "<table class=\"histogram\"><tr><th>outcome ({} runs)</th><th>runs</th><th>model</th></tr>\n",
+            "<table class=\"histogram\"><tr><th>outcome (runs: {})</th><th>runs</th><th>model</th></tr>\n",
             r.runs
         ));
         for row in histogram_rows(r) {
