@@ -21,18 +21,10 @@
 
 mod common;
 
-use common::nights::{night, result, write, N};
+use common::nights::{night, pmconf, record, result, write, N};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pmconf(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pmconf"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -524,34 +516,6 @@ fn merge_joins_engines_and_shards_and_refuses_conflicts() {
     );
 }
 
-fn record(dir: &Path, n: usize, extra: &[&str]) -> Output {
-    let results = format!("night{n}.json");
-    let run_link = format!("https://github.com/o/pmconf/actions/runs/{n}");
-    let revision = format!("{:040x}", n + 1);
-    pmconf(
-        dir,
-        &[
-            &[
-                "report",
-                "record",
-                "data",
-                "--night",
-                N[n],
-                "--results",
-                &results,
-                "--revision",
-                &revision,
-                "--run-link",
-                &run_link,
-                "--known",
-                "known.yaml",
-            ],
-            extra,
-        ]
-        .concat(),
-    )
-}
-
 /// Four nights recorded into `dir/data`, with package lists and case files
 /// (a/fix.yaml's file changes between nights 1 and 2).
 fn recorded_history(dir: &Path) {
@@ -584,7 +548,18 @@ fn recorded_history(dir: &Path) {
             ),
         )
         .unwrap();
-        let out = record(dir, n, &["--packages", "packages.txt", "--cases", "cases"]);
+        let out = record(
+            dir,
+            n,
+            &[
+                "--packages",
+                "packages.txt",
+                "--cases",
+                "cases",
+                "--known",
+                "known.yaml",
+            ],
+        );
         assert_eq!(out.status.code(), Some(0), "night {n}: {}", stderr(&out));
     }
 }

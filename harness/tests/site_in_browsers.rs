@@ -11,19 +11,15 @@
 
 mod common;
 
-use common::nights::{night, write, ENGINES, N};
+use common::nights::{night, pmconf, record, write, ENGINES, N};
 use pmconf::engine::{discover, start_session, EngineId, ProcessRegistry};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-fn pmconf(dir: &Path, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pmconf"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
+/// Runs `pmconf` in `dir`; it must succeed.
+fn run(dir: &Path, args: &[&str]) {
+    let out = pmconf(dir, args);
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -38,25 +34,16 @@ fn build_site(dir: &Path) {
         "- {engine: '*', case: cases/c/consensus.yaml, spec: 'https://github.com/whatwg/html/issues/222'}\n",
     )
     .unwrap();
-    for (n, id) in N.iter().enumerate() {
-        let file = format!("night{n}.json");
-        write(&dir.join(&file), &night(n));
-        pmconf(
-            dir,
-            &[
-                "report",
-                "record",
-                "data",
-                "--night",
-                id,
-                "--results",
-                &file,
-                "--revision",
-                &format!("{:040x}", n + 1),
-            ],
+    for n in 0..N.len() {
+        write(&dir.join(format!("night{n}.json")), &night(n));
+        let out = record(dir, n, &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
     }
-    pmconf(
+    run(
         dir,
         &[
             "report",

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 use std::path::Path;
+use std::process::{Command, Output};
 
 pub const N: [&str; 4] = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"];
 pub const ENGINES: [&str; 3] = ["chromium", "firefox", "webkitgtk"];
@@ -107,4 +108,41 @@ pub fn night(n: usize) -> Value {
 pub fn write(path: &Path, value: &Value) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+/// Runs the real `pmconf` binary in `dir`.
+pub fn pmconf(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Records synthetic night `n` (from `dir/night<n>.json`) into `dir/data`,
+/// with a run link and a revision made from `n`.
+pub fn record(dir: &Path, n: usize, extra: &[&str]) -> Output {
+    let results = format!("night{n}.json");
+    let run_link = format!("https://github.com/o/pmconf/actions/runs/{n}");
+    let revision = format!("{:040x}", n + 1);
+    pmconf(
+        dir,
+        &[
+            &[
+                "report",
+                "record",
+                "data",
+                "--night",
+                N[n],
+                "--results",
+                &results,
+                "--revision",
+                &revision,
+                "--run-link",
+                &run_link,
+            ],
+            extra,
+        ]
+        .concat(),
+    )
 }
