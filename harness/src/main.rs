@@ -68,6 +68,9 @@ enum Command {
     /// Show each pending snapshot (model and engines) with its diff; accept,
     /// reject or skip it with a key.
     Review(cli::review::ReviewArgs),
+    /// Nightly reports: merge, diff, record, history, site, summary.
+    #[command(subcommand)]
+    Report(cli::report::ReportCommand),
     /// Resolve targetOrigin values as postMessage would from ORIGIN.
     TargetOrigin {
         /// The calling document's origin (for `/`), or `null`.
@@ -95,6 +98,7 @@ fn main() {
         }
         Command::Doctor { engines } => cli::doctor::run(engines.as_deref()),
         Command::Review(args) => cli::review::run(&args),
+        Command::Report(command) => cli::report::run(command),
         Command::Fuzz(args) => {
             with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
         }

@@ -7,6 +7,7 @@ pub mod fuzz;
 pub mod model;
 pub mod origin;
 pub mod placement;
+pub mod report;
 pub mod review;
 pub mod run;
 

@@ -6,7 +6,7 @@ use super::{report_load_errors, EXIT_BAD_INPUT};
 use crate::case_files::{check_snapshot_names, load_cases, LoadedCase};
 use crate::engine::ProcessRegistry;
 use crate::report::{
-    HtmlReporter, JsonReporter, MultiReporter, TerminalReporter, WptReportReporter,
+    HtmlReporter, JsonReporter, JunitReporter, MultiReporter, TerminalReporter, WptReportReporter,
 };
 use crate::run::driver::Pacing;
 use crate::run::events::{Reporter, RunEvent, SnapshotStatus};
@@ -47,6 +47,14 @@ pub struct RunArgs {
     /// `**/idn-*`), matched below `cases/` and as given.
     #[arg(long, value_name = "PATTERN")]
     pub filter: Vec<String>,
+    /// Also write JUnit XML here: one file per engine when the path holds
+    /// `{engine}`, else one file with a testsuite per engine.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Known divergences: bug links for JUnit's skipped results (default:
+    /// known-divergences.yaml when present).
+    #[arg(long)]
+    pub known: Option<PathBuf>,
     /// Accepted snapshots live here.
     #[arg(long, default_value = "snapshots")]
     pub snapshots: PathBuf,
@@ -176,7 +184,15 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     };
     // Report files are written atomically at the end; their directories
     // are made now, so a bad path fails before any browser starts.
-    let mut dirs: Vec<PathBuf> = [Some(&args.results), args.html.as_ref()]
+    let known =
+        match crate::nightly::known::KnownDivergences::load_or_default(args.known.as_deref()) {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        };
+    let mut dirs: Vec<PathBuf> = [Some(&args.results), args.html.as_ref(), args.junit.as_ref()]
         .into_iter()
         .flatten()
         .filter_map(|p| p.parent().map(PathBuf::from))
@@ -204,9 +220,13 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         reporters.push(Box::new(HtmlReporter::new(html.clone())));
     }
     if let Some(dir) = &args.wptreport {
-        reporters.push(Box::new(WptReportReporter::new(
-            dir.join("wptreport-{engine}.json"),
-        )));
+        reporters.push(Box::new(
+            WptReportReporter::new(dir.join("wptreport-{engine}.json"))
+                .with_revision(crate::report::pmconf_revision()),
+        ));
+    }
+    if let Some(path) = &args.junit {
+        reporters.push(Box::new(JunitReporter::new(path.clone(), known)));
     }
     let mut reporter = MultiReporter::new(reporters);
     let model_cases = cases.clone();

@@ -11,6 +11,8 @@
 //! - [`WptReportReporter`]: one web-platform-tests `wptreport.json` per
 //!   engine, for tools that already read that format.
 //! - [`HtmlReporter`]: one self-contained static HTML page.
+//! - [`JunitReporter`]: JUnit XML, one testsuite per engine, for CI test
+//!   result viewers.
 //! - [`MultiReporter`]: fans events out to several of the above.
 //!
 //! Contested results (outcomes an open issue of the HTML Standard leaves
@@ -25,13 +27,16 @@
 mod atomic;
 mod calls;
 pub mod contested;
+mod engine_path;
 mod escape;
 mod header;
 pub mod html;
 pub mod json;
+pub mod junit;
 mod multi;
 mod record;
 mod render;
+mod revision;
 mod summary;
 pub mod terminal;
 mod triage;
@@ -41,17 +46,20 @@ pub use atomic::write_atomically;
 pub use calls::{
     annotate_snapshot_diff, describe_call, describe_post, outcome_diff_with_calls, outcome_text,
 };
+pub use engine_path::{engine_path, has_engine_placeholder, ENGINE_PLACEHOLDER};
 pub use escape::{html_escape, terminal_safe};
 pub use header::{format_utc, header_lines, shell_words, HeaderLine};
 pub use html::{render_html, HtmlReporter};
 pub use json::{results_json, JsonReporter, RESULTS_FORMAT};
+pub use junit::{junit_xml, JunitReporter};
 pub use multi::MultiReporter;
 pub use record::{EngineTiming, RunRecord, SetupFailure};
 pub use render::{
     diff_text, histogram_rows, is_repeated, nearest_allowed, outcome_diff, outcome_summaries,
     render_outcome_yaml, snapshot_note, DiffLine, DiffSide, HistogramRow,
 };
+pub use revision::pmconf_revision;
 pub use summary::{Counts, EngineSummary, RunSummary};
 pub use terminal::TerminalReporter;
 pub use triage::{report_order, Action, Attention};
-pub use wpt::{wpt_test_id, wptreport_json, WptReportReporter, ENGINE_PLACEHOLDER};
+pub use wpt::{wpt_test_id, wptreport_json, WptReportReporter, WptRunInfo};

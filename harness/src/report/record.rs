@@ -6,7 +6,7 @@ use crate::run::info::{CaseInfo, PostCall, RunInfo};
 use serde::Serialize;
 
 /// An engine that could not be set up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SetupFailure {
     /// The engine.
     pub engine: String,

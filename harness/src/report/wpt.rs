@@ -3,17 +3,14 @@
 //! pmconf's too.
 
 use super::atomic::write_atomically;
+use super::engine_path::engine_path;
 use super::record::RunRecord;
 use super::render::{nearest_allowed, outcome_diff, snapshot_note, DiffSide};
-use crate::run::events::{CaseResult, Reporter, RunEvent};
+use crate::run::events::{CaseResult, Reporter, RunEvent, SnapshotStatus};
 use crate::run::verdict::Verdict;
 use serde_json::{json, Value};
 use std::io;
 use std::path::PathBuf;
-
-/// The placeholder in a [`WptReportReporter`] path pattern that stands for
-/// the engine's name.
-pub const ENGINE_PLACEHOLDER: &str = "{engine}";
 
 /// Longest subtest message, in characters: wpt tools show it in a table
 /// cell.
@@ -25,11 +22,31 @@ const MESSAGE_LIMIT: usize = 300;
 pub struct WptReportReporter {
     pattern: PathBuf,
     record: RunRecord,
+    info: WptRunInfo,
+}
+
+/// What a wptreport says about the run besides the engine: wpt.fyi needs
+/// the revision, and shows the start and end times.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WptRunInfo {
+    /// The pmconf revision (a full git commit hash).
+    pub revision: Option<String>,
+    /// When the run started, in milliseconds since the Unix epoch.
+    pub time_start: Option<u64>,
+    /// When it ended, likewise.
+    pub time_end: Option<u64>,
+}
+
+/// Milliseconds since the Unix epoch, now.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl WptReportReporter {
     /// A reporter writing one file per engine at `pattern`, where
-    /// [`ENGINE_PLACEHOLDER`] stands for the engine's name, e.g.
+    /// [`ENGINE_PLACEHOLDER`](super::ENGINE_PLACEHOLDER) stands for the engine's name, e.g.
     /// `out/wptreport-{engine}.json`. A pattern without the placeholder
     /// gets `-<engine>` before its extension (`out/wpt.json` becomes
     /// `out/wpt-firefox.json`), so engines never overwrite each other.
@@ -37,31 +54,29 @@ impl WptReportReporter {
         Self {
             pattern: pattern.into(),
             record: RunRecord::new(),
+            info: WptRunInfo::default(),
         }
+    }
+
+    /// The same, with the revision the files name.
+    pub fn with_revision(mut self, revision: Option<String>) -> Self {
+        self.info.revision = revision;
+        self
     }
 
     /// The file for `engine`.
     pub fn path_for(&self, engine: &str) -> PathBuf {
-        if let Some(pattern) = self
-            .pattern
-            .to_str()
-            .filter(|p| p.contains(ENGINE_PLACEHOLDER))
-        {
-            return PathBuf::from(pattern.replace(ENGINE_PLACEHOLDER, engine));
-        }
-        let mut name = self.pattern.file_stem().unwrap_or_default().to_os_string();
-        name.push("-");
-        name.push(engine);
-        if let Some(extension) = self.pattern.extension() {
-            name.push(".");
-            name.push(extension);
-        }
-        self.pattern.with_file_name(name)
+        engine_path(&self.pattern, engine)
     }
 }
 
 impl Reporter for WptReportReporter {
     fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::SuiteStart { .. } => self.info.time_start = Some(now_ms()),
+            RunEvent::SuiteEnd { .. } => self.info.time_end = Some(now_ms()),
+            _ => {}
+        }
         self.record.record(event);
     }
 
@@ -70,7 +85,9 @@ impl Reporter for WptReportReporter {
     fn finish(&mut self) -> io::Result<()> {
         let mut first_error = None;
         for info in &self.record.engines {
-            let value = wptreport_json(&self.record, &info.engine);
+            let mut run = self.info.clone();
+            run.time_end = run.time_end.or_else(|| Some(now_ms()));
+            let value = wptreport_json(&self.record, &info.engine, &run);
             let written = serde_json::to_string_pretty(&value)
                 .map_err(io::Error::other)
                 .and_then(|text| {
@@ -99,45 +116,105 @@ pub fn wpt_test_id(case: &str) -> String {
 /// crashed `CRASH` with no subtests (its message ends with the engine's
 /// last log lines); a
 /// test's message is the reason, a failing subtest's a short description
-/// of the divergence.
-pub fn wptreport_json(record: &RunRecord, engine: &str) -> Value {
+/// of the divergence. Every test has `duration` (milliseconds) and
+/// `subtests`.
+///
+/// As wptrunner writes it, `expected` appears only where the status was
+/// not the expected one, and is the expected status. pmconf's expectation
+/// is the accepted snapshot: a known divergence is an expected `FAIL`
+/// (no `expected`); a changed snapshot whose accepted verdict differs
+/// expects the accepted verdict's status; a result with no accepted
+/// snapshot expects `PASS`, as wptrunner does without metadata; an
+/// inconclusive or internal-error test expects `OK`. A changed snapshot
+/// with the same verdict (another divergence) keeps its status as
+/// expected and says so in the subtest's message.
+///
+/// `run_info` has what wpt.fyi requires (`product`, `browser_version`,
+/// `os`, `revision`) and `time_start`/`time_end` are milliseconds since
+/// the epoch, when known.
+pub fn wptreport_json(record: &RunRecord, engine: &str, info: &WptRunInfo) -> Value {
     let results: Vec<Value> = record.results_of(engine).map(test_json).collect();
-    json!({
-        "run_info": {
-            "product": engine,
-            "browser_version": record.browser_version(engine),
-            "os": std::env::consts::OS,
-        },
-        "results": results,
-    })
+    let mut run_info = json!({
+        "product": engine,
+        "browser_version": record.browser_version(engine),
+        "os": std::env::consts::OS,
+    });
+    if let Some(revision) = &info.revision {
+        run_info["revision"] = json!(revision);
+    }
+    let mut report = json!({ "run_info": run_info });
+    if let Some(t) = info.time_start {
+        report["time_start"] = json!(t);
+    }
+    if let Some(t) = info.time_end {
+        report["time_end"] = json!(t.max(info.time_start.unwrap_or(0)));
+    }
+    report["results"] = json!(results);
+    report
+}
+
+/// The accepted snapshot's verdict, read off a changed snapshot's diff
+/// (`-verdict: conforms`).
+fn accepted_verdict(diff: &str) -> Option<&str> {
+    diff.lines()
+        .find_map(|l| l.strip_prefix("-verdict: "))
+        .map(str::trim)
+}
+
+fn status_of(verdict: &str) -> &'static str {
+    // A contested result is no failure (the standard leaves it open).
+    if verdict == "conforms" || verdict == "contested" {
+        "PASS"
+    } else {
+        "FAIL"
+    }
 }
 
 fn test_json(result: &CaseResult) -> Value {
     let (status, subtests) = match &result.verdict {
-        Verdict::Conforms => ("OK", vec![subtest("PASS", None)]),
-        // Not a failure: the standard itself leaves it open; the message
-        // names the issue.
-        Verdict::Contested => (
-            "OK",
-            vec![subtest(
-                "PASS",
-                Some(crate::report::contested::one_line(result)),
-            )],
-        ),
-        Verdict::Diverges => (
-            "OK",
-            vec![subtest("FAIL", Some(divergence_message(result)))],
-        ),
+        Verdict::Conforms | Verdict::Contested | Verdict::Diverges => {
+            let sub_status = status_of(result.verdict.name());
+            let message = match &result.verdict {
+                Verdict::Diverges => Some(divergence_message(result)),
+                // Not a failure: the standard itself leaves it open; the
+                // message names the issue.
+                Verdict::Contested => Some(crate::report::contested::one_line(result)),
+                _ => None,
+            };
+            let mut sub = subtest(sub_status, message);
+            let expected = match &result.snapshot {
+                SnapshotStatus::New { .. } => Some("PASS"),
+                SnapshotStatus::Changed { diff, .. } => accepted_verdict(diff).map(status_of),
+                _ => None,
+            };
+            match expected {
+                Some(e) if e != sub_status => sub["expected"] = json!(e),
+                _ if matches!(result.snapshot, SnapshotStatus::Changed { .. }) => {
+                    let note = "snapshot changed: the outcome differs from the accepted one";
+                    sub["message"] = json!(match sub["message"].as_str() {
+                        Some(m) => format!("{note}; {m}"),
+                        None => note.to_owned(),
+                    });
+                }
+                _ => {}
+            }
+            ("OK", vec![sub])
+        }
         Verdict::Inconclusive { .. } => ("TIMEOUT", vec![]),
         Verdict::InternalError { .. } => ("ERROR", vec![]),
         Verdict::Crashed { .. } => ("CRASH", vec![]),
     };
-    json!({
+    let mut test = json!({
         "test": wpt_test_id(&result.case),
         "status": status,
         "message": result.verdict.reason(),
+        "duration": result.duration_ms,
         "subtests": subtests,
-    })
+    });
+    if status != "OK" {
+        test["expected"] = json!("OK");
+    }
+    test
 }
 
 fn subtest(status: &str, message: Option<String>) -> Value {

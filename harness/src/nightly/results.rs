@@ -1,0 +1,216 @@
+//! Reading a `pmconf-results/1` file (what `pmconf run` writes to
+//! `target/pmconf/results.json`), leniently: keys this reader does not know
+//! are kept or ignored, optional blocks (`run_info`) may be missing.
+
+use super::NightlyError;
+use crate::report::{results_json, EngineTiming, RunRecord, SetupFailure, RESULTS_FORMAT};
+use crate::run::events::{CaseResult, EngineInfo};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+
+/// The fix printed for any results file that cannot be read.
+const RESULTS_FIX: &str =
+    "pass a results.json that `pmconf run` wrote (format pmconf-results/1), or a night directory of a history";
+
+/// One results file, as read.
+#[derive(Debug, Clone)]
+pub struct ResultsFile {
+    /// Where it was read from (for error messages).
+    pub path: PathBuf,
+    /// Whether the run ended rather than being cut short.
+    pub complete: bool,
+    /// The optional `run_info` block, as found (empty when absent).
+    pub run_info: Map<String, Value>,
+    /// The engines whose session came up.
+    pub engines: Vec<EngineInfo>,
+    /// The engines that could not be set up.
+    pub setup_failures: Vec<SetupFailure>,
+    /// Every result.
+    pub results: Vec<CaseResult>,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(default = "yes")]
+    complete: bool,
+    #[serde(default)]
+    run_info: Map<String, Value>,
+    #[serde(default)]
+    engines: Vec<EngineInfo>,
+    #[serde(default)]
+    setup_failures: Vec<SetupFailure>,
+    results: Vec<CaseResult>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ResultsFile {
+    /// Reads `path`: a results file, or a directory holding `results.json`
+    /// (a night of a history).
+    pub fn load(path: &Path) -> Result<Self, NightlyError> {
+        let file = if path.is_dir() {
+            path.join("results.json")
+        } else {
+            path.to_path_buf()
+        };
+        let text = std::fs::read_to_string(&file).map_err(|e| NightlyError::read(&file, e))?;
+        Self::parse(&file, &text)
+    }
+
+    /// Parses `text`, read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, NightlyError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| NightlyError::Corrupt {
+            path: path.to_path_buf(),
+            location: Some((e.line(), e.column())),
+            message: format!("not JSON: {e}"),
+            fix: RESULTS_FIX.into(),
+        })?;
+        match value.get("format").and_then(Value::as_str) {
+            Some(RESULTS_FORMAT) => {}
+            Some(other) => {
+                return Err(NightlyError::corrupt(
+                    path,
+                    format!("format is {other:?}, this pmconf reads {RESULTS_FORMAT:?}"),
+                    "run both nights with the same pmconf, or convert the file",
+                ))
+            }
+            None => {
+                return Err(NightlyError::corrupt(
+                    path,
+                    "no \"format\" key: not a pmconf results file",
+                    RESULTS_FIX,
+                ))
+            }
+        }
+        // Parse again as text so that serde's error carries a line.
+        let raw: Raw = serde_json::from_str(text).map_err(|e| NightlyError::Corrupt {
+            path: path.to_path_buf(),
+            location: Some((e.line(), e.column())),
+            message: format!("malformed results file: {e}"),
+            fix: RESULTS_FIX.into(),
+        })?;
+        let file = ResultsFile {
+            path: path.to_path_buf(),
+            complete: raw.complete,
+            run_info: raw.run_info,
+            engines: raw.engines,
+            setup_failures: raw.setup_failures,
+            results: raw.results,
+        };
+        file.check_unique()?;
+        Ok(file)
+    }
+
+    /// A case must appear once per engine.
+    fn check_unique(&self) -> Result<(), NightlyError> {
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.results {
+            if !seen.insert((r.engine.as_str(), r.case.as_str())) {
+                return Err(NightlyError::corrupt(
+                    &self.path,
+                    format!("{} appears twice for {}", r.case, r.engine),
+                    "a results file holds one result per case and engine: regenerate it with `pmconf run`",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A `run_info` string, when present.
+    pub fn info(&self, key: &str) -> Option<&str> {
+        self.run_info.get(key).and_then(Value::as_str)
+    }
+
+    /// Every engine with results or a session, in order of appearance.
+    pub fn engine_names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let names = self
+            .engines
+            .iter()
+            .map(|e| e.engine.as_str())
+            .chain(self.results.iter().map(|r| r.engine.as_str()));
+        for name in names {
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    /// The browser version of `engine`, when its session came up.
+    pub fn browser_version(&self, engine: &str) -> Option<&str> {
+        self.engines
+            .iter()
+            .find(|e| e.engine == engine)
+            .map(|e| e.browser_version.as_str())
+    }
+
+    /// The result of `case` in `engine`.
+    pub fn result(&self, engine: &str, case: &str) -> Option<&CaseResult> {
+        self.results
+            .iter()
+            .find(|r| r.engine == engine && r.case == case)
+    }
+
+    /// Every case, sorted.
+    pub fn cases(&self) -> Vec<&str> {
+        let mut cases: Vec<&str> = self.results.iter().map(|r| r.case.as_str()).collect();
+        cases.sort_unstable();
+        cases.dedup();
+        cases
+    }
+
+    /// Seconds an engine spent on its cases: the sum of its results'
+    /// durations (each case's share of its batch).
+    pub fn engine_seconds(&self, engine: &str) -> f64 {
+        self.results
+            .iter()
+            .filter(|r| r.engine == engine)
+            .map(|r| r.duration_ms as f64 / 1000.0)
+            .sum()
+    }
+
+    /// This file as a run record, so that the run's own formatters (the
+    /// results file, JUnit, wptreport) can write it again. Engine timings
+    /// are the sums of case durations ([`engine_seconds`](Self::engine_seconds)).
+    pub fn to_record(&self) -> RunRecord {
+        let names: Vec<String> = self.engine_names().into_iter().map(String::from).collect();
+        let mut record = RunRecord::new();
+        record.requested_engines = names.clone();
+        record.requested_engines.extend(
+            self.setup_failures
+                .iter()
+                .map(|f| f.engine.clone())
+                .filter(|e| !names.contains(e)),
+        );
+        record.cases_per_engine = self.cases().len();
+        record.engines = self.engines.clone();
+        record.setup_failures = self.setup_failures.clone();
+        record.results = self.results.clone();
+        record.timings = names
+            .iter()
+            .map(|engine| EngineTiming {
+                engine: engine.clone(),
+                cases: self.results.iter().filter(|r| &r.engine == engine).count(),
+                seconds: self.engine_seconds(engine),
+            })
+            .collect();
+        record.suite_seconds = self.complete.then_some(0.0);
+        record
+    }
+
+    /// The file's JSON, as `pmconf run` writes it, with `run_info` kept
+    /// when it has any key.
+    pub fn to_json(&self) -> Value {
+        let mut value = results_json(&self.to_record()).expect("results serialize");
+        if !self.run_info.is_empty() {
+            if let Value::Object(map) = &mut value {
+                map.insert("run_info".into(), Value::Object(self.run_info.clone()));
+            }
+        }
+        value
+    }
+}

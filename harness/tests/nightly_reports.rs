@@ -1,0 +1,923 @@
+//! Several nights simulated from synthetic results files, through the real
+//! `pmconf report` binary: diff classification for every kind of change
+//! and cause, merge rules, the history (record, change log, timelines),
+//! known-divergence links, the job summary, and the site (golden files).
+//!
+//! The nights (engines chromium, firefox, webkitgtk; `A`, `B`, `C`, `null`
+//! are the origins a message arrives from):
+//!
+//! | case | night 1 | night 2 | night 3 | night 4 |
+//! |---|---|---|---|---|
+//! | versions | c130 f128 w2.46 | c131 | f129 | c132 |
+//! | a/stable | all conform | = | = | = |
+//! | a/regress | all conform | chromium diverges (B) | = | chromium conforms |
+//! | a/fix | firefox diverges (B) | model allows B too: conforms | = | = |
+//! | a/changed | webkitgtk diverges (B), description v1 | diverges (C), v2 | = | = |
+//! | b/flaky | all conform | chromium flaky | chromium not flaky | = |
+//! | b/removed | all conform | gone | gone | gone |
+//! | b/timeout | all conform | firefox inconclusive | firefox conforms | = |
+//! | b/added | - | all conform | = | = |
+//! | c/consensus | all diverge (null) | = | = | = |
+
+mod common;
+
+use common::nights::{night, pmconf, record, result, write, N};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The nights written to `dir/nightN.json`.
+fn nights(dir: &Path) -> Vec<PathBuf> {
+    (0..4)
+        .map(|n| {
+            let p = dir.join(format!("night{n}.json"));
+            write(&p, &night(n));
+            p
+        })
+        .collect()
+}
+
+const KNOWN: &str = "\
+- engine: firefox
+  case: cases/a/fix.yaml
+  bug: https://bugzilla.mozilla.org/show_bug.cgi?id=111
+- engine: '*'
+  case: cases/c/consensus.yaml
+  spec: https://github.com/whatwg/html/issues/222
+  note: every engine agrees; the model may be wrong
+";
+
+fn diff_json(dir: &Path, old: &str, new: &str) -> Value {
+    let out = pmconf(
+        dir,
+        &[
+            "report",
+            "diff",
+            old,
+            new,
+            "--format",
+            "json",
+            "--known",
+            "known.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+/// (engine, case, kind, causes) of each change.
+fn changes(diff: &Value) -> Vec<(String, String, String, Vec<String>)> {
+    diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["engine"].as_str().unwrap().to_owned(),
+                c["case"].as_str().unwrap().to_owned(),
+                c["kind"].as_str().unwrap().to_owned(),
+                c["causes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x["cause"].as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    nights(dir.path());
+    std::fs::write(dir.path().join("known.yaml"), KNOWN).unwrap();
+    dir
+}
+
+fn c(
+    engine: &str,
+    case: &str,
+    kind: &str,
+    causes: &[&str],
+) -> (String, String, String, Vec<String>) {
+    (
+        engine.into(),
+        format!("cases/{case}"),
+        kind.into(),
+        causes.iter().map(|s| s.to_string()).collect(),
+    )
+}
+
+#[test]
+fn diff_classifies_every_kind_of_change_with_its_cause() {
+    let dir = setup();
+    let d = diff_json(dir.path(), "night0.json", "night1.json");
+    let mut got = changes(&d);
+    got.sort();
+    let mut want = vec![
+        c(
+            "chromium",
+            "a/regress.yaml",
+            "regression",
+            &["engine-version"],
+        ),
+        c(
+            "chromium",
+            "b/flaky.yaml",
+            "became-flaky",
+            &["engine-version"],
+        ),
+        c("chromium", "b/removed.yaml", "removed", &["case-file"]),
+        c("chromium", "b/added.yaml", "added", &["case-file"]),
+        c("firefox", "a/fix.yaml", "fix", &["model-answer"]),
+        c("firefox", "b/timeout.yaml", "unconcluded", &["unexplained"]),
+        c("firefox", "b/removed.yaml", "removed", &["case-file"]),
+        c("firefox", "b/added.yaml", "added", &["case-file"]),
+        c(
+            "webkitgtk",
+            "a/changed.yaml",
+            "changed-divergence",
+            &["case-file"],
+        ),
+        c("webkitgtk", "b/removed.yaml", "removed", &["case-file"]),
+        c("webkitgtk", "b/added.yaml", "added", &["case-file"]),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let counts: Vec<(String, u64, u64, u64)> = d["engines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["engine"].as_str().unwrap().to_owned(),
+                e["improved"].as_u64().unwrap(),
+                e["regressed"].as_u64().unwrap(),
+                e["changed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("chromium".to_owned(), 0, 2, 2),
+            ("firefox".to_owned(), 1, 1, 2),
+            ("webkitgtk".to_owned(), 0, 0, 3)
+        ]
+    );
+    // The engine version cause carries both versions; regressions come first.
+    assert_eq!(d["changes"][0]["kind"], "regression");
+    assert_eq!(
+        d["changes"][0]["causes"][0],
+        json!({"cause": "engine-version", "from": "130.0", "to": "131.0"})
+    );
+    // The known-divergence link travels with the change.
+    let fix = d["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "fix")
+        .unwrap();
+    assert_eq!(
+        fix["known"],
+        "bug https://bugzilla.mozilla.org/show_bug.cgi?id=111"
+    );
+
+    // The next nights: flakiness ends with no cause found; a conclusion
+    // comes back with a new engine version; a regression is fixed.
+    let mut got = changes(&diff_json(dir.path(), "night1.json", "night2.json"));
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            c(
+                "chromium",
+                "b/flaky.yaml",
+                "stopped-flaky",
+                &["unexplained"]
+            ),
+            c(
+                "firefox",
+                "b/timeout.yaml",
+                "concluded",
+                &["engine-version"]
+            ),
+        ]
+    );
+    assert_eq!(
+        changes(&diff_json(dir.path(), "night2.json", "night3.json")),
+        [c("chromium", "a/regress.yaml", "fix", &["engine-version"])]
+    );
+    assert!(changes(&diff_json(dir.path(), "night3.json", "night3.json")).is_empty());
+
+    // Same status, but the snapshot no longer matches (an edited accepted
+    // snapshot, or another outcome): and back.
+    let mut edited = night(3);
+    let diff = "-  origin: http://x.test\n+  origin: A\n";
+    edited["results"][0]["snapshot"] =
+        json!({"status": "changed", "pending": "p.snap.new", "diff": diff});
+    write(&dir.path().join("edited.json"), &edited);
+    let d = diff_json(dir.path(), "night3.json", "edited.json");
+    assert_eq!(
+        changes(&d),
+        [c(
+            "chromium",
+            "a/stable.yaml",
+            "became-unexpected",
+            &["unexplained"]
+        )]
+    );
+    assert_eq!(d["changes"][0]["snapshot_diff"], diff);
+    assert_eq!(d["engines"][0]["regressed"], 1);
+    let d = diff_json(dir.path(), "edited.json", "night3.json");
+    assert_eq!(
+        changes(&d),
+        [c(
+            "chromium",
+            "a/stable.yaml",
+            "expected-again",
+            &["unexplained"]
+        )]
+    );
+    let text = stdout(&pmconf(
+        dir.path(),
+        &["report", "diff", "night3.json", "edited.json"],
+    ));
+    assert!(
+        text.contains("cases/a/stable.yaml: conforms -> conforms (unexpected); cause: same engine"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n      -  origin: http://x.test\n      +  origin: A\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn diff_fails_on_what_it_is_asked_to_and_prints_text_and_markdown() {
+    let dir = setup();
+    let run = |old: &str, new: &str, fail_on: &str, format: &str| {
+        pmconf(
+            dir.path(),
+            &[
+                "report",
+                "diff",
+                old,
+                new,
+                "--fail-on",
+                fail_on,
+                "--format",
+                format,
+                "--known",
+                "known.yaml",
+            ],
+        )
+    };
+    let regressed = run("night0.json", "night1.json", "regression", "text");
+    assert_eq!(regressed.status.code(), Some(1), "{}", stderr(&regressed));
+    let text = stdout(&regressed);
+    assert!(
+        text.contains("chromium   0 improved, 2 regressed, 2 changed (version 130.0 -> 131.0)"),
+        "{text}"
+    );
+    assert!(text.contains("\nregression (1):\n  chromium   cases/a/regress.yaml: conforms -> diverges; cause: engine version 130.0 -> 131.0\n"), "{text}");
+    assert!(text.contains("cases/a/fix.yaml: diverges -> conforms; cause: model answer changed; known: bug https://bugzilla.mozilla.org/show_bug.cgi?id=111"), "{text}");
+    assert!(
+        text.contains("cases/b/flaky.yaml: conforms -> conforms (flaky)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "cases/b/timeout.yaml: conforms -> inconclusive; cause: same engine, model and case"
+        ),
+        "{text}"
+    );
+    // Only improvements: not a regression, but a change.
+    assert_eq!(
+        run("night2.json", "night3.json", "regression", "text")
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run("night2.json", "night3.json", "change", "text")
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run("night3.json", "night3.json", "change", "text")
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run("night0.json", "night1.json", "never", "text")
+            .status
+            .code(),
+        Some(0)
+    );
+    let md = stdout(&run("night0.json", "night1.json", "never", "markdown"));
+    assert!(
+        md.contains("| engine | version | improved | regressed | changed |"),
+        "{md}"
+    );
+    assert!(md.contains("| regression | chromium | `cases/a/regress.yaml` | conforms -> diverges | engine version 130.0 -> 131.0 |  |"), "{md}");
+}
+
+#[test]
+fn bad_input_names_the_file_and_the_fix_and_writes_nothing() {
+    let dir = setup();
+    std::fs::write(
+        dir.path().join("broken.json"),
+        "{\"format\": \"pmconf-results/1\",\n \"results\": [1,]}",
+    )
+    .unwrap();
+    let out = pmconf(
+        dir.path(),
+        &["report", "diff", "night0.json", "broken.json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("broken.json:2:"), "{e}");
+    assert!(
+        e.contains("fix: pass a results.json that `pmconf run` wrote"),
+        "{e}"
+    );
+    std::fs::write(
+        dir.path().join("other.json"),
+        r#"{"format": "pmconf-results/9", "results": []}"#,
+    )
+    .unwrap();
+    let e = stderr(&pmconf(
+        dir.path(),
+        &[
+            "report",
+            "merge",
+            "night0.json",
+            "other.json",
+            "-o",
+            "m.json",
+        ],
+    ));
+    assert!(
+        e.contains("other.json: format is \"pmconf-results/9\""),
+        "{e}"
+    );
+    assert!(!dir.path().join("m.json").exists());
+    std::fs::write(
+        dir.path().join("bad-known.yaml"),
+        "- {engine: firefox, case: a.yaml}\n",
+    )
+    .unwrap();
+    let out = pmconf(
+        dir.path(),
+        &[
+            "report",
+            "diff",
+            "night0.json",
+            "night1.json",
+            "--known",
+            "bad-known.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad-known.yaml: entry 1: has no link"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Night 0 split into one file per engine, or shards.
+fn split(dir: &Path, keep: impl Fn(&Value) -> bool, name: &str, run_info: Value) -> String {
+    let mut v = night(0);
+    let results: Vec<Value> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| keep(r))
+        .cloned()
+        .collect();
+    let engines: Vec<Value> = v["engines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| results.iter().any(|r| r["engine"] == e["engine"]))
+        .cloned()
+        .collect();
+    v["results"] = json!(results);
+    v["engines"] = json!(engines);
+    v["run_info"] = run_info;
+    write(&dir.join(name), &v);
+    name.to_owned()
+}
+
+#[test]
+fn merge_joins_engines_and_shards_and_refuses_conflicts() {
+    let dir = setup();
+    let p = dir.path();
+    let info =
+        |start: u64, end: u64| json!({"revision": "r1", "time_start": start, "time_end": end});
+    let chromium = split(
+        p,
+        |r| r["engine"] == "chromium",
+        "chromium.json",
+        info(100, 200),
+    );
+    let firefox_a = split(
+        p,
+        |r| r["engine"] == "firefox" && r["case"].as_str().unwrap().contains("/a/"),
+        "firefox-a.json",
+        info(50, 150),
+    );
+    let firefox_rest = split(
+        p,
+        |r| r["engine"] == "firefox" && !r["case"].as_str().unwrap().contains("/a/"),
+        "firefox-rest.json",
+        info(120, 300),
+    );
+    let webkit = split(
+        p,
+        |r| r["engine"] == "webkitgtk",
+        "webkitgtk.json",
+        info(100, 250),
+    );
+    let out = pmconf(
+        p,
+        &[
+            "report",
+            "merge",
+            &chromium,
+            &firefox_a,
+            &firefox_rest,
+            &webkit,
+            "-o",
+            "merged/results.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let merged: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("merged/results.json")).unwrap())
+            .unwrap();
+    assert_eq!(merged["format"], "pmconf-results/1");
+    assert_eq!(merged["results"].as_array().unwrap().len(), 24);
+    assert_eq!(merged["engines"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        merged["run_info"],
+        json!({"revision": "r1", "time_start": 50, "time_end": 300})
+    );
+    assert_eq!(merged["summary"]["firefox"]["conforms"], 6);
+    assert_eq!(merged["summary"]["firefox"]["diverges"], 2);
+    // The merged file diffs like the original night.
+    assert!(changes(&diff_json(p, "night0.json", "merged/results.json")).is_empty());
+
+    let refused = |args: &[&str], needle: &str| {
+        let out = pmconf(
+            p,
+            &[&["report", "merge"], args, &["-o", "refused.json"]].concat(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+        assert!(!p.join("refused.json").exists());
+    };
+    // A case twice.
+    refused(
+        &[&chromium, &chromium],
+        "chromium.json and chromium.json conflict: both hold cases/a/stable.yaml in chromium",
+    );
+    // Another browser build of the same engine.
+    let mut other = night(0);
+    other["engines"][0]["browser_version"] = json!("999.0");
+    other["results"] = json!([]);
+    write(&p.join("other-build.json"), &other);
+    refused(
+        &[&chromium, "other-build.json"],
+        "chromium was 130.0 in one and 999.0 in the other",
+    );
+    // Another revision.
+    let other_rev = split(
+        p,
+        |r| r["engine"] == "webkitgtk",
+        "other-rev.json",
+        json!({"revision": "r2"}),
+    );
+    refused(
+        &[&chromium, &other_rev],
+        "run_info.revision is \"r1\" in one and \"r2\" in the other",
+    );
+}
+
+/// Four nights recorded into `dir/data`, with package lists and case files
+/// (a/fix.yaml's file changes between nights 1 and 2).
+fn recorded_history(dir: &Path) {
+    for n in 0..4 {
+        let cases = dir.join("cases");
+        let _ = std::fs::remove_dir_all(&cases);
+        for case in [
+            "a/stable",
+            "a/regress",
+            "a/fix",
+            "a/changed",
+            "b/flaky",
+            "b/timeout",
+            "c/consensus",
+        ] {
+            let path = cases.join(format!("{case}.yaml"));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let text = if case == "a/fix" && n > 0 {
+                "fix, version 2\n"
+            } else {
+                "a case\n"
+            };
+            std::fs::write(path, format!("{case}: {text}")).unwrap();
+        }
+        std::fs::write(
+            dir.join("packages.txt"),
+            format!(
+                "chromium\t{}.0-1~deb12u1\nfirefox-esr\t128.0esr-1\n",
+                130 + n
+            ),
+        )
+        .unwrap();
+        let out = record(
+            dir,
+            n,
+            &[
+                "--packages",
+                "packages.txt",
+                "--cases",
+                "cases",
+                "--known",
+                "known.yaml",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "night {n}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn history_records_nights_in_order_logs_changes_and_refuses_rewrites() {
+    let dir = setup();
+    let p = dir.path();
+    recorded_history(p);
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("data/nights.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["format"], "pmconf-history/1");
+    let nights = index["nights"].as_array().unwrap();
+    assert_eq!(nights.len(), 4);
+    // Night 1: counts derived by hand from the table at the top.
+    let n1 = &nights[0];
+    assert_eq!(n1["night"], N[0]);
+    assert_eq!(n1["revision"], format!("{:040x}", 1));
+    assert_eq!(n1["run_link"], "https://github.com/o/pmconf/actions/runs/0");
+    assert_eq!(n1["interop_score"], 62.5);
+    let e = &n1["engines"];
+    assert_eq!(
+        (
+            e["chromium"]["conforms"].as_u64(),
+            e["chromium"]["diverges"].as_u64(),
+            e["chromium"]["total"].as_u64()
+        ),
+        (Some(7), Some(1), Some(8))
+    );
+    assert_eq!(
+        (
+            e["firefox"]["conforms"].as_u64(),
+            e["firefox"]["diverges"].as_u64()
+        ),
+        (Some(6), Some(2))
+    );
+    assert_eq!(e["webkitgtk"]["version"], "2.46.0");
+    assert_eq!(e["chromium"]["seconds"], 2.0);
+    assert_eq!(nights[1]["engines"]["firefox"]["unconcluded"], 1);
+    assert_eq!(nights[1]["engines"]["chromium"]["flaky"], 1);
+    assert_eq!(nights[3]["interop_score"], 75.0);
+    // Per night: results, packages and digests.
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(p.join("data/nights/2026-11-02/night.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["packages"]["chromium"], "131.0-1~deb12u1");
+    assert_eq!(meta["cases"].as_object().unwrap().len(), 7);
+    assert!(p.join("data/nights/2026-11-04/results.json").is_file());
+    // The change log: 11 + 2 + 1 changes, each with its night.
+    let log = std::fs::read_to_string(p.join("data/changes.jsonl")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 14);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["night"] == N[1] && l["previous"] == N[0])
+            .count(),
+        11
+    );
+    // With the case files' digests, the fix is also seen as a case file change.
+    let fix = lines
+        .iter()
+        .find(|l| l["kind"] == "fix" && l["engine"] == "firefox")
+        .unwrap();
+    let causes: Vec<&str> = fix["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cause"].as_str().unwrap())
+        .collect();
+    assert_eq!(causes, ["model-answer", "case-file"]);
+
+    // Append-only: the same night, or an earlier one, is refused and nothing changes.
+    for n in [3, 1] {
+        let out = record(p, n, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("does not come after the last recorded night \"2026-11-04\""),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("fix: nights are recorded once, in order"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(p.join("data/changes.jsonl")).unwrap(),
+        log
+    );
+    // A directory that is not a history is refused.
+    std::fs::create_dir_all(p.join("not-history")).unwrap();
+    std::fs::write(p.join("not-history/x"), "x").unwrap();
+    let out = pmconf(
+        p,
+        &[
+            "report",
+            "record",
+            "not-history",
+            "--night",
+            "2026-12-01",
+            "--results",
+            "night0.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not-history: has files but no nights.json"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn history_gives_timelines_version_ranges_and_flip_rates() {
+    let dir = setup();
+    let p = dir.path();
+    recorded_history(p);
+    let out = pmconf(
+        p,
+        &[
+            "report",
+            "history",
+            "cases/a/regress.yaml",
+            "--data",
+            "data",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let t: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let chromium = &t["engines"][0];
+    assert_eq!(chromium["engine"], "chromium");
+    let segments: Vec<(String, String, String, String, String)> = chromium["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let f = |k: &str| s[k].as_str().unwrap().to_owned();
+            (
+                f("label"),
+                f("first_night"),
+                f("last_night"),
+                f("first_version"),
+                f("last_version"),
+            )
+        })
+        .collect();
+    let s = |a: &str, b: &str, c: &str, d: &str, e: &str| {
+        (
+            a.to_owned(),
+            b.to_owned(),
+            c.to_owned(),
+            d.to_owned(),
+            e.to_owned(),
+        )
+    };
+    assert_eq!(
+        segments,
+        [
+            s("conforms", N[0], N[0], "130.0", "130.0"),
+            s("diverges", N[1], N[2], "131.0", "131.0"),
+            s("conforms", N[3], N[3], "132.0", "132.0"),
+        ]
+    );
+    // Two changes in three pairs of nights.
+    assert_eq!(chromium["flip_rate"], 0.667);
+    assert_eq!(t["engines"][1]["flip_rate"], 0.0);
+    let text = stdout(&pmconf(
+        p,
+        &[
+            "report",
+            "history",
+            "cases/a/regress.yaml",
+            "--data",
+            "data",
+        ],
+    ));
+    assert!(
+        text.contains(
+            "changed: conforms -> diverges between 130.0 (2026-11-01) and 131.0 (2026-11-02)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "changed: diverges -> conforms between 131.0 (2026-11-03) and 132.0 (2026-11-04)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("firefox (flip rate 0.00):\n  conforms               2026-11-01 .. 2026-11-04 (4 nights; version 128.0 .. 129.0)"), "{text}");
+    // A case that went away: its absence is a segment, not a flip.
+    let text = stdout(&pmconf(
+        p,
+        &[
+            "report",
+            "history",
+            "cases/b/removed.yaml",
+            "--data",
+            "data",
+        ],
+    ));
+    assert!(
+        text.contains("absent                 2026-11-02 .. 2026-11-04 (3 nights"),
+        "{text}"
+    );
+    assert!(!text.contains("changed:"), "{text}");
+    let md = stdout(&pmconf(
+        p,
+        &[
+            "report",
+            "history",
+            "cases/b/flaky.yaml",
+            "--data",
+            "data",
+            "--format",
+            "markdown",
+        ],
+    ));
+    assert!(
+        md.contains("| chromium | conforms (flaky) | 2026-11-02 | 2026-11-02 | 1 | 131.0 |"),
+        "{md}"
+    );
+    let out = pmconf(
+        p,
+        &["report", "history", "cases/nope.yaml", "--data", "data"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no night in data ran \"cases/nope.yaml\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn summary_is_markdown_with_changes_and_known_links() {
+    let dir = setup();
+    let out = pmconf(
+        dir.path(),
+        &[
+            "report",
+            "summary",
+            "night1.json",
+            "--markdown",
+            "--previous",
+            "night0.json",
+            "--known",
+            "known.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = stdout(&out);
+    assert!(
+        md.contains("| chromium | 131.0 | 6 | 2 | 0 | 1 | 0 | 8 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| firefox | 128.0 | 6 | 1 | 1 | 0 | 1 | 8 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| regression | chromium | `cases/a/regress.yaml`"),
+        "{md}"
+    );
+    assert!(md.contains("| firefox | `cases/c/consensus.yaml` | spec issue https://github.com/whatwg/html/issues/222 |"), "{md}");
+    assert!(md.len() < 1024 * 1024);
+}
+
+/// A night with so many divergences that the summary must be cut.
+#[test]
+fn summary_stays_under_the_step_summary_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let results: Vec<Value> = (0..12000)
+        .map(|i| {
+            result(
+                "chromium",
+                &format!("cases/huge/{i:05}-{}.yaml", "x".repeat(80)),
+                Some("B"),
+                &["A"],
+            )
+        })
+        .collect();
+    let v = json!({"format": "pmconf-results/1", "engines": [{"engine": "chromium", "browser_version": "1"}], "results": results});
+    write(&dir.path().join("huge.json"), &v);
+    let out = pmconf(
+        dir.path(),
+        &["report", "summary", "huge.json", "--markdown"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = stdout(&out);
+    assert!(md.len() < 1024 * 1024, "{}", md.len());
+    assert!(md.contains("cut short: see the results artifact"));
+}
+
+#[test]
+fn site_matches_its_golden_files_and_the_results() {
+    let dir = setup();
+    let p = dir.path();
+    recorded_history(p);
+    let out = pmconf(
+        p,
+        &[
+            "report",
+            "site",
+            "data",
+            "-o",
+            "site",
+            "--known",
+            "known.yaml",
+            "--sources",
+            ".",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let index = std::fs::read_to_string(p.join("site/index.html")).unwrap();
+    let case = std::fs::read_to_string(p.join("site/case/cases__a__regress.yaml.html")).unwrap();
+    // Numbers from the table at the top: night 4.
+    for (engine, conforms) in [("chromium", 7), ("firefox", 7), ("webkitgtk", 6)] {
+        let cell = format!("data-engine=\"{engine}\" data-conforms=\"{conforms}\" data-total=\"8\">{conforms}/8</td>");
+        assert!(index.contains(&cell), "{engine}: {cell}");
+    }
+    assert!(index.contains("data-score=\"75.0\">75.0%"));
+    assert!(index.contains("<table id=\"engine-specific\"><tr><th>case</th><th>engine</th><th>known</th></tr>\n<tr data-engine=\"webkitgtk\"><td class=\"case\"><a href=\"case/cases__a__changed.yaml.html\">"));
+    assert!(index.contains("<a href=\"https://github.com/whatwg/html/issues/222\">spec issue</a>"));
+    assert!(index.contains("<svg id=\"trend\""));
+    assert!(!index.contains("src=\"http"), "no external resource");
+    assert!(case.contains("<a href=\"../src/cases/a/regress.yaml\">case file (YAML)</a>"));
+    assert!(p.join("site/src/cases/a/regress.yaml").is_file());
+    insta::assert_snapshot!("site_index", index);
+    insta::assert_snapshot!("site_case_regress", case);
+    let changed = std::fs::read_to_string(p.join("site/case/cases__a__changed.yaml.html")).unwrap();
+    insta::assert_snapshot!("site_case_changed", changed);
+
+    // A second build replaces the site whole; a failing one leaves it.
+    std::fs::write(p.join("data/nights.json"), "{").unwrap();
+    let out = pmconf(p, &["report", "site", "data", "-o", "site"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("data/nights.json:1:"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.join("site/index.html")).unwrap(),
+        index
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(p)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".pmconf-site"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
