@@ -170,7 +170,7 @@ steps:
 "#,
         )
         .unwrap();
-        let loaded = load_cases(&[path.clone()]).unwrap();
+        let loaded = load_cases(std::slice::from_ref(&path)).unwrap();
         let info = CaseInfo::of(&loaded[0]);
         assert_eq!(
             info.references,
