@@ -530,12 +530,7 @@ fn terminal_colors_only_when_asked() {
 
 #[test]
 fn json_file_has_the_exact_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("results.json");
-    let mut reporter = JsonReporter::new(&path);
-    feed(&mut reporter, &events());
-    reporter.finish().unwrap();
-    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let value = json_of(&events());
     assert_eq!(value["format"], "pmconf-results/1");
     assert_eq!(value["complete"], true);
     assert_eq!(
@@ -640,13 +635,28 @@ fn wptreport_files_map_verdicts_to_wpt_statuses() {
     );
 }
 
-fn html_page() -> String {
+/// The results file `events` make.
+fn json_of(events: &[RunEvent]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut reporter = JsonReporter::new(&path);
+    feed(&mut reporter, events);
+    reporter.finish().unwrap();
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// The HTML page `events` make.
+fn html_of(events: &[RunEvent]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.html");
     let mut reporter = HtmlReporter::new(&path);
-    feed(&mut reporter, &events());
+    feed(&mut reporter, events);
     reporter.finish().unwrap();
     std::fs::read_to_string(&path).unwrap()
+}
+
+fn html_page() -> String {
+    html_of(&events())
 }
 
 /// The `<td>` cells of the matrix row for `case` (its heading escaped as
@@ -727,6 +737,9 @@ fn html_matrix_cells_carry_verdict_classes_and_link_to_details() {
         .collect();
     targets.sort_unstable();
     targets.dedup();
+    // The engine that failed to start links to its error in the table.
+    assert!(html.contains("<table class=\"engines\" id=\"engines\">"));
+    targets.retain(|t| *t != "engines");
     assert_eq!(targets.len(), 6);
     for target in targets {
         assert!(
@@ -1135,12 +1148,7 @@ fn terminal_histogram_names_origins_only_when_they_tell_outcomes_apart() {
 }
 
 fn race_html() -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("report.html");
-    let mut reporter = HtmlReporter::new(&path);
-    feed(&mut reporter, &race_events());
-    reporter.finish().unwrap();
-    std::fs::read_to_string(&path).unwrap()
+    html_of(&race_events())
 }
 
 /// The HTML of the details section with this anchor.
@@ -1241,12 +1249,7 @@ fn html_race_details_show_the_histogram_and_the_outcomes_not_seen() {
 
 #[test]
 fn json_keeps_race_histograms_and_counts_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("results.json");
-    let mut reporter = JsonReporter::new(&path);
-    feed(&mut reporter, &race_events());
-    reporter.finish().unwrap();
-    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let value = json_of(&race_events());
     assert_eq!(value["summary"]["chromium"]["runs"], 6);
     assert_eq!(value["summary"]["chromium"]["unobserved_runs"], 0);
     assert_eq!(value["summary"]["firefox"]["runs"], 6);
@@ -1351,12 +1354,7 @@ fn a_flaky_result_passes_but_every_report_shows_its_earlier_attempt() {
     // Every run counts, the earlier attempt's too.
     assert_eq!(table_row(&output, "chromium")[8], "10");
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("results.json");
-    let mut json = JsonReporter::new(&path);
-    feed(&mut json, &flaky_events());
-    json.finish().unwrap();
-    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let value = json_of(&flaky_events());
     assert_eq!(value["summary"]["chromium"]["flaky"], 1);
     assert_eq!(value["summary"]["chromium"]["unexpected"], 0);
     assert_eq!(value["summary"]["chromium"]["runs"], 10);
@@ -1367,11 +1365,7 @@ fn a_flaky_result_passes_but_every_report_shows_its_earlier_attempt() {
     let back: CaseResult = serde_json::from_value(value["results"][0].clone()).unwrap();
     assert_eq!(back, race_flaky());
 
-    let path = dir.path().join("report.html");
-    let mut html = HtmlReporter::new(&path);
-    feed(&mut html, &flaky_events());
-    html.finish().unwrap();
-    let page = std::fs::read_to_string(&path).unwrap();
+    let page = html_of(&flaky_events());
     assert!(
         page.contains("conforms (flaky; 5 runs)"),
         "the matrix cell says so"
@@ -1603,12 +1597,7 @@ fn html_says_so_when_nothing_needs_action_and_header_fields_were_not_recorded() 
     }];
     events.extend(ended(vec![known]));
     events.push(RunEvent::SuiteEnd { seconds: 1.0 });
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.html");
-    let mut reporter = HtmlReporter::new(&path);
-    feed(&mut reporter, &events);
-    reporter.finish().unwrap();
-    let html = std::fs::read_to_string(&path).unwrap();
+    let html = html_of(&events);
     assert!(html.contains("<h2>Needs action (0)</h2>\n<p class=\"all-clear\">Nothing needs action"));
     assert!(html.contains("<dd data-key=\"started\">not recorded</dd>"));
     assert!(html.contains("<dd data-key=\"engines\">chromium (did not start)</dd>"));
@@ -1647,12 +1636,7 @@ fn a_conforming_result_whose_snapshot_changed_needs_action_and_looks_nothing_lik
         conforming_but_changed(),
     ]));
     events.push(RunEvent::SuiteEnd { seconds: 1.0 });
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.html");
-    let mut reporter = HtmlReporter::new(&path);
-    feed(&mut reporter, &events);
-    reporter.finish().unwrap();
-    let html = std::fs::read_to_string(&path).unwrap();
+    let html = html_of(&events);
     let section = between(&html, "<section class=\"needs-action\"", "</section>");
     assert_eq!(data_cases(section), [CHANGED_CASE]);
     assert!(
@@ -1727,12 +1711,7 @@ fn details_come_needs_action_first_then_by_case_and_engine_whatever_finished_fir
     let mut reordered = rest[..cut].to_vec();
     reordered.extend(firefox.into_iter().rev());
     reordered.extend(rest[cut..].iter().cloned());
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.html");
-    let mut reporter = HtmlReporter::new(&path);
-    feed(&mut reporter, &reordered);
-    reporter.finish().unwrap();
-    let again = std::fs::read_to_string(&path).unwrap();
+    let again = html_of(&reordered);
     assert_eq!(detail_headings(&again), expected);
 }
 
@@ -1777,12 +1756,7 @@ fn diffs_show_each_post_call_beside_its_outcome_in_html_and_terminal() {
         "the snapshot diff names the call too: {output}"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.html");
-    let mut reporter = HtmlReporter::new(&path);
-    feed(&mut reporter, &events);
-    reporter.finish().unwrap();
-    let html = std::fs::read_to_string(&path).unwrap();
+    let html = html_of(&events);
     let escaped = call.replace('"', "&quot;");
     assert!(
         html.contains(&format!(
@@ -1868,12 +1842,7 @@ fn counts_of_one_read_in_the_singular() {
         output.contains("chromium: 1 case (2 runs) in 1.0 s (1.00 cases/s)"),
         "{output}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.html");
-    let mut reporter = HtmlReporter::new(&path);
-    feed(&mut reporter, &events);
-    reporter.finish().unwrap();
-    let html = std::fs::read_to_string(&path).unwrap();
+    let html = html_of(&events);
     assert!(html.contains("<h4>Outcomes over 1 run</h4>"), "{html}");
     assert!(!html.contains(" 1 runs"), "{html}");
 }
@@ -1887,12 +1856,7 @@ fn cases_per_second_counts_cases_not_repeats_or_retries() {
         "{output}"
     );
     assert_eq!(table_row(&output, "chromium").last().unwrap(), "0.50");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("results.json");
-    let mut json = JsonReporter::new(&path);
-    feed(&mut json, &flaky_events());
-    json.finish().unwrap();
-    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let value = json_of(&flaky_events());
     assert_eq!(value["summary"]["chromium"]["cases_per_second"], 0.5);
     assert_eq!(value["summary"]["chromium"]["runs"], 10);
 }
@@ -1932,12 +1896,7 @@ fn plain_progress_labels_every_line_when_engines_interleave() {
 
 #[test]
 fn results_json_carries_what_the_header_needs() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("results.json");
-    let mut reporter = JsonReporter::new(&path);
-    feed(&mut reporter, &events());
-    reporter.finish().unwrap();
-    let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let value = json_of(&events());
     let run = &value["run"];
     assert_eq!(run["started_at"], "2026-11-29 07:35:11 UTC");
     assert_eq!(run["ended_at"], "2026-11-29 07:35:18 UTC");

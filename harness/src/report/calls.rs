@@ -3,11 +3,10 @@
 //! top→child, message "hi", target_origin "http://x"`), so every diff a
 //! report prints names each step's call on the same line.
 
-use super::render::{DiffLine, DiffSide};
+use super::render::{line_diff, DiffLine};
 use crate::run::info::PostCall;
 use pmconf_model::{Outcome, PostOutcome};
 use serde_json::Value as Json;
-use similar::{ChangeTag, TextDiff};
 
 /// Longest message shown in a call, in characters; longer ones are cut
 /// with `…`.
@@ -97,19 +96,10 @@ pub fn outcome_diff_with_calls(
     observed: &Outcome,
     calls: &[PostCall],
 ) -> Vec<DiffLine> {
-    let allowed_text = outcome_text(allowed, calls);
-    let observed_text = outcome_text(observed, calls);
-    TextDiff::from_lines(&allowed_text, &observed_text)
-        .iter_all_changes()
-        .map(|change| DiffLine {
-            side: match change.tag() {
-                ChangeTag::Equal => DiffSide::Both,
-                ChangeTag::Delete => DiffSide::Allowed,
-                ChangeTag::Insert => DiffSide::Observed,
-            },
-            text: change.value().trim_end_matches(['\n', '\r']).to_owned(),
-        })
-        .collect()
+    line_diff(
+        &outcome_text(allowed, calls),
+        &outcome_text(observed, calls),
+    )
 }
 
 /// A snapshot diff (a unified diff of snapshot YAML) with each `- step: N`
@@ -142,6 +132,7 @@ pub fn annotate_snapshot_diff(diff: &str, calls: &[PostCall]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::render::DiffSide;
     use pmconf_model::Delivery;
     use serde_json::json;
 

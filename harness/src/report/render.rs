@@ -40,10 +40,16 @@ pub struct DiffLine {
 /// every line kept: outcomes are short, and the unchanged lines say which
 /// window and which message a changed line belongs to.
 pub fn outcome_diff(allowed: &Outcome, observed: &Outcome) -> Vec<DiffLine> {
-    let allowed_yaml = render_outcome_yaml(allowed);
-    let observed_yaml = render_outcome_yaml(observed);
-    let diff = TextDiff::from_lines(&allowed_yaml, &observed_yaml);
-    diff.iter_all_changes()
+    line_diff(
+        &render_outcome_yaml(allowed),
+        &render_outcome_yaml(observed),
+    )
+}
+
+/// A line diff of two texts, every line kept, `allowed` on the `-` side.
+pub(crate) fn line_diff(allowed: &str, observed: &str) -> Vec<DiffLine> {
+    TextDiff::from_lines(allowed, observed)
+        .iter_all_changes()
         .map(|change| DiffLine {
             side: match change.tag() {
                 ChangeTag::Equal => DiffSide::Both,

@@ -108,10 +108,18 @@ impl<W: Write> TerminalReporter<W> {
             };
             self.line(&line);
         }
-        let progress = self.engine_progress(&result.engine);
         match &self.live {
-            Some(live) => live.case_done(&result.engine, progress),
+            Some(live) => {
+                // The bar shows how far; its message what went wrong.
+                let counts = Counts::of(self.record.results_of(&result.engine));
+                let message = format!(
+                    "{} unexpected, {} known",
+                    counts.unexpected, counts.known_divergences
+                );
+                live.case_done(&result.engine, message);
+            }
             None => {
+                let progress = self.engine_progress(&result.engine);
                 let done = self.record.results_of(&result.engine).count();
                 if passes_a_tenth(done, self.record.cases_per_engine) {
                     self.line(&format!("{}: {progress}", terminal_safe(&result.engine)));

@@ -102,7 +102,10 @@ impl RunInfo {
             pmconf_version: env!("CARGO_PKG_VERSION").to_owned(),
             revision,
             revision_source,
-            command_line: std::env::args().collect(),
+            // Lossily: a non-UTF-8 argument (a file name) must not stop the run.
+            command_line: std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
             cases: cases.iter().map(CaseInfo::of).collect(),
         }
     }
@@ -170,7 +173,7 @@ steps:
 "#,
         )
         .unwrap();
-        let loaded = load_cases(&[path.clone()]).unwrap();
+        let loaded = load_cases(std::slice::from_ref(&path)).unwrap();
         let info = CaseInfo::of(&loaded[0]);
         assert_eq!(
             info.references,

@@ -50,7 +50,7 @@ pub(super) fn needs_action(page: &mut String, record: &RunRecord) {
     for failure in &record.setup_failures {
         let _ = writeln!(
             page,
-            "<tr class=\"x-action a-setup\" data-engine=\"{0}\"><td>(every case)</td><td>{0}</td><td>setup failed</td><td>{1}</td></tr>",
+            "<tr class=\"x-action a-setup\" data-engine=\"{0}\"><td><a href=\"#engines\">(every case)</a></td><td>{0}</td><td>setup failed</td><td>{1}<br><span class=\"todo\">the engine never ran: see its full error under Engines, fix the setup (pmconf doctor), run again</span></td></tr>",
             html_escape(&failure.engine),
             html_escape(failure.error.lines().next().unwrap_or(""))
         );

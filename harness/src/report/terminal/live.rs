@@ -23,7 +23,7 @@ impl LiveBars {
     /// One bar per engine, each `cases` long, in the order given.
     pub(crate) fn start(&mut self, engines: &[String], cases: usize) {
         let style =
-            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos:>4}/{len:<4} {wide_msg}")
+            ProgressStyle::with_template("{prefix:>9} [{bar:20}] {pos:>4}/{len:<4} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
         for engine in engines {
@@ -49,8 +49,8 @@ impl LiveBars {
     /// One more case done in `engine`, and its new message.
     pub(crate) fn case_done(&self, engine: &str, message: String) {
         if let Some(bar) = self.bar(engine) {
-            bar.inc(1);
             bar.set_message(message);
+            bar.inc(1);
         }
     }
 
