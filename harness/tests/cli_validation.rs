@@ -898,7 +898,10 @@ fn model_stats_lists_states_allowed_and_contested_per_case() {
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     let header: Vec<&str> = lines[0].split_whitespace().collect();
-    assert_eq!(header, ["states", "allowed", "contested", "median", "µs", "case"]);
+    assert_eq!(
+        header,
+        ["states", "allowed", "contested", "median", "µs", "case"]
+    );
     let row: Vec<&str> = lines[1].split_whitespace().collect();
     // Two allowed outcomes and one contested (whatwg/html#3267).
     assert_eq!((row[1], row[2]), ("2", "1"), "{text}");

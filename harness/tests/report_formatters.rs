@@ -1411,7 +1411,10 @@ fn every_report_shows_a_contested_result_apart_with_its_issue() {
     let subtest = &report["results"][0]["subtests"][0];
     assert_eq!(subtest["status"], "PASS");
     assert!(
-        subtest["message"].as_str().unwrap().starts_with(&format!("contested: {issue}")),
+        subtest["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("contested: {issue}")),
         "{subtest}"
     );
     // HTML: a Contested section linking the issue.

@@ -75,8 +75,12 @@ impl ContestedOutcome {
     pub fn new(outcome: Outcome, bits: u8, schedule: Vec<String>) -> Self {
         Self {
             outcome,
-            issues: SpecIssue::in_bits(bits).map(|i| i.url().to_owned()).collect(),
-            reasons: SpecIssue::in_bits(bits).map(|i| i.reason().to_owned()).collect(),
+            issues: SpecIssue::in_bits(bits)
+                .map(|i| i.url().to_owned())
+                .collect(),
+            reasons: SpecIssue::in_bits(bits)
+                .map(|i| i.reason().to_owned())
+                .collect(),
             schedule,
         }
     }

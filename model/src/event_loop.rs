@@ -382,7 +382,10 @@ impl Explorer<'_> {
                     let mut with_source = next.clone();
                     with_source.received[d].push((step, false));
                     out.push((
-                        format!("step {step}'s task runs: message event at {}", self.label(d)),
+                        format!(
+                            "step {step}'s task runs: message event at {}",
+                            self.label(d)
+                        ),
                         with_source,
                     ));
                     // 8.3 Let source be the WindowProxy object corresponding
@@ -463,8 +466,12 @@ impl Explorer<'_> {
         let i = range.start + s.steps_done;
         if s.steps_done == 0 && range.len() > 1 {
             // The group runs in its script's agent.
-            let actor = self.case.steps[i].actor(self.case).expect("a step with a script");
-            let d = s.windows[actor].document.expect("validation: the actor exists");
+            let actor = self.case.steps[i]
+                .actor(self.case)
+                .expect("a step with a script");
+            let d = s.windows[actor]
+                .document
+                .expect("validation: the actor exists");
             next.running = Some(self.plan.agent_of(d));
         }
         match &self.case.steps[i] {

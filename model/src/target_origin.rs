@@ -44,7 +44,10 @@ pub fn resolve_target_origin(
     //    2. If parsedURL is failure, then throw a "SyntaxError" DOMException.
     let parsed_url = parse_url(target_origin).ok_or(SyntaxError)?;
     //    3. Set targetOrigin to parsedURL's origin.
-    Ok(TargetOrigin::Origin(origin_of_parsed_url(&parsed_url, alloc)))
+    Ok(TargetOrigin::Origin(origin_of_parsed_url(
+        &parsed_url,
+        alloc,
+    )))
 }
 
 /// How `pmconf target-origin` classifies a value.

@@ -8,8 +8,8 @@
 //! `blob:ws:`, `blob:wss:` and nested `blob:blob:https:` URLs, where the
 //! standard says opaque, and it mints a fresh opaque origin on every call.
 
-use crate::origin::{OpaqueOriginAllocator, Origin};
 use crate::domain::ParsedUrl;
+use crate::origin::{OpaqueOriginAllocator, Origin};
 use url::Url;
 
 /// Runs the URL parser with no base URL: the parse `targetOrigin` gets.

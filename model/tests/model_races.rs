@@ -101,10 +101,9 @@ fn summarise(outcomes: &[Outcome], show: Show) -> BTreeSet<Summary> {
                             match show {
                                 Show::Message => m,
                                 Show::Origin => format!("{m} <- {}", d.origin),
-                                Show::Source => format!(
-                                    "{m} from {}",
-                                    d.source.as_deref().unwrap_or("null")
-                                ),
+                                Show::Source => {
+                                    format!("{m} from {}", d.source.as_deref().unwrap_or("null"))
+                                }
                             }
                         })
                         .collect();
@@ -313,14 +312,10 @@ steps:
             &[("child@0", &["after"])],
         ])
     );
-    assert_eq!(
-        contested(&a),
-        set(&[&[("child@0", &["m", "after"])]])
-    );
-    assert!(a
-        .contested
-        .iter()
-        .all(|c| c.issues == ["https://github.com/whatwg/html/issues/3691"] && c.reasons.len() == 1));
+    assert_eq!(contested(&a), set(&[&[("child@0", &["m", "after"])]]));
+    assert!(a.contested.iter().all(
+        |c| c.issues == ["https://github.com/whatwg/html/issues/3691"] && c.reasons.len() == 1
+    ));
 }
 
 #[test]
@@ -416,7 +411,10 @@ steps:
 "#;
     assert_eq!(
         allowed(nested),
-        set(&[&[("top", &["done"])], &[("top", &["done"]), ("inner", &["m"])]])
+        set(&[
+            &[("top", &["done"])],
+            &[("top", &["done"]), ("inner", &["m"])]
+        ])
     );
 }
 
@@ -702,7 +700,11 @@ steps:
             .chain(a.contested.iter().map(|c| c.outcome.clone()))
             .collect();
         for summary in summarise(&everything, Show::Message) {
-            assert_eq!(summary.get("child@1"), Some(&vec!["after".to_owned()]), "{child}");
+            assert_eq!(
+                summary.get("child@1"),
+                Some(&vec!["after".to_owned()]),
+                "{child}"
+            );
         }
     }
 }
@@ -759,10 +761,7 @@ steps:
             &[("child", &["after"])],
         ])
     );
-    assert_eq!(
-        contested(&a),
-        set(&[&[("child", &["early", "after"])]])
-    );
+    assert_eq!(contested(&a), set(&[&[("child", &["early", "after"])]]));
     assert_eq!(
         a.contested[0].issues,
         ["https://github.com/whatwg/html/issues/3267"]

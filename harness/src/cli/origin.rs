@@ -67,7 +67,10 @@ pub fn parse_from(from: &str) -> Result<Origin, String> {
     let url = parse_url(from).ok_or_else(|| {
         format!("--from `{from}` is not a URL; give an origin such as http://a.test:8000, or null")
     })?;
-    Ok(origin_of_parsed_url(&url, &mut OpaqueOriginAllocator::new()))
+    Ok(origin_of_parsed_url(
+        &url,
+        &mut OpaqueOriginAllocator::new(),
+    ))
 }
 
 /// `pmconf target-origin --from ORIGIN VALUE...`.

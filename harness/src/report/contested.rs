@@ -188,7 +188,10 @@ mod tests {
         terminal_section(&mut text, &record, str::to_owned);
         assert!(text.contains("contested (1)"), "{text}");
         assert!(text.contains("firefox  races/x.yaml"), "{text}");
-        assert!(text.contains("https://github.com/whatwg/html/issues/3267"), "{text}");
+        assert!(
+            text.contains("https://github.com/whatwg/html/issues/3267"),
+            "{text}"
+        );
         assert!(!text.contains("races/y.yaml"), "{text}");
         let mut page = String::new();
         html_section(&mut page, &record);

@@ -2,8 +2,8 @@
 //! these, as wptrunner's formatters consume its event stream, so each can be
 //! tested with synthetic events and no browser.
 
-use pmconf_model::contested::ContestedOutcome;
 use super::verdict::Verdict;
+use pmconf_model::contested::ContestedOutcome;
 use pmconf_model::Outcome;
 use serde::{Deserialize, Serialize};
 

@@ -2,11 +2,11 @@
 //! agent configuration (`window.__pmconfConfig`) and where WebDriver finds
 //! each window.
 
-use pmconf_model::contested::ContestedOutcome;
 use crate::case_files::LoadedCase;
 use pmconf_model::case::{
     Case, Hop, NavigateVia, Relation, Step, Topology, WindowContent, WindowIndex,
 };
+use pmconf_model::contested::ContestedOutcome;
 use pmconf_model::message::Transferable;
 use pmconf_model::navigation::{plan_case, DocumentIndex, Plan};
 use pmconf_model::{answer_case, Outcome};

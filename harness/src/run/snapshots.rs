@@ -418,7 +418,10 @@ mod tests {
             SnapshotStatus::Changed { .. }
         ));
         let text = race_snapshot_text_with("r", "d", (&allowed, &contested), &[a.clone(), reused]);
-        assert!(text.contains("\n---\nverdict: contested\nseen:\n"), "{text}");
+        assert!(
+            text.contains("\n---\nverdict: contested\nseen:\n"),
+            "{text}"
+        );
         let text = race_snapshot_text_with("r", "d", (&allowed, &contested), &[a]);
         assert!(text.contains("\n---\nverdict: conforms\nseen:\n"), "{text}");
     }

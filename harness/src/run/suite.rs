@@ -5,7 +5,9 @@ use super::attempts::Attempts;
 use super::driver::{run_cases, Pacing};
 use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus};
 use super::plan::CasePlan;
-use super::snapshots::{compare_and_record, compare_and_record_race_with, snapshot_path, snapshot_text};
+use super::snapshots::{
+    compare_and_record, compare_and_record_race_with, snapshot_path, snapshot_text,
+};
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
 use super::worker::EngineWorker;

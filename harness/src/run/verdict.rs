@@ -76,9 +76,7 @@ pub fn judge(
 ) -> Verdict {
     match observation {
         Observation::Observed(o) if o.is_in(allowed) => Verdict::Conforms,
-        Observation::Observed(o) if contested.iter().any(|c| c.outcome == *o) => {
-            Verdict::Contested
-        }
+        Observation::Observed(o) if contested.iter().any(|c| c.outcome == *o) => Verdict::Contested,
         Observation::Observed(_) => Verdict::Diverges,
         Observation::Inconclusive(reason) => Verdict::Inconclusive {
             reason: reason.clone(),
@@ -113,7 +111,11 @@ mod tests {
     fn observed_in_allowed_set_conforms() {
         let allowed = vec![outcome("http://a.test"), outcome("http://b.test")];
         assert_eq!(
-            judge(&Observation::Observed(outcome("http://b.test")), &allowed, &[]),
+            judge(
+                &Observation::Observed(outcome("http://b.test")),
+                &allowed,
+                &[]
+            ),
             Verdict::Conforms
         );
     }
@@ -122,7 +124,11 @@ mod tests {
     fn observed_outside_allowed_set_diverges() {
         let allowed = vec![outcome("http://a.test")];
         assert_eq!(
-            judge(&Observation::Observed(outcome("http://A.test")), &allowed, &[]),
+            judge(
+                &Observation::Observed(outcome("http://A.test")),
+                &allowed,
+                &[]
+            ),
             Verdict::Diverges
         );
         let mut different_source = outcome("http://a.test");
@@ -158,7 +164,11 @@ mod tests {
         );
         assert_eq!(v.name(), "inconclusive");
         assert_eq!(v.reason(), Some("window child never loaded"));
-        let v = judge(&Observation::InternalError("driver died".into()), &allowed, &[]);
+        let v = judge(
+            &Observation::InternalError("driver died".into()),
+            &allowed,
+            &[],
+        );
         assert_eq!(v.name(), "internal-error");
     }
 
