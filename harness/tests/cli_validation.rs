@@ -929,3 +929,40 @@ fn set_domain_in_a_sandboxed_frame_and_reload_of_about_blank_are_refused() {
         ],
     );
 }
+
+#[test]
+fn origin_follows_the_url_standards_check_bidi_not_the_locked_idna() {
+    // WPT toascii.json: an all-digit label beside a right-to-left one is
+    // accepted (idna 1.1 alone refuses it); an LTR label starting with a
+    // digit in a Bidi domain name is not.
+    let dir = tempfile::tempdir().unwrap();
+    let out = pmconf(
+        &["origin", "https://1.\u{64A}:8443/", "https://\u{627}.1x/"],
+        dir.path(),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "https://1.xn--mhb:8443\nfailure\n"
+    );
+}
+
+#[test]
+fn model_stats_lists_states_allowed_and_contested_per_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../cases/races/create-same-origin-iframe-then-post-final-origin.yaml");
+    let out = pmconf(&["model", "--stats", case.to_str().unwrap()], dir.path());
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["states", "allowed", "contested", "median", "µs", "case"]
+    );
+    let row: Vec<&str> = lines[1].split_whitespace().collect();
+    // Two allowed outcomes and one contested (whatwg/html#3267).
+    assert_eq!((row[1], row[2]), ("2", "1"), "{text}");
+    assert!(row[0].parse::<usize>().unwrap() > 2, "{text}");
+    assert!(lines[2].starts_with("1 cases"), "{text}");
+}

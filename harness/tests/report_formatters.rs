@@ -486,23 +486,7 @@ fn terminal_verdict_line_separates_known_from_unexpected() {
 #[test]
 fn known_divergences_alone_do_not_fail_the_run() {
     let known = chromium_results().into_iter().nth(1).unwrap();
-    let mut events = vec![
-        RunEvent::SuiteStart {
-            engines: vec!["chromium".into()],
-            cases: 1,
-        },
-        RunEvent::EngineStart(EngineInfo {
-            engine: "chromium".into(),
-            browser_version: "131".into(),
-        }),
-    ];
-    events.extend(ended(vec![known]));
-    events.push(RunEvent::EngineEnd {
-        engine: "chromium".into(),
-        cases: 1,
-        seconds: 0.5,
-    });
-    events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+    let events = one_engine_run("chromium", "131", known, 0.5);
     let output = terminal_output(&events);
     assert!(!output.contains("UNEXPECTED"), "{output}");
     assert_eq!(
@@ -1442,21 +1426,26 @@ fn race_contested() -> Vec<RunEvent> {
             allowed: false,
         },
     ];
+    one_engine_run("firefox", "128.0", result, 1.0)
+}
+
+/// A whole run of one engine that ran one case in `seconds`.
+fn one_engine_run(engine: &str, version: &str, result: CaseResult, seconds: f64) -> Vec<RunEvent> {
     let mut events = vec![
         RunEvent::SuiteStart {
-            engines: vec!["firefox".into()],
+            engines: vec![engine.into()],
             cases: 1,
         },
         RunEvent::EngineStart(EngineInfo {
-            engine: "firefox".into(),
-            browser_version: "128.0".into(),
+            engine: engine.into(),
+            browser_version: version.into(),
         }),
     ];
     events.extend(ended(vec![result]));
     events.push(RunEvent::EngineEnd {
-        engine: "firefox".into(),
+        engine: engine.into(),
         cases: 1,
-        seconds: 1.0,
+        seconds,
     });
     events.push(RunEvent::SuiteEnd { seconds: 1.0 });
     events

@@ -72,6 +72,12 @@ fn allowed_with_sources(yaml: &str) -> BTreeSet<Summary> {
     summarise(&answer(yaml).allowed, Show::Source)
 }
 
+/// The contested set, each delivery as its message string.
+fn contested(answer: &Answer) -> BTreeSet<Summary> {
+    let outcomes: Vec<Outcome> = answer.contested.iter().map(|c| c.outcome.clone()).collect();
+    summarise(&outcomes, Show::Message)
+}
+
 /// What a summary shows of each delivery besides the message.
 #[derive(Clone, Copy)]
 enum Show {
@@ -306,11 +312,7 @@ steps:
             &[("child@0", &["after"])],
         ])
     );
-    let contested: Vec<Outcome> = a.contested.iter().map(|c| c.outcome.clone()).collect();
-    assert_eq!(
-        summarise(&contested, Show::Message),
-        set(&[&[("child@0", &["m", "after"])]])
-    );
+    assert_eq!(contested(&a), set(&[&[("child@0", &["m", "after"])]]));
     assert!(a.contested.iter().all(
         |c| c.issues == ["https://github.com/whatwg/html/issues/3691"] && c.reasons.len() == 1
     ));
@@ -759,11 +761,7 @@ steps:
             &[("child", &["after"])],
         ])
     );
-    let contested: Vec<Outcome> = a.contested.iter().map(|c| c.outcome.clone()).collect();
-    assert_eq!(
-        summarise(&contested, Show::Message),
-        set(&[&[("child", &["early", "after"])]])
-    );
+    assert_eq!(contested(&a), set(&[&[("child", &["early", "after"])]]));
     assert_eq!(
         a.contested[0].issues,
         ["https://github.com/whatwg/html/issues/3267"]

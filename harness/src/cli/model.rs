@@ -69,7 +69,7 @@ pub fn stats(inputs: &[PathBuf]) -> i32 {
         }
     };
     const RUNS: usize = 21;
-    let mut rows: Vec<(usize, usize, std::time::Duration, &str)> = cases
+    let mut rows: Vec<(usize, usize, usize, std::time::Duration, &str)> = cases
         .iter()
         .map(|c| {
             let mut times: Vec<std::time::Duration> = (0..RUNS)
@@ -86,20 +86,24 @@ pub fn stats(inputs: &[PathBuf]) -> i32 {
             (
                 answer.states_explored,
                 answer.allowed.len(),
+                answer.contested.len(),
                 times[RUNS / 2],
                 c.name.as_str(),
             )
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.2.cmp(&a.2)));
-    println!("{:>8} {:>8} {:>12}  case", "states", "allowed", "median µs");
-    for (states, allowed, time, name) in &rows {
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.3.cmp(&a.3)));
+    println!(
+        "{:>8} {:>8} {:>9} {:>12}  case",
+        "states", "allowed", "contested", "median µs"
+    );
+    for (states, allowed, contested, time, name) in &rows {
         println!(
-            "{states:>8} {allowed:>8} {:>12.1}  {name}",
+            "{states:>8} {allowed:>8} {contested:>9} {:>12.1}  {name}",
             time.as_secs_f64() * 1e6
         );
     }
-    let total: std::time::Duration = rows.iter().map(|r| r.2).sum();
+    let total: std::time::Duration = rows.iter().map(|r| r.3).sum();
     println!(
         "{} cases, {:.2} ms in all (median per case summed; build profile: {})",
         rows.len(),
