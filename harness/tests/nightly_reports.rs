@@ -218,6 +218,35 @@ fn diff_classifies_every_kind_of_change_with_its_cause() {
     );
     assert!(changes(&diff_json(dir.path(), "night3.json", "night3.json")).is_empty());
 
+    // An engine that could not start is not compared case by case.
+    let mut failed = night(3);
+    let kept: Vec<Value> = failed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["engine"] != "firefox")
+        .cloned()
+        .collect();
+    failed["results"] = json!(kept);
+    failed["engines"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["engine"] != "firefox");
+    failed["setup_failures"] = json!([{"engine": "firefox", "error": "session creation did not finish within 30s\ndriver output..."}]);
+    write(&dir.path().join("failed.json"), &failed);
+    let d = diff_json(dir.path(), "night3.json", "failed.json");
+    assert!(changes(&d).is_empty(), "{d}");
+    assert_eq!(d["engines"][2]["engine"], "firefox");
+    assert_eq!(
+        d["engines"][2]["not_compared"],
+        "not run on the new night (failed.json): setup failed: session creation did not finish within 30s\ndriver output..."
+    );
+    let text = stdout(&pmconf(
+        dir.path(),
+        &["report", "diff", "night3.json", "failed.json"],
+    ));
+    assert!(text.contains("\nfirefox    not run on the new night (failed.json): setup failed: session creation did not finish within 30s\nno changes\n"), "{text}");
+
     // Same status, but the snapshot no longer matches (an edited accepted
     // snapshot, or another outcome): and back.
     let mut edited = night(3);

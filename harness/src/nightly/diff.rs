@@ -119,8 +119,6 @@ pub enum Cause {
     /// The case file changed (its digest, or else its description), or
     /// the case was added or removed.
     CaseFile,
-    /// The engine was not run on the other night.
-    EngineNotRun,
     /// Same engine, model and case: nondeterminism or the environment.
     Unexplained,
 }
@@ -136,7 +134,6 @@ impl Cause {
             ),
             Cause::ModelAnswer => "model answer changed".into(),
             Cause::CaseFile => "case file changed".into(),
-            Cause::EngineNotRun => "engine not run on the other night".into(),
             Cause::Unexplained => {
                 "same engine, model and case (nondeterminism or environment)".into()
             }
@@ -191,6 +188,11 @@ pub struct EngineDelta {
     pub regressed: usize,
     /// Other changes.
     pub changed: usize,
+    /// Why its results are not compared: it ran on one night only (with
+    /// the setup failure, when that is why). Its cases are then not
+    /// listed one by one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_compared: Option<String>,
 }
 
 /// Two nights compared.
@@ -256,7 +258,22 @@ pub fn diff(old: &Side, new: &Side, known: &KnownDivergences) -> NightDiff {
             improved: 0,
             regressed: 0,
             changed: 0,
+            not_compared: None,
         };
+        let missing = [(old, "old"), (new, "new")]
+            .into_iter()
+            .find(|(side, _)| !side.results.engine_names().contains(&engine));
+        if let Some((side, which)) = missing {
+            let why = side
+                .results
+                .setup_failures
+                .iter()
+                .find(|f| f.engine == engine)
+                .map_or(String::new(), |f| format!(": setup failed: {}", f.error));
+            delta.not_compared = Some(format!("not run on the {which} night ({}){why}", side.name));
+            deltas.push(delta);
+            continue;
+        }
         for case in cases {
             let Some(change) = classify(old, new, engine, case, known) else {
                 continue;
@@ -311,7 +328,6 @@ fn classify(
         },
     };
     let mut causes = Vec::new();
-    let engine_in = |side: &Side| side.results.engine_names().contains(&engine);
     match (before, after) {
         (Some(b), Some(a)) => {
             let (vf, vt) = (
@@ -335,8 +351,6 @@ fn classify(
                 causes.push(Cause::CaseFile);
             }
         }
-        (None, Some(_)) if !engine_in(old) => causes.push(Cause::EngineNotRun),
-        (Some(_), None) if !engine_in(new) => causes.push(Cause::EngineNotRun),
         _ => causes.push(Cause::CaseFile),
     }
     if causes.is_empty() {

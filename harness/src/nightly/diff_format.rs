@@ -10,6 +10,10 @@ const DIFF_LINES: usize = 12;
 pub fn diff_text(diff: &NightDiff) -> String {
     let mut out = format!("pmconf report diff: {} -> {}\n", diff.old, diff.new);
     for e in &diff.engines {
+        if let Some(why) = &e.not_compared {
+            out.push_str(&format!("{:<10} {}\n", e.engine, first_line(why)));
+            continue;
+        }
         out.push_str(&format!(
             "{:<10} {} improved, {} regressed, {} changed{}\n",
             e.engine,
@@ -65,6 +69,11 @@ fn version_words(from: &Option<String>, to: &Option<String>) -> String {
     }
 }
 
+/// The first line of a (setup failure) message.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
 /// Escapes a Markdown table cell.
 pub fn md_cell(text: &str) -> String {
     text.replace('\\', "\\\\")
@@ -81,6 +90,14 @@ pub fn diff_markdown(diff: &NightDiff) -> String {
         md_cell(&diff.new)
     );
     for e in &diff.engines {
+        if let Some(why) = &e.not_compared {
+            out.push_str(&format!(
+                "| {} | {} | | | |\n",
+                md_cell(&e.engine),
+                md_cell(first_line(why))
+            ));
+            continue;
+        }
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             md_cell(&e.engine),

@@ -110,6 +110,14 @@ fn changes(data: &SiteData) -> String {
         esc(&diff.old)
     );
     for e in &diff.engines {
+        if let Some(why) = &e.not_compared {
+            out.push_str(&format!(
+                "<tr><th>{}</th><td colspan=\"3\">{}</td></tr>\n",
+                esc(&e.engine),
+                esc(why.lines().next().unwrap_or(""))
+            ));
+            continue;
+        }
         out.push_str(&format!(
             "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
             esc(&e.engine),
