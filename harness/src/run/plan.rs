@@ -8,6 +8,7 @@ use pmconf_model::case::{
 };
 use pmconf_model::message::Transferable;
 use pmconf_model::navigation::{plan_case, DocumentIndex, Plan};
+use pmconf_model::answer::delivered_posts;
 use pmconf_model::{answer_case, Outcome};
 use serde_json::{json, Value as Json};
 
@@ -266,6 +267,14 @@ impl CasePlan {
                 let path = topo
                     .path(case, actor, p.to)
                     .expect("validation checked reachability");
+                // A reply posts to `event.source` of the n-th message event
+                // this document saw (n counted over delivered posts to it).
+                let reply_to = p.reply_to.map(|step| {
+                    delivered_posts(case)
+                        .into_iter()
+                        .filter(|&d| d < step && case.steps[d].as_post().map(|q| q.to) == Some(actor))
+                        .count()
+                });
                 let transfer = p.transfer.as_ref().map(|list| {
                     list.iter()
                         .map(|t| match t {
@@ -277,6 +286,7 @@ impl CasePlan {
                 json!({
                     "kind": "post",
                     "target": hops_json(case, &path),
+                    "replyTo": reply_to,
                     "message": p.message.to_tagged_json(),
                     "targetOrigin": p.target_origin,
                     "transfer": transfer,
