@@ -952,7 +952,10 @@ fn a_reply_needs_an_earlier_post_to_its_window() {
         &with_child(&["  - post: { from: top, reply: true, message: 1, target_origin: \"*\" }"]),
         6,
         24,
-        &["`reply: true`, but no earlier post is to `top`", "name the target with `to`"],
+        &[
+            "`reply: true`, but no earlier post is to `top`",
+            "name the target with `to`",
+        ],
     );
 }
 

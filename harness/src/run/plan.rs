@@ -3,12 +3,12 @@
 //! each window.
 
 use crate::case_files::LoadedCase;
+use pmconf_model::answer::delivered_posts;
 use pmconf_model::case::{
     Case, Hop, NavigateVia, Relation, Step, Topology, WindowContent, WindowIndex,
 };
 use pmconf_model::message::Transferable;
 use pmconf_model::navigation::{plan_case, DocumentIndex, Plan};
-use pmconf_model::answer::delivered_posts;
 use pmconf_model::{answer_case, Outcome};
 use serde_json::{json, Value as Json};
 
@@ -272,7 +272,9 @@ impl CasePlan {
                 let reply_to = p.reply_to.map(|step| {
                     delivered_posts(case)
                         .into_iter()
-                        .filter(|&d| d < step && case.steps[d].as_post().map(|q| q.to) == Some(actor))
+                        .filter(|&d| {
+                            d < step && case.steps[d].as_post().map(|q| q.to) == Some(actor)
+                        })
                         .count()
                 });
                 let transfer = p.transfer.as_ref().map(|list| {
