@@ -550,6 +550,31 @@ steps:
 "#;
 
     #[test]
+    fn a_reply_names_the_message_event_it_answers_counting_delivered_ones_only() {
+        let p = plan(
+            r#"
+description: t
+windows:
+  top: { url: "http://a.test/" }
+  one: { parent: top, url: "http://b.test/" }
+  two: { parent: top, url: "http://c.test/" }
+steps:
+  - post: { from: one, to: top, message: 1, target_origin: "*" }
+  - post: { from: two, to: top, message: 2, target_origin: "http://elsewhere.test" }
+  - post: { from: two, to: top, message: 3, target_origin: "*" }
+  - post: { from: top, reply: true, message: 4, target_origin: "*" }
+  - post: { from: top, to: one, message: 5, target_origin: "*" }
+"#,
+        );
+        let top = config(&p, 0, "k", "m");
+        // Step 3 answers step 2, whose message is top's second message
+        // event: step 1's is dropped (targetOrigin mismatch).
+        assert_eq!(top["steps"]["3"]["replyTo"], json!(1));
+        assert_eq!(top["steps"]["3"]["target"], json!([["frame", 1]]));
+        assert_eq!(top["steps"]["4"]["replyTo"], json!(null));
+    }
+
+    #[test]
     fn windows_are_located_by_frame_index_or_popup() {
         let p = plan(CASE);
         let idx = |n: &str| p.case.window_index(n).unwrap();
