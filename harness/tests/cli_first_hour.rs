@@ -4,9 +4,10 @@
 //! artifact), `run --filter` with no match, `fuzz --emit`, and the help
 //! texts and README lines that describe them.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+mod common;
 
 fn pmconf(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pmconf"))
@@ -19,22 +20,7 @@ fn pmconf(args: &[&str], dir: &Path) -> Output {
 
 /// Runs pmconf with `keys` on stdin.
 fn pmconf_with_keys(args: &[&str], dir: &Path, keys: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pmconf"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("CI")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pmconf starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(keys.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::pmconf_with_keys(dir, args, keys)
 }
 
 fn text(o: &[u8]) -> String {

@@ -966,3 +966,97 @@ fn model_stats_lists_states_allowed_and_contested_per_case() {
     assert!(row[0].parse::<usize>().unwrap() > 2, "{text}");
     assert!(lines[2].starts_with("1 cases"), "{text}");
 }
+
+// Replies (`reply: true`): one test per rule `post_target` and
+// `check_replies` enforce.
+
+/// A case with `top` and its iframe `child` (lines 3-4), steps from line 6.
+fn with_child(steps: &[&str]) -> String {
+    let mut lines = vec![
+        "description: replies",
+        "windows:",
+        "  top: { url: \"http://a.test/\" }",
+        "  child: { parent: top, url: \"http://b.test/\" }",
+        "steps:",
+    ];
+    lines.extend(steps);
+    case(&lines)
+}
+
+#[test]
+fn a_reply_needs_an_earlier_post_to_its_window() {
+    assert_rejected(
+        &with_child(&["  - post: { from: top, reply: true, message: 1, target_origin: \"*\" }"]),
+        6,
+        24,
+        &[
+            "`reply: true`, but no earlier post is to `top`",
+            "name the target with `to`",
+        ],
+    );
+}
+
+#[test]
+fn a_reply_with_a_target_too() {
+    assert_rejected(
+        &with_child(&[
+            "  - post: { from: child, to: top, message: 1, target_origin: \"*\" }",
+            "  - post: { from: top, to: child, reply: true, message: 2, target_origin: \"*\" }",
+        ]),
+        7,
+        35,
+        &["a post has `to` and `reply: true`"],
+    );
+}
+
+#[test]
+fn a_post_with_neither_target_nor_reply() {
+    assert_rejected(
+        &with_child(&["  - post: { from: top, message: 1, target_origin: \"*\" }"]),
+        6,
+        5,
+        &["a post without `to`", "`reply: true`"],
+    );
+}
+
+#[test]
+fn a_reply_to_a_message_never_delivered() {
+    assert_rejected(
+        &with_child(&[
+            "  - post: { from: child, to: top, message: 1, target_origin: \"http://c.test\" }",
+            "  - post: { from: top, reply: true, message: 2, target_origin: \"*\" }",
+        ]),
+        7,
+        24,
+        &["answers step 0, whose message is never delivered"],
+    );
+}
+
+#[test]
+fn a_reply_in_a_race_case() {
+    assert_rejected(
+        &with_child(&[
+            "  - post: { from: child, to: top, message: 1, target_origin: \"*\" }",
+            "  - post: { from: top, reply: true, message: 2, target_origin: \"*\" }",
+            "  - reload: { window: child }",
+        ]),
+        7,
+        24,
+        &["`reply: true` in a race case", "NOTE:"],
+    );
+}
+
+#[test]
+fn a_reply_answers_the_latest_post_to_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "description: d\nwindows:\n  top: { url: \"http://a.test/\" }\n  one: { parent: top, url: \"http://b.test/\" }\n  two: { parent: top, url: \"http://c.test/\" }\nsteps:\n  - post: { from: one, to: top, message: 1, target_origin: \"*\" }\n  - post: { from: two, to: top, message: 2, target_origin: \"*\" }\n  - post: { from: top, reply: true, message: 3, target_origin: \"http://c.test\" }\n";
+    write_case(dir.path(), "ok.yaml", text);
+    let out = pmconf(&["model", "ok.yaml"], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    // The reply goes to `two` (step 1's sender), whose origin matches.
+    assert!(
+        stdout.contains("      one: []\n      two:\n      - message: 3\n        origin: http://a.test\n        source: top"),
+        "{stdout}"
+    );
+}

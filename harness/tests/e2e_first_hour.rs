@@ -9,9 +9,10 @@
 //! installed is skipped with a printed reason, unless `CI` is set.
 
 use pmconf::engine::{discover, EngineId};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
 use std::sync::Mutex;
 
 /// Browser tests take the machine: one at a time.
@@ -33,25 +34,10 @@ fn installed(engines: &[EngineId]) -> Vec<EngineId> {
     out
 }
 
-/// Runs pmconf in `dir` with `keys` on stdin; CI is unset, as for a person
-/// at a terminal (the run never accepts: `pmconf review` does, from keys).
+/// Runs pmconf in `dir` with `keys` on stdin, CI unset (the run never
+/// accepts: `pmconf review` does, from keys).
 fn pmconf(dir: &Path, args: &[&str], keys: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pmconf"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("CI")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pmconf starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(keys.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::pmconf_with_keys(dir, args, keys)
 }
 
 fn expect(out: &Output, code: i32, what: &str) -> String {

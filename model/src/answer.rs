@@ -107,6 +107,23 @@ fn answer_race(case: &Case, plan: Plan) -> Answer {
     }
 }
 
+/// The steps of a case without race steps whose message is delivered
+/// (the posted message task fires a message event at the target), in
+/// step order.
+pub fn delivered_posts(case: &Case) -> Vec<usize> {
+    let plan = plan_case(case);
+    case.posts()
+        .filter(|(i, p)| match &plan.posts[*i] {
+            Some(Ok(task)) => {
+                let document = plan.initial_document[p.to].expect("every window exists up front");
+                run_posted_message_task(task, &plan.documents[document].origin).is_ok()
+            }
+            _ => false,
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 fn answer_straight_line(case: &Case, plan: Plan) -> Answer {
     let mut trace = plan.trace.clone();
     let posts = plan.post_outcomes(case);

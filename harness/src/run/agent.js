@@ -199,7 +199,20 @@
     report(url, { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: data, origin: e.origin, source: identify(e.source) } });
   }
 
+  // The source of every message event of this document (markers aside),
+  // in order, for replies (`reply: true` posts to event.source); and the
+  // step runs waiting for one.
+  var sources = [];
+  var waiting = [];
   window.addEventListener("message", function (e) {
+    if (!(typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0)) {
+      sources.push(e.source);
+      waiting = waiting.filter(function (w) {
+        if (sources.length < w.need) return true;
+        w.go();
+        return false;
+      });
+    }
     record(eventUrl, C.key, C.doc, e, C.markerPrefix);
   });
   window.addEventListener("messageerror", function (e) {
@@ -262,7 +275,12 @@
   function runPost(s) {
     var target, message, transfer = null;
     try {
-      target = resolve(s.target);
+      if (s.replyTo !== null && s.replyTo !== undefined) {
+        target = sources[s.replyTo];
+        if (target === undefined) throw new Error("pmconf: no message event " + s.replyTo + " to reply to");
+      } else {
+        target = resolve(s.target);
+      }
       message = decode(s.message);
       if (s.transfer !== null) {
         transfer = s.transfer.map(function (t) {
@@ -344,6 +362,22 @@
     // Runs the steps `indices` in this one task; then, with `markers` (a
     // list of hop paths), posts the end-of-case markers in the same task.
     run: function (indices, markers) {
+      // A reply waits for the message it answers: the script call then
+      // returns a promise, which WebDriver's Execute Script awaits.
+      var need = 0;
+      indices.forEach(function (i) {
+        var st = C.steps[String(i)];
+        if (st && st.replyTo !== null && st.replyTo !== undefined) need = Math.max(need, st.replyTo + 1);
+      });
+      if (sources.length < need) {
+        var self = this;
+        return new Promise(function (done) {
+          waiting.push({ need: need, go: function () { setTimeout(function () { done(self.runNow(indices, markers)); }, 0); } });
+        });
+      }
+      return this.runNow(indices, markers);
+    },
+    runNow: function (indices, markers) {
       captureSourceRefs();
       var results = [];
       var navigatesItself = false;

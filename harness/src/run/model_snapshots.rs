@@ -7,7 +7,7 @@
 //! accepted file passes that test unchanged.
 
 use super::events::SnapshotStatus;
-use super::snapshots::{compare_and_record, snapshot_name, snapshot_path};
+use super::snapshots::{below_cases, compare_and_record, snapshot_path};
 use crate::case_files::LoadedCase;
 use pmconf_model::answer_case;
 use std::path::Path;
@@ -22,7 +22,7 @@ pub fn model_snapshot_text(case: &LoadedCase) -> String {
     let header = serde_yaml::to_string(&serde_json::json!({
         "source": "model/tests/model_snapshots.rs",
         "description": case.case.description,
-        "input_file": format!("cases/{}.yaml", snapshot_name(&case.name).replace("__", "/")),
+        "input_file": below_cases(&case.name).map_or_else(|| case.name.clone(), |r| format!("cases/{r}")),
     }))
     .expect("header serializes");
     format!("---\n{header}---\n{body}\n")
@@ -52,6 +52,7 @@ pub fn record_model_snapshots(
 mod tests {
     use super::*;
     use crate::case_files::load_cases;
+    use crate::run::snapshots::snapshot_name;
     use std::path::PathBuf;
 
     fn root() -> PathBuf {

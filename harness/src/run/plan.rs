@@ -3,6 +3,7 @@
 //! each window.
 
 use crate::case_files::LoadedCase;
+use pmconf_model::answer::delivered_posts;
 use pmconf_model::case::{
     Case, Hop, NavigateVia, Relation, Step, Topology, WindowContent, WindowIndex,
 };
@@ -271,6 +272,16 @@ impl CasePlan {
                 let path = topo
                     .path(case, actor, p.to)
                     .expect("validation checked reachability");
+                // A reply posts to `event.source` of the n-th message event
+                // this document saw (n counted over delivered posts to it).
+                let reply_to = p.reply_to.map(|step| {
+                    delivered_posts(case)
+                        .into_iter()
+                        .filter(|&d| {
+                            d < step && case.steps[d].as_post().map(|q| q.to) == Some(actor)
+                        })
+                        .count()
+                });
                 let transfer = p.transfer.as_ref().map(|list| {
                     list.iter()
                         .map(|t| match t {
@@ -282,6 +293,7 @@ impl CasePlan {
                 json!({
                     "kind": "post",
                     "target": hops_json(case, &path),
+                    "replyTo": reply_to,
                     "message": p.message.to_tagged_json(),
                     "targetOrigin": p.target_origin,
                     "transfer": transfer,
@@ -541,6 +553,31 @@ steps:
   - post: { from: top, to: pop, message: "</script>" }
   - post: { from: deep, to: top, message: 1, target_origin: "*" }
 "#;
+
+    #[test]
+    fn a_reply_names_the_message_event_it_answers_counting_delivered_ones_only() {
+        let p = plan(
+            r#"
+description: t
+windows:
+  top: { url: "http://a.test/" }
+  one: { parent: top, url: "http://b.test/" }
+  two: { parent: top, url: "http://c.test/" }
+steps:
+  - post: { from: one, to: top, message: 1, target_origin: "*" }
+  - post: { from: two, to: top, message: 2, target_origin: "http://elsewhere.test" }
+  - post: { from: two, to: top, message: 3, target_origin: "*" }
+  - post: { from: top, reply: true, message: 4, target_origin: "*" }
+  - post: { from: top, to: one, message: 5, target_origin: "*" }
+"#,
+        );
+        let top = config(&p, 0, "k", "m");
+        // Step 3 answers step 2, whose message is top's second message
+        // event: step 1's is dropped (targetOrigin mismatch).
+        assert_eq!(top["steps"]["3"]["replyTo"], json!(1));
+        assert_eq!(top["steps"]["3"]["target"], json!([["frame", 1]]));
+        assert_eq!(top["steps"]["4"]["replyTo"], json!(null));
+    }
 
     #[test]
     fn windows_are_located_by_frame_index_or_popup() {

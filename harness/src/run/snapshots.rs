@@ -46,7 +46,7 @@ pub fn snapshot_name(case_name: &str) -> String {
 }
 
 /// The part of `path` below its last `cases/` directory, if any.
-fn below_cases(path: &str) -> Option<&str> {
+pub(crate) fn below_cases(path: &str) -> Option<&str> {
     path.match_indices("cases/")
         .filter(|(i, _)| *i == 0 || path[..*i].ends_with('/'))
         .last()

@@ -54,3 +54,25 @@ pub fn ci_tool(name: &str) -> Option<PathBuf> {
     eprintln!("skipping: {reason}");
     None
 }
+
+/// Runs the `pmconf` binary in `dir` with `keys` on stdin and `CI` unset,
+/// as a person at a terminal would.
+pub fn pmconf_with_keys(dir: &Path, args: &[&str], keys: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CI")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pmconf starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(keys.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}

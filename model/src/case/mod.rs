@@ -258,6 +258,13 @@ pub struct Post {
     pub target_origin: Option<String>,
     /// The transfer list, when given.
     pub transfer: Option<Vec<Transferable>>,
+    /// For a reply (`reply: true`), the step whose message `from` replies
+    /// to: the call is `event.source.postMessage(...)` in `from`, with the
+    /// `event` that message fired, and `to` is that step's sender. Only in
+    /// cases without race steps, where no document is replaced, so
+    /// `event.source` (the sender's WindowProxy) names the sender's
+    /// current Window.
+    pub reply_to: Option<usize>,
 }
 
 impl Case {

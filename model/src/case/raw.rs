@@ -139,11 +139,16 @@ pub(crate) struct RawWait {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPost {
     pub from: String,
-    pub to: String,
+    /// The target window; left out with `reply: true`.
+    pub to: Option<String>,
     pub message: serde_yaml::Value,
     #[serde(default, deserialize_with = "present_string")]
     pub target_origin: Option<String>,
     pub transfer: Option<Vec<serde_yaml::Value>>,
+    /// `reply: true`: the target is `event.source` of the message the
+    /// latest earlier post to `from` delivered, as a page replies.
+    #[serde(default)]
+    pub reply: bool,
 }
 
 /// `target_origin` must be a string when present: `~` would silently mean

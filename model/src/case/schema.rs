@@ -29,7 +29,14 @@ pub(crate) const STEP_KIND_NAMES: &[&str] = &[
 /// The fields of a step of kind `kind` (`same_task` holds a list).
 pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "post" => &["from", "to", "message", "target_origin", "transfer"],
+        "post" => &[
+            "from",
+            "to",
+            "message",
+            "target_origin",
+            "transfer",
+            "reply",
+        ],
         "navigate" => &["window", "url", "by", "via"],
         "reload" | "remove" | "close" | "push_state" | "create" => &["window"],
         "fragment" => &["window", "fragment"],

@@ -346,7 +346,92 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
         task_of_step: Vec::new(),
     };
     check_steps(v, &mut case, &flat);
+    check_replies(v, &case, &flat);
     Some(case)
+}
+
+/// A post's target: `to`, or with `reply: true` the sender of the latest
+/// earlier post to `from` (and that post's step).
+fn post_target(
+    v: &mut Validator,
+    case: &Case,
+    path: &str,
+    from: usize,
+    p: &RawPost,
+) -> Option<(usize, Option<usize>)> {
+    match (&p.to, p.reply) {
+        (Some(to), false) => Some((case.window_index(to)?, None)),
+        (Some(_), true) => {
+            v.error(
+                &format!("{path}.reply"),
+                "a post has `to` and `reply: true`",
+                "keep `to` to name the target, or `reply: true` to answer event.source",
+            );
+            None
+        }
+        (None, false) => {
+            v.error(
+                path,
+                "a post without `to`",
+                "add `to: WINDOW`, or `reply: true` to answer the last message this window received",
+            );
+            None
+        }
+        (None, true) => {
+            let answered = case
+                .steps
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(i, s)| s.as_post().filter(|q| q.to == from).map(|q| (i, q.from)));
+            match answered {
+                Some((step, sender)) => Some((sender, Some(step))),
+                None => {
+                    v.error(
+                        &format!("{path}.reply"),
+                        format!("`reply: true`, but no earlier post is to `{}`", p.from),
+                        "a reply answers the latest earlier post to its `from`: post to it first, or name the target with `to`",
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Replies are for cases without race steps, and answer a message that
+/// is delivered (otherwise there is no `event.source` to reply to).
+fn check_replies(v: &mut Validator, case: &Case, flat: &[FlatStep]) {
+    let replies: Vec<(usize, usize)> = case
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.as_post().and_then(|p| p.reply_to).map(|n| (i, n)))
+        .collect();
+    if replies.is_empty() || !v.errors.is_empty() {
+        return;
+    }
+    let path = |i: usize| format!("{}.post.reply", flat[i].path);
+    if case.is_race() {
+        for (i, _) in replies {
+            v.error(
+                &path(i),
+                "`reply: true` in a race case",
+                "NOTE: pmconf models replies only in cases whose steps are all posts (no document is replaced, so event.source is the sender's current Window); name the target with `to` here",
+            );
+        }
+        return;
+    }
+    let delivered = crate::answer::delivered_posts(case);
+    for (i, n) in replies {
+        if !delivered.contains(&n) {
+            v.error(
+                &path(i),
+                format!("`reply: true` answers step {n}, whose message is never delivered (it throws or its targetOrigin does not match), so there is no event.source"),
+                format!("make step {n}'s message reach `{}`, or name the target with `to`", case.windows[case.steps[i].as_post().expect("a post").from].name),
+            );
+        }
+    }
 }
 
 /// One step of the file with its kind resolved.
@@ -367,7 +452,13 @@ impl RawSingle<'_> {
     /// The window names the step mentions, with their field names.
     fn window_names(&self) -> Vec<(&'static str, &str)> {
         match self {
-            RawSingle::Post(p) => vec![("from", p.from.as_str()), ("to", p.to.as_str())],
+            RawSingle::Post(p) => {
+                let mut out = vec![("from", p.from.as_str())];
+                if let Some(to) = &p.to {
+                    out.push(("to", to.as_str()));
+                }
+                out
+            }
             RawSingle::Navigate(n) => {
                 let mut out = vec![("window", n.window.as_str())];
                 if let Some(by) = &n.by {
@@ -1146,7 +1237,8 @@ fn check_post(
 ) -> Option<Post> {
     let path = format!("{step_path}.post");
     let from = case.window_index(&p.from)?;
-    let to = case.window_index(&p.to)?;
+    let (to, reply_to) = post_target(v, case, &path, from, p)?;
+    let to_name = &case.windows[to].name;
     if case.windows[to].sandbox_flags.blocks_scripts() {
         v.error(
             &format!("{path}.to"),
@@ -1160,7 +1252,7 @@ fn check_post(
     if topo.exists[from] && topo.exists[to] && topo.path(case, from, to).is_none() {
         v.error(
             &format!("{path}.to"),
-            format!("script in `{}` has no way to reach `{}`", p.from, p.to),
+            format!("script in `{}` has no way to reach `{to_name}`", p.from),
             "a window reaches its parent, its opener, frames[i] of any window it reaches, and popups it opened itself; pick a reachable target",
         );
     }
@@ -1218,6 +1310,7 @@ fn check_post(
         to,
         message: message?,
         target_origin: p.target_origin.clone(),
+        reply_to,
         transfer,
     })
 }
