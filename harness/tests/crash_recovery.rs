@@ -199,7 +199,8 @@ fn run_with_fault(engine: EngineId, fault: Fault) {
         })
     };
 
-    // Mid-run: once a few cases have ended (a progress character each).
+    // Mid-run: once a few cases have ended (a progress character each,
+    // after the line saying the engine runs).
     let mut stdout = child.stdout.take().unwrap();
     let mut out = Vec::new();
     let mut byte = [0u8; 1];
@@ -208,7 +209,11 @@ fn run_with_fault(engine: EngineId, fault: Fault) {
         match stdout.read(&mut byte) {
             Ok(1) => {
                 out.push(byte[0]);
-                if matches!(byte[0], b'.' | b'x') {
+                let text = String::from_utf8_lossy(&out);
+                let started = text
+                    .find(": running ")
+                    .is_some_and(|at| text[at..].contains('\n'));
+                if started && matches!(byte[0], b'.' | b'x') {
                     progress += 1;
                 }
             }
@@ -219,7 +224,12 @@ fn run_with_fault(engine: EngineId, fault: Fault) {
         }
     }
     let first = pid_lines(&pidfile);
-    assert_eq!(first.len(), 1, "one session so far: {first:?}");
+    assert_eq!(
+        first.len(),
+        1,
+        "one session so far: {first:?}\n{}",
+        String::from_utf8_lossy(&out)
+    );
     let victim = first[0][fault.role()]
         .as_u64()
         .unwrap_or_else(|| panic!("no {} PID in {:?}", fault.role(), first[0]))

@@ -19,7 +19,9 @@ use super::driver::{run_cases, CaseRun, Pacing};
 use super::plan::CasePlan;
 use super::state::RunState;
 use super::verdict::Observation;
-use crate::engine::{children_of, EngineInstance, EngineSession, ProcessRegistry, ProcessState};
+use crate::engine::{
+    children_of, EngineInstance, EngineSession, ProcessIdentity, ProcessRegistry, ProcessState,
+};
 use std::collections::VecDeque;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -147,6 +149,7 @@ impl Pool {
                     number,
                     generation: 0,
                     session: None,
+                    browser: None,
                     budget: budget.clone(),
                     events: events.clone(),
                 };
@@ -183,6 +186,8 @@ struct Slot {
     number: usize,
     generation: usize,
     session: Option<EngineSession>,
+    /// The session's browser process (the driver's first child).
+    browser: Option<ProcessIdentity>,
     budget: Arc<Mutex<RestartBudget>>,
     events: mpsc::UnboundedSender<SlotEvent>,
 }
@@ -217,7 +222,8 @@ impl Slot {
         session
             .command_deadline()
             .set_limit(self.context.command_timeout);
-        record_pids(&session, self.number, self.generation);
+        self.browser = children_of(session.driver_process().pid()).first().copied();
+        record_pids(&session, self.browser, self.number, self.generation);
         self.generation += 1;
         let version = session.browser_version.clone();
         self.session = Some(session);
@@ -278,24 +284,29 @@ impl Slot {
             // A safety net under the per-command limit: no batch may take
             // longer than all its waits and commands could.
             let limit = batch_limit(&self.context, batch);
-            let (runs, error) =
-                match tokio::time::timeout(limit, run_plans(session, &self.context, batch)).await {
-                    Ok(ran) => ran,
-                    Err(_) => {
-                        session.command_deadline().expire();
-                        let why = format!("the batch took longer than {} s", limit.as_secs());
-                        (internal_errors(batch, &why), Some(why))
+            let ran = tokio::select! {
+                ran = tokio::time::timeout(limit, run_plans(session, &self.context, batch)) => {
+                    ran.map_err(|_| format!("the batch took longer than {} s", limit.as_secs()))
+                }
+                // A browser or driver that exits is noticed at once, not
+                // only once the batch's waits run out.
+                gone = watch(session, self.browser, &self.context.registry) => Err(gone),
+            };
+            let reason = match ran {
+                Ok((runs, error)) => {
+                    let troubled = error.is_some()
+                        || runs
+                            .iter()
+                            .any(|r| !matches!(r.observation, Observation::Observed(_)));
+                    if !troubled {
+                        return runs;
                     }
-                };
-            let troubled = error.is_some()
-                || runs
-                    .iter()
-                    .any(|r| !matches!(r.observation, Observation::Observed(_)));
-            if !troubled {
-                return runs;
-            }
-            let Err(reason) = probe(session, &self.context.registry).await else {
-                return runs;
+                    match probe(session, &self.context.registry).await {
+                        Ok(()) => return runs,
+                        Err(reason) => reason,
+                    }
+                }
+                Err(reason) => reason,
             };
             let log = session.log_tail(LOG_LINES);
             self.end_session().await;
@@ -330,18 +341,6 @@ fn batch_limit(context: &EngineContext, batch: &[usize]) -> Duration {
         })
         .sum();
     ready + context.pacing.report_timeout + Duration::from_secs(5) + command * 4 + per_plan
-}
-
-/// Every case of `batch` as an internal error for `reason`.
-fn internal_errors(batch: &[usize], reason: &str) -> Vec<CaseRun> {
-    batch
-        .iter()
-        .map(|&index| CaseRun {
-            index,
-            observation: Observation::InternalError(reason.to_owned()),
-            duration: Duration::ZERO,
-        })
-        .collect()
 }
 
 /// Every case of `batch` as crashed for `reason`.
@@ -401,6 +400,25 @@ async fn run_plans(
     (runs, error)
 }
 
+/// Returns (how it died) once the session's driver or browser process is
+/// no longer running; never returns while both run.
+async fn watch(
+    session: &EngineSession,
+    browser: Option<ProcessIdentity>,
+    registry: &ProcessRegistry,
+) -> String {
+    let driver = session.driver_process();
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let ProcessState::Exited(status) = registry.state(driver) {
+            return format!("the driver ({}) exited: {status}", driver.label());
+        }
+        if let Some(browser) = browser.filter(|b| !b.is_running()) {
+            return format!("the browser process (PID {}) is gone", browser.pid);
+        }
+    }
+}
+
 /// Whether the session is alive: `Err` says how it died.
 async fn probe(session: &EngineSession, registry: &ProcessRegistry) -> Result<(), String> {
     let deadline = session.command_deadline();
@@ -441,7 +459,12 @@ async fn probe(session: &EngineSession, registry: &ProcessRegistry) -> Result<()
 }
 
 /// Appends the session's PIDs to `$PMCONF_PIDFILE`, if set.
-fn record_pids(session: &EngineSession, number: usize, generation: usize) {
+fn record_pids(
+    session: &EngineSession,
+    browser: Option<ProcessIdentity>,
+    number: usize,
+    generation: usize,
+) {
     let Some(path) = std::env::var_os(PIDFILE_VARIABLE) else {
         return;
     };
@@ -454,7 +477,7 @@ fn record_pids(session: &EngineSession, number: usize, generation: usize) {
         "session": number + 1,
         "generation": generation,
         "driver": driver,
-        "browser": children_of(driver).first().map(|p| p.pid),
+        "browser": browser.map(|p| p.pid),
         "display": session.display().map(|d| d.process().pid()),
     });
     let written = std::fs::OpenOptions::new()
