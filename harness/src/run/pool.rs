@@ -222,7 +222,10 @@ impl Slot {
         session
             .command_deadline()
             .set_limit(self.context.command_timeout);
-        self.browser = children_of(session.driver_process().pid()).first().copied();
+        // A remote session (`--webdriver-url`) has no driver or browser here.
+        self.browser = session
+            .driver_process()
+            .and_then(|driver| children_of(driver.pid()).first().copied());
         record_pids(&session, self.browser, self.number, self.generation);
         self.generation += 1;
         let version = session.browser_version.clone();
@@ -410,8 +413,10 @@ async fn watch(
     let driver = session.driver_process();
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        if let ProcessState::Exited(status) = registry.state(driver) {
-            return format!("the driver ({}) exited: {status}", driver.label());
+        if let Some(driver) = driver {
+            if let ProcessState::Exited(status) = registry.state(driver) {
+                return format!("the driver ({}) exited: {status}", driver.label());
+            }
         }
         if let Some(browser) = browser.filter(|b| !b.is_running()) {
             return format!("the browser process (PID {}) is gone", browser.pid);
