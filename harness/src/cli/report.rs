@@ -248,7 +248,9 @@ fn execute(command: ReportCommand) -> Result<i32, NightlyError> {
                 .iter()
                 .map(|n| Ok((n.night.clone(), history.results(&n.night)?)))
                 .collect::<Result<_, NightlyError>>()?;
-            let timelines = timeline(&nights, &case);
+            let refs: Vec<(&str, &ResultsFile)> =
+                nights.iter().map(|(n, r)| (n.as_str(), r)).collect();
+            let timelines = timeline(&refs, &case);
             if timelines.is_empty() && !nights.is_empty() {
                 return Err(NightlyError::Usage {
                     message: format!("no night in {} ran {case:?}", data.display()),

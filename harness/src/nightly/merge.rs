@@ -31,6 +31,7 @@ pub fn merge(inputs: &[ResultsFile]) -> Result<ResultsFile, NightlyError> {
         engines: vec![],
         setup_failures: vec![],
         results: vec![],
+        index: Default::default(),
     };
     // Where each engine, result and run_info key came from.
     let mut engine_from: HashMap<String, usize> = HashMap::new();

@@ -7,7 +7,9 @@ use crate::report::{results_json, EngineTiming, RunRecord, SetupFailure, RESULTS
 use crate::run::events::{CaseResult, EngineInfo};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The fix printed for any results file that cannot be read.
 const RESULTS_FIX: &str =
@@ -28,6 +30,9 @@ pub struct ResultsFile {
     pub setup_failures: Vec<SetupFailure>,
     /// Every result.
     pub results: Vec<CaseResult>,
+    /// Where each (engine, case) is in `results`, built on first lookup
+    /// (keep `results` unchanged after the first [`result`](Self::result)).
+    pub(super) index: OnceLock<HashMap<(String, String), usize>>,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +104,7 @@ impl ResultsFile {
             engines: raw.engines,
             setup_failures: raw.setup_failures,
             results: raw.results,
+            index: OnceLock::new(),
         };
         file.check_unique()?;
         Ok(file)
@@ -150,9 +156,16 @@ impl ResultsFile {
 
     /// The result of `case` in `engine`.
     pub fn result(&self, engine: &str, case: &str) -> Option<&CaseResult> {
-        self.results
-            .iter()
-            .find(|r| r.engine == engine && r.case == case)
+        let index = self.index.get_or_init(|| {
+            self.results
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ((r.engine.clone(), r.case.clone()), i))
+                .collect()
+        });
+        index
+            .get(&(engine.to_owned(), case.to_owned()))
+            .map(|&i| &self.results[i])
     }
 
     /// Every case, sorted.

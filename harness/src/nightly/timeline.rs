@@ -88,7 +88,7 @@ pub struct EngineTimeline {
 
 /// The timeline of `case` over `nights` (id and results, oldest first),
 /// for every engine that ran it on any night.
-pub fn timeline(nights: &[(String, ResultsFile)], case: &str) -> Vec<EngineTimeline> {
+pub fn timeline(nights: &[(&str, &ResultsFile)], case: &str) -> Vec<EngineTimeline> {
     let mut engines: Vec<&str> = Vec::new();
     for (_, results) in nights {
         for r in results.results.iter().filter(|r| r.case == case) {
@@ -103,11 +103,11 @@ pub fn timeline(nights: &[(String, ResultsFile)], case: &str) -> Vec<EngineTimel
         .collect()
 }
 
-fn engine_timeline(nights: &[(String, ResultsFile)], case: &str, engine: &str) -> EngineTimeline {
+fn engine_timeline(nights: &[(&str, &ResultsFile)], case: &str, engine: &str) -> EngineTimeline {
     let points: Vec<Point> = nights
         .iter()
         .map(|(night, results)| Point {
-            night: night.clone(),
+            night: (*night).to_owned(),
             version: results.browser_version(engine).map(String::from),
             status: results.result(engine, case).map(CaseStatus::of),
         })

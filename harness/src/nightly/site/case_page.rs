@@ -4,6 +4,7 @@
 
 use super::page::{esc, known_links, link, page, status_class};
 use super::SiteData;
+use crate::nightly::results::ResultsFile;
 use crate::nightly::status::{CaseStatus, Status};
 use crate::nightly::timeline::{timeline, version_range};
 use crate::report::{histogram_rows, nearest_allowed, outcome_diff, DiffSide};
@@ -21,7 +22,11 @@ pub fn case_page(data: &SiteData, case: &str) -> String {
         .nights
         .iter()
         .rev()
-        .flat_map(|(_, r)| r.results.iter().filter(|x| x.case == case))
+        .flat_map(|(_, r)| {
+            r.engine_names()
+                .into_iter()
+                .filter_map(move |e| r.result(e, case))
+        })
         .map(|r| r.description.as_str())
         .find(|d| !d.is_empty());
     if let Some(d) = description {
@@ -63,10 +68,10 @@ pub fn case_page(data: &SiteData, case: &str) -> String {
     body.push_str("</table>\n");
 
     // Timeline.
-    let nights: Vec<(String, _)> = data
+    let nights: Vec<(&str, &ResultsFile)> = data
         .nights
         .iter()
-        .map(|(m, r)| (m.night.clone(), r.clone()))
+        .map(|(m, r)| (m.night.as_str(), r))
         .collect();
     let timelines = timeline(&nights, case);
     body.push_str("<h2>Timeline</h2>\n<table id=\"timeline\"><tr><th>night</th>");
