@@ -216,7 +216,9 @@ mod tests {
                 let _ = socket.read(&mut request).await.unwrap();
                 if answer {
                     socket
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                        )
                         .await
                         .unwrap();
                 } else {
@@ -233,8 +235,8 @@ mod tests {
         let (url, server) = answers_once().await;
         let deadline = CommandDeadline::default();
         deadline.set_limit(Duration::from_millis(300));
-        let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new())
-            .build(DeadlineConnector::new(deadline.clone()));
+        let client: Client<_, Empty<bytes::Bytes>> =
+            Client::builder(TokioExecutor::new()).build(DeadlineConnector::new(deadline.clone()));
         let uri: Uri = url.parse().unwrap();
 
         let answer = client.get(uri.clone()).await.unwrap();

@@ -20,6 +20,7 @@ mod session;
 mod signals;
 
 pub use capabilities::capabilities;
+pub use deadline::CommandDeadline;
 pub use description::{
     apt_install_command, BinaryLocation, BinarySpec, EngineDescription, InstallStep, Quirk,
     SessionsPerDriver, VersionSource, INSTALL_SCRIPT, XVFB,
@@ -28,7 +29,6 @@ pub use discovery::{
     discover, discover_in, doctor, major_version, parse_version, DoctorLine, FoundBinary,
     Installed, Missing, MissingBinary, SearchEnv,
 };
-pub use deadline::CommandDeadline;
 pub use display::{start_xvfb, DisplayError, XvfbDisplay, DISPLAY_READY_TIMEOUT};
 pub use driver::DRIVER_READY_TIMEOUT;
 pub use error::SetupError;

@@ -324,8 +324,9 @@ impl Slot {
                 given_up: false,
             });
             died = Some(format!(
-                "the {engine} session died under this case's batch twice; last: {reason}\n\
-                 last lines of the driver's log:\n{log}"
+                "the {engine} session died under this case's batch{}; last: {reason}\n\
+                 last lines of the driver's log:\n{log}",
+                if attempt == 2 { " twice" } else { "" }
             ));
         }
         crashed(batch, died.as_deref().unwrap_or("the session died"))
@@ -393,7 +394,9 @@ async fn run_plans(
             run.unwrap_or_else(|| CaseRun {
                 index: batch[k],
                 observation: Observation::InternalError(
-                    error.clone().unwrap_or_else(|| "the case produced no result".into()),
+                    error
+                        .clone()
+                        .unwrap_or_else(|| "the case produced no result".into()),
                 ),
                 duration: Duration::ZERO,
             })
@@ -502,7 +505,10 @@ mod tests {
             .restart(t0 + Duration::from_secs(59), "browser gone")
             .unwrap_err();
         assert!(now);
-        assert!(reason.contains("more than 3 restarts within 60 s"), "{reason}");
+        assert!(
+            reason.contains("more than 3 restarts within 60 s"),
+            "{reason}"
+        );
         assert!(reason.ends_with("last: browser gone"), "{reason}");
         assert_eq!(budget.given_up(), Some(reason.as_str()));
         // Given up stays given up, and says so only once.
@@ -522,6 +528,8 @@ mod tests {
         }
         // The first has left the window: a fourth restart in 61 s is fine.
         assert_eq!(budget.restart(t0 + Duration::from_secs(61), "died"), Ok(()));
-        assert!(budget.restart(t0 + Duration::from_secs(62), "died").is_err());
+        assert!(budget
+            .restart(t0 + Duration::from_secs(62), "died")
+            .is_err());
     }
 }

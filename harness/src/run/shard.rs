@@ -94,10 +94,7 @@ mod tests {
 
     #[test]
     fn parses_k_of_n_and_refuses_the_rest_with_a_fix() {
-        assert_eq!(
-            "2/4".parse::<Shard>(),
-            Ok(Shard { index: 2, count: 4 })
-        );
+        assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
         assert_eq!("1/1".parse::<Shard>().unwrap().to_string(), "1/1");
         for bad in ["0/3", "4/3", "3", "a/3", "1/0", "1/x", ""] {
             let error = bad.parse::<Shard>().unwrap_err().to_string();
@@ -107,7 +104,9 @@ mod tests {
 
     #[test]
     fn every_path_is_in_exactly_one_shard_and_spelling_does_not_matter() {
-        let paths: Vec<String> = (0..500).map(|i| format!("cases/dir{}/c{i}.yaml", i % 7)).collect();
+        let paths: Vec<String> = (0..500)
+            .map(|i| format!("cases/dir{}/c{i}.yaml", i % 7))
+            .collect();
         for count in 1..=6 {
             let mut sizes = vec![0; count as usize];
             for path in &paths {
