@@ -155,19 +155,17 @@ fn pid_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn run_with_fault(engine: EngineId, fault: Fault) {
-    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
-    if !installed(engine) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let results = dir.path().join("results.json");
-    let pidfile = dir.path().join("pids.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pmconf"))
+/// Starts `pmconf run` of [`CASE_DIRS`] in `engines` with a small batch, a
+/// short command timeout and a PID file, output piped; returns the child,
+/// the results file and the PID file.
+fn start_run(engines: &str, dir: &Path) -> (std::process::Child, PathBuf, PathBuf) {
+    let results = dir.join("results.json");
+    let pidfile = dir.join("pids.jsonl");
+    let child = Command::new(env!("CARGO_BIN_EXE_pmconf"))
         .current_dir(workspace())
         .arg("run")
         .args(CASE_DIRS)
-        .args(["--engine", engine.name(), "--batch", &BATCH.to_string()])
+        .args(["--engine", engines, "--batch", &BATCH.to_string()])
         .args(["--command-timeout", "5", "--retry-unexpected", "0"])
         .arg("--results")
         .arg(&results)
@@ -176,6 +174,24 @@ fn run_with_fault(engine: EngineId, fault: Fault) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    (child, results, pidfile)
+}
+
+/// The results of a run, and how many cases [`CASE_DIRS`] hold.
+fn results_and_case_count(results: &Path) -> (Vec<Value>, usize) {
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
+    let dirs: Vec<PathBuf> = CASE_DIRS.iter().map(|d| workspace().join(d)).collect();
+    let cases = pmconf::case_files::find_case_files(&dirs).unwrap().len();
+    (value["results"].as_array().unwrap().clone(), cases)
+}
+
+fn run_with_fault(engine: EngineId, fault: Fault) {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    if !installed(engine) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, results, pidfile) = start_run(engine.name(), dir.path());
     let pmconf = child.id();
 
     // Everything below pmconf, sampled while it runs.
@@ -264,10 +280,7 @@ fn run_with_fault(engine: EngineId, fault: Fault) {
 
     // Every case once; at most the batch in flight crashed; every other
     // case matched its accepted snapshot.
-    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
-    let all = results["results"].as_array().unwrap();
-    let dirs: Vec<PathBuf> = CASE_DIRS.iter().map(|d| workspace().join(d)).collect();
-    let cases = pmconf::case_files::find_case_files(&dirs).unwrap().len();
+    let (all, cases) = results_and_case_count(&results);
     assert_eq!(all.len(), cases, "every case reported once\n{context}");
     let names: BTreeSet<&str> = all.iter().map(|r| r["case"].as_str().unwrap()).collect();
     assert_eq!(names.len(), cases, "no case twice");
@@ -346,4 +359,76 @@ fn webkitgtk_survives_its_driver_killed() {
 #[test]
 fn webkitgtk_survives_its_browser_stopped() {
     run_with_fault(EngineId::WebKitGtk, Fault::StopBrowser);
+}
+
+#[test]
+fn an_engine_that_keeps_dying_is_given_up_and_the_others_go_on() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    if !installed(EngineId::Chromium) {
+        return;
+    }
+    // Another engine beside it, when there is one.
+    let other = [EngineId::WebKitGtk, EngineId::Firefox]
+        .into_iter()
+        .find(|e| discover(*e).is_ok());
+    let mut engines = vec!["chromium"];
+    engines.extend(other.map(|e| e.name()));
+    let dir = tempfile::tempdir().unwrap();
+    let (child, results, pidfile) = start_run(&engines.join(","), dir.path());
+    let pmconf = child.id();
+    // Kill every Chromium browser as soon as its session is recorded.
+    let killer = {
+        let pidfile = pidfile.clone();
+        std::thread::spawn(move || {
+            let mut killed = BTreeSet::new();
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while Instant::now() < deadline && ProcessIdentity::of(pmconf).is_some() {
+                for line in pid_lines(&pidfile) {
+                    let Some(browser) = line["browser"].as_u64() else {
+                        continue;
+                    };
+                    if line["engine"] == "chromium" && killed.insert(browser) {
+                        // SAFETY: only sends a signal, to the browser pmconf
+                        // just recorded for its new session.
+                        unsafe { libc::kill(browser as i32, libc::SIGKILL) };
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            killed.len()
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    let killed = killer.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let context = format!(
+        "--- stdout\n{stdout}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(killed, 4, "one first session and three restarts\n{context}");
+    assert!(
+        stdout.contains("chromium: given up for the rest of the run: it needed more than 3 restarts within 60 s"),
+        "{context}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{context}");
+
+    let (all, cases) = results_and_case_count(&results);
+    let chromium: Vec<&Value> = all.iter().filter(|r| r["engine"] == "chromium").collect();
+    assert_eq!(chromium.len(), cases, "every Chromium case is reported");
+    assert!(
+        chromium.iter().all(|r| r["verdict"] == "crashed"),
+        "no Chromium session lived long enough to run a batch"
+    );
+    assert!(chromium.iter().any(|r| r["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("not run: chromium was given up")));
+    if let Some(other) = other {
+        let theirs: Vec<&Value> = all.iter().filter(|r| r["engine"] == other.name()).collect();
+        assert_eq!(theirs.len(), cases, "{} goes on", other.name());
+        for r in theirs {
+            assert_eq!(r["snapshot"]["status"], "matched", "{r:#}");
+        }
+    }
+    assert_eq!(tagged_by(pmconf), vec![], "tagged processes left running");
 }

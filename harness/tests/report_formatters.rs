@@ -530,10 +530,10 @@ fn json_file_has_the_exact_counts() {
         value["summary"],
         json!({
             "chromium": {"conforms": 2, "contested": 0, "diverges": 2, "known_divergences": 1, "inconclusive": 1,
-                         "internal_error": 1, "unexpected": 4, "flaky": 0, "runs": 6, "unobserved_runs": 0,
+                         "internal_error": 1, "crashed": 0, "unexpected": 4, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                          "cases_per_second": 3.0},
             "firefox": {"conforms": 5, "contested": 0, "diverges": 1, "known_divergences": 1, "inconclusive": 0,
-                        "internal_error": 0, "unexpected": 0, "flaky": 0, "runs": 6, "unobserved_runs": 0,
+                        "internal_error": 0, "crashed": 0, "unexpected": 0, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                         "cases_per_second": 1.5},
         })
     );
@@ -1910,4 +1910,107 @@ fn results_json_carries_what_the_header_needs() {
     // The run info reads back, so a report can be drawn from the file.
     let back: Vec<CaseInfo> = serde_json::from_value(value["cases"].clone()).unwrap();
     assert_eq!(back, case_infos());
+}
+
+/// A run in which chromium's session died, was replaced, and one case's
+/// batch killed the new session too.
+fn crashed_events() -> Vec<RunEvent> {
+    let crashed = CaseResult::bare(
+        "chromium",
+        "messages/hello.yaml",
+        Verdict::Crashed {
+            reason: "the chromium session died under this case's batch twice; last: the \
+                     browser process (PID 42) is gone\nlast lines of the driver's log:\n\
+                     [SEVERE]: Unable to receive message from renderer"
+                .into(),
+        },
+        SnapshotStatus::NotCompared,
+    );
+    vec![
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into()],
+            cases: 2,
+        },
+        RunEvent::EngineStart(EngineInfo {
+            engine: "chromium".into(),
+            browser_version: "131.0".into(),
+        }),
+        RunEvent::CaseEnd(CaseResult::bare(
+            "chromium",
+            "messages/first.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        )),
+        RunEvent::EngineRestart {
+            engine: "chromium".into(),
+            reason: "session 1 died: the browser process (PID 42) is gone; starting a new one"
+                .into(),
+            given_up: false,
+        },
+        RunEvent::CaseEnd(crashed),
+        RunEvent::EngineEnd {
+            engine: "chromium".into(),
+            cases: 2,
+            seconds: 1.0,
+        },
+        RunEvent::SuiteEnd { seconds: 1.0 },
+    ]
+}
+
+#[test]
+fn a_crashed_case_shows_in_every_report_with_the_driver_log() {
+    let events = crashed_events();
+    let text = terminal_output(&events);
+    assert!(
+        text.contains("chromium: session 1 died: the browser process (PID 42) is gone"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "UNEXPECTED chromium messages/hello.yaml: crashed (the chromium session died"
+        ),
+        "{text}"
+    );
+    let section = block(&text, "crashed (1):");
+    assert!(
+        section
+            .iter()
+            .any(|l| l.trim() == "[SEVERE]: Unable to receive message from renderer"),
+        "{section:?}"
+    );
+    let verdict = text.lines().last().unwrap();
+    assert!(verdict.contains("; crashed: 1"), "{verdict}");
+    assert!(verdict.ends_with("=> FAILED (1 unexpected)"), "{verdict}");
+
+    let record = pmconf::report::RunRecord::from_events(&events);
+    let json = pmconf::report::results_json(&record).unwrap();
+    assert_eq!(json["summary"]["chromium"]["crashed"], 1);
+    assert_eq!(json["summary"]["chromium"]["unexpected"], 1);
+    assert_eq!(json["results"][1]["verdict"], "crashed");
+    assert!(json["results"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .ends_with("renderer"));
+
+    let wpt =
+        pmconf::report::wptreport_json(&record, "chromium", &pmconf::report::WptRunInfo::default());
+    assert_eq!(wpt["results"][1]["status"], "CRASH");
+    assert_eq!(wpt["results"][1]["subtests"], json!([]));
+    assert!(wpt["results"][1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("driver's log"));
+
+    let html = pmconf::report::render_html(&record);
+    // A crashed result needs action: its cell is coloured so, and it is
+    // listed first, under "Needs action".
+    assert!(html.contains("x-action a-crashed"), "{html}");
+    let needs = &html[html
+        .find("id=\"needs-action\"")
+        .expect("a needs-action section")..];
+    assert!(
+        needs[..needs.find("</section>").unwrap()].contains("messages/hello.yaml"),
+        "{html}"
+    );
+    assert!(html.contains("Unable to receive message from renderer"));
 }

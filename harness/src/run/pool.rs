@@ -323,8 +323,9 @@ impl Slot {
                 given_up: false,
             });
             died = Some(format!(
-                "the {engine} session died under this case's batch twice; last: {reason}\n\
-                 last lines of the driver's log:\n{log}"
+                "the {engine} session died under this case's batch{}; last: {reason}\n\
+                 last lines of the driver's log:\n{log}",
+                if attempt == 2 { " twice" } else { "" }
             ));
         }
         crashed(batch, died.as_deref().unwrap_or("the session died"))
