@@ -388,7 +388,17 @@ fn through_grid_as_directly(nodes: usize) {
     }
     let url = grid.url.clone();
     let watch = TreeWatch::new(grid.recorded.clone());
-    let through = run_subset(&["--webdriver-url", &url], "through the Grid");
+    // With two nodes (one slot per engine each), two sessions per engine
+    // at once: each takes batches from the engine's one queue.
+    let sessions: &[&str] = if nodes >= 2 {
+        &["--sessions", "2"]
+    } else {
+        &[]
+    };
+    let through = run_subset(
+        &[&["--webdriver-url", &url], sessions].concat(),
+        "through the Grid",
+    );
     let started = watch.finish();
     let count = |needle: &str| started.values().filter(|c| c.contains(needle)).count();
     assert!(
