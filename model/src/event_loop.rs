@@ -417,10 +417,12 @@ impl Explorer<'_> {
         next.windows[w].document = Some(d);
         self.destroy_children(&mut next, w);
         let mut out = Vec::new();
-        // whatwg/html#3267: "If browsingContext's active document's is
-        // initial about:blank is true, and browsingContext's active
-        // document's origin is same origin-domain with navigationParams's
-        // origin, then do nothing" (the Window is reused).
+        // whatwg/html#3267. "Create and initialize a Document object":
+        // "If browsingContext is still on its initial about:blank Document,
+        // [...] and browsingContext's active document's origin is same
+        // origin-domain with navigationParams's origin, then do nothing"
+        // (the new Document gets the about:blank's Window).
+        // <https://html.spec.whatwg.org/multipage/document-lifecycle.html#initialise-the-document-object>
         let reuse = old.filter(|&o| {
             self.plan.documents[o].initial_about_blank
                 && crate::origin::same_origin(
