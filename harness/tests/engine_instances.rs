@@ -84,6 +84,15 @@ fn a_declared_instance_runs_beside_the_system_engine_with_its_own_snapshots() {
         .status()
         .unwrap();
     assert!(copied.success());
+    // The model's accepted answers too: a case whose model snapshot is
+    // missing is new, which would fail the run for another reason.
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(workspace().join("snapshots/model"))
+        .arg(snapshots.join("model"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
     let results = dir.path().join("results.json");
     let run = |expect: i32| {
         let mut args = vec!["run"];
@@ -129,7 +138,7 @@ fn a_declared_instance_runs_beside_the_system_engine_with_its_own_snapshots() {
         .collect();
     assert_eq!(pending.len(), CASES.len(), "{pending:?}");
     // Review: what the wrapped build saw is what the system one saw (the
-    // same Chromium); accept by renaming, as `cargo insta review` would.
+    // same Chromium); accept by renaming, as `pmconf review` would.
     for p in &pending {
         let name = p.file_name().unwrap().to_str().unwrap();
         assert!(name.ends_with(".snap.new"), "{name}");
