@@ -85,7 +85,9 @@ fn header(data: &SiteData) -> String {
             e.map_or(0, |e| e.total),
             match e.map_or(0, |e| e.contested) {
                 0 => String::new(),
-                n => format!("; <span class=\"s-contested\" data-contested=\"{n}\">{n} contested</span>"),
+                n => format!(
+                    "; <span class=\"s-contested\" data-contested=\"{n}\">{n} contested</span>"
+                ),
             }
         ));
     }
