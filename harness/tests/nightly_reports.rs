@@ -1166,6 +1166,15 @@ fn history_summary_and_site_count_contested_apart() {
     // which is no divergence.
     assert!(html.contains("<tr data-engine=\"chromium\"><td class=\"case\"><a href=\"case/cases__a__contested-regress.yaml.html\">"), "{html}");
 
+    let case =
+        std::fs::read_to_string(p.join("site/case/cases__a__contested-fix.yaml.html")).unwrap();
+    assert!(
+        case.contains(&format!(
+            "<ul class=\"contested\"><li><a href=\"{ISSUE}\">{ISSUE}</a>: left open</li></ul>"
+        )),
+        "{case}"
+    );
+
     // A history written before contested was counted still reads (as 0).
     let strip = |night: &mut Value| {
         for (_, e) in night["engines"].as_object_mut().unwrap() {
