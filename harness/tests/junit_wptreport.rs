@@ -462,3 +462,129 @@ fn wptreport_passes_the_schema_written_from_wpt_fyi_rules() {
         );
     }
 }
+
+/// A contested result passes with its issues in `<system-out>` (one line
+/// per issue of each contested outcome it saw); one whose snapshot changed
+/// still fails; a crashed result is an `<error>` of type `crashed` with its
+/// reason.
+#[test]
+fn junit_contested_passes_naming_its_issues_and_crashed_is_an_error() {
+    use pmconf::run::events::OutcomeCount;
+    use pmconf_model::contested::ContestedOutcome;
+    let contested_outcome = |origin: &str, issue: &str, reason: &str| ContestedOutcome {
+        outcome: outcome(origin),
+        issues: vec![issue.into()],
+        reasons: vec![reason.into()],
+        schedule: vec![],
+    };
+    let mut contested = result(
+        "webkitgtk",
+        "cases/z/contested.yaml",
+        Verdict::Contested,
+        SnapshotStatus::Matched,
+    );
+    // It saw the allowed outcome, then the two contested ones over its runs.
+    contested.contested = vec![
+        contested_outcome(
+            "http://b.test",
+            "https://github.com/whatwg/html/issues/3267",
+            "reuse & <blank>",
+        ),
+        contested_outcome(
+            "http://c.test",
+            "https://github.com/whatwg/html/issues/3691",
+            "call time",
+        ),
+        contested_outcome("http://d.test", "https://example.test/not-seen", "not seen"),
+    ];
+    contested.histogram = ["http://a.test", "http://b.test", "http://c.test"]
+        .iter()
+        .map(|o| OutcomeCount {
+            outcome: outcome(o),
+            count: 1,
+            allowed: *o == "http://a.test",
+        })
+        .collect();
+    contested.observed = Some(outcome("http://c.test"));
+    let mut changed_contested = contested.clone();
+    changed_contested.case = "cases/z/changed-contested.yaml".into();
+    changed_contested.snapshot = changed("-verdict: conforms\n+verdict: contested\n");
+    let crashed = result(
+        "webkitgtk",
+        "cases/z/crashed.yaml",
+        Verdict::Crashed {
+            reason: "session died twice: WebKitWebDriver exited".into(),
+        },
+        SnapshotStatus::NotCompared,
+    );
+    let events: Vec<RunEvent> = [
+        RunEvent::SuiteStart {
+            engines: vec!["webkitgtk".into()],
+            cases: 3,
+        },
+        RunEvent::EngineStart(EngineInfo {
+            engine: "webkitgtk".into(),
+            browser_version: "2.46.0".into(),
+        }),
+    ]
+    .into_iter()
+    .chain([contested, changed_contested, crashed].map(RunEvent::CaseEnd))
+    .chain([RunEvent::SuiteEnd { seconds: 1.0 }])
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    let mut reporter = JunitReporter::new(&path, known());
+    for e in &events {
+        reporter.on_event(e);
+    }
+    reporter.finish().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let suite = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    // 3 tests: changed-contested fails, crashed is an error, contested passes.
+    assert_eq!(walked(suite), (3, 1, 1, 0));
+    assert_eq!(attrs(suite), (3, 1, 1, 0));
+    let passed = case(suite, "cases/z/contested.yaml");
+    assert!(
+        !passed.children().any(|n| n.has_tag_name("error")
+            || n.has_tag_name("failure")
+            || n.has_tag_name("skipped")),
+        "{text}"
+    );
+    let out = passed
+        .children()
+        .find(|n| n.has_tag_name("system-out"))
+        .unwrap_or_else(|| panic!("no system-out: {text}"));
+    assert_eq!(
+        out.text(),
+        Some(
+            "contested: https://github.com/whatwg/html/issues/3267 (reuse & <blank>)\n\
+             contested: https://github.com/whatwg/html/issues/3691 (call time)"
+        )
+    );
+    let failure = case(suite, "cases/z/changed-contested.yaml")
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert_eq!(
+        failure.attribute("message"),
+        Some("contested; snapshot changed")
+    );
+    let error = case(suite, "cases/z/crashed.yaml")
+        .children()
+        .find(|n| n.has_tag_name("error"))
+        .unwrap();
+    assert_eq!(error.attribute("type"), Some("crashed"));
+    assert_eq!(
+        error.attribute("message"),
+        Some("session died twice: WebKitWebDriver exited")
+    );
+    assert_eq!(
+        error.text(),
+        Some("session died twice: WebKitWebDriver exited")
+    );
+}

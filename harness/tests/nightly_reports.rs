@@ -850,11 +850,11 @@ fn summary_is_markdown_with_changes_and_known_links() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let md = stdout(&out);
     assert!(
-        md.contains("| chromium | 131.0 | 6 | 2 | 0 | 1 | 0 | 8 |"),
+        md.contains("| chromium | 131.0 | 6 | 0 | 2 | 0 | 1 | 0 | 8 |"),
         "{md}"
     );
     assert!(
-        md.contains("| firefox | 128.0 | 6 | 1 | 1 | 0 | 1 | 8 |"),
+        md.contains("| firefox | 128.0 | 6 | 0 | 1 | 1 | 0 | 1 | 8 |"),
         "{md}"
     );
     assert!(
@@ -949,4 +949,257 @@ fn site_matches_its_golden_files_and_the_results() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".pmconf-site"))
         .collect();
     assert!(leftovers.is_empty());
+}
+
+const ISSUE: &str = "https://github.com/whatwg/html/issues/3267";
+
+/// Two nights of contested and crashed results (chromium; firefox the
+/// same both nights), allowed `A`, contested `B`:
+///
+/// | case | night 1 chromium | night 2 chromium | firefox |
+/// |---|---|---|---|
+/// | a/to-contested | conforms | contested | conforms |
+/// | a/from-contested | contested | conforms | conforms |
+/// | a/contested-regress | contested | diverges (C) | contested |
+/// | a/contested-fix | diverges (C) | contested | conforms |
+/// | a/still-contested | contested | contested | conforms |
+/// | a/crash | conforms | crashed | conforms |
+fn contested_night(n: usize) -> Value {
+    use common::nights::{contested, crashed};
+    let allowed: &[&str] = &["A"];
+    let is_contested =
+        |engine: &str, case: &str| contested(engine, case, "B", allowed, &["B"], ISSUE);
+    let conforms = |engine: &str, case: &str| result(engine, case, Some("A"), allowed);
+    let diverges = |engine: &str, case: &str| result(engine, case, Some("C"), allowed);
+    let c = |case: &str| format!("cases/a/{case}.yaml");
+    let e = "chromium";
+    let mut results = if n == 0 {
+        vec![
+            conforms(e, &c("to-contested")),
+            is_contested(e, &c("from-contested")),
+            is_contested(e, &c("contested-regress")),
+            diverges(e, &c("contested-fix")),
+            is_contested(e, &c("still-contested")),
+            conforms(e, &c("crash")),
+        ]
+    } else {
+        vec![
+            is_contested(e, &c("to-contested")),
+            conforms(e, &c("from-contested")),
+            diverges(e, &c("contested-regress")),
+            is_contested(e, &c("contested-fix")),
+            is_contested(e, &c("still-contested")),
+            crashed(e, &c("crash"), "session died twice: chromedriver exited"),
+        ]
+    };
+    let f = "firefox";
+    for case in [
+        "to-contested",
+        "from-contested",
+        "contested-fix",
+        "still-contested",
+        "crash",
+    ] {
+        results.push(conforms(f, &c(case)));
+    }
+    results.push(is_contested(f, &c("contested-regress")));
+    json!({
+        "format": "pmconf-results/1",
+        "complete": true,
+        "engines": [{"engine": "chromium", "browser_version": "131.0"}, {"engine": "firefox", "browser_version": "128.0"}],
+        "setup_failures": [],
+        "summary": {},
+        "results": results
+    })
+}
+
+fn contested_setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..2 {
+        write(
+            &dir.path().join(format!("night{n}.json")),
+            &contested_night(n),
+        );
+    }
+    std::fs::write(dir.path().join("known.yaml"), "[]\n").unwrap();
+    dir
+}
+
+#[test]
+fn diff_tells_contested_from_conforming_and_crashed_from_concluded() {
+    let dir = contested_setup();
+    let diff = diff_json(dir.path(), "night0.json", "night1.json");
+    let mut got = changes(&diff);
+    got.sort();
+    let same = &["unexplained"];
+    let mut want = vec![
+        c("chromium", "a/contested-fix.yaml", "fix", same),
+        c("chromium", "a/contested-regress.yaml", "regression", same),
+        c("chromium", "a/crash.yaml", "unconcluded", same),
+        c(
+            "chromium",
+            "a/from-contested.yaml",
+            "no-longer-contested",
+            same,
+        ),
+        c("chromium", "a/to-contested.yaml", "became-contested", same),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let chromium = &diff["engines"][0];
+    assert_eq!(chromium["engine"], "chromium");
+    // fix; regression + no longer concludes; became / no longer contested.
+    assert_eq!(
+        (
+            &chromium["improved"],
+            &chromium["regressed"],
+            &chromium["changed"]
+        ),
+        (&json!(1), &json!(2), &json!(2))
+    );
+    assert_eq!(
+        (
+            &diff["engines"][1]["improved"],
+            &diff["engines"][1]["regressed"],
+            &diff["engines"][1]["changed"]
+        ),
+        (&json!(0), &json!(0), &json!(0))
+    );
+    let transition = |case: &str| {
+        let change = diff["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["case"] == format!("cases/a/{case}.yaml"))
+            .unwrap();
+        (
+            change["from"]["status"].clone(),
+            change["to"]["status"].clone(),
+        )
+    };
+    assert_eq!(
+        transition("to-contested"),
+        (json!("conforms"), json!("contested"))
+    );
+    assert_eq!(transition("crash").1, json!("unconcluded"));
+    let out = pmconf(
+        dir.path(),
+        &["report", "diff", "night0.json", "night1.json"],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("chromium   1 improved, 2 regressed, 2 changed"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "became contested (1):\n  chromium   cases/a/to-contested.yaml: conforms -> contested;"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("no longer contested (1):\n  chromium   cases/a/from-contested.yaml: contested -> conforms;"), "{text}");
+    assert!(
+        text.contains("cases/a/crash.yaml: conforms -> crashed;"),
+        "{text}"
+    );
+}
+
+#[test]
+fn history_summary_and_site_count_contested_apart() {
+    let dir = contested_setup();
+    let p = dir.path();
+    for n in 0..2 {
+        let out = record(p, n, &[]);
+        assert_eq!(out.status.code(), Some(0), "night {n}: {}", stderr(&out));
+    }
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("data/nights.json")).unwrap())
+            .unwrap();
+    let counts = |night: usize, engine: &str| {
+        let e = &index["nights"][night]["engines"][engine];
+        ["conforms", "contested", "diverges", "unconcluded", "total"]
+            .map(|k| e[k].as_u64().unwrap())
+    };
+    // From the table above.
+    assert_eq!(counts(0, "chromium"), [2, 3, 1, 0, 6]);
+    assert_eq!(counts(1, "chromium"), [1, 3, 1, 1, 6]);
+    assert_eq!(counts(1, "firefox"), [5, 1, 0, 0, 6]);
+    // Every engine conforms on to-contested and crash the first night,
+    // from-contested the second: contested is not interop.
+    assert_eq!(index["nights"][0]["interop_score"], json!(33.3));
+    assert_eq!(index["nights"][1]["interop_score"], json!(16.7));
+
+    let out = pmconf(p, &["report", "summary", "night1.json", "--markdown"]);
+    let md = stdout(&out);
+    assert!(
+        md.contains("| engine | version | conforms | contested | diverges | not concluded |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| chromium | 131.0 | 1 | 3 | 1 | 1 | 0 | 1 | 6 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| firefox | 128.0 | 5 | 1 | 0 | 0 | 0 | 0 | 6 |"),
+        "{md}"
+    );
+
+    let out = pmconf(p, &["report", "site", "data", "-o", "site"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = std::fs::read_to_string(p.join("site/index.html")).unwrap();
+    assert!(html.contains("<dd data-engine=\"chromium\">version 131.0; 1.5 s over 6 cases; <span class=\"s-contested\" data-contested=\"3\">3 contested</span></dd>"), "{html}");
+    // to-contested, contested-fix, still-contested (chromium),
+    // contested-regress (firefox).
+    assert!(
+        html.contains("<p id=\"contested\" data-contested=\"4\">"),
+        "{html}"
+    );
+    assert!(html.contains("data-engine=\"chromium\" data-conforms=\"1\" data-total=\"6\" data-contested=\"3\" title=\"3 contested\">1/6</td>"), "{html}");
+    assert!(html.contains("<td class=\"s-contested\" data-engine=\"chromium\" data-status=\"contested\">contested</td>"), "{html}");
+    assert!(
+        html.contains(
+            "<td class=\"s-crashed\" data-engine=\"chromium\" data-status=\"crashed\">crashed</td>"
+        ),
+        "{html}"
+    );
+    // chromium diverges alone on contested-regress: firefox is contested,
+    // which is no divergence.
+    assert!(html.contains("<tr data-engine=\"chromium\"><td class=\"case\"><a href=\"case/cases__a__contested-regress.yaml.html\">"), "{html}");
+
+    let case =
+        std::fs::read_to_string(p.join("site/case/cases__a__contested-fix.yaml.html")).unwrap();
+    assert!(
+        case.contains(&format!(
+            "<ul class=\"contested\"><li><a href=\"{ISSUE}\">{ISSUE}</a>: left open</li></ul>"
+        )),
+        "{case}"
+    );
+
+    // A history written before contested was counted still reads (as 0).
+    let strip = |night: &mut Value| {
+        for (_, e) in night["engines"].as_object_mut().unwrap() {
+            assert!(e.as_object_mut().unwrap().remove("contested").is_some());
+        }
+    };
+    let path = p.join("data/nights.json");
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v["nights"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .for_each(strip);
+    std::fs::write(&path, v.to_string()).unwrap();
+    for night in N.iter().take(2) {
+        let path = p.join(format!("data/nights/{night}/night.json"));
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        strip(&mut v);
+        std::fs::write(&path, v.to_string()).unwrap();
+    }
+    let out = pmconf(p, &["report", "site", "data", "-o", "site2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = std::fs::read_to_string(p.join("site2/index.html")).unwrap();
+    assert!(
+        html.contains("version 131.0; 1.5 s over 6 cases</dd>"),
+        "{html}"
+    );
 }

@@ -15,7 +15,7 @@ pub type Digests = BTreeMap<String, String>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
-    /// Conformed, now diverges.
+    /// Conformed or was contested, now diverges.
     Regression,
     /// Concluded, now does not (inconclusive, internal error...).
     Unconcluded,
@@ -24,7 +24,7 @@ pub enum ChangeKind {
     BecameUnexpected,
     /// Was not flaky, now is.
     BecameFlaky,
-    /// Diverged, now conforms.
+    /// Diverged, now conforms or is contested.
     Fix,
     /// Did not conclude, now does.
     Concluded,
@@ -34,6 +34,11 @@ pub enum ChangeKind {
     StoppedFlaky,
     /// Diverges still, with other forbidden outcomes.
     ChangedDivergence,
+    /// Conformed, now contested (saw an outcome an open issue of the HTML
+    /// Standard leaves open): neither a regression nor a fix.
+    BecameContested,
+    /// Was contested, now conforms: neither a fix nor a regression.
+    NoLongerContested,
     /// A result the old night did not have.
     Added,
     /// A result the new night does not have.
@@ -42,7 +47,7 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Every kind, in report order.
-    pub const ALL: [ChangeKind; 11] = [
+    pub const ALL: [ChangeKind; 13] = [
         ChangeKind::Regression,
         ChangeKind::Unconcluded,
         ChangeKind::BecameUnexpected,
@@ -52,6 +57,8 @@ impl ChangeKind {
         ChangeKind::ExpectedAgain,
         ChangeKind::StoppedFlaky,
         ChangeKind::ChangedDivergence,
+        ChangeKind::BecameContested,
+        ChangeKind::NoLongerContested,
         ChangeKind::Added,
         ChangeKind::Removed,
     ];
@@ -68,6 +75,8 @@ impl ChangeKind {
             ChangeKind::Concluded => "concludes again",
             ChangeKind::StoppedFlaky => "stopped being flaky",
             ChangeKind::ChangedDivergence => "changed divergence",
+            ChangeKind::BecameContested => "became contested",
+            ChangeKind::NoLongerContested => "no longer contested",
             ChangeKind::Added => "added",
             ChangeKind::Removed => "removed",
         }
@@ -84,9 +93,11 @@ impl ChangeKind {
             | ChangeKind::Concluded
             | ChangeKind::ExpectedAgain
             | ChangeKind::StoppedFlaky => Direction::Improved,
-            ChangeKind::ChangedDivergence | ChangeKind::Added | ChangeKind::Removed => {
-                Direction::Changed
-            }
+            ChangeKind::ChangedDivergence
+            | ChangeKind::BecameContested
+            | ChangeKind::NoLongerContested
+            | ChangeKind::Added
+            | ChangeKind::Removed => Direction::Changed,
         }
     }
 }
@@ -99,7 +110,8 @@ pub enum Direction {
     Improved,
     /// Regressions, lost conclusions, new flakiness.
     Regressed,
-    /// Neither: other divergences, results added or removed.
+    /// Neither: other divergences, conforms <-> contested, results added
+    /// or removed.
     Changed,
 }
 
@@ -312,8 +324,12 @@ fn classify(
         (None, Some(_)) => ChangeKind::Added,
         (Some(_), None) => ChangeKind::Removed,
         (Some(f), Some(t)) => match (&f.status, &t.status) {
-            (Status::Conforms, Status::Diverges { .. }) => ChangeKind::Regression,
-            (Status::Diverges { .. }, Status::Conforms) => ChangeKind::Fix,
+            (Status::Conforms | Status::Contested, Status::Diverges { .. }) => {
+                ChangeKind::Regression
+            }
+            (Status::Diverges { .. }, Status::Conforms | Status::Contested) => ChangeKind::Fix,
+            (Status::Conforms, Status::Contested) => ChangeKind::BecameContested,
+            (Status::Contested, Status::Conforms) => ChangeKind::NoLongerContested,
             (Status::Diverges { divergence: a }, Status::Diverges { divergence: b }) if a != b => {
                 ChangeKind::ChangedDivergence
             }

@@ -35,6 +35,10 @@ pub struct EngineNight {
     pub seconds: f64,
     /// Results that conform.
     pub conforms: usize,
+    /// Results that are contested (not counted in `conforms`, nor as
+    /// divergences); 0 in histories written before it was counted.
+    #[serde(default)]
+    pub contested: usize,
     /// Results that diverge.
     pub diverges: usize,
     /// Results that did not conclude.
@@ -56,7 +60,8 @@ pub struct NightMeta {
     pub run_link: Option<String>,
     /// Per engine: version, time, counts.
     pub engines: BTreeMap<String, EngineNight>,
-    /// Interop score: percent of cases every engine run conforms on.
+    /// Interop score: percent of cases every engine run conforms on
+    /// (contested results do not count as conforming).
     pub interop_score: f64,
     /// Package versions of the machine (Debian's, e.g. `chromium`).
     #[serde(default)]
@@ -121,6 +126,7 @@ pub fn night_meta(input: &NightInput) -> NightMeta {
             version: r.browser_version(engine).map(String::from),
             seconds: (r.engine_seconds(engine) * 10.0).round() / 10.0,
             conforms: 0,
+            contested: 0,
             diverges: 0,
             unconcluded: 0,
             flaky: 0,
@@ -130,6 +136,7 @@ pub fn night_meta(input: &NightInput) -> NightMeta {
             e.total += 1;
             match Status::of(result) {
                 Status::Conforms => e.conforms += 1,
+                Status::Contested => e.contested += 1,
                 Status::Diverges { .. } => e.diverges += 1,
                 Status::Unconcluded { .. } => e.unconcluded += 1,
             }
@@ -155,6 +162,9 @@ pub fn night_meta(input: &NightInput) -> NightMeta {
 }
 
 /// Percent of cases on which every engine that ran conforms (one decimal).
+/// A contested result does not count: the engines do something an open
+/// issue of the HTML Standard leaves unsettled, which is not interop yet
+/// (nor a divergence: it is counted apart).
 pub fn interop_score(results: &ResultsFile) -> f64 {
     let engines = results.engine_names();
     let cases = results.cases();

@@ -1,5 +1,6 @@
 //! A night's summary for the CI job summary (`$GITHUB_STEP_SUMMARY`),
-//! which GitHub cuts off at 1 MiB: per-engine counts, the changes against
+//! which GitHub cuts off at 1 MiB: per-engine counts (contested apart
+//! from conforms and diverges), the changes against
 //! the night before when known, and the results that were unexpected or
 //! diverge, each list cut short well before the limit.
 
@@ -26,7 +27,7 @@ pub fn summary_markdown(
     if let Some(rev) = results.info("revision") {
         out.push_str(&format!("pmconf revision `{}`\n\n", md_cell(rev)));
     }
-    out.push_str("| engine | version | conforms | diverges | not concluded | flaky | unexpected | total |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| engine | version | conforms | contested | diverges | not concluded | flaky | unexpected | total |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for engine in results.engine_names() {
         let mine: Vec<_> = results
             .results
@@ -35,10 +36,11 @@ pub fn summary_markdown(
             .collect();
         let count = |f: &dyn Fn(&Status) -> bool| mine.iter().filter(|r| f(&Status::of(r))).count();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             md_cell(engine),
             md_cell(results.browser_version(engine).unwrap_or("?")),
             count(&|s| *s == Status::Conforms),
+            count(&|s| *s == Status::Contested),
             count(&|s| matches!(s, Status::Diverges { .. })),
             count(&|s| !s.concluded()),
             mine.iter().filter(|r| r.is_flaky()).count(),

@@ -1,6 +1,6 @@
 //! The status of one case in one engine on one night, as the history and
-//! the diffs compare it: whether it conforms, how it diverges, whether it
-//! concluded at all, and whether it was flaky.
+//! the diffs compare it: whether it conforms, is contested, how it
+//! diverges, whether it concluded at all, and whether it was flaky.
 
 use crate::run::events::CaseResult;
 use serde::Serialize;
@@ -11,6 +11,10 @@ use serde::Serialize;
 pub enum Status {
     /// Every observed outcome is allowed.
     Conforms,
+    /// Every observed outcome is allowed or contested (left open by an
+    /// open issue of the HTML Standard), at least one contested:
+    /// concluded, and not a divergence.
+    Contested,
     /// Some observed outcome is not allowed; `divergence` is the sorted
     /// canonical keys of the outcomes observed that the model forbids (so
     /// two divergences are the same when they saw the same forbidden
@@ -20,7 +24,8 @@ pub enum Status {
         divergence: Vec<String>,
     },
     /// No conclusion: the verdict's name (`inconclusive`,
-    /// `internal-error`, or any verdict this reader does not know).
+    /// `internal-error`, `crashed`, or any verdict this reader does not
+    /// know).
     Unconcluded {
         /// The verdict.
         verdict: String,
@@ -33,6 +38,7 @@ impl Status {
     pub fn of(result: &CaseResult) -> Self {
         match result.verdict.name() {
             "conforms" => Status::Conforms,
+            "contested" => Status::Contested,
             "diverges" => Status::Diverges {
                 divergence: divergence(result),
             },
@@ -42,16 +48,18 @@ impl Status {
         }
     }
 
-    /// The short word for it: `conforms`, `diverges`, or the verdict.
+    /// The short word for it: `conforms`, `contested`, `diverges`, or
+    /// the verdict.
     pub fn word(&self) -> &str {
         match self {
             Status::Conforms => "conforms",
+            Status::Contested => "contested",
             Status::Diverges { .. } => "diverges",
             Status::Unconcluded { verdict } => verdict,
         }
     }
 
-    /// Whether it concluded (conforms or diverges).
+    /// Whether it concluded (conforms, contested or diverges).
     pub fn concluded(&self) -> bool {
         !matches!(self, Status::Unconcluded { .. })
     }

@@ -6,8 +6,11 @@
 //! accepted snapshot matched) is `<skipped>` with its bug link from the
 //! known-divergences metadata; a flaky result passes with one
 //! `<flakyFailure>` per earlier attempt; an unexpected result (a new or
-//! changed snapshot) is a `<failure>` with the diff; an inconclusive or
-//! internal-error result is an `<error>`.
+//! changed snapshot) is a `<failure>` with the diff; a contested result
+//! (only allowed outcomes and outcomes an open issue of the HTML Standard
+//! leaves open) passes, with a `<system-out>` naming each issue's link and
+//! why; an inconclusive, internal-error or crashed result is an `<error>`
+//! with its reason.
 
 use super::atomic::write_atomically;
 use super::engine_path::{engine_path, has_engine_placeholder};
@@ -75,6 +78,8 @@ impl Reporter for JunitReporter {
 /// What a result is in JUnit terms.
 enum Kind {
     Passed,
+    /// Passed, contested: the issues, one per line.
+    Contested(String),
     Skipped(String),
     Flaky,
     Failure(String, String),
@@ -83,7 +88,7 @@ enum Kind {
 
 fn kind(result: &CaseResult, known: &KnownDivergences) -> Kind {
     let verdict = result.verdict.name();
-    if !matches!(verdict, "conforms" | "diverges") {
+    if !matches!(verdict, "conforms" | "contested" | "diverges") {
         return Kind::Error(
             verdict.to_owned(),
             result.verdict.reason().unwrap_or(verdict).to_owned(),
@@ -116,6 +121,13 @@ fn kind(result: &CaseResult, known: &KnownDivergences) -> Kind {
             }
         };
         return Kind::Skipped(why);
+    }
+    if verdict == "contested" {
+        let issues: Vec<String> = super::contested::issues_of(result)
+            .into_iter()
+            .map(|(link, reason)| format!("contested: {link} ({reason})"))
+            .collect();
+        return Kind::Contested(issues.join("\n"));
     }
     Kind::Passed
 }
@@ -157,6 +169,9 @@ pub fn junit_xml(record: &RunRecord, engines: &[&str], known: &KnownDivergences)
             ));
             let body = match kind(r, known) {
                 Kind::Passed => String::new(),
+                Kind::Contested(issues) => {
+                    format!("      <system-out>{}</system-out>\n", xml(&issues))
+                }
                 Kind::Skipped(why) => {
                     counts[3] += 1;
                     format!("      <skipped message=\"{}\"/>\n", xml(&why))

@@ -146,3 +146,32 @@ pub fn record(dir: &Path, n: usize, extra: &[&str]) -> Output {
         .concat(),
     )
 }
+
+/// A contested result: `observed` is not allowed but is one of the
+/// `contested` origins, each left open by the issue `issue_link`.
+pub fn contested(
+    engine: &str,
+    case: &str,
+    observed: &str,
+    allowed: &[&str],
+    contested: &[&str],
+    issue_link: &str,
+) -> Value {
+    let mut r = result(engine, case, Some(observed), allowed);
+    r["verdict"] = json!("contested");
+    r["contested"] = contested
+        .iter()
+        .map(|o| {
+            json!({"outcome": outcome(o), "issues": [issue_link], "reasons": ["left open"], "schedule": []})
+        })
+        .collect();
+    r
+}
+
+/// A crashed result: the engine's session died under the case twice.
+pub fn crashed(engine: &str, case: &str, reason: &str) -> Value {
+    let mut r = result(engine, case, None, &["A"]);
+    r["verdict"] = json!("crashed");
+    r["reason"] = json!(reason);
+    r
+}

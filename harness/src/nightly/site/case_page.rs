@@ -145,6 +145,17 @@ fn outcomes(engine: &str, r: &CaseResult) -> String {
     if let Some(reason) = r.verdict.reason() {
         out.push_str(&format!("<p>{}</p>\n", esc(reason)));
     }
+    if Status::of(r) == Status::Contested {
+        out.push_str("<p>Contested: an open issue of the HTML Standard leaves the outcome open (not a divergence).</p>\n<ul class=\"contested\">");
+        for (issue, reason) in crate::report::contested::issues_of(r) {
+            out.push_str(&format!(
+                "<li>{}: {}</li>",
+                link(&issue, &issue),
+                esc(&reason)
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
     if matches!(Status::of(r), Status::Diverges { .. }) {
         if let Some(observed) = &r.observed {
             if let Some(i) = nearest_allowed(observed, &r.allowed) {

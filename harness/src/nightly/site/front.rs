@@ -77,12 +77,18 @@ fn header(data: &SiteData) -> String {
     for engine in results.engine_names() {
         let e = meta.engines.get(engine);
         out.push_str(&format!(
-            "<dt>{}</dt><dd data-engine=\"{}\">version {}; {:.1} s over {} cases</dd>\n",
+            "<dt>{}</dt><dd data-engine=\"{}\">version {}; {:.1} s over {} cases{}</dd>\n",
             esc(engine),
             esc(engine),
             esc(e.and_then(|e| e.version.as_deref()).unwrap_or("?")),
             e.map_or(0.0, |e| e.seconds),
-            e.map_or(0, |e| e.total)
+            e.map_or(0, |e| e.total),
+            match e.map_or(0, |e| e.contested) {
+                0 => String::new(),
+                n => format!(
+                    "; <span class=\"s-contested\" data-contested=\"{n}\">{n} contested</span>"
+                ),
+            }
         ));
     }
     for failure in &results.setup_failures {
@@ -176,6 +182,24 @@ fn interop(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String {
         "<h2>Interop</h2>\n<p>Cases on which every engine conforms: <span class=\"score\" id=\"interop-score\" data-score=\"{:.1}\">{:.1}%</span></p>\n",
         meta.interop_score, meta.interop_score
     );
+    let contested: Vec<&str> = results
+        .cases()
+        .into_iter()
+        .filter(|case| {
+            engines.iter().any(|e| {
+                results
+                    .result(e, case)
+                    .is_some_and(|r| Status::of(r) == Status::Contested)
+            })
+        })
+        .collect();
+    if !contested.is_empty() {
+        out.push_str(&format!(
+            "<p id=\"contested\" data-contested=\"{}\">{} cases with a contested result (an outcome an open issue of the HTML Standard leaves open): not counted as conforming in the score, nor as divergences.</p>\n",
+            contested.len(),
+            contested.len()
+        ));
+    }
     let mut alone = String::new();
     let mut consensus = String::new();
     for case in results.cases() {
@@ -194,7 +218,7 @@ fn interop(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String {
         if diverging.len() == 1
             && statuses
                 .iter()
-                .filter(|(_, s)| *s == Status::Conforms)
+                .filter(|(_, s)| matches!(s, Status::Conforms | Status::Contested))
                 .count()
                 == statuses.len() - 1
         {
@@ -320,7 +344,8 @@ fn case_tree(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String
     out
 }
 
-/// A row of per-engine `conforms/total` over `cases`.
+/// A row of per-engine `conforms/total` over `cases` (contested results
+/// are not counted as conforming; a cell with some says how many).
 fn count_row(
     class: &str,
     label: &str,
@@ -335,15 +360,24 @@ fn count_row(
     );
     for e in engines {
         let mut conforms = 0;
+        let mut contested = 0;
         let mut total = 0;
         for case in cases {
             if let Some(r) = results.result(e, case) {
                 total += 1;
-                conforms += usize::from(Status::of(r) == Status::Conforms);
+                match Status::of(r) {
+                    Status::Conforms => conforms += 1,
+                    Status::Contested => contested += 1,
+                    _ => {}
+                }
             }
         }
+        let contested = match contested {
+            0 => String::new(),
+            n => format!(" data-contested=\"{n}\" title=\"{n} contested\""),
+        };
         out.push_str(&format!(
-            "<td class=\"n\" data-engine=\"{}\" data-conforms=\"{conforms}\" data-total=\"{total}\">{conforms}/{total}</td>",
+            "<td class=\"n\" data-engine=\"{}\" data-conforms=\"{conforms}\" data-total=\"{total}\"{contested}>{conforms}/{total}</td>",
             esc(e)
         ));
     }

@@ -30,9 +30,11 @@ pub fn status_class(status: Option<&CaseStatus>) -> &'static str {
     match status.map(|s| s.status.word()) {
         None => "s-absent",
         Some("conforms") => "s-conforms",
+        Some("contested") => "s-contested",
         Some("diverges") => "s-diverges",
         Some("inconclusive") => "s-inconclusive",
         Some("internal-error") => "s-internal-error",
+        Some("crashed") => "s-crashed",
         Some(_) => "s-other",
     }
 }
