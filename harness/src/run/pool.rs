@@ -142,6 +142,7 @@ impl Pool {
         let (work, queue) = mpsc::unbounded_channel();
         let queue = Arc::new(tokio::sync::Mutex::new(queue));
         let budget = Arc::new(Mutex::new(RestartBudget::default()));
+        let starting = Arc::new(tokio::sync::Mutex::new(()));
         let slots = (0..sessions.max(1))
             .map(|number| {
                 let slot = Slot {
@@ -151,6 +152,7 @@ impl Pool {
                     session: None,
                     browser: None,
                     budget: budget.clone(),
+                    starting: starting.clone(),
                     events: events.clone(),
                 };
                 tokio::spawn(slot.run(queue.clone()))
@@ -189,6 +191,10 @@ struct Slot {
     /// The session's browser process (the driver's first child).
     browser: Option<ProcessIdentity>,
     budget: Arc<Mutex<RestartBudget>>,
+    /// Held while a session of this engine starts: sessions start one at
+    /// a time, so N browsers starting at once do not overload a small
+    /// machine past the session-creation timeout.
+    starting: Arc<tokio::sync::Mutex<()>>,
     events: mpsc::UnboundedSender<SlotEvent>,
 }
 
@@ -214,6 +220,7 @@ impl Slot {
     /// Starts a session; the browser version, or why not.
     async fn start(&mut self) -> Result<String, String> {
         let engine = self.context.engine;
+        let _one_at_a_time = self.starting.lock().await;
         let installed = discover(engine).map_err(|e| e.to_string())?;
         let session = start_session(
             engine,
