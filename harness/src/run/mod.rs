@@ -3,9 +3,11 @@
 pub mod attempts;
 pub mod driver;
 pub mod events;
+pub mod liveness;
 pub mod pages;
 pub mod plan;
 pub mod pool;
+pub mod restarts;
 pub mod shard;
 pub mod snapshots;
 pub mod state;
