@@ -11,81 +11,23 @@
 //! started, and the batch is run once more in it, as wptrunner restarts
 //! the browser after a CRASH. If the batch kills that session too, its
 //! cases are `crashed`, with the reason and the driver's last log lines.
-//! An engine that needs more than [`MAX_RESTARTS`] restarts within
-//! [`RESTART_WINDOW`] is given up for the rest of the run: its remaining
+//! An engine that needs more than [`super::restarts::MAX_RESTARTS`]
+//! restarts within a minute is given up for the rest of the run: its remaining
 //! cases are `crashed` ("not run"), and the other engines go on.
 
 use super::driver::{run_cases, CaseRun, Pacing};
+use super::liveness::{probe, record_pids, watch};
 use super::plan::CasePlan;
+use super::restarts::RestartBudget;
 use super::state::RunState;
 use super::verdict::Observation;
-use crate::engine::{
-    children_of, EngineInstance, EngineSession, ProcessIdentity, ProcessRegistry, ProcessState,
-};
-use std::collections::VecDeque;
-use std::io::Write as _;
+use crate::engine::{children_of, EngineInstance, EngineSession, ProcessIdentity, ProcessRegistry};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Restarts an engine may need within [`RESTART_WINDOW`]; one more and it
-/// is given up.
-pub const MAX_RESTARTS: usize = 3;
-
-/// See [`MAX_RESTARTS`].
-pub const RESTART_WINDOW: Duration = Duration::from_secs(60);
-
 /// Lines of the driver's log quoted in a crashed case's reason.
 const LOG_LINES: usize = 12;
-
-/// Environment variable naming a file to which every session started
-/// appends one JSON line with its PIDs (`engine`, `session`, `generation`,
-/// `driver`, `browser`, `display`): for tests that kill a browser
-/// mid-run, and for anyone debugging a hung engine.
-pub const PIDFILE_VARIABLE: &str = "PMCONF_PIDFILE";
-
-/// When an engine's sessions have died too often.
-#[derive(Debug, Default)]
-pub struct RestartBudget {
-    /// When each restart within the window happened.
-    recent: VecDeque<Instant>,
-    /// Why the engine was given up, once it was.
-    given_up: Option<String>,
-}
-
-impl RestartBudget {
-    /// A restart is wanted at `now` because of `why`: allowed (`Ok`), or
-    /// refused because the engine is given up (`Err` with the reason; the
-    /// `bool` says whether this call gave it up).
-    pub fn restart(&mut self, now: Instant, why: &str) -> Result<(), (String, bool)> {
-        if let Some(reason) = &self.given_up {
-            return Err((reason.clone(), false));
-        }
-        while self
-            .recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= RESTART_WINDOW)
-        {
-            self.recent.pop_front();
-        }
-        if self.recent.len() >= MAX_RESTARTS {
-            let reason = format!(
-                "given up for the rest of the run: it needed more than {} restarts within {} s; last: {why}",
-                MAX_RESTARTS,
-                RESTART_WINDOW.as_secs()
-            );
-            self.given_up = Some(reason.clone());
-            return Err((reason, true));
-        }
-        self.recent.push_back(now);
-        Ok(())
-    }
-
-    /// Why the engine was given up, if it was.
-    pub fn given_up(&self) -> Option<&str> {
-        self.given_up.as_deref()
-    }
-}
 
 /// What the slots of an engine need, owned (each slot is a task).
 #[derive(Clone)]
@@ -142,6 +84,7 @@ impl Pool {
         let (work, queue) = mpsc::unbounded_channel();
         let queue = Arc::new(tokio::sync::Mutex::new(queue));
         let budget = Arc::new(Mutex::new(RestartBudget::default()));
+        let starting = Arc::new(tokio::sync::Mutex::new(()));
         let slots = (0..sessions.max(1))
             .map(|number| {
                 let slot = Slot {
@@ -151,6 +94,7 @@ impl Pool {
                     session: None,
                     browser: None,
                     budget: budget.clone(),
+                    starting: starting.clone(),
                     events: events.clone(),
                 };
                 tokio::spawn(slot.run(queue.clone()))
@@ -189,6 +133,10 @@ struct Slot {
     /// The session's browser process (the driver's first child).
     browser: Option<ProcessIdentity>,
     budget: Arc<Mutex<RestartBudget>>,
+    /// Held while a session of this engine starts: sessions start one at
+    /// a time, so N browsers starting at once do not overload a small
+    /// machine past the session-creation timeout.
+    starting: Arc<tokio::sync::Mutex<()>>,
     events: mpsc::UnboundedSender<SlotEvent>,
 }
 
@@ -213,6 +161,7 @@ impl Slot {
 
     /// Starts a session; the browser version, or why not.
     async fn start(&mut self) -> Result<String, String> {
+        let _one_at_a_time = self.starting.lock().await;
         let session = self
             .context
             .engine
@@ -402,143 +351,4 @@ async fn run_plans(
         })
         .collect();
     (runs, error)
-}
-
-/// Returns (how it died) once the session's driver or browser process is
-/// no longer running; never returns while both run.
-async fn watch(
-    session: &EngineSession,
-    browser: Option<ProcessIdentity>,
-    registry: &ProcessRegistry,
-) -> String {
-    let driver = session.driver_process();
-    loop {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        if let Some(driver) = driver {
-            if let ProcessState::Exited(status) = registry.state(driver) {
-                return format!("the driver ({}) exited: {status}", driver.label());
-            }
-        }
-        if let Some(browser) = browser.filter(|b| !b.is_running()) {
-            return format!("the browser process (PID {}) is gone", browser.pid);
-        }
-    }
-}
-
-/// Whether the session is alive: `Err` says how it died.
-async fn probe(session: &EngineSession, registry: &ProcessRegistry) -> Result<(), String> {
-    let deadline = session.command_deadline();
-    let limit = deadline.limit().unwrap_or(Duration::from_secs(30));
-    if deadline.has_expired() {
-        return Err(format!(
-            "a WebDriver command got no answer within {} s (the browser or its driver hung)",
-            limit.as_secs_f64()
-        ));
-    }
-    // A remote session (`--webdriver-url`) has no driver process here: the
-    // WebDriver command below is all there is to ask.
-    if let Some(driver) = session.driver_process() {
-        match registry.state(driver) {
-            ProcessState::Running => {}
-            ProcessState::Exited(status) => {
-                return Err(format!("the driver ({}) exited: {status}", driver.label()))
-            }
-            ProcessState::NotOwned => {
-                return Err(format!("the driver ({}) is gone", driver.label()))
-            }
-        }
-    }
-    // Session-wide, so a case that closed the current window does not
-    // count as a death.
-    match tokio::time::timeout(limit + Duration::from_secs(1), session.client.windows()).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(_)) if deadline.has_expired() => Err(format!(
-            "a WebDriver command got no answer within {} s (the browser or its driver hung)",
-            limit.as_secs_f64()
-        )),
-        Ok(Err(e)) => Err(format!("the session no longer answers: {e}")),
-        Err(_) => Err(format!(
-            "the session gave no answer within {} s",
-            limit.as_secs_f64()
-        )),
-    }
-}
-
-/// Appends the session's PIDs to `$PMCONF_PIDFILE`, if set.
-fn record_pids(
-    session: &EngineSession,
-    browser: Option<ProcessIdentity>,
-    number: usize,
-    generation: usize,
-) {
-    let Some(path) = std::env::var_os(PIDFILE_VARIABLE) else {
-        return;
-    };
-    // A remote session owns no process here.
-    let Some(driver) = session.driver_process().map(|d| d.pid()) else {
-        return;
-    };
-    let line = serde_json::json!({
-        "engine": session.engine.name(),
-        "session": number + 1,
-        "generation": generation,
-        "driver": driver,
-        "browser": browser.map(|p| p.pid),
-        "display": session.display().map(|d| d.process().pid()),
-    });
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut file| file.write_all(format!("{line}\n").as_bytes()));
-    if let Err(e) = written {
-        eprintln!(
-            "warning: {PIDFILE_VARIABLE}={}: {e}",
-            std::path::Path::new(&path).display()
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn three_restarts_a_minute_are_allowed_and_a_fourth_gives_the_engine_up() {
-        let mut budget = RestartBudget::default();
-        let t0 = Instant::now();
-        for s in 0..3 {
-            assert_eq!(budget.restart(t0 + Duration::from_secs(s), "died"), Ok(()));
-        }
-        let (reason, now) = budget
-            .restart(t0 + Duration::from_secs(59), "browser gone")
-            .unwrap_err();
-        assert!(now);
-        assert!(
-            reason.contains("more than 3 restarts within 60 s"),
-            "{reason}"
-        );
-        assert!(reason.ends_with("last: browser gone"), "{reason}");
-        assert_eq!(budget.given_up(), Some(reason.as_str()));
-        // Given up stays given up, and says so only once.
-        let (again, now) = budget
-            .restart(t0 + Duration::from_secs(600), "x")
-            .unwrap_err();
-        assert!(!now);
-        assert_eq!(again, reason);
-    }
-
-    #[test]
-    fn restarts_older_than_the_window_do_not_count() {
-        let mut budget = RestartBudget::default();
-        let t0 = Instant::now();
-        for s in [0, 30, 50] {
-            assert_eq!(budget.restart(t0 + Duration::from_secs(s), "died"), Ok(()));
-        }
-        // The first has left the window: a fourth restart in 61 s is fine.
-        assert_eq!(budget.restart(t0 + Duration::from_secs(61), "died"), Ok(()));
-        assert!(budget
-            .restart(t0 + Duration::from_secs(62), "died")
-            .is_err());
-    }
 }
