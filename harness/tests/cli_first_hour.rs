@@ -4,10 +4,12 @@
 //! artifact), `run --filter` with no match, `fuzz --emit`, and the help
 //! texts and README lines that describe them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 mod common;
+
+use common::workspace;
 
 fn pmconf(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pmconf"))
@@ -25,10 +27,6 @@ fn pmconf_with_keys(args: &[&str], dir: &Path, keys: &str) -> Output {
 
 fn text(o: &[u8]) -> String {
     String::from_utf8_lossy(o).into_owned()
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 const CASE: &str = "description: d\nwindows:\n  top: { url: \"http://a.test/\" }\nsteps:\n  - post: { from: top, to: top, message: 1, target_origin: \"*\" }\n";

@@ -13,6 +13,10 @@
 //! An engine that is not installed is skipped with a printed reason,
 //! unless `CI` is set: then it fails.
 
+mod common;
+
+use common::workspace;
+
 use pmconf::engine::{discover, EngineId, ProcessIdentity, OWNER_VARIABLE};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -39,13 +43,6 @@ const CASE_DIRS: &[&str] = &[
     "cases/target-origin",
     "cases/topology",
 ];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn installed(engine: EngineId) -> bool {
     match discover(engine) {

@@ -4,6 +4,10 @@
 //! An engine that is not installed is skipped with a printed reason, unless
 //! `CI` is set: then a missing engine fails the test.
 
+mod common;
+
+use common::{ci, workspace};
+
 use pmconf::engine::{discover, EngineId};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -14,17 +18,6 @@ use std::time::{Duration, Instant};
 
 /// Browser tests take the machine: one at a time.
 static BROWSERS: Mutex<()> = Mutex::new(());
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
 
 /// The engines to test: all three; a missing one fails under CI and is
 /// skipped otherwise.

@@ -13,14 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
+
+use common::ci;
 use std::sync::Mutex;
 
 /// Browser tests take the machine: one at a time.
 static BROWSERS: Mutex<()> = Mutex::new(());
-
-fn ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
 
 fn installed(engines: &[EngineId]) -> Vec<EngineId> {
     let mut out = Vec::new();

@@ -4,6 +4,10 @@
 //! An engine that is not installed is skipped with a printed reason,
 //! unless `CI` is set: then it fails.
 
+mod common;
+
+use common::workspace;
+
 use pmconf::engine::{discover, EngineId, OWNER_VARIABLE};
 use pmconf::run::shard::Shard;
 use serde_json::Value;
@@ -14,13 +18,6 @@ use std::sync::Mutex;
 
 /// Browser tests take the machine: one at a time.
 static BROWSERS: Mutex<()> = Mutex::new(());
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn engines() -> Vec<EngineId> {
     let mut out = Vec::new();
