@@ -1461,6 +1461,11 @@ fn every_report_shows_a_contested_result_apart_with_its_issue() {
     assert!(section.iter().any(|l| l.contains(RACE_CASE)), "{text}");
     assert!(section.iter().any(|l| l.contains(issue)), "{text}");
     assert!(!text.contains("divergences ("), "{text}");
+    // Counted as a case of the engine, and named in the verdict line.
+    assert!(text.contains("firefox: 1 case ("), "{text}");
+    let verdict = text.lines().last().unwrap();
+    assert!(verdict.contains("; contested: 1"), "{verdict}");
+    assert!(verdict.ends_with("=> ok"), "{verdict}");
     // JSON: counted apart; the result carries the contested outcomes.
     let dir = tempfile::tempdir().unwrap();
     let json_path = dir.path().join("results.json");

@@ -88,7 +88,12 @@ impl Counts {
 
     /// All results counted.
     pub fn total(&self) -> usize {
-        self.conforms + self.diverges + self.inconclusive + self.internal_error + self.crashed
+        self.conforms
+            + self.contested
+            + self.diverges
+            + self.inconclusive
+            + self.internal_error
+            + self.crashed
     }
 }
 
@@ -193,6 +198,9 @@ impl RunSummary {
             plural(t.internal_error, "internal error", "internal errors"),
             self.snapshot_words(),
         ));
+        if t.contested > 0 {
+            line.push_str(&format!("; contested: {}", t.contested));
+        }
         if t.crashed > 0 {
             line.push_str(&format!("; crashed: {}", t.crashed));
         }

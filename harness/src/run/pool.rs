@@ -194,27 +194,41 @@ impl Slot {
     async fn restart(&mut self, why: &str) -> Result<(), String> {
         let mut why = why.to_owned();
         loop {
-            let allowed = self
-                .budget
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .restart(Instant::now(), &why);
-            match allowed {
-                Ok(()) => match self.start().await {
-                    Ok(_) => return Ok(()),
-                    Err(e) => why = format!("a new session could not start: {e}"),
-                },
-                Err((reason, gave_up_now)) => {
-                    if gave_up_now {
-                        let _ = self.events.send(SlotEvent::SessionDied {
-                            reason: reason.clone(),
-                            given_up: true,
-                        });
+            let allowed = self.budget().restart(Instant::now(), &why);
+            if let Err(refused) = allowed {
+                return Err(self.refused(refused));
+            }
+            match self.start().await {
+                Ok(_) => {
+                    self.budget().started();
+                    return Ok(());
+                }
+                Err(e) => {
+                    why = format!("a new session could not start: {e}");
+                    let failed = self.budget().start_failed(&why);
+                    if let Err(refused) = failed {
+                        return Err(self.refused(refused));
                     }
-                    return Err(reason);
                 }
             }
         }
+    }
+
+    /// The engine's restart budget, shared by its slots.
+    fn budget(&self) -> std::sync::MutexGuard<'_, RestartBudget> {
+        self.budget.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The reason a restart was refused; the slot that gave the engine up
+    /// says so once.
+    fn refused(&self, (reason, gave_up_now): (String, bool)) -> String {
+        if gave_up_now {
+            let _ = self.events.send(SlotEvent::SessionDied {
+                reason: reason.clone(),
+                given_up: true,
+            });
+        }
+        reason
     }
 
     /// Runs one batch, in a fresh session if the first one dies under it.

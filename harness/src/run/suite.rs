@@ -425,17 +425,19 @@ fn case_result(
         .filter(|o| !matches!(o, Observation::Observed(_)))
         .collect();
     let (histogram, not_seen) = OutcomeCount::histogram(&observed, &plan.allowed);
-    let verdict = if observed.is_empty() {
-        // Prefer a crash's reason, then an internal error's: they are not
-        // the page's doing.
+    let crashed = unobserved
+        .iter()
+        .find(|o| matches!(o, Observation::Crashed(_)));
+    let verdict = if let Some(crash) = crashed {
+        // A repeat whose session died twice under it is a crash of the
+        // case, whatever the other repeats saw (kept in the histogram): it
+        // fails the run, as a crash of a single run does.
+        judge(crash, &plan.allowed, &plan.contested)
+    } else if observed.is_empty() {
+        // Prefer an internal error's reason: it is not the page's doing.
         let first = unobserved
             .iter()
-            .find(|o| matches!(o, Observation::Crashed(_)))
-            .or_else(|| {
-                unobserved
-                    .iter()
-                    .find(|o| matches!(o, Observation::InternalError(_)))
-            })
+            .find(|o| matches!(o, Observation::InternalError(_)))
             .or(unobserved.first())
             .expect("a case has at least one run");
         judge(first, &plan.allowed, &plan.contested)
@@ -516,5 +518,82 @@ fn case_result(
         unobserved_reason,
         earlier_attempts: vec![],
         kept_pending: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pmconf_model::parse_case;
+
+    /// A race case (top posts to its iframe, then reloads it) run five
+    /// times; no snapshot directory, so only the verdict is judged.
+    fn plan_and_config() -> (CasePlan, SuiteConfig) {
+        let yaml = r#"
+description: t
+windows:
+  top: { url: "http://a.test/" }
+  child: { parent: top, url: "http://b.test/" }
+steps:
+  - post: { from: top, to: child, message: m, target_origin: "*" }
+  - reload: { window: child }
+"#;
+        let loaded = LoadedCase {
+            path: "t.yaml".into(),
+            name: "races/t.yaml".into(),
+            case: parse_case("t.yaml", yaml).unwrap(),
+        };
+        let plan = CasePlan::new(0, 0, &loaded);
+        let config = SuiteConfig {
+            engines: Vec::new(),
+            listen: Listen::default(),
+            cases: vec![loaded],
+            repeat: 5,
+            pacing: Pacing::default(),
+            snapshot_dir: None,
+            accept_snapshots: false,
+            retry_unexpected: 0,
+            sessions: 1,
+            command_timeout: Duration::from_secs(30),
+        };
+        (plan, config)
+    }
+
+    #[test]
+    fn a_crashed_repeat_makes_the_case_crashed_whatever_the_others_saw() {
+        let (plan, config) = plan_and_config();
+        let allowed = plan.allowed[0].clone();
+        let mut runs: Vec<(Observation, Duration)> = (0..4)
+            .map(|_| (Observation::Observed(allowed.clone()), Duration::ZERO))
+            .collect();
+        runs.push((
+            Observation::Crashed("the browser process is gone".into()),
+            Duration::ZERO,
+        ));
+        let result = case_result("chromium", &plan, runs, &[], &config);
+        assert_eq!(
+            result.verdict,
+            Verdict::Crashed {
+                reason: "the browser process is gone".into()
+            }
+        );
+        assert!(result.is_unexpected(), "a crash fails the run");
+        // What the other repeats saw is kept.
+        assert_eq!(result.histogram.iter().map(|b| b.count).sum::<usize>(), 4);
+    }
+
+    #[test]
+    fn an_inconclusive_repeat_beside_observed_ones_does_not_decide() {
+        let (plan, config) = plan_and_config();
+        let allowed = plan.allowed[0].clone();
+        let runs = vec![
+            (Observation::Observed(allowed), Duration::ZERO),
+            (
+                Observation::Inconclusive("a report was lost".into()),
+                Duration::ZERO,
+            ),
+        ];
+        let result = case_result("chromium", &plan, runs, &[], &config);
+        assert_eq!(result.verdict, Verdict::Conforms);
     }
 }
