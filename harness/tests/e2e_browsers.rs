@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{ci, workspace};
+use common::{ci, engines, workspace};
 
 use pmconf::engine::{discover, EngineId};
 use serde_json::Value;
@@ -18,20 +18,6 @@ use std::time::{Duration, Instant};
 
 /// Browser tests take the machine: one at a time.
 static BROWSERS: Mutex<()> = Mutex::new(());
-
-/// The engines to test: all three; a missing one fails under CI and is
-/// skipped otherwise.
-fn engines() -> Vec<EngineId> {
-    let mut out = Vec::new();
-    for e in EngineId::ALL {
-        match discover(e) {
-            Ok(_) => out.push(e),
-            Err(missing) if ci() => panic!("CI is set and an engine is missing: {missing}"),
-            Err(missing) => eprintln!("skipping {}: {missing}", e.name()),
-        }
-    }
-    out
-}
 
 fn engine_list(engines: &[EngineId]) -> String {
     engines

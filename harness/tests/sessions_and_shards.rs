@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::workspace;
+use common::{engines, workspace};
 
-use pmconf::engine::{discover, EngineId, OWNER_VARIABLE};
+use pmconf::engine::OWNER_VARIABLE;
 use pmconf::run::shard::Shard;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,20 +18,6 @@ use std::sync::Mutex;
 
 /// Browser tests take the machine: one at a time.
 static BROWSERS: Mutex<()> = Mutex::new(());
-
-fn engines() -> Vec<EngineId> {
-    let mut out = Vec::new();
-    for e in EngineId::ALL {
-        match discover(e) {
-            Ok(_) => out.push(e),
-            Err(missing) if std::env::var_os("CI").is_some() => {
-                panic!("CI is set and an engine is missing: {missing}")
-            }
-            Err(missing) => eprintln!("skipping {}: {missing}", e.name()),
-        }
-    }
-    out
-}
 
 fn pmconf() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pmconf"));

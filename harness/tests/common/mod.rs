@@ -76,3 +76,17 @@ pub fn pmconf_with_keys(dir: &Path, args: &[&str], keys: &str) -> Output {
         .unwrap();
     child.wait_with_output().unwrap()
 }
+
+/// The engines to test: all three; a missing one fails under CI and is
+/// skipped otherwise.
+pub fn engines() -> Vec<pmconf::engine::EngineId> {
+    let mut out = Vec::new();
+    for e in pmconf::engine::EngineId::ALL {
+        match pmconf::engine::discover(e) {
+            Ok(_) => out.push(e),
+            Err(missing) if ci() => panic!("CI is set and an engine is missing: {missing}"),
+            Err(missing) => eprintln!("skipping {}: {missing}", e.name()),
+        }
+    }
+    out
+}
