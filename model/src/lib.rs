@@ -41,6 +41,7 @@ pub mod origin;
 pub mod outcome;
 pub mod post_message;
 pub mod sandbox;
+pub mod structured_clone;
 pub mod target_origin;
 pub mod url_origin;
 

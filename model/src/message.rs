@@ -53,6 +53,83 @@ pub enum MessageValue {
     Function(String),
     /// A symbol: serializing it throws `DataCloneError`.
     Symbol(String),
+    /// `{$hole: null}` as an array item: no property at that index (a
+    /// sparse array). Nothing else may be a hole.
+    Hole,
+    /// A BigInt, as canonical decimal digits (`-` first when negative).
+    BigInt(String),
+    /// A primitive wrapper object (`new Number(1)`, `Object(1n)`...): the
+    /// primitive it wraps (boolean, number, string, bigint or symbol).
+    Boxed(Box<MessageValue>),
+    /// A Date, by its time value after the Date constructor's TimeClip.
+    Date(f64),
+    /// A RegExp as constructed: `new RegExp(source, flags)`.
+    RegExp {
+        /// The pattern text as written.
+        source: String,
+        /// The flags as written.
+        flags: String,
+    },
+    /// A Map, entries in insertion order (duplicate keys already merged as
+    /// `Map.prototype.set` would).
+    Map(Vec<(MessageValue, MessageValue)>),
+    /// A Set, values in insertion order (duplicates already dropped).
+    Set(Vec<MessageValue>),
+    /// An Error object made by `new <constructor>(message)`, with an own
+    /// `name` property when `name` differs from the constructor's.
+    Error {
+        /// What `Get(value, "name")` returns.
+        name: String,
+        /// The native error constructor that made it.
+        constructor: String,
+        /// The own `message` property, if any.
+        message: Option<String>,
+    },
+    /// A typed array or DataView over a buffer (a `$buffer` or a `$ref`
+    /// naming one).
+    View {
+        /// Which view.
+        kind: crate::structured_clone::ViewKind,
+        /// The viewed buffer.
+        buffer: Box<MessageValue>,
+        /// Byte offset.
+        offset: usize,
+        /// Length in elements (typed arrays) or bytes (DataView).
+        length: usize,
+    },
+    /// An Array with own enumerable string-keyed properties besides its
+    /// indices (`{$array: [...], key: value}`).
+    ArrayWithProps {
+        /// The items (holes allowed).
+        items: Vec<MessageValue>,
+        /// The extra properties, in creation order.
+        props: Vec<(String, MessageValue)>,
+    },
+    /// An object or array that also has non-enumerable and symbol-keyed
+    /// own properties, which serialization never reads.
+    Unlisted {
+        /// The object or array.
+        value: Box<MessageValue>,
+        /// Non-enumerable string-keyed properties.
+        non_enumerable: Vec<(String, MessageValue)>,
+        /// Symbol-keyed properties, by the symbol's description.
+        symbol_keyed: Vec<(String, MessageValue)>,
+    },
+    /// An object value named with `$id`, so that `$ref` can point at it.
+    Identified {
+        /// The name.
+        id: String,
+        /// The object.
+        value: Box<MessageValue>,
+    },
+    /// `{$ref: name}`: the very object named `name` (by `$id`, or a
+    /// `$buffer`'s `id`) elsewhere in the same message.
+    Ref(String),
+    /// A DOM node (`document.createElement(name)`): a platform object that
+    /// is not serializable.
+    Node(String),
+    /// A property whose getter throws an exception of this name.
+    ThrowingGetter(String),
 }
 
 /// What went wrong reading a message's tagged form.
@@ -81,6 +158,23 @@ const TAGS: &[&str] = &[
     "$buffer",
     "$function",
     "$symbol",
+    "$hole",
+    "$bigint",
+    "$boxed",
+    "$date",
+    "$regexp",
+    "$map",
+    "$set",
+    "$error",
+    "$typed",
+    "$dataview",
+    "$array",
+    "$id",
+    "$ref",
+    "$non_enumerable",
+    "$symbol_keyed",
+    "$node",
+    "$throwing_getter",
 ];
 
 impl MessageValue {
@@ -91,7 +185,9 @@ impl MessageValue {
 
     /// Reads a value from its tagged JSON form.
     pub fn from_tagged_json(json: &Json) -> Result<Self, MessageFormatError> {
-        from_json_at(json, &mut String::new())
+        let value = from_json_at(json, &mut String::new())?;
+        crate::structured_clone::syntax::check(&value)?;
+        Ok(value)
     }
 
     /// Reads a value from a YAML node (converted to JSON first: YAML's own
@@ -104,68 +200,13 @@ impl MessageValue {
     /// The tagged JSON form of the value as the receiver observes it:
     /// buffer IDs dropped, object keys in JavaScript's own property order.
     pub fn observable_json(&self) -> Json {
-        match self {
-            MessageValue::Undefined => tagged("$undefined", Json::Null),
-            MessageValue::Null => Json::Null,
-            MessageValue::Bool(b) => Json::Bool(*b),
-            MessageValue::Number(n) => number_json(*n),
-            MessageValue::String(units) => match String::from_utf16(units) {
-                Ok(s) => Json::String(s),
-                Err(_) => tagged(
-                    "$utf16",
-                    Json::Array(units.iter().map(|u| Json::from(*u)).collect()),
-                ),
-            },
-            MessageValue::Array(items) => {
-                Json::Array(items.iter().map(|v| v.observable_json()).collect())
-            }
-            MessageValue::Object(entries) => {
-                let mut map = Map::new();
-                for (k, v) in ordinary_own_property_keys(entries) {
-                    map.insert(k.clone(), v.observable_json());
-                }
-                Json::Object(map)
-            }
-            MessageValue::Buffer { bytes, .. } => {
-                let mut inner = Map::new();
-                inner.insert(
-                    "bytes".into(),
-                    Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
-                );
-                tagged("$buffer", Json::Object(inner))
-            }
-            MessageValue::Function(name) => tagged("$function", Json::String(name.clone())),
-            MessageValue::Symbol(desc) => tagged("$symbol", Json::String(desc.clone())),
-        }
+        crate::structured_clone::deserialize::observe(self)
     }
 
     /// The tagged JSON form with buffer IDs kept: what a page needs to build
     /// the value, and what `pmconf model` prints for a case's message.
     pub fn to_tagged_json(&self) -> Json {
-        match self {
-            MessageValue::Buffer {
-                id: Some(id),
-                bytes,
-            } => {
-                let mut inner = Map::new();
-                inner.insert("id".into(), Json::String(id.clone()));
-                inner.insert(
-                    "bytes".into(),
-                    Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
-                );
-                tagged("$buffer", Json::Object(inner))
-            }
-            MessageValue::Array(items) => {
-                Json::Array(items.iter().map(|v| v.to_tagged_json()).collect())
-            }
-            MessageValue::Object(entries) => Json::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_tagged_json()))
-                    .collect(),
-            ),
-            other => other.observable_json(),
-        }
+        crate::structured_clone::syntax::to_tagged(self)
     }
 
     /// Every buffer ID the value mentions, in order of first appearance.
@@ -183,21 +224,19 @@ impl MessageValue {
 
     fn visit(&self, f: &mut impl FnMut(&MessageValue)) {
         f(self);
-        match self {
-            MessageValue::Array(items) => items.iter().for_each(|v| v.visit(f)),
-            MessageValue::Object(entries) => entries.iter().for_each(|(_, v)| v.visit(f)),
-            _ => {}
+        for child in crate::structured_clone::children(self) {
+            child.visit(f);
         }
     }
 }
 
-fn tagged(tag: &str, inner: Json) -> Json {
+pub(crate) fn tagged(tag: &str, inner: Json) -> Json {
     let mut map = Map::new();
     map.insert(tag.to_owned(), inner);
     Json::Object(map)
 }
 
-fn number_json(n: f64) -> Json {
+pub(crate) fn number_json(n: f64) -> Json {
     if n.is_nan() {
         tagged("$number", Json::String("NaN".into()))
     } else if n.is_infinite() {
@@ -217,7 +256,9 @@ fn number_json(n: f64) -> Json {
 /// ascending numeric order, then other strings in creation order.
 ///
 /// <https://tc39.es/ecma262/#sec-ordinaryownpropertykeys>
-fn ordinary_own_property_keys(entries: &[(String, MessageValue)]) -> Vec<&(String, MessageValue)> {
+pub(crate) fn ordinary_own_property_keys(
+    entries: &[(String, MessageValue)],
+) -> Vec<&(String, MessageValue)> {
     // 1. For each own property key P of O such that P is an array index, in
     //    ascending numeric index order...
     let mut indices: Vec<(u32, &(String, MessageValue))> = entries
@@ -234,7 +275,7 @@ fn ordinary_own_property_keys(entries: &[(String, MessageValue)]) -> Vec<&(Strin
 
 /// An array index is a canonical numeric string for an integer in
 /// 0..2^32-1 (exclusive).
-fn array_index(key: &str) -> Option<u32> {
+pub(crate) fn array_index(key: &str) -> Option<u32> {
     let n: u32 = key.parse().ok()?;
     (n.to_string() == key && n != u32::MAX).then_some(n)
 }
@@ -263,24 +304,7 @@ fn from_json_at(json: &Json, path: &mut String) -> Result<MessageValue, MessageF
             MessageValue::Array(out)
         }
         Json::Object(map) => {
-            if let Some(tag) = map.keys().find(|k| k.starts_with('$')) {
-                if map.len() != 1 {
-                    return Err(err(
-                        path,
-                        format!("a tagged value ({tag}) must be a map with that one key"),
-                    ));
-                }
-                return from_tagged(tag, &map[tag], path);
-            }
-            let mut out = Vec::with_capacity(map.len());
-            for (k, v) in map {
-                let len = path.len();
-                path.push('.');
-                path.push_str(k);
-                out.push((k.clone(), from_json_at(v, path)?));
-                path.truncate(len);
-            }
-            MessageValue::Object(out)
+            crate::structured_clone::syntax::parse_object(map, path, from_json_at)?
         }
     })
 }
@@ -352,14 +376,27 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                 MessageValue::Symbol(name)
             })
         }
-        other => Err(err(
-            path,
-            format!(
-                "unknown tag `{other}`; keys starting with `$` are reserved for: {}",
-                TAGS.join(", ")
-            ),
-        )),
+        other => match crate::structured_clone::syntax::parse_tag(other, inner, path, from_json_at)
+        {
+            Some(result) => result,
+            None => Err(err(
+                path,
+                format!(
+                    "unknown tag `{other}`; keys starting with `$` are reserved for: {}",
+                    TAGS.join(", ")
+                ),
+            )),
+        },
     }
+}
+
+/// [`from_tagged`] for the structured clone syntax module.
+pub(crate) fn from_tagged_pub(
+    tag: &str,
+    inner: &Json,
+    path: &str,
+) -> Result<MessageValue, MessageFormatError> {
+    from_tagged(tag, inner, path)
 }
 
 fn yaml_to_json(yaml: &serde_yaml::Value, path: &mut String) -> Result<Json, MessageFormatError> {
@@ -432,6 +469,8 @@ impl PartialEq for MessageValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataCloneError(pub String);
 
+pub use crate::structured_clone::SerializeError;
+
 /// An entry of a post's transfer list.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transferable {
@@ -477,6 +516,8 @@ pub fn transfer_idl_type_error(transfer: &[Transferable]) -> bool {
                 | MessageValue::Number(_)
                 | MessageValue::String(_)
                 | MessageValue::Symbol(_)
+                | MessageValue::BigInt(_)
+                | MessageValue::Hole
         ),
     })
 }
@@ -489,7 +530,7 @@ pub fn structured_serialize_with_transfer(
     value: &MessageValue,
     transfer_list: &[Transferable],
     realm: &mut RealmBuffers,
-) -> Result<(), DataCloneError> {
+) -> Result<(), SerializeError> {
     // 1. Let memory be an empty map.
     let mut memory: BTreeSet<String> = BTreeSet::new();
     // 2. For each transferable of transferList:
@@ -500,7 +541,7 @@ pub fn structured_serialize_with_transfer(
                 // 2.3. If memory[transferable] exists, then throw a
                 //      "DataCloneError" DOMException.
                 if !memory.insert(id.clone()) {
-                    return Err(DataCloneError(format!(
+                    return Err(SerializeError::DataClone(format!(
                         "step 2.3: buffer `{id}` appears twice in the transfer list"
                     )));
                 }
@@ -511,14 +552,22 @@ pub fn structured_serialize_with_transfer(
             //      slot nor a [[Detached]] internal slot, then throw a
             //      "DataCloneError" DOMException.
             Transferable::Value(_) => {
-                return Err(DataCloneError(
+                return Err(SerializeError::DataClone(
                     "step 2.1: a transfer list entry is not transferable".into(),
                 ))
             }
         }
     }
     // 3. Let serialized be ? StructuredSerializeInternal(value, false, memory).
-    serialize_internal(value, realm)?;
+    //    (The transferred buffers are in memory too; identity within the
+    //    message is by name, so the model's memory starts empty.)
+    let names = crate::structured_clone::Names::of(value);
+    crate::structured_clone::serialize::serialize_internal(
+        value,
+        &names,
+        &mut Default::default(),
+        realm,
+    )?;
     // 4. Let transferDataHolders be a new empty List.
     // 5. For each transferable of transferList:
     //    5.1. If transferable has an [[ArrayBufferData]] internal slot and
@@ -526,7 +575,7 @@ pub fn structured_serialize_with_transfer(
     //         "DataCloneError" DOMException.
     for id in &memory {
         if realm.is_detached(id) {
-            return Err(DataCloneError(format!(
+            return Err(SerializeError::DataClone(format!(
                 "step 5.1: buffer `{id}` is already detached (transferred by an earlier post)"
             )));
         }
@@ -534,33 +583,6 @@ pub fn structured_serialize_with_transfer(
     //    5.4-5.5. Transfer steps: the buffer is detached in the sender.
     realm.detached.extend(memory);
     Ok(())
-}
-
-/// StructuredSerializeInternal, for the values the model supports.
-///
-/// <https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializeinternal>
-fn serialize_internal(value: &MessageValue, realm: &RealmBuffers) -> Result<(), DataCloneError> {
-    match value {
-        // 4. If Type(value) is Symbol, then throw a "DataCloneError".
-        MessageValue::Symbol(d) => Err(DataCloneError(format!(
-            "StructuredSerializeInternal step 4: Symbol({d}) cannot be serialized"
-        ))),
-        // 20. Otherwise, if IsCallable(value) is true, then throw a
-        //     "DataCloneError" DOMException.
-        MessageValue::Function(n) => Err(DataCloneError(format!(
-            "StructuredSerializeInternal: function {n} cannot be serialized"
-        ))),
-        // 13.1. If IsDetachedBuffer(value) is true, then throw a
-        //       "DataCloneError" DOMException.
-        MessageValue::Buffer { id: Some(id), .. } if realm.is_detached(id) => Err(DataCloneError(
-            format!("StructuredSerializeInternal step 13.1: buffer `{id}` is detached"),
-        )),
-        MessageValue::Array(items) => items.iter().try_for_each(|v| serialize_internal(v, realm)),
-        MessageValue::Object(entries) => entries
-            .iter()
-            .try_for_each(|(_, v)| serialize_internal(v, realm)),
-        _ => Ok(()),
-    }
 }
 
 #[cfg(test)]

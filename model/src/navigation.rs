@@ -331,5 +331,8 @@ pub fn detail(e: &PostMessageError) -> String {
             format!("({why})")
         }
         PostMessageError::SyntaxError => "(targetOrigin does not parse as a URL)".into(),
+        PostMessageError::Thrown(name) => {
+            format!("(a getter threw {name} while the message was serialized)")
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::message::{
     structured_serialize_with_transfer, transfer_idl_type_error, MessageValue, RealmBuffers,
-    Transferable,
+    SerializeError, Transferable,
 };
 use crate::origin::{same_origin, OpaqueOriginAllocator, Origin};
 use crate::target_origin::{resolve_target_origin, SyntaxError, TargetOrigin};
@@ -32,15 +32,19 @@ pub enum PostMessageError {
     SyntaxError,
     /// StructuredSerializeWithTransfer failed.
     DataCloneError(String),
+    /// StructuredSerializeWithTransfer rethrew an exception the message
+    /// threw while being read (a getter): its name.
+    Thrown(String),
 }
 
 impl PostMessageError {
     /// The exception's `name`, as a page sees it.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             PostMessageError::TypeError(_) => "TypeError",
             PostMessageError::SyntaxError => "SyntaxError",
             PostMessageError::DataCloneError(_) => "DataCloneError",
+            PostMessageError::Thrown(name) => name,
         }
     }
 }
@@ -90,8 +94,12 @@ pub fn window_post_message_steps(
     //
     // Steps 4-5 come first, so a bad targetOrigin throws SyntaxError even
     // when the message cannot be cloned.
-    structured_serialize_with_transfer(call.message, call.transfer, realm)
-        .map_err(|e| PostMessageError::DataCloneError(e.0))?;
+    structured_serialize_with_transfer(call.message, call.transfer, realm).map_err(
+        |e| match e {
+            SerializeError::DataClone(why) => PostMessageError::DataCloneError(why),
+            SerializeError::Thrown(name) => PostMessageError::Thrown(name),
+        },
+    )?;
     // 8. Queue a global task on the posted message task source given
     //    targetWindow to run the following steps: (see
     //    `run_posted_message_task`).
@@ -184,6 +192,18 @@ mod tests {
             post(Some("*"), "{$function: f}", &[]).unwrap_err().name(),
             "DataCloneError"
         );
+    }
+
+    #[test]
+    fn a_getters_exception_comes_after_syntax_error_and_as_is() {
+        // Steps 4-5 (targetOrigin) run before step 7 (serialize), whose
+        // exceptions are rethrown as they are.
+        let msg = "{a: {$throwing_getter: RangeError}, b: {$function: f}}";
+        assert_eq!(
+            post(Some("http:"), msg, &[]).unwrap_err().name(),
+            "SyntaxError"
+        );
+        assert_eq!(post(Some("*"), msg, &[]).unwrap_err().name(), "RangeError");
     }
 
     #[test]

@@ -1,0 +1,166 @@
+//! StructuredSerializeInternal ( value, forStorage [ , memory ] ), as far
+//! as it can throw: which exception, from which step, in which order.
+//!
+//! <https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializeinternal>
+//!
+//! The match below is exhaustive on purpose: a new [`MessageValue`] kind
+//! must say which step handles it, or the model does not compile.
+
+use super::{Names, SerializeError};
+use crate::message::{MessageValue, RealmBuffers};
+use std::collections::BTreeSet;
+
+/// The part of `memory` the model needs: the names of the objects already
+/// serialized (an object without a name occurs once, so it cannot be met
+/// twice).
+pub type Memory = BTreeSet<String>;
+
+fn data_clone(step: &str, why: impl std::fmt::Display) -> SerializeError {
+    SerializeError::DataClone(format!("StructuredSerializeInternal step {step}: {why}"))
+}
+
+/// StructuredSerializeInternal(value, false, memory).
+pub fn serialize_internal(
+    value: &MessageValue,
+    names: &Names<'_>,
+    memory: &mut Memory,
+    realm: &RealmBuffers,
+) -> Result<(), SerializeError> {
+    // 2. If memory[value] exists, then return memory[value].
+    let (name, value) = names.resolve(value);
+    if let Some(name) = name {
+        // 25. Set memory[value] to serialized. (Set before the deep part;
+        //     NOTE: the spec sets it after steps 7-24, which only matters
+        //     for a view whose buffer is the view itself, not writable.)
+        if !memory.insert(name.to_owned()) {
+            return Ok(());
+        }
+    }
+    match value {
+        // 4. If Type(value) is Undefined, Null, Boolean, Number, BigInt, or
+        //    String, then return { [[Type]]: "primitive", [[Value]]: value }.
+        MessageValue::Undefined
+        | MessageValue::Null
+        | MessageValue::Bool(_)
+        | MessageValue::Number(_)
+        | MessageValue::String(_)
+        | MessageValue::BigInt(_) => Ok(()),
+        // 5. If Type(value) is Symbol, then throw a "DataCloneError".
+        MessageValue::Symbol(d) => {
+            Err(data_clone("5", format!("Symbol({d}) cannot be serialized")))
+        }
+        MessageValue::Boxed(inner) => match inner.as_ref() {
+            // 7-10. [[BooleanData]], [[NumberData]], [[BigIntData]],
+            //       [[StringData]]: copied.
+            MessageValue::Bool(_)
+            | MessageValue::Number(_)
+            | MessageValue::BigInt(_)
+            | MessageValue::String(_) => Ok(()),
+            // 22. Otherwise, if value has any internal slot other than
+            //     [[Prototype]], [[Extensible]], or [[PrivateElements]]
+            //     (here [[SymbolData]]), then throw a "DataCloneError".
+            other => Err(data_clone(
+                "22",
+                format!("a wrapper of {other:?} has an internal slot that cannot be serialized"),
+            )),
+        },
+        // 11. [[DateValue]]: copied.
+        MessageValue::Date(_) => Ok(()),
+        // 12. [[RegExpMatcher]], [[OriginalSource]], [[OriginalFlags]].
+        MessageValue::RegExp { .. } => Ok(()),
+        // 13. Otherwise, if value has an [[ArrayBufferData]] internal slot:
+        //     13.2.1. If IsDetachedBuffer(value) is true, then throw a
+        //             "DataCloneError" DOMException.
+        MessageValue::Buffer { id: Some(id), .. } if realm.is_detached(id) => {
+            Err(data_clone("13.2.1", format!("buffer `{id}` is detached")))
+        }
+        //     13.2.2-6. Otherwise the bytes are copied.
+        MessageValue::Buffer { .. } => Ok(()),
+        // 14. Otherwise, if value has a [[ViewedArrayBuffer]] internal slot:
+        MessageValue::View { buffer, .. } => {
+            // 14.1. If IsArrayBufferViewOutOfBounds(value) is true, then
+            //       throw a "DataCloneError". (A view over a detached
+            //       buffer is out of bounds; the syntax keeps views inside
+            //       their buffer otherwise.)
+            if let (_, MessageValue::Buffer { id: Some(id), .. }) = names.resolve(buffer) {
+                if realm.is_detached(id) {
+                    return Err(data_clone(
+                        "14.1",
+                        format!("the view's buffer `{id}` is detached"),
+                    ));
+                }
+            }
+            // 14.3. Let bufferSerialized be ? StructuredSerializeInternal(
+            //       buffer, forStorage, memory).
+            serialize_internal(buffer, names, memory, realm)
+        }
+        // 15. [[MapData]]: deep. 26.1.3. For each entry of copiedList:
+        //     serializedKey, then serializedValue, each with `?`.
+        MessageValue::Map(entries) => entries.iter().try_for_each(|(k, v)| {
+            serialize_internal(k, names, memory, realm)?;
+            serialize_internal(v, names, memory, realm)
+        }),
+        // 16. [[SetData]]: deep. 26.2.3. For each entry: `?`.
+        MessageValue::Set(items) => items
+            .iter()
+            .try_for_each(|v| serialize_internal(v, names, memory, realm)),
+        // 17. [[ErrorData]] and not a platform object: 17.1 `? Get(value,
+        //     "name")` and 17.3 `? [[GetOwnProperty]]("message")` cannot
+        //     throw for the errors a case can build (data properties).
+        MessageValue::Error { .. } => Ok(()),
+        // 18. Array exotic object: deep; 26.4. for each key in
+        //     EnumerableOwnProperties(value, key) (indices, then other
+        //     keys; holes are not own properties): `? [[Get]]`, then
+        //     `? StructuredSerializeInternal`.
+        MessageValue::Array(items) => items
+            .iter()
+            .try_for_each(|v| serialize_property(v, names, memory, realm)),
+        MessageValue::ArrayWithProps { items, props } => items
+            .iter()
+            .chain(props.iter().map(|(_, v)| v))
+            .try_for_each(|v| serialize_property(v, names, memory, realm)),
+        // 24. Otherwise: { [[Type]]: "Object" }; deep; 26.4 as for arrays,
+        //     keys in [[OwnPropertyKeys]] order.
+        MessageValue::Object(entries) => crate::message::ordinary_own_property_keys(entries)
+            .into_iter()
+            .try_for_each(|(_, v)| serialize_property(v, names, memory, realm)),
+        // 26.4. EnumerableOwnProperties(value, key) lists neither
+        //       non-enumerable properties nor symbol keys: never read.
+        MessageValue::Unlisted { value, .. } => serialize_internal(value, names, memory, realm),
+        // 20. Otherwise, if value is a platform object (not serializable),
+        //     then throw a "DataCloneError" DOMException.
+        MessageValue::Node(name) => Err(data_clone(
+            "20",
+            format!("<{name}> is a platform object that is not serializable"),
+        )),
+        // 21. Otherwise, if IsCallable(value) is true, then throw a
+        //     "DataCloneError" DOMException.
+        MessageValue::Function(n) => Err(data_clone(
+            "21",
+            format!("function {n} cannot be serialized"),
+        )),
+        // 26.4.1.1. Let inputValue be ? value.[[Get]](key, value): the
+        //           getter's exception propagates as it is.
+        MessageValue::ThrowingGetter(name) => Err(SerializeError::Thrown(name.clone())),
+        // Resolved above by `names.resolve`; an unresolved one was refused
+        // when the case was read.
+        MessageValue::Identified { value, .. } => serialize_internal(value, names, memory, realm),
+        MessageValue::Ref(id) => Err(data_clone("2", format!("no object named `{id}`"))),
+        // A hole is the absence of a property: 26.4 never meets it.
+        MessageValue::Hole => Ok(()),
+    }
+}
+
+/// 26.4.1. For a property of an object or array: its value (a hole has
+/// none and is skipped by EnumerableOwnProperties).
+fn serialize_property(
+    value: &MessageValue,
+    names: &Names<'_>,
+    memory: &mut Memory,
+    realm: &RealmBuffers,
+) -> Result<(), SerializeError> {
+    match value {
+        MessageValue::Hole => Ok(()),
+        other => serialize_internal(other, names, memory, realm),
+    }
+}
