@@ -6,7 +6,7 @@ use super::engines::engines_for_command;
 use super::EXIT_BAD_INPUT;
 use crate::engine::{EngineId, ProcessRegistry};
 use crate::gen::shrink::{divergence_shape, shrink, to_case, Shrunk};
-use crate::gen::{generate, GenCase};
+use crate::gen::{generate_with, GenCase};
 use crate::run::driver::Pacing;
 use crate::run::state::RunState;
 use crate::run::verdict::Observation;
@@ -65,6 +65,31 @@ pub struct FuzzArgs {
     /// Also write a JSON summary here.
     #[arg(long)]
     pub results: Option<PathBuf>,
+    /// Draw messages from the `values` family: Map, Set, Date, RegExp,
+    /// BigInt, wrappers, errors, typed arrays, DataView, sparse arrays,
+    /// shared references and cycles, and now and then an uncloneable part.
+    #[arg(long)]
+    pub values: bool,
+}
+
+impl FuzzArgs {
+    /// The message family the options ask for.
+    fn family(&self) -> crate::gen::MessageFamily {
+        if self.values {
+            crate::gen::MessageFamily::Values
+        } else {
+            crate::gen::MessageFamily::Plain
+        }
+    }
+
+    /// ` --values` when given, for the printed command lines.
+    fn family_flag(&self) -> &'static str {
+        if self.values {
+            " --values"
+        } else {
+            ""
+        }
+    }
 }
 
 /// One engine's findings.
@@ -82,7 +107,7 @@ struct EngineFindings {
 
 /// Runs `pmconf fuzz`; returns the exit status ([`FUZZ_AFTER_HELP`]).
 pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
-    let trees = generate(args.seed, args.cases);
+    let trees = generate_with(args.seed, args.cases, args.family());
     let mut valid: Vec<(usize, GenCase, Case)> = Vec::new();
     let mut unanswerable = Vec::new();
     for (i, tree) in trees.iter().enumerate() {
@@ -102,7 +127,12 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
         println!("  case {i}: {e}");
     }
     if let Some(dir) = &args.emit {
-        let command = format!("pmconf fuzz --seed {} --cases {}", args.seed, args.cases);
+        let command = format!(
+            "pmconf fuzz --seed {} --cases {}{}",
+            args.seed,
+            args.cases,
+            args.family_flag()
+        );
         return emit(dir, &valid, &command);
     }
     let engines = match engines_for_command(args.engine.as_deref(), false) {
@@ -110,9 +140,10 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
         Err(status) => return status,
     };
     let command = format!(
-        "pmconf fuzz --seed {} --cases {} --engine {}",
+        "pmconf fuzz --seed {} --cases {}{} --engine {}",
         args.seed,
         args.cases,
+        args.family_flag(),
         engines
             .iter()
             .map(|e| e.name())
@@ -298,7 +329,7 @@ async fn fuzz_engine(
             }
         }
     }
-    let mut trees = generate(args.seed, args.cases);
+    let mut trees = generate_with(args.seed, args.cases, args.family());
     let mut seen: BTreeMap<GroupKey, ()> = BTreeMap::new();
     for ((shape, _), (k, observed)) in round_robin_by_shape(groups)
         .into_iter()

@@ -19,6 +19,7 @@ pub mod repro;
 pub mod shrink;
 pub mod target_origin;
 pub mod topology;
+pub mod values;
 
 use origins::{window_origin, GenOrigin};
 use proptest::prelude::*;
@@ -142,11 +143,32 @@ impl GenCase {
 /// shrinks on its own (a `prop_flat_map` would draw new posts whenever the
 /// topology shrank, losing the divergence being shrunk).
 pub fn gen_case() -> impl Strategy<Value = GenCase> {
+    gen_case_with(MessageFamily::Plain)
+}
+
+/// Which messages generated posts carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MessageFamily {
+    /// Plain values, special numbers, lone surrogates, a function now and
+    /// then ([`messages::message`]).
+    #[default]
+    Plain,
+    /// Every structured-clone value kind, identity and uncloneables
+    /// ([`values::values_message`]): `pmconf fuzz --values`.
+    Values,
+}
+
+/// [`gen_case`] with posts carrying messages of `family`.
+pub fn gen_case_with(family: MessageFamily) -> impl Strategy<Value = GenCase> {
+    let message = match family {
+        MessageFamily::Plain => messages::message().boxed(),
+        MessageFamily::Values => values::values_message().boxed(),
+    };
     let post = (
         any::<usize>(),
         0..target_origin::MUTATIONS.len(),
         any::<usize>(),
-        messages::message(),
+        message,
     );
     (
         template(),
@@ -214,8 +236,17 @@ pub fn runner_for_seed(seed: u64) -> TestRunner {
 
 /// `count` cases from `seed`, each with its value tree (kept for shrinking).
 pub fn generate(seed: u64, count: usize) -> Vec<Box<dyn ValueTree<Value = GenCase>>> {
+    generate_with(seed, count, MessageFamily::Plain)
+}
+
+/// [`generate`] with posts carrying messages of `family`.
+pub fn generate_with(
+    seed: u64,
+    count: usize,
+    family: MessageFamily,
+) -> Vec<Box<dyn ValueTree<Value = GenCase>>> {
     let mut runner = runner_for_seed(seed);
-    let strategy = gen_case().boxed();
+    let strategy = gen_case_with(family).boxed();
     (0..count)
         .map(|_| {
             strategy

@@ -1,0 +1,350 @@
+//! The `values` family: messages drawn from every structured-clone value
+//! kind the model knows (model/src/structured_clone/), with shared
+//! references and cycles, and now and then an uncloneable part.
+//!
+//! Each message is a YAML value in the case syntax, tagged with its family
+//! (`values-map`, `values-identity`, ...: the most specific kind in it).
+
+use proptest::prelude::*;
+use serde_yaml::{Mapping, Value};
+
+fn s(x: &str) -> Value {
+    Value::String(x.to_owned())
+}
+
+fn tagged(tag: &str, inner: Value) -> Value {
+    let mut m = Mapping::new();
+    m.insert(s(tag), inner);
+    Value::Mapping(m)
+}
+
+fn map(entries: Vec<(&str, Value)>) -> Value {
+    let mut m = Mapping::new();
+    for (k, v) in entries {
+        m.insert(s(k), v);
+    }
+    Value::Mapping(m)
+}
+
+fn int(n: i64) -> Value {
+    Value::Number(n.into())
+}
+
+const ERROR_NAMES: &[&str] = &[
+    "Error",
+    "TypeError",
+    "RangeError",
+    "SyntaxError",
+    "EvalError",
+    "ReferenceError",
+    "URIError",
+    "MyError",
+];
+const REGEXP_SOURCES: &[&str] = &["a", "a+b", "^x$", "", "[0-9]{2}", "(a)|b"];
+const TYPED: &[(&str, usize)] = &[
+    ("Int8Array", 1),
+    ("Uint8Array", 1),
+    ("Uint8ClampedArray", 1),
+    ("Int16Array", 2),
+    ("Uint16Array", 2),
+    ("Int32Array", 4),
+    ("Uint32Array", 4),
+    ("Float32Array", 4),
+    ("Float64Array", 8),
+    ("BigInt64Array", 8),
+    ("BigUint64Array", 8),
+];
+
+/// A leaf: a primitive or an object without anything inside.
+fn leaf() -> impl Strategy<Value = (Value, &'static str)> {
+    prop_oneof![
+        3 => prop_oneof![
+            "[a-z]{0,4}".prop_map(Value::String),
+            (-100i64..100).prop_map(int),
+            any::<bool>().prop_map(Value::Bool),
+            Just(Value::Null),
+        ]
+        .prop_map(|v| (v, "values-plain")),
+        1 => (-(1i64 << 62)..(1i64 << 62)).prop_map(|n| (tagged("$bigint", s(&n.to_string())), "values-bigint")),
+        1 => prop_oneof![
+            any::<bool>().prop_map(|b| tagged("boolean", Value::Bool(b))),
+            (-50i64..50).prop_map(|n| tagged("number", int(n))),
+            "[a-z]{0,3}".prop_map(|t| tagged("string", Value::String(t))),
+            (0i64..1000).prop_map(|n| tagged("bigint", s(&n.to_string()))),
+        ]
+        .prop_map(|inner| (tagged("$boxed", inner), "values-boxed")),
+        1 => prop_oneof![
+            (-(1i64 << 45)..(1i64 << 45)).prop_map(int),
+            Just(tagged("$number", s("NaN"))),
+        ]
+        .prop_map(|t| (tagged("$date", t), "values-date")),
+        1 => (proptest::sample::select(REGEXP_SOURCES), proptest::sample::subsequence(vec!['g', 'i', 'm', 's', 'u', 'y'], 0..=3), any::<bool>())
+            .prop_map(|(src, mut flags, reverse)| {
+                if reverse {
+                    flags.reverse();
+                }
+                let flags: String = flags.into_iter().collect();
+                (tagged("$regexp", map(vec![("source", s(src)), ("flags", Value::String(flags))])), "values-regexp")
+            }),
+        1 => (proptest::sample::select(ERROR_NAMES), proptest::option::of("[a-z]{0,5}"))
+            .prop_map(|(name, message)| {
+                let mut fields = vec![("name", s(name))];
+                if let Some(m) = message {
+                    fields.push(("message", Value::String(m)));
+                }
+                (tagged("$error", map(fields)), "values-error")
+            }),
+        1 => (0..TYPED.len(), 0usize..16, 0usize..16, any::<bool>()).prop_map(|(t, a, b, dataview)| {
+            let bytes: Vec<Value> = (0..16).map(|i| int(i * 17 % 256)).collect();
+            let buffer = tagged("$buffer", map(vec![("bytes", Value::Sequence(bytes))]));
+            if dataview {
+                let (offset, end) = (a.min(b), a.max(b));
+                let inner = map(vec![("buffer", buffer), ("offset", int(offset as i64)), ("length", int((end - offset) as i64))]);
+                return (tagged("$dataview", inner), "values-dataview");
+            }
+            let (name, size) = TYPED[t];
+            let offset = a / size * size;
+            let length = (16 - offset) / size;
+            let length = if length == 0 { 0 } else { b % (length + 1) };
+            let inner = map(vec![("type", s(name)), ("buffer", buffer), ("offset", int(offset as i64)), ("length", int(length as i64))]);
+            (tagged("$typed", inner), "values-typed")
+        }),
+    ]
+}
+
+/// A value with containers (arrays, sparse arrays, arrays with extra
+/// properties, objects, maps, sets) around leaves.
+fn tree() -> impl Strategy<Value = (Value, &'static str)> {
+    leaf().prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec((inner.clone(), any::<u8>()), 0..4).prop_map(|items| {
+                let sparse = items.iter().any(|(_, h)| *h < 40);
+                let family = if sparse {
+                    "values-sparse"
+                } else {
+                    family_of(&items)
+                };
+                let list = items
+                    .into_iter()
+                    .map(|((v, _), h)| {
+                        if h < 40 {
+                            tagged("$hole", Value::Null)
+                        } else {
+                            v
+                        }
+                    })
+                    .collect();
+                (Value::Sequence(list), family)
+            }),
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| {
+                let family = family_of_values(&items);
+                let mut m = Mapping::new();
+                for (i, (v, _)) in items.into_iter().enumerate() {
+                    m.insert(s(&format!("k{i}")), v);
+                }
+                (Value::Mapping(m), family)
+            }),
+            (
+                proptest::collection::vec(inner.clone(), 0..3),
+                inner.clone()
+            )
+                .prop_map(|(items, (extra, _))| {
+                    let list = Value::Sequence(items.into_iter().map(|(v, _)| v).collect());
+                    (
+                        map(vec![("$array", list), ("extra", extra)]),
+                        "values-array-props",
+                    )
+                }),
+            proptest::collection::vec((inner.clone(), inner.clone()), 0..3).prop_map(|pairs| {
+                let list = pairs
+                    .into_iter()
+                    .map(|((k, _), (v, _))| Value::Sequence(vec![k, v]))
+                    .collect();
+                (tagged("$map", Value::Sequence(list)), "values-map")
+            }),
+            proptest::collection::vec(inner, 0..4).prop_map(|items| {
+                (
+                    tagged(
+                        "$set",
+                        Value::Sequence(items.into_iter().map(|(v, _)| v).collect()),
+                    ),
+                    "values-set",
+                )
+            }),
+        ]
+    })
+}
+
+fn family_of(items: &[((Value, &'static str), u8)]) -> &'static str {
+    items
+        .iter()
+        .map(|((_, f), _)| *f)
+        .find(|f| *f != "values-plain")
+        .unwrap_or("values-plain")
+}
+
+fn family_of_values(items: &[(Value, &'static str)]) -> &'static str {
+    items
+        .iter()
+        .map(|(_, f)| *f)
+        .find(|f| *f != "values-plain")
+        .unwrap_or("values-plain")
+}
+
+/// What is added around the drawn tree.
+#[derive(Debug, Clone, Copy)]
+enum Extra {
+    None,
+    /// The first object inside gets `$id` and the root a `$ref` to it.
+    Shared,
+    /// The root refers to itself.
+    Cycle,
+    /// A property with a throwing getter.
+    ThrowingGetter(&'static str),
+    /// A DOM node.
+    Node,
+    /// Non-enumerable and symbol-keyed properties holding a function.
+    Hidden,
+}
+
+fn extra() -> impl Strategy<Value = Extra> {
+    prop_oneof![
+        6 => Just(Extra::None),
+        3 => Just(Extra::Shared),
+        2 => Just(Extra::Cycle),
+        1 => proptest::sample::select(&["TypeError", "RangeError", "URIError"][..]).prop_map(Extra::ThrowingGetter),
+        1 => Just(Extra::Node),
+        1 => Just(Extra::Hidden),
+    ]
+}
+
+/// A message of the `values` family.
+pub fn values_message() -> impl Strategy<Value = (Value, &'static str)> {
+    (tree(), extra()).prop_map(|((value, family), extra)| {
+        // The root is always an object, so the extras have a place.
+        let mut root = match value {
+            Value::Mapping(m)
+                if !m
+                    .keys()
+                    .any(|k| k.as_str().is_some_and(|k| k.starts_with('$'))) =>
+            {
+                m
+            }
+            other => {
+                let mut m = Mapping::new();
+                m.insert(s("v"), other);
+                m
+            }
+        };
+        let family = match extra {
+            Extra::None => family,
+            Extra::Shared => match first_object(&mut root) {
+                Some(target) => {
+                    target.insert(s("$id"), s("shared"));
+                    root.insert(s("again"), tagged("$ref", s("shared")));
+                    "values-identity"
+                }
+                None => family,
+            },
+            Extra::Cycle => {
+                root.insert(s("$id"), s("root"));
+                root.insert(s("self"), tagged("$ref", s("root")));
+                "values-cycle"
+            }
+            Extra::ThrowingGetter(name) => {
+                root.insert(s("getter"), tagged("$throwing_getter", s(name)));
+                "values-throwing-getter"
+            }
+            Extra::Node => {
+                root.insert(s("node"), tagged("$node", s("div")));
+                "values-node"
+            }
+            Extra::Hidden => {
+                root.insert(
+                    s("$non_enumerable"),
+                    map(vec![("f", tagged("$function", s("f")))]),
+                );
+                root.insert(
+                    s("$symbol_keyed"),
+                    map(vec![("g", tagged("$function", s("g")))]),
+                );
+                "values-hidden"
+            }
+        };
+        (Value::Mapping(root), family)
+    })
+}
+
+/// The first object value (a plain map, or a tagged object kind) inside
+/// `root`'s properties, depth first, that can carry `$id`.
+fn first_object(root: &mut Mapping) -> Option<&mut Mapping> {
+    for (_, v) in root.iter_mut() {
+        if let Some(m) = object_in(v) {
+            return Some(m);
+        }
+    }
+    None
+}
+
+fn object_in(v: &mut Value) -> Option<&mut Mapping> {
+    match v {
+        Value::Mapping(m) => {
+            let tag = m
+                .keys()
+                .filter_map(|k| k.as_str())
+                .find(|k| k.starts_with('$'))
+                .map(str::to_owned);
+            match tag.as_deref() {
+                None
+                | Some(
+                    "$map" | "$set" | "$date" | "$regexp" | "$error" | "$boxed" | "$typed"
+                    | "$dataview" | "$array",
+                ) => {
+                    if m.contains_key("$id") {
+                        None
+                    } else {
+                        Some(m)
+                    }
+                }
+                _ => None,
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().find_map(object_in),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pmconf_model::message::MessageValue;
+    use proptest::strategy::ValueTree;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_drawn_message_is_a_valid_value_and_every_family_shows_up() {
+        let mut runner = crate::gen::runner_for_seed(3);
+        let strategy = values_message();
+        let mut families = BTreeSet::new();
+        for _ in 0..600 {
+            let (yaml, family) = strategy.new_tree(&mut runner).unwrap().current();
+            if let Err(e) = MessageValue::from_yaml(&yaml) {
+                panic!("{e}: {}", serde_yaml::to_string(&yaml).unwrap());
+            }
+            families.insert(family);
+        }
+        for f in [
+            "values-map",
+            "values-set",
+            "values-identity",
+            "values-cycle",
+            "values-sparse",
+            "values-typed",
+            "values-throwing-getter",
+            "values-node",
+            "values-hidden",
+        ] {
+            assert!(families.contains(f), "{f} never drawn: {families:?}");
+        }
+    }
+}
