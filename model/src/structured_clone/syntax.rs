@@ -381,7 +381,7 @@ fn same_value_zero_key(v: &MessageValue) -> Option<String> {
 fn normalize_zero(v: MessageValue) -> MessageValue {
     match v {
         // "If key is -0𝔽, set key to +0𝔽."
-        MessageValue::Number(n) if n == 0.0 => MessageValue::Number(0.0),
+        MessageValue::Number(n) => MessageValue::Number(n + 0.0),
         other => other,
     }
 }
@@ -561,6 +561,11 @@ fn check_at<'a>(
     place: Place,
 ) -> Result<(), MessageFormatError> {
     let here = |why: String| Err(err("", why));
+    if let MessageValue::Identified { id, .. } = value {
+        if ids.insert(id, "$id").is_some() {
+            return here(format!("`{id}` is defined twice (by $id or a $buffer id)"));
+        }
+    }
     match value {
         MessageValue::Hole if place != Place::Item => {
             return here("{$hole: null} can only be an array item".into())
@@ -570,11 +575,6 @@ fn check_at<'a>(
                 "$throwing_getter can only be the value of an object's (or array's) property"
                     .into(),
             )
-        }
-        MessageValue::Identified { id, .. } => {
-            if ids.insert(id, "$id").is_some() {
-                return here(format!("`{id}` is defined twice (by $id or a $buffer id)"));
-            }
         }
         MessageValue::Buffer { id: Some(id), .. } => {
             if ids.get(id.as_str()) == Some(&"$id") {
