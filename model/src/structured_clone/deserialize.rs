@@ -14,7 +14,7 @@
 //! order, map key then value, set values, a view's buffer): the case's own
 //! names are not observable.
 
-use super::{children, Names, ViewKind};
+use super::{children, Names};
 use crate::message::{number_json, tagged, MessageValue};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -127,19 +127,11 @@ impl Walk<'_, '_> {
                 offset,
                 length,
             } => {
-                let mut inner = Map::new();
-                if *kind != ViewKind::DataView {
-                    inner.insert("type".into(), Json::String(kind.name().into()));
-                }
-                inner.insert("buffer".into(), self.emit(buffer));
-                inner.insert("offset".into(), Json::from(*offset));
-                inner.insert("length".into(), Json::from(*length));
-                let tag = if *kind == ViewKind::DataView {
-                    "$dataview"
-                } else {
-                    "$typed"
+                let buffer = self.emit(buffer);
+                let Json::Object(view) = super::view_json(*kind, buffer, *offset, *length) else {
+                    unreachable!("a view is a tagged map")
                 };
-                out.insert(tag.into(), Json::Object(inner));
+                out.extend(view);
                 Json::Object(out)
             }
             MessageValue::Buffer { bytes, .. } => {

@@ -97,6 +97,30 @@ impl ViewKind {
     }
 }
 
+/// The tagged form of a view: `{$typed: {type, buffer, offset, length}}`
+/// or `{$dataview: {buffer, offset, length}}`, with `buffer` already
+/// written.
+pub fn view_json(
+    kind: ViewKind,
+    buffer: serde_json::Value,
+    offset: usize,
+    length: usize,
+) -> serde_json::Value {
+    let mut inner = serde_json::Map::new();
+    if kind != ViewKind::DataView {
+        inner.insert("type".into(), kind.name().into());
+    }
+    inner.insert("buffer".into(), buffer);
+    inner.insert("offset".into(), offset.into());
+    inner.insert("length".into(), length.into());
+    let tag = if kind == ViewKind::DataView {
+        "$dataview"
+    } else {
+        "$typed"
+    };
+    crate::message::tagged(tag, serde_json::Value::Object(inner))
+}
+
 /// The native error constructors whose names survive serialization
 /// (StructuredSerializeInternal step 17.2).
 pub const SERIALIZABLE_ERROR_NAMES: [&str; 7] = [

@@ -689,23 +689,11 @@ pub fn to_tagged(value: &MessageValue) -> Json {
             offset,
             length,
         } => {
-            let mut inner = Map::new();
-            if *kind != ViewKind::DataView {
-                inner.insert("type".into(), Json::String(kind.name().into()));
-            }
             let buffer = match buffer.as_ref() {
                 MessageValue::Ref(id) => Json::String(id.clone()),
                 other => to_tagged(other),
             };
-            inner.insert("buffer".into(), buffer);
-            inner.insert("offset".into(), Json::from(*offset));
-            inner.insert("length".into(), Json::from(*length));
-            let tag = if *kind == ViewKind::DataView {
-                "$dataview"
-            } else {
-                "$typed"
-            };
-            tagged(tag, Json::Object(inner))
+            super::view_json(*kind, buffer, *offset, *length)
         }
         MessageValue::Error {
             name,
