@@ -159,6 +159,7 @@ fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
             out.push(c);
         }
     }
+    out.extend(super::values::fewer_properties(case));
     for i in 0..case.posts.len() {
         if case.posts[i].message.0 != serde_yaml::Value::String(String::new()) {
             let mut c = case.clone();

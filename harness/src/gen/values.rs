@@ -314,12 +314,71 @@ fn object_in(v: &mut Value) -> Option<&mut Mapping> {
     }
 }
 
+/// Shrinking help for the greedy pass: the case with one property of one
+/// post's (top-level object) message left out, for each such property.
+pub fn fewer_properties(case: &super::GenCase) -> Vec<super::GenCase> {
+    let mut out = Vec::new();
+    for (i, post) in case.posts.iter().enumerate() {
+        let Value::Mapping(m) = &post.message.0 else {
+            continue;
+        };
+        for key in m.keys() {
+            if key.as_str().is_some_and(|k| {
+                k.starts_with('$') && k != "$non_enumerable" && k != "$symbol_keyed"
+            }) {
+                continue;
+            }
+            let mut c = case.clone();
+            if let Value::Mapping(m) = &mut c.posts[i].message.0 {
+                m.shift_remove(key);
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use pmconf_model::message::MessageValue;
     use proptest::strategy::ValueTree;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn fewer_properties_leaves_out_one_property_at_a_time() {
+        let mut runner = crate::gen::runner_for_seed(5);
+        let mut case = crate::gen::gen_case_with(crate::gen::MessageFamily::Values)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        case.posts.truncate(1);
+        case.posts[0].message.0 =
+            serde_yaml::from_str("{$id: r, a: 1, self: {$ref: r}, $non_enumerable: {f: 2}}")
+                .unwrap();
+        let variants = fewer_properties(&case);
+        let keys: Vec<Vec<String>> = variants
+            .iter()
+            .map(|c| {
+                c.posts[0]
+                    .message
+                    .0
+                    .as_mapping()
+                    .unwrap()
+                    .keys()
+                    .map(|k| k.as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                vec!["$id", "self", "$non_enumerable"],
+                vec!["$id", "a", "$non_enumerable"],
+                vec!["$id", "a", "self"],
+            ]
+        );
+    }
 
     #[test]
     fn every_drawn_message_is_a_valid_value_and_every_family_shows_up() {
