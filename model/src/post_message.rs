@@ -2,6 +2,7 @@
 //!
 //! <https://html.spec.whatwg.org/multipage/web-messaging.html#window-post-message-steps>
 
+use crate::call_args::ConversionError;
 use crate::message::{
     structured_serialize_with_transfer, transfer_idl_type_error, MessageValue, RealmBuffers,
     Transferable,
@@ -32,15 +33,36 @@ pub enum PostMessageError {
     SyntaxError,
     /// StructuredSerializeWithTransfer failed.
     DataCloneError(String),
+    /// A getter that argument conversion called threw; its exception
+    /// propagates as is.
+    Thrown {
+        /// The exception's `name`.
+        name: String,
+        /// What threw it.
+        reason: String,
+    },
+}
+
+impl From<ConversionError> for PostMessageError {
+    fn from(e: ConversionError) -> Self {
+        match e {
+            ConversionError::TypeError(why) => PostMessageError::TypeError(why),
+            ConversionError::Thrown { name, member } => PostMessageError::Thrown {
+                name,
+                reason: format!("the getter of `{member}` threw"),
+            },
+        }
+    }
 }
 
 impl PostMessageError {
     /// The exception's `name`, as a page sees it.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             PostMessageError::TypeError(_) => "TypeError",
             PostMessageError::SyntaxError => "SyntaxError",
             PostMessageError::DataCloneError(_) => "DataCloneError",
+            PostMessageError::Thrown { name, .. } => name,
         }
     }
 }

@@ -141,14 +141,29 @@ pub(crate) struct RawPost {
     pub from: String,
     /// The target window; left out with `reply: true`.
     pub to: Option<String>,
-    pub message: serde_yaml::Value,
+    /// Left out only with `args`.
+    pub message: Option<serde_yaml::Value>,
     #[serde(default, deserialize_with = "present_string")]
     pub target_origin: Option<String>,
     pub transfer: Option<Vec<serde_yaml::Value>>,
+    /// The dictionary form: `postMessage(message, {targetOrigin, transfer})`.
+    pub options: Option<RawOptions>,
+    /// The raw argument list: `postMessage(...args)`.
+    pub args: Option<Vec<serde_yaml::Value>>,
     /// `reply: true`: the target is `event.source` of the message the
     /// latest earlier post to `from` delivered, as a page replies.
     #[serde(default)]
     pub reply: bool,
+}
+
+/// A post's `options`: the members of the `WindowPostMessageOptions`
+/// object, each left out of the object when absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOptions {
+    #[serde(default, deserialize_with = "present_string")]
+    pub target_origin: Option<String>,
+    pub transfer: Option<Vec<serde_yaml::Value>>,
 }
 
 /// `target_origin` must be a string when present: `~` would silently mean

@@ -35,6 +35,8 @@ pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
             "message",
             "target_origin",
             "transfer",
+            "options",
+            "args",
             "reply",
         ],
         "navigate" => &["window", "url", "by", "via"],

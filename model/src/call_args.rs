@@ -1,0 +1,839 @@
+//! `postMessage` called with a raw argument list (a post's `args`): Web IDL
+//! overload resolution between Window's two `postMessage` overloads and the
+//! conversion of each argument to its IDL type, before the window post
+//! message steps run.
+//!
+//! The overloads, from the HTML Standard's `Window` interface
+//! (<https://html.spec.whatwg.org/multipage/nav-history-apis.html#window>):
+//!
+//! ```webidl
+//! undefined postMessage(any message, USVString targetOrigin, optional sequence<object> transfer = []);
+//! undefined postMessage(any message, optional WindowPostMessageOptions options = {});
+//!
+//! dictionary StructuredSerializeOptions { sequence<object> transfer = []; };
+//! dictionary WindowPostMessageOptions : StructuredSerializeOptions { USVString targetOrigin = "/"; };
+//! ```
+//!
+//! Overload resolution: <https://webidl.spec.whatwg.org/#es-overloads>
+//! (the overload resolution algorithm,
+//! <https://webidl.spec.whatwg.org/#dfn-overload-resolution-algorithm>).
+//!
+//! An argument is a value in the message syntax, or an ordinary object some
+//! of whose members are getters that throw (`{$throwing_getter: RangeError}`
+//! as a member's value), so that the order in which conversions read
+//! members is observable through which exception comes out.
+
+use crate::message::{MessageFormatError, MessageValue, Transferable};
+use serde_json::{Map, Value as Json};
+
+/// One argument of a raw `postMessage(...)` call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgValue {
+    /// A value in the message syntax.
+    Value(MessageValue),
+    /// An ordinary object with at least one getter among its members (at
+    /// any depth of nested such objects), members in the order written.
+    Object(Vec<(String, Member)>),
+}
+
+/// A member of an [`ArgValue::Object`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Member {
+    /// A data property.
+    Data(ArgValue),
+    /// An enumerable accessor property whose getter throws a new error of
+    /// this constructor's name (`new RangeError(...)`).
+    ThrowingGetter(String),
+}
+
+/// The error constructors a `$throwing_getter` may name: ECMAScript's
+/// NativeError constructors and `Error` (every global realm has them).
+pub const GETTER_ERRORS: &[&str] = &[
+    "Error",
+    "EvalError",
+    "RangeError",
+    "ReferenceError",
+    "SyntaxError",
+    "TypeError",
+    "URIError",
+];
+
+const GETTER_TAG: &str = "$throwing_getter";
+
+impl ArgValue {
+    /// Reads an argument from YAML: a message value, or an object holding
+    /// `{$throwing_getter: Name}` members.
+    pub fn from_yaml(yaml: &serde_yaml::Value) -> Result<Self, MessageFormatError> {
+        from_yaml_at(yaml, &mut String::new())
+    }
+
+    /// The argument in the case syntax (buffer ids kept): what a page needs
+    /// to build it.
+    pub fn to_tagged_json(&self) -> Json {
+        match self {
+            ArgValue::Value(v) => v.to_tagged_json(),
+            ArgValue::Object(members) => Json::Object(
+                members
+                    .iter()
+                    .map(|(k, m)| {
+                        let v = match m {
+                            Member::Data(v) => v.to_tagged_json(),
+                            Member::ThrowingGetter(name) => {
+                                let mut tag = Map::new();
+                                tag.insert(GETTER_TAG.into(), Json::String(name.clone()));
+                                Json::Object(tag)
+                            }
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The argument as the message argument: `any` converts to the value
+    /// itself. NOTE: validation reads the first argument as a message
+    /// value, so it never holds getters here (a getter in a message is a
+    /// message value of its own); an object with getters keeps its data
+    /// members.
+    pub fn message_value(&self) -> MessageValue {
+        match self {
+            ArgValue::Value(v) => v.clone(),
+            ArgValue::Object(members) => MessageValue::Object(
+                members
+                    .iter()
+                    .filter_map(|(k, m)| match m {
+                        Member::Data(v) => Some((k.clone(), v.message_value())),
+                        Member::ThrowingGetter(_) => None,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Every buffer id the argument mentions.
+    pub fn buffer_ids(&self) -> Vec<String> {
+        match self {
+            ArgValue::Value(v) => v.buffer_ids(),
+            ArgValue::Object(members) => {
+                let mut out: Vec<String> = Vec::new();
+                for (_, m) in members {
+                    if let Member::Data(v) = m {
+                        for id in v.buffer_ids() {
+                            if !out.contains(&id) {
+                                out.push(id);
+                            }
+                        }
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+fn format_error(path: &str, reason: impl Into<String>) -> MessageFormatError {
+    MessageFormatError {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn getter_name(yaml: &serde_yaml::Value) -> Option<&serde_yaml::Value> {
+    match yaml {
+        serde_yaml::Value::Mapping(m) if m.len() == 1 => m.get(GETTER_TAG),
+        _ => None,
+    }
+}
+
+fn has_getter(yaml: &serde_yaml::Value) -> bool {
+    match yaml {
+        serde_yaml::Value::Mapping(m) => {
+            getter_name(yaml).is_some() || m.iter().any(|(_, v)| has_getter(v))
+        }
+        serde_yaml::Value::Sequence(items) => items.iter().any(has_getter),
+        _ => false,
+    }
+}
+
+fn from_yaml_at(
+    yaml: &serde_yaml::Value,
+    path: &mut String,
+) -> Result<ArgValue, MessageFormatError> {
+    if !has_getter(yaml) {
+        return MessageValue::from_yaml(yaml)
+            .map(ArgValue::Value)
+            .map_err(|mut e| {
+                e.path = format!("{path}{}", e.path);
+                e
+            });
+    }
+    let serde_yaml::Value::Mapping(map) = yaml else {
+        return Err(format_error(
+            path,
+            "a `$throwing_getter` is a member of an object (`{key: {$throwing_getter: RangeError}}`), not an array element",
+        ));
+    };
+    if getter_name(yaml).is_some() {
+        return Err(format_error(
+            path,
+            "a `$throwing_getter` is a member's value (`{key: {$throwing_getter: RangeError}}`), not an argument by itself",
+        ));
+    }
+    let mut members = Vec::new();
+    for (k, v) in map {
+        let serde_yaml::Value::String(key) = k else {
+            return Err(format_error(path, "object keys must be strings"));
+        };
+        let len = path.len();
+        path.push('.');
+        path.push_str(key);
+        let member = match getter_name(v) {
+            Some(serde_yaml::Value::String(name)) if GETTER_ERRORS.contains(&name.as_str()) => {
+                Member::ThrowingGetter(name.clone())
+            }
+            Some(_) => {
+                return Err(format_error(
+                    path,
+                    format!(
+                        "$throwing_getter takes one of: {}",
+                        GETTER_ERRORS.join(", ")
+                    ),
+                ))
+            }
+            None => Member::Data(from_yaml_at(v, path)?),
+        };
+        path.truncate(len);
+        members.push((key.clone(), member));
+    }
+    Ok(ArgValue::Object(members))
+}
+
+/// An exception overload resolution or a conversion throws.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConversionError {
+    /// A `TypeError` Web IDL or ECMAScript throws, and why.
+    TypeError(String),
+    /// What a getter threw (its error constructor's name), propagated.
+    Thrown {
+        /// The error's `name`.
+        name: String,
+        /// Which member's getter threw.
+        member: String,
+    },
+}
+
+/// Which overload overload resolution selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overload {
+    /// `postMessage(message, targetOrigin, transfer)`.
+    TargetOrigin,
+    /// `postMessage(message, options)`.
+    Options,
+}
+
+/// The IDL values the window post message steps receive: `options` as the
+/// steps see it (the `targetOrigin` overload's steps build it from the two
+/// arguments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdlArguments {
+    /// The overload selected.
+    pub overload: Overload,
+    /// `message` (`any`: no conversion).
+    pub message: MessageValue,
+    /// `options["targetOrigin"]`.
+    pub target_origin: String,
+    /// `options["transfer"]`.
+    pub transfer: Vec<Transferable>,
+}
+
+/// The overload resolution algorithm for `postMessage`, then the
+/// conversions of the selected overload's arguments, in argument order.
+///
+/// <https://webidl.spec.whatwg.org/#dfn-overload-resolution-algorithm>
+pub fn resolve_post_message(args: &[ArgValue]) -> Result<IdlArguments, ConversionError> {
+    // The effective overload set (https://webidl.spec.whatwg.org/#compute-the-effective-overload-set)
+    // has the entries <targetOrigin overload, (any, USVString, sequence<object>)>,
+    // <targetOrigin overload, (any, USVString)>, <options overload, (any,
+    // WindowPostMessageOptions)> and <options overload, (any)>.
+    // 1. Let maxarg be the length of the longest type list of the entries in S.
+    const MAXARG: usize = 3;
+    // 2. Let n be the size of args.
+    let n = args.len();
+    // 3. Initialize argcount to be min(maxarg, n).
+    let argcount = MAXARG.min(n);
+    // 4. Remove from S all entries whose type list is not of length argcount.
+    // 5. If S is empty, then throw a TypeError.
+    //    (`message` is required in both overloads: no entry has length 0.)
+    if argcount == 0 {
+        return Err(ConversionError::TypeError(
+            "overload resolution step 5: no postMessage overload takes 0 arguments".into(),
+        ));
+    }
+    // Converting `any` (step 11 for argument 0, before the distinguishing
+    // argument): the value as is.
+    let message = args[0].message_value();
+    let overload = match argcount {
+        // One entry left, (any) of the options overload.
+        1 => Overload::Options,
+        // Two entries: (any, USVString) and (any, WindowPostMessageOptions);
+        // 8. the distinguishing argument index d is 1.
+        2 => select_at_distinguishing_index(&args[1]),
+        // One entry left, (any, USVString, sequence<object>): there is no
+        // distinguishing index and every argument is converted in order.
+        _ => Overload::TargetOrigin,
+    };
+    match overload {
+        Overload::TargetOrigin => {
+            // 14. While i < argcount: convert V to the type at index i.
+            //     targetOrigin: USVString.
+            let target_origin = to_usv_string(&args[1])?;
+            //     transfer: optional with default `[]`; "If optionality is
+            //     'optional' and V is undefined, then ... append the
+            //     argument's default value".
+            let transfer = match args.get(2) {
+                None | Some(ArgValue::Value(MessageValue::Undefined)) => Vec::new(),
+                Some(v) => to_sequence_of_object(v, "transfer argument")?,
+            };
+            // The targetOrigin overload's method steps: "Let options be
+            // «[ "targetOrigin" → targetOrigin, "transfer" → transfer ]»."
+            Ok(IdlArguments {
+                overload,
+                message,
+                target_origin,
+                transfer,
+            })
+        }
+        Overload::Options => {
+            // 14/15. `options` is optional with default `{}`: an undefined or
+            //        absent argument takes the default, which converts as an
+            //        empty dictionary.
+            let options = match args.get(1) {
+                None => ArgValue::Value(MessageValue::Undefined),
+                Some(v) => v.clone(),
+            };
+            let (transfer, target_origin) = to_window_post_message_options(&options)?;
+            Ok(IdlArguments {
+                overload,
+                message,
+                target_origin,
+                transfer,
+            })
+        }
+    }
+}
+
+/// Step 12 of the overload resolution algorithm at d = 1, where the entries
+/// have `USVString` and `WindowPostMessageOptions` (optional) at index 1.
+fn select_at_distinguishing_index(v: &ArgValue) -> Overload {
+    // 12.1. Let V be args[i].
+    match v {
+        // 12.2. If V is undefined, and there is an entry in S whose list of
+        //       optionality values has "optional" at index i, then remove
+        //       from S all other entries.
+        ArgValue::Value(MessageValue::Undefined) => Overload::Options,
+        // 12.3. Otherwise: if V is null or undefined, and there is an entry
+        //       in S that has one of the following types at position i of
+        //       its type list, ... a dictionary type ..., then remove from S
+        //       all other entries.
+        ArgValue::Value(MessageValue::Null) => Overload::Options,
+        // 12.4-12.10 need a platform object, buffer source, callback
+        // function or sequence type at index 1; neither entry has one.
+        // 12.11. Otherwise: if V is an Object, and there is an entry in S
+        //        that has one of the following types at position i of its
+        //        type list, ... a dictionary type ..., then remove from S
+        //        all other entries. (Functions, arrays and ArrayBuffers are
+        //        Objects too.)
+        ArgValue::Object(_)
+        | ArgValue::Value(
+            MessageValue::Array(_)
+            | MessageValue::Object(_)
+            | MessageValue::Buffer { .. }
+            | MessageValue::Function(_),
+        ) => Overload::Options,
+        // 12.12-12.14 need a boolean, numeric or bigint type at index 1.
+        // 12.15. Otherwise: if there is an entry in S that has one of the
+        //        following types at position i of its type list, a string
+        //        type ..., then remove from S all other entries.
+        ArgValue::Value(
+            MessageValue::Bool(_)
+            | MessageValue::Number(_)
+            | MessageValue::String(_)
+            | MessageValue::Symbol(_),
+        ) => Overload::TargetOrigin,
+    }
+}
+
+/// Converting a JavaScript value to the dictionary type
+/// `WindowPostMessageOptions`; returns (`transfer`, `targetOrigin`) in the
+/// order they are converted.
+///
+/// <https://webidl.spec.whatwg.org/#js-dictionary>
+fn to_window_post_message_options(
+    v: &ArgValue,
+) -> Result<(Vec<Transferable>, String), ConversionError> {
+    // 1. If jsDict is not an Object and jsDict is neither undefined nor
+    //    null, then throw a TypeError.
+    if !is_object(v)
+        && !matches!(
+            v,
+            ArgValue::Value(MessageValue::Undefined | MessageValue::Null)
+        )
+    {
+        return Err(ConversionError::TypeError(
+            "WindowPostMessageOptions: not an object".into(),
+        ));
+    }
+    // 3. Let dictionaries be a list consisting of D and all of D's inherited
+    //    dictionaries, in order from least to most derived.
+    // 4. For each dictionary dictionary in dictionaries, in order: for each
+    //    dictionary member member declared on dictionary, in lexicographical
+    //    order: ... let jsMemberValue be ? Get(jsDict, key) (undefined when
+    //    jsDict is undefined or null); if jsMemberValue is not undefined,
+    //    convert it to the member's IDL type; otherwise, if member has a
+    //    default value, use it.
+    //
+    // So StructuredSerializeOptions' `transfer` is read and converted
+    // before WindowPostMessageOptions' own `targetOrigin`.
+    let transfer = match get(v, "transfer")? {
+        None | Some(ArgValue::Value(MessageValue::Undefined)) => Vec::new(),
+        Some(value) => to_sequence_of_object(&value, "options.transfer")?,
+    };
+    let target_origin = match get(v, "targetOrigin")? {
+        None | Some(ArgValue::Value(MessageValue::Undefined)) => "/".to_owned(),
+        Some(value) => to_usv_string(&value)?,
+    };
+    Ok((transfer, target_origin))
+}
+
+/// Whether Type(v) is Object.
+fn is_object(v: &ArgValue) -> bool {
+    match v {
+        ArgValue::Object(_) => true,
+        ArgValue::Value(m) => match m {
+            MessageValue::Array(_)
+            | MessageValue::Object(_)
+            | MessageValue::Buffer { .. }
+            | MessageValue::Function(_) => true,
+            MessageValue::Undefined
+            | MessageValue::Null
+            | MessageValue::Bool(_)
+            | MessageValue::Number(_)
+            | MessageValue::String(_)
+            | MessageValue::Symbol(_) => false,
+        },
+    }
+}
+
+/// `? Get(O, key)` for the keys this module reads (`transfer`,
+/// `targetOrigin`, `toString`, `valueOf`): an own property of an ordinary
+/// object, else `None` (the key is on no prototype of these objects, except
+/// `toString`/`valueOf`, which callers handle). `null`/`undefined` read as
+/// `None`, as the dictionary conversion says.
+fn get(o: &ArgValue, key: &str) -> Result<Option<ArgValue>, ConversionError> {
+    match o {
+        ArgValue::Object(members) => match members.iter().find(|(k, _)| k == key) {
+            Some((_, Member::Data(v))) => Ok(Some(v.clone())),
+            Some((_, Member::ThrowingGetter(name))) => Err(ConversionError::Thrown {
+                name: name.clone(),
+                member: key.to_owned(),
+            }),
+            None => Ok(None),
+        },
+        ArgValue::Value(MessageValue::Object(entries)) => Ok(entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| ArgValue::Value(v.clone()))),
+        ArgValue::Value(_) => Ok(None),
+    }
+}
+
+/// Converting a JavaScript value to `sequence<object>`.
+///
+/// <https://webidl.spec.whatwg.org/#js-sequence>
+fn to_sequence_of_object(v: &ArgValue, what: &str) -> Result<Vec<Transferable>, ConversionError> {
+    // 1. If V is not an Object, throw a TypeError.
+    if !is_object(v) {
+        return Err(ConversionError::TypeError(format!(
+            "sequence<object> step 1: the {what} is not an object"
+        )));
+    }
+    // 2. Let method be ? GetMethod(V, %Symbol.iterator%).
+    // 3. If method is undefined, throw a TypeError.
+    //    Of the objects a case can write, only arrays are iterable.
+    let ArgValue::Value(MessageValue::Array(items)) = v else {
+        return Err(ConversionError::TypeError(format!(
+            "sequence<object> step 3: the {what} is not iterable"
+        )));
+    };
+    // 4. Return the result of creating a sequence from V and method: each
+    //    value the iterator yields is converted to `object`, which throws a
+    //    TypeError for anything but an Object.
+    items
+        .iter()
+        .map(|item| {
+            if is_object(&ArgValue::Value(item.clone())) {
+                Ok(Transferable::Value(item.clone()))
+            } else {
+                Err(ConversionError::TypeError(format!(
+                    "object conversion: an entry of the {what} is not an object"
+                )))
+            }
+        })
+        .collect()
+}
+
+/// Converting a JavaScript value to `USVString`: ToString, then lone
+/// surrogates become U+FFFD.
+///
+/// <https://webidl.spec.whatwg.org/#js-USVString>
+fn to_usv_string(v: &ArgValue) -> Result<String, ConversionError> {
+    // 1. Let string be the result of converting V to a DOMString
+    //    (? ToString(V)).
+    let units = to_string(v)?;
+    // 2. Return an IDL USVString value that is the result of converting
+    //    string to a sequence of scalar values.
+    Ok(String::from_utf16_lossy(&units))
+}
+
+/// ECMAScript ToString(argument), as UTF-16 code units.
+///
+/// <https://tc39.es/ecma262/#sec-tostring>
+fn to_string(v: &ArgValue) -> Result<Vec<u16>, ConversionError> {
+    let text = |s: &str| Ok(s.encode_utf16().collect());
+    match v {
+        ArgValue::Object(_) => ordinary_to_primitive_string(v),
+        ArgValue::Value(m) => match m {
+            MessageValue::Undefined => text("undefined"),
+            MessageValue::Null => text("null"),
+            MessageValue::Bool(b) => text(if *b { "true" } else { "false" }),
+            MessageValue::Number(n) => text(&number_to_string(*n)),
+            MessageValue::String(units) => Ok(units.clone()),
+            // "Symbol: Throw a TypeError exception."
+            MessageValue::Symbol(_) => Err(ConversionError::TypeError(
+                "ToString: a Symbol cannot be converted to a string".into(),
+            )),
+            // "Object: Let primValue be ? ToPrimitive(argument, string)."
+            // An array's toString is Array.prototype.toString (a case's
+            // arrays have no other own properties).
+            MessageValue::Array(items) => array_join(items),
+            MessageValue::Object(_) => ordinary_to_primitive_string(v),
+            // Object.prototype.toString: "[object " + builtinTag + "]".
+            MessageValue::Buffer { .. } => text("[object ArrayBuffer]"),
+            // Function.prototype.toString returns the function's source
+            // text. NOTE: the agent builds every `$function` as
+            // `function pmconfFunction() {}`.
+            MessageValue::Function(_) => text("function pmconfFunction() {}"),
+        },
+    }
+}
+
+/// Array.prototype.toString calls join: elements that are undefined or
+/// null become the empty string, the others ToString, separated by ",".
+///
+/// <https://tc39.es/ecma262/#sec-array.prototype.join>
+fn array_join(items: &[MessageValue]) -> Result<Vec<u16>, ConversionError> {
+    let mut out: Vec<u16> = Vec::new();
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            out.push(u16::from(b','));
+        }
+        if !matches!(item, MessageValue::Undefined | MessageValue::Null) {
+            out.extend(to_string(&ArgValue::Value(item.clone()))?);
+        }
+    }
+    Ok(out)
+}
+
+/// ToPrimitive(O, string) for an ordinary object: OrdinaryToPrimitive
+/// tries `toString`, then `valueOf`; a callable result that is not an
+/// Object is the answer.
+///
+/// <https://tc39.es/ecma262/#sec-ordinarytoprimitive>
+fn ordinary_to_primitive_string(o: &ArgValue) -> Result<Vec<u16>, ConversionError> {
+    // 3. For each element name of methodNames (« "toString", "valueOf" »):
+    for name in ["toString", "valueOf"] {
+        // 3.a. Let method be ? Get(O, name).
+        match get(o, name)? {
+            // Inherited from Object.prototype: toString answers
+            // "[object Object]" (a primitive); valueOf answers O itself (an
+            // Object, so the loop goes on).
+            None if name == "toString" => return Ok("[object Object]".encode_utf16().collect()),
+            None => {}
+            // 3.b. If IsCallable(method) is true: let result be ? Call(method,
+            //      O); if result is not an Object, return result. NOTE: the
+            //      agent's functions return undefined.
+            Some(ArgValue::Value(MessageValue::Function(_))) => {
+                return Ok("undefined".encode_utf16().collect())
+            }
+            // Not callable: the next name.
+            Some(_) => {}
+        }
+    }
+    // 4. Throw a TypeError exception.
+    Err(ConversionError::TypeError(
+        "OrdinaryToPrimitive step 4: neither toString nor valueOf gives a primitive".into(),
+    ))
+}
+
+/// Number::toString(x) with radix 10.
+///
+/// <https://tc39.es/ecma262/#sec-numeric-types-number-tostring>
+fn number_to_string(x: f64) -> String {
+    // 1. If x is NaN, return "NaN".
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    // 2. If x is either +0 or -0, return "0".
+    if x == 0.0 {
+        return "0".into();
+    }
+    // 3. If x < -0, return the string-concatenation of "-" and
+    //    Number::toString(-x, radix).
+    if x < 0.0 {
+        return format!("-{}", number_to_string(-x));
+    }
+    // 4. If x is +inf, return "Infinity".
+    if x.is_infinite() {
+        return "Infinity".into();
+    }
+    // 5. Let n, k, and s be integers such that k >= 1, 10^(n-1) <= s < 10^n
+    //    ... and k is as small as possible: the shortest digits that round
+    //    trip, which is what Rust's `{:e}` prints.
+    let sci = format!("{x:e}");
+    let (mantissa, exponent) = sci.split_once('e').expect("`{:e}` has an exponent");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    let n = exponent.parse::<i32>().expect("an integer exponent") + 1;
+    if k <= n && n <= 21 {
+        // 6. The k digits of s followed by n - k zeros.
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        // 7. The most significant n digits, ".", the remaining k - n digits.
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        // 8. "0.", -n zeros, the k digits.
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        // 9-10. Exponential notation: d[.ddd]e(+|-)(n-1).
+        let sign = if n - 1 < 0 { '-' } else { '+' };
+        let e = (n - 1).abs();
+        if k == 1 {
+            format!("{digits}e{sign}{e}")
+        } else {
+            format!("{}.{}e{sign}{e}", &digits[..1], &digits[1..])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arg(s: &str) -> ArgValue {
+        ArgValue::from_yaml(&serde_yaml::from_str(s).unwrap()).unwrap()
+    }
+
+    fn call(args: &[&str]) -> Result<IdlArguments, ConversionError> {
+        resolve_post_message(&args.iter().map(|a| arg(a)).collect::<Vec<_>>())
+    }
+
+    fn resolved(args: &[&str]) -> (Overload, String, usize) {
+        let r = call(args).unwrap();
+        (r.overload, r.target_origin, r.transfer.len())
+    }
+
+    fn type_error(args: &[&str]) -> bool {
+        matches!(call(args), Err(ConversionError::TypeError(_)))
+    }
+
+    fn thrown(args: &[&str]) -> String {
+        match call(args) {
+            Err(ConversionError::Thrown { name, .. }) => name,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_arguments_is_a_type_error() {
+        // Steps 4-5: no entry of length 0.
+        assert!(type_error(&[]));
+    }
+
+    #[test]
+    fn one_argument_is_the_options_overload_with_its_defaults() {
+        assert_eq!(resolved(&["1"]), (Overload::Options, "/".into(), 0));
+    }
+
+    #[test]
+    fn undefined_null_and_objects_at_index_1_select_the_dictionary() {
+        // 12.2 (undefined, optional), 12.3 (null), 12.11 (objects).
+        for second in [
+            "{$undefined: null}",
+            "null",
+            "{}",
+            "[]",
+            "{$function: f}",
+            "{$buffer: {bytes: []}}",
+        ] {
+            assert_eq!(
+                resolved(&["1", second]),
+                (Overload::Options, "/".into(), 0),
+                "{second}"
+            );
+        }
+        assert_eq!(
+            resolved(&["1", "{targetOrigin: '*'}"]),
+            (Overload::Options, "*".into(), 0)
+        );
+    }
+
+    #[test]
+    fn primitives_at_index_1_select_the_string_overload_and_convert() {
+        // 12.15: the string type; then ToString.
+        assert_eq!(
+            resolved(&["1", "'*'"]),
+            (Overload::TargetOrigin, "*".into(), 0)
+        );
+        assert_eq!(resolved(&["1", "123"]).1, "123");
+        assert_eq!(resolved(&["1", "true"]).1, "true");
+        assert_eq!(resolved(&["1", "1.5"]).1, "1.5");
+        assert_eq!(resolved(&["1", "{$number: '-0'}"]).1, "0");
+        // ToString(Symbol) throws.
+        assert!(type_error(&["1", "{$symbol: s}"]));
+        // USVString: a lone surrogate becomes U+FFFD.
+        assert_eq!(resolved(&["1", "{$utf16: [104, 55296]}"]).1, "h\u{FFFD}");
+    }
+
+    #[test]
+    fn three_arguments_always_take_the_target_origin_overload() {
+        // Only (any, USVString, sequence<object>) has length 3, so undefined
+        // and null at index 1 are converted to strings.
+        assert_eq!(
+            resolved(&["1", "{$undefined: null}", "[]"]),
+            (Overload::TargetOrigin, "undefined".into(), 0)
+        );
+        assert_eq!(resolved(&["1", "null", "[]"]).1, "null");
+        assert_eq!(resolved(&["1", "{}", "[]"]).1, "[object Object]");
+        assert_eq!(resolved(&["1", "['*']", "[]"]).1, "*");
+        assert_eq!(resolved(&["1", "[1, null, [2, 3]]", "[]"]).1, "1,,2,3");
+        // Arguments past maxarg are ignored (argcount = min(maxarg, n)).
+        assert_eq!(resolved(&["1", "'*'", "[]", "junk"]).1, "*");
+        // An undefined transfer takes its default.
+        assert_eq!(resolved(&["1", "'*'", "{$undefined: null}"]).2, 0);
+    }
+
+    #[test]
+    fn transfer_must_be_an_iterable_of_objects() {
+        assert!(type_error(&["1", "'*'", "null"]));
+        assert!(type_error(&["1", "'*'", "5"]));
+        assert!(type_error(&["1", "'*'", "'ab'"]));
+        assert!(type_error(&["1", "'*'", "{}"]), "not iterable");
+        assert!(
+            type_error(&["1", "'*'", "{$buffer: {bytes: []}}"]),
+            "not iterable"
+        );
+        assert!(
+            type_error(&["1", "'*'", "[1]"]),
+            "an entry is not an object"
+        );
+        assert_eq!(resolved(&["1", "'*'", "[{$buffer: {id: b}}, {}]"]).2, 2);
+        // The same rules inside the dictionary.
+        assert!(type_error(&["1", "{transfer: null}"]));
+        assert!(type_error(&["1", "{transfer: {}}"]));
+        assert_eq!(resolved(&["1", "{transfer: {$undefined: null}}"]).2, 0);
+    }
+
+    #[test]
+    fn transfer_is_converted_before_target_origin() {
+        // StructuredSerializeOptions (inherited) first, then
+        // WindowPostMessageOptions' own member.
+        assert_eq!(
+            thrown(&[
+                "1",
+                "{targetOrigin: {$throwing_getter: RangeError}, transfer: {$throwing_getter: EvalError}}"
+            ]),
+            "EvalError"
+        );
+        assert!(type_error(&[
+            "1",
+            "{targetOrigin: {$throwing_getter: RangeError}, transfer: [1]}"
+        ]));
+        assert_eq!(
+            thrown(&[
+                "1",
+                "{targetOrigin: {$throwing_getter: RangeError}, transfer: []}"
+            ]),
+            "RangeError"
+        );
+    }
+
+    #[test]
+    fn positional_arguments_convert_in_order() {
+        // targetOrigin (index 1) before transfer (index 2).
+        assert_eq!(
+            thrown(&["1", "{toString: {$throwing_getter: URIError}}", "null"]),
+            "URIError"
+        );
+        assert!(type_error(&["1", "'bad'", "null"]));
+    }
+
+    #[test]
+    fn to_string_of_objects_follows_ordinary_to_primitive() {
+        // An own callable toString (the agent's returns undefined).
+        assert_eq!(
+            resolved(&["1", "{targetOrigin: {toString: {$function: f}}}"]).1,
+            "undefined"
+        );
+        // Neither toString nor valueOf callable: TypeError.
+        assert!(type_error(&["1", "{targetOrigin: {toString: 1}}"]));
+        // A non-callable toString, then a callable valueOf.
+        assert_eq!(
+            resolved(&[
+                "1",
+                "{targetOrigin: {toString: 1, valueOf: {$function: f}}}"
+            ])
+            .1,
+            "undefined"
+        );
+        assert_eq!(
+            resolved(&["1", "{targetOrigin: {$buffer: {bytes: []}}}"]).1,
+            "[object ArrayBuffer]"
+        );
+    }
+
+    #[test]
+    fn numbers_print_as_javascript_does() {
+        for (x, s) in [
+            (123.0, "123"),
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (1.5e-7, "1.5e-7"),
+            (0.000001, "0.000001"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ] {
+            assert_eq!(number_to_string(x), s, "{x}");
+        }
+    }
+
+    #[test]
+    fn getters_are_only_object_members() {
+        let bad = |s: &str| ArgValue::from_yaml(&serde_yaml::from_str(s).unwrap()).unwrap_err();
+        assert!(bad("{$throwing_getter: RangeError}")
+            .reason
+            .contains("member's value"));
+        assert!(bad("[{a: {$throwing_getter: RangeError}}]")
+            .reason
+            .contains("not an array element"));
+        let e = bad("{a: {$throwing_getter: Oops}}");
+        assert_eq!(e.path, ".a");
+        assert!(e.reason.contains("RangeError"));
+        assert_eq!(
+            arg("{a: {$throwing_getter: RangeError}, b: 1}").to_tagged_json(),
+            serde_json::json!({"a": {"$throwing_getter": "RangeError"}, "b": 1})
+        );
+    }
+}
