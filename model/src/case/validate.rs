@@ -1271,6 +1271,8 @@ fn check_post(
                 None
             }
         },
+        // `args` with an error, already reported.
+        (None, None) if p.args.is_some() => None,
         (None, _) => {
             v.error(
                 &path,
