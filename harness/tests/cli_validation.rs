@@ -1150,6 +1150,7 @@ fn options_and_args_forms_are_accepted() {
     assert_valid(&with_child(&[
         "  - post: { from: top, to: child, message: { $buffer: { id: b, bytes: [1] } }, options: { target_origin: \"*\", transfer: [b] } }",
         "  - post: { from: top, to: child, message: 1, options: {} }",
+        "  - post: { from: top, to: child, message: null, target_origin: \"*\" }",
         "  - post: { from: top, to: child, args: [] }",
         "  - post: { from: top, to: child, args: [1, { transfer: { $throwing_getter: EvalError } }] }",
     ]));

@@ -64,7 +64,7 @@ pub struct PostCall {
 }
 
 /// [`PostCall::form`] of a post.
-fn call_form(p: &pmconf_model::case::Post) -> Option<Json> {
+pub fn call_form(p: &pmconf_model::case::Post) -> Option<Json> {
     use pmconf_model::case::CallForm;
     use pmconf_model::message::Transferable;
     match &p.form {

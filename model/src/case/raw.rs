@@ -141,7 +141,8 @@ pub(crate) struct RawPost {
     pub from: String,
     /// The target window; left out with `reply: true`.
     pub to: Option<String>,
-    /// Left out only with `args`.
+    /// Left out only with `args` (`message: null` is the value null).
+    #[serde(default, deserialize_with = "present_value")]
     pub message: Option<serde_yaml::Value>,
     #[serde(default, deserialize_with = "present_string")]
     pub target_origin: Option<String>,
@@ -170,4 +171,10 @@ pub(crate) struct RawOptions {
 /// the one-argument form, which is spelled by leaving the key out.
 fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     String::deserialize(d).map(Some)
+}
+
+/// A key that is present is `Some`, even when its value is `null` (serde
+/// reads `null` as `None` for an `Option` otherwise).
+fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_yaml::Value>, D::Error> {
+    serde_yaml::Value::deserialize(d).map(Some)
 }
