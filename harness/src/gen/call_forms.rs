@@ -149,7 +149,7 @@ fn transfer_argument() -> impl Strategy<Value = Value> {
 /// A call form: positional most of the time.
 pub fn call_form() -> impl Strategy<Value = GenForm> {
     prop_oneof![
-        12 => Just(GenForm::Positional),
+        24 => Just(GenForm::Positional),
         2 => any::<bool>().prop_map(|target_origin| GenForm::Options { target_origin }),
         1 => Just(GenForm::Args(ArgsShape::TargetOrigin)),
         1 => prop_oneof![Just(ArgsShape::Empty), Just(ArgsShape::MessageOnly)].prop_map(GenForm::Args),
