@@ -1119,7 +1119,10 @@ fn unknown_fields_inside_options() {
         ]),
         6,
         58,
-        &["unknown field `targetOrigin`", "target_origin"],
+        &[
+            "unknown field `targetOrigin` in a post's `options`",
+            "did you mean `target_origin`?",
+        ],
     );
 }
 
