@@ -1060,3 +1060,101 @@ fn a_reply_answers_the_latest_post_to_its_window() {
         "{stdout}"
     );
 }
+
+// Call forms (`options`, `args`): one test per rule `check_call_form`
+// enforces.
+
+#[test]
+fn a_post_with_options_and_a_positional_target_origin() {
+    assert_rejected(
+        &with_child(&[
+            "  - post: { from: top, to: child, message: 1, target_origin: \"*\", options: { transfer: [] } }",
+        ]),
+        6,
+        47,
+        &[
+            "a post has `options` and `target_origin`",
+            "either positionally",
+        ],
+    );
+}
+
+#[test]
+fn a_post_with_options_and_a_positional_transfer() {
+    assert_rejected(
+        &with_child(&[
+            "  - post: { from: top, to: child, message: 1, transfer: [], options: { target_origin: \"*\" } }",
+        ]),
+        6,
+        47,
+        &["a post has `options` and `transfer`"],
+    );
+}
+
+#[test]
+fn a_post_with_args_and_a_message() {
+    assert_rejected(
+        &with_child(&["  - post: { from: top, to: child, message: 1, args: [1, \"*\"] }"]),
+        6,
+        35,
+        &["a post has `args` and `message`", "the whole argument list"],
+    );
+}
+
+#[test]
+fn a_post_with_neither_message_nor_args() {
+    assert_rejected(
+        &with_child(&["  - post: { from: top, to: child, target_origin: \"*\" }"]),
+        6,
+        5,
+        &["a post without `message`", "`args: [...]`"],
+    );
+}
+
+#[test]
+fn unknown_fields_inside_options() {
+    assert_rejected(
+        &with_child(&[
+            "  - post: { from: top, to: child, message: 1, options: { targetOrigin: \"*\" } }",
+        ]),
+        6,
+        58,
+        &[
+            "unknown field `targetOrigin` in a post's `options`",
+            "did you mean `target_origin`?",
+        ],
+    );
+}
+
+#[test]
+fn a_getter_in_args_that_is_not_a_member_or_names_no_error() {
+    assert_rejected(
+        &with_child(&[
+            "  - post: { from: top, to: child, args: [1, { $throwing_getter: RangeError }] }",
+        ]),
+        6,
+        45,
+        &["bad argument", "a member's value"],
+    );
+    assert_rejected(
+        &with_child(&[
+            "  - post: { from: top, to: child, args: [1, { targetOrigin: { $throwing_getter: Oops } }] }",
+        ]),
+        6,
+        45,
+        &["at .targetOrigin", "$throwing_getter takes one of"],
+    );
+    // NOTE: in the message (args[0]) a getter is a message value, read by
+    // the message syntax (`$throwing_getter` there is h14values' value tag).
+}
+
+#[test]
+fn options_and_args_forms_are_accepted() {
+    assert_valid(&with_child(&[
+        "  - post: { from: top, to: child, message: { $buffer: { id: b, bytes: [1] } }, options: { target_origin: \"*\", transfer: [b] } }",
+        "  - post: { from: top, to: child, message: 1, options: {} }",
+        "  - post: { from: top, to: child, message: null, target_origin: \"*\" }",
+        "  - post: { from: top, to: child, args: [] }",
+        "  - post: { from: top, to: child, args: [1, { transfer: { $throwing_getter: EvalError } }] }",
+    ]));
+}

@@ -53,6 +53,7 @@ fn a_fixed_seed_covers_every_family() {
     }
     let mut expected: Vec<&str> = Vec::new();
     expected.extend(MUTATIONS);
+    expected.extend(pmconf::gen::call_forms::FAMILIES);
     expected.extend(TEMPLATES.iter().map(|t| t.family));
     expected.extend(UNICODE_LABELS.iter().map(|l| l.1));
     expected.extend([

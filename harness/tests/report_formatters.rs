@@ -209,6 +209,7 @@ fn post_call(step: usize, target_origin: Option<&str>, message: Value) -> PostCa
         to: "child".into(),
         target_origin: target_origin.map(str::to_owned),
         message,
+        form: None,
     }
 }
 

@@ -18,6 +18,8 @@
 //! - [`event_loop`]: every order the event loops allow, explored.
 //! - [`contested`]: outcomes an open issue of the standard leaves open.
 //! - [`post_message`]: the window post message steps themselves.
+//! - [`call_args`]: Web IDL overload resolution and conversion of a raw
+//!   `postMessage(...)` argument list.
 //! - [`case`]: the YAML case format, its parser and validation.
 //! - [`outcome`]: what a page can observe, and sets of allowed outcomes.
 //! - [`answer`]: runs a case through the model.
@@ -29,6 +31,7 @@
 
 pub mod agent;
 pub mod answer;
+pub mod call_args;
 pub mod case;
 pub mod contested;
 pub mod document;

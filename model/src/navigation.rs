@@ -13,7 +13,8 @@
 //! <https://html.spec.whatwg.org/multipage/browsing-the-web.html#navigate>
 
 use crate::agent::{obtain_a_site, AgentKey};
-use crate::case::{Case, Relation, Step, WindowContent, WindowIndex};
+use crate::call_args::resolve_post_message;
+use crate::case::{CallForm, Case, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
 use crate::message::RealmBuffers;
 use crate::origin::{OpaqueOriginAllocator, Origin};
@@ -189,16 +190,34 @@ pub fn plan_case(case: &Case) -> Plan {
                 if realms.len() < plan.documents.len() {
                     realms.resize(plan.documents.len(), RealmBuffers::default());
                 }
-                let transfer = p.transfer.clone().unwrap_or_default();
-                let call = PostMessageCall {
-                    incumbent_origin: &incumbent,
-                    message: &p.message,
-                    target_origin: p.target_origin.as_deref(),
-                    transfer: &transfer,
-                };
                 let from = &case.windows[p.from].name;
                 let to = &case.windows[p.to].name;
-                let result = window_post_message_steps(&call, &mut realms[sender], &mut alloc);
+                let result = match &p.form {
+                    CallForm::Positional | CallForm::Options => {
+                        let transfer = p.transfer.clone().unwrap_or_default();
+                        let call = PostMessageCall {
+                            incumbent_origin: &incumbent,
+                            message: &p.message,
+                            target_origin: p.target_origin.as_deref(),
+                            transfer: &transfer,
+                        };
+                        window_post_message_steps(&call, &mut realms[sender], &mut alloc)
+                    }
+                    // Overload resolution and conversion first; the steps
+                    // then run with the converted IDL values.
+                    CallForm::Args(args) => match resolve_post_message(args) {
+                        Ok(idl) => {
+                            let call = PostMessageCall {
+                                incumbent_origin: &incumbent,
+                                message: &idl.message,
+                                target_origin: Some(&idl.target_origin),
+                                transfer: &idl.transfer,
+                            };
+                            window_post_message_steps(&call, &mut realms[sender], &mut alloc)
+                        }
+                        Err(e) => Err(e.into()),
+                    },
+                };
                 plan.trace.push(match &result {
                     Ok(task) => format!("step {i}: {from} -> {to}: returned; task queued (targetOrigin {})", describe_target(task)),
                     Err(e) => format!("step {i}: {from} -> {to}: throws {} {}", e.name(), detail(e)),
@@ -331,8 +350,6 @@ pub fn detail(e: &PostMessageError) -> String {
             format!("({why})")
         }
         PostMessageError::SyntaxError => "(targetOrigin does not parse as a URL)".into(),
-        PostMessageError::Thrown(name) => {
-            format!("(a getter threw {name} while the message was serialized)")
-        }
+        PostMessageError::Thrown { reason, .. } => format!("({reason})"),
     }
 }

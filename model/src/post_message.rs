@@ -2,6 +2,7 @@
 //!
 //! <https://html.spec.whatwg.org/multipage/web-messaging.html#window-post-message-steps>
 
+use crate::call_args::ConversionError;
 use crate::message::{
     structured_serialize_with_transfer, transfer_idl_type_error, MessageValue, RealmBuffers,
     SerializeError, Transferable,
@@ -32,9 +33,27 @@ pub enum PostMessageError {
     SyntaxError,
     /// StructuredSerializeWithTransfer failed.
     DataCloneError(String),
-    /// StructuredSerializeWithTransfer rethrew an exception the message
-    /// threw while being read (a getter): its name.
-    Thrown(String),
+    /// A getter threw, either one argument conversion called or one of
+    /// the message's own properties while it was serialized; its exception
+    /// propagates as is.
+    Thrown {
+        /// The exception's `name`.
+        name: String,
+        /// What threw it.
+        reason: String,
+    },
+}
+
+impl From<ConversionError> for PostMessageError {
+    fn from(e: ConversionError) -> Self {
+        match e {
+            ConversionError::TypeError(why) => PostMessageError::TypeError(why),
+            ConversionError::Thrown { name, member } => PostMessageError::Thrown {
+                name,
+                reason: format!("the getter of `{member}` threw"),
+            },
+        }
+    }
 }
 
 impl PostMessageError {
@@ -44,7 +63,7 @@ impl PostMessageError {
             PostMessageError::TypeError(_) => "TypeError",
             PostMessageError::SyntaxError => "SyntaxError",
             PostMessageError::DataCloneError(_) => "DataCloneError",
-            PostMessageError::Thrown(name) => name,
+            PostMessageError::Thrown { name, .. } => name,
         }
     }
 }
@@ -97,7 +116,10 @@ pub fn window_post_message_steps(
     structured_serialize_with_transfer(call.message, call.transfer, realm).map_err(
         |e| match e {
             SerializeError::DataClone(why) => PostMessageError::DataCloneError(why),
-            SerializeError::Thrown(name) => PostMessageError::Thrown(name),
+            SerializeError::Thrown(name) => PostMessageError::Thrown {
+                reason: format!("a getter threw {name} while the message was serialized"),
+                name,
+            },
         },
     )?;
     // 8. Queue a global task on the posted message task source given

@@ -11,6 +11,7 @@
 //! towards it, so a shrunk divergence tends to an ASCII host, an iframe, an
 //! exact targetOrigin and a plain message unless the divergence needs more.
 
+pub mod call_forms;
 pub mod hosts;
 pub mod ip;
 pub mod messages;
@@ -53,6 +54,8 @@ pub struct GenPost {
     pub target_origin: GenTargetOrigin,
     /// The message and its family.
     pub message: (Value, &'static str),
+    /// How the call passes message and targetOrigin.
+    pub form: call_forms::GenForm,
 }
 
 impl GenCase {
@@ -68,6 +71,7 @@ impl GenCase {
         for p in &self.posts {
             f.push(p.target_origin.mutation);
             f.push(p.message.1);
+            f.extend(p.form.family());
         }
         f.sort_unstable();
         f.dedup();
@@ -117,8 +121,8 @@ impl GenCase {
                 let mut post = Mapping::new();
                 post.insert(s("from"), s(self.template.windows[p.from].0));
                 post.insert(s("to"), s(self.template.windows[p.to].0));
-                post.insert(s("message"), p.message.0.clone());
-                post.insert(s("target_origin"), s(&p.target_origin.text));
+                p.form
+                    .render(&mut post, &p.message.0, &p.target_origin.text);
                 let mut step = Mapping::new();
                 step.insert(s("post"), Value::Mapping(post));
                 Value::Mapping(step)
@@ -169,6 +173,7 @@ pub fn gen_case_with(family: MessageFamily) -> impl Strategy<Value = GenCase> {
         0..target_origin::MUTATIONS.len(),
         any::<usize>(),
         message,
+        call_forms::call_form(),
     );
     (
         template(),
@@ -180,13 +185,14 @@ pub fn gen_case_with(family: MessageFamily) -> impl Strategy<Value = GenCase> {
             let origins = avoid_mixed_content(template, origins);
             let posts = raw_posts
                 .into_iter()
-                .map(|(pair, mutation, pick, message)| {
+                .map(|(pair, mutation, pick, message, form)| {
                     let (from, to) = template.pairs[pair % template.pairs.len()];
                     GenPost {
                         from,
                         to,
                         target_origin: target_origin::mutate(&origins[to], mutation, pick),
                         message,
+                        form,
                     }
                 })
                 .collect();

@@ -30,6 +30,7 @@ pub fn standalone_html(
                 "to": case.windows[p.to].name,
                 "targetOrigin": p.target_origin,
                 "message": p.message.to_tagged_json(),
+                "form": crate::run::info::call_form(p),
             })
         })
         .collect();
@@ -56,7 +57,7 @@ pub fn standalone_html(
 <style>body{{font:14px system-ui,sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}table{{border-collapse:collapse}}.bad{{background:#fdd}}</style>
 <h1>pmconf repro</h1>
 <p id=description></p>
-<table><thead><tr><th>post</th><th>targetOrigin</th><th>this browser</th><th>model</th></tr></thead><tbody id=rows></tbody></table>
+<table><thead><tr><th>post</th><th>targetOrigin (or call form)</th><th>this browser</th><th>model</th></tr></thead><tbody id=rows></tbody></table>
 <h2>messages this window received</h2>
 <ul id=received></ul>
 <script>
@@ -81,6 +82,31 @@ function decode(j) {{
   for (const k of keys) o[k] = decode(j[k]);
   return o;
 }}
+// A raw argument: an object member {{$throwing_getter: Name}} is a getter
+// that throws new Name(...).
+function decodeArg(j) {{
+  if (j === null || typeof j !== "object" || Array.isArray(j) || Object.keys(j).some((k) => k[0] === "$")) return decode(j);
+  const o = {{}};
+  for (const [k, v] of Object.entries(j)) {{
+    const g = v !== null && typeof v === "object" ? v.$throwing_getter : undefined;
+    if (g !== undefined) Object.defineProperty(o, k, {{ get() {{ throw new self[g]("getter of " + k); }}, enumerable: true }});
+    else o[k] = decodeArg(v);
+  }}
+  return o;
+}}
+// The call as the case writes it: positional, an options dictionary, or
+// a raw argument list.
+function call(p) {{
+  if (p.form && p.form.args) return window.postMessage(...p.form.args.map((a, i) => (i === 0 ? decode(a) : decodeArg(a))));
+  if (p.form && p.form.options) {{
+    const o = {{}};
+    if ("targetOrigin" in p.form.options) o.targetOrigin = p.form.options.targetOrigin;
+    if ("transfer" in p.form.options) o.transfer = p.form.options.transfer.map(decode);
+    return window.postMessage(decode(p.message), o);
+  }}
+  if (p.targetOrigin === null) return window.postMessage(decode(p.message));
+  return window.postMessage(decode(p.message), p.targetOrigin);
+}}
 document.getElementById("description").textContent = DATA.description;
 window.addEventListener("message", (e) => {{
   const li = document.createElement("li");
@@ -90,8 +116,7 @@ window.addEventListener("message", (e) => {{
 DATA.posts.forEach((p, i) => {{
   let got;
   try {{
-    if (p.targetOrigin === null) window.postMessage(decode(p.message));
-    else window.postMessage(decode(p.message), p.targetOrigin);
+    call(p);
     got = "returns";
   }} catch (e) {{
     got = "throws " + e.name;
@@ -100,7 +125,7 @@ DATA.posts.forEach((p, i) => {{
   const want = threw === null ? "returns" : "throws " + threw;
   const tr = document.createElement("tr");
   if (got !== want) tr.className = "bad";
-  for (const text of [p.from + " \u2192 " + p.to, JSON.stringify(p.targetOrigin), got, want]) {{
+  for (const text of [p.from + " \u2192 " + p.to, JSON.stringify(p.form || p.targetOrigin), got, want]) {{
     const td = document.createElement("td");
     td.textContent = text;
     tr.append(td);

@@ -167,6 +167,13 @@ fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
             out.push(c);
         }
     }
+    for i in 0..case.posts.len() {
+        if case.posts[i].form != super::call_forms::GenForm::Positional {
+            let mut c = case.clone();
+            c.posts[i].form = super::call_forms::GenForm::Positional;
+            out.push(c);
+        }
+    }
     let names = ["a.test", "b.test", "c.test"];
     for (w, name) in names.iter().enumerate().take(case.origins.len()) {
         let o = &case.origins[w];

@@ -17,10 +17,17 @@ const CALL_MESSAGE_LIMIT: usize = 40;
 /// quotes stay visible); the one-argument form says `no target_origin
 /// (default "/")`.
 pub fn describe_call(call: &PostCall) -> String {
-    let mut message = call.message.to_string();
-    if let Some((cut, _)) = message.char_indices().nth(CALL_MESSAGE_LIMIT) {
-        message.truncate(cut);
-        message.push('…');
+    let message = cut(&call.message);
+    if let Some(args) = call.form.as_ref().and_then(|f| f.get("args")) {
+        return format!("post {}→{}, args {}", call.from, call.to, cut(args));
+    }
+    if let Some(options) = call.form.as_ref().and_then(|f| f.get("options")) {
+        return format!(
+            "post {}→{}, message {message}, options {}",
+            call.from,
+            call.to,
+            cut(options)
+        );
     }
     let target_origin = match &call.target_origin {
         Some(t) => format!("target_origin {}", Json::String(t.clone())),
@@ -30,6 +37,16 @@ pub fn describe_call(call: &PostCall) -> String {
         "post {}→{}, message {message}, {target_origin}",
         call.from, call.to
     )
+}
+
+/// A value as JSON, cut after [`CALL_MESSAGE_LIMIT`] characters.
+fn cut(value: &Json) -> String {
+    let mut text = value.to_string();
+    if let Some((at, _)) = text.char_indices().nth(CALL_MESSAGE_LIMIT) {
+        text.truncate(at);
+        text.push('…');
+    }
+    text
 }
 
 /// One post's outcome with its call: `step 2 (post top→child, message
@@ -143,7 +160,21 @@ mod tests {
             to: "child".into(),
             target_origin: target_origin.map(str::to_owned),
             message,
+            form: None,
         }
+    }
+
+    #[test]
+    fn options_and_args_calls_show_their_form() {
+        let mut options = call(1, None, json!("m"));
+        options.form = Some(json!({"options": {"targetOrigin": "*"}}));
+        assert_eq!(
+            describe_call(&options),
+            "post top→child, message \"m\", options {\"targetOrigin\":\"*\"}"
+        );
+        let mut args = call(1, None, json!("m"));
+        args.form = Some(json!({"args": ["m", null]}));
+        assert_eq!(describe_call(&args), "post top→child, args [\"m\",null]");
     }
 
     #[test]

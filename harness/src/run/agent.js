@@ -518,6 +518,8 @@
     } catch (e) {
       return { harnessError: String(e && e.stack || e) };
     }
+    if (s.form && s.form.kind === "args") return postWithArgs(target, s.form.args);
+    if (s.form && s.form.kind === "options") return postWithOptions(target, message, s.targetOrigin, transfer);
     try {
       if (s.targetOrigin === null) {
         if (transfer !== null) target.postMessage(message, { transfer: transfer });
@@ -530,6 +532,67 @@
       return { threw: null };
     } catch (e) {
       return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
+    }
+  }
+
+  // Call forms (a post's `options` and `args`).
+
+  // A raw argument (case syntax) -> JavaScript value: as decode, but an
+  // object member `{$throwing_getter: Name}` becomes an enumerable getter
+  // that throws `new Name(...)`, so conversion order is observable.
+  function decodeArg(j) {
+    if (j === null || typeof j !== "object" || Array.isArray(j)) return decode(j);
+    var keys = Object.keys(j);
+    if (keys.length === 1 && keys[0].charAt(0) === "$") return decode(j);
+    var o = {};
+    keys.forEach(function (k) {
+      var v = j[k];
+      var g = v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 ? v.$throwing_getter : undefined;
+      if (g !== undefined) {
+        Object.defineProperty(o, k, {
+          get: function () { throw new self[g]("pmconf: getter of " + k); },
+          enumerable: true,
+          configurable: true
+        });
+      } else {
+        o[k] = decodeArg(v);
+      }
+    });
+    return o;
+  }
+
+  function threwResult(e) {
+    return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
+  }
+
+  // postMessage(...args): exactly this many arguments, in this order.
+  function postWithArgs(target, rawArgs) {
+    var args, fn;
+    try {
+      args = rawArgs.map(function (a, i) { return i === 0 ? decode(a) : decodeArg(a); });
+      fn = target.postMessage;
+    } catch (e) {
+      return { harnessError: String(e && e.stack || e) };
+    }
+    try {
+      Function.prototype.apply.call(fn, target, args);
+      return { threw: null };
+    } catch (e) {
+      return threwResult(e);
+    }
+  }
+
+  // postMessage(message, {targetOrigin, transfer}), each member written
+  // only when the case gives it, as a page would.
+  function postWithOptions(target, message, targetOrigin, transfer) {
+    var options = {};
+    if (targetOrigin !== null) options.targetOrigin = targetOrigin;
+    if (transfer !== null) options.transfer = transfer;
+    try {
+      target.postMessage(message, options);
+      return { threw: null };
+    } catch (e) {
+      return threwResult(e);
     }
   }
 

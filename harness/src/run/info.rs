@@ -57,6 +57,39 @@ pub struct PostCall {
     pub target_origin: Option<String>,
     /// The message, in the case format's tagged JSON.
     pub message: Json,
+    /// The call form when it is not positional: `{"options": {...}}` (the
+    /// members given) or `{"args": [...]}` (the raw argument list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Json>,
+}
+
+/// [`PostCall::form`] of a post.
+pub fn call_form(p: &pmconf_model::case::Post) -> Option<Json> {
+    use pmconf_model::case::CallForm;
+    use pmconf_model::message::Transferable;
+    match &p.form {
+        CallForm::Positional => None,
+        CallForm::Options => {
+            let mut options = serde_json::Map::new();
+            if let Some(t) = &p.target_origin {
+                options.insert("targetOrigin".into(), Json::String(t.clone()));
+            }
+            if let Some(list) = &p.transfer {
+                let items = list
+                    .iter()
+                    .map(|t| match t {
+                        Transferable::BufferId(id) => Json::String(id.clone()),
+                        Transferable::Value(v) => v.to_tagged_json(),
+                    })
+                    .collect();
+                options.insert("transfer".into(), Json::Array(items));
+            }
+            Some(serde_json::json!({ "options": options }))
+        }
+        CallForm::Args(args) => Some(serde_json::json!({
+            "args": args.iter().map(|a| a.to_tagged_json()).collect::<Vec<_>>()
+        })),
+    }
 }
 
 impl CaseInfo {
@@ -75,6 +108,7 @@ impl CaseInfo {
                 to: window(p.to),
                 target_origin: p.target_origin.clone(),
                 message: p.message.to_tagged_json(),
+                form: call_form(p),
             })
             .collect();
         Self {
@@ -192,6 +226,7 @@ steps:
                     to: "child".into(),
                     target_origin: Some("http://c.test".into()),
                     message: serde_json::json!({"n": 1}),
+                    form: None,
                 },
                 PostCall {
                     step: 3,
@@ -199,6 +234,7 @@ steps:
                     to: "top".into(),
                     target_origin: None,
                     message: serde_json::json!("hi"),
+                    form: None,
                 },
             ]
         );

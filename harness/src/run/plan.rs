@@ -5,7 +5,7 @@
 use crate::case_files::LoadedCase;
 use pmconf_model::answer::delivered_posts;
 use pmconf_model::case::{
-    Case, Hop, NavigateVia, Relation, Step, Topology, WindowContent, WindowIndex,
+    CallForm, Case, Hop, NavigateVia, Relation, Step, Topology, WindowContent, WindowIndex,
 };
 use pmconf_model::contested::ContestedOutcome;
 use pmconf_model::message::Transferable;
@@ -297,6 +297,7 @@ impl CasePlan {
                     "message": p.message.to_tagged_json(),
                     "targetOrigin": p.target_origin,
                     "transfer": transfer,
+                    "form": call_form_json(&p.form),
                 })
             }
             Step::Navigate(n) => {
@@ -486,6 +487,21 @@ fn origin_prefix(url: &str) -> &str {
     match url[after_scheme..].find(['/', '?', '#']) {
         Some(i) => &url[..after_scheme + i],
         None => url,
+    }
+}
+
+/// How the agent passes a post's arguments: `{"kind": "positional"}`,
+/// `{"kind": "options"}` (targetOrigin and transfer as the members of an
+/// object, only those given), or `{"kind": "args", "args": [...]}` (the raw
+/// argument list, in the case syntax, getters included).
+fn call_form_json(form: &CallForm) -> Json {
+    match form {
+        CallForm::Positional => json!({ "kind": "positional" }),
+        CallForm::Options => json!({ "kind": "options" }),
+        CallForm::Args(args) => json!({
+            "kind": "args",
+            "args": args.iter().map(|a| a.to_tagged_json()).collect::<Vec<_>>(),
+        }),
     }
 }
 

@@ -19,6 +19,7 @@ pub use reach::{reference_path, Hop};
 pub use source_map::Location;
 pub use topology::Topology;
 
+use crate::call_args::ArgValue;
 use crate::message::{MessageValue, Transferable};
 use crate::sandbox::SandboxingFlags;
 use url::Url;
@@ -258,6 +259,8 @@ pub struct Post {
     pub target_origin: Option<String>,
     /// The transfer list, when given.
     pub transfer: Option<Vec<Transferable>>,
+    /// How the call passes its arguments.
+    pub form: CallForm,
     /// For a reply (`reply: true`), the step whose message `from` replies
     /// to: the call is `event.source.postMessage(...)` in `from`, with the
     /// `event` that message fired, and `to` is that step's sender. Only in
@@ -265,6 +268,24 @@ pub struct Post {
     /// `event.source` (the sender's WindowProxy) names the sender's
     /// current Window.
     pub reply_to: Option<usize>,
+}
+
+/// How a post passes its arguments to `postMessage`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallForm {
+    /// `postMessage(message)`, `postMessage(message, targetOrigin)` or
+    /// `postMessage(message, targetOrigin, transfer)`, from
+    /// [`Post::target_origin`] and [`Post::transfer`] (a transfer list
+    /// without a targetOrigin is passed as `{transfer}`).
+    Positional,
+    /// `postMessage(message, {targetOrigin, transfer})` (the case's
+    /// `options`), with only the members [`Post::target_origin`] and
+    /// [`Post::transfer`] hold.
+    Options,
+    /// `postMessage(...args)` (the case's `args`), exactly this argument
+    /// list; [`Post::message`] is its first element (`undefined` when there
+    /// is none), `target_origin` and `transfer` are `None`.
+    Args(Vec<ArgValue>),
 }
 
 impl Case {

@@ -141,18 +141,40 @@ pub(crate) struct RawPost {
     pub from: String,
     /// The target window; left out with `reply: true`.
     pub to: Option<String>,
-    pub message: serde_yaml::Value,
+    /// Left out only with `args` (`message: null` is the value null).
+    #[serde(default, deserialize_with = "present_value")]
+    pub message: Option<serde_yaml::Value>,
     #[serde(default, deserialize_with = "present_string")]
     pub target_origin: Option<String>,
     pub transfer: Option<Vec<serde_yaml::Value>>,
+    /// The dictionary form: `postMessage(message, {targetOrigin, transfer})`.
+    pub options: Option<RawOptions>,
+    /// The raw argument list: `postMessage(...args)`.
+    pub args: Option<Vec<serde_yaml::Value>>,
     /// `reply: true`: the target is `event.source` of the message the
     /// latest earlier post to `from` delivered, as a page replies.
     #[serde(default)]
     pub reply: bool,
 }
 
+/// A post's `options`: the members of the `WindowPostMessageOptions`
+/// object, each left out of the object when absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOptions {
+    #[serde(default, deserialize_with = "present_string")]
+    pub target_origin: Option<String>,
+    pub transfer: Option<Vec<serde_yaml::Value>>,
+}
+
 /// `target_origin` must be a string when present: `~` would silently mean
 /// the one-argument form, which is spelled by leaving the key out.
 fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     String::deserialize(d).map(Some)
+}
+
+/// A key that is present is `Some`, even when its value is `null` (serde
+/// reads `null` as `None` for an `Option` otherwise).
+fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_yaml::Value>, D::Error> {
+    serde_yaml::Value::deserialize(d).map(Some)
 }

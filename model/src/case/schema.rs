@@ -26,6 +26,9 @@ pub(crate) const STEP_KIND_NAMES: &[&str] = &[
     "same_task",
 ];
 
+/// The fields of a post's `options` (the members of the dictionary).
+pub(crate) const OPTIONS_FIELDS: &[&str] = &["target_origin", "transfer"];
+
 /// The fields of a step of kind `kind` (`same_task` holds a list).
 pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
@@ -35,6 +38,8 @@ pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
             "message",
             "target_origin",
             "transfer",
+            "options",
+            "args",
             "reply",
         ],
         "navigate" => &["window", "url", "by", "via"],
@@ -91,7 +96,11 @@ fn strip_steps(steps: &mut [Value], path: &str, out: &mut Vec<Unknown>) {
             let path = format!("{path}.{kind}");
             match (step_fields(&kind), body) {
                 (Some(fields), Value::Mapping(body)) => {
-                    retain_known(body, &path, fields, &format!("a `{kind}` step"), out)
+                    retain_known(body, &path, fields, &format!("a `{kind}` step"), out);
+                    if let Some(Value::Mapping(options)) = body.get_mut("options") {
+                        let path = format!("{path}.options");
+                        retain_known(options, &path, OPTIONS_FIELDS, "a post's `options`", out);
+                    }
                 }
                 (None, Value::Sequence(inner)) if kind == "same_task" => {
                     strip_steps(inner, &path, out)
@@ -151,7 +160,7 @@ fn key_text(key: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::raw::{RawCase, RawNavigate, RawPost, RawStep, RawWindow};
+    use crate::case::raw::{RawCase, RawNavigate, RawOptions, RawPost, RawStep, RawWindow};
     use serde::de::DeserializeOwned;
 
     /// The names serde itself expects, read from its unknown-field error,
@@ -173,6 +182,7 @@ mod tests {
         assert_eq!(serde_fields::<RawWindow>(), WINDOW_FIELDS);
         assert_eq!(serde_fields::<RawStep>(), STEP_KIND_NAMES);
         assert_eq!(serde_fields::<RawPost>(), step_fields("post").unwrap());
+        assert_eq!(serde_fields::<RawOptions>(), OPTIONS_FIELDS);
         assert_eq!(
             serde_fields::<RawNavigate>(),
             step_fields("navigate").unwrap()

@@ -10,8 +10,10 @@ use super::schema::{strip_unknown, Unknown};
 use super::source_map::{Location, SourceMap};
 use super::suggest::nearest;
 use super::{
-    Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window, WindowContent,
+    CallForm, Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window,
+    WindowContent,
 };
+use crate::call_args::ArgValue;
 use crate::document::matches_about_blank;
 use crate::hosts::check_case_host;
 use crate::message::{MessageValue, Transferable};
@@ -1256,61 +1258,170 @@ fn check_post(
             "a window reaches its parent, its opener, frames[i] of any window it reaches, and popups it opened itself; pick a reachable target",
         );
     }
-    let message = match MessageValue::from_yaml(&p.message) {
-        Ok(m) => Some(m),
-        Err(e) => {
-            v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in the README (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, and the structured-clone kinds `$map`, `$set`, `$date`, `$regexp`, `$bigint`, `$boxed`, `$error`, `$typed`, `$dataview`, `$array`, `$id`/`$ref`...)");
+    let form = check_call_form(v, &path, p);
+    let message = match (&p.message, &form) {
+        (_, Some(CallForm::Args(args))) => Some(
+            args.first()
+                .map_or(MessageValue::Undefined, ArgValue::message_value),
+        ),
+        (Some(message), _) => match MessageValue::from_yaml(message) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in the README (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, and the structured-clone kinds `$map`, `$set`, `$date`, `$regexp`, `$bigint`, `$boxed`, `$error`, `$typed`, `$dataview`, `$array`, `$id`/`$ref`...)");
+                None
+            }
+        },
+        // `args` with an error, already reported.
+        (None, None) if p.args.is_some() => None,
+        (None, _) => {
+            v.error(
+                &path,
+                "a post without `message`",
+                "add `message: ...` (or write the whole argument list as `args: [...]`)",
+            );
             None
         }
     };
-    let mut transfer = None;
-    if let Some(list) = &p.transfer {
-        let mut known_buffers: Vec<String> =
-            message.as_ref().map(|m| m.buffer_ids()).unwrap_or_default();
-        for (_, earlier) in case.posts() {
-            if earlier.from == from {
-                known_buffers.extend(earlier.message.buffer_ids());
-                if let Some(t) = &earlier.transfer {
-                    for item in t {
-                        if let Transferable::Value(val) = item {
-                            known_buffers.extend(val.buffer_ids());
-                        }
-                    }
-                }
-            }
-        }
-        let mut items = Vec::new();
-        for (j, item) in list.iter().enumerate() {
-            let item_path = format!("{path}.transfer[{j}]");
-            match item {
-                serde_yaml::Value::String(id) => {
-                    if !known_buffers.contains(id) {
-                        v.error(
-                            &item_path,
-                            format!("transfer names buffer `{id}`, which `{}` never created", p.from),
-                            format!("put {{$buffer: {{id: {id}, bytes: [...]}}}} in this or an earlier message from `{}`, or write the buffer inline in the transfer list", p.from),
-                        );
-                    }
-                    items.push(Transferable::BufferId(id.clone()));
-                }
-                other => match MessageValue::from_yaml(other) {
-                    Ok(value) => items.push(Transferable::Value(value)),
-                    Err(e) => v.error(
-                        &item_path,
-                        format!("bad transfer entry: {e}"),
-                        "a transfer entry is a buffer id or a tagged value",
-                    ),
-                },
-            }
-        }
-        transfer = Some(items);
-    }
+    let (target_origin, transfer_list) = match &p.options {
+        Some(o) => (o.target_origin.clone(), o.transfer.as_ref()),
+        None => (p.target_origin.clone(), p.transfer.as_ref()),
+    };
+    let transfer_path = match &p.options {
+        Some(_) => format!("{path}.options.transfer"),
+        None => format!("{path}.transfer"),
+    };
+    let transfer = transfer_list.map(|list| {
+        check_transfer_list(
+            v,
+            case,
+            &transfer_path,
+            from,
+            &p.from,
+            message.as_ref(),
+            list,
+        )
+    });
     Some(Post {
         from,
         to,
         message: message?,
-        target_origin: p.target_origin.clone(),
+        target_origin,
         reply_to,
         transfer,
+        form: form?,
     })
+}
+
+/// A post's call form: positional (`target_origin`, `transfer`), `options`
+/// or `args`, one of them only. `args[0]` is read as a message (getters in
+/// a message are message values), later arguments may hold getters.
+fn check_call_form(v: &mut Validator, path: &str, p: &RawPost) -> Option<CallForm> {
+    let positional: Vec<&str> = [
+        ("target_origin", p.target_origin.is_some()),
+        ("transfer", p.transfer.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, present)| present.then_some(k))
+    .collect();
+    if p.options.is_some() {
+        if let Some(k) = positional.first() {
+            v.error(
+                &format!("{path}.{k}"),
+                format!("a post has `options` and `{k}`"),
+                "write targetOrigin and transfer either positionally (`target_origin`, `transfer`) or inside `options: {target_origin: ..., transfer: [...]}`, not both",
+            );
+            return None;
+        }
+    }
+    let Some(args) = &p.args else {
+        return Some(if p.options.is_some() {
+            CallForm::Options
+        } else {
+            CallForm::Positional
+        });
+    };
+    let others: Vec<&str> = positional
+        .into_iter()
+        .chain(p.message.is_some().then_some("message"))
+        .chain(p.options.is_some().then_some("options"))
+        .collect();
+    if let Some(k) = others.first() {
+        v.error(
+            &format!("{path}.{k}"),
+            format!("a post has `args` and `{k}`"),
+            "`args` is the whole argument list (`args: [message, targetOrigin, transfer]`); move the other keys into it or drop `args`",
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    for (j, item) in args.iter().enumerate() {
+        let parsed = if j == 0 {
+            MessageValue::from_yaml(item).map(ArgValue::Value)
+        } else {
+            ArgValue::from_yaml(item)
+        };
+        match parsed {
+            Ok(a) => out.push(a),
+            Err(e) => v.error(
+                &format!("{path}.args[{j}]"),
+                format!("bad argument: {e}"),
+                "an argument is a value in the message syntax; after the first, objects may hold `{$throwing_getter: RangeError}` members",
+            ),
+        }
+    }
+    (out.len() == args.len()).then_some(CallForm::Args(out))
+}
+
+/// A transfer list: buffer ids `from` created (in this message or an
+/// earlier one of its posts), or inline tagged values.
+fn check_transfer_list(
+    v: &mut Validator,
+    case: &Case,
+    path: &str,
+    from: usize,
+    from_name: &str,
+    message: Option<&MessageValue>,
+    list: &[serde_yaml::Value],
+) -> Vec<Transferable> {
+    let mut known_buffers: Vec<String> = message.map(|m| m.buffer_ids()).unwrap_or_default();
+    for (_, earlier) in case.posts() {
+        if earlier.from == from {
+            known_buffers.extend(earlier.message.buffer_ids());
+            if let Some(t) = &earlier.transfer {
+                for item in t {
+                    if let Transferable::Value(val) = item {
+                        known_buffers.extend(val.buffer_ids());
+                    }
+                }
+            }
+            if let CallForm::Args(args) = &earlier.form {
+                known_buffers.extend(args.iter().flat_map(|a| a.buffer_ids()));
+            }
+        }
+    }
+    let mut items = Vec::new();
+    for (j, item) in list.iter().enumerate() {
+        let item_path = format!("{path}[{j}]");
+        match item {
+            serde_yaml::Value::String(id) => {
+                if !known_buffers.contains(id) {
+                    v.error(
+                        &item_path,
+                        format!("transfer names buffer `{id}`, which `{from_name}` never created"),
+                        format!("put {{$buffer: {{id: {id}, bytes: [...]}}}} in this or an earlier message from `{from_name}`, or write the buffer inline in the transfer list"),
+                    );
+                }
+                items.push(Transferable::BufferId(id.clone()));
+            }
+            other => match MessageValue::from_yaml(other) {
+                Ok(value) => items.push(Transferable::Value(value)),
+                Err(e) => v.error(
+                    &item_path,
+                    format!("bad transfer entry: {e}"),
+                    "a transfer entry is a buffer id or a tagged value",
+                ),
+            },
+        }
+    }
+    items
 }
