@@ -934,6 +934,7 @@ fn race_outcome(early: &[&str], late: &[&str]) -> Outcome {
                 message: json!(m),
                 origin: "http://a.test:8000".into(),
                 source: Some("top".into()),
+                ports: Vec::new(),
             })
             .collect()
     };
@@ -1100,6 +1101,7 @@ fn terminal_histogram_names_origins_only_when_they_tell_outcomes_apart() {
                 message: json!("m"),
                 origin: origin.into(),
                 source: Some("top".into()),
+                ports: Vec::new(),
             }],
         )],
     };

@@ -525,6 +525,8 @@ impl Explorer<'_> {
                 next.listening[initial] = true;
             }
             Step::PushState { .. } | Step::Fragment { .. } | Step::SetDomain { .. } => {}
+            // Validation keeps ports out of race cases ([`crate::message_port`]).
+            Step::Channel { .. } | Step::PortPost(_) => {}
         }
         next.steps_done += 1;
         if next.steps_done == range.len() {
@@ -638,6 +640,7 @@ steps:
             message: json!(m),
             origin: "http://a.test".into(),
             source: Some("top".into()),
+            ports: Vec::new(),
         }
     }
 

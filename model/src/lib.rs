@@ -11,6 +11,7 @@
 //! - [`url_origin`]: the origin of a URL.
 //! - [`target_origin`]: resolving a `targetOrigin` argument.
 //! - [`message`]: message values and `StructuredSerializeWithTransfer`.
+//! - [`message_port`]: message channels and ports (non-race cases).
 //! - [`sandbox`]: the iframe `sandbox` attribute.
 //! - [`document`]: the origin each window's document gets.
 //! - [`navigation`]: the documents a case can create, planned up front.
@@ -36,6 +37,7 @@ pub mod domain;
 pub mod event_loop;
 pub mod hosts;
 pub mod message;
+pub mod message_port;
 pub mod navigation;
 pub mod origin;
 pub mod outcome;

@@ -53,6 +53,14 @@ pub enum MessageValue {
     Function(String),
     /// A symbol: serializing it throws `DataCloneError`.
     Symbol(String),
+    /// A `MessagePort`, named by the case's `channel` step (`$port: name`).
+    /// A platform object that is transferable but not serializable: it
+    /// serializes only when the transfer list holds it.
+    /// <https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports>
+    Port(String),
+    /// A `SharedArrayBuffer` (`$sab: {bytes: [...]}`): serializable only
+    /// where the current settings object is cross-origin isolated.
+    SharedBuffer(Vec<u8>),
 }
 
 /// What went wrong reading a message's tagged form.
@@ -81,6 +89,8 @@ const TAGS: &[&str] = &[
     "$buffer",
     "$function",
     "$symbol",
+    "$port",
+    "$sab",
 ];
 
 impl MessageValue {
@@ -136,6 +146,15 @@ impl MessageValue {
             }
             MessageValue::Function(name) => tagged("$function", Json::String(name.clone())),
             MessageValue::Symbol(desc) => tagged("$symbol", Json::String(desc.clone())),
+            MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
+            MessageValue::SharedBuffer(bytes) => {
+                let mut inner = Map::new();
+                inner.insert(
+                    "bytes".into(),
+                    Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
+                );
+                tagged("$sab", Json::Object(inner))
+            }
         }
     }
 
@@ -175,6 +194,20 @@ impl MessageValue {
             if let MessageValue::Buffer { id: Some(id), .. } = v {
                 if !out.contains(id) {
                     out.push(id.clone());
+                }
+            }
+        });
+        out
+    }
+
+    /// Every port the value mentions (`$port: name`), in order of first
+    /// appearance.
+    pub fn port_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.visit(&mut |v| {
+            if let MessageValue::Port(name) = v {
+                if !out.contains(name) {
+                    out.push(name.clone());
                 }
             }
         });
@@ -352,6 +385,28 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                 MessageValue::Symbol(name)
             })
         }
+        "$port" => match inner {
+            Json::String(s) if !s.is_empty() => Ok(MessageValue::Port(s.clone())),
+            _ => Err(err(
+                path,
+                "$port takes the name of a port a `channel` step made: {$port: p1}",
+            )),
+        },
+        "$sab" => {
+            let bytes = inner
+                .as_object()
+                .filter(|o| o.keys().all(|k| k == "bytes"))
+                .and_then(|o| match o.get("bytes") {
+                    None => Some(Vec::new()),
+                    Some(b) => b.as_array().and_then(|a| {
+                        a.iter()
+                            .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
+                            .collect::<Option<Vec<u8>>>()
+                    }),
+                })
+                .ok_or_else(|| err(path, "$sab takes a map: {bytes: [0, 1]} (bytes 0 to 255)"))?;
+            Ok(MessageValue::SharedBuffer(bytes))
+        }
         other => Err(err(
             path,
             format!(
@@ -453,12 +508,30 @@ pub enum Transferable {
 #[derive(Debug, Clone, Default)]
 pub struct RealmBuffers {
     detached: BTreeSet<String>,
+    /// The ports (by case name) this realm transferred away: their
+    /// MessagePort objects here have [[Detached]] true.
+    detached_ports: BTreeSet<String>,
+    /// The realm's settings object's cross-origin isolated capability
+    /// (false for every document pmconf can create today).
+    pub cross_origin_isolated: bool,
 }
 
 impl RealmBuffers {
     /// Whether the buffer with this ID was transferred away.
     pub fn is_detached(&self, id: &str) -> bool {
         self.detached.contains(id)
+    }
+
+    /// Whether this realm's MessagePort object named `name` was
+    /// transferred away (its [[Detached]] is true).
+    pub fn is_port_detached(&self, name: &str) -> bool {
+        self.detached_ports.contains(name)
+    }
+
+    /// A port was transferred into this realm: its new MessagePort object
+    /// here is not detached (even if this realm once sent it away).
+    pub fn port_arrived(&mut self, name: &str) {
+        self.detached_ports.remove(name);
     }
 }
 
@@ -482,7 +555,7 @@ pub fn transfer_idl_type_error(transfer: &[Transferable]) -> bool {
 }
 
 /// StructuredSerializeWithTransfer(value, transferList), as far as it can
-/// fail, followed by the transfer's effect (buffers detached).
+/// fail, followed by the transfer's effect (buffers and ports detached).
 ///
 /// <https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializewithtransfer>
 pub fn structured_serialize_with_transfer(
@@ -492,6 +565,7 @@ pub fn structured_serialize_with_transfer(
 ) -> Result<(), DataCloneError> {
     // 1. Let memory be an empty map.
     let mut memory: BTreeSet<String> = BTreeSet::new();
+    let mut ports: BTreeSet<String> = BTreeSet::new();
     // 2. For each transferable of transferList:
     for transferable in transfer_list {
         match transferable {
@@ -507,6 +581,25 @@ pub fn structured_serialize_with_transfer(
             }
             // An anonymous inline buffer is a distinct object.
             Transferable::Value(MessageValue::Buffer { id: None, .. }) => {}
+            // A MessagePort has a [[Detached]] internal slot (it is a
+            // transferable platform object), so 2.1 lets it through.
+            Transferable::Value(MessageValue::Port(name)) => {
+                // 2.3. If memory[transferable] exists, then throw a
+                //      "DataCloneError" DOMException.
+                if !ports.insert(name.clone()) {
+                    return Err(DataCloneError(format!(
+                        "step 2.3: port `{name}` appears twice in the transfer list"
+                    )));
+                }
+            }
+            // 2.2. If transferable has an [[ArrayBufferData]] internal slot
+            //      and IsSharedArrayBuffer(transferable) is true, then throw
+            //      a "DataCloneError" DOMException.
+            Transferable::Value(MessageValue::SharedBuffer(_)) => {
+                return Err(DataCloneError(
+                    "step 2.2: a SharedArrayBuffer cannot be transferred".into(),
+                ))
+            }
             // 2.1. If transferable has neither an [[ArrayBufferData]] internal
             //      slot nor a [[Detached]] internal slot, then throw a
             //      "DataCloneError" DOMException.
@@ -518,28 +611,54 @@ pub fn structured_serialize_with_transfer(
         }
     }
     // 3. Let serialized be ? StructuredSerializeInternal(value, false, memory).
-    serialize_internal(value, realm)?;
+    serialize_internal(value, realm, &ports)?;
     // 4. Let transferDataHolders be a new empty List.
-    // 5. For each transferable of transferList:
-    //    5.1. If transferable has an [[ArrayBufferData]] internal slot and
-    //         IsDetachedBuffer(transferable) is true, then throw a
-    //         "DataCloneError" DOMException.
-    for id in &memory {
-        if realm.is_detached(id) {
-            return Err(DataCloneError(format!(
-                "step 5.1: buffer `{id}` is already detached (transferred by an earlier post)"
-            )));
+    // 5. For each transferable of transferList (checks and transfer steps
+    //    interleave: an entry transferred before a later one throws stays
+    //    detached):
+    for transferable in transfer_list {
+        match transferable {
+            Transferable::BufferId(id)
+            | Transferable::Value(MessageValue::Buffer { id: Some(id), .. }) => {
+                // 5.1. If transferable has an [[ArrayBufferData]] internal
+                //      slot and IsDetachedBuffer(transferable) is true, then
+                //      throw a "DataCloneError" DOMException.
+                if realm.is_detached(id) {
+                    return Err(DataCloneError(format!(
+                        "step 5.1: buffer `{id}` is already detached (transferred by an earlier post)"
+                    )));
+                }
+                // 5.4. ... Perform ? DetachArrayBuffer(transferable).
+                realm.detached.insert(id.clone());
+            }
+            Transferable::Value(MessageValue::Port(name)) => {
+                // 5.2. If transferable has a [[Detached]] internal slot and
+                //      transferable.[[Detached]] is true, then throw a
+                //      "DataCloneError" DOMException.
+                if realm.is_port_detached(name) {
+                    return Err(DataCloneError(format!(
+                        "step 5.2: port `{name}` is already detached (transferred by an earlier post)"
+                    )));
+                }
+                // 5.5.4. Perform the transfer steps for MessagePort (its
+                //        port message queue moves into the data holder).
+                // 5.5.5. Set transferable.[[Detached]] to true.
+                realm.detached_ports.insert(name.clone());
+            }
+            _ => {}
         }
     }
-    //    5.4-5.5. Transfer steps: the buffer is detached in the sender.
-    realm.detached.extend(memory);
     Ok(())
 }
 
 /// StructuredSerializeInternal, for the values the model supports.
 ///
 /// <https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializeinternal>
-fn serialize_internal(value: &MessageValue, realm: &RealmBuffers) -> Result<(), DataCloneError> {
+fn serialize_internal(
+    value: &MessageValue,
+    realm: &RealmBuffers,
+    transferred_ports: &BTreeSet<String>,
+) -> Result<(), DataCloneError> {
     match value {
         // 4. If Type(value) is Symbol, then throw a "DataCloneError".
         MessageValue::Symbol(d) => Err(DataCloneError(format!(
@@ -555,10 +674,30 @@ fn serialize_internal(value: &MessageValue, realm: &RealmBuffers) -> Result<(), 
         MessageValue::Buffer { id: Some(id), .. } if realm.is_detached(id) => Err(DataCloneError(
             format!("StructuredSerializeInternal step 13.1: buffer `{id}` is detached"),
         )),
-        MessageValue::Array(items) => items.iter().try_for_each(|v| serialize_internal(v, realm)),
+        // 2. If memory[value] exists, then return memory[value]: a port in
+        //    the transfer list is serialized as a reference to its
+        //    transfer data holder.
+        MessageValue::Port(name) if transferred_ports.contains(name) => Ok(()),
+        // Otherwise, if value is a platform object that is not a
+        // serializable object (MessagePort is transferable only), then
+        // throw a "DataCloneError" DOMException.
+        MessageValue::Port(name) => Err(DataCloneError(format!(
+            "StructuredSerializeInternal: port `{name}` is not serializable (only transferable), and the transfer list does not hold it"
+        ))),
+        // 13. Otherwise, if value has an [[ArrayBufferData]] internal slot:
+        //     13.1. If IsSharedArrayBuffer(value) is true, then:
+        //       13.1.1. If the current settings object's cross-origin
+        //               isolated capability is false, then throw a
+        //               "DataCloneError" DOMException.
+        MessageValue::SharedBuffer(_) if !realm.cross_origin_isolated => Err(DataCloneError(
+            "StructuredSerializeInternal step 13.1.1: SharedArrayBuffer, and the sender is not cross-origin isolated".into(),
+        )),
+        MessageValue::Array(items) => items
+            .iter()
+            .try_for_each(|v| serialize_internal(v, realm, transferred_ports)),
         MessageValue::Object(entries) => entries
             .iter()
-            .try_for_each(|(_, v)| serialize_internal(v, realm)),
+            .try_for_each(|(_, v)| serialize_internal(v, realm, transferred_ports)),
         _ => Ok(()),
     }
 }

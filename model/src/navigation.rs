@@ -18,8 +18,10 @@ use crate::document::{determine_the_origin, DocumentUrl};
 use crate::message::RealmBuffers;
 use crate::origin::{OpaqueOriginAllocator, Origin};
 use crate::outcome::{observed_data, Delivery, PostOutcome};
+use crate::message_port::{transferred_ports, PortPlan};
 use crate::post_message::{
-    window_post_message_steps, PostMessageCall, PostMessageError, PostedMessageTask,
+    run_posted_message_task, window_post_message_steps, PostMessageCall, PostMessageError,
+    PostedMessageTask,
 };
 
 /// Index of a document in [`Plan::documents`].
@@ -75,16 +77,26 @@ pub struct Plan {
     pub agents: Vec<AgentKey>,
     /// Lines explaining the plan, for the answer's trace.
     pub trace: Vec<String>,
+    /// The case's message ports: who holds each, what each `port_post`
+    /// did, the messages each port received ([`crate::message_port`]).
+    pub ports: PortPlan,
 }
 
 impl Plan {
     /// What each post step's caller saw: whether `postMessage` returned or
     /// what it threw. It does not depend on the event loop's order.
     pub fn post_outcomes(&self, case: &Case) -> Vec<PostOutcome> {
-        case.posts()
-            .map(|(i, _)| match &self.posts[i] {
-                Some(Err(e)) => PostOutcome::threw(i, e.name()),
-                _ => PostOutcome::returned(i),
+        (0..case.steps.len())
+            .filter_map(|i| {
+                let result = match &case.steps[i] {
+                    Step::Post(_) => self.posts[i].as_ref().map(|r| r.as_ref().err()),
+                    Step::PortPost(_) => self.ports.port_posts[i].as_ref().map(|r| r.as_ref().err()),
+                    _ => return None,
+                };
+                Some(match result.flatten() {
+                    Some(e) => PostOutcome::threw(i, e.name()),
+                    None => PostOutcome::returned(i),
+                })
             })
             .collect()
     }
@@ -102,11 +114,12 @@ impl Plan {
     /// sender's document was no longer fully active when the task ran).
     pub fn delivery(&self, case: &Case, step: usize, source_null: bool) -> Delivery {
         let task = self.queued_task(step);
-        let from = case.steps[step].as_post().expect("a post").from;
+        let post = case.steps[step].as_post().expect("a post");
         Delivery {
             message: observed_data(&task.message),
             origin: task.origin.clone(),
-            source: (!source_null).then(|| case.windows[from].name.clone()),
+            source: (!source_null).then(|| case.windows[post.from].name.clone()),
+            ports: transferred_ports(post.transfer.as_deref().unwrap_or_default()),
         }
     }
 
@@ -134,7 +147,9 @@ pub fn plan_case(case: &Case) -> Plan {
         senders: vec![None; case.steps.len()],
         agents: Vec::new(),
         trace: Vec::new(),
+        ports: PortPlan::new(case.steps.len()),
     };
+    let names: Vec<String> = case.windows.iter().map(|w| w.name.clone()).collect();
     // The latest document of each window, as steps go by.
     let mut latest: Vec<Option<DocumentIndex>> = vec![None; n];
     let mut latest_url: Vec<Option<DocumentUrl>> = vec![None; n];
@@ -198,7 +213,19 @@ pub fn plan_case(case: &Case) -> Plan {
                 };
                 let from = &case.windows[p.from].name;
                 let to = &case.windows[p.to].name;
+                plan.ports.check_objects(i, p.from, &p.message.port_names(), &names);
+                plan.ports.check_objects(i, p.from, &transferred_ports(&transfer), &names);
                 let result = window_post_message_steps(&call, &mut realms[sender], &mut alloc);
+                // The ports a returned post carries move to the target's
+                // document, or are lost if its task returns at step 8.1
+                // (non-race cases: the target has one document, known now).
+                if let (Ok(task), Some(target)) = (&result, latest[p.to]) {
+                    let ports = transferred_ports(&transfer);
+                    if !ports.is_empty() {
+                        let delivered = run_posted_message_task(task, &plan.documents[target].origin).is_ok();
+                        plan.ports.window_post_returned(i, p.to, &ports, delivered, &mut realms[target]);
+                    }
+                }
                 plan.trace.push(match &result {
                     Ok(task) => format!("step {i}: {from} -> {to}: returned; task queued (targetOrigin {})", describe_target(task)),
                     Err(e) => format!("step {i}: {from} -> {to}: throws {} {}", e.name(), detail(e)),
@@ -275,8 +302,25 @@ pub fn plan_case(case: &Case) -> Plan {
                 "step {i}: {} sets location.hash = {fragment:?}: navigate to a fragment, same document",
                 case.windows[*window].name
             )),
+            Step::Channel { window, ports } => plan.ports.channel(i, *window, ports, &names[*window]),
+            Step::PortPost(post) => {
+                if realms.len() < plan.documents.len() {
+                    realms.resize(plan.documents.len(), RealmBuffers::default());
+                }
+                let sender = latest[post.from].expect("validation: the sender exists");
+                let result = plan.ports.port_post(i, post, &mut realms[sender], &names);
+                if let Ok(Some((to, ports))) = &result {
+                    let target = latest[*to].expect("a holder exists");
+                    plan.ports.port_message_delivered(i, *to, ports, &mut realms[target]);
+                }
+                if let Err(e) = &result {
+                    plan.trace.push(format!("step {i}: {} posts on {}: throws {} {}", names[post.from], post.port, e.name(), detail(e)));
+                }
+                plan.ports.port_posts[i] = Some(result.map(|_| ()));
+            }
             Step::Remove { .. } | Step::Close { .. } | Step::WaitLoaded { .. } => {}
         }
+        plan.trace.append(&mut plan.ports.trace);
     }
     plan
 }

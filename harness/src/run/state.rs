@@ -451,6 +451,7 @@ mod tests {
             message: serde_json::json!(m),
             origin: "http://a.test".into(),
             source: None,
+            ports: Vec::new(),
         };
         let late = DocumentProgress {
             received: vec![delivery(1), delivery(0)],

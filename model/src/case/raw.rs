@@ -70,6 +70,8 @@ pub(crate) struct RawStep {
     pub create: Option<RawWindowRef>,
     pub wait: Option<RawWait>,
     pub same_task: Option<Vec<RawStep>>,
+    pub channel: Option<RawChannel>,
+    pub port_post: Option<RawPortPost>,
 }
 
 impl RawStep {
@@ -92,13 +94,15 @@ impl RawStep {
         add(self.create.is_some(), "create");
         add(self.wait.is_some(), "wait");
         add(self.same_task.is_some(), "same_task");
+        add(self.channel.is_some(), "channel");
+        add(self.port_post.is_some(), "port_post");
         out
     }
 }
 
 /// The step kinds, for messages.
 pub(crate) const STEP_KINDS: &str =
-    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task";
+    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task, channel, port_post";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -155,4 +159,24 @@ pub(crate) struct RawPost {
 /// the one-argument form, which is spelled by leaving the key out.
 fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     String::deserialize(d).map(Some)
+}
+
+/// `channel: {window: top, ports: [p1, p2]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawChannel {
+    pub window: String,
+    pub ports: Vec<String>,
+}
+
+/// `port_post: {port: p1, message: ..., from: top, transfer: [...]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPortPost {
+    pub port: String,
+    /// The window holding the port; defaults to the window whose
+    /// `channel` step made it.
+    pub from: Option<String>,
+    pub message: serde_yaml::Value,
+    pub transfer: Option<Vec<serde_yaml::Value>>,
 }

@@ -24,6 +24,8 @@ pub(crate) const STEP_KIND_NAMES: &[&str] = &[
     "create",
     "wait",
     "same_task",
+    "channel",
+    "port_post",
 ];
 
 /// The fields of a step of kind `kind` (`same_task` holds a list).
@@ -42,6 +44,8 @@ pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
         "fragment" => &["window", "fragment"],
         "set_domain" => &["window", "domain"],
         "wait" => &["loaded"],
+        "channel" => &["window", "ports"],
+        "port_post" => &["port", "from", "message", "transfer"],
         _ => return None,
     })
 }

@@ -2,7 +2,7 @@
 //! collecting every problem rather than stopping at the first.
 
 use super::raw::{
-    RawCase, RawFragment, RawNavigate, RawPost, RawSetDomain, RawStep, RawWait, RawWindow,
+    RawCase, RawChannel, RawFragment, RawPortPost, RawNavigate, RawPost, RawSetDomain, RawStep, RawWait, RawWindow,
     RawWindowRef, STEP_KINDS,
 };
 
@@ -10,7 +10,8 @@ use super::schema::{strip_unknown, Unknown};
 use super::source_map::{Location, SourceMap};
 use super::suggest::nearest;
 use super::{
-    Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window, WindowContent,
+    Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window,
+    WindowContent,
 };
 use crate::document::matches_about_blank;
 use crate::hosts::check_case_host;
@@ -18,6 +19,9 @@ use crate::message::{MessageValue, Transferable};
 use crate::sandbox::SandboxingFlags;
 use serde::Deserialize;
 use url::{Host, Url};
+
+mod ports;
+use ports::{check_channel, check_port_post, check_ports};
 
 struct Validator<'a> {
     file: &'a str,
@@ -347,6 +351,7 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     };
     check_steps(v, &mut case, &flat);
     check_replies(v, &case, &flat);
+    check_ports(v, &case, &flat);
     Some(case)
 }
 
@@ -446,6 +451,8 @@ enum RawSingle<'a> {
     SetDomain(&'a RawSetDomain),
     Create(&'a RawWindowRef),
     Wait(&'a RawWait),
+    Channel(&'a RawChannel),
+    PortPost(&'a RawPortPost),
 }
 
 impl RawSingle<'_> {
@@ -474,6 +481,8 @@ impl RawSingle<'_> {
             RawSingle::Fragment(f) => vec![("window", f.window.as_str())],
             RawSingle::SetDomain(d) => vec![("window", d.window.as_str())],
             RawSingle::Wait(w) => vec![("loaded", w.loaded.as_str())],
+            RawSingle::Channel(c) => vec![("window", c.window.as_str())],
+            RawSingle::PortPost(p) => p.from.iter().map(|f| ("from", f.as_str())).collect(),
         }
     }
 }
@@ -525,6 +534,10 @@ fn single<'a>(
         RawSingle::Create(r)
     } else if let Some(w) = &step.wait {
         RawSingle::Wait(w)
+    } else if let Some(c) = &step.channel {
+        RawSingle::Channel(c)
+    } else if let Some(p) = &step.port_post {
+        RawSingle::PortPost(p)
     } else {
         return None; // same_task, handled by the caller
     };
@@ -788,6 +801,21 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
             RawSingle::Wait(w) => Step::WaitLoaded {
                 window: look(&w.loaded),
             },
+            RawSingle::Channel(c) => {
+                let Some(ports) = check_channel(v, case, &f.path, c) else {
+                    continue;
+                };
+                Step::Channel {
+                    window: look(&c.window),
+                    ports,
+                }
+            }
+            RawSingle::PortPost(p) => {
+                let Some(post) = check_port_post(v, case, &f.path, p) else {
+                    continue;
+                };
+                Step::PortPost(post)
+            }
         };
         if !check_step_windows(v, case, &topo, f, &step) {
             continue;
