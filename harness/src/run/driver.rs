@@ -588,7 +588,9 @@ async fn run_case(
             }
             let threw = res.get("threw").and_then(|t| t.as_str()).map(str::to_owned);
             match (&case.steps[i], threw) {
-                (Step::Post(_), threw) => r.posts.push(PostOutcome { step: i, threw }),
+                (Step::Post(_) | Step::PortPost(_), threw) => {
+                    r.posts.push(PostOutcome { step: i, threw })
+                }
                 (_, None) => {}
                 (step, Some(name)) => {
                     return Ok(Err(Observation::Inconclusive(format!(

@@ -188,7 +188,9 @@ impl CasePlan {
                     .collect(),
             ));
         }
-        Markers { send, expect }
+        let mut markers = Markers { send, expect };
+        super::ports::add_port_markers(case, &self.documents, &self.scripted, &mut markers);
+        markers
     }
 
     /// The agent configuration of document `d`, with page keys built from
@@ -254,6 +256,7 @@ impl CasePlan {
             "unreachableSenders": unreachable_senders,
             "steps": steps,
             "children": children,
+            "ports": super::ports::port_config(case, &self.documents),
         })
     }
 
@@ -321,7 +324,8 @@ impl CasePlan {
             }),
             Step::Fragment { fragment, .. } => json!({ "kind": "fragment", "fragment": fragment }),
             Step::SetDomain { domain, .. } => json!({ "kind": "set_domain", "domain": domain }),
-            other => json!({ "kind": other.kind(), "name": name(other.subject()) }),
+            other => super::ports::port_step_config(other)
+                .unwrap_or_else(|| json!({ "kind": other.kind(), "name": name(other.subject()) })),
         }
     }
 
