@@ -278,6 +278,9 @@
     var SAB = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer
       : new WebAssembly.Memory({ shared: true, initial: 1, maximum: 1 }).buffer.constructor;
     var b = new SAB(bytes.length);
+    if (Object.prototype.toString.call(b) !== "[object SharedArrayBuffer]") {
+      throw new Error("pmconf: this engine made no SharedArrayBuffer here (got " + Object.prototype.toString.call(b) + ", crossOriginIsolated " + self.crossOriginIsolated + ")");
+    }
     new Uint8Array(b).set(bytes);
     return b;
   }
