@@ -567,6 +567,9 @@ impl Explorer<'_> {
                 .collect();
             by_document.push((doc.label.clone(), deliveries));
         }
+        // Port messages: only in cases without race steps, where the plan
+        // knows them up front ([`crate::message_port`]).
+        by_document.extend(self.plan.ports.received.iter().cloned());
         Outcome {
             posts,
             received: received_by_document(self.case, self.plan, by_document),
