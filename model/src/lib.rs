@@ -11,6 +11,7 @@
 //! - [`url_origin`]: the origin of a URL.
 //! - [`target_origin`]: resolving a `targetOrigin` argument.
 //! - [`message`]: message values and `StructuredSerializeWithTransfer`.
+//! - [`isolation`]: cross-origin isolation (capability, agent clusters).
 //! - [`message_port`]: message channels and ports (non-race cases).
 //! - [`sandbox`]: the iframe `sandbox` attribute.
 //! - [`document`]: the origin each window's document gets.
@@ -36,6 +37,7 @@ pub mod document;
 pub mod domain;
 pub mod event_loop;
 pub mod hosts;
+pub mod isolation;
 pub mod message;
 pub mod message_port;
 pub mod navigation;

@@ -200,6 +200,13 @@ impl MessageValue {
         out
     }
 
+    /// Whether the value holds a SharedArrayBuffer anywhere.
+    pub fn contains_shared_buffer(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |v| found |= matches!(v, MessageValue::SharedBuffer(_)));
+        found
+    }
+
     /// Every port the value mentions (`$port: name`), in order of first
     /// appearance.
     pub fn port_names(&self) -> Vec<String> {

@@ -31,7 +31,9 @@
 //! cases instead of modelling the race.
 
 use crate::case::{PortPost, WindowIndex};
-use crate::message::{structured_serialize_with_transfer, MessageValue, RealmBuffers, Transferable};
+use crate::message::{
+    structured_serialize_with_transfer, MessageValue, RealmBuffers, Transferable,
+};
 use crate::outcome::{observed_data, Delivery};
 use crate::post_message::PostMessageError;
 
@@ -127,7 +129,12 @@ impl PortPlan {
     }
 
     fn holder_name(&self, name: &str, windows: &[String]) -> String {
-        match self.entries.iter().find(|e| e.name == name).map(|e| &e.holder) {
+        match self
+            .entries
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| &e.holder)
+        {
             Some(Holder::Window(w)) => format!("held by `{}`", windows[*w]),
             Some(Holder::Lost { step }) => format!("lost with the message of step {step}"),
             None => "not made yet".into(),
@@ -154,9 +161,18 @@ impl PortPlan {
 
     /// Checks that `window` has a MessagePort object for each of `names`
     /// (live or detached), as the step needs to name it in script.
-    pub fn check_objects(&mut self, step: usize, window: WindowIndex, names: &[String], windows: &[String]) {
+    pub fn check_objects(
+        &mut self,
+        step: usize,
+        window: WindowIndex,
+        names: &[String],
+        windows: &[String],
+    ) {
         for name in names {
-            let had = self.entries.iter().any(|e| &e.name == name && e.had.contains(&window));
+            let had = self
+                .entries
+                .iter()
+                .any(|e| &e.name == name && e.had.contains(&window));
             if !had {
                 let at = self.holder_name(name, windows);
                 self.problems.push(PortProblem {
@@ -183,7 +199,13 @@ impl PortPlan {
         }
     }
 
-    fn ship(&mut self, step: usize, name: &str, to: Option<WindowIndex>, target_realm: &mut RealmBuffers) {
+    fn ship(
+        &mut self,
+        step: usize,
+        name: &str,
+        to: Option<WindowIndex>,
+        target_realm: &mut RealmBuffers,
+    ) {
         let e = self.entry(name);
         if let Some(k) = e.messaged_at {
             self.problems.push(PortProblem {
@@ -220,7 +242,12 @@ impl PortPlan {
         realm: &mut RealmBuffers,
         windows: &[String],
     ) -> Result<Option<(WindowIndex, Vec<String>)>, PostMessageError> {
-        let source = self.entries.iter().find(|e| e.name == post.port).cloned().expect("validated");
+        let source = self
+            .entries
+            .iter()
+            .find(|e| e.name == post.port)
+            .cloned()
+            .expect("validated");
         if source.holder != Holder::Window(post.from) || realm.is_port_detached(&post.port) {
             let at = self.holder_name(&post.port, windows);
             self.problems.push(PortProblem {
@@ -253,7 +280,12 @@ impl PortPlan {
         structured_serialize_with_transfer(&post.message, &post.transfer, realm)
             .map_err(|e| PostMessageError::DataCloneError(e.0))?;
         // 8. If targetPort is null, or if doomed is true, then return.
-        let to = match self.entries.iter().find(|e| e.name == target).map(|e| e.holder.clone()) {
+        let to = match self
+            .entries
+            .iter()
+            .find(|e| e.name == target)
+            .map(|e| e.holder.clone())
+        {
             Some(Holder::Window(w)) if !doomed => Some(w),
             _ => None,
         };
@@ -301,7 +333,13 @@ impl PortPlan {
 
     /// The ports `to` receives with a port message (called once the
     /// target's realm is at hand).
-    pub fn port_message_delivered(&mut self, step: usize, to: WindowIndex, ports: &[String], target_realm: &mut RealmBuffers) {
+    pub fn port_message_delivered(
+        &mut self,
+        step: usize,
+        to: WindowIndex,
+        ports: &[String],
+        target_realm: &mut RealmBuffers,
+    ) {
         for name in ports {
             self.ship(step, name, Some(to), target_realm);
         }

@@ -15,10 +15,11 @@
 use crate::agent::{obtain_a_site, AgentKey};
 use crate::case::{Case, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
+use crate::isolation::{cross_origin_isolated_capability, same_agent_cluster};
 use crate::message::RealmBuffers;
+use crate::message_port::{transferred_ports, PortPlan};
 use crate::origin::{OpaqueOriginAllocator, Origin};
 use crate::outcome::{observed_data, Delivery, PostOutcome};
-use crate::message_port::{transferred_ports, PortPlan};
 use crate::post_message::{
     run_posted_message_task, window_post_message_steps, PostMessageCall, PostMessageError,
     PostedMessageTask,
@@ -77,6 +78,10 @@ pub struct Plan {
     pub agents: Vec<AgentKey>,
     /// Lines explaining the plan, for the answer's trace.
     pub trace: Vec<String>,
+    /// For each `post` step: its message event would be a `messageerror`
+    /// (step 8.4: StructuredDeserializeWithTransfer throws, a
+    /// SharedArrayBuffer leaving its agent cluster; [`crate::isolation`]).
+    pub deserialize_fails: Vec<bool>,
     /// The case's message ports: who holds each, what each `port_post`
     /// did, the messages each port received ([`crate::message_port`]).
     pub ports: PortPlan,
@@ -90,7 +95,9 @@ impl Plan {
             .filter_map(|i| {
                 let result = match &case.steps[i] {
                     Step::Post(_) => self.posts[i].as_ref().map(|r| r.as_ref().err()),
-                    Step::PortPost(_) => self.ports.port_posts[i].as_ref().map(|r| r.as_ref().err()),
+                    Step::PortPost(_) => {
+                        self.ports.port_posts[i].as_ref().map(|r| r.as_ref().err())
+                    }
                     _ => return None,
                 };
                 Some(match result.flatten() {
@@ -115,6 +122,17 @@ impl Plan {
     pub fn delivery(&self, case: &Case, step: usize, source_null: bool) -> Delivery {
         let task = self.queued_task(step);
         let post = case.steps[step].as_post().expect("a post");
+        if self.deserialize_fails[step] {
+            // 8.4. ... fire an event named messageerror at targetWindow,
+            // using MessageEvent, with the origin attribute initialized to
+            // origin and the source attribute initialized to source.
+            return Delivery {
+                message: serde_json::json!({ "$messageerror": null }),
+                origin: task.origin.clone(),
+                source: (!source_null).then(|| case.windows[post.from].name.clone()),
+                ports: Vec::new(),
+            };
+        }
         Delivery {
             message: observed_data(&task.message),
             origin: task.origin.clone(),
@@ -148,6 +166,7 @@ pub fn plan_case(case: &Case) -> Plan {
         agents: Vec::new(),
         trace: Vec::new(),
         ports: PortPlan::new(case.steps.len()),
+        deserialize_fails: vec![false; case.steps.len()],
     };
     let names: Vec<String> = case.windows.iter().map(|w| w.name.clone()).collect();
     // The latest document of each window, as steps go by.
@@ -213,12 +232,33 @@ pub fn plan_case(case: &Case) -> Plan {
                 };
                 let from = &case.windows[p.from].name;
                 let to = &case.windows[p.to].name;
+                // The sender's cross-origin isolated capability (non-race
+                // cases: one document per window, so its origin is known).
+                let origin_of = |w: usize| {
+                    latest[w].map_or_else(|| incumbent.clone(), |d| plan.documents[d].origin.clone())
+                };
+                realms[sender].cross_origin_isolated =
+                    cross_origin_isolated_capability(case, p.from, &origin_of);
                 plan.ports.check_objects(i, p.from, &p.message.port_names(), &names);
                 plan.ports.check_objects(i, p.from, &transferred_ports(&transfer), &names);
                 let result = window_post_message_steps(&call, &mut realms[sender], &mut alloc);
                 // The ports a returned post carries move to the target's
                 // document, or are lost if its task returns at step 8.1
                 // (non-race cases: the target has one document, known now).
+                if let (Ok(_), Some(target), true) = (&result, latest[p.to], p.message.contains_shared_buffer()) {
+                    // StructuredDeserialize: "If targetRealm's corresponding
+                    // agent cluster is not serialized.[[AgentCluster]],
+                    // then throw a DataCloneError".
+                    plan.deserialize_fails[i] = !same_agent_cluster(&incumbent, &plan.documents[target].origin);
+                    plan.trace.push(format!(
+                        "step {i}: the message holds a SharedArrayBuffer: {}",
+                        if plan.deserialize_fails[i] {
+                            "the target is in another agent cluster (keyed by origin), so deserializing it throws and the task fires messageerror (step 8.4)"
+                        } else {
+                            "the target is in the sender's agent cluster, so it arrives"
+                        }
+                    ));
+                }
                 if let (Ok(task), Some(target)) = (&result, latest[p.to]) {
                     let ports = transferred_ports(&transfer);
                     if !ports.is_empty() {
@@ -308,6 +348,9 @@ pub fn plan_case(case: &Case) -> Plan {
                     realms.resize(plan.documents.len(), RealmBuffers::default());
                 }
                 let sender = latest[post.from].expect("validation: the sender exists");
+                let origin_of = |w: usize| plan.documents[latest[w].expect("non-race: every window exists")].origin.clone();
+                realms[sender].cross_origin_isolated =
+                    cross_origin_isolated_capability(case, post.from, &origin_of);
                 let result = plan.ports.port_post(i, post, &mut realms[sender], &names);
                 if let Ok(Some((to, ports))) = &result {
                     let target = latest[*to].expect("a holder exists");

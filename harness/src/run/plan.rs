@@ -417,6 +417,16 @@ impl CasePlan {
             .unwrap_or_else(|| self.first_document(w))
     }
 
+    /// The URL of the top window's first page, for a case whose top window
+    /// the harness opens as a top-level window (an isolated case).
+    pub fn top_level_url(&self, key_prefix: &str) -> String {
+        format!(
+            "{}{}",
+            origin_prefix(&self.url_as_written(0)),
+            self.page_path(0, key_prefix)
+        )
+    }
+
     /// The server path of window `w`'s first page.
     pub fn page_path(&self, w: WindowIndex, key_prefix: &str) -> String {
         self.page_path_of_document(self.first_document(w), key_prefix)
@@ -511,6 +521,13 @@ fn locate(case: &Case, topo: &Topology, w: WindowIndex) -> WindowLocation {
     let frames = frames.into_iter().map(|i| i as u16).collect();
     match case.windows[top_level].relation {
         Relation::Popup { .. } => WindowLocation::Popup {
+            popup: top_level,
+            frames,
+        },
+        // An isolated case's top window is a top-level page of its own
+        // (the runner opens it), since an iframe of the runner page cannot
+        // be cross-origin isolated.
+        Relation::Top if case.is_isolated() => WindowLocation::Popup {
             popup: top_level,
             frames,
         },

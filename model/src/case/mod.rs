@@ -68,6 +68,11 @@ pub struct Window {
     /// front, before the first step (by its creator's first document, which
     /// waits for it to load).
     pub created_by_step: Option<usize>,
+    /// `isolated: true`, on the top window only: every page of the case
+    /// is served with COEP `require-corp` (and CORP `cross-origin`), the
+    /// top one also with COOP `same-origin`, so its browsing context group
+    /// is cross-origin isolated ([`crate::isolation`]).
+    pub isolated: bool,
 }
 
 /// What a window loads.
@@ -297,6 +302,14 @@ pub struct Post {
 }
 
 impl Case {
+    /// Whether the case's browsing context group is cross-origin isolated
+    /// (its top window asks for it).
+    pub fn is_isolated(&self) -> bool {
+        self.windows
+            .iter()
+            .any(|w| w.relation == Relation::Top && w.isolated)
+    }
+
     /// The index of the window named `name`.
     pub fn window_index(&self, name: &str) -> Option<WindowIndex> {
         self.windows.iter().position(|w| w.name == name)
@@ -318,12 +331,9 @@ impl Case {
     /// the window tree or a document, so the model explores every order of
     /// the event loop's tasks and the harness repeats the case.
     pub fn is_race(&self) -> bool {
-        self.steps.iter().any(|s| {
-            !matches!(
-                s,
-                Step::Post(_) | Step::Channel { .. } | Step::PortPost(_)
-            )
-        })
+        self.steps
+            .iter()
+            .any(|s| !matches!(s, Step::Post(_) | Step::Channel { .. } | Step::PortPost(_)))
     }
 
     /// The posts, with their step indices.

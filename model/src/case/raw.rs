@@ -50,6 +50,9 @@ pub(crate) struct RawWindow {
     pub parent: Option<String>,
     pub opener: Option<String>,
     pub sandbox: Option<String>,
+    /// `isolated: true` (top window only): the case's pages are served
+    /// with COOP `same-origin` and COEP `require-corp`.
+    pub isolated: Option<bool>,
 }
 
 /// A step is a map with exactly one key naming its kind (`post: {...}`).

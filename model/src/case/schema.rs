@@ -10,7 +10,8 @@ use serde_yaml::{Mapping, Value};
 /// The fields of a case.
 pub(crate) const CASE_FIELDS: &[&str] = &["description", "tags", "references", "windows", "steps"];
 /// The fields of a window.
-pub(crate) const WINDOW_FIELDS: &[&str] = &["url", "srcdoc", "parent", "opener", "sandbox"];
+pub(crate) const WINDOW_FIELDS: &[&str] =
+    &["url", "srcdoc", "parent", "opener", "sandbox", "isolated"];
 /// The kinds of step (the one key of a step).
 pub(crate) const STEP_KIND_NAMES: &[&str] = &[
     "post",

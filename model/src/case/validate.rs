@@ -2,16 +2,15 @@
 //! collecting every problem rather than stopping at the first.
 
 use super::raw::{
-    RawCase, RawChannel, RawFragment, RawPortPost, RawNavigate, RawPost, RawSetDomain, RawStep, RawWait, RawWindow,
-    RawWindowRef, STEP_KINDS,
+    RawCase, RawChannel, RawFragment, RawNavigate, RawPortPost, RawPost, RawSetDomain, RawStep,
+    RawWait, RawWindow, RawWindowRef, STEP_KINDS,
 };
 
 use super::schema::{strip_unknown, Unknown};
 use super::source_map::{Location, SourceMap};
 use super::suggest::nearest;
 use super::{
-    Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window,
-    WindowContent,
+    Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window, WindowContent,
 };
 use crate::document::matches_about_blank;
 use crate::hosts::check_case_host;
@@ -20,7 +19,9 @@ use crate::sandbox::SandboxingFlags;
 use serde::Deserialize;
 use url::{Host, Url};
 
+mod isolation;
 mod ports;
+use isolation::check_isolation;
 use ports::{check_channel, check_port_post, check_ports};
 
 struct Validator<'a> {
@@ -156,6 +157,7 @@ struct Checked {
     /// whose parent is misspelled is not a second top window.
     names_a_creator: bool,
     url_as_written: Option<String>,
+    isolated: bool,
 }
 
 fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
@@ -337,6 +339,7 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
             sandbox_attribute: c.sandbox.clone(),
             sandbox_flags,
             created_by_step: created_by[old],
+            isolated: c.isolated,
         });
     }
     check_tree(v, &windows);
@@ -351,6 +354,7 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     };
     check_steps(v, &mut case, &flat);
     check_replies(v, &case, &flat);
+    check_isolation(v, &case);
     check_ports(v, &case, &flat);
     Some(case)
 }
@@ -1134,6 +1138,7 @@ fn check_window(
         attr_flags,
         names_a_creator: w.parent.is_some() || w.opener.is_some(),
         url_as_written: w.url.clone(),
+        isolated: w.isolated.unwrap_or(false),
     }
 }
 

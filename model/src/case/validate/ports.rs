@@ -42,7 +42,9 @@ pub(super) fn check_channel(
         if channel_of(case, name).is_some() || case.window_index(name).is_some() {
             v.error(
                 &path,
-                format!("the name `{name}` is already taken (by an earlier channel's port or a window)"),
+                format!(
+                    "the name `{name}` is already taken (by an earlier channel's port or a window)"
+                ),
                 "give every port its own name",
             );
             return None;
@@ -145,10 +147,7 @@ fn named_ports(step: &Step) -> Vec<String> {
 /// every `$port` names a port made earlier, and each window uses only the
 /// port objects it has (the model's plan tracks who holds each port).
 pub(super) fn check_ports(v: &mut Validator, case: &Case, flat: &[FlatStep]) {
-    let has_ports = case
-        .steps
-        .iter()
-        .any(|s| matches!(s, Step::Channel { .. }));
+    let has_ports = case.steps.iter().any(|s| matches!(s, Step::Channel { .. }));
     let mentions: Vec<(usize, Vec<String>)> = case
         .steps
         .iter()
