@@ -61,3 +61,68 @@ pub fn cross_origin_isolated_capability(
 pub fn same_agent_cluster(a: &Origin, b: &Origin) -> bool {
     same_origin(a, b)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::case::parse_case;
+    use crate::{answer_case, Outcome};
+    use serde_json::json;
+
+    fn answer(windows: &str, steps: &str) -> Outcome {
+        let case = parse_case(
+            "t.yaml",
+            &format!("description: d\nwindows:\n{windows}steps:\n{steps}"),
+        )
+        .unwrap_or_else(|e| panic!("{}", e[0]));
+        answer_case(&case).allowed.remove(0)
+    }
+
+    const ISOLATED: &str = "  top: { url: 'https://a.test/', isolated: true }\n  same: { parent: top, url: 'https://a.test/' }\n  sub: { parent: top, url: 'https://sub.a.test/' }\n";
+
+    #[test]
+    fn shared_buffers_arrive_in_the_agent_cluster_and_fail_outside_it() {
+        let o = answer(
+            ISOLATED,
+            "  - post: { from: top, to: same, message: {$sab: {bytes: [1]}}, target_origin: '*' }\n  - post: { from: top, to: sub, message: {$sab: {bytes: [2]}}, target_origin: '*' }\n",
+        );
+        assert!(o.posts.iter().all(|p| p.threw.is_none()));
+        let got = |w: &str| {
+            o.received.iter().find(|(l, _)| l == w).unwrap().1[0]
+                .message
+                .clone()
+        };
+        assert_eq!(got("same"), json!({"$sab": {"bytes": [1]}}));
+        // Same site, other origin: another agent cluster once isolated.
+        assert_eq!(got("sub"), json!({"$messageerror": null}));
+    }
+
+    #[test]
+    fn only_documents_with_the_capability_may_send_shared_buffers() {
+        // A cross-origin iframe: 'self' allowlist, no capability.
+        let o = answer(
+            ISOLATED,
+            "  - post: { from: sub, to: top, message: {$sab: {bytes: []}}, target_origin: '*' }\n  - post: { from: same, to: top, message: {$sab: {bytes: []}}, target_origin: '*' }\n",
+        );
+        assert_eq!(o.posts[0].threw.as_deref(), Some("DataCloneError"));
+        assert_eq!(o.posts[1].threw, None);
+        // Not isolated at all: nobody has it.
+        let o = answer(
+            "  top: { url: 'https://a.test/' }\n  same: { parent: top, url: 'https://a.test/' }\n",
+            "  - post: { from: top, to: same, message: {$sab: {bytes: []}}, target_origin: '*' }\n",
+        );
+        assert_eq!(o.posts[0].threw.as_deref(), Some("DataCloneError"));
+    }
+
+    #[test]
+    fn isolation_is_refused_where_pmconf_cannot_serve_it() {
+        for (windows, needle) in [
+            ("  top: { url: 'http://a.test/', isolated: true }\n", "https"),
+            ("  top: { url: 'https://a.test/' }\n  kid: { parent: top, url: 'https://a.test/', isolated: true }\n", "not the top window"),
+            ("  top: { url: 'https://a.test/', isolated: true }\n  pop: { opener: top, url: 'https://a.test/' }\n", "popup"),
+            ("  top: { url: 'https://a.test/', isolated: true }\n  kid: { parent: top, srcdoc: 'x' }\n", "http(s)"),
+        ] {
+            let e = parse_case("t.yaml", &format!("description: d\nwindows:\n{windows}steps:\n  - post: {{ from: top, to: top, message: 1 }}\n")).unwrap_err();
+            assert!(e.iter().any(|e| e.message.contains(needle)), "{needle}: {:?}", e);
+        }
+    }
+}

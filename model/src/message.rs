@@ -838,4 +838,62 @@ mod tests {
             "b".into()
         )]));
     }
+
+    #[test]
+    fn ports_and_shared_buffers_have_tagged_forms() {
+        let v = yaml("{p: {$port: p1}, s: {$sab: {bytes: [1, 2]}}}");
+        assert_eq!(
+            v.observable_json(),
+            json!({"p": {"$port": "p1"}, "s": {"$sab": {"bytes": [1, 2]}}})
+        );
+        assert_eq!(v.port_names(), ["p1"]);
+        assert!(v.contains_shared_buffer());
+        let e =
+            MessageValue::from_yaml(&serde_yaml::from_str("{$sab: {bytes: [1], id: x}}").unwrap())
+                .unwrap_err();
+        assert!(e.reason.contains("$sab takes"), "{}", e.reason);
+        let e = MessageValue::from_yaml(&serde_yaml::from_str("{$port: 3}").unwrap()).unwrap_err();
+        assert!(e.reason.contains("$port takes"), "{}", e.reason);
+    }
+
+    #[test]
+    fn a_port_serializes_only_when_transferred() {
+        let port = yaml("{$port: p}");
+        let mut realm = RealmBuffers::default();
+        assert!(structured_serialize_with_transfer(&port, &[], &mut realm).is_err());
+        let t = [Transferable::Value(port.clone())];
+        assert!(structured_serialize_with_transfer(&port, &t, &mut realm).is_ok());
+        assert!(realm.is_port_detached("p"));
+        // 5.2: detached now.
+        assert!(structured_serialize_with_transfer(&yaml("1"), &t, &mut realm).is_err());
+        realm.port_arrived("p");
+        assert!(structured_serialize_with_transfer(&yaml("1"), &t, &mut realm).is_ok());
+    }
+
+    #[test]
+    fn shared_buffers_need_the_capability_and_never_transfer() {
+        let sab = yaml("{$sab: {bytes: [1]}}");
+        let mut realm = RealmBuffers::default();
+        assert!(structured_serialize_with_transfer(&sab, &[], &mut realm).is_err());
+        realm.cross_origin_isolated = true;
+        assert!(structured_serialize_with_transfer(&sab, &[], &mut realm).is_ok());
+        // 2.2: a SharedArrayBuffer in the transfer list.
+        let t = [Transferable::Value(sab.clone())];
+        assert!(structured_serialize_with_transfer(&sab, &t, &mut realm).is_err());
+    }
+
+    #[test]
+    fn an_entry_before_a_detached_one_is_detached_by_the_failing_call() {
+        // Step 5 checks and transfers each entry in turn: `a` is detached
+        // before `b` (detached earlier) throws.
+        let mut realm = RealmBuffers::default();
+        let b = [Transferable::Value(yaml("{$port: b}"))];
+        structured_serialize_with_transfer(&yaml("1"), &b, &mut realm).unwrap();
+        let both = [
+            Transferable::Value(yaml("{$port: a}")),
+            Transferable::Value(yaml("{$port: b}")),
+        ];
+        assert!(structured_serialize_with_transfer(&yaml("1"), &both, &mut realm).is_err());
+        assert!(realm.is_port_detached("a"));
+    }
 }

@@ -345,3 +345,119 @@ impl PortPlan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::case::parse_case;
+    use crate::navigation::plan_case;
+    use crate::outcome::Outcome;
+    use crate::{answer_case, Delivery};
+
+    const WINDOWS: &str = "description: d\nwindows:\n  top: { url: 'http://a.test/' }\n  child: { parent: top, url: 'http://b.test/' }\nsteps:\n";
+
+    fn answer(steps: &str) -> Outcome {
+        let case = parse_case("t.yaml", &format!("{WINDOWS}{steps}"))
+            .unwrap_or_else(|e| panic!("{}", e[0]));
+        let mut a = answer_case(&case).allowed;
+        assert_eq!(a.len(), 1);
+        a.remove(0)
+    }
+
+    fn received<'a>(o: &'a Outcome, label: &str) -> &'a [Delivery] {
+        o.received
+            .iter()
+            .find(|(l, _)| l == label)
+            .map_or(&[], |(_, d)| d)
+    }
+
+    fn threw(o: &Outcome) -> Vec<Option<&str>> {
+        o.posts.iter().map(|p| p.threw.as_deref()).collect()
+    }
+
+    #[test]
+    fn a_transferred_port_is_listed_in_event_ports_and_its_twin_reaches_it() {
+        let o = answer(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: child, message: m, target_origin: '*', transfer: [{$port: p2}] }\n  - port_post: { port: p1, message: x }\n",
+        );
+        assert_eq!(received(&o, "child")[0].ports, ["p2"]);
+        let on_p2 = received(&o, "port p2");
+        assert_eq!(on_p2.len(), 1);
+        // A port's message event: MessageEvent defaults, origin "" and
+        // source null.
+        assert_eq!(on_p2[0].origin, "");
+        assert_eq!(on_p2[0].source, None);
+        assert!(received(&o, "port p1").is_empty());
+    }
+
+    #[test]
+    fn a_port_in_a_dropped_message_is_lost() {
+        // Step 8.1 returns before StructuredDeserializeWithTransfer, so the
+        // port's queue is never given to a new MessagePort.
+        let o = answer(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: child, message: m, target_origin: 'http://c.test', transfer: [{$port: p2}] }\n  - port_post: { port: p1, message: x }\n",
+        );
+        assert_eq!(threw(&o), [None, None]);
+        assert!(received(&o, "child").is_empty());
+        assert!(received(&o, "port p2").is_empty());
+        let plan = plan_case(&parse_case("t.yaml", &format!("{WINDOWS}  - channel: {{ window: top, ports: [p1, p2] }}\n  - post: {{ from: top, to: child, message: m, target_origin: 'http://c.test', transfer: [{{$port: p2}}] }}\n")).unwrap());
+        let p2 = plan.ports.entries.iter().find(|e| e.name == "p2").unwrap();
+        assert_eq!(p2.holder, super::Holder::Lost { step: 1 });
+    }
+
+    #[test]
+    fn transfer_list_errors_for_ports() {
+        // StructuredSerializeWithTransfer 2.3 (twice in one list), then 5.2
+        // (detached by an earlier transfer), and a port only in the
+        // message: not serializable.
+        let o = answer(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: child, message: a, target_origin: '*', transfer: [{$port: p2}, {$port: p2}] }\n  - post: { from: top, to: child, message: {$port: p2}, target_origin: '*' }\n  - post: { from: top, to: child, message: b, target_origin: '*', transfer: [{$port: p2}] }\n  - post: { from: top, to: child, message: c, target_origin: '*', transfer: [{$port: p2}] }\n",
+        );
+        assert_eq!(
+            threw(&o),
+            [
+                Some("DataCloneError"),
+                Some("DataCloneError"),
+                None,
+                Some("DataCloneError")
+            ]
+        );
+    }
+
+    #[test]
+    fn message_port_post_message_steps_4_and_6() {
+        // Step 4: the source port in its own transfer list throws; step 6:
+        // the target port makes the message doomed (returns, detaches the
+        // target port, sends nothing).
+        let o = answer(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, message: self, transfer: [{$port: p1}] }\n  - port_post: { port: p1, message: doomed, transfer: [{$port: p2}] }\n  - post: { from: top, to: child, message: again, target_origin: '*', transfer: [{$port: p2}] }\n",
+        );
+        assert_eq!(
+            threw(&o),
+            [Some("DataCloneError"), None, Some("DataCloneError")]
+        );
+        assert!(received(&o, "port p2").is_empty());
+        assert!(received(&o, "child").is_empty());
+    }
+
+    #[test]
+    fn event_ports_follow_transfer_list_order() {
+        let o = answer(
+            "  - channel: { window: top, ports: [a1, a2] }\n  - channel: { window: top, ports: [b1, b2] }\n  - post: { from: top, to: child, message: m, target_origin: '*', transfer: [{$port: b2}, {$port: a2}] }\n",
+        );
+        assert_eq!(received(&o, "child")[0].ports, ["b2", "a2"]);
+    }
+
+    #[test]
+    fn a_port_posted_to_before_its_transfer_is_refused() {
+        let e = parse_case(
+            "t.yaml",
+            &format!("{WINDOWS}  - channel: {{ window: top, ports: [p1, p2] }}\n  - port_post: {{ port: p1, message: x }}\n  - post: {{ from: top, to: child, message: m, target_origin: '*', transfer: [{{$port: p2}}] }}\n"),
+        )
+        .unwrap_err();
+        assert!(
+            e[0].message.contains("after step 1 posted a message to it"),
+            "{}",
+            e[0].message
+        );
+    }
+}
