@@ -1292,7 +1292,7 @@ fn check_post(
     let message = match MessageValue::from_yaml(&p.message) {
         Ok(m) => Some(m),
         Err(e) => {
-            v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in the README (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`)");
+            v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in the README (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, `$port`, `$sab`)");
             None
         }
     };
