@@ -38,6 +38,7 @@ fn delivered(origin: &str, message: Value) -> Outcome {
                     message,
                     origin: origin.into(),
                     source: Some("top".into()),
+                    ports: Vec::new(),
                 }],
             ),
         ],
