@@ -22,6 +22,7 @@
   var portWaiters = [];
   var portConfig = C.ports || { candidates: [], twins: {} };
   var usedCandidates = [];
+  var portMarkersSent = false;
   var tentative = null;
 
   function portNameOf(p) {
@@ -71,6 +72,11 @@
     ports[name] = p;
     held[name] = true;
     p.onmessage = function (e) { onPortMessage(name, e); };
+    // A port that arrives after this window sent its end-of-case markers
+    // gets its marker now.
+    if (portMarkersSent) {
+      try { p.postMessage(C.markerPrefix + "port " + name); } catch (e) { /* detached */ }
+    }
     p.onmessageerror = function (e) {
       var doc = "port " + name;
       sendNow(eventUrl, { key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
@@ -143,6 +149,7 @@
   }
 
   function sendPortMarkers() {
+    portMarkersSent = true;
     Object.keys(ports).forEach(function (name) {
       if (!held[name]) return;
       try { ports[name].postMessage(C.markerPrefix + "port " + name); } catch (e) { /* detached */ }
