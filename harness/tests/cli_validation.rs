@@ -1158,3 +1158,31 @@ fn options_and_args_forms_are_accepted() {
         "  - post: { from: top, to: child, args: [1, { transfer: { $throwing_getter: EvalError } }] }",
     ]));
 }
+
+#[test]
+fn a_port_post_from_a_window_that_does_not_hold_the_port() {
+    // p2 went to `child` at step 1, so `top` (the default `from`, the
+    // channel's window) no longer holds it at step 2.
+    assert_rejected(
+        "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: child, message: 1, target_origin: \"*\", transfer: [{ $port: p2 }] }\n  - port_post: { port: p2, message: 2 }\n",
+        8,
+        5,
+        &["does not hold a live port `p2`", "held by `child`", "from: WINDOW"],
+    );
+}
+
+#[test]
+fn ports_in_a_race_case_and_isolation_off_the_top_window() {
+    assert_rejected(
+        "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - channel: { window: top, ports: [p1, p2] }\n  - reload: { window: child }\n",
+        6,
+        5,
+        &["a `channel` step in a race case", "NOTE: pmconf models MessagePorts only"],
+    );
+    assert_rejected(
+        "description: x\nwindows:\n  top: { url: \"https://a.test/\" }\n  child: { parent: top, url: \"https://a.test/\", isolated: true }\nsteps:\n  - post: { from: top, to: child, message: 1 }\n",
+        4,
+        49,
+        &["`isolated` on `child`, which is not the top window"],
+    );
+}

@@ -32,6 +32,7 @@ fn outcome(origin: &str) -> Outcome {
                 message: json!("hi"),
                 origin: origin.into(),
                 source: Some("top".into()),
+                ports: Vec::new(),
             }],
         )],
     }

@@ -38,6 +38,7 @@ fn delivered(origin: &str, message: Value) -> Outcome {
                     message,
                     origin: origin.into(),
                     source: Some("top".into()),
+                    ports: Vec::new(),
                 }],
             ),
         ],
@@ -935,6 +936,7 @@ fn race_outcome(early: &[&str], late: &[&str]) -> Outcome {
                 message: json!(m),
                 origin: "http://a.test:8000".into(),
                 source: Some("top".into()),
+                ports: Vec::new(),
             })
             .collect()
     };
@@ -1101,6 +1103,7 @@ fn terminal_histogram_names_origins_only_when_they_tell_outcomes_apart() {
                 message: json!("m"),
                 origin: origin.into(),
                 source: Some("top".into()),
+                ports: Vec::new(),
             }],
         )],
     };

@@ -151,6 +151,8 @@ fn answer_straight_line(case: &Case, plan: Plan) -> Answer {
             )),
         }
     }
+    // Each port's messages, as `port NAME` ([`crate::message_port`]).
+    by_document.extend(plan.ports.received.iter().cloned());
     Answer {
         allowed: normalize_outcome_set(vec![Outcome {
             posts,

@@ -525,6 +525,8 @@ impl Explorer<'_> {
                 next.listening[initial] = true;
             }
             Step::PushState { .. } | Step::Fragment { .. } | Step::SetDomain { .. } => {}
+            // Validation keeps ports out of race cases ([`crate::message_port`]).
+            Step::Channel { .. } | Step::PortPost(_) => {}
         }
         next.steps_done += 1;
         if next.steps_done == range.len() {
@@ -565,6 +567,9 @@ impl Explorer<'_> {
                 .collect();
             by_document.push((doc.label.clone(), deliveries));
         }
+        // Port messages: only in cases without race steps, where the plan
+        // knows them up front ([`crate::message_port`]).
+        by_document.extend(self.plan.ports.received.iter().cloned());
         Outcome {
             posts,
             received: received_by_document(self.case, self.plan, by_document),
@@ -638,6 +643,7 @@ steps:
             message: json!(m),
             origin: "http://a.test".into(),
             source: Some("top".into()),
+            ports: Vec::new(),
         }
     }
 

@@ -11,6 +11,8 @@
 //! - [`url_origin`]: the origin of a URL.
 //! - [`target_origin`]: resolving a `targetOrigin` argument.
 //! - [`message`]: message values and `StructuredSerializeWithTransfer`.
+//! - [`isolation`]: cross-origin isolation (capability, agent clusters).
+//! - [`message_port`]: message channels and ports (non-race cases).
 //! - [`sandbox`]: the iframe `sandbox` attribute.
 //! - [`document`]: the origin each window's document gets.
 //! - [`navigation`]: the documents a case can create, planned up front.
@@ -38,7 +40,9 @@ pub mod document;
 pub mod domain;
 pub mod event_loop;
 pub mod hosts;
+pub mod isolation;
 pub mod message;
+pub mod message_port;
 pub mod navigation;
 pub mod origin;
 pub mod outcome;

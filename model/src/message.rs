@@ -130,6 +130,14 @@ pub enum MessageValue {
     Node(String),
     /// A property whose getter throws an exception of this name.
     ThrowingGetter(String),
+    /// A `MessagePort`, named by the case's `channel` step (`$port: name`).
+    /// A platform object that is transferable but not serializable: it
+    /// serializes only when the transfer list holds it.
+    /// <https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports>
+    Port(String),
+    /// A `SharedArrayBuffer` (`$sab: {bytes: [...]}`): serializable only
+    /// where the current settings object is cross-origin isolated.
+    SharedBuffer(Vec<u8>),
 }
 
 /// What went wrong reading a message's tagged form.
@@ -175,6 +183,8 @@ const TAGS: &[&str] = &[
     "$symbol_keyed",
     "$node",
     "$throwing_getter",
+    "$port",
+    "$sab",
 ];
 
 impl MessageValue {
@@ -216,6 +226,27 @@ impl MessageValue {
             if let MessageValue::Buffer { id: Some(id), .. } = v {
                 if !out.contains(id) {
                     out.push(id.clone());
+                }
+            }
+        });
+        out
+    }
+
+    /// Whether the value holds a SharedArrayBuffer anywhere.
+    pub fn contains_shared_buffer(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |v| found |= matches!(v, MessageValue::SharedBuffer(_)));
+        found
+    }
+
+    /// Every port the value mentions (`$port: name`), in order of first
+    /// appearance.
+    pub fn port_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.visit(&mut |v| {
+            if let MessageValue::Port(name) = v {
+                if !out.contains(name) {
+                    out.push(name.clone());
                 }
             }
         });
@@ -376,6 +407,28 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                 MessageValue::Symbol(name)
             })
         }
+        "$port" => match inner {
+            Json::String(s) if !s.is_empty() => Ok(MessageValue::Port(s.clone())),
+            _ => Err(err(
+                path,
+                "$port takes the name of a port a `channel` step made: {$port: p1}",
+            )),
+        },
+        "$sab" => {
+            let bytes = inner
+                .as_object()
+                .filter(|o| o.keys().all(|k| k == "bytes"))
+                .and_then(|o| match o.get("bytes") {
+                    None => Some(Vec::new()),
+                    Some(b) => b.as_array().and_then(|a| {
+                        a.iter()
+                            .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
+                            .collect::<Option<Vec<u8>>>()
+                    }),
+                })
+                .ok_or_else(|| err(path, "$sab takes a map: {bytes: [0, 1]} (bytes 0 to 255)"))?;
+            Ok(MessageValue::SharedBuffer(bytes))
+        }
         other => match crate::structured_clone::syntax::parse_tag(other, inner, path, from_json_at)
         {
             Some(result) => result,
@@ -492,12 +545,30 @@ pub enum Transferable {
 #[derive(Debug, Clone, Default)]
 pub struct RealmBuffers {
     detached: BTreeSet<String>,
+    /// The ports (by case name) this realm transferred away: their
+    /// MessagePort objects here have [[Detached]] true.
+    detached_ports: BTreeSet<String>,
+    /// The realm's settings object's cross-origin isolated capability
+    /// (false for every document pmconf can create today).
+    pub cross_origin_isolated: bool,
 }
 
 impl RealmBuffers {
     /// Whether the buffer with this ID was transferred away.
     pub fn is_detached(&self, id: &str) -> bool {
         self.detached.contains(id)
+    }
+
+    /// Whether this realm's MessagePort object named `name` was
+    /// transferred away (its [[Detached]] is true).
+    pub fn is_port_detached(&self, name: &str) -> bool {
+        self.detached_ports.contains(name)
+    }
+
+    /// A port was transferred into this realm: its new MessagePort object
+    /// here is not detached (even if this realm once sent it away).
+    pub fn port_arrived(&mut self, name: &str) {
+        self.detached_ports.remove(name);
     }
 }
 
@@ -523,7 +594,7 @@ pub fn transfer_idl_type_error(transfer: &[Transferable]) -> bool {
 }
 
 /// StructuredSerializeWithTransfer(value, transferList), as far as it can
-/// fail, followed by the transfer's effect (buffers detached).
+/// fail, followed by the transfer's effect (buffers and ports detached).
 ///
 /// <https://html.spec.whatwg.org/multipage/structured-data.html#structuredserializewithtransfer>
 pub fn structured_serialize_with_transfer(
@@ -533,6 +604,7 @@ pub fn structured_serialize_with_transfer(
 ) -> Result<(), SerializeError> {
     // 1. Let memory be an empty map.
     let mut memory: BTreeSet<String> = BTreeSet::new();
+    let mut ports: BTreeSet<String> = BTreeSet::new();
     // 2. For each transferable of transferList:
     for transferable in transfer_list {
         match transferable {
@@ -548,6 +620,25 @@ pub fn structured_serialize_with_transfer(
             }
             // An anonymous inline buffer is a distinct object.
             Transferable::Value(MessageValue::Buffer { id: None, .. }) => {}
+            // A MessagePort has a [[Detached]] internal slot (it is a
+            // transferable platform object), so 2.1 lets it through.
+            Transferable::Value(MessageValue::Port(name)) => {
+                // 2.3. If memory[transferable] exists, then throw a
+                //      "DataCloneError" DOMException.
+                if !ports.insert(name.clone()) {
+                    return Err(SerializeError::DataClone(format!(
+                        "step 2.3: port `{name}` appears twice in the transfer list"
+                    )));
+                }
+            }
+            // 2.2. If transferable has an [[ArrayBufferData]] internal slot
+            //      and IsSharedArrayBuffer(transferable) is true, then throw
+            //      a "DataCloneError" DOMException.
+            Transferable::Value(MessageValue::SharedBuffer(_)) => {
+                return Err(SerializeError::DataClone(
+                    "step 2.2: a SharedArrayBuffer cannot be transferred".into(),
+                ))
+            }
             // 2.1. If transferable has neither an [[ArrayBufferData]] internal
             //      slot nor a [[Detached]] internal slot, then throw a
             //      "DataCloneError" DOMException.
@@ -561,27 +652,53 @@ pub fn structured_serialize_with_transfer(
     // 3. Let serialized be ? StructuredSerializeInternal(value, false, memory).
     //    (The transferred buffers are in memory too; identity within the
     //    message is by name, so the model's memory starts empty.)
+    //    The transferred ports are in memory (2.5 sets memory[transferable]),
+    //    keyed `port:NAME` so they cannot meet a `$id` name.
     let names = crate::structured_clone::Names::of(value);
+    let mut serialize_memory: crate::structured_clone::serialize::Memory =
+        ports.iter().map(|p| format!("port:{p}")).collect();
     crate::structured_clone::serialize::serialize_internal(
         value,
         &names,
-        &mut Default::default(),
+        &mut serialize_memory,
         realm,
     )?;
     // 4. Let transferDataHolders be a new empty List.
-    // 5. For each transferable of transferList:
-    //    5.1. If transferable has an [[ArrayBufferData]] internal slot and
-    //         IsDetachedBuffer(transferable) is true, then throw a
-    //         "DataCloneError" DOMException.
-    for id in &memory {
-        if realm.is_detached(id) {
-            return Err(SerializeError::DataClone(format!(
-                "step 5.1: buffer `{id}` is already detached (transferred by an earlier post)"
-            )));
+    // 5. For each transferable of transferList (checks and transfer steps
+    //    interleave: an entry transferred before a later one throws stays
+    //    detached):
+    for transferable in transfer_list {
+        match transferable {
+            Transferable::BufferId(id)
+            | Transferable::Value(MessageValue::Buffer { id: Some(id), .. }) => {
+                // 5.1. If transferable has an [[ArrayBufferData]] internal
+                //      slot and IsDetachedBuffer(transferable) is true, then
+                //      throw a "DataCloneError" DOMException.
+                if realm.is_detached(id) {
+                    return Err(SerializeError::DataClone(format!(
+                        "step 5.1: buffer `{id}` is already detached (transferred by an earlier post)"
+                    )));
+                }
+                // 5.4. ... Perform ? DetachArrayBuffer(transferable).
+                realm.detached.insert(id.clone());
+            }
+            Transferable::Value(MessageValue::Port(name)) => {
+                // 5.2. If transferable has a [[Detached]] internal slot and
+                //      transferable.[[Detached]] is true, then throw a
+                //      "DataCloneError" DOMException.
+                if realm.is_port_detached(name) {
+                    return Err(SerializeError::DataClone(format!(
+                        "step 5.2: port `{name}` is already detached (transferred by an earlier post)"
+                    )));
+                }
+                // 5.5.4. Perform the transfer steps for MessagePort (its
+                //        port message queue moves into the data holder).
+                // 5.5.5. Set transferable.[[Detached]] to true.
+                realm.detached_ports.insert(name.clone());
+            }
+            _ => {}
         }
     }
-    //    5.4-5.5. Transfer steps: the buffer is detached in the sender.
-    realm.detached.extend(memory);
     Ok(())
 }
 
@@ -713,5 +830,63 @@ mod tests {
         assert!(!transfer_idl_type_error(&[Transferable::BufferId(
             "b".into()
         )]));
+    }
+
+    #[test]
+    fn ports_and_shared_buffers_have_tagged_forms() {
+        let v = yaml("{p: {$port: p1}, s: {$sab: {bytes: [1, 2]}}}");
+        assert_eq!(
+            v.observable_json(),
+            json!({"p": {"$port": "p1"}, "s": {"$sab": {"bytes": [1, 2]}}})
+        );
+        assert_eq!(v.port_names(), ["p1"]);
+        assert!(v.contains_shared_buffer());
+        let e =
+            MessageValue::from_yaml(&serde_yaml::from_str("{$sab: {bytes: [1], id: x}}").unwrap())
+                .unwrap_err();
+        assert!(e.reason.contains("$sab takes"), "{}", e.reason);
+        let e = MessageValue::from_yaml(&serde_yaml::from_str("{$port: 3}").unwrap()).unwrap_err();
+        assert!(e.reason.contains("$port takes"), "{}", e.reason);
+    }
+
+    #[test]
+    fn a_port_serializes_only_when_transferred() {
+        let port = yaml("{$port: p}");
+        let mut realm = RealmBuffers::default();
+        assert!(structured_serialize_with_transfer(&port, &[], &mut realm).is_err());
+        let t = [Transferable::Value(port.clone())];
+        assert!(structured_serialize_with_transfer(&port, &t, &mut realm).is_ok());
+        assert!(realm.is_port_detached("p"));
+        // 5.2: detached now.
+        assert!(structured_serialize_with_transfer(&yaml("1"), &t, &mut realm).is_err());
+        realm.port_arrived("p");
+        assert!(structured_serialize_with_transfer(&yaml("1"), &t, &mut realm).is_ok());
+    }
+
+    #[test]
+    fn shared_buffers_need_the_capability_and_never_transfer() {
+        let sab = yaml("{$sab: {bytes: [1]}}");
+        let mut realm = RealmBuffers::default();
+        assert!(structured_serialize_with_transfer(&sab, &[], &mut realm).is_err());
+        realm.cross_origin_isolated = true;
+        assert!(structured_serialize_with_transfer(&sab, &[], &mut realm).is_ok());
+        // 2.2: a SharedArrayBuffer in the transfer list.
+        let t = [Transferable::Value(sab.clone())];
+        assert!(structured_serialize_with_transfer(&sab, &t, &mut realm).is_err());
+    }
+
+    #[test]
+    fn an_entry_before_a_detached_one_is_detached_by_the_failing_call() {
+        // Step 5 checks and transfers each entry in turn: `a` is detached
+        // before `b` (detached earlier) throws.
+        let mut realm = RealmBuffers::default();
+        let b = [Transferable::Value(yaml("{$port: b}"))];
+        structured_serialize_with_transfer(&yaml("1"), &b, &mut realm).unwrap();
+        let both = [
+            Transferable::Value(yaml("{$port: a}")),
+            Transferable::Value(yaml("{$port: b}")),
+        ];
+        assert!(structured_serialize_with_transfer(&yaml("1"), &both, &mut realm).is_err());
+        assert!(realm.is_port_detached("a"));
     }
 }

@@ -16,11 +16,14 @@ use crate::agent::{obtain_a_site, AgentKey};
 use crate::call_args::resolve_post_message;
 use crate::case::{CallForm, Case, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
+use crate::isolation::{cross_origin_isolated_capability, same_agent_cluster};
 use crate::message::RealmBuffers;
+use crate::message_port::{transferred_ports, PortPlan};
 use crate::origin::{OpaqueOriginAllocator, Origin};
 use crate::outcome::{observed_data, Delivery, PostOutcome};
 use crate::post_message::{
-    window_post_message_steps, PostMessageCall, PostMessageError, PostedMessageTask,
+    run_posted_message_task, window_post_message_steps, PostMessageCall, PostMessageError,
+    PostedMessageTask,
 };
 
 /// Index of a document in [`Plan::documents`].
@@ -76,16 +79,32 @@ pub struct Plan {
     pub agents: Vec<AgentKey>,
     /// Lines explaining the plan, for the answer's trace.
     pub trace: Vec<String>,
+    /// For each `post` step: its message event would be a `messageerror`
+    /// (step 8.4: StructuredDeserializeWithTransfer throws, a
+    /// SharedArrayBuffer leaving its agent cluster; [`crate::isolation`]).
+    pub deserialize_fails: Vec<bool>,
+    /// The case's message ports: who holds each, what each `port_post`
+    /// did, the messages each port received ([`crate::message_port`]).
+    pub ports: PortPlan,
 }
 
 impl Plan {
     /// What each post step's caller saw: whether `postMessage` returned or
     /// what it threw. It does not depend on the event loop's order.
     pub fn post_outcomes(&self, case: &Case) -> Vec<PostOutcome> {
-        case.posts()
-            .map(|(i, _)| match &self.posts[i] {
-                Some(Err(e)) => PostOutcome::threw(i, e.name()),
-                _ => PostOutcome::returned(i),
+        (0..case.steps.len())
+            .filter_map(|i| {
+                let result = match &case.steps[i] {
+                    Step::Post(_) => self.posts[i].as_ref().map(|r| r.as_ref().err()),
+                    Step::PortPost(_) => {
+                        self.ports.port_posts[i].as_ref().map(|r| r.as_ref().err())
+                    }
+                    _ => return None,
+                };
+                Some(match result.flatten() {
+                    Some(e) => PostOutcome::threw(i, e.name()),
+                    None => PostOutcome::returned(i),
+                })
             })
             .collect()
     }
@@ -103,11 +122,23 @@ impl Plan {
     /// sender's document was no longer fully active when the task ran).
     pub fn delivery(&self, case: &Case, step: usize, source_null: bool) -> Delivery {
         let task = self.queued_task(step);
-        let from = case.steps[step].as_post().expect("a post").from;
+        let post = case.steps[step].as_post().expect("a post");
+        if self.deserialize_fails[step] {
+            // 8.4. ... fire an event named messageerror at targetWindow,
+            // using MessageEvent, with the origin attribute initialized to
+            // origin and the source attribute initialized to source.
+            return Delivery {
+                message: serde_json::json!({ "$messageerror": null }),
+                origin: task.origin.clone(),
+                source: (!source_null).then(|| case.windows[post.from].name.clone()),
+                ports: Vec::new(),
+            };
+        }
         Delivery {
             message: observed_data(&task.message),
             origin: task.origin.clone(),
-            source: (!source_null).then(|| case.windows[from].name.clone()),
+            source: (!source_null).then(|| case.windows[post.from].name.clone()),
+            ports: transferred_ports(post.transfer.as_deref().unwrap_or_default()),
         }
     }
 
@@ -135,7 +166,10 @@ pub fn plan_case(case: &Case) -> Plan {
         senders: vec![None; case.steps.len()],
         agents: Vec::new(),
         trace: Vec::new(),
+        ports: PortPlan::new(case.steps.len()),
+        deserialize_fails: vec![false; case.steps.len()],
     };
+    let names: Vec<String> = case.windows.iter().map(|w| w.name.clone()).collect();
     // The latest document of each window, as steps go by.
     let mut latest: Vec<Option<DocumentIndex>> = vec![None; n];
     let mut latest_url: Vec<Option<DocumentUrl>> = vec![None; n];
@@ -192,32 +226,67 @@ pub fn plan_case(case: &Case) -> Plan {
                 }
                 let from = &case.windows[p.from].name;
                 let to = &case.windows[p.to].name;
-                let result = match &p.form {
+                // The sender's cross-origin isolated capability (non-race
+                // cases: one document per window, so its origin is known).
+                let origin_of = |w: usize| {
+                    latest[w].map_or_else(|| incumbent.clone(), |d| plan.documents[d].origin.clone())
+                };
+                realms[sender].cross_origin_isolated =
+                    cross_origin_isolated_capability(case, p.from, &origin_of);
+                // The message and transfer list the steps run with: as
+                // written, or as overload resolution and conversion made
+                // them from raw arguments.
+                let (message, transfer, resolved) = match &p.form {
                     CallForm::Positional | CallForm::Options => {
-                        let transfer = p.transfer.clone().unwrap_or_default();
+                        (p.message.clone(), p.transfer.clone().unwrap_or_default(), None)
+                    }
+                    CallForm::Args(args) => match resolve_post_message(args) {
+                        Ok(idl) => (idl.message.clone(), idl.transfer.clone(), Some(Ok(idl.target_origin))),
+                        Err(e) => (p.message.clone(), Vec::new(), Some(Err(e))),
+                    },
+                };
+                plan.ports.check_objects(i, p.from, &message.port_names(), &names);
+                plan.ports.check_objects(i, p.from, &transferred_ports(&transfer), &names);
+                let result = match resolved {
+                    Some(Err(e)) => Err(e.into()),
+                    resolved => {
+                        let target_origin = match &resolved {
+                            Some(Ok(t)) => Some(t.as_str()),
+                            _ => p.target_origin.as_deref(),
+                        };
                         let call = PostMessageCall {
                             incumbent_origin: &incumbent,
-                            message: &p.message,
-                            target_origin: p.target_origin.as_deref(),
+                            message: &message,
+                            target_origin,
                             transfer: &transfer,
                         };
                         window_post_message_steps(&call, &mut realms[sender], &mut alloc)
                     }
-                    // Overload resolution and conversion first; the steps
-                    // then run with the converted IDL values.
-                    CallForm::Args(args) => match resolve_post_message(args) {
-                        Ok(idl) => {
-                            let call = PostMessageCall {
-                                incumbent_origin: &incumbent,
-                                message: &idl.message,
-                                target_origin: Some(&idl.target_origin),
-                                transfer: &idl.transfer,
-                            };
-                            window_post_message_steps(&call, &mut realms[sender], &mut alloc)
-                        }
-                        Err(e) => Err(e.into()),
-                    },
                 };
+                // The ports a returned post carries move to the target's
+                // document, or are lost if its task returns at step 8.1
+                // (non-race cases: the target has one document, known now).
+                if let (Ok(_), Some(target), true) = (&result, latest[p.to], message.contains_shared_buffer()) {
+                    // StructuredDeserialize: "If targetRealm's corresponding
+                    // agent cluster is not serialized.[[AgentCluster]],
+                    // then throw a DataCloneError".
+                    plan.deserialize_fails[i] = !same_agent_cluster(&incumbent, &plan.documents[target].origin);
+                    plan.trace.push(format!(
+                        "step {i}: the message holds a SharedArrayBuffer: {}",
+                        if plan.deserialize_fails[i] {
+                            "the target is in another agent cluster (keyed by origin), so deserializing it throws and the task fires messageerror (step 8.4)"
+                        } else {
+                            "the target is in the sender's agent cluster, so it arrives"
+                        }
+                    ));
+                }
+                if let (Ok(task), Some(target)) = (&result, latest[p.to]) {
+                    let ports = transferred_ports(&transfer);
+                    if !ports.is_empty() {
+                        let delivered = run_posted_message_task(task, &plan.documents[target].origin).is_ok();
+                        plan.ports.window_post_returned(i, p.to, &ports, delivered, &mut realms[target]);
+                    }
+                }
                 plan.trace.push(match &result {
                     Ok(task) => format!("step {i}: {from} -> {to}: returned; task queued (targetOrigin {})", describe_target(task)),
                     Err(e) => format!("step {i}: {from} -> {to}: throws {} {}", e.name(), detail(e)),
@@ -294,8 +363,28 @@ pub fn plan_case(case: &Case) -> Plan {
                 "step {i}: {} sets location.hash = {fragment:?}: navigate to a fragment, same document",
                 case.windows[*window].name
             )),
+            Step::Channel { window, ports } => plan.ports.channel(i, *window, ports, &names[*window]),
+            Step::PortPost(post) => {
+                if realms.len() < plan.documents.len() {
+                    realms.resize(plan.documents.len(), RealmBuffers::default());
+                }
+                let sender = latest[post.from].expect("validation: the sender exists");
+                let origin_of = |w: usize| plan.documents[latest[w].expect("non-race: every window exists")].origin.clone();
+                realms[sender].cross_origin_isolated =
+                    cross_origin_isolated_capability(case, post.from, &origin_of);
+                let result = plan.ports.port_post(i, post, &mut realms[sender], &names);
+                if let Ok(Some((to, ports))) = &result {
+                    let target = latest[*to].expect("a holder exists");
+                    plan.ports.port_message_delivered(i, *to, ports, &mut realms[target]);
+                }
+                if let Err(e) = &result {
+                    plan.trace.push(format!("step {i}: {} posts on {}: throws {} {}", names[post.from], post.port, e.name(), detail(e)));
+                }
+                plan.ports.port_posts[i] = Some(result.map(|_| ()));
+            }
             Step::Remove { .. } | Step::Close { .. } | Step::WaitLoaded { .. } => {}
         }
+        plan.trace.append(&mut plan.ports.trace);
     }
     plan
 }

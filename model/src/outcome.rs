@@ -43,6 +43,10 @@ pub struct Delivery {
     /// The case's name for the window `event.source` is, or `null` when it
     /// could not be identified.
     pub source: Option<String>,
+    /// `event.ports`: the case's names of the MessagePorts it carries, in
+    /// order (left out when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<String>,
 }
 
 /// Everything one run of a case can observe.
@@ -143,6 +147,7 @@ mod tests {
                         message: json!("hi"),
                         origin: origin.into(),
                         source: Some("top".into()),
+                        ports: Vec::new(),
                     }],
                 ),
             ],

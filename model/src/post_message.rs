@@ -44,6 +44,18 @@ pub enum PostMessageError {
     },
 }
 
+impl From<SerializeError> for PostMessageError {
+    fn from(e: SerializeError) -> Self {
+        match e {
+            SerializeError::DataClone(why) => PostMessageError::DataCloneError(why),
+            SerializeError::Thrown(name) => PostMessageError::Thrown {
+                reason: format!("a getter threw {name} while the message was serialized"),
+                name,
+            },
+        }
+    }
+}
+
 impl From<ConversionError> for PostMessageError {
     fn from(e: ConversionError) -> Self {
         match e {
@@ -113,15 +125,8 @@ pub fn window_post_message_steps(
     //
     // Steps 4-5 come first, so a bad targetOrigin throws SyntaxError even
     // when the message cannot be cloned.
-    structured_serialize_with_transfer(call.message, call.transfer, realm).map_err(
-        |e| match e {
-            SerializeError::DataClone(why) => PostMessageError::DataCloneError(why),
-            SerializeError::Thrown(name) => PostMessageError::Thrown {
-                reason: format!("a getter threw {name} while the message was serialized"),
-                name,
-            },
-        },
-    )?;
+    structured_serialize_with_transfer(call.message, call.transfer, realm)
+        .map_err(PostMessageError::from)?;
     // 8. Queue a global task on the posted message task source given
     //    targetWindow to run the following steps: (see
     //    `run_posted_message_task`).

@@ -212,6 +212,7 @@ mod tests {
                         message: json!("hi"),
                         origin: "null".into(),
                         source: Some("top".into()),
+                        ports: Vec::new(),
                     }],
                 ),
             ],

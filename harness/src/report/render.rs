@@ -294,6 +294,7 @@ mod tests {
                             message: json!("hi"),
                             origin: (*o).into(),
                             source: Some("top".into()),
+                            ports: Vec::new(),
                         })
                         .collect(),
                 ),
@@ -356,6 +357,7 @@ mod tests {
                                 message: message.clone(),
                                 origin: (*origin).into(),
                                 source: Some("top".into()),
+                                ports: Vec::new(),
                             })
                             .collect(),
                     )
@@ -436,6 +438,7 @@ mod tests {
                     message: json!("m"),
                     origin: origin.into(),
                     source: source.map(str::to_owned),
+                    ports: Vec::new(),
                 }],
             )],
         };
@@ -466,6 +469,7 @@ mod tests {
                     message: json!(format!("{}{tail}", "x".repeat(50))),
                     origin: "o".into(),
                     source: None,
+                    ports: Vec::new(),
                 }],
             )],
         };

@@ -11,6 +11,152 @@
   var handles = {};
   var eventUrl = new URL("/__pmconf/event", C.reportBase).href;
 
+  // ---- MessagePorts (harness/src/run/ports.rs) ----
+  // Every port this document holds, by the case's name; `held[name]` is
+  // false once a post that returned transferred it away. The agent starts
+  // every port it holds (setting onmessage) and reports what arrives on
+  // it as `port NAME`, synchronously, so a port marker's report comes
+  // after every message the port got before it.
+  var ports = {};
+  var held = {};
+  var portWaiters = [];
+  var portConfig = C.ports || { candidates: [], twins: {} };
+  var usedCandidates = [];
+  var portMarkersSent = false;
+  var tentative = null;
+
+  function portNameOf(p) {
+    if (tentative) {
+      for (var i = 0; i < tentative.objects.length; i++) {
+        if (tentative.objects[i] === p) return tentative.names[i];
+      }
+    }
+    var names = Object.keys(ports);
+    for (var j = 0; j < names.length; j++) if (ports[names[j]] === p) return names[j];
+    return "?";
+  }
+
+  function sameJson(a, b) {
+    if (a === b) return true;
+    if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    var ka = Object.keys(a), kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    for (var i = 0; i < ka.length; i++) {
+      if (!Object.prototype.hasOwnProperty.call(b, ka[i]) || !sameJson(a[ka[i]], b[ka[i]])) return false;
+    }
+    return true;
+  }
+
+  // Names the ports of a message event (event.ports) by the first unused
+  // candidate message they make `data` equal to; `?k` when none does.
+  function nameIncomingPorts(e) {
+    var list = e.ports ? Array.prototype.slice.call(e.ports) : [];
+    if (list.length === 0) return [];
+    var names = null;
+    for (var c = 0; c < portConfig.candidates.length && names === null; c++) {
+      var cand = portConfig.candidates[c];
+      if (usedCandidates[c] || cand.ports.length !== list.length) continue;
+      tentative = { objects: list, names: cand.ports };
+      var data;
+      try { data = encodeReceived(e.data); } catch (err) { data = null; }
+      tentative = null;
+      if (sameJson(data, cand.message)) { usedCandidates[c] = true; names = cand.ports.slice(); }
+    }
+    if (names === null) names = list.map(function (_, k) { return "?" + k; });
+    list.forEach(function (p, k) { holdPort(names[k], p); });
+    return names;
+  }
+
+  function holdPort(name, p) {
+    ports[name] = p;
+    held[name] = true;
+    p.onmessage = function (e) { onPortMessage(name, e); };
+    // A port that arrives after this window sent its end-of-case markers
+    // gets its marker now.
+    if (portMarkersSent) {
+      try { p.postMessage(C.markerPrefix + "port " + name); } catch (e) { /* detached */ }
+    }
+    p.onmessageerror = function (e) {
+      var doc = "port " + name;
+      sendNow(eventUrl, { key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+    };
+    portWaiters = portWaiters.filter(function (w) {
+      if (!w.names.every(function (n) { return held[n]; })) return true;
+      w.go();
+      return false;
+    });
+  }
+
+  function onPortMessage(name, e) {
+    if (typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0) {
+      sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[C.doc] || 0 });
+      return;
+    }
+    var names = nameIncomingPorts(e);
+    var data;
+    try { data = encodeReceived(e.data); } catch (err) { data = { $unencodable: String(err) }; }
+    var doc = "port " + name;
+    var delivery = { message: data, origin: e.origin, source: identify(e.source) };
+    if (names.length) delivery.ports = names;
+    sendNow(eventUrl, { key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
+  }
+
+  function createChannel(s) {
+    var ch = new MessageChannel();
+    holdPort(s.ports[0], ch.port1);
+    holdPort(s.ports[1], ch.port2);
+  }
+
+  // The ports a transfer list (step config entries) names.
+  function transferredPortNames(list) {
+    var out = [];
+    (list || []).forEach(function (t) {
+      if (t && t.value && t.value.$port !== undefined) out.push(t.value.$port);
+    });
+    return out;
+  }
+
+  function runPortPost(s) {
+    var port, message, transfer;
+    try {
+      port = ports[s.port];
+      if (!port) throw new Error("pmconf: no port " + s.port + " in " + C.name);
+      message = buildMessage(s.message);
+      transfer = s.transfer.map(function (t) { return t.buffer !== undefined ? buffers[t.buffer] : buildMessage(t.value); });
+    } catch (e) {
+      return { harnessError: String(e && e.stack || e) };
+    }
+    try {
+      port.postMessage(message, transfer);
+    } catch (e) {
+      return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
+    }
+    transferredPortNames(s.transfer).forEach(function (n) { held[n] = false; });
+    return { threw: null };
+  }
+
+  // The ports the steps `indices` need here before they can run.
+  function portsNeeded(indices) {
+    var out = [];
+    indices.forEach(function (i) {
+      var st = C.steps[String(i)];
+      if (!st) return;
+      if (st.kind === "port_post") out.push(st.port);
+      if (st.kind === "post" || st.kind === "port_post") out = out.concat(transferredPortNames(st.transfer));
+    });
+    return out.filter(function (n) { return !ports[n]; });
+  }
+
+  function sendPortMarkers() {
+    portMarkersSent = true;
+    Object.keys(ports).forEach(function (name) {
+      if (!held[name]) return;
+      try { ports[name].postMessage(C.markerPrefix + "port " + name); } catch (e) { /* detached */ }
+    });
+  }
+  // ---- end of MessagePorts ----
+
   // no-cors: opaque-origin documents (sandboxed, data:) can send it too.
   // `keepalive` lets the request outlive a document being replaced.
   function postAsync(url, body, keepalive) {
@@ -186,6 +332,11 @@
       out.$set = vals;
       return out;
     }
+    if (c === "MessagePort") { out.$port = portNameOf(v); return out; }
+    if (c === "SharedArrayBuffer") {
+      out.$sab = { bytes: Array.prototype.slice.call(new Uint8Array(v)) };
+      return out;
+    }
     if (c === "ArrayBuffer") {
       out.$buffer = { bytes: Array.prototype.slice.call(new Uint8Array(v)) };
       return out;
@@ -322,6 +473,8 @@
         case "$dataview": return view(x, function (b, o, l) { return new DataView(b, o, l); });
         case "$node": return document.createElement(x || "div");
         case "$ref": return ref(x);
+        case "$port": return ports[x];
+        case "$sab": return newSharedBuffer(x.bytes || []);
       }
       throw new Error("pmconf: cannot build " + tag);
     }
@@ -352,6 +505,20 @@
     }
 
     return build(root);
+  }
+
+  // A SharedArrayBuffer even where the global constructor is hidden (not
+  // cross-origin isolated): shared WebAssembly memory's buffer is one, and
+  // its constructor makes more.
+  function newSharedBuffer(bytes) {
+    var SAB = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer
+      : new WebAssembly.Memory({ shared: true, initial: 1, maximum: 1 }).buffer.constructor;
+    var b = new SAB(bytes.length);
+    if (Object.prototype.toString.call(b) !== "[object SharedArrayBuffer]") {
+      throw new Error("pmconf: this engine made no SharedArrayBuffer here (got " + Object.prototype.toString.call(b) + ", crossOriginIsolated " + self.crossOriginIsolated + ")");
+    }
+    new Uint8Array(b).set(bytes);
+    return b;
   }
 
   function resolve(hops) {
@@ -422,9 +589,12 @@
       report(url, { key: key, doc: doc, kind: "marker", from: e.data.slice(markerPrefix.length), seen: seqs[doc] || 0 });
       return;
     }
+    var names = nameIncomingPorts(e);
     var data;
     try { data = encodeReceived(e.data); } catch (err) { data = { $unencodable: String(err) }; }
-    report(url, { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: data, origin: e.origin, source: identify(e.source) } });
+    var delivery = { message: data, origin: e.origin, source: identify(e.source) };
+    if (names.length) delivery.ports = names;
+    report(url, { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
   }
 
   // The source of every message event of this document (markers aside),
@@ -529,6 +699,7 @@
       } else {
         target.postMessage(message, s.targetOrigin);
       }
+      transferredPortNames(s.transfer).forEach(function (n) { held[n] = false; });
       return { threw: null };
     } catch (e) {
       return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
@@ -541,9 +712,9 @@
   // object member `{$throwing_getter: Name}` becomes an enumerable getter
   // that throws `new Name(...)`, so conversion order is observable.
   function decodeArg(j) {
-    if (j === null || typeof j !== "object" || Array.isArray(j)) return decode(j);
+    if (j === null || typeof j !== "object" || Array.isArray(j)) return buildMessage(j);
     var keys = Object.keys(j);
-    if (keys.length === 1 && keys[0].charAt(0) === "$") return decode(j);
+    if (keys.length === 1 && keys[0].charAt(0) === "$") return buildMessage(j);
     var o = {};
     keys.forEach(function (k) {
       var v = j[k];
@@ -569,7 +740,7 @@
   function postWithArgs(target, rawArgs) {
     var args, fn;
     try {
-      args = rawArgs.map(function (a, i) { return i === 0 ? decode(a) : decodeArg(a); });
+      args = rawArgs.map(function (a, i) { return i === 0 ? buildMessage(a) : decodeArg(a); });
       fn = target.postMessage;
     } catch (e) {
       return { harnessError: String(e && e.stack || e) };
@@ -624,6 +795,7 @@
         case "fragment": location.hash = s.fragment; break;
         case "set_domain": document.domain = s.domain; break;
         case "create": createChild(s.child); break;
+        case "channel": createChannel(s); break;
         default: return { harnessError: "unknown step kind " + s.kind };
       }
       return { threw: null };
@@ -635,6 +807,7 @@
   function runStep(i) {
     var s = C.steps[String(i)];
     if (!s) return { harnessError: "step " + i + " is not this window's (" + C.name + ")" };
+    if (s.kind === "port_post") return runPortPost(s);
     return s.kind === "post" ? runPost(s) : runOther(s);
   }
 
@@ -653,6 +826,14 @@
     // Runs the steps `indices` in this one task; then, with `markers` (a
     // list of hop paths), posts the end-of-case markers in the same task.
     run: function (indices, markers) {
+      // A step on a port this document has not received yet waits for it.
+      var missingPorts = portsNeeded(indices);
+      if (missingPorts.length) {
+        var me = this;
+        return new Promise(function (done) {
+          portWaiters.push({ names: missingPorts, go: function () { setTimeout(function () { done(me.run(indices, markers)); }, 0); } });
+        });
+      }
       // A reply waits for the message it answers: the script call then
       // returns a promise, which WebDriver's Execute Script awaits.
       var need = 0;
@@ -688,6 +869,7 @@
       if (markers) {
         var m = sendMarkers(markers);
         if (m.harnessError !== undefined) results.push(m);
+        sendPortMarkers();
       }
       // Also to the server when a step navigated this document (a post,
       // then `location = ...`): WebDriver can lose the return value.

@@ -126,6 +126,7 @@ mod tests {
                     message: "m".into(),
                     origin: format!("http://attempt{n}.test"),
                     source: None,
+                    ports: Vec::new(),
                 }],
             )],
         }

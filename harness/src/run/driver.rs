@@ -122,12 +122,17 @@ async fn run_batch(
         let this_slot = slot;
         if failed.is_none() {
             state.register(engine, plan.clone());
-            mounts.push(json!([
-                key_prefix.clone(),
-                plan.page_path(0, &key_prefix),
-                plan.url_as_written(0)
-            ]));
-            slot += 1;
+            // An isolated case's top window is a top-level window of its
+            // own, opened by `open_top_level_cases` (an iframe of the
+            // runner page cannot be cross-origin isolated).
+            if !plan.case.is_isolated() {
+                mounts.push(json!([
+                    key_prefix.clone(),
+                    plan.page_path(0, &key_prefix),
+                    plan.url_as_written(0)
+                ]));
+                slot += 1;
+            }
         }
         running.push(Running {
             plan: plan.clone(),
@@ -175,7 +180,8 @@ async fn drive_batch(
     running: &mut [Running],
     mounts: Vec<Json>,
 ) -> Result<(), CmdError> {
-    if mounts.is_empty() {
+    let top_levels = open_top_level_cases(client, running).await?;
+    if mounts.is_empty() && top_levels.is_empty() {
         return Ok(());
     }
     let trace = Trace::new();
@@ -218,6 +224,7 @@ async fn drive_batch(
 
     trace.mark("mount+ready");
     let mut popups = find_popups(client, runner, running).await?;
+    popups.extend(top_levels);
     trace.mark("popups");
 
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
@@ -382,6 +389,25 @@ async fn probe_location(
         Ok(href) => format!("; `{name}` is at {}", href.as_str().unwrap_or("?")),
         Err(e) => format!("; `{name}`: location.href unreadable ({e})"),
     }
+}
+
+/// Opens the top window of each isolated case in a new top-level window
+/// (WebDriver's New Window, then a navigation), by its page key.
+async fn open_top_level_cases(
+    client: &Client,
+    running: &[Running],
+) -> Result<HashMap<String, WindowHandle>, CmdError> {
+    let mut opened = HashMap::new();
+    for r in running
+        .iter()
+        .filter(|r| r.failed.is_none() && r.plan.case.is_isolated())
+    {
+        let window = client.new_window(false).await?;
+        client.switch_to_window(window.handle.clone()).await?;
+        client.goto(&r.plan.top_level_url(&r.key_prefix)).await?;
+        opened.insert(r.key(0), window.handle);
+    }
+    Ok(opened)
 }
 
 /// Maps popup keys to WebDriver window handles.
@@ -588,7 +614,9 @@ async fn run_case(
             }
             let threw = res.get("threw").and_then(|t| t.as_str()).map(str::to_owned);
             match (&case.steps[i], threw) {
-                (Step::Post(_), threw) => r.posts.push(PostOutcome { step: i, threw }),
+                (Step::Post(_) | Step::PortPost(_), threw) => {
+                    r.posts.push(PostOutcome { step: i, threw })
+                }
                 (_, None) => {}
                 (step, Some(name)) => {
                     return Ok(Err(Observation::Inconclusive(format!(

@@ -47,6 +47,17 @@ pub fn window_html(config: &Json) -> String {
     )
 }
 
+/// The headers every page of a cross-origin isolated case is served with:
+/// COOP `same-origin` (it matters on the top-level page), COEP
+/// `require-corp`, and CORP `cross-origin` so that the case's cross-origin
+/// iframes may load under their embedder's COEP.
+/// <https://html.spec.whatwg.org/multipage/browsers.html#cross-origin-isolation>
+pub const ISOLATION_HEADERS: [(&str, &str); 3] = [
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-embedder-policy", "require-corp"),
+    ("cross-origin-resource-policy", "cross-origin"),
+];
+
 /// The runner page: one long-lived top-level page per engine session, into
 /// which the harness mounts each batch of cases as iframes.
 pub fn runner_html() -> String {

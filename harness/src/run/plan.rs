@@ -188,7 +188,9 @@ impl CasePlan {
                     .collect(),
             ));
         }
-        Markers { send, expect }
+        let mut markers = Markers { send, expect };
+        super::ports::add_port_markers(case, &self.documents, &self.scripted, &mut markers);
+        markers
     }
 
     /// The agent configuration of document `d`, with page keys built from
@@ -254,6 +256,7 @@ impl CasePlan {
             "unreachableSenders": unreachable_senders,
             "steps": steps,
             "children": children,
+            "ports": super::ports::port_config(case, &self.documents),
         })
     }
 
@@ -322,7 +325,8 @@ impl CasePlan {
             }),
             Step::Fragment { fragment, .. } => json!({ "kind": "fragment", "fragment": fragment }),
             Step::SetDomain { domain, .. } => json!({ "kind": "set_domain", "domain": domain }),
-            other => json!({ "kind": other.kind(), "name": name(other.subject()) }),
+            other => super::ports::port_step_config(other)
+                .unwrap_or_else(|| json!({ "kind": other.kind(), "name": name(other.subject()) })),
         }
     }
 
@@ -412,6 +416,16 @@ impl CasePlan {
             .copied()
             .find(|&d| self.documents.documents[d].window == w)
             .unwrap_or_else(|| self.first_document(w))
+    }
+
+    /// The URL of the top window's first page, for a case whose top window
+    /// the harness opens as a top-level window (an isolated case).
+    pub fn top_level_url(&self, key_prefix: &str) -> String {
+        format!(
+            "{}{}",
+            origin_prefix(&self.url_as_written(0)),
+            self.page_path(0, key_prefix)
+        )
     }
 
     /// The server path of window `w`'s first page.
@@ -523,6 +537,13 @@ fn locate(case: &Case, topo: &Topology, w: WindowIndex) -> WindowLocation {
     let frames = frames.into_iter().map(|i| i as u16).collect();
     match case.windows[top_level].relation {
         Relation::Popup { .. } => WindowLocation::Popup {
+            popup: top_level,
+            frames,
+        },
+        // An isolated case's top window is a top-level page of its own
+        // (the runner opens it), since an iframe of the runner page cannot
+        // be cross-origin isolated.
+        Relation::Top if case.is_isolated() => WindowLocation::Popup {
             popup: top_level,
             frames,
         },

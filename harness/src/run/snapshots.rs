@@ -268,6 +268,7 @@ mod tests {
                     message: serde_json::json!("m"),
                     origin: origin.into(),
                     source: Some("child".into()),
+                    ports: Vec::new(),
                 }],
             )],
         }

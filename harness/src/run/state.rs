@@ -192,6 +192,15 @@ impl RunState {
         }
     }
 
+    /// The plan a window page's path belongs to.
+    fn page_plan(&self, path: &str) -> Option<Arc<CasePlan>> {
+        let mut parts = path.strip_prefix(PAGE_PREFIX)?.split('/');
+        let engine = parts.next()?;
+        let case: usize = parts.next()?.split('.').next()?.parse().ok()?;
+        let plans = self.plans.lock().unwrap();
+        plans.get(&(engine.to_owned(), case)).cloned()
+    }
+
     fn window_page(&self, path: &str) -> Option<String> {
         // /__pmconf/w/<engine>/<case>.<mount>/<window>[/<step>]
         let rest = path.strip_prefix(PAGE_PREFIX)?;
@@ -314,7 +323,13 @@ impl RunState {
         }
         if req.method == "GET" {
             if let Some(html) = self.window_page(&path) {
-                return Response::text(200, "text/html; charset=utf-8", html);
+                let mut response = Response::text(200, "text/html; charset=utf-8", html);
+                if self.page_plan(&path).is_some_and(|p| p.case.is_isolated()) {
+                    for (name, value) in super::pages::ISOLATION_HEADERS {
+                        response = response.with_header(name, value);
+                    }
+                }
+                return response;
             }
         }
         Response::not_found()
@@ -451,6 +466,7 @@ mod tests {
             message: serde_json::json!(m),
             origin: "http://a.test".into(),
             source: None,
+            ports: Vec::new(),
         };
         let late = DocumentProgress {
             received: vec![delivery(1), delivery(0)],

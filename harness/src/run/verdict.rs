@@ -118,6 +118,7 @@ mod tests {
                     message: json!(1),
                     origin: origin.into(),
                     source: Some("child".into()),
+                    ports: Vec::new(),
                 }],
             )],
         }

@@ -269,5 +269,7 @@ pub(super) fn unconverted_kind(m: &MessageValue) -> Option<&'static str> {
         MessageValue::Ref(_) => Some("`$ref`"),
         MessageValue::Node(_) => Some("`$node`"),
         MessageValue::ThrowingGetter(_) => Some("`$throwing_getter`"),
+        MessageValue::Port(_) => Some("`$port`"),
+        MessageValue::SharedBuffer(_) => Some("`$sab`"),
     }
 }

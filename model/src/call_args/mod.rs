@@ -264,7 +264,9 @@ fn is_object(v: &ArgValue) -> bool {
             | MessageValue::Unlisted { .. }
             | MessageValue::Identified { .. }
             | MessageValue::Ref(_)
-            | MessageValue::Node(_) => true,
+            | MessageValue::Node(_)
+            | MessageValue::Port(_)
+            | MessageValue::SharedBuffer(_) => true,
         },
     }
 }

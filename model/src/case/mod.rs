@@ -69,6 +69,11 @@ pub struct Window {
     /// front, before the first step (by its creator's first document, which
     /// waits for it to load).
     pub created_by_step: Option<usize>,
+    /// `isolated: true`, on the top window only: every page of the case
+    /// is served with COEP `require-corp` (and CORP `cross-origin`), the
+    /// top one also with COOP `same-origin`, so its browsing context group
+    /// is cross-origin isolated ([`crate::isolation`]).
+    pub isolated: bool,
 }
 
 /// What a window loads.
@@ -162,6 +167,29 @@ pub enum Step {
         /// The window waited for.
         window: WindowIndex,
     },
+    /// The window's script runs `new MessageChannel()` and names its two
+    /// entangled ports (`port1`, `port2`).
+    Channel {
+        /// The window.
+        window: WindowIndex,
+        /// The case's names for `port1` and `port2`.
+        ports: [String; 2],
+    },
+    /// The window holding a port calls `port.postMessage(...)` on it.
+    PortPost(PortPost),
+}
+
+/// A `port_post` step: `port.postMessage(message, transfer)` in `from`.
+#[derive(Debug, Clone)]
+pub struct PortPost {
+    /// The window whose script holds the port and posts.
+    pub from: WindowIndex,
+    /// The port posted on (its name).
+    pub port: String,
+    /// The message.
+    pub message: MessageValue,
+    /// The transfer list (empty when not given).
+    pub transfer: Vec<Transferable>,
 }
 
 /// How a [`Step::Navigate`] starts the navigation.
@@ -197,7 +225,9 @@ impl Step {
             Step::Reload { window }
             | Step::PushState { window }
             | Step::Fragment { window, .. }
-            | Step::SetDomain { window, .. } => Some(*window),
+            | Step::SetDomain { window, .. }
+            | Step::Channel { window, .. } => Some(*window),
+            Step::PortPost(p) => Some(p.from),
             Step::Remove { window } | Step::Close { window } | Step::Create { window } => {
                 case.windows[*window].relation.creator()
             }
@@ -217,7 +247,9 @@ impl Step {
             | Step::Fragment { window, .. }
             | Step::SetDomain { window, .. }
             | Step::Create { window }
-            | Step::WaitLoaded { window } => *window,
+            | Step::WaitLoaded { window }
+            | Step::Channel { window, .. } => *window,
+            Step::PortPost(p) => p.from,
         }
     }
 
@@ -234,6 +266,8 @@ impl Step {
             Step::SetDomain { .. } => "set_domain",
             Step::Create { .. } => "create",
             Step::WaitLoaded { .. } => "wait",
+            Step::Channel { .. } => "channel",
+            Step::PortPost(_) => "port_post",
         }
     }
 
@@ -289,6 +323,14 @@ pub enum CallForm {
 }
 
 impl Case {
+    /// Whether the case's browsing context group is cross-origin isolated
+    /// (its top window asks for it).
+    pub fn is_isolated(&self) -> bool {
+        self.windows
+            .iter()
+            .any(|w| w.relation == Relation::Top && w.isolated)
+    }
+
     /// The index of the window named `name`.
     pub fn window_index(&self, name: &str) -> Option<WindowIndex> {
         self.windows.iter().position(|w| w.name == name)
@@ -305,11 +347,14 @@ impl Case {
             .collect()
     }
 
-    /// Whether the case is a race case: a step other than `post` changes
+    /// Whether the case is a race case: a step other than `post`,
+    /// `channel` and `port_post` changes
     /// the window tree or a document, so the model explores every order of
     /// the event loop's tasks and the harness repeats the case.
     pub fn is_race(&self) -> bool {
-        self.steps.iter().any(|s| !matches!(s, Step::Post(_)))
+        self.steps
+            .iter()
+            .any(|s| !matches!(s, Step::Post(_) | Step::Channel { .. } | Step::PortPost(_)))
     }
 
     /// The posts, with their step indices.

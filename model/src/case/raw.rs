@@ -50,6 +50,9 @@ pub(crate) struct RawWindow {
     pub parent: Option<String>,
     pub opener: Option<String>,
     pub sandbox: Option<String>,
+    /// `isolated: true` (top window only): the case's pages are served
+    /// with COOP `same-origin` and COEP `require-corp`.
+    pub isolated: Option<bool>,
 }
 
 /// A step is a map with exactly one key naming its kind (`post: {...}`).
@@ -70,6 +73,8 @@ pub(crate) struct RawStep {
     pub create: Option<RawWindowRef>,
     pub wait: Option<RawWait>,
     pub same_task: Option<Vec<RawStep>>,
+    pub channel: Option<RawChannel>,
+    pub port_post: Option<RawPortPost>,
 }
 
 impl RawStep {
@@ -92,13 +97,15 @@ impl RawStep {
         add(self.create.is_some(), "create");
         add(self.wait.is_some(), "wait");
         add(self.same_task.is_some(), "same_task");
+        add(self.channel.is_some(), "channel");
+        add(self.port_post.is_some(), "port_post");
         out
     }
 }
 
 /// The step kinds, for messages.
 pub(crate) const STEP_KINDS: &str =
-    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task";
+    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task, channel, port_post";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -177,4 +184,24 @@ fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
 /// reads `null` as `None` for an `Option` otherwise).
 fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_yaml::Value>, D::Error> {
     serde_yaml::Value::deserialize(d).map(Some)
+}
+
+/// `channel: {window: top, ports: [p1, p2]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawChannel {
+    pub window: String,
+    pub ports: Vec<String>,
+}
+
+/// `port_post: {port: p1, message: ..., from: top, transfer: [...]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPortPost {
+    pub port: String,
+    /// The window holding the port; defaults to the window whose
+    /// `channel` step made it.
+    pub from: Option<String>,
+    pub message: serde_yaml::Value,
+    pub transfer: Option<Vec<serde_yaml::Value>>,
 }

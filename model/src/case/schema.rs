@@ -10,7 +10,8 @@ use serde_yaml::{Mapping, Value};
 /// The fields of a case.
 pub(crate) const CASE_FIELDS: &[&str] = &["description", "tags", "references", "windows", "steps"];
 /// The fields of a window.
-pub(crate) const WINDOW_FIELDS: &[&str] = &["url", "srcdoc", "parent", "opener", "sandbox"];
+pub(crate) const WINDOW_FIELDS: &[&str] =
+    &["url", "srcdoc", "parent", "opener", "sandbox", "isolated"];
 /// The kinds of step (the one key of a step).
 pub(crate) const STEP_KIND_NAMES: &[&str] = &[
     "post",
@@ -24,6 +25,8 @@ pub(crate) const STEP_KIND_NAMES: &[&str] = &[
     "create",
     "wait",
     "same_task",
+    "channel",
+    "port_post",
 ];
 
 /// The fields of a post's `options` (the members of the dictionary).
@@ -47,6 +50,8 @@ pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
         "fragment" => &["window", "fragment"],
         "set_domain" => &["window", "domain"],
         "wait" => &["loaded"],
+        "channel" => &["window", "ports"],
+        "port_post" => &["port", "from", "message", "transfer"],
         _ => return None,
     })
 }

@@ -70,7 +70,9 @@ impl Topology {
             Step::Post(_)
             | Step::PushState { .. }
             | Step::Fragment { .. }
-            | Step::SetDomain { .. } => {}
+            | Step::SetDomain { .. }
+            | Step::Channel { .. }
+            | Step::PortPost(_) => {}
             Step::Navigate(n) => self.replace_document(case, n.window),
             Step::Reload { window } => self.replace_document(case, *window),
             Step::Remove { window } | Step::Close { window } => {

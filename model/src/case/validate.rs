@@ -2,8 +2,8 @@
 //! collecting every problem rather than stopping at the first.
 
 use super::raw::{
-    RawCase, RawFragment, RawNavigate, RawPost, RawSetDomain, RawStep, RawWait, RawWindow,
-    RawWindowRef, STEP_KINDS,
+    RawCase, RawChannel, RawFragment, RawNavigate, RawPortPost, RawPost, RawSetDomain, RawStep,
+    RawWait, RawWindow, RawWindowRef, STEP_KINDS,
 };
 
 use super::schema::{strip_unknown, Unknown};
@@ -20,6 +20,11 @@ use crate::message::{MessageValue, Transferable};
 use crate::sandbox::SandboxingFlags;
 use serde::Deserialize;
 use url::{Host, Url};
+
+mod isolation;
+mod ports;
+use isolation::check_isolation;
+use ports::{check_channel, check_port_post, check_ports};
 
 struct Validator<'a> {
     file: &'a str,
@@ -154,6 +159,7 @@ struct Checked {
     /// whose parent is misspelled is not a second top window.
     names_a_creator: bool,
     url_as_written: Option<String>,
+    isolated: bool,
 }
 
 fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
@@ -335,6 +341,7 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
             sandbox_attribute: c.sandbox.clone(),
             sandbox_flags,
             created_by_step: created_by[old],
+            isolated: c.isolated,
         });
     }
     check_tree(v, &windows);
@@ -349,6 +356,8 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     };
     check_steps(v, &mut case, &flat);
     check_replies(v, &case, &flat);
+    check_isolation(v, &case);
+    check_ports(v, &case, &flat);
     Some(case)
 }
 
@@ -448,6 +457,8 @@ enum RawSingle<'a> {
     SetDomain(&'a RawSetDomain),
     Create(&'a RawWindowRef),
     Wait(&'a RawWait),
+    Channel(&'a RawChannel),
+    PortPost(&'a RawPortPost),
 }
 
 impl RawSingle<'_> {
@@ -476,6 +487,8 @@ impl RawSingle<'_> {
             RawSingle::Fragment(f) => vec![("window", f.window.as_str())],
             RawSingle::SetDomain(d) => vec![("window", d.window.as_str())],
             RawSingle::Wait(w) => vec![("loaded", w.loaded.as_str())],
+            RawSingle::Channel(c) => vec![("window", c.window.as_str())],
+            RawSingle::PortPost(p) => p.from.iter().map(|f| ("from", f.as_str())).collect(),
         }
     }
 }
@@ -527,6 +540,10 @@ fn single<'a>(
         RawSingle::Create(r)
     } else if let Some(w) = &step.wait {
         RawSingle::Wait(w)
+    } else if let Some(c) = &step.channel {
+        RawSingle::Channel(c)
+    } else if let Some(p) = &step.port_post {
+        RawSingle::PortPost(p)
     } else {
         return None; // same_task, handled by the caller
     };
@@ -790,6 +807,21 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
             RawSingle::Wait(w) => Step::WaitLoaded {
                 window: look(&w.loaded),
             },
+            RawSingle::Channel(c) => {
+                let Some(ports) = check_channel(v, case, &f.path, c) else {
+                    continue;
+                };
+                Step::Channel {
+                    window: look(&c.window),
+                    ports,
+                }
+            }
+            RawSingle::PortPost(p) => {
+                let Some(post) = check_port_post(v, case, &f.path, p) else {
+                    continue;
+                };
+                Step::PortPost(post)
+            }
         };
         if !check_step_windows(v, case, &topo, f, &step) {
             continue;
@@ -1108,6 +1140,7 @@ fn check_window(
         attr_flags,
         names_a_creator: w.parent.is_some() || w.opener.is_some(),
         url_as_written: w.url.clone(),
+        isolated: w.isolated.unwrap_or(false),
     }
 }
 
@@ -1267,7 +1300,7 @@ fn check_post(
         (Some(message), _) => match MessageValue::from_yaml(message) {
             Ok(m) => Some(m),
             Err(e) => {
-                v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in the README (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, and the structured-clone kinds `$map`, `$set`, `$date`, `$regexp`, `$bigint`, `$boxed`, `$error`, `$typed`, `$dataview`, `$array`, `$id`/`$ref`...)");
+                v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in the README (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, and the structured-clone kinds `$map`, `$set`, `$date`, `$regexp`, `$bigint`, `$boxed`, `$error`, `$typed`, `$dataview`, `$array`, `$id`/`$ref`, `$port`, `$sab`...)");
                 None
             }
         },

@@ -166,6 +166,14 @@ fn leaf_json(value: &MessageValue) -> Json {
         MessageValue::Number(n) => number_json(*n),
         MessageValue::String(units) => string_json(units),
         MessageValue::Hole => tagged("$hole", Json::Null),
+        MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
+        MessageValue::SharedBuffer(bytes) => tagged(
+            "$sab",
+            tagged(
+                "bytes",
+                Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
+            ),
+        ),
         MessageValue::BigInt(digits) => tagged("$bigint", Json::String(digits.clone())),
         // Deserialize: new wrapper objects of the same primitive.
         MessageValue::Boxed(inner) => {

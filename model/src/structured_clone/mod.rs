@@ -230,6 +230,8 @@ pub fn children(value: &MessageValue) -> Vec<&MessageValue> {
         | MessageValue::Error { .. }
         | MessageValue::Ref(_)
         | MessageValue::Node(_)
+        | MessageValue::Port(_)
+        | MessageValue::SharedBuffer(_)
         | MessageValue::ThrowingGetter(_) => Vec::new(),
     }
 }

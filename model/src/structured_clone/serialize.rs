@@ -148,6 +148,26 @@ pub fn serialize_internal(
         MessageValue::Ref(id) => Err(data_clone("2", format!("no object named `{id}`"))),
         // A hole is the absence of a property: 26.4 never meets it.
         MessageValue::Hole => Ok(()),
+        // 2. If memory[value] exists, then return memory[value]: a port in
+        //    the transfer list was put in memory by
+        //    StructuredSerializeWithTransfer step 2.5 (keyed `port:NAME`).
+        MessageValue::Port(name) if memory.contains(&format!("port:{name}")) => Ok(()),
+        // 20. Otherwise, if value is a platform object that is not a
+        //     serializable object (MessagePort is transferable only), then
+        //     throw a "DataCloneError" DOMException.
+        MessageValue::Port(name) => Err(data_clone(
+            "20",
+            format!("port `{name}` is not serializable (only transferable), and the transfer list does not hold it"),
+        )),
+        // 13.1. If IsSharedArrayBuffer(value) is true, then:
+        //   13.1.1. If the current settings object's cross-origin isolated
+        //           capability is false, then throw a "DataCloneError".
+        MessageValue::SharedBuffer(_) if !realm.cross_origin_isolated => Err(data_clone(
+            "13.1.1",
+            "SharedArrayBuffer, and the sender is not cross-origin isolated",
+        )),
+        //   13.1.2-13.1.3. Otherwise a shared data block reference.
+        MessageValue::SharedBuffer(_) => Ok(()),
     }
 }
 

@@ -176,6 +176,8 @@ fn is_object_kind(value: &MessageValue) -> bool {
         | MessageValue::Identified { .. }
         | MessageValue::Ref(_)
         | MessageValue::Node(_)
+        | MessageValue::Port(_)
+        | MessageValue::SharedBuffer(_)
         | MessageValue::ThrowingGetter(_) => false,
     }
 }
@@ -647,6 +649,14 @@ pub fn to_tagged(value: &MessageValue) -> Json {
         }
     };
     match value {
+        MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
+        MessageValue::SharedBuffer(bytes) => tagged(
+            "$sab",
+            tagged(
+                "bytes",
+                Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
+            ),
+        ),
         MessageValue::Buffer { id, bytes } => {
             let mut inner = Map::new();
             if let Some(id) = id {

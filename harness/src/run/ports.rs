@@ -1,0 +1,97 @@
+//! What the agent needs for MessagePorts: the `channel` and `port_post`
+//! step configurations, how a document names the ports it receives, and
+//! the end-of-case markers sent over ports.
+//!
+//! A page cannot see the case's name of a port it receives, so each
+//! document gets every message of the case that carries ports (as the
+//! receiver would observe it, ports written `{$port: name}`) with the
+//! names of the ports it transfers, in transfer-list order (the order of
+//! `event.ports`). The agent names a received `event.ports` by the first
+//! unused candidate whose message equals `event.data` once those names
+//! are given to the ports, and `?0`, `?1`... when none does (a divergence
+//! the snapshot then shows). Case authors keep such messages distinct.
+
+use super::plan::Markers;
+use pmconf_model::case::{Case, Step, WindowIndex};
+use pmconf_model::message::Transferable;
+use pmconf_model::message_port::{transferred_ports, Holder};
+use pmconf_model::navigation::Plan;
+use serde_json::{json, Value as Json};
+
+/// The agent's configuration of a `channel` or `port_post` step.
+pub fn port_step_config(step: &Step) -> Option<Json> {
+    Some(match step {
+        Step::Channel { ports, .. } => json!({ "kind": "channel", "ports": ports }),
+        Step::PortPost(p) => json!({
+            "kind": "port_post",
+            "port": p.port,
+            "message": p.message.to_tagged_json(),
+            "transfer": p.transfer.iter().map(transfer_json).collect::<Vec<_>>(),
+        }),
+        _ => return None,
+    })
+}
+
+fn transfer_json(t: &Transferable) -> Json {
+    match t {
+        Transferable::BufferId(id) => json!({ "buffer": id }),
+        Transferable::Value(v) => json!({ "value": v.to_tagged_json() }),
+    }
+}
+
+/// The agent's port configuration, the same for every document of the
+/// case: `portCandidates` (every message carrying ports, with their names)
+/// and `portTwins` (each port's entangled port).
+pub fn port_config(case: &Case, plan: &Plan) -> Json {
+    let mut candidates = Vec::new();
+    for step in &case.steps {
+        let (message, transfer) = match step {
+            Step::Post(p) => (&p.message, p.transfer.as_deref().unwrap_or_default()),
+            Step::PortPost(p) => (&p.message, p.transfer.as_slice()),
+            _ => continue,
+        };
+        let ports = transferred_ports(transfer);
+        if !ports.is_empty() {
+            candidates.push(json!({ "message": message.observable_json(), "ports": ports }));
+        }
+    }
+    let twins: serde_json::Map<String, Json> = plan
+        .ports
+        .entries
+        .iter()
+        .map(|e| (e.name.clone(), Json::String(e.twin.clone())))
+        .collect();
+    json!({ "candidates": candidates, "twins": twins })
+}
+
+/// Adds the port markers: a window that takes steps sends, with its last
+/// task, a marker over every live port it holds at the end; the window
+/// holding that port's twin waits for it (as `port NAME`), so it has every
+/// message that port will ever get (a port message queue is FIFO).
+pub fn add_port_markers(case: &Case, plan: &Plan, scripted: &[bool], markers: &mut Markers) {
+    let holder = |name: &str| {
+        plan.ports
+            .entries
+            .iter()
+            .find(|e| e.name == name)
+            .and_then(|e| match e.holder {
+                Holder::Window(w) if scripted[w] => Some(w),
+                _ => None,
+            })
+    };
+    let acts = |w: WindowIndex| case.steps.iter().any(|s| s.actor(case) == Some(w));
+    for e in &plan.ports.entries {
+        let (Some(from), Some(to)) = (holder(&e.name), holder(&e.twin)) else {
+            continue;
+        };
+        if !acts(from) {
+            continue;
+        }
+        if !markers.send.iter().any(|(w, _)| *w == from) {
+            markers.send.push((from, Vec::new()));
+        }
+        if let Some((_, expected)) = markers.expect.iter_mut().find(|(w, _)| *w == to) {
+            expected.push(format!("port {}", e.name));
+        }
+    }
+}
