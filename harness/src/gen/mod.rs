@@ -11,6 +11,7 @@
 //! towards it, so a shrunk divergence tends to an ASCII host, an iframe, an
 //! exact targetOrigin and a plain message unless the divergence needs more.
 
+pub mod findings;
 pub mod hosts;
 pub mod ip;
 pub mod messages;
