@@ -5,7 +5,8 @@
 use super::engines::engines_for_command;
 use super::EXIT_BAD_INPUT;
 use crate::engine::{EngineId, ProcessRegistry};
-use crate::gen::shrink::{divergence_shape, shrink, to_case, Shrunk};
+use crate::gen::findings::{divergence_key, finding_keys, SavedFindings};
+use crate::gen::shrink::{shrink, to_case, Shrunk};
 use crate::gen::{generate, GenCase};
 use crate::run::driver::Pacing;
 use crate::run::state::RunState;
@@ -77,6 +78,10 @@ struct EngineFindings {
     inconclusive_reasons: Vec<String>,
     diverging: usize,
     minimal: Vec<(String, Shrunk)>,
+    /// Divergences whose every rule key is already saved, with the files.
+    already: Vec<(String, Vec<PathBuf>)>,
+    /// Divergences with a new rule left unshrunk (over `--max-shrinks`).
+    not_shrunk: usize,
     error: Option<String>,
 }
 
@@ -135,6 +140,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
         ..Pacing::default()
     };
 
+    let mut saved = saved_findings(&args.out);
     // proptest's value trees are not Send: the engines run concurrently on
     // this thread (they spend their time waiting on the browsers).
     let local = tokio::task::LocalSet::new();
@@ -148,8 +154,10 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 let proxy = proxy.clone();
                 let pacing = pacing.clone();
                 let args = args.clone();
+                let saved = saved.clone();
                 tasks.push(tokio::task::spawn_local(async move {
-                    fuzz_engine(engine, &valid, &proxy, state, &registry, pacing, &args).await
+                    fuzz_engine(engine, &valid, &proxy, state, &registry, pacing, &args, &saved)
+                        .await
                 }));
             }
             let mut findings = Vec::new();
@@ -173,7 +181,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
             continue;
         }
         println!(
-            "{} {}: {} cases in {:.1} s = {:.1} cases/s; {} diverged, {} inconclusive; {} distinct after shrinking",
+            "{} {}: {} cases in {:.1} s = {:.1} cases/s; {} diverged, {} inconclusive; {} distinct rule sets already saved, {} new after shrinking{}",
             f.engine,
             f.browser_version,
             f.ran,
@@ -181,21 +189,33 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
             f.ran as f64 / f.seconds.max(1e-9),
             f.diverging,
             f.inconclusive,
-            f.minimal.len()
+            f.already.len(),
+            f.minimal.len(),
+            if f.not_shrunk > 0 {
+                format!(" ({} more not shrunk: --max-shrinks)", f.not_shrunk)
+            } else {
+                String::new()
+            }
         );
         for reason in &f.inconclusive_reasons {
             println!("  inconclusive {reason}");
         }
+        for (key, files) in &f.already {
+            let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            println!("  {}: {key}: already saved as {}", f.engine, files.join(", "));
+        }
         for (shape, s) in &f.minimal {
             println!("  {}", one_line(f.engine, shape, s));
             if !args.dry_run {
-                match save(&args, &command, f.engine, shape, s) {
+                match save(&args, &command, f.engine, s, &mut saved) {
                     Ok(Saved::New(path)) => {
                         written += 1;
                         println!("    saved {}", path.display());
                     }
-                    Ok(Saved::Already(path)) => {
-                        println!("    already saved as {}", path.display())
+                    Ok(Saved::Already(paths)) => {
+                        let paths: Vec<String> =
+                            paths.iter().map(|p| p.display().to_string()).collect();
+                        println!("    already saved as {}", paths.join(", "))
                     }
                     Err(e) => {
                         println!("    could not save: {e}");
@@ -220,8 +240,13 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 "diverged": f.diverging,
                 "inconclusive": f.inconclusive,
                 "inconclusive_reasons": f.inconclusive_reasons,
+                "already_saved": f.already.iter().map(|(key, files)| serde_json::json!({
+                    "rules": key,
+                    "files": files,
+                })).collect::<Vec<_>>(),
+                "not_shrunk": f.not_shrunk,
                 "minimal": f.minimal.iter().map(|(shape, s)| serde_json::json!({
-                    "shape": shape,
+                    "rules": shape,
                     "line": one_line(f.engine, shape, s),
                     "tries": s.tries,
                 })).collect::<Vec<_>>(),
@@ -247,6 +272,7 @@ async fn fuzz_engine(
     registry: &ProcessRegistry,
     pacing: Pacing,
     args: &FuzzArgs,
+    saved: &SavedFindings,
 ) -> EngineFindings {
     let mut findings = EngineFindings {
         engine: engine.name(),
@@ -257,6 +283,8 @@ async fn fuzz_engine(
         inconclusive_reasons: Vec::new(),
         diverging: 0,
         minimal: Vec::new(),
+        already: Vec::new(),
+        not_shrunk: 0,
         error: None,
     };
     let mut worker = match EngineWorker::start(engine, proxy, state, registry, pacing).await {
@@ -273,16 +301,14 @@ async fn fuzz_engine(
     findings.seconds = started.elapsed().as_secs_f64();
     findings.ran = observations.len();
 
-    // Group divergences by shape and by the mutations of the posts involved
-    // in the difference; shrink one of each group.
-    let mut groups: BTreeMap<GroupKey, (usize, Outcome)> = BTreeMap::new();
+    // Group divergences by the rules they break (computed by the model);
+    // shrink one of each group whose rules are not all saved already.
+    let mut groups: BTreeMap<String, (usize, Outcome)> = BTreeMap::new();
     for (k, observation) in observations.into_iter().enumerate() {
-        let allowed = answer_case(&cases[k].2).allowed;
         match observation {
             Observation::Observed(o) => {
-                if let Some(shape) = divergence_shape(&o, &allowed) {
+                if let Some(key) = divergence_key(&cases[k].2, &o) {
                     findings.diverging += 1;
-                    let key = (shape, culprit_mutations(&cases[k].1, &allowed[0], &o));
                     groups.entry(key).or_insert((k, o));
                 }
             }
@@ -299,71 +325,34 @@ async fn fuzz_engine(
         }
     }
     let mut trees = generate(args.seed, args.cases);
-    let mut seen: BTreeMap<GroupKey, ()> = BTreeMap::new();
-    for ((shape, _), (k, observed)) in round_robin_by_shape(groups)
-        .into_iter()
-        .take(args.max_shrinks)
-    {
+    let mut shrunk_keys = std::collections::BTreeSet::new();
+    for (key, (k, observed)) in groups {
+        let keys = finding_keys(findings.engine, &cases[k].2, std::slice::from_ref(&observed));
+        if let Some(files) = saved.known(&keys) {
+            findings.already.push((key, files));
+            continue;
+        }
+        if findings.minimal.len() >= args.max_shrinks {
+            findings.not_shrunk += 1;
+            continue;
+        }
         let index = cases[k].0;
         let shrunk = shrink(
             trees[index].as_mut(),
             &mut worker,
-            &shape,
+            &key,
             observed,
             args.shrink_tries,
         )
         .await;
-        let key = (shape.clone(), mutations(&shrunk.case));
-        if seen.insert(key, ()).is_none() {
-            findings.minimal.push((shape, shrunk));
+        let case = to_case(&shrunk.case).expect("shrunk cases are valid");
+        let keys = finding_keys(findings.engine, &case, std::slice::from_ref(&shrunk.observed));
+        if shrunk_keys.insert(keys) {
+            findings.minimal.push((key, shrunk));
         }
     }
     worker.close().await;
     findings
-}
-
-/// The mutations of the posts a difference involves: posts whose result
-/// differs, and posts to windows whose received messages differ.
-fn culprit_mutations(case: &GenCase, model: &Outcome, observed: &Outcome) -> Vec<&'static str> {
-    let mut m: Vec<&'static str> = Vec::new();
-    for (i, post) in case.posts.iter().enumerate() {
-        let threw_differs =
-            model.posts.get(i).map(|p| &p.threw) != observed.posts.get(i).map(|p| &p.threw);
-        let delivery_differs = model.received.get(post.to).map(|r| &r.1)
-            != observed.received.get(post.to).map(|r| &r.1);
-        if threw_differs || delivery_differs {
-            m.push(post.target_origin.mutation);
-        }
-    }
-    m.sort_unstable();
-    m.dedup();
-    m
-}
-
-/// A divergence group's key: its shape and the mutations involved.
-type GroupKey = (String, Vec<&'static str>);
-
-/// Groups ordered so that every shape gets a turn before any shape gets a
-/// second one: a budget of shrinks then covers as many root causes as it can.
-fn round_robin_by_shape<V>(groups: BTreeMap<GroupKey, V>) -> Vec<(GroupKey, V)> {
-    let mut by_shape: BTreeMap<String, Vec<(GroupKey, V)>> = BTreeMap::new();
-    for (key, value) in groups {
-        by_shape
-            .entry(key.0.clone())
-            .or_default()
-            .push((key, value));
-    }
-    let mut queues: Vec<std::collections::VecDeque<_>> =
-        by_shape.into_values().map(Into::into).collect();
-    let mut out = Vec::new();
-    while queues.iter().any(|q| !q.is_empty()) {
-        for q in queues.iter_mut() {
-            if let Some(item) = q.pop_front() {
-                out.push(item);
-            }
-        }
-    }
-    out
 }
 
 fn mutations(case: &GenCase) -> Vec<&'static str> {
@@ -444,22 +433,47 @@ fn fnv(text: &str) -> u64 {
 enum Saved {
     /// Written here.
     New(PathBuf),
-    /// The same minimal case was already saved here (under `--out`, or
-    /// moved to `cases/found/`).
-    Already(PathBuf),
+    /// Every rule it breaks is broken by findings already saved here
+    /// (under `--out`, or moved to `cases/found/`).
+    Already(Vec<PathBuf>),
 }
 
 /// Where a person moves a finding to make it part of the suite.
 const ADOPTED: &str = "cases/found";
 
+/// The findings saved under `out` and adopted in `cases/found/`.
+fn saved_findings(out: &std::path::Path) -> SavedFindings {
+    let out_snapshots = out.join("snapshots");
+    SavedFindings::load(&[
+        (out, &out_snapshots),
+        (std::path::Path::new(ADOPTED), std::path::Path::new("snapshots")),
+    ])
+}
+
 fn save(
     args: &FuzzArgs,
     command: &str,
     engine: &str,
-    shape: &str,
     s: &Shrunk,
+    saved: &mut SavedFindings,
 ) -> std::io::Result<Saved> {
-    let description = format!("found by `{command}` in {engine}: {shape}");
+    let case = to_case(&s.case).expect("shrunk cases are valid");
+    let keys = finding_keys(engine, &case, std::slice::from_ref(&s.observed));
+    if let Some(files) = saved.known(&keys) {
+        return Ok(Saved::Already(files));
+    }
+    let rules: Vec<String> = pmconf_model::violation::classify(&case, &s.observed)
+        .iter()
+        .map(|v| v.rule.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let keys_text: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+    let description = format!(
+        "found by `{command}` in {engine}: {} (rule keys: {})",
+        rules.join("; "),
+        keys_text.join(", ")
+    );
     let yaml = s.case.to_yaml(&description);
     let body_hash = fnv(&s.case.to_yaml(""));
     let slug = mutations(&s.case).join("-");
@@ -468,12 +482,10 @@ fn save(
     let adopted = PathBuf::from(ADOPTED).join(format!("{stem}.yaml"));
     for existing in [&path, &adopted] {
         if existing.exists() {
-            return Ok(Saved::Already(existing.clone()));
+            return Ok(Saved::Already(vec![existing.clone()]));
         }
     }
     std::fs::create_dir_all(&args.out)?;
-    crate::case_files::write_atomically(&path, yaml.as_bytes())?;
-    let case = to_case(&s.case).expect("shrunk cases are valid");
     let html = crate::gen::repro::standalone_html(
         &case,
         &description,
@@ -481,8 +493,49 @@ fn save(
         &s.observed,
         engine,
     );
-    crate::case_files::write_atomically(&args.out.join(format!("{stem}.html")), html.as_bytes())?;
+    let mut case = case;
+    case.description = description.clone();
+    write_finding(&args.out, &stem, engine, &case, &yaml, &html, &[s.observed.clone()])?;
+    saved.add(&path, keys);
     Ok(Saved::New(path))
+}
+
+/// Writes a finding under `out`: `<stem>.yaml`, `<stem>.html`, and the
+/// snapshots it will have once adopted (`snapshots/<engine>/found__<stem>.snap`
+/// with what the engine observed, `snapshots/model/found__<stem>.snap`),
+/// under `out/snapshots/`. The YAML goes last: a finding is saved when it
+/// is there.
+pub(crate) fn write_finding(
+    out: &std::path::Path,
+    stem: &str,
+    engine: &str,
+    case: &Case,
+    yaml: &str,
+    html: &str,
+    observed: &[Outcome],
+) -> std::io::Result<()> {
+    use crate::run::snapshots::{race_snapshot_text, snapshot_text};
+    use crate::run::verdict::Verdict;
+    let adopted_name = format!("{ADOPTED}/{stem}.yaml");
+    let snap = crate::gen::findings::snapshot_file(stem);
+    let snapshots = out.join("snapshots");
+    let answer = answer_case(case);
+    let engine_text = if case.is_race() {
+        race_snapshot_text(&adopted_name, &case.description, &answer.allowed, observed)
+    } else {
+        snapshot_text(&adopted_name, &case.description, &Verdict::Diverges, &observed[0])
+    };
+    let loaded = crate::case_files::LoadedCase {
+        path: PathBuf::from(&adopted_name),
+        name: adopted_name.clone(),
+        case: case.clone(),
+    };
+    let model_text = crate::run::model_snapshots::model_snapshot_text(&loaded);
+    crate::case_files::write_atomically(&out.join(format!("{stem}.html")), html.as_bytes())?;
+    crate::case_files::write_atomically(&snapshots.join(engine).join(&snap), engine_text.as_bytes())?;
+    crate::case_files::write_atomically(&snapshots.join("model").join(&snap), model_text.as_bytes())?;
+    crate::case_files::write_atomically(&out.join(format!("{stem}.yaml")), yaml.as_bytes())?;
+    Ok(())
 }
 
 /// `--emit DIR`: every generated case as YAML, nothing run. Exit status 0,
@@ -502,21 +555,3 @@ fn emit(dir: &std::path::Path, valid: &[(usize, GenCase, Case)], command: &str) 
     0
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_robin_gives_every_shape_a_turn_first() {
-        let mut groups = BTreeMap::new();
-        groups.insert(("a".to_owned(), vec!["x"]), 1);
-        groups.insert(("a".to_owned(), vec!["y"]), 2);
-        groups.insert(("a".to_owned(), vec!["z"]), 3);
-        groups.insert(("b".to_owned(), vec!["x"]), 4);
-        let order: Vec<i32> = round_robin_by_shape(groups)
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect();
-        assert_eq!(order, [1, 4, 2, 3]);
-    }
-}
