@@ -258,7 +258,12 @@ impl Classifier<'_> {
 
     /// Whether some permitted outcome has post `step` delivered at
     /// `label` (with `source`, when given).
-    fn permitted_delivery(&self, step: usize, label: &str, source: Option<&Option<String>>) -> bool {
+    fn permitted_delivery(
+        &self,
+        step: usize,
+        label: &str,
+        source: Option<&Option<String>>,
+    ) -> bool {
         let want = self.plan.delivery(self.case, step, false);
         self.permitted.iter().any(|o| {
             o.received.iter().any(|(l, list)| {
@@ -311,15 +316,20 @@ impl Classifier<'_> {
                         && observed_data(&self.plan.queued_task(*s).message) == d.message
                 });
                 let mut candidates: Vec<usize> = candidates.collect();
-                candidates.sort_by_key(|s| (self.case.steps[*s].subject() != window.unwrap_or(usize::MAX), *s));
+                candidates.sort_by_key(|s| {
+                    (
+                        self.case.steps[*s].subject() != window.unwrap_or(usize::MAX),
+                        *s,
+                    )
+                });
                 let Some(&step) = candidates.first() else {
                     // A post that returned in the model and threw in the
                     // engine is already an exception; anything else is data
                     // no post sent.
-                    let threw_here = self
-                        .case
-                        .posts()
-                        .any(|(i, p)| Some(p.to) == window && self.plan.posts[i].as_ref().is_some_and(|r| r.is_err()));
+                    let threw_here = self.case.posts().any(|(i, p)| {
+                        Some(p.to) == window
+                            && self.plan.posts[i].as_ref().is_some_and(|r| r.is_err())
+                    });
                     if !threw_here {
                         out.push(Violation {
                             rule: Rule::WrongData,
@@ -462,7 +472,11 @@ mod tests {
         let c = case(POST_THEN_NAVIGATE);
         let o = outcome(
             1,
-            vec![("top", vec![]), ("child", vec![]), ("child@1", vec![from_top("m")])],
+            vec![
+                ("top", vec![]),
+                ("child", vec![]),
+                ("child@1", vec![from_top("m")]),
+            ],
         );
         let v = classify(&c, &o);
         assert_eq!(v.len(), 1, "{v:?}");
@@ -503,23 +517,35 @@ mod tests {
         let c = case("  - post: { from: top, to: child, message: a, target_origin: \"*\" }\n  - post: { from: top, to: child, message: b, target_origin: \"*\" }\n");
         let swapped = outcome(
             2,
-            vec![("top", vec![]), ("child", vec![from_top("b"), from_top("a")])],
+            vec![
+                ("top", vec![]),
+                ("child", vec![from_top("b"), from_top("a")]),
+            ],
         );
         assert_eq!(rules(&c, &swapped), ["order"]);
         let mut origin = from_top("a");
         origin.origin = "http://b.test".into();
-        let o = outcome(2, vec![("top", vec![]), ("child", vec![origin, from_top("b")])]);
+        let o = outcome(
+            2,
+            vec![("top", vec![]), ("child", vec![origin, from_top("b")])],
+        );
         assert_eq!(rules(&c, &o), ["wrong-origin"]);
         let mut source = from_top("b");
         source.source = Some("child".into());
-        let o = outcome(2, vec![("top", vec![]), ("child", vec![from_top("a"), source])]);
+        let o = outcome(
+            2,
+            vec![("top", vec![]), ("child", vec![from_top("a"), source])],
+        );
         let v = classify(&c, &o);
         assert_eq!(v.len(), 1);
         assert_eq!((&v[0].rule, v[0].step), (&Rule::WrongSource, Some(1)));
         // top's document stays fully active, so a null source is wrong too.
         let mut null = from_top("b");
         null.source = None;
-        let o = outcome(2, vec![("top", vec![]), ("child", vec![from_top("a"), null])]);
+        let o = outcome(
+            2,
+            vec![("top", vec![]), ("child", vec![from_top("a"), null])],
+        );
         assert_eq!(rules(&c, &o), ["wrong-source"]);
     }
 
@@ -544,7 +570,9 @@ mod tests {
         // blob:http://a.test has the origin of its inner URL, so the
         // targetOrigin check passes for top's own document: it must be
         // delivered.
-        let c = case("  - post: { from: top, to: top, message: m, target_origin: \"blob:http://a.test\" }\n");
+        let c = case(
+            "  - post: { from: top, to: top, message: m, target_origin: \"blob:http://a.test\" }\n",
+        );
         let o = outcome(1, vec![("top", vec![]), ("child", vec![])]);
         assert_eq!(rules(&c, &o), ["dropped"]);
     }

@@ -156,8 +156,10 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 let args = args.clone();
                 let saved = saved.clone();
                 tasks.push(tokio::task::spawn_local(async move {
-                    fuzz_engine(engine, &valid, &proxy, state, &registry, pacing, &args, &saved)
-                        .await
+                    fuzz_engine(
+                        engine, &valid, &proxy, state, &registry, pacing, &args, &saved,
+                    )
+                    .await
                 }));
             }
             let mut findings = Vec::new();
@@ -202,7 +204,11 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
         }
         for (key, files) in &f.already {
             let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-            println!("  {}: {key}: already saved as {}", f.engine, files.join(", "));
+            println!(
+                "  {}: {key}: already saved as {}",
+                f.engine,
+                files.join(", ")
+            );
         }
         for (shape, s) in &f.minimal {
             println!("  {}", one_line(f.engine, shape, s));
@@ -327,7 +333,11 @@ async fn fuzz_engine(
     let mut trees = generate(args.seed, args.cases);
     let mut shrunk_keys = std::collections::BTreeSet::new();
     for (key, (k, observed)) in groups {
-        let keys = finding_keys(findings.engine, &cases[k].2, std::slice::from_ref(&observed));
+        let keys = finding_keys(
+            findings.engine,
+            &cases[k].2,
+            std::slice::from_ref(&observed),
+        );
         if let Some(files) = saved.known(&keys) {
             findings.already.push((key, files));
             continue;
@@ -346,7 +356,11 @@ async fn fuzz_engine(
         )
         .await;
         let case = to_case(&shrunk.case).expect("shrunk cases are valid");
-        let keys = finding_keys(findings.engine, &case, std::slice::from_ref(&shrunk.observed));
+        let keys = finding_keys(
+            findings.engine,
+            &case,
+            std::slice::from_ref(&shrunk.observed),
+        );
         if shrunk_keys.insert(keys) {
             findings.minimal.push((key, shrunk));
         }
@@ -446,7 +460,10 @@ fn saved_findings(out: &std::path::Path) -> SavedFindings {
     let out_snapshots = out.join("snapshots");
     SavedFindings::load(&[
         (out, &out_snapshots),
-        (std::path::Path::new(ADOPTED), std::path::Path::new("snapshots")),
+        (
+            std::path::Path::new(ADOPTED),
+            std::path::Path::new("snapshots"),
+        ),
     ])
 }
 
@@ -495,7 +512,15 @@ fn save(
     );
     let mut case = case;
     case.description = description.clone();
-    write_finding(&args.out, &stem, engine, &case, &yaml, &html, &[s.observed.clone()])?;
+    write_finding(
+        &args.out,
+        &stem,
+        engine,
+        &case,
+        &yaml,
+        &html,
+        &[s.observed.clone()],
+    )?;
     saved.add(&path, keys);
     Ok(Saved::New(path))
 }
@@ -523,7 +548,12 @@ pub(crate) fn write_finding(
     let engine_text = if case.is_race() {
         race_snapshot_text(&adopted_name, &case.description, &answer.allowed, observed)
     } else {
-        snapshot_text(&adopted_name, &case.description, &Verdict::Diverges, &observed[0])
+        snapshot_text(
+            &adopted_name,
+            &case.description,
+            &Verdict::Diverges,
+            &observed[0],
+        )
     };
     let loaded = crate::case_files::LoadedCase {
         path: PathBuf::from(&adopted_name),
@@ -532,8 +562,14 @@ pub(crate) fn write_finding(
     };
     let model_text = crate::run::model_snapshots::model_snapshot_text(&loaded);
     crate::case_files::write_atomically(&out.join(format!("{stem}.html")), html.as_bytes())?;
-    crate::case_files::write_atomically(&snapshots.join(engine).join(&snap), engine_text.as_bytes())?;
-    crate::case_files::write_atomically(&snapshots.join("model").join(&snap), model_text.as_bytes())?;
+    crate::case_files::write_atomically(
+        &snapshots.join(engine).join(&snap),
+        engine_text.as_bytes(),
+    )?;
+    crate::case_files::write_atomically(
+        &snapshots.join("model").join(&snap),
+        model_text.as_bytes(),
+    )?;
     crate::case_files::write_atomically(&out.join(format!("{stem}.yaml")), yaml.as_bytes())?;
     Ok(())
 }
@@ -554,4 +590,3 @@ fn emit(dir: &std::path::Path, valid: &[(usize, GenCase, Case)], command: &str) 
     println!("wrote {} cases to {}", valid.len(), dir.display());
     0
 }
-

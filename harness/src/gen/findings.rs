@@ -146,16 +146,21 @@ mod tests {
     #[test]
     fn adopted_findings_have_rule_keys() {
         let root = workspace();
-        let saved = SavedFindings::load(&[(
-            &root.join("cases/found"),
-            &root.join("snapshots"),
-        )]);
+        let saved = SavedFindings::load(&[(&root.join("cases/found"), &root.join("snapshots"))]);
         let has = |k: &str| saved.keys.contains_key(k);
         // "post: model SyntaxError, engine DataCloneError"
-        assert!(has("chromium: exception:SyntaxError>DataCloneError[post]"), "{:#?}", saved.keys.keys());
+        assert!(
+            has("chromium: exception:SyntaxError>DataCloneError[post]"),
+            "{:#?}",
+            saved.keys.keys()
+        );
         // "delivery: model delivers, engine drops" (blob:http://a.test)
         assert!(has("firefox: dropped[post]"), "{:#?}", saved.keys.keys());
         assert!(has("webkitgtk: exception:DataCloneError>SyntaxError[post]"));
-        assert!(!saved.keys.keys().any(|k| k.contains("combination")), "{:#?}", saved.keys);
+        assert!(
+            !saved.keys.keys().any(|k| k.contains("combination")),
+            "{:#?}",
+            saved.keys
+        );
     }
 }

@@ -187,8 +187,8 @@ pub async fn polish(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pmconf_model::answer_case;
     use crate::gen::{generate, target_origin::MUTATIONS};
+    use pmconf_model::answer_case;
 
     /// The model, plus one planted bug: a targetOrigin with the path
     /// `/a/b` throws SyntaxError.
@@ -248,10 +248,7 @@ mod tests {
         // "*" always matches and c's document stays: it must arrive.
         let mut dropped = allowed[0].clone();
         dropped.received[1].1.clear();
-        assert_eq!(
-            divergence_key(&case, &dropped).unwrap(),
-            "dropped[post]"
-        );
+        assert_eq!(divergence_key(&case, &dropped).unwrap(), "dropped[post]");
         let mut origin = allowed[0].clone();
         origin.received[1].1[0].origin = "http://A.test".into();
         assert_eq!(
