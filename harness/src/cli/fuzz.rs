@@ -5,7 +5,9 @@
 use super::engines::engines_for_command;
 use super::EXIT_BAD_INPUT;
 use crate::engine::{EngineId, ProcessRegistry};
-use crate::gen::findings::{divergence_key, finding_keys, SavedFindings};
+use crate::gen::findings::{
+    divergence_key, finding_keys, fnv, write_finding, SavedFindings, ADOPTED,
+};
 use crate::gen::shrink::{shrink, to_case, Shrunk};
 use crate::gen::{generate, GenCase};
 use crate::run::driver::Pacing;
@@ -436,13 +438,6 @@ fn one_line(engine: &str, shape: &str, s: &Shrunk) -> String {
     )
 }
 
-/// A short stable hash for file names.
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
 /// Where a finding went.
 enum Saved {
     /// Written here.
@@ -451,9 +446,6 @@ enum Saved {
     /// (under `--out`, or moved to `cases/found/`).
     Already(Vec<PathBuf>),
 }
-
-/// Where a person moves a finding to make it part of the suite.
-const ADOPTED: &str = "cases/found";
 
 /// The findings saved under `out` and adopted in `cases/found/`.
 fn saved_findings(out: &std::path::Path) -> SavedFindings {
@@ -523,55 +515,6 @@ fn save(
     )?;
     saved.add(&path, keys);
     Ok(Saved::New(path))
-}
-
-/// Writes a finding under `out`: `<stem>.yaml`, `<stem>.html`, and the
-/// snapshots it will have once adopted (`snapshots/<engine>/found__<stem>.snap`
-/// with what the engine observed, `snapshots/model/found__<stem>.snap`),
-/// under `out/snapshots/`. The YAML goes last: a finding is saved when it
-/// is there.
-pub(crate) fn write_finding(
-    out: &std::path::Path,
-    stem: &str,
-    engine: &str,
-    case: &Case,
-    yaml: &str,
-    html: &str,
-    observed: &[Outcome],
-) -> std::io::Result<()> {
-    use crate::run::snapshots::{race_snapshot_text, snapshot_text};
-    use crate::run::verdict::Verdict;
-    let adopted_name = format!("{ADOPTED}/{stem}.yaml");
-    let snap = crate::gen::findings::snapshot_file(stem);
-    let snapshots = out.join("snapshots");
-    let answer = answer_case(case);
-    let engine_text = if case.is_race() {
-        race_snapshot_text(&adopted_name, &case.description, &answer.allowed, observed)
-    } else {
-        snapshot_text(
-            &adopted_name,
-            &case.description,
-            &Verdict::Diverges,
-            &observed[0],
-        )
-    };
-    let loaded = crate::case_files::LoadedCase {
-        path: PathBuf::from(&adopted_name),
-        name: adopted_name.clone(),
-        case: case.clone(),
-    };
-    let model_text = crate::run::model_snapshots::model_snapshot_text(&loaded);
-    crate::case_files::write_atomically(&out.join(format!("{stem}.html")), html.as_bytes())?;
-    crate::case_files::write_atomically(
-        &snapshots.join(engine).join(&snap),
-        engine_text.as_bytes(),
-    )?;
-    crate::case_files::write_atomically(
-        &snapshots.join("model").join(&snap),
-        model_text.as_bytes(),
-    )?;
-    crate::case_files::write_atomically(&out.join(format!("{stem}.yaml")), yaml.as_bytes())?;
-    Ok(())
 }
 
 /// `--emit DIR`: every generated case as YAML, nothing run. Exit status 0,

@@ -16,6 +16,7 @@ pub mod hosts;
 pub mod ip;
 pub mod messages;
 pub mod origins;
+pub mod race_repro;
 pub mod race_shrink;
 pub mod repro;
 pub mod shrink;

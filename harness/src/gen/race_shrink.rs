@@ -86,6 +86,9 @@ pub struct RaceShrunk {
     pub observed: Vec<Outcome>,
     /// The confirmation: runs that broke the rule, out of how many.
     pub confirmed: (usize, usize),
+    /// Every outcome the confirmation runs observed, with how many runs
+    /// observed it, most frequent first.
+    pub histogram: Vec<(Outcome, usize)>,
     /// Candidates tried.
     pub candidates: usize,
     /// Runs made in all (candidates and confirmation).
@@ -167,6 +170,19 @@ pub async fn shrink_race(
     }
     let observations = oracle.run_times(&best_case, config.confirm_runs).await;
     spent += config.confirm_runs;
+    let mut histogram: Vec<(Outcome, usize)> = Vec::new();
+    for o in &observations {
+        if let Observation::Observed(o) = o {
+            match histogram.iter_mut().find(|(x, _)| x == o) {
+                Some((_, n)) => *n += 1,
+                None => histogram.push((o.clone(), 1)),
+            }
+        }
+    }
+    histogram.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| a.0.canonical_key().cmp(&b.0.canonical_key()))
+    });
     let (h, observed) = breaking(&best_case, rule, observations);
     Ok(RaceShrunk {
         yaml: serde_yaml::to_string(&best).map_err(|e| e.to_string())?,
@@ -174,6 +190,7 @@ pub async fn shrink_race(
         rule: rule.clone(),
         observed,
         confirmed: (h, config.confirm_runs),
+        histogram,
         candidates: tried,
         runs: spent,
     })

@@ -62,26 +62,7 @@ pub fn standalone_html(
 <script>
 "use strict";
 const DATA = {data};
-function decode(j) {{
-  if (j === null || typeof j !== "object") return j;
-  if (Array.isArray(j)) return j.map(decode);
-  const keys = Object.keys(j);
-  if (keys.length === 1 && keys[0][0] === "$") {{
-    const x = j[keys[0]];
-    switch (keys[0]) {{
-      case "$undefined": return undefined;
-      case "$number": return x === "NaN" ? NaN : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : -0;
-      case "$utf16": return String.fromCharCode(...x);
-      case "$buffer": return new Uint8Array(x.bytes || []).buffer;
-      case "$function": return function f() {{}};
-      case "$symbol": return Symbol(x);
-    }}
-  }}
-  const o = {{}};
-  for (const k of keys) o[k] = decode(j[k]);
-  return o;
-}}
-document.getElementById("description").textContent = DATA.description;
+{decode}document.getElementById("description").textContent = DATA.description;
 window.addEventListener("message", (e) => {{
   const li = document.createElement("li");
   li.textContent = "origin " + JSON.stringify(e.origin) + ": " + String(e.data);
@@ -112,8 +93,32 @@ DATA.posts.forEach((p, i) => {{
         title = crate::report::html_escape(description),
         comment_description = comment_safe(description),
         data = script_safe_json(&data),
+        decode = DECODE_JS,
     )
 }
+
+/// The page script's `decode`: a message from the tagged JSON form of
+/// [`pmconf_model::message::MessageValue`] back to a JavaScript value.
+pub(crate) const DECODE_JS: &str = r#"function decode(j) {
+  if (j === null || typeof j !== "object") return j;
+  if (Array.isArray(j)) return j.map(decode);
+  const keys = Object.keys(j);
+  if (keys.length === 1 && keys[0][0] === "$") {
+    const x = j[keys[0]];
+    switch (keys[0]) {
+      case "$undefined": return undefined;
+      case "$number": return x === "NaN" ? NaN : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : -0;
+      case "$utf16": return String.fromCharCode(...x);
+      case "$buffer": return new Uint8Array(x.bytes || []).buffer;
+      case "$function": return function f() {};
+      case "$symbol": return Symbol(x);
+    }
+  }
+  const o = {};
+  for (const k of keys) o[k] = decode(j[k]);
+  return o;
+}
+"#;
 
 /// `text` made safe inside an HTML comment while staying pasteable: HTML
 /// allows `--` in a comment's text (so `pmconf fuzz --seed 1` stays as it
@@ -121,7 +126,7 @@ DATA.posts.forEach((p, i) => {{
 /// one, and those get a space.
 ///
 /// <https://html.spec.whatwg.org/multipage/syntax.html#comments>
-fn comment_safe(text: &str) -> String {
+pub(crate) fn comment_safe(text: &str) -> String {
     text.replace("<!--", "<! --")
         .replace("--!>", "--! >")
         .replace("-->", "-- >")
