@@ -305,6 +305,13 @@ pub fn candidates(case: &Value) -> Vec<Value> {
         }
         c
     };
+    // Drop a window with the windows it creates and every step naming
+    // them (never the first window: the top one).
+    if let Some(windows) = get(case, "windows").and_then(Value::as_mapping) {
+        for name in windows.keys().skip(1).filter_map(Value::as_str) {
+            out.push(without_window(case, name));
+        }
+    }
     // Drop a top-level step or a whole group.
     for i in 0..steps.len() {
         let mut s = steps.clone();
@@ -359,6 +366,68 @@ pub fn candidates(case: &Value) -> Vec<Value> {
         }
     }
     out
+}
+
+/// `case` without window `name`, the windows below it (its iframes and
+/// popups, transitively), and every step that names one of them.
+fn without_window(case: &Value, name: &str) -> Value {
+    let mut gone = vec![name.to_owned()];
+    let windows = get(case, "windows")
+        .and_then(Value::as_mapping)
+        .cloned()
+        .unwrap_or_default();
+    loop {
+        let before = gone.len();
+        for (n, w) in &windows {
+            let Some(n) = n.as_str() else { continue };
+            let creator = get(w, "parent")
+                .or_else(|| get(w, "opener"))
+                .and_then(Value::as_str);
+            if creator.is_some_and(|c| gone.iter().any(|g| g == c)) && !gone.iter().any(|g| g == n)
+            {
+                gone.push(n.to_owned());
+            }
+        }
+        if gone.len() == before {
+            break;
+        }
+    }
+    let names = |step: &Value| -> bool {
+        step.as_mapping()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(Value::as_mapping)
+            .flat_map(|fields| {
+                ["from", "to", "window", "by", "loaded"]
+                    .into_iter()
+                    .filter_map(|k| fields.get(key(k)).and_then(Value::as_str))
+            })
+            .any(|w| gone.iter().any(|g| g == w))
+    };
+    let mut c = case.clone();
+    if let Some(w) = get_mut(&mut c, "windows").and_then(Value::as_mapping_mut) {
+        w.retain(|n, _| !n.as_str().is_some_and(|n| gone.iter().any(|g| g == n)));
+    }
+    if let Some(steps) = get_mut(&mut c, "steps").and_then(Value::as_sequence_mut) {
+        let mut kept = Vec::new();
+        for step in steps.drain(..) {
+            match get(&step, "same_task").and_then(Value::as_sequence) {
+                Some(members) => {
+                    let mut members: Vec<Value> =
+                        members.iter().filter(|m| !names(m)).cloned().collect();
+                    match members.len() {
+                        0 => {}
+                        1 => kept.push(members.remove(0)),
+                        _ => kept.push(group(members)),
+                    }
+                }
+                None if names(&step) => {}
+                None => kept.push(step),
+            }
+        }
+        *steps = kept;
+    }
+    c
 }
 
 fn group(members: Vec<Value>) -> Value {
