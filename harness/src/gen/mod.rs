@@ -15,6 +15,7 @@ pub mod hosts;
 pub mod ip;
 pub mod messages;
 pub mod origins;
+pub mod races;
 pub mod repro;
 pub mod shrink;
 pub mod target_origin;
