@@ -13,6 +13,7 @@
 //! pass [`MAX_STATES`] states is cut short (a prefix of a valid schedule
 //! is valid).
 
+pub mod findings;
 pub mod schedule;
 pub mod topology;
 
@@ -180,7 +181,7 @@ impl RaceDraw {
         families.sort_unstable();
         families.dedup();
         let mut case = Mapping::new();
-        let kinds: Vec<String> = items.iter().map(|i| i.families()[0].to_owned()).collect();
+        let kinds: Vec<String> = items.iter().map(|i| i.summary()).collect();
         case.insert(
             s("description"),
             s(&format!(

@@ -129,6 +129,16 @@ impl Item {
         f
     }
 
+    /// Its step kinds: `navigate`, or `same_task(post, navigate)`.
+    pub fn summary(&self) -> String {
+        let kinds: Vec<&str> = self.steps.iter().map(|d| d.step.kind()).collect();
+        if kinds.len() == 1 {
+            kinds[0].to_owned()
+        } else {
+            format!("same_task({})", kinds.join(", "))
+        }
+    }
+
     /// Steps it holds.
     pub fn len(&self) -> usize {
         self.steps.len()
