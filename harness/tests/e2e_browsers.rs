@@ -378,7 +378,7 @@ fn a_hundred_generated_cases_in_every_engine() {
             "100",
             "--max-shrinks",
             "0",
-            "--dry-run",
+            "--no-save",
             "--engine",
             &engine_list(&engines),
         ])
