@@ -8,7 +8,7 @@
 //! prefix of a valid schedule is valid, so a schedule can be cut short
 //! (to bound the states the model explores) without breaking it.
 
-use super::topology::{same_site_variant, secure_ancestry, trustworthy, PlacedTopology, RaceShape};
+use super::topology::{same_site_variant, secure_ancestry, PlacedTopology, RaceShape};
 use crate::gen::origins::GenOrigin;
 use pmconf_model::case::{Navigate, NavigateVia, Post, Relation, Step, Topology};
 use pmconf_model::message::MessageValue;
@@ -515,7 +515,7 @@ impl<'p> Builder<'p> {
         };
         let shape = self.placed.topology.windows[window].1;
         if let RaceShape::Iframe(p) | RaceShape::Sandboxed(p) = shape {
-            if secure_ancestry(self.placed.topology, &self.placed.origins, p) && !trustworthy(&origin) {
+            if secure_ancestry(self.placed.topology, &self.placed.origins, p) && !origin.scheme.eq_ignore_ascii_case("https") {
                 origin.scheme = "https".to_owned();
             }
         }
