@@ -359,6 +359,54 @@ fn ctrl_c_ends_every_process_the_harness_started() {
 }
 
 #[test]
+fn fifty_generated_race_cases_in_every_engine() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    let engines = engines();
+    if engines.is_empty() {
+        eprintln!("no engine installed: nothing to run");
+        return;
+    }
+    let before = browser_processes();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("races.json");
+    let out = pmconf()
+        .args([
+            "fuzz", "--races", "--seed", "21", "--cases", "50", "--repeat", "2", "--no-save",
+            "--engine",
+            &engine_list(&engines),
+        ])
+        .arg("--results")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // 0: no harness fault (divergences are reported, not saved).
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("runs/s"), "throughput is printed: {stdout}");
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(summary["valid"], 50, "{summary:#}");
+    assert_eq!(summary["refused"], serde_json::json!([]));
+    assert_eq!(summary["setup_failures"], serde_json::json!([]));
+    let per_engine = summary["engines"].as_array().unwrap();
+    assert_eq!(per_engine.len(), engines.len(), "{summary:#}");
+    for e in per_engine {
+        assert_eq!(e["tally"]["cases"], 50, "{e:#}");
+        assert_eq!(e["tally"]["runs"], 100, "two runs of each case: {e:#}");
+        assert_eq!(e["faults"], 0, "no harness fault: {e:#}");
+    }
+    for d in summary["divergences"].as_array().unwrap() {
+        eprintln!("divergence: {} {}", d["engine"], d["case"]);
+    }
+    assert_no_new_processes(&before, "after race fuzzing");
+    assert!(!dir.path().join("found").exists());
+}
+
+#[test]
 fn a_hundred_generated_cases_in_every_engine() {
     let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
     let engines = engines();
