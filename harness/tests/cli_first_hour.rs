@@ -251,7 +251,10 @@ fn help_texts_say_what_each_command_does() {
     assert!(fuzz.contains("1 when a new divergence was saved"), "{fuzz}");
     assert!(fuzz.contains("default found/"), "{fuzz}");
     assert!(fuzz.contains("--dry-run <DIR>"), "{fuzz}");
-    assert!(fuzz.contains("--races") && fuzz.contains("--no-save"), "{fuzz}");
+    assert!(
+        fuzz.contains("--races") && fuzz.contains("--no-save"),
+        "{fuzz}"
+    );
 
     let review = help(&["review", "--help"]);
     assert!(

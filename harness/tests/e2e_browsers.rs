@@ -371,7 +371,15 @@ fn fifty_generated_race_cases_in_every_engine() {
     let summary = dir.path().join("races.json");
     let out = pmconf()
         .args([
-            "fuzz", "--races", "--seed", "21", "--cases", "50", "--repeat", "2", "--no-save",
+            "fuzz",
+            "--races",
+            "--seed",
+            "21",
+            "--cases",
+            "50",
+            "--repeat",
+            "2",
+            "--no-save",
             "--engine",
             &engine_list(&engines),
         ])

@@ -37,13 +37,23 @@ fn thousands_of_draws_are_all_valid_and_answered() {
         "{} of {} draws refused by the validator:\n{}",
         refused.len(),
         draws.len(),
-        refused.iter().take(5).cloned().collect::<Vec<_>>().join("\n\n")
+        refused
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
     );
     assert!(
         unanswered.is_empty(),
         "{} draws without an allowed outcome:\n{}",
         unanswered.len(),
-        unanswered.iter().take(5).cloned().collect::<Vec<_>>().join("\n\n")
+        unanswered
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
     );
     assert!(
         not_race.len() * 20 < draws.len(),
@@ -52,7 +62,6 @@ fn thousands_of_draws_are_all_valid_and_answered() {
         &not_race[..not_race.len().min(10)]
     );
 }
-
 
 #[test]
 fn the_same_seed_gives_the_same_cases_and_another_seed_others() {
@@ -67,7 +76,10 @@ fn the_same_seed_gives_the_same_cases_and_another_seed_others() {
     assert_eq!(a.len(), 200);
     assert_eq!(a, b);
     assert_eq!(a[3].0, "race-11-3");
-    let c: Vec<String> = generate_races(12, 200).into_iter().map(|g| g.yaml).collect();
+    let c: Vec<String> = generate_races(12, 200)
+        .into_iter()
+        .map(|g| g.yaml)
+        .collect();
     let same = a.iter().zip(&c).filter(|(x, y)| &x.1 == *y).count();
     assert!(same < 5, "{same} of 200 cases equal across seeds");
 }
@@ -104,7 +116,9 @@ fn features(case: &Case) -> BTreeSet<String> {
             .filter(|x| x.relation == Relation::Iframe { parent: p })
             .count()
     };
-    let popup = w.iter().position(|x| matches!(x.relation, Relation::Popup { .. }));
+    let popup = w
+        .iter()
+        .position(|x| matches!(x.relation, Relation::Popup { .. }));
     let nested = w.iter().any(|x| match x.relation {
         Relation::Iframe { parent } => matches!(w[parent].relation, Relation::Iframe { .. }),
         _ => false,
@@ -256,13 +270,25 @@ fn dry_run_writes_cases_that_check_accepts_and_starts_no_browser() {
     let out_dir = dir.path().join("gen");
     let pids = dir.path().join("pids.jsonl");
     let out = pmconf()
-        .args(["fuzz", "--races", "--seed", "9", "--cases", "40", "--dry-run"])
+        .args([
+            "fuzz",
+            "--races",
+            "--seed",
+            "9",
+            "--cases",
+            "40",
+            "--dry-run",
+        ])
         .arg(&out_dir)
         .env("PMCONF_PIDFILE", &pids)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(!pids.exists(), "a browser session was started: {}", text(&out));
+    assert!(
+        !pids.exists(),
+        "a browser session was started: {}",
+        text(&out)
+    );
     let mut files: Vec<String> = std::fs::read_dir(&out_dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -294,7 +320,15 @@ fn dry_run_into_an_unwritable_place_fails_and_leaves_nothing() {
     let blocker = dir.path().join("gen");
     std::fs::write(&blocker, "not a directory").unwrap();
     let out = pmconf()
-        .args(["fuzz", "--races", "--seed", "9", "--cases", "3", "--dry-run"])
+        .args([
+            "fuzz",
+            "--races",
+            "--seed",
+            "9",
+            "--cases",
+            "3",
+            "--dry-run",
+        ])
         .arg(blocker.join("sub"))
         .output()
         .unwrap();
@@ -304,7 +338,10 @@ fn dry_run_into_an_unwritable_place_fails_and_leaves_nothing() {
         "{}",
         text(&out)
     );
-    assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "not a directory");
+    assert_eq!(
+        std::fs::read_to_string(&blocker).unwrap(),
+        "not a directory"
+    );
 }
 
 /// Whether a document at `u` is potentially trustworthy: https, or http
@@ -344,10 +381,18 @@ fn no_frame_loads_http_below_a_secure_window() {
         for step in &case.steps {
             if let Step::Navigate(n) = step {
                 if n.url.scheme() != "https" && secure_above(n.window) {
-                    bad.push(format!("{}: navigation of {}", g.name, case.windows[n.window].name));
+                    bad.push(format!(
+                        "{}: navigation of {}",
+                        g.name, case.windows[n.window].name
+                    ));
                 }
             }
         }
     }
-    assert!(bad.is_empty(), "{} http frames below secure windows: {:?}", bad.len(), &bad[..bad.len().min(10)]);
+    assert!(
+        bad.is_empty(),
+        "{} http frames below secure windows: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(10)]
+    );
 }

@@ -236,7 +236,11 @@ fn divergence_lines(race: &GeneratedRace, d: &Divergence) -> Vec<String> {
     for (b, line) in d.histogram.iter().zip(outcome_summaries(&outcomes)) {
         out.push(format!(
             "    {} x{}: {line}",
-            if b.allowed { "allowed    " } else { "NOT ALLOWED" },
+            if b.allowed {
+                "allowed    "
+            } else {
+                "NOT ALLOWED"
+            },
             b.count
         ));
     }

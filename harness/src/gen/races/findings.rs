@@ -158,7 +158,12 @@ mod tests {
         }
     }
 
-    fn result(engine: &str, case: &str, verdict: Verdict, bars: &[(&str, usize, bool)]) -> CaseResult {
+    fn result(
+        engine: &str,
+        case: &str,
+        verdict: Verdict,
+        bars: &[(&str, usize, bool)],
+    ) -> CaseResult {
         let mut r = CaseResult::bare(engine, case, verdict, SnapshotStatus::NotCompared);
         r.histogram = bars
             .iter()
@@ -187,9 +192,19 @@ mod tests {
             schedule: vec![],
         }];
         let results = vec![
-            result("chromium", "race-1-0.yaml", Verdict::Diverges, &[("child", 3, true), ("child@1", 2, false)]),
+            result(
+                "chromium",
+                "race-1-0.yaml",
+                Verdict::Diverges,
+                &[("child", 3, true), ("child@1", 2, false)],
+            ),
             contested,
-            result("webkitgtk", "race-1-2.yaml", Verdict::Conforms, &[("child", 5, true)]),
+            result(
+                "webkitgtk",
+                "race-1-2.yaml",
+                Verdict::Conforms,
+                &[("child", 5, true)],
+            ),
         ];
         let found = divergences(&results);
         assert_eq!(found.len(), 1, "{found:?}");
@@ -204,7 +219,9 @@ mod tests {
         let mut r = result(
             "chromium",
             "race-1-0.yaml",
-            Verdict::Crashed { reason: "gone".into() },
+            Verdict::Crashed {
+                reason: "gone".into(),
+            },
             &[("child@1", 4, false)],
         );
         r.runs = 5;

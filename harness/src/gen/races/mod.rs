@@ -149,7 +149,11 @@ impl RaceDraw {
 
     /// Renders the case named `name`, its schedule cut to `keep` items
     /// when given; also returns the number of items drawn.
-    fn render(&self, name: &str, keep: Option<usize>) -> Result<(String, Vec<&'static str>, usize), RefusedDraw> {
+    fn render(
+        &self,
+        name: &str,
+        keep: Option<usize>,
+    ) -> Result<(String, Vec<&'static str>, usize), RefusedDraw> {
         let s = |x: &str| Value::String(x.to_owned());
         let windows = self.windows_yaml();
         // The windows alone, with a placeholder step, give the Case the
@@ -167,7 +171,11 @@ impl RaceDraw {
         let refused = |yaml: String, errors: Vec<pmconf_model::CaseError>| RefusedDraw {
             name: name.to_owned(),
             yaml,
-            errors: errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+            errors: errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
         };
         let windows_case = parse_case(&format!("{name}.yaml"), &bare_text)
             .map_err(|e| refused(bare_text.clone(), e))?;
@@ -211,7 +219,11 @@ impl RaceDraw {
             let case = parse_case(&format!("{name}.yaml"), &yaml).map_err(|e| RefusedDraw {
                 name: name.to_owned(),
                 yaml: yaml.clone(),
-                errors: e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+                errors: e
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             })?;
             let kept = keep.unwrap_or(drawn);
             if kept <= 1 || answer_case(&case).states_explored <= MAX_STATES {

@@ -50,8 +50,15 @@ impl<'a> Tape<'a> {
 /// A step that may come next, before its details (URL, message...) are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Candidate {
-    Post { from: usize, to: usize },
-    Navigate { window: usize, by: usize, via: NavigateVia },
+    Post {
+        from: usize,
+        to: usize,
+    },
+    Navigate {
+        window: usize,
+        by: usize,
+        via: NavigateVia,
+    },
     Reload(usize),
     Remove(usize),
     Close(usize),
@@ -265,7 +272,12 @@ impl<'p> Builder<'p> {
 
     /// Draws one candidate: a kind by weight among those possible, then
     /// one of that kind. `race_only` leaves posts out.
-    fn choose(&self, tape: &mut Tape, candidates: &[Candidate], race_only: bool) -> Option<Candidate> {
+    fn choose(
+        &self,
+        tape: &mut Tape,
+        candidates: &[Candidate],
+        race_only: bool,
+    ) -> Option<Candidate> {
         let kinds: Vec<(&str, usize)> = Candidate::WEIGHTS
             .iter()
             .copied()
@@ -288,7 +300,11 @@ impl<'p> Builder<'p> {
                 }
             })
             .map(|k| k.0)?;
-        let of_kind: Vec<Candidate> = candidates.iter().copied().filter(|c| c.kind() == kind).collect();
+        let of_kind: Vec<Candidate> = candidates
+            .iter()
+            .copied()
+            .filter(|c| c.kind() == kind)
+            .collect();
         Some(of_kind[tape.pick(of_kind.len())])
     }
 
@@ -370,7 +386,10 @@ impl<'p> Builder<'p> {
             Candidate::Navigate { window, by, via } => {
                 let (origin, family) = self.navigation_origin(tape, window);
                 let url = origin.url();
-                let mut fields = vec![("window", name(window)), ("url", Value::String(url.clone()))];
+                let mut fields = vec![
+                    ("window", name(window)),
+                    ("url", Value::String(url.clone())),
+                ];
                 let by_family = if by == window {
                     "by-self"
                 } else if matches!(self.case.windows[window].relation, Relation::Popup { .. }) {
@@ -396,7 +415,11 @@ impl<'p> Builder<'p> {
                     url: parsed,
                     url_as_written: url,
                 });
-                (one("navigate", fields), step, vec!["navigate", by_family, via_family, family])
+                (
+                    one("navigate", fields),
+                    step,
+                    vec!["navigate", by_family, via_family, family],
+                )
             }
             Candidate::Reload(window) => (
                 one("reload", vec![("window", name(window))]),
@@ -423,7 +446,10 @@ impl<'p> Builder<'p> {
                 (
                     one(
                         "fragment",
-                        vec![("window", name(window)), ("fragment", Value::String(fragment.clone()))],
+                        vec![
+                            ("window", name(window)),
+                            ("fragment", Value::String(fragment.clone())),
+                        ],
                     ),
                     Step::Fragment { window, fragment },
                     vec!["fragment"],
@@ -435,7 +461,10 @@ impl<'p> Builder<'p> {
                 (
                     one(
                         "set_domain",
-                        vec![("window", name(window)), ("domain", Value::String(domain.clone()))],
+                        vec![
+                            ("window", name(window)),
+                            ("domain", Value::String(domain.clone())),
+                        ],
                     ),
                     Step::SetDomain { window, domain },
                     vec!["set_domain"],
@@ -488,7 +517,10 @@ impl<'p> Builder<'p> {
                     .filter(|(i, _)| *i != to && *i != from)
                     .map(|(_, o)| o)
                     .collect();
-                (strip(others[tape.pick(others.len())]), "target-other-origin")
+                (
+                    strip(others[tape.pick(others.len())]),
+                    "target-other-origin",
+                )
             }
         }
     }
@@ -515,7 +547,9 @@ impl<'p> Builder<'p> {
         };
         let shape = self.placed.topology.windows[window].1;
         if let RaceShape::Iframe(p) | RaceShape::Sandboxed(p) = shape {
-            if secure_ancestry(self.placed.topology, &self.placed.origins, p) && !origin.scheme.eq_ignore_ascii_case("https") {
+            if secure_ancestry(self.placed.topology, &self.placed.origins, p)
+                && !origin.scheme.eq_ignore_ascii_case("https")
+            {
                 origin.scheme = "https".to_owned();
             }
         }

@@ -79,10 +79,7 @@ pub const RACE_TOPOLOGIES: &[RaceTopology] = &[
     },
     RaceTopology {
         family: "sandboxed-frame",
-        windows: &[
-            ("top", RaceShape::Top),
-            ("boxed", RaceShape::Sandboxed(0)),
-        ],
+        windows: &[("top", RaceShape::Top), ("boxed", RaceShape::Sandboxed(0))],
     },
 ];
 
@@ -204,7 +201,9 @@ pub fn placed_topology() -> impl Strategy<Value = PlacedTopology> {
                 // the Mixed Content spec counts http://127.0.0.1 as
                 // potentially trustworthy, but WebKitGTK 2.50 blocks it.
                 if let RaceShape::Iframe(p) | RaceShape::Sandboxed(p) = *shape {
-                    if secure_ancestry(topology, &origins, p) && !origin.scheme.eq_ignore_ascii_case("https") {
+                    if secure_ancestry(topology, &origins, p)
+                        && !origin.scheme.eq_ignore_ascii_case("https")
+                    {
                         origin.scheme = "https".to_owned();
                     }
                 }
