@@ -22,14 +22,21 @@ use std::time::Instant;
 
 /// What `pmconf fuzz --help` says after the options.
 pub const FUZZ_AFTER_HELP: &str = "\
-Findings go to --out (default found/), which neither `pmconf run` nor the
-model snapshot test reads: to make one part of the suite, move its .yaml
-(and .html) to cases/found/, then `pmconf run cases/found/NAME.yaml` and
-`pmconf review`.
+Findings go to --out (default found/; race findings to found/races/),
+which neither `pmconf run` nor the model snapshot test reads: to make one
+part of the suite, move its .yaml (and .html) to cases/found/, then
+`pmconf run cases/found/NAME.yaml` and `pmconf review`.
+
+--races: each generated race case runs --repeat times per engine; a
+divergence is an observed outcome neither allowed nor contested by the
+model, listed with its histogram and saved unshrunk (with its histogram
+in NAME.observed.json). The end prints runs/s and harness faults (runs
+that observed nothing) per engine.
 
 Exit status: 0 when no engine diverged in a way not already saved (under
---out or cases/found/), 1 when a new divergence was saved, 2 for a setup
-failure or a finding that could not be written.";
+--out or cases/found/), 1 when a new divergence was saved (or, with
+--races, a run observed nothing), 2 for a setup failure or a finding
+that could not be written.";
 
 /// Options of `pmconf fuzz`.
 #[derive(Debug, Clone, clap::Args)]
@@ -57,14 +64,29 @@ pub struct FuzzArgs {
     /// Cases mounted in one page load at a time.
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
-    /// Run and report, but write no case files.
+    /// Run and report, but save no finding (nothing is written under --out).
     #[arg(long)]
-    pub dry_run: bool,
-    /// Write every generated case the model can answer to this directory
-    /// as YAML (`case-0007.yaml`, numbered as the run reports them) and
-    /// run nothing.
-    #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
-    pub emit: Option<PathBuf>,
+    pub no_save: bool,
+    /// Start no browser: write every generated case the model can answer
+    /// to DIR as YAML (`case-0007.yaml`, or `race-<seed>-<i>.yaml` with
+    /// --races), so you can read what would run (`pmconf check DIR`).
+    #[arg(long, value_name = "DIR", alias = "emit", conflicts_with = "no_save")]
+    pub dry_run: Option<PathBuf>,
+    /// Generate navigation race cases (windows navigated, reloaded,
+    /// removed, closed or created while messages are in flight) instead of
+    /// origin cases; each runs --repeat times per engine.
+    #[arg(long)]
+    pub races: bool,
+    /// With --races: runs of each case per engine.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// With --races: sessions of each engine at once (as `run --sessions`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub sessions: u32,
+    /// With --races: seconds a WebDriver command may go unanswered before
+    /// its session counts as hung and is replaced (as `run`).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub command_timeout: u64,
     /// Also write a JSON summary here.
     #[arg(long)]
     pub results: Option<PathBuf>,
@@ -89,6 +111,9 @@ struct EngineFindings {
 
 /// Runs `pmconf fuzz`; returns the exit status ([`FUZZ_AFTER_HELP`]).
 pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
+    if args.races {
+        return super::fuzz_races::run(&args, registry).await;
+    }
     let trees = generate(args.seed, args.cases);
     let mut valid: Vec<(usize, GenCase, Case)> = Vec::new();
     let mut unanswerable = Vec::new();
@@ -108,7 +133,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
     for (i, e) in unanswerable.iter().take(5) {
         println!("  case {i}: {e}");
     }
-    if let Some(dir) = &args.emit {
+    if let Some(dir) = &args.dry_run {
         let command = format!("pmconf fuzz --seed {} --cases {}", args.seed, args.cases);
         return emit(dir, &valid, &command);
     }
@@ -214,7 +239,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
         }
         for (shape, s) in &f.minimal {
             println!("  {}", one_line(f.engine, shape, s));
-            if !args.dry_run {
+            if !args.no_save {
                 match save(&args, &command, f.engine, s, &mut saved) {
                     Ok(Saved::New(path)) => {
                         written += 1;
@@ -517,18 +542,19 @@ fn save(
     Ok(Saved::New(path))
 }
 
-/// `--emit DIR`: every generated case as YAML, nothing run. Exit status 0,
+/// `--dry-run DIR`: every generated case as YAML, nothing run. Exit status 0,
 /// or 2 when a file cannot be written.
 fn emit(dir: &std::path::Path, valid: &[(usize, GenCase, Case)], command: &str) -> i32 {
-    for (i, gen, _) in valid {
-        let description = format!("case {i} of `{command}` ({})", gen.template.family);
-        let path = dir.join(format!("case-{i:04}.yaml"));
-        if let Err(e) =
-            crate::case_files::write_atomically(&path, gen.to_yaml(&description).as_bytes())
-        {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return EXIT_BAD_INPUT;
-        }
+    let files: Vec<(String, String)> = valid
+        .iter()
+        .map(|(i, gen, _)| {
+            let description = format!("case {i} of `{command}` ({})", gen.template.family);
+            (format!("case-{i:04}.yaml"), gen.to_yaml(&description))
+        })
+        .collect();
+    if let Err(e) = super::fuzz_races::write_case_files(dir, &files) {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
     }
     println!("wrote {} cases to {}", valid.len(), dir.display());
     0

@@ -4,6 +4,7 @@ pub mod check;
 pub mod doctor;
 pub mod engines;
 pub mod fuzz;
+pub mod fuzz_races;
 pub mod model;
 pub mod origin;
 pub mod placement;

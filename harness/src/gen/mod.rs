@@ -18,6 +18,7 @@ pub mod messages;
 pub mod origins;
 pub mod race_repro;
 pub mod race_shrink;
+pub mod races;
 pub mod repro;
 pub mod shrink;
 pub mod target_origin;
