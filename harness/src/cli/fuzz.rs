@@ -90,6 +90,10 @@ pub struct FuzzArgs {
     /// Also write a JSON summary here.
     #[arg(long)]
     pub results: Option<PathBuf>,
+    /// With --races: engine runs allowed per shrink (candidates and the
+    /// final confirmation); 0 saves divergent cases unshrunk.
+    #[arg(long, default_value_t = 600)]
+    pub shrink_runs: usize,
 }
 
 /// One engine's findings.

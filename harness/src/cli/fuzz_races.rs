@@ -5,9 +5,11 @@
 
 use super::fuzz::FuzzArgs;
 use super::placement::PlacementArgs;
+use super::race_findings::{one_line, RaceReducer, Reduced};
 use super::EXIT_BAD_INPUT;
 use crate::case_files::{write_atomically, LoadedCase};
 use crate::engine::ProcessRegistry;
+use crate::gen::race_shrink::RaceShrinkConfig;
 use crate::gen::races::findings::{divergences, tallies, Divergence, EngineTally};
 use crate::gen::races::{draw_races, GeneratedRace};
 use crate::report::outcome_summaries;
@@ -64,6 +66,7 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
             Ok(placed) => placed,
             Err(status) => return status,
         };
+    let instances = engines.clone();
     let command = format!(
         "pmconf fuzz --races --seed {} --cases {} --repeat {} --engine {}",
         args.seed,
@@ -143,6 +146,17 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
     }
     let mut status = 0;
     let mut saved = 0;
+    let mut reducer = RaceReducer::new(
+        instances,
+        registry,
+        &args.out,
+        RaceShrinkConfig {
+            budget: args.shrink_runs,
+            ..RaceShrinkConfig::default()
+        },
+        args.max_shrinks,
+    );
+    let mut findings: Vec<serde_json::Value> = Vec::new();
     println!(
         "{} divergences (outcomes neither allowed nor contested):",
         found.len()
@@ -154,7 +168,51 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
         for line in divergence_lines(race, d) {
             println!("  {line}");
         }
-        let finding = reduce(race, d).await;
+        let finding = match reducer.reduce(race, d).await {
+            Reduced::Known(files) => {
+                let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+                println!("    its rules are already saved as {}", files.join(", "));
+                findings.push(
+                    serde_json::json!({"case": d.case, "engine": d.engine, "already_saved": files}),
+                );
+                continue;
+            }
+            Reduced::Shrunk(shrunk) => {
+                let line = one_line(&d.engine, &shrunk);
+                println!("    {line}");
+                findings.push(serde_json::json!({"case": d.case, "engine": d.engine, "line": line, "rule": shrunk.rule.key(), "confirmed": shrunk.confirmed, "minimal": shrunk.yaml}));
+                if args.no_save {
+                    reducer.remember(&d.engine, &shrunk, &d.case);
+                    continue;
+                }
+                match reducer.save(&args.out, &command, &d.engine, &shrunk) {
+                    Ok(Ok(path)) => {
+                        saved += 1;
+                        println!("    saved {}", path.display());
+                    }
+                    Ok(Err(files)) => {
+                        let files: Vec<String> =
+                            files.iter().map(|p| p.display().to_string()).collect();
+                        println!("    already saved as {}", files.join(", "));
+                    }
+                    Err(e) => {
+                        println!("    could not save: {e}");
+                        status = EXIT_BAD_INPUT;
+                    }
+                }
+                continue;
+            }
+            Reduced::NotShrunk(why) => {
+                println!("    not shrunk: {why}");
+                findings.push(
+                    serde_json::json!({"case": d.case, "engine": d.engine, "not_shrunk": why}),
+                );
+                Finding {
+                    yaml: race.yaml.clone(),
+                    shrunk: false,
+                }
+            }
+        };
         if args.no_save {
             continue;
         }
@@ -185,6 +243,7 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
             })).collect::<Vec<_>>(),
             "setup_failures": outcome.setup_failures,
             "divergences": found,
+            "findings": findings,
         });
         let text = serde_json::to_string_pretty(&summary).expect("serializes");
         if let Err(e) = write_atomically(path, text.as_bytes()) {
@@ -192,6 +251,7 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
             status = EXIT_BAD_INPUT;
         }
     }
+    reducer.close().await;
     let faults: usize = tally.iter().map(EngineTally::faults).sum();
     if !outcome.setup_failures.is_empty() || !refused.is_empty() {
         status = EXIT_BAD_INPUT;
@@ -253,18 +313,6 @@ pub struct Finding {
     pub yaml: String,
     /// Whether it was shrunk.
     pub shrunk: bool,
-}
-
-/// HOOK for classification and shrinking (issue 10, second half): given
-/// the generated case, the engine and what its runs observed, classify
-/// each unallowed outcome by the rule it breaks and shrink the case in
-/// the engine. Until that lands, the finding is the generated case as is.
-pub async fn reduce(race: &GeneratedRace, divergence: &Divergence) -> Finding {
-    let _ = divergence;
-    Finding {
-        yaml: race.yaml.clone(),
-        shrunk: false,
-    }
 }
 
 /// Saves a finding as `<out>/races/<engine>--<case>.yaml` (a case `pmconf

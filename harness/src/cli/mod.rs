@@ -8,6 +8,7 @@ pub mod fuzz_races;
 pub mod model;
 pub mod origin;
 pub mod placement;
+pub mod race_findings;
 pub mod report;
 pub mod review;
 pub mod run;
