@@ -188,7 +188,13 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 let saved = saved.clone();
                 tasks.push(tokio::task::spawn_local(async move {
                     fuzz_engine(
-                        engine, &valid, &proxy, state, &registry, pacing, &args, &saved,
+                        engine,
+                        &valid,
+                        &proxy,
+                        state,
+                        &registry,
+                        (pacing, &args),
+                        &saved,
                     )
                     .await
                 }));
@@ -307,8 +313,7 @@ async fn fuzz_engine(
     proxy: &str,
     state: std::sync::Arc<RunState>,
     registry: &ProcessRegistry,
-    pacing: Pacing,
-    args: &FuzzArgs,
+    (pacing, args): (Pacing, &FuzzArgs),
     saved: &SavedFindings,
 ) -> EngineFindings {
     let mut findings = EngineFindings {
@@ -540,7 +545,7 @@ fn save(
         &case,
         &yaml,
         &html,
-        &[s.observed.clone()],
+        std::slice::from_ref(&s.observed),
     )?;
     saved.add(&path, keys);
     Ok(Saved::New(path))
