@@ -1,7 +1,7 @@
-//! Shrinking a race case with a real engine in the loop: the
-//! [`RaceOracle`](pmconf::gen::race_shrink::RaceOracle) of a live Chromium
-//! session runs every candidate K times and the minimal case is confirmed
-//! by a fresh batch.
+//! Shrinking a race case with a real engine in the loop, as `pmconf fuzz
+//! --races` does after its campaign ([`RaceReducer`]): a live Chromium
+//! session runs every candidate K times, the minimal case is confirmed by a
+//! fresh batch and saved, and the same divergence met again is known.
 //!
 //! The bug it shrinks towards is one Chromium shows in every run (saved in
 //! `cases/found/chromium--not-a-url--db1a8a81.yaml`): an uncloneable
@@ -18,13 +18,13 @@
 
 mod common;
 
-use pmconf::engine::{EngineId, ProcessRegistry};
-use pmconf::gen::race_shrink::{shrink_race, RaceShrinkConfig};
-use pmconf::run::driver::Pacing;
-use pmconf::run::state::RunState;
-use pmconf::run::worker::EngineWorker;
-use pmconf::server::OriginServer;
-use pmconf_model::violation::Rule;
+use pmconf::cli::race_findings::{RaceReducer, Reduced};
+use pmconf::engine::{EngineId, EngineInstance, ProcessRegistry};
+use pmconf::gen::race_shrink::RaceShrinkConfig;
+use pmconf::gen::races::findings::Divergence;
+use pmconf::gen::races::GeneratedRace;
+use pmconf::run::events::OutcomeCount;
+use pmconf_model::{answer_case, parse_case};
 
 const PADDED: &str = r#"
 description: padded
@@ -60,33 +60,57 @@ async fn a_padded_race_shrinks_in_chromium_to_the_known_minimal_case() {
     }
     let registry = ProcessRegistry::new();
     let _cleanup = registry.end_all_on_drop();
-    let state = RunState::new(format!("\u{0}pmconf-marker:{}:", std::process::id()));
-    let server = OriginServer::start(state.clone()).await.unwrap();
-    let mut worker = EngineWorker::start(
-        EngineId::Chromium,
-        &server.proxy_address(),
-        state,
-        &registry,
-        Pacing::default(),
-    )
-    .await
-    .unwrap();
-    let rule = Rule::Exception {
-        model: Some("SyntaxError".into()),
-        engine: Some("DataCloneError".into()),
+    let case = parse_case("padded.yaml", PADDED).unwrap();
+    // What the campaign saw: the call threw DataCloneError in all 5 runs.
+    let mut observed = answer_case(&case).allowed.remove(0);
+    let throwing = observed
+        .posts
+        .iter_mut()
+        .find(|p| p.threw.is_some())
+        .unwrap();
+    assert_eq!(throwing.threw.as_deref(), Some("SyntaxError"));
+    throwing.threw = Some("DataCloneError".into());
+    let race = GeneratedRace {
+        name: "race-padded".into(),
+        yaml: PADDED.into(),
+        case,
+        families: vec![],
     };
+    let divergence = Divergence {
+        case: race.name.clone(),
+        engine: "chromium".into(),
+        runs: 5,
+        histogram: vec![OutcomeCount {
+            outcome: observed.clone(),
+            count: 5,
+            allowed: false,
+        }],
+        unallowed: vec![(observed, 5)],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("found");
     let config = RaceShrinkConfig {
         max_runs: 10,
         confirm_runs: 5,
         budget: 200,
     };
-    // As a campaign would start: seen in 1 of 5 runs, so K = 10 at first
-    // and falling as candidates reproduce every time.
-    let shrunk = shrink_race(PADDED, &rule, (1, 5), &mut worker, &config)
-        .await
-        .unwrap();
-    worker.close().await;
-    server.shutdown().await;
+    let instances = vec![EngineInstance::system(EngineId::Chromium)];
+    let mut reducer = RaceReducer::new(instances, &registry, &out, config, 4);
+    let shrunk = match reducer.reduce(&race, &divergence).await {
+        Reduced::Shrunk(s) => s,
+        Reduced::Known(files) => panic!("known as {files:?}"),
+        Reduced::NotShrunk(why) => panic!("not shrunk: {why}"),
+    };
+    let path = reducer
+        .save(&out, "pmconf fuzz --races (test)", "chromium", &shrunk)
+        .unwrap()
+        .expect("a new finding");
+    // Met again in the same campaign: known by its rule.
+    assert!(matches!(
+        reducer.reduce(&race, &divergence).await,
+        Reduced::Known(files) if files == [path.clone()]
+    ));
+    reducer.close().await;
     eprintln!(
         "{} candidates, {} runs; confirmed {} of {}:\n{}",
         shrunk.candidates, shrunk.runs, shrunk.confirmed.0, shrunk.confirmed.1, shrunk.yaml
@@ -96,4 +120,10 @@ async fn a_padded_race_shrinks_in_chromium_to_the_known_minimal_case() {
     assert_eq!(got, want, "{}", shrunk.yaml);
     assert_eq!(shrunk.confirmed, (5, 5));
     assert!(shrunk.runs <= 200);
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        saved.contains("# rate: 5 of 5 confirmation runs"),
+        "{saved}"
+    );
+    assert!(path.with_extension("html").exists());
 }

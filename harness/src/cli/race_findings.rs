@@ -212,3 +212,83 @@ pub fn one_line(engine: &str, s: &RaceShrunk) -> String {
         s.runs
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::events::OutcomeCount;
+    use pmconf_model::{answer_case, parse_case};
+
+    const CASE: &str = "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - same_task:\n      - post: { from: top, to: child, message: m, target_origin: \"*\" }\n      - navigate: { window: child, by: top, url: \"http://c.test/\" }\n";
+
+    /// A run where "m" reached child@1 (the navigation's document), and
+    /// the campaign's divergence: seen in `n` of 5 runs.
+    fn divergence(n: usize) -> (GeneratedRace, Divergence) {
+        let case = parse_case("t.yaml", CASE).unwrap();
+        let mut o = answer_case(&case)
+            .allowed
+            .into_iter()
+            .find(|o| !o.received[1].1.is_empty())
+            .expect("an allowed outcome delivers m to child");
+        let m = o.received[1].1.remove(0);
+        o.received.push(("child@1".into(), vec![m]));
+        let race = GeneratedRace {
+            name: "race-1-0".into(),
+            yaml: CASE.into(),
+            case,
+            families: vec![],
+        };
+        let d = Divergence {
+            case: "race-1-0".into(),
+            engine: "chromium".into(),
+            runs: 5,
+            histogram: vec![OutcomeCount {
+                outcome: o.clone(),
+                count: n,
+                allowed: false,
+            }],
+            unallowed: vec![(o, n)],
+        };
+        (race, d)
+    }
+
+    #[test]
+    fn the_rule_and_its_runs() {
+        let (race, d) = divergence(2);
+        assert_eq!(rule_of(&race, &d), Some((Rule::WrongDocument, 2)));
+    }
+
+    #[test]
+    fn known_rules_are_not_shrunk_and_no_budget_shrinks_nothing() {
+        let (race, d) = divergence(2);
+        let dir = tempfile::tempdir().unwrap();
+        let registry = ProcessRegistry::new();
+        let none = RaceShrinkConfig {
+            budget: 0,
+            ..RaceShrinkConfig::default()
+        };
+        let mut reducer = RaceReducer::new(vec![], &registry, dir.path(), none, 4);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert!(matches!(
+            rt.block_on(reducer.reduce(&race, &d)),
+            Reduced::NotShrunk(why) if why == "--shrink-runs 0"
+        ));
+        let keys = finding_keys("chromium", &race.case, &[d.unallowed[0].0.clone()]);
+        reducer.saved.add(Path::new("found/x.yaml"), keys);
+        assert!(matches!(
+            rt.block_on(reducer.reduce(&race, &d)),
+            Reduced::Known(files) if files == [PathBuf::from("found/x.yaml")]
+        ));
+        // The same rule in another engine is not known.
+        let mut other = d.clone();
+        other.engine = "firefox".into();
+        assert!(matches!(
+            rt.block_on(reducer.reduce(&race, &other)),
+            Reduced::NotShrunk(_)
+        ));
+        rt.block_on(reducer.close());
+    }
+}
