@@ -416,3 +416,65 @@ mod tests {
         assert_eq!(twice, Err(vec![path]));
     }
 }
+
+#[cfg(test)]
+mod engine_snapshots {
+    use super::*;
+
+    /// The rules the engines' accepted race snapshots break, as keys,
+    /// per snapshot.
+    fn race_rules() -> BTreeMap<String, BTreeSet<String>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut out = BTreeMap::new();
+        for engine in ["chromium", "firefox", "webkitgtk"] {
+            let dir = root.join("snapshots").join(engine);
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(stem) = name
+                    .strip_prefix("races__")
+                    .and_then(|n| n.strip_suffix(".snap"))
+                else {
+                    continue;
+                };
+                let text =
+                    std::fs::read_to_string(root.join(format!("cases/races/{stem}.yaml"))).unwrap();
+                let case = parse_case(stem, &text).unwrap();
+                let seen =
+                    observed_in_snapshot(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+                let keys = finding_keys(engine, &case, &seen);
+                if !keys.is_empty() {
+                    out.insert(format!("{engine}/{stem}"), keys);
+                }
+            }
+        }
+        out
+    }
+
+    /// Hand-checked against each snapshot's `seen` list: the engines'
+    /// known race bugs get the rule the case's description names.
+    #[test]
+    fn accepted_race_divergences_are_classified() {
+        let rules = race_rules();
+        assert_eq!(
+            rules.len(),
+            5,
+            "the 5 race snapshots with verdict diverges: {rules:#?}"
+        );
+        // Four Chromium cases, one root cause: one key.
+        let all: BTreeSet<String> = rules.values().flatten().cloned().collect();
+        assert_eq!(
+            all.iter().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "chromium: wrong-document[navigate,post,wait]",
+                "firefox: wrong-document[navigate,post,wait]"
+            ],
+            "{rules:#?}"
+        );
+        // Chromium retargets a message posted just before the navigation.
+        assert!(
+            rules["chromium/post-then-navigate-same-task-star"]
+                .contains("chromium: wrong-document[navigate,post,wait]"),
+            "{rules:#?}"
+        );
+    }
+}
