@@ -64,6 +64,9 @@ pub struct FuzzArgs {
     /// Cases mounted in one page load at a time.
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
+    /// Seconds every window of a batch may take to load (as `run`).
+    #[arg(long, default_value_t = 15)]
+    pub ready_timeout: u64,
     /// Run and report, but save no finding (nothing is written under --out).
     #[arg(long)]
     pub no_save: bool,
@@ -168,6 +171,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
     let proxy = server.proxy_address();
     let pacing = Pacing {
         batch_size: args.batch,
+        ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
         ..Pacing::default()
     };
 

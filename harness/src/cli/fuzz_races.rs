@@ -94,6 +94,7 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
         repeat: args.repeat as usize,
         pacing: Pacing {
             batch_size: args.batch,
+            ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
             ..Pacing::default()
         },
         // Nothing is compared with snapshots, so nothing is run again:

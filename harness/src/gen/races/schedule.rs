@@ -85,6 +85,21 @@ impl Candidate {
         }
     }
 
+    /// Whether this step navigates, reloads, removes, closes or changes
+    /// the document of window `w`.
+    fn changes_document_of(self, w: usize) -> bool {
+        match self {
+            Candidate::Navigate { window, .. } => window == w,
+            Candidate::Reload(x)
+            | Candidate::Remove(x)
+            | Candidate::Close(x)
+            | Candidate::PushState(x)
+            | Candidate::Fragment(x)
+            | Candidate::SetDomain(x) => x == w,
+            Candidate::Post { .. } | Candidate::Create(_) | Candidate::Wait(_) => false,
+        }
+    }
+
     /// The kinds and how often each is drawn when it can be.
     const WEIGHTS: &'static [(&'static str, usize)] = &[
         ("post", 6),
@@ -315,7 +330,7 @@ impl<'p> Builder<'p> {
             let room = target - self.steps_so_far;
             let all = self.candidates(None);
             let race_only = self.steps_so_far + 1 == target && !self.has_race_step(&items);
-            let group = room >= 2 && tape.chance(1, 4);
+            let group = room >= 2 && tape.chance(1, 3);
             let Some(first) = self.choose(tape, &all, race_only) else {
                 break;
             };
@@ -326,7 +341,21 @@ impl<'p> Builder<'p> {
                 if let Some(actor) = item.steps[0].step.actor(&self.case) {
                     let members = 1 + tape.pick(room.min(3));
                     while item.steps.len() < members {
-                        let more = self.candidates(Some(actor));
+                        let mut more = self.candidates(Some(actor));
+                        // The classic race, favoured: a post, then in the
+                        // same task a step that replaces, removes or changes
+                        // the document the message was posted to.
+                        let last = &item.steps[item.steps.len() - 1].step;
+                        if let Step::Post(p) = last {
+                            let at_target: Vec<Candidate> = more
+                                .iter()
+                                .copied()
+                                .filter(|c| c.changes_document_of(p.to))
+                                .collect();
+                            if !at_target.is_empty() && tape.chance(2, 3) {
+                                more = at_target;
+                            }
+                        }
                         let Some(next) = self.choose(tape, &more, false) else {
                             break;
                         };
