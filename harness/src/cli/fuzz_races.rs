@@ -156,7 +156,12 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
             ..RaceShrinkConfig::default()
         },
         args.max_shrinks,
-    );
+    )
+    .with_pacing(Pacing {
+        batch_size: args.batch,
+        ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
+        ..Pacing::default()
+    });
     let mut findings: Vec<serde_json::Value> = Vec::new();
     println!(
         "{} divergences (outcomes neither allowed nor contested):",

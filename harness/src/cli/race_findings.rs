@@ -57,6 +57,7 @@ pub struct RaceReducer {
     saved: SavedFindings,
     config: RaceShrinkConfig,
     max_shrinks: usize,
+    pacing: Pacing,
 }
 
 impl RaceReducer {
@@ -84,7 +85,15 @@ impl RaceReducer {
             saved,
             config,
             max_shrinks,
+            pacing: Pacing::default(),
         }
+    }
+
+    /// Shrinking sessions pace cases as `pacing` says (the campaign's
+    /// `--batch` and `--ready-timeout`).
+    pub fn with_pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
+        self
     }
 
     /// Classifies `d`, and shrinks it unless its rules are all saved.
@@ -162,7 +171,7 @@ impl RaceReducer {
                 &proxy,
                 self.state.clone(),
                 &self.registry,
-                Pacing::default(),
+                self.pacing.clone(),
             )
             .await
             .map_err(|e| format!("{engine} did not start for shrinking: {e}"))?;
