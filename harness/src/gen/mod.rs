@@ -228,3 +228,13 @@ pub fn generate(seed: u64, count: usize) -> Vec<Box<dyn ValueTree<Value = GenCas
         })
         .collect()
 }
+
+/// Runs `f` to completion on a current-thread runtime (for tests of the
+/// async shrinkers against stand-in oracles).
+#[cfg(test)]
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
+}

@@ -541,6 +541,7 @@ fn plainer_urls(case: &Value) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gen::block_on;
     use pmconf_model::answer_case;
     use pmconf_model::case::Step;
 
@@ -625,13 +626,6 @@ mod tests {
                     .collect()
             })
         }
-    }
-
-    fn block_on<F: Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
     }
 
     /// Four windows, https and ports, a group, waits, a fragment, a

@@ -187,6 +187,7 @@ pub async fn polish(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gen::block_on;
     use crate::gen::{generate, target_origin::MUTATIONS};
     use pmconf_model::answer_case;
 
@@ -227,13 +228,6 @@ mod tests {
                     .collect()
             })
         }
-    }
-
-    fn block_on<F: Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
     }
 
     #[test]
