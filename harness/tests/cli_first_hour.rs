@@ -1,7 +1,7 @@
 //! What a first-time user runs into, through the real binary and without
 //! browsers: colliding snapshot names refused, `pmconf review` accepting,
 //! rejecting and skipping pending snapshots read from stdin (and from a CI
-//! artifact), `run --filter` with no match, `fuzz --emit`, and the help
+//! artifact), `run --filter` with no match, `fuzz --dry-run DIR`, and the help
 //! texts and README lines that describe them.
 
 use std::path::Path;
@@ -175,10 +175,10 @@ fn a_ci_artifact_is_reviewed_in_one_command_after_download() {
 }
 
 #[test]
-fn fuzz_emit_writes_every_generated_case_and_starts_no_browser() {
+fn fuzz_dry_run_writes_every_generated_case_and_starts_no_browser() {
     let dir = tempfile::tempdir().unwrap();
     let out = pmconf(
-        &["fuzz", "--seed", "5", "--cases", "7", "--emit", "gen"],
+        &["fuzz", "--seed", "5", "--cases", "7", "--dry-run", "gen"],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -250,7 +250,11 @@ fn help_texts_say_what_each_command_does() {
     );
     assert!(fuzz.contains("1 when a new divergence was saved"), "{fuzz}");
     assert!(fuzz.contains("default found/"), "{fuzz}");
-    assert!(fuzz.contains("--emit <DIR>"), "{fuzz}");
+    assert!(fuzz.contains("--dry-run <DIR>"), "{fuzz}");
+    assert!(
+        fuzz.contains("--races") && fuzz.contains("--no-save"),
+        "{fuzz}"
+    );
 
     let review = help(&["review", "--help"]);
     assert!(

@@ -15,9 +15,9 @@
 
 mod common;
 
-use common::workspace;
+use common::{command_line, tagged_by, workspace};
 
-use pmconf::engine::{discover, EngineId, ProcessIdentity, OWNER_VARIABLE};
+use pmconf::engine::{discover, EngineId, ProcessIdentity};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -112,35 +112,6 @@ fn descendants(root: u32) -> BTreeSet<ProcessIdentity> {
     }
     found.remove(&root);
     found.into_iter().filter_map(ProcessIdentity::of).collect()
-}
-
-/// Running processes whose environment carries the ownership tag of the
-/// pmconf process `pid` (every process it starts, and their children).
-fn tagged_by(pid: u32) -> Vec<(u32, String)> {
-    let prefix = format!("{OWNER_VARIABLE}={pid}.");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(environ) = std::fs::read(format!("/proc/{p}/environ")) else {
-            continue;
-        };
-        let tagged = environ
-            .split(|b| *b == 0)
-            .any(|var| var.starts_with(prefix.as_bytes()));
-        let running = ProcessIdentity::of(p).is_some_and(|i| i.is_running());
-        if tagged && running {
-            out.push((p, command_line(p)));
-        }
-    }
-    out
-}
-
-fn command_line(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-        .unwrap_or_default()
 }
 
 /// The JSON lines of the PID file.

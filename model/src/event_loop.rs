@@ -98,7 +98,7 @@ use crate::contested::SpecIssue;
 use crate::navigation::{AgentIndex, DocumentIndex, Plan};
 use crate::outcome::{Delivery, Outcome};
 use crate::post_message::run_posted_message_task;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A posted message task in a window's queue.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -162,6 +162,12 @@ pub struct Exploration {
     pub contested: Vec<(Outcome, u8, Vec<String>)>,
     /// How many distinct states were visited.
     pub states_explored: usize,
+    /// Every (post step, document) pair such that, in some schedule the
+    /// standard's own transitions reach, step 8 of the window post message
+    /// steps bound the step's task to that document ("queue a global task"
+    /// given the target window binds it to the window's associated
+    /// Document at queue time). Contested moves are not bindings.
+    pub bindings: BTreeSet<(usize, DocumentIndex)>,
 }
 
 /// Explores every order of the case's event loops.
@@ -200,9 +206,15 @@ pub fn explore(case: &Case, plan: &Plan) -> Exploration {
     let mut order: Vec<String> = Vec::new();
     // Depth-first, with the schedule so far on an explicit stack.
     let mut stack: Vec<(State, Vec<String>)> = vec![(initial, Vec::new())];
+    let mut bindings = BTreeSet::new();
     while let Some((state, schedule)) = stack.pop() {
         if !visited.insert(state.clone()) {
             continue;
+        }
+        if state.contested == 0 {
+            for ws in &state.windows {
+                bindings.extend(ws.queue.iter().map(|t| (t.step, t.document)));
+            }
         }
         let next = explorer.successors(&state);
         if next.is_empty() {
@@ -244,6 +256,7 @@ pub fn explore(case: &Case, plan: &Plan) -> Exploration {
         outcomes,
         contested,
         states_explored: visited.len(),
+        bindings,
     }
 }
 

@@ -25,6 +25,7 @@
 //! - [`case`]: the YAML case format, its parser and validation.
 //! - [`outcome`]: what a page can observe, and sets of allowed outcomes.
 //! - [`answer`]: runs a case through the model.
+//! - [`violation`]: which rule an observed outcome breaks.
 //!
 //! [window post message steps]: https://html.spec.whatwg.org/multipage/web-messaging.html#window-post-message-steps
 //! [origin]: https://html.spec.whatwg.org/multipage/browsers.html#origin
@@ -51,6 +52,7 @@ pub mod sandbox;
 pub mod structured_clone;
 pub mod target_origin;
 pub mod url_origin;
+pub mod violation;
 
 pub use answer::{answer_case, Answer};
 pub use case::{parse_case, Case, CaseError};

@@ -5,7 +5,10 @@
 use super::engines::engines_for_command;
 use super::EXIT_BAD_INPUT;
 use crate::engine::{EngineId, ProcessRegistry};
-use crate::gen::shrink::{divergence_shape, shrink, to_case, Shrunk};
+use crate::gen::findings::{
+    divergence_key, finding_keys, fnv, write_finding, SavedFindings, ADOPTED,
+};
+use crate::gen::shrink::{shrink, to_case, Shrunk};
 use crate::gen::{generate_with, GenCase};
 use crate::run::driver::Pacing;
 use crate::run::state::RunState;
@@ -19,14 +22,21 @@ use std::time::Instant;
 
 /// What `pmconf fuzz --help` says after the options.
 pub const FUZZ_AFTER_HELP: &str = "\
-Findings go to --out (default found/), which neither `pmconf run` nor the
-model snapshot test reads: to make one part of the suite, move its .yaml
-(and .html) to cases/found/, then `pmconf run cases/found/NAME.yaml` and
-`pmconf review`.
+Findings go to --out (default found/; race findings to found/races/),
+which neither `pmconf run` nor the model snapshot test reads: to make one
+part of the suite, move its .yaml (and .html) to cases/found/, then
+`pmconf run cases/found/NAME.yaml` and `pmconf review`.
+
+--races: each generated race case runs --repeat times per engine; a
+divergence is an observed outcome neither allowed nor contested by the
+model, listed with its histogram and saved unshrunk (with its histogram
+in NAME.observed.json). The end prints runs/s and harness faults (runs
+that observed nothing) per engine.
 
 Exit status: 0 when no engine diverged in a way not already saved (under
---out or cases/found/), 1 when a new divergence was saved, 2 for a setup
-failure or a finding that could not be written.";
+--out or cases/found/), 1 when a new divergence was saved (or, with
+--races, a run observed nothing), 2 for a setup failure or a finding
+that could not be written.";
 
 /// Options of `pmconf fuzz`.
 #[derive(Debug, Clone, clap::Args)]
@@ -54,17 +64,39 @@ pub struct FuzzArgs {
     /// Cases mounted in one page load at a time.
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
-    /// Run and report, but write no case files.
+    /// Seconds every window of a batch may take to load (as `run`).
+    #[arg(long, default_value_t = 15)]
+    pub ready_timeout: u64,
+    /// Run and report, but save no finding (nothing is written under --out).
     #[arg(long)]
-    pub dry_run: bool,
-    /// Write every generated case the model can answer to this directory
-    /// as YAML (`case-0007.yaml`, numbered as the run reports them) and
-    /// run nothing.
-    #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
-    pub emit: Option<PathBuf>,
+    pub no_save: bool,
+    /// Start no browser: write every generated case the model can answer
+    /// to DIR as YAML (`case-0007.yaml`, or `race-<seed>-<i>.yaml` with
+    /// --races), so you can read what would run (`pmconf check DIR`).
+    #[arg(long, value_name = "DIR", alias = "emit", conflicts_with = "no_save")]
+    pub dry_run: Option<PathBuf>,
+    /// Generate navigation race cases (windows navigated, reloaded,
+    /// removed, closed or created while messages are in flight) instead of
+    /// origin cases; each runs --repeat times per engine.
+    #[arg(long)]
+    pub races: bool,
+    /// With --races: runs of each case per engine.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// With --races: sessions of each engine at once (as `run --sessions`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub sessions: u32,
+    /// With --races: seconds a WebDriver command may go unanswered before
+    /// its session counts as hung and is replaced (as `run`).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub command_timeout: u64,
     /// Also write a JSON summary here.
     #[arg(long)]
     pub results: Option<PathBuf>,
+    /// With --races: engine runs allowed per shrink (candidates and the
+    /// final confirmation); 0 saves divergent cases unshrunk.
+    #[arg(long, default_value_t = 600)]
+    pub shrink_runs: usize,
     /// Draw messages from the `values` family: Map, Set, Date, RegExp,
     /// BigInt, wrappers, errors, typed arrays, DataView, sparse arrays,
     /// shared references and cycles, and now and then an uncloneable part.
@@ -102,11 +134,18 @@ struct EngineFindings {
     inconclusive_reasons: Vec<String>,
     diverging: usize,
     minimal: Vec<(String, Shrunk)>,
+    /// Divergences whose every rule key is already saved, with the files.
+    already: Vec<(String, Vec<PathBuf>)>,
+    /// Divergences with a new rule left unshrunk (over `--max-shrinks`).
+    not_shrunk: usize,
     error: Option<String>,
 }
 
 /// Runs `pmconf fuzz`; returns the exit status ([`FUZZ_AFTER_HELP`]).
 pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
+    if args.races {
+        return super::fuzz_races::run(&args, registry).await;
+    }
     let trees = generate_with(args.seed, args.cases, args.family());
     let mut valid: Vec<(usize, GenCase, Case)> = Vec::new();
     let mut unanswerable = Vec::new();
@@ -126,7 +165,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
     for (i, e) in unanswerable.iter().take(5) {
         println!("  case {i}: {e}");
     }
-    if let Some(dir) = &args.emit {
+    if let Some(dir) = &args.dry_run {
         let command = format!(
             "pmconf fuzz --seed {} --cases {}{}",
             args.seed,
@@ -163,9 +202,11 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
     let proxy = server.proxy_address();
     let pacing = Pacing {
         batch_size: args.batch,
+        ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
         ..Pacing::default()
     };
 
+    let mut saved = saved_findings(&args.out);
     // proptest's value trees are not Send: the engines run concurrently on
     // this thread (they spend their time waiting on the browsers).
     let local = tokio::task::LocalSet::new();
@@ -179,8 +220,18 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 let proxy = proxy.clone();
                 let pacing = pacing.clone();
                 let args = args.clone();
+                let saved = saved.clone();
                 tasks.push(tokio::task::spawn_local(async move {
-                    fuzz_engine(engine, &valid, &proxy, state, &registry, pacing, &args).await
+                    fuzz_engine(
+                        engine,
+                        &valid,
+                        &proxy,
+                        state,
+                        &registry,
+                        (pacing, &args),
+                        &saved,
+                    )
+                    .await
                 }));
             }
             let mut findings = Vec::new();
@@ -204,7 +255,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
             continue;
         }
         println!(
-            "{} {}: {} cases in {:.1} s = {:.1} cases/s; {} diverged, {} inconclusive; {} distinct after shrinking",
+            "{} {}: {} cases in {:.1} s = {:.1} cases/s; {} diverged, {} inconclusive; {} distinct rule sets already saved, {} new after shrinking{}",
             f.engine,
             f.browser_version,
             f.ran,
@@ -212,21 +263,37 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
             f.ran as f64 / f.seconds.max(1e-9),
             f.diverging,
             f.inconclusive,
-            f.minimal.len()
+            f.already.len(),
+            f.minimal.len(),
+            if f.not_shrunk > 0 {
+                format!(" ({} more not shrunk: --max-shrinks)", f.not_shrunk)
+            } else {
+                String::new()
+            }
         );
         for reason in &f.inconclusive_reasons {
             println!("  inconclusive {reason}");
         }
+        for (key, files) in &f.already {
+            let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            println!(
+                "  {}: {key}: already saved as {}",
+                f.engine,
+                files.join(", ")
+            );
+        }
         for (shape, s) in &f.minimal {
             println!("  {}", one_line(f.engine, shape, s));
-            if !args.dry_run {
-                match save(&args, &command, f.engine, shape, s) {
+            if !args.no_save {
+                match save(&args, &command, f.engine, s, &mut saved) {
                     Ok(Saved::New(path)) => {
                         written += 1;
                         println!("    saved {}", path.display());
                     }
-                    Ok(Saved::Already(path)) => {
-                        println!("    already saved as {}", path.display())
+                    Ok(Saved::Already(paths)) => {
+                        let paths: Vec<String> =
+                            paths.iter().map(|p| p.display().to_string()).collect();
+                        println!("    already saved as {}", paths.join(", "))
                     }
                     Err(e) => {
                         println!("    could not save: {e}");
@@ -251,8 +318,13 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 "diverged": f.diverging,
                 "inconclusive": f.inconclusive,
                 "inconclusive_reasons": f.inconclusive_reasons,
+                "already_saved": f.already.iter().map(|(key, files)| serde_json::json!({
+                    "rules": key,
+                    "files": files,
+                })).collect::<Vec<_>>(),
+                "not_shrunk": f.not_shrunk,
                 "minimal": f.minimal.iter().map(|(shape, s)| serde_json::json!({
-                    "shape": shape,
+                    "rules": shape,
                     "line": one_line(f.engine, shape, s),
                     "tries": s.tries,
                 })).collect::<Vec<_>>(),
@@ -276,8 +348,8 @@ async fn fuzz_engine(
     proxy: &str,
     state: std::sync::Arc<RunState>,
     registry: &ProcessRegistry,
-    pacing: Pacing,
-    args: &FuzzArgs,
+    (pacing, args): (Pacing, &FuzzArgs),
+    saved: &SavedFindings,
 ) -> EngineFindings {
     let mut findings = EngineFindings {
         engine: engine.name(),
@@ -288,6 +360,8 @@ async fn fuzz_engine(
         inconclusive_reasons: Vec::new(),
         diverging: 0,
         minimal: Vec::new(),
+        already: Vec::new(),
+        not_shrunk: 0,
         error: None,
     };
     let mut worker = match EngineWorker::start(engine, proxy, state, registry, pacing).await {
@@ -304,16 +378,14 @@ async fn fuzz_engine(
     findings.seconds = started.elapsed().as_secs_f64();
     findings.ran = observations.len();
 
-    // Group divergences by shape and by the mutations of the posts involved
-    // in the difference; shrink one of each group.
-    let mut groups: BTreeMap<GroupKey, (usize, Outcome)> = BTreeMap::new();
+    // Group divergences by the rules they break (computed by the model);
+    // shrink one of each group whose rules are not all saved already.
+    let mut groups: BTreeMap<String, (usize, Outcome)> = BTreeMap::new();
     for (k, observation) in observations.into_iter().enumerate() {
-        let allowed = answer_case(&cases[k].2).allowed;
         match observation {
             Observation::Observed(o) => {
-                if let Some(shape) = divergence_shape(&o, &allowed) {
+                if let Some(key) = divergence_key(&cases[k].2, &o) {
                     findings.diverging += 1;
-                    let key = (shape, culprit_mutations(&cases[k].1, &allowed[0], &o));
                     groups.entry(key).or_insert((k, o));
                 }
             }
@@ -330,71 +402,42 @@ async fn fuzz_engine(
         }
     }
     let mut trees = generate_with(args.seed, args.cases, args.family());
-    let mut seen: BTreeMap<GroupKey, ()> = BTreeMap::new();
-    for ((shape, _), (k, observed)) in round_robin_by_shape(groups)
-        .into_iter()
-        .take(args.max_shrinks)
-    {
+    let mut shrunk_keys = std::collections::BTreeSet::new();
+    for (key, (k, observed)) in groups {
+        let keys = finding_keys(
+            findings.engine,
+            &cases[k].2,
+            std::slice::from_ref(&observed),
+        );
+        if let Some(files) = saved.known(&keys) {
+            findings.already.push((key, files));
+            continue;
+        }
+        if findings.minimal.len() >= args.max_shrinks {
+            findings.not_shrunk += 1;
+            continue;
+        }
         let index = cases[k].0;
         let shrunk = shrink(
             trees[index].as_mut(),
             &mut worker,
-            &shape,
+            &key,
             observed,
             args.shrink_tries,
         )
         .await;
-        let key = (shape.clone(), mutations(&shrunk.case));
-        if seen.insert(key, ()).is_none() {
-            findings.minimal.push((shape, shrunk));
+        let case = to_case(&shrunk.case).expect("shrunk cases are valid");
+        let keys = finding_keys(
+            findings.engine,
+            &case,
+            std::slice::from_ref(&shrunk.observed),
+        );
+        if shrunk_keys.insert(keys) {
+            findings.minimal.push((key, shrunk));
         }
     }
     worker.close().await;
     findings
-}
-
-/// The mutations of the posts a difference involves: posts whose result
-/// differs, and posts to windows whose received messages differ.
-fn culprit_mutations(case: &GenCase, model: &Outcome, observed: &Outcome) -> Vec<&'static str> {
-    let mut m: Vec<&'static str> = Vec::new();
-    for (i, post) in case.posts.iter().enumerate() {
-        let threw_differs =
-            model.posts.get(i).map(|p| &p.threw) != observed.posts.get(i).map(|p| &p.threw);
-        let delivery_differs = model.received.get(post.to).map(|r| &r.1)
-            != observed.received.get(post.to).map(|r| &r.1);
-        if threw_differs || delivery_differs {
-            m.push(post.target_origin.mutation);
-        }
-    }
-    m.sort_unstable();
-    m.dedup();
-    m
-}
-
-/// A divergence group's key: its shape and the mutations involved.
-type GroupKey = (String, Vec<&'static str>);
-
-/// Groups ordered so that every shape gets a turn before any shape gets a
-/// second one: a budget of shrinks then covers as many root causes as it can.
-fn round_robin_by_shape<V>(groups: BTreeMap<GroupKey, V>) -> Vec<(GroupKey, V)> {
-    let mut by_shape: BTreeMap<String, Vec<(GroupKey, V)>> = BTreeMap::new();
-    for (key, value) in groups {
-        by_shape
-            .entry(key.0.clone())
-            .or_default()
-            .push((key, value));
-    }
-    let mut queues: Vec<std::collections::VecDeque<_>> =
-        by_shape.into_values().map(Into::into).collect();
-    let mut out = Vec::new();
-    while queues.iter().any(|q| !q.is_empty()) {
-        for q in queues.iter_mut() {
-            if let Some(item) = q.pop_front() {
-                out.push(item);
-            }
-        }
-    }
-    out
 }
 
 fn mutations(case: &GenCase) -> Vec<&'static str> {
@@ -464,33 +507,51 @@ fn one_line(engine: &str, shape: &str, s: &Shrunk) -> String {
     )
 }
 
-/// A short stable hash for file names.
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
 /// Where a finding went.
 enum Saved {
     /// Written here.
     New(PathBuf),
-    /// The same minimal case was already saved here (under `--out`, or
-    /// moved to `cases/found/`).
-    Already(PathBuf),
+    /// Every rule it breaks is broken by findings already saved here
+    /// (under `--out`, or moved to `cases/found/`).
+    Already(Vec<PathBuf>),
 }
 
-/// Where a person moves a finding to make it part of the suite.
-const ADOPTED: &str = "cases/found";
+/// The findings saved under `out` and adopted in `cases/found/`.
+fn saved_findings(out: &std::path::Path) -> SavedFindings {
+    let out_snapshots = out.join("snapshots");
+    SavedFindings::load(&[
+        (out, &out_snapshots),
+        (
+            std::path::Path::new(ADOPTED),
+            std::path::Path::new("snapshots"),
+        ),
+    ])
+}
 
 fn save(
     args: &FuzzArgs,
     command: &str,
     engine: &str,
-    shape: &str,
     s: &Shrunk,
+    saved: &mut SavedFindings,
 ) -> std::io::Result<Saved> {
-    let description = format!("found by `{command}` in {engine}: {shape}");
+    let case = to_case(&s.case).expect("shrunk cases are valid");
+    let keys = finding_keys(engine, &case, std::slice::from_ref(&s.observed));
+    if let Some(files) = saved.known(&keys) {
+        return Ok(Saved::Already(files));
+    }
+    let rules: Vec<String> = pmconf_model::violation::classify(&case, &s.observed)
+        .iter()
+        .map(|v| v.rule.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let keys_text: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+    let description = format!(
+        "found by `{command}` in {engine}: {} (rule keys: {})",
+        rules.join("; "),
+        keys_text.join(", ")
+    );
     let yaml = s.case.to_yaml(&description);
     let body_hash = fnv(&s.case.to_yaml(""));
     let slug = mutations(&s.case).join("-");
@@ -499,12 +560,10 @@ fn save(
     let adopted = PathBuf::from(ADOPTED).join(format!("{stem}.yaml"));
     for existing in [&path, &adopted] {
         if existing.exists() {
-            return Ok(Saved::Already(existing.clone()));
+            return Ok(Saved::Already(vec![existing.clone()]));
         }
     }
     std::fs::create_dir_all(&args.out)?;
-    crate::case_files::write_atomically(&path, yaml.as_bytes())?;
-    let case = to_case(&s.case).expect("shrunk cases are valid");
     let html = crate::gen::repro::standalone_html(
         &case,
         &description,
@@ -512,42 +571,35 @@ fn save(
         &s.observed,
         engine,
     );
-    crate::case_files::write_atomically(&args.out.join(format!("{stem}.html")), html.as_bytes())?;
+    let mut case = case;
+    case.description = description.clone();
+    write_finding(
+        &args.out,
+        &stem,
+        engine,
+        &case,
+        &yaml,
+        &html,
+        std::slice::from_ref(&s.observed),
+    )?;
+    saved.add(&path, keys);
     Ok(Saved::New(path))
 }
 
-/// `--emit DIR`: every generated case as YAML, nothing run. Exit status 0,
+/// `--dry-run DIR`: every generated case as YAML, nothing run. Exit status 0,
 /// or 2 when a file cannot be written.
 fn emit(dir: &std::path::Path, valid: &[(usize, GenCase, Case)], command: &str) -> i32 {
-    for (i, gen, _) in valid {
-        let description = format!("case {i} of `{command}` ({})", gen.template.family);
-        let path = dir.join(format!("case-{i:04}.yaml"));
-        if let Err(e) =
-            crate::case_files::write_atomically(&path, gen.to_yaml(&description).as_bytes())
-        {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return EXIT_BAD_INPUT;
-        }
+    let files: Vec<(String, String)> = valid
+        .iter()
+        .map(|(i, gen, _)| {
+            let description = format!("case {i} of `{command}` ({})", gen.template.family);
+            (format!("case-{i:04}.yaml"), gen.to_yaml(&description))
+        })
+        .collect();
+    if let Err(e) = super::fuzz_races::write_case_files(dir, &files) {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
     }
     println!("wrote {} cases to {}", valid.len(), dir.display());
     0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_robin_gives_every_shape_a_turn_first() {
-        let mut groups = BTreeMap::new();
-        groups.insert(("a".to_owned(), vec!["x"]), 1);
-        groups.insert(("a".to_owned(), vec!["y"]), 2);
-        groups.insert(("a".to_owned(), vec!["z"]), 3);
-        groups.insert(("b".to_owned(), vec!["x"]), 4);
-        let order: Vec<i32> = round_robin_by_shape(groups)
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect();
-        assert_eq!(order, [1, 4, 2, 3]);
-    }
 }

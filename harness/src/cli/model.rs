@@ -103,6 +103,17 @@ pub fn stats(inputs: &[PathBuf]) -> i32 {
             time.as_secs_f64() * 1e6
         );
     }
+    if !rows.is_empty() {
+        // rows are sorted largest first.
+        let at = |q: f64| rows[((rows.len() - 1) as f64 * (1.0 - q)).round() as usize].0;
+        println!(
+            "states explored: median {}, p90 {}, p99 {}, max {}",
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            rows[0].0
+        );
+    }
     let total: std::time::Duration = rows.iter().map(|r| r.3).sum();
     println!(
         "{} cases, {:.2} ms in all (median per case summed; build profile: {})",

@@ -96,7 +96,7 @@ pub struct RunArgs {
 
 /// The engine instances and listen address `placement` names, or the
 /// bad-input exit status after printing why.
-fn place(
+pub(super) fn place(
     engine: Option<&str>,
     ci: bool,
     placement: &PlacementArgs,

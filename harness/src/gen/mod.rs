@@ -12,10 +12,14 @@
 //! exact targetOrigin and a plain message unless the divergence needs more.
 
 pub mod call_forms;
+pub mod findings;
 pub mod hosts;
 pub mod ip;
 pub mod messages;
 pub mod origins;
+pub mod race_repro;
+pub mod race_shrink;
+pub mod races;
 pub mod repro;
 pub mod shrink;
 pub mod target_origin;
@@ -260,4 +264,14 @@ pub fn generate_with(
                 .expect("the case strategy always produces a case")
         })
         .collect()
+}
+
+/// Runs `f` to completion on a current-thread runtime (for tests of the
+/// async shrinkers against stand-in oracles).
+#[cfg(test)]
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
 }

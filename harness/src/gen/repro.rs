@@ -63,26 +63,7 @@ pub fn standalone_html(
 <script>
 "use strict";
 const DATA = {data};
-function decode(j) {{
-  if (j === null || typeof j !== "object") return j;
-  if (Array.isArray(j)) return j.map(decode);
-  const keys = Object.keys(j);
-  if (keys.length === 1 && keys[0][0] === "$") {{
-    const x = j[keys[0]];
-    switch (keys[0]) {{
-      case "$undefined": return undefined;
-      case "$number": return x === "NaN" ? NaN : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : -0;
-      case "$utf16": return String.fromCharCode(...x);
-      case "$buffer": return new Uint8Array(x.bytes || []).buffer;
-      case "$function": return function f() {{}};
-      case "$symbol": return Symbol(x);
-    }}
-  }}
-  const o = {{}};
-  for (const k of keys) o[k] = decode(j[k]);
-  return o;
-}}
-// A raw argument: an object member {{$throwing_getter: Name}} is a getter
+{decode}// A raw argument: an object member {{$throwing_getter: Name}} is a getter
 // that throws new Name(...).
 function decodeArg(j) {{
   if (j === null || typeof j !== "object" || Array.isArray(j) || Object.keys(j).some((k) => k[0] === "$")) return decode(j);
@@ -137,8 +118,32 @@ DATA.posts.forEach((p, i) => {{
         title = crate::report::html_escape(description),
         comment_description = comment_safe(description),
         data = script_safe_json(&data),
+        decode = DECODE_JS,
     )
 }
+
+/// The page script's `decode`: a message from the tagged JSON form of
+/// [`pmconf_model::message::MessageValue`] back to a JavaScript value.
+pub(crate) const DECODE_JS: &str = r#"function decode(j) {
+  if (j === null || typeof j !== "object") return j;
+  if (Array.isArray(j)) return j.map(decode);
+  const keys = Object.keys(j);
+  if (keys.length === 1 && keys[0][0] === "$") {
+    const x = j[keys[0]];
+    switch (keys[0]) {
+      case "$undefined": return undefined;
+      case "$number": return x === "NaN" ? NaN : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : -0;
+      case "$utf16": return String.fromCharCode(...x);
+      case "$buffer": return new Uint8Array(x.bytes || []).buffer;
+      case "$function": return function f() {};
+      case "$symbol": return Symbol(x);
+    }
+  }
+  const o = {};
+  for (const k of keys) o[k] = decode(j[k]);
+  return o;
+}
+"#;
 
 /// `text` made safe inside an HTML comment while staying pasteable: HTML
 /// allows `--` in a comment's text (so `pmconf fuzz --seed 1` stays as it
@@ -146,7 +151,7 @@ DATA.posts.forEach((p, i) => {{
 /// one, and those get a space.
 ///
 /// <https://html.spec.whatwg.org/multipage/syntax.html#comments>
-fn comment_safe(text: &str) -> String {
+pub(crate) fn comment_safe(text: &str) -> String {
     text.replace("<!--", "<! --")
         .replace("--!>", "--! >")
         .replace("-->", "-- >")

@@ -5,14 +5,14 @@
 //! simpler case still shows the bug. Here an [`Oracle`] answers that: the
 //! real engine that diverged (re-running each candidate in its session), or
 //! in tests a stand-in with a planted divergence. A candidate is kept only
-//! when it diverges *in the same way* (same [`divergence_shape`]), so
-//! shrinking cannot wander off to a different bug.
+//! when it diverges *in the same way* (it breaks the same rules, same
+//! [`divergence_key`]), so shrinking cannot wander off to a different bug.
 
+use super::findings::divergence_key;
 use super::GenCase;
 use crate::run::verdict::Observation;
-use pmconf_model::{answer_case, parse_case, Case, Outcome};
+use pmconf_model::{parse_case, Case, Outcome};
 use proptest::strategy::ValueTree;
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -23,52 +23,6 @@ pub trait Oracle {
         &'a mut self,
         cases: &'a [Case],
     ) -> Pin<Box<dyn Future<Output = Vec<Observation>> + 'a>>;
-}
-
-/// A description of *how* an observation departs from the model, without
-/// the details that vary from case to case (indices, hosts, values): two
-/// divergences with the same shape are taken to share a root cause.
-/// `None` when the observation is allowed.
-pub fn divergence_shape(observed: &Outcome, allowed: &[Outcome]) -> Option<String> {
-    if observed.is_in(allowed) {
-        return None;
-    }
-    let model = allowed.first()?;
-    let mut parts = BTreeSet::new();
-    for (m, o) in model.posts.iter().zip(&observed.posts) {
-        if m.threw != o.threw {
-            parts.insert(format!(
-                "post: model {}, engine {}",
-                m.threw.as_deref().unwrap_or("returns"),
-                o.threw.as_deref().unwrap_or("returns")
-            ));
-        }
-    }
-    for ((_, m), (_, o)) in model.received.iter().zip(&observed.received) {
-        if m.len() != o.len() {
-            parts.insert(if m.len() > o.len() {
-                "delivery: model delivers, engine drops".to_owned()
-            } else {
-                "delivery: model drops, engine delivers".to_owned()
-            });
-            continue;
-        }
-        for (dm, d) in m.iter().zip(o) {
-            if dm.origin != d.origin {
-                parts.insert("event.origin differs".to_owned());
-            }
-            if dm.message != d.message {
-                parts.insert("event.data differs".to_owned());
-            }
-            if dm.source != d.source {
-                parts.insert("event.source differs".to_owned());
-            }
-        }
-    }
-    if parts.is_empty() {
-        parts.insert("outcome differs".to_owned());
-    }
-    Some(parts.into_iter().collect::<Vec<_>>().join("; "))
 }
 
 /// Renders and validates a generated case.
@@ -94,17 +48,17 @@ pub struct Shrunk {
     pub tries: usize,
 }
 
-/// The shape of `gen`'s divergence under `oracle`, with what it observed.
+/// The rules `gen`'s divergence under `oracle` breaks
+/// ([`divergence_key`]), with what it observed.
 pub async fn diverges(oracle: &mut dyn Oracle, gen: &GenCase) -> Option<(String, Outcome)> {
     let case = to_case(gen).ok()?;
-    let allowed = answer_case(&case).allowed;
     let observation = oracle
         .observe(std::slice::from_ref(&case))
         .await
         .into_iter()
         .next()?;
     match observation {
-        Observation::Observed(o) => divergence_shape(&o, &allowed).map(|s| (s, o)),
+        Observation::Observed(o) => divergence_key(&case, &o).map(|s| (s, o)),
         _ => None,
     }
 }
@@ -241,7 +195,9 @@ pub async fn polish(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gen::block_on;
     use crate::gen::{generate, target_origin::MUTATIONS};
+    use pmconf_model::answer_case;
 
     /// The model, plus one planted bug: a targetOrigin with the path
     /// `/a/b` throws SyntaxError.
@@ -282,40 +238,33 @@ mod tests {
         }
     }
 
-    fn block_on<F: Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
-
     #[test]
-    fn shapes_ignore_details() {
+    fn keys_name_the_rule_and_ignore_details() {
         let case = parse_case(
             "t.yaml",
             "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  c: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - post: { from: top, to: c, message: 1, target_origin: \"*\" }\n",
         )
         .unwrap();
         let allowed = answer_case(&case).allowed;
-        assert_eq!(divergence_shape(&allowed[0], &allowed), None);
+        assert_eq!(divergence_key(&case, &allowed[0]), None);
+        // "*" always matches and c's document stays: it must arrive.
         let mut dropped = allowed[0].clone();
         dropped.received[1].1.clear();
-        assert_eq!(
-            divergence_shape(&dropped, &allowed).unwrap(),
-            "delivery: model delivers, engine drops"
-        );
+        assert_eq!(divergence_key(&case, &dropped).unwrap(), "dropped[post]");
         let mut origin = allowed[0].clone();
         origin.received[1].1[0].origin = "http://A.test".into();
         assert_eq!(
-            divergence_shape(&origin, &allowed).unwrap(),
-            "event.origin differs"
+            divergence_key(&case, &origin).unwrap(),
+            "wrong-origin[post]"
         );
+        // A call that threw queues nothing: the missing message is part of
+        // the exception, not a drop of its own.
         let mut threw = allowed[0].clone();
         threw.posts[0].threw = Some("SyntaxError".into());
         threw.received[1].1.clear();
         assert_eq!(
-            divergence_shape(&threw, &allowed).unwrap(),
-            "delivery: model delivers, engine drops; post: model returns, engine SyntaxError"
+            divergence_key(&case, &threw).unwrap(),
+            "exception:returns>SyntaxError[post]"
         );
     }
 

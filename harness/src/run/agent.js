@@ -534,6 +534,21 @@
     return w;
   }
 
+  // The window `hops` lead to from `start`, taken from outside: a
+  // top-level window's `parent` is itself, which counts as no parent.
+  function walkFrom(start, hops) {
+    var w = start;
+    for (var i = 0; i < hops.length; i++) {
+      var h = hops[i], next = null;
+      if (h[0] === "parent") next = w.parent === w ? null : w.parent;
+      else if (h[0] === "opener") next = w.opener;
+      else if (h[0] === "frame") next = w.frames[h[1]];
+      if (!next) throw new Error("pmconf: no way back at hop " + i);
+      w = next;
+    }
+    return w;
+  }
+
   // WindowProxy references to every window that may send to this one,
   // captured while the paths to them hold: when this document starts
   // (after creating its children) and after each task it runs (which may
@@ -562,7 +577,13 @@
         if (resolve(C.sourceRefs[names[j]]) === source) return names[j];
       } catch (e) { /* not reachable now */ }
     }
-    // A sender this window holds no reference to: name it by elimination.
+    // A sender this window holds no reference to: the one whose way back
+    // (parent, opener, frames[i] from event.source) leads here, else by
+    // elimination.
+    var back = Object.keys(C.backRefs || {}).filter(function (name) {
+      try { return walkFrom(source, C.backRefs[name]) === window; } catch (e) { return false; }
+    });
+    if (back.length === 1) return back[0];
     return C.unreachableSenders.length === 1 ? C.unreachableSenders[0] : null;
   }
 

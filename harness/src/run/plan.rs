@@ -221,6 +221,23 @@ impl CasePlan {
             }
         }
 
+        // A sender it cannot reach is told apart by the way back: the hops
+        // from the sender to this window (parent, opener, frames[i]), which
+        // this script can take from event.source. Handles are the sender's
+        // own variables, so a way through one does not count.
+        let end = Topology::at_end(case);
+        let mut back_refs = serde_json::Map::new();
+        for name in &unreachable_senders {
+            let s = case.window_index(name).expect("a window of the case");
+            let way = [&topo, &end]
+                .into_iter()
+                .filter_map(|t| t.path(case, s, w))
+                .find(|p| !p.iter().any(|h| matches!(h, Hop::PopupHandle(_))));
+            if let Some(p) = way {
+                back_refs.insert(name.clone(), hops_json(case, &p));
+            }
+        }
+
         let mut steps = serde_json::Map::new();
         for (i, step) in case.steps.iter().enumerate() {
             if step.actor(case) != Some(w) {
@@ -254,6 +271,7 @@ impl CasePlan {
             "markerPrefix": marker_prefix,
             "sourceRefs": source_refs,
             "unreachableSenders": unreachable_senders,
+            "backRefs": back_refs,
             "steps": steps,
             "children": children,
             "ports": super::ports::port_config(case, &self.documents),
@@ -713,6 +731,39 @@ steps:
         assert_eq!(c["sourceRefs"]["top"], json!([["opener"]]));
         assert_eq!(c["unreachableSenders"], json!([]));
         assert_eq!(expect(0), ["top", "left", "deep"]);
+    }
+
+    #[test]
+    fn a_sender_out_of_reach_gets_its_way_back() {
+        // top navigates, so its new document holds no handle to the popup
+        // nor a path to its frame; both post to it.
+        let p = plan(
+            r#"
+description: senders out of reach of a navigated top
+windows:
+  top: { url: "http://a.test/" }
+  pop: { opener: top, url: "http://b.test/" }
+  popframe: { parent: pop, url: "http://c.test/" }
+steps:
+  - navigate: { window: top, url: "http://d.test/" }
+  - wait: { loaded: top }
+  - post: { from: pop, to: top, message: 1, target_origin: "*" }
+  - post: { from: popframe, to: top, message: 2, target_origin: "*" }
+"#,
+        );
+        let later = p
+            .documents
+            .documents
+            .iter()
+            .position(|d| d.label == "top@0")
+            .expect("the document step 0 loads");
+        let c = p.document_config(later, "chromium/3", "m");
+        assert_eq!(c["unreachableSenders"], json!(["pop", "popframe"]));
+        assert_eq!(c["backRefs"]["pop"], json!([["opener"]]));
+        assert_eq!(c["backRefs"]["popframe"], json!([["parent"], ["opener"]]));
+        // The first document reaches both: no way back needed.
+        let first = config(&p, 0, "chromium/3", "m");
+        assert_eq!(first["backRefs"], json!({}));
     }
 
     #[test]

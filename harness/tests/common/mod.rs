@@ -90,3 +90,33 @@ pub fn engines() -> Vec<pmconf::engine::EngineId> {
     }
     out
 }
+
+/// Running processes whose environment carries the ownership tag of the
+/// pmconf process `pid` (every process it starts, and their children).
+pub fn tagged_by(pid: u32) -> Vec<(u32, String)> {
+    let prefix = format!("{}={pid}.", pmconf::engine::OWNER_VARIABLE);
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(format!("/proc/{p}/environ")) else {
+            continue;
+        };
+        let tagged = environ
+            .split(|b| *b == 0)
+            .any(|var| var.starts_with(prefix.as_bytes()));
+        let running = pmconf::engine::ProcessIdentity::of(p).is_some_and(|i| i.is_running());
+        if tagged && running {
+            out.push((p, command_line(p)));
+        }
+    }
+    out
+}
+
+/// A process's command line, spaces between arguments.
+pub fn command_line(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}

@@ -1,0 +1,480 @@
+//! Findings told apart by the rule the engine broke.
+//!
+//! A finding's identity is the set of `(engine, rule, step kinds)` its
+//! unallowed outcomes break ([`pmconf_model::violation`]): two findings
+//! whose rules are the same share a root cause, whatever their hosts,
+//! values, targetOrigin mutations or window names. A new finding is
+//! *known* when every one of its keys is a key of a finding already saved
+//! (under `--out`, or adopted into `cases/found/`).
+//!
+//! A saved finding's keys are computed again from its case and what its
+//! engine observed: for an adopted one, the engine snapshot
+//! `snapshots/<engine>/found__<stem>.snap`; under `--out`, the snapshot
+//! written beside it, `<out>/snapshots/<engine>/found__<stem>.snap`. The
+//! engine is the first part of the file name (`<engine>--...`).
+
+use crate::run::snapshots::body_of;
+use pmconf_model::violation::{classify, rule_keys};
+use pmconf_model::{answer_case, parse_case, Case, Outcome};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Where a person moves a finding to make it part of the suite.
+pub const ADOPTED: &str = "cases/found";
+
+/// Writes a finding under `out`: `<stem>.yaml`, `<stem>.html`, and the
+/// snapshots it will have once adopted (`snapshots/<engine>/found__<stem>.snap`
+/// with what the engine observed, `snapshots/model/found__<stem>.snap`),
+/// under `out/snapshots/`. The YAML goes last: a finding is saved when it
+/// is there.
+pub fn write_finding(
+    out: &std::path::Path,
+    stem: &str,
+    engine: &str,
+    case: &Case,
+    yaml: &str,
+    html: &str,
+    observed: &[Outcome],
+) -> std::io::Result<()> {
+    use crate::run::snapshots::{race_snapshot_text, snapshot_text};
+    use crate::run::verdict::Verdict;
+    let adopted_name = format!("{ADOPTED}/{stem}.yaml");
+    let snap = snapshot_file(stem);
+    let snapshots = out.join("snapshots");
+    let answer = answer_case(case);
+    let engine_text = if case.is_race() {
+        race_snapshot_text(&adopted_name, &case.description, &answer.allowed, observed)
+    } else {
+        snapshot_text(
+            &adopted_name,
+            &case.description,
+            &Verdict::Diverges,
+            &observed[0],
+        )
+    };
+    let loaded = crate::case_files::LoadedCase {
+        path: PathBuf::from(&adopted_name),
+        name: adopted_name.clone(),
+        case: case.clone(),
+    };
+    let model_text = crate::run::model_snapshots::model_snapshot_text(&loaded);
+    crate::case_files::write_atomically(&out.join(format!("{stem}.html")), html.as_bytes())?;
+    crate::case_files::write_atomically(
+        &snapshots.join(engine).join(&snap),
+        engine_text.as_bytes(),
+    )?;
+    crate::case_files::write_atomically(
+        &snapshots.join("model").join(&snap),
+        model_text.as_bytes(),
+    )?;
+    crate::case_files::write_atomically(&out.join(format!("{stem}.yaml")), yaml.as_bytes())?;
+    Ok(())
+}
+
+/// A short stable hash for file names (FNV-1a).
+pub fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// Saves a shrunk race finding under `out` (YAML with the rule, engine
+/// and rate in its description and a comment, the HTML reproducer, the
+/// snapshots), unless every rule key it has is saved already: then the
+/// files that have them. Runs of the reproducer page: `page_runs`.
+pub fn save_race_finding(
+    out: &Path,
+    saved: &mut SavedFindings,
+    command: &str,
+    engine: &str,
+    shrunk: &super::race_shrink::RaceShrunk,
+    page_runs: usize,
+) -> std::io::Result<Result<PathBuf, Vec<PathBuf>>> {
+    let keys = finding_keys(engine, &shrunk.case, &shrunk.observed);
+    if let Some(files) = saved.known(&keys) {
+        return Ok(Err(files));
+    }
+    let (hits, runs) = shrunk.confirmed;
+    let keys_text: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let description = format!(
+        "found by `{command}` in {engine}: {} in {hits} of {runs} runs ({:.0}%) of this minimal case (rule keys: {})",
+        shrunk.rule,
+        shrunk.rate() * 100.0,
+        keys_text.join(", ")
+    );
+    let mut value: serde_yaml::Value =
+        serde_yaml::from_str(&shrunk.yaml).map_err(std::io::Error::other)?;
+    if let Some(map) = value.as_mapping_mut() {
+        map.insert("description".into(), description.clone().into());
+    }
+    let body = serde_yaml::to_string(&value).map_err(std::io::Error::other)?;
+    let yaml = format!(
+        "# pmconf race finding\n# engine: {engine}\n# rule: {} ({})\n# rate: {hits} of {runs} confirmation runs\n# shrunk in {} candidates, {} runs\n{body}",
+        shrunk.rule,
+        shrunk.rule.key(),
+        shrunk.candidates,
+        shrunk.runs,
+    );
+    let slug: String = shrunk
+        .rule
+        .key()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stem = format!("{engine}--race-{slug}--{:08x}", fnv(&shrunk.yaml) as u32);
+    let path = out.join(format!("{stem}.yaml"));
+    for existing in [
+        path.clone(),
+        Path::new(ADOPTED).join(format!("{stem}.yaml")),
+    ] {
+        if existing.exists() {
+            return Ok(Err(vec![existing]));
+        }
+    }
+    let mut case = shrunk.case.clone();
+    case.description = description.clone();
+    let answer = answer_case(&case);
+    let html = super::race_repro::race_html(
+        &case,
+        &description,
+        &answer.allowed,
+        engine,
+        &shrunk.histogram,
+        page_runs,
+    );
+    write_finding(out, &stem, engine, &case, &yaml, &html, &shrunk.observed)?;
+    saved.add(&path, keys);
+    Ok(Ok(path))
+}
+
+/// The rule keys (`rule[kind,kind]`) `observed` breaks in `case`, joined
+/// with `; `; `None` when the model allows (or contests) it.
+pub fn divergence_key(case: &Case, observed: &Outcome) -> Option<String> {
+    let keys = rule_keys(&classify(case, observed));
+    if keys.is_empty() {
+        None
+    } else {
+        Some(keys.into_iter().collect::<Vec<_>>().join("; "))
+    }
+}
+
+/// The keys of a finding: `engine: rule[kinds]` for every rule any of
+/// `observed` breaks.
+pub fn finding_keys(engine: &str, case: &Case, observed: &[Outcome]) -> BTreeSet<String> {
+    observed
+        .iter()
+        .flat_map(|o| rule_keys(&classify(case, o)))
+        .map(|k| format!("{engine}: {k}"))
+        .collect()
+}
+
+/// Findings already saved, by key.
+#[derive(Debug, Default, Clone)]
+pub struct SavedFindings {
+    /// Each key, with the files that have it.
+    pub keys: BTreeMap<String, Vec<PathBuf>>,
+}
+
+impl SavedFindings {
+    /// Reads the findings in each `(case directory, snapshot directory)`:
+    /// every `<engine>--*.yaml` directly in the case directory whose
+    /// engine snapshot is found. Files that do not parse, or have no
+    /// snapshot, are skipped (they cannot be compared by rule).
+    pub fn load(dirs: &[(&Path, &Path)]) -> Self {
+        let mut saved = SavedFindings::default();
+        for (cases, snapshots) in dirs {
+            let Ok(entries) = std::fs::read_dir(cases) else {
+                continue;
+            };
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .collect();
+            files.sort();
+            for file in files {
+                if let Some(keys) = keys_of_saved(&file, snapshots) {
+                    saved.add(&file, keys);
+                }
+            }
+        }
+        saved
+    }
+
+    /// Records `file` as having `keys`.
+    pub fn add(&mut self, file: &Path, keys: BTreeSet<String>) {
+        for k in keys {
+            self.keys.entry(k).or_default().push(file.to_owned());
+        }
+    }
+
+    /// When every one of `keys` is already saved: the files that have
+    /// them. `None` when one is new (or `keys` is empty).
+    pub fn known(&self, keys: &BTreeSet<String>) -> Option<Vec<PathBuf>> {
+        if keys.is_empty() {
+            return None;
+        }
+        let mut files = BTreeSet::new();
+        for k in keys {
+            files.insert(self.keys.get(k)?.first()?.clone());
+        }
+        Some(files.into_iter().collect())
+    }
+}
+
+/// The stem's engine: `chromium--blob-wrapped--332251e4` -> `chromium`.
+pub fn engine_of(stem: &str) -> Option<&str> {
+    stem.split_once("--").map(|(e, _)| e)
+}
+
+/// The keys of the saved finding `file`, from its engine's snapshot under
+/// `snapshots`.
+fn keys_of_saved(file: &Path, snapshots: &Path) -> Option<BTreeSet<String>> {
+    let stem = file.file_stem()?.to_str()?;
+    let engine = engine_of(stem)?;
+    let text = std::fs::read_to_string(file).ok()?;
+    let case = parse_case(&file.display().to_string(), &text).ok()?;
+    let snap = std::fs::read_to_string(snapshots.join(engine).join(snapshot_file(stem))).ok()?;
+    let observed = observed_in_snapshot(&snap)?;
+    Some(finding_keys(engine, &case, &observed))
+}
+
+/// The snapshot file name of the finding `stem` once adopted into
+/// `cases/found/` (`found__<stem>.snap`).
+pub fn snapshot_file(stem: &str) -> String {
+    format!("found__{stem}.snap")
+}
+
+/// The outcomes an engine snapshot records: `observed` (one run) or
+/// `seen` (a race case's runs).
+pub fn observed_in_snapshot(text: &str) -> Option<Vec<Outcome>> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        observed: Option<Outcome>,
+        seen: Option<Vec<Outcome>>,
+    }
+    let body: Body = serde_yaml::from_str(body_of(text)).ok()?;
+    match (body.observed, body.seen) {
+        (Some(o), _) => Some(vec![o]),
+        (None, Some(seen)) => Some(seen),
+        (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// The origin findings adopted in cases/found/ have the keys their
+    /// descriptions name in words (written by the shape-based fuzzer).
+    #[test]
+    fn adopted_findings_have_rule_keys() {
+        let root = workspace();
+        let saved = SavedFindings::load(&[(&root.join("cases/found"), &root.join("snapshots"))]);
+        let has = |k: &str| saved.keys.contains_key(k);
+        // "post: model SyntaxError, engine DataCloneError"
+        assert!(
+            has("chromium: exception:SyntaxError>DataCloneError[post]"),
+            "{:#?}",
+            saved.keys.keys()
+        );
+        // "delivery: model delivers, engine drops" (blob:http://a.test)
+        assert!(has("firefox: dropped[post]"), "{:#?}", saved.keys.keys());
+        assert!(has("webkitgtk: exception:DataCloneError>SyntaxError[post]"));
+        assert!(
+            !saved.keys.keys().any(|k| k.contains("combination")),
+            "{:#?}",
+            saved.keys
+        );
+    }
+
+    fn adopted(root: &Path) -> SavedFindings {
+        SavedFindings::load(&[(&root.join("cases/found"), &root.join("snapshots"))])
+    }
+
+    fn case(yaml: &str) -> Case {
+        parse_case("t.yaml", yaml).unwrap()
+    }
+
+    /// What `pmconf fuzz --seed 4242 --cases 300` saved as new before
+    /// findings were told apart by rule: other hosts and mutations, the
+    /// same broken rules as files already in cases/found/.
+    #[test]
+    fn origin_findings_with_known_rules_are_known() {
+        let saved = adopted(&workspace());
+        // A host with a forbidden code point, other than the saved ones, with an uncloneable
+        // message: Chromium throws DataCloneError where steps 4-5 throw
+        // SyntaxError first.
+        let c = case("description: t\nwindows:\n  top: { url: \"http://a.test/\" }\nsteps:\n  - post: { from: top, to: top, message: { $function: f }, target_origin: \"http://x%y.test\" }\n");
+        let mut o = answer_case(&c).allowed.remove(0);
+        assert_eq!(o.posts[0].threw.as_deref(), Some("SyntaxError"));
+        o.posts[0].threw = Some("DataCloneError".into());
+        let keys = finding_keys("chromium", &c, &[o.clone()]);
+        assert_eq!(
+            keys.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["chromium: exception:SyntaxError>DataCloneError[post]"]
+        );
+        assert!(saved.known(&keys).is_some());
+        // The same rule in another engine is new.
+        assert_eq!(saved.known(&finding_keys("firefox", &c, &[o])), None);
+        // Firefox dropping a blob: targetOrigin, here to an iframe on
+        // another port: the same rule (dropped, one post).
+        let c = case("description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  f: { parent: top, url: \"http://b.test:8001/\" }\nsteps:\n  - post: { from: top, to: f, message: 1, target_origin: \"blob:http://b.test:8001/x\" }\n");
+        let mut o = answer_case(&c).allowed.remove(0);
+        assert_eq!(o.received[1].1.len(), 1, "the model delivers");
+        o.received[1].1.clear();
+        let keys = finding_keys("firefox", &c, &[o.clone()]);
+        let files = saved.known(&keys).expect("known");
+        assert!(
+            files[0].ends_with("firefox--blob-wrapped--461e34f0.yaml"),
+            "{files:?}"
+        );
+        // A wrong event.origin is no saved rule.
+        let mut o = answer_case(&c).allowed.remove(0);
+        o.received[1].1[0].origin = "http://B.test:8001".into();
+        assert_eq!(saved.known(&finding_keys("firefox", &c, &[o])), None);
+    }
+
+    #[test]
+    fn a_saved_race_finding_is_known_from_its_files() {
+        use super::super::race_shrink::RaceShrunk;
+        use pmconf_model::violation::Rule;
+        let yaml = "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://a.test/\" }\nsteps:\n  - post: { from: top, to: child, message: m, target_origin: \"*\" }\n  - navigate: { window: child, by: top, url: \"http://a.test/\" }\n";
+        let c = case(yaml);
+        // The message posted before the navigation, in the new document.
+        let mut o = answer_case(&c).allowed.remove(0);
+        let moved = std::mem::take(&mut o.received[1].1);
+        let moved = if moved.is_empty() {
+            let mut with = answer_case(&c).allowed;
+            with.retain(|a| !a.received[1].1.is_empty());
+            with.remove(0).received[1].1.clone()
+        } else {
+            moved
+        };
+        o.received.push(("child@1".into(), moved));
+        let shrunk = RaceShrunk {
+            yaml: yaml.into(),
+            case: c.clone(),
+            rule: Rule::WrongDocument,
+            observed: vec![o.clone()],
+            confirmed: (6, 20),
+            histogram: vec![(o, 6)],
+            candidates: 44,
+            runs: 410,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("found");
+        let mut saved = SavedFindings::default();
+        let path = save_race_finding(
+            &out,
+            &mut saved,
+            "pmconf fuzz --races",
+            "chromium",
+            &shrunk,
+            10,
+        )
+        .unwrap()
+        .expect("new");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# rate: 6 of 20 confirmation runs"), "{text}");
+        assert!(text.contains("in 6 of 20 runs (30%)"), "{text}");
+        let again = parse_case("again.yaml", &text).expect("a valid case");
+        assert_eq!(again.steps.len(), 2);
+        assert!(path.with_extension("html").exists());
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        assert!(out
+            .join("snapshots/model")
+            .join(snapshot_file(stem))
+            .exists());
+        // Read back from disk alone (the engine snapshot beside it): known.
+        let on_disk = SavedFindings::load(&[(&out, &out.join("snapshots"))]);
+        let keys = finding_keys("chromium", &c, &shrunk.observed);
+        assert_eq!(
+            keys.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["chromium: wrong-document[navigate,post]"]
+        );
+        assert_eq!(on_disk.known(&keys), Some(vec![path.clone()]));
+        let twice = save_race_finding(
+            &out,
+            &mut saved,
+            "pmconf fuzz --races",
+            "chromium",
+            &shrunk,
+            10,
+        )
+        .unwrap();
+        assert_eq!(twice, Err(vec![path]));
+    }
+}
+
+#[cfg(test)]
+mod engine_snapshots {
+    use super::*;
+
+    /// The rules the engines' accepted race snapshots break, as keys,
+    /// per snapshot.
+    fn race_rules() -> BTreeMap<String, BTreeSet<String>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut out = BTreeMap::new();
+        for engine in ["chromium", "firefox", "webkitgtk"] {
+            let dir = root.join("snapshots").join(engine);
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(stem) = name
+                    .strip_prefix("races__")
+                    .and_then(|n| n.strip_suffix(".snap"))
+                else {
+                    continue;
+                };
+                let text =
+                    std::fs::read_to_string(root.join(format!("cases/races/{stem}.yaml"))).unwrap();
+                let case = parse_case(stem, &text).unwrap();
+                let seen =
+                    observed_in_snapshot(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+                let keys = finding_keys(engine, &case, &seen);
+                if !keys.is_empty() {
+                    out.insert(format!("{engine}/{stem}"), keys);
+                }
+            }
+        }
+        out
+    }
+
+    /// Hand-checked against each snapshot's `seen` list: the engines'
+    /// known race bugs get the rule the case's description names.
+    #[test]
+    fn accepted_race_divergences_are_classified() {
+        let rules = race_rules();
+        assert_eq!(
+            rules.len(),
+            5,
+            "the 5 race snapshots with verdict diverges: {rules:#?}"
+        );
+        // Four Chromium cases, one root cause: one key.
+        let all: BTreeSet<String> = rules.values().flatten().cloned().collect();
+        assert_eq!(
+            all.iter().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "chromium: wrong-document[navigate,post,wait]",
+                "firefox: wrong-document[navigate,post,wait]"
+            ],
+            "{rules:#?}"
+        );
+        // Chromium retargets a message posted just before the navigation.
+        assert!(
+            rules["chromium/post-then-navigate-same-task-star"]
+                .contains("chromium: wrong-document[navigate,post,wait]"),
+            "{rules:#?}"
+        );
+    }
+}

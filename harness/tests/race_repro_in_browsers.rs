@@ -1,0 +1,85 @@
+//! The race reproducer page of a finding (`gen::race_repro`), opened over
+//! `file://` in each installed engine: it runs the race the given number of
+//! times and its histogram accounts for every run, in the documents the
+//! model names, with no exception from a step.
+//!
+//! An engine that is not installed is skipped with a printed reason,
+//! unless CI is set: then it fails.
+
+mod common;
+
+use pmconf::engine::{discover, start_session, ProcessRegistry};
+use pmconf::gen::race_repro::race_html;
+use pmconf_model::{answer_case, parse_case};
+use serde_json::Value;
+
+/// top posts "m" to its iframe, navigates it in a later task, waits for
+/// the new document and posts "after" to it.
+const CASE: &str = "cases/races/post-then-navigate-separate-tasks-star.yaml";
+
+const RUNS: usize = 8;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_race_page_runs_the_race_and_shows_its_histogram_in_every_engine() {
+    let path = common::workspace().join(CASE);
+    let case = parse_case(CASE, &std::fs::read_to_string(&path).unwrap()).unwrap();
+    let allowed = answer_case(&case).allowed;
+    let html = race_html(&case, "t", &allowed, "test", &[], RUNS);
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("race.html");
+    std::fs::write(&page, html).unwrap();
+    for engine in common::engines() {
+        let installed = discover(engine).unwrap();
+        let registry = ProcessRegistry::new();
+        let _cleanup = registry.end_all_on_drop();
+        // The page needs no network: the proxy accepts and never answers.
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let session = start_session(
+            engine,
+            &installed,
+            &proxy.local_addr().unwrap().to_string(),
+            &registry,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = &session.client;
+        c.goto(&format!("file://{}", page.display())).await.unwrap();
+        let mut histogram = Value::Null;
+        for _ in 0..300 {
+            histogram = c
+                .execute("return window.pmconfHistogram || null", vec![])
+                .await
+                .unwrap();
+            if !histogram.is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let name = engine.name();
+        assert!(!histogram.is_null(), "{name}: the page never finished");
+        eprintln!("{name}: {histogram}");
+        let rows = histogram["rows"].as_array().unwrap();
+        let total: u64 = rows.iter().map(|r| r["count"].as_u64().unwrap()).sum();
+        assert_eq!(total, RUNS as u64, "{name}: {histogram}");
+        for row in rows {
+            let outcome = row["outcome"].as_str().unwrap();
+            // The wait and the post after it: child@1 always gets "after",
+            // last; "m" only ever in child or child@1, before it.
+            assert!(
+                outcome.ends_with(r#"child@1: "after""#) || outcome.ends_with(r#""m" "after""#),
+                "{name}: {outcome}"
+            );
+            assert!(!outcome.contains("exceptions"), "{name}: {outcome}");
+        }
+        let shown = c
+            .execute(
+                "return document.querySelectorAll('#rows tr').length",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(shown.as_u64(), Some(rows.len() as u64), "{name}");
+        session.close().await.unwrap();
+        registry.end_all();
+    }
+}
