@@ -3,6 +3,7 @@
 
 use super::pages::{RUNNER_HOST, RUNNER_PATH};
 use super::plan::{CasePlan, Markers, WindowLocation};
+use super::profile::Phase;
 use super::state::RunState;
 use super::verdict::Observation;
 use fantoccini::error::CmdError;
@@ -103,6 +104,11 @@ impl Running {
     fn key(&self, w: WindowIndex) -> String {
         format!("{}/{w}", self.key_prefix)
     }
+
+    /// The engine's name (page keys start with it).
+    fn engine(&self) -> &str {
+        self.key_prefix.split('/').next().unwrap_or_default()
+    }
 }
 
 async fn run_batch(
@@ -139,7 +145,8 @@ async fn run_batch(
         });
     }
 
-    let outcome = drive_batch(client, state, pacing, runner, &mut running, mounts).await;
+    state.profile.batch(engine, plans.len());
+    let outcome = drive_batch(client, engine, state, pacing, runner, &mut running, mounts).await;
     if let Err(e) = &outcome {
         for r in running.iter_mut().filter(|r| r.failed.is_none()) {
             r.failed = Some(Observation::InternalError(format!("WebDriver: {e}")));
@@ -147,6 +154,9 @@ async fn run_batch(
     }
     let cleanup_started = Instant::now();
     cleanup(client, runner).await;
+    state
+        .profile
+        .phase(engine, Phase::Cleanup, cleanup_started.elapsed());
     if std::env::var_os("PMCONF_TRACE").is_some() {
         eprintln!(
             "pmconf trace: cleanup {} ms",
@@ -169,6 +179,7 @@ async fn run_batch(
 
 async fn drive_batch(
     client: &Client,
+    engine: &str,
     state: &Arc<RunState>,
     pacing: &Pacing,
     runner: &WindowHandle,
@@ -178,7 +189,7 @@ async fn drive_batch(
     if mounts.is_empty() {
         return Ok(());
     }
-    let trace = Trace::new();
+    let trace = Trace::new(state, engine);
     client.switch_to_window(runner.clone()).await?;
     client
         .execute(
@@ -216,16 +227,16 @@ async fn drive_batch(
         }
     }
 
-    trace.mark("mount+ready");
+    trace.mark(Phase::MountLoad);
     let mut popups = find_popups(client, runner, running).await?;
-    trace.mark("popups");
+    trace.mark(Phase::Popups);
 
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
         if let Err(problem) = run_case(client, runner, &mut popups, state, pacing, r).await? {
             r.failed = Some(problem);
         }
     }
-    trace.mark("steps+markers");
+    trace.mark(Phase::Steps);
 
     let deadline = tokio::time::Instant::now() + pacing.report_timeout;
     state
@@ -248,7 +259,7 @@ async fn drive_batch(
                 .all(|r| !has_report_gap(s, r))
         })
         .await;
-    trace.mark("reports");
+    trace.mark(Phase::Reports);
     trace.print(running.len());
     Ok(())
 }
@@ -283,28 +294,32 @@ fn missing_markers(state: &RunState, r: &Running) -> Vec<String> {
     missing
 }
 
-/// Phase timings of a batch, printed to stderr when `PMCONF_TRACE` is set.
-struct Trace {
+/// Phase timings of a batch, added to the run's profile and printed to
+/// stderr when `PMCONF_TRACE` is set.
+struct Trace<'a> {
     enabled: bool,
+    state: &'a RunState,
+    engine: &'a str,
     last: Instant,
     phases: std::cell::RefCell<Vec<(&'static str, Duration)>>,
 }
 
-impl Trace {
-    fn new() -> Self {
+impl<'a> Trace<'a> {
+    fn new(state: &'a RunState, engine: &'a str) -> Self {
         Trace {
             enabled: std::env::var_os("PMCONF_TRACE").is_some(),
+            state,
+            engine,
             last: Instant::now(),
             phases: Default::default(),
         }
     }
 
-    fn mark(&self, phase: &'static str) {
-        if self.enabled {
-            let total: Duration = self.phases.borrow().iter().map(|p| p.1).sum();
-            let now = self.last.elapsed();
-            self.phases.borrow_mut().push((phase, now - total));
-        }
+    fn mark(&self, phase: Phase) {
+        let total: Duration = self.phases.borrow().iter().map(|p| p.1).sum();
+        let took = self.last.elapsed() - total;
+        self.state.profile.phase(self.engine, phase, took);
+        self.phases.borrow_mut().push((phase.label(), took));
     }
 
     fn print(&self, cases: usize) {
@@ -612,8 +627,27 @@ async fn run_case(
     if !race {
         return Ok(Ok(()));
     }
-    // Settle: every surviving window's last navigation has committed and
-    // its document runs the agent.
+    let settle_started = Instant::now();
+    let settled = settle_and_send_markers(client, runner, popups, state, pacing, r).await;
+    state
+        .profile
+        .phase(r.engine(), Phase::Markers, settle_started.elapsed());
+    settled
+}
+
+/// A race case's end: waits until every surviving window's last
+/// navigation has committed and its document runs the agent, then sends
+/// the end-of-case markers.
+async fn settle_and_send_markers(
+    client: &Client,
+    runner: &WindowHandle,
+    popups: &mut HashMap<String, WindowHandle>,
+    state: &RunState,
+    pacing: &Pacing,
+    r: &Running,
+) -> Result<Result<(), Observation>, CmdError> {
+    let plan = r.plan.clone();
+    let case = &plan.case;
     let end = case.steps.len();
     for (w, _) in &r.markers.expect {
         let label = plan.final_document(*w);

@@ -9,6 +9,7 @@ pub mod model_snapshots;
 pub mod pages;
 pub mod plan;
 pub mod pool;
+pub mod profile;
 pub mod restarts;
 pub mod shard;
 pub mod snapshots;
