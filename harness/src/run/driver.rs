@@ -1,6 +1,7 @@
 //! Drives one engine's WebDriver session through the cases: many cases share
 //! one page load of the runner page, a batch at a time.
 
+use super::frames::{move_to, At};
 use super::pages::{RUNNER_HOST, RUNNER_PATH};
 use super::plan::{CasePlan, Markers, WindowLocation};
 use super::profile::Phase;
@@ -231,9 +232,18 @@ async fn drive_batch(
     let mut popups = find_popups(client, runner, running).await?;
     trace.mark(Phase::Popups);
 
+    // Probes and popup scans moved WebDriver: the first case enters afresh.
+    let mut at = None;
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
-        if let Err(problem) = run_case(client, runner, &mut popups, state, pacing, r).await? {
+        if let Err(problem) =
+            run_case(client, runner, &mut popups, state, pacing, r, &mut at).await?
+        {
             r.failed = Some(problem);
+        }
+        // A race case may have removed or navigated the frame WebDriver is
+        // in: the next case enters afresh.
+        if r.plan.case.is_race() {
+            at = None;
         }
     }
     trace.mark(Phase::Steps);
@@ -445,23 +455,26 @@ async fn scan_popups(
     Ok(found)
 }
 
-/// Switches WebDriver into the window at `location` in a case; popups
-/// not yet known (created by a step) are looked up once more.
+/// Switches WebDriver into the window at `location` in a case, from
+/// where it is (`at`) unless `fresh`; popups not yet known (created by a
+/// step) are looked up once more.
 async fn enter(
     client: &Client,
-    runner: &WindowHandle,
-    popups: &mut HashMap<String, WindowHandle>,
+    (runner, popups): (&WindowHandle, &mut HashMap<String, WindowHandle>),
     r: &Running,
     location: &WindowLocation,
+    (at, fresh): (&mut Option<At>, bool),
 ) -> Result<Result<(), String>, CmdError> {
-    let frames = match location {
-        WindowLocation::Runner { frames } => {
-            client.switch_to_window(runner.clone()).await?;
-            client.enter_frame(r.slot).await?;
-            frames
-        }
+    let to = match location {
+        WindowLocation::Runner { frames } => At {
+            top: runner.clone(),
+            frames: std::iter::once(r.slot)
+                .chain(frames.iter().copied())
+                .collect(),
+        },
         WindowLocation::Popup { popup, frames } => {
             if !popups.contains_key(&r.key(*popup)) {
+                *at = None;
                 popups.extend(scan_popups(client, runner).await?);
             }
             let Some(handle) = popups.get(&r.key(*popup)) else {
@@ -470,13 +483,13 @@ async fn enter(
                     r.plan.case.windows[*popup].name
                 )));
             };
-            client.switch_to_window(handle.clone()).await?;
-            frames
+            At {
+                top: handle.clone(),
+                frames: frames.clone(),
+            }
         }
     };
-    for &f in frames {
-        client.enter_frame(f).await?;
-    }
+    move_to(client, at, to, fresh).await?;
     Ok(Ok(()))
 }
 
@@ -491,19 +504,19 @@ async fn run_case(
     state: &RunState,
     pacing: &Pacing,
     r: &mut Running,
+    at: &mut Option<At>,
 ) -> Result<Result<(), Observation>, CmdError> {
     let plan = r.plan.clone();
     let case = &plan.case;
     let race = case.is_race();
     // Without races, each sender's markers go out with its last step, in
     // the same script call: per-sender order is all the marker needs.
-    let tasks = case.tasks();
+    let tasks = super::script_calls::script_calls(case);
     let last_task_of = |w: WindowIndex| {
         tasks
             .iter()
             .rposition(|t| case.steps[t.start].actor(case) == Some(w))
     };
-    let mut entered: Option<WindowLocation> = None;
     for (t, range) in tasks.iter().cloned().enumerate() {
         let first = range.start;
         if let Step::WaitLoaded { window } = case.steps[first] {
@@ -526,14 +539,11 @@ async fn run_case(
             }
         }
         let location = plan.location_before(actor, first);
-        // WebDriver stays in the window it entered last; entering it again
-        // costs a command per frame level. In a race case the tree changes
-        // under it, so every task enters afresh.
-        if race || entered.as_ref() != Some(&location) {
-            if let Err(e) = enter(client, runner, popups, r, &location).await? {
-                return Ok(Err(Observation::InternalError(e)));
-            }
-            entered = Some(location);
+        // WebDriver stays in the window it entered last and moves from
+        // there. In a race case the tree changes under it (frames removed
+        // and renumbered, navigated), so every task enters afresh.
+        if let Err(e) = enter(client, (runner, popups), r, &location, (at, race)).await? {
+            return Ok(Err(Observation::InternalError(e)));
         }
         let markers = if !race && last_task_of(actor) == Some(t) {
             r.markers
@@ -628,7 +638,7 @@ async fn run_case(
         return Ok(Ok(()));
     }
     let settle_started = Instant::now();
-    let settled = settle_and_send_markers(client, runner, popups, state, pacing, r).await;
+    let settled = settle_and_send_markers(client, runner, popups, state, pacing, r, at).await;
     state
         .profile
         .phase(r.engine(), Phase::Markers, settle_started.elapsed());
@@ -645,6 +655,7 @@ async fn settle_and_send_markers(
     state: &RunState,
     pacing: &Pacing,
     r: &Running,
+    at: &mut Option<At>,
 ) -> Result<Result<(), Observation>, CmdError> {
     let plan = r.plan.clone();
     let case = &plan.case;
@@ -660,7 +671,7 @@ async fn settle_and_send_markers(
     }
     for (w, targets) in r.markers.send.clone() {
         let location = plan.location_before(w, end);
-        if let Err(e) = enter(client, runner, popups, r, &location).await? {
+        if let Err(e) = enter(client, (runner, popups), r, &location, (at, true)).await? {
             return Ok(Err(Observation::InternalError(e)));
         }
         let result = client

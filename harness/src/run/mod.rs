@@ -3,6 +3,7 @@
 pub mod attempts;
 pub mod driver;
 pub mod events;
+pub mod frames;
 pub mod info;
 pub mod liveness;
 pub mod model_snapshots;
@@ -11,6 +12,7 @@ pub mod plan;
 pub mod pool;
 pub mod profile;
 pub mod restarts;
+pub mod script_calls;
 pub mod shard;
 pub mod snapshots;
 pub mod state;
