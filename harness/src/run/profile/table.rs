@@ -5,6 +5,9 @@ use super::kinds::ProcessKind;
 use super::{Phase, ProfileReport};
 use std::fmt::Write;
 
+/// One figure of an engine's profile.
+type Figure = fn(&super::EngineProfile) -> f64;
+
 /// Renders `report` (every figure per case run unless the row says so).
 pub fn render_table(report: &ProfileReport) -> String {
     let engines = &report.engines;
@@ -24,7 +27,7 @@ pub fn render_table(report: &ProfileReport) -> String {
     };
     row("", engines.iter().map(|e| e.engine.clone()).collect());
     row(
-        "case runs",
+        "case runs (retries included)",
         engines.iter().map(|e| e.counts.runs.to_string()).collect(),
     );
     row(
@@ -59,7 +62,7 @@ pub fn render_table(report: &ProfileReport) -> String {
                 .collect(),
         );
     }
-    let counts: [(&str, fn(&super::EngineProfile) -> f64); 4] = [
+    let counts: [(&str, Figure); 4] = [
         ("page loads", |e| e.counts.page_loads as f64),
         ("reports (HTTP requests)", |e| e.counts.reports as f64),
         ("WebDriver commands", |e| e.webdriver_commands as f64),
