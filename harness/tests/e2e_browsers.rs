@@ -725,3 +725,69 @@ fn the_html_report_leads_with_what_needs_action_in_a_real_browser() {
     drop(registry);
     assert_no_new_processes(&before, "after looking at the report");
 }
+
+/// `bench --profile` on a tiny bench (a cross-site frame, so pages run in
+/// renderer or content processes) counts what must be there in every
+/// engine: every case run's page loads, reports and WebDriver commands,
+/// time in the mount and steps phases, and CPU time of the harness, the
+/// driver, the browser and the processes where pages run.
+#[test]
+fn bench_profile_has_figures_where_they_must_be() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    let engines = engines();
+    if engines.is_empty() {
+        eprintln!("no engine installed: nothing to profile");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("profile.json");
+    let out = pmconf()
+        .args([
+            "bench",
+            "cases/topology/iframe-both-ways.yaml",
+            "--cases",
+            "12",
+        ])
+        .args(["--engine", &engine_list(&engines), "--profile"])
+        .arg("--profile-json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("CPU ms renderer"), "{stdout}");
+    let profile: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert!(
+        profile["harness_cpu"].as_f64().unwrap() > 0.0,
+        "{profile:#}"
+    );
+    for engine in &engines {
+        let e = profile["engines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["engine"] == engine.name())
+            .unwrap_or_else(|| panic!("no {} in {profile:#}", engine.name()));
+        let counts = &e["counts"];
+        let number = |v: &Value| v.as_f64().unwrap_or(0.0);
+        assert_eq!(counts["runs"], 12, "{e:#}");
+        // Two windows per case, each one page load and at least a ready
+        // report, a message report and a marker.
+        assert!(number(&counts["page_loads"]) >= 24.0, "{e:#}");
+        assert!(number(&counts["reports"]) >= 12.0 * 6.0, "{e:#}");
+        // A script per window with steps at least.
+        assert!(number(&e["webdriver_commands"]) >= 24.0, "{e:#}");
+        for phase in ["mount_load", "steps"] {
+            assert!(number(&counts["phases"][phase]) > 0.0, "{phase}: {e:#}");
+        }
+        for kind in ["driver", "browser", "renderer"] {
+            assert!(number(&e["cpu"][kind]) > 0.0, "{kind}: {e:#}");
+        }
+        // Chromium (site isolation) and Firefox (Fission) start renderer
+        // processes for the first batch's sites; WebKitGTK's web process may
+        // already be running when the session starts.
+        if *engine != EngineId::WebKitGtk {
+            assert!(number(&e["created"]["renderer"]) >= 1.0, "{e:#}");
+        }
+    }
+}

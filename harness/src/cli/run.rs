@@ -246,6 +246,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         retry_unexpected: args.retry_unexpected as usize,
         sessions: args.sessions as usize,
         command_timeout: std::time::Duration::from_secs(args.command_timeout),
+        profile: false,
     };
     let outcome = match run_suite(config, registry, &mut reporter).await {
         Ok(o) => o,
@@ -307,6 +308,15 @@ pub struct BenchArgs {
     /// Sessions of each engine at once (as `run --sessions`).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
     pub sessions: u32,
+    /// Also print where the time goes: per engine, wall time by phase,
+    /// page loads, reports, WebDriver commands and renderer processes per
+    /// case run, and CPU time per case run by process kind (from /proc);
+    /// the same figures go to --profile-json.
+    #[arg(long)]
+    pub profile: bool,
+    /// Where --profile writes its figures as JSON.
+    #[arg(long, default_value = "target/pmconf/profile.json")]
+    pub profile_json: PathBuf,
     /// Remote WebDriver endpoints and the server's address, as for `run`.
     #[command(flatten)]
     pub placement: PlacementArgs,
@@ -319,6 +329,20 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         Err(status) => return status,
     };
     let cases: Vec<LoadedCase> = pool.iter().cycle().take(args.cases).cloned().collect();
+    // The profile's directory is made now, so a bad path fails before any
+    // browser starts.
+    if let Some(dir) = args.profile_json.parent().filter(|_| args.profile) {
+        if let Err(e) = std::fs::create_dir_all(dir).or_else(|e| {
+            if dir.as_os_str().is_empty() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }) {
+            eprintln!("error: cannot create {}: {e}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
     let (engines, listen) = match place(args.engine.as_deref(), false, &args.placement) {
         Ok(placed) => placed,
         Err(status) => return status,
@@ -338,6 +362,7 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         retry_unexpected: 0,
         sessions: args.sessions as usize,
         command_timeout: std::time::Duration::from_secs(30),
+        profile: args.profile,
     };
     struct Quiet;
     impl Reporter for Quiet {
@@ -366,9 +391,26 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
     for (engine, error) in &outcome.setup_failures {
         println!("{engine:<10} failed: {error}");
     }
+    if let Some(profile) = &outcome.profile {
+        print!("{}", crate::run::profile::render_table(profile));
+        if let Err(e) = write_profile_json(&args.profile_json, profile) {
+            eprintln!("error: writing {}: {e}", args.profile_json.display());
+            return EXIT_BAD_INPUT;
+        }
+        println!("profile written to {}", args.profile_json.display());
+    }
     if outcome.setup_failures.is_empty() {
         0
     } else {
         EXIT_BAD_INPUT
     }
+}
+
+/// Writes the profile as JSON, all at once or not at all.
+fn write_profile_json(
+    path: &std::path::Path,
+    profile: &crate::run::profile::ProfileReport,
+) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(profile).map_err(std::io::Error::other)?;
+    crate::report::write_atomically(path, (text + "\n").as_bytes())
 }

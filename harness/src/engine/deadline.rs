@@ -35,6 +35,9 @@ struct DeadlineState {
     /// 0: no limit (while the session is being created: that has its own).
     limit_ms: AtomicU64,
     expired: AtomicBool,
+    /// Requests written so far (one per WebDriver command), for
+    /// `pmconf bench --profile`.
+    commands: AtomicU64,
 }
 
 impl CommandDeadline {
@@ -56,6 +59,11 @@ impl CommandDeadline {
     /// [`CommandDeadline::expire`] was called).
     pub fn has_expired(&self) -> bool {
         self.shared.expired.load(Ordering::SeqCst)
+    }
+
+    /// How many commands (HTTP requests) the session's client has sent.
+    pub fn commands(&self) -> u64 {
+        self.shared.commands.load(Ordering::Relaxed)
     }
 
     /// Makes every later command of the session fail at once: for a
@@ -111,6 +119,7 @@ impl tower_service::Service<Uri> for DeadlineConnector {
                 inner: connecting.await?,
                 deadline,
                 timer: None,
+                answered: true,
             })
         })
     }
@@ -123,6 +132,10 @@ pub(crate) struct DeadlineStream<S> {
     deadline: CommandDeadline,
     /// Armed by a write, disarmed by the next successful read.
     timer: Option<Pin<Box<Sleep>>>,
+    /// No request written since the last answer bytes: the next write
+    /// starts a new command (HTTP/1.1 without pipelining, as hyper's
+    /// client does).
+    answered: bool,
 }
 
 impl<S: Read + Unpin> Read for DeadlineStream<S> {
@@ -138,6 +151,7 @@ impl<S: Read + Unpin> Read for DeadlineStream<S> {
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(result) => {
                 this.timer = None;
+                this.answered = true;
                 Poll::Ready(result)
             }
             Poll::Pending => {
@@ -167,6 +181,13 @@ impl<S: Write + Unpin> Write for DeadlineStream<S> {
             return Poll::Ready(Err(expired_error()));
         }
         let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) && this.answered {
+            this.answered = false;
+            this.deadline
+                .shared
+                .commands
+                .fetch_add(1, Ordering::Relaxed);
+        }
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) && this.timer.is_none() {
             if let Some(limit) = this.deadline.limit() {
                 let mut timer = Box::pin(tokio::time::sleep(limit));
@@ -255,6 +276,34 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(client.get(uri).await.is_err());
         assert!(started.elapsed() < Duration::from_millis(200));
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn counts_one_command_per_request_on_a_kept_alive_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 4096];
+            // One answer per request read (each fits in one read).
+            while socket.read(&mut request).await.unwrap_or(0) > 0 {
+                let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                if socket.write_all(answer).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = CommandDeadline::default();
+        let client: Client<_, Empty<bytes::Bytes>> =
+            Client::builder(TokioExecutor::new()).build(DeadlineConnector::new(deadline.clone()));
+        let uri: Uri = url.parse().unwrap();
+        assert_eq!(deadline.commands(), 0);
+        for _ in 0..3 {
+            let answer = client.get(uri.clone()).await.unwrap();
+            answer.into_body().collect().await.unwrap();
+        }
+        assert_eq!(deadline.commands(), 3);
         server.abort();
     }
 

@@ -16,7 +16,7 @@ mod driver;
 mod error;
 mod id;
 mod instance;
-mod proc_table;
+pub(crate) mod proc_table;
 mod process;
 mod remote;
 mod session;

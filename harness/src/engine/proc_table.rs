@@ -60,11 +60,7 @@ impl ProcEntry {
 /// and may itself contain spaces and parentheses, so fields are counted
 /// from the last `)`.
 pub(crate) fn parse_stat(text: &str) -> Option<ProcEntry> {
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let pid = text[..open].trim().parse().ok()?;
-    let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
-    // fields[0] is field 3 (state); field N is fields[N - 3].
+    let (pid, _, fields) = stat_fields(text)?;
     Some(ProcEntry {
         pid,
         state: fields.first()?.chars().next()?,
@@ -72,6 +68,18 @@ pub(crate) fn parse_stat(text: &str) -> Option<ProcEntry> {
         pgid: fields.get(2)?.parse().ok()?,
         start_time: fields.get(19)?.parse().ok()?,
     })
+}
+
+/// The PID, the command name and the fields after it of a
+/// `/proc/PID/stat` line: `fields[0]` is field 3 (state), field N is
+/// `fields[N - 3]`.
+pub(crate) fn stat_fields(text: &str) -> Option<(u32, &str, Vec<&str>)> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let pid = text[..open].trim().parse().ok()?;
+    let name = text.get(open + 1..close)?;
+    let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
+    Some((pid, name, fields))
 }
 
 pub(crate) fn read_stat(pid: u32) -> Option<ProcEntry> {

@@ -1,8 +1,10 @@
 //! Drives one engine's WebDriver session through the cases: many cases share
 //! one page load of the runner page, a batch at a time.
 
+use super::frames::{move_to, At};
 use super::pages::{RUNNER_HOST, RUNNER_PATH};
 use super::plan::{CasePlan, Markers, WindowLocation};
+use super::profile::Phase;
 use super::state::RunState;
 use super::verdict::Observation;
 use fantoccini::error::CmdError;
@@ -103,6 +105,11 @@ impl Running {
     fn key(&self, w: WindowIndex) -> String {
         format!("{}/{w}", self.key_prefix)
     }
+
+    /// The engine's name (page keys start with it).
+    fn engine(&self) -> &str {
+        self.key_prefix.split('/').next().unwrap_or_default()
+    }
 }
 
 async fn run_batch(
@@ -144,7 +151,8 @@ async fn run_batch(
         });
     }
 
-    let outcome = drive_batch(client, state, pacing, runner, &mut running, mounts).await;
+    state.profile.batch(engine, plans.len());
+    let outcome = drive_batch(client, engine, state, pacing, runner, &mut running, mounts).await;
     if let Err(e) = &outcome {
         for r in running.iter_mut().filter(|r| r.failed.is_none()) {
             r.failed = Some(Observation::InternalError(format!("WebDriver: {e}")));
@@ -152,6 +160,9 @@ async fn run_batch(
     }
     let cleanup_started = Instant::now();
     cleanup(client, runner).await;
+    state
+        .profile
+        .phase(engine, Phase::Cleanup, cleanup_started.elapsed());
     if std::env::var_os("PMCONF_TRACE").is_some() {
         eprintln!(
             "pmconf trace: cleanup {} ms",
@@ -174,6 +185,7 @@ async fn run_batch(
 
 async fn drive_batch(
     client: &Client,
+    engine: &str,
     state: &Arc<RunState>,
     pacing: &Pacing,
     runner: &WindowHandle,
@@ -184,7 +196,7 @@ async fn drive_batch(
     if mounts.is_empty() && top_levels.is_empty() {
         return Ok(());
     }
-    let trace = Trace::new();
+    let trace = Trace::new(state, engine);
     client.switch_to_window(runner.clone()).await?;
     client
         .execute(
@@ -222,17 +234,26 @@ async fn drive_batch(
         }
     }
 
-    trace.mark("mount+ready");
+    trace.mark(Phase::MountLoad);
     let mut popups = find_popups(client, runner, running).await?;
     popups.extend(top_levels);
-    trace.mark("popups");
+    trace.mark(Phase::Popups);
 
+    // Probes and popup scans moved WebDriver: the first case enters afresh.
+    let mut at = None;
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
-        if let Err(problem) = run_case(client, runner, &mut popups, state, pacing, r).await? {
+        if let Err(problem) =
+            run_case(client, runner, &mut popups, state, pacing, r, &mut at).await?
+        {
             r.failed = Some(problem);
         }
+        // A race case may have removed or navigated the frame WebDriver is
+        // in: the next case enters afresh.
+        if r.plan.case.is_race() {
+            at = None;
+        }
     }
-    trace.mark("steps+markers");
+    trace.mark(Phase::Steps);
 
     let deadline = tokio::time::Instant::now() + pacing.report_timeout;
     state
@@ -255,7 +276,7 @@ async fn drive_batch(
                 .all(|r| !has_report_gap(s, r))
         })
         .await;
-    trace.mark("reports");
+    trace.mark(Phase::Reports);
     trace.print(running.len());
     Ok(())
 }
@@ -290,28 +311,32 @@ fn missing_markers(state: &RunState, r: &Running) -> Vec<String> {
     missing
 }
 
-/// Phase timings of a batch, printed to stderr when `PMCONF_TRACE` is set.
-struct Trace {
+/// Phase timings of a batch, added to the run's profile and printed to
+/// stderr when `PMCONF_TRACE` is set.
+struct Trace<'a> {
     enabled: bool,
+    state: &'a RunState,
+    engine: &'a str,
     last: Instant,
     phases: std::cell::RefCell<Vec<(&'static str, Duration)>>,
 }
 
-impl Trace {
-    fn new() -> Self {
+impl<'a> Trace<'a> {
+    fn new(state: &'a RunState, engine: &'a str) -> Self {
         Trace {
             enabled: std::env::var_os("PMCONF_TRACE").is_some(),
+            state,
+            engine,
             last: Instant::now(),
             phases: Default::default(),
         }
     }
 
-    fn mark(&self, phase: &'static str) {
-        if self.enabled {
-            let total: Duration = self.phases.borrow().iter().map(|p| p.1).sum();
-            let now = self.last.elapsed();
-            self.phases.borrow_mut().push((phase, now - total));
-        }
+    fn mark(&self, phase: Phase) {
+        let total: Duration = self.phases.borrow().iter().map(|p| p.1).sum();
+        let took = self.last.elapsed() - total;
+        self.state.profile.phase(self.engine, phase, took);
+        self.phases.borrow_mut().push((phase.label(), took));
     }
 
     fn print(&self, cases: usize) {
@@ -456,23 +481,26 @@ async fn scan_popups(
     Ok(found)
 }
 
-/// Switches WebDriver into the window at `location` in a case; popups
-/// not yet known (created by a step) are looked up once more.
+/// Switches WebDriver into the window at `location` in a case, from
+/// where it is (`at`) unless `fresh`; popups not yet known (created by a
+/// step) are looked up once more.
 async fn enter(
     client: &Client,
-    runner: &WindowHandle,
-    popups: &mut HashMap<String, WindowHandle>,
+    (runner, popups): (&WindowHandle, &mut HashMap<String, WindowHandle>),
     r: &Running,
     location: &WindowLocation,
+    (at, fresh): (&mut Option<At>, bool),
 ) -> Result<Result<(), String>, CmdError> {
-    let frames = match location {
-        WindowLocation::Runner { frames } => {
-            client.switch_to_window(runner.clone()).await?;
-            client.enter_frame(r.slot).await?;
-            frames
-        }
+    let to = match location {
+        WindowLocation::Runner { frames } => At {
+            top: runner.clone(),
+            frames: std::iter::once(r.slot)
+                .chain(frames.iter().copied())
+                .collect(),
+        },
         WindowLocation::Popup { popup, frames } => {
             if !popups.contains_key(&r.key(*popup)) {
+                *at = None;
                 popups.extend(scan_popups(client, runner).await?);
             }
             let Some(handle) = popups.get(&r.key(*popup)) else {
@@ -481,13 +509,13 @@ async fn enter(
                     r.plan.case.windows[*popup].name
                 )));
             };
-            client.switch_to_window(handle.clone()).await?;
-            frames
+            At {
+                top: handle.clone(),
+                frames: frames.clone(),
+            }
         }
     };
-    for &f in frames {
-        client.enter_frame(f).await?;
-    }
+    move_to(client, at, to, fresh).await?;
     Ok(Ok(()))
 }
 
@@ -502,19 +530,19 @@ async fn run_case(
     state: &RunState,
     pacing: &Pacing,
     r: &mut Running,
+    at: &mut Option<At>,
 ) -> Result<Result<(), Observation>, CmdError> {
     let plan = r.plan.clone();
     let case = &plan.case;
     let race = case.is_race();
     // Without races, each sender's markers go out with its last step, in
     // the same script call: per-sender order is all the marker needs.
-    let tasks = case.tasks();
+    let tasks = super::script_calls::script_calls(case);
     let last_task_of = |w: WindowIndex| {
         tasks
             .iter()
             .rposition(|t| case.steps[t.start].actor(case) == Some(w))
     };
-    let mut entered: Option<WindowLocation> = None;
     for (t, range) in tasks.iter().cloned().enumerate() {
         let first = range.start;
         if let Step::WaitLoaded { window } = case.steps[first] {
@@ -537,14 +565,11 @@ async fn run_case(
             }
         }
         let location = plan.location_before(actor, first);
-        // WebDriver stays in the window it entered last; entering it again
-        // costs a command per frame level. In a race case the tree changes
-        // under it, so every task enters afresh.
-        if race || entered.as_ref() != Some(&location) {
-            if let Err(e) = enter(client, runner, popups, r, &location).await? {
-                return Ok(Err(Observation::InternalError(e)));
-            }
-            entered = Some(location);
+        // WebDriver stays in the window it entered last and moves from
+        // there. In a race case the tree changes under it (frames removed
+        // and renumbered, navigated), so every task enters afresh.
+        if let Err(e) = enter(client, (runner, popups), r, &location, (at, race)).await? {
+            return Ok(Err(Observation::InternalError(e)));
         }
         let markers = if !race && last_task_of(actor) == Some(t) {
             r.markers
@@ -640,8 +665,28 @@ async fn run_case(
     if !race {
         return Ok(Ok(()));
     }
-    // Settle: every surviving window's last navigation has committed and
-    // its document runs the agent.
+    let settle_started = Instant::now();
+    let settled = settle_and_send_markers(client, runner, popups, state, pacing, r, at).await;
+    state
+        .profile
+        .phase(r.engine(), Phase::Markers, settle_started.elapsed());
+    settled
+}
+
+/// A race case's end: waits until every surviving window's last
+/// navigation has committed and its document runs the agent, then sends
+/// the end-of-case markers.
+async fn settle_and_send_markers(
+    client: &Client,
+    runner: &WindowHandle,
+    popups: &mut HashMap<String, WindowHandle>,
+    state: &RunState,
+    pacing: &Pacing,
+    r: &Running,
+    at: &mut Option<At>,
+) -> Result<Result<(), Observation>, CmdError> {
+    let plan = r.plan.clone();
+    let case = &plan.case;
     let end = case.steps.len();
     for (w, _) in &r.markers.expect {
         let label = plan.final_document(*w);
@@ -654,7 +699,7 @@ async fn run_case(
     }
     for (w, targets) in r.markers.send.clone() {
         let location = plan.location_before(w, end);
-        if let Err(e) = enter(client, runner, popups, r, &location).await? {
+        if let Err(e) = enter(client, (runner, popups), r, &location, (at, true)).await? {
             return Ok(Err(Observation::InternalError(e)));
         }
         let result = client

@@ -3,6 +3,7 @@
 pub mod attempts;
 pub mod driver;
 pub mod events;
+pub mod frames;
 pub mod info;
 pub mod liveness;
 pub mod model_snapshots;
@@ -10,7 +11,9 @@ pub mod pages;
 pub mod plan;
 pub mod pool;
 pub mod ports;
+pub mod profile;
 pub mod restarts;
+pub mod script_calls;
 pub mod shard;
 pub mod snapshots;
 pub mod state;

@@ -176,6 +176,11 @@ impl Slot {
             .driver_process()
             .and_then(|driver| children_of(driver.pid()).first().copied());
         record_pids(&session, self.browser, self.number, self.generation);
+        self.context.state.profile.session(
+            &self.context.engine.name,
+            self.context.engine.kind,
+            &session,
+        );
         self.generation += 1;
         let version = session.browser_version.clone();
         self.session = Some(session);

@@ -96,6 +96,8 @@ pub struct RunState {
     /// Per window key, the documents the next re-fetches of its page are
     /// (reload steps the driver is about to run), oldest first.
     reloads: Mutex<HashMap<String, Vec<usize>>>,
+    /// What `pmconf bench --profile` counts.
+    pub profile: super::profile::Profile,
 }
 
 impl RunState {
@@ -248,6 +250,7 @@ impl RunState {
             return None;
         }
         let config = plan.document_config(document, &key_prefix, &self.marker_prefix);
+        self.profile.page_load(engine);
         Some(window_html(&config))
     }
 
@@ -261,6 +264,9 @@ impl RunState {
             return;
         };
         let key = event["key"].as_str().unwrap_or_default().to_owned();
+        // Page keys start with the engine's name.
+        self.profile
+            .report(key.split('/').next().unwrap_or_default());
         let doc = event["doc"].as_str().unwrap_or_default().to_owned();
         if let (Some(why), true) = (
             event["fallback"].as_str(),
@@ -408,6 +414,29 @@ mod tests {
             state.respond(request("GET", "/__pmconf/runner", "")).status,
             200
         );
+    }
+
+    #[test]
+    fn counts_page_loads_and_reports_per_engine_for_the_profile() {
+        let state = RunState::new("m:".into());
+        state.register("chromium", plan());
+        state.register("firefox", plan());
+        for _ in 0..2 {
+            state.respond(request("GET", "/__pmconf/w/chromium/3.7/1", ""));
+        }
+        state.respond(request("GET", "/__pmconf/w/firefox/3.7/0", ""));
+        // Not pages: nothing served, or the runner.
+        state.respond(request("GET", "/__pmconf/w/chromium/3.7/9", ""));
+        state.respond(request("GET", "/__pmconf/runner", ""));
+        state.respond(request(
+            "POST",
+            "/__pmconf/event",
+            r#"{"key":"firefox/3.7/0","doc":"top","kind":"ready"}"#,
+        ));
+        let chromium = state.profile.counts_of("chromium");
+        let firefox = state.profile.counts_of("firefox");
+        assert_eq!((chromium.page_loads, chromium.reports), (2, 0));
+        assert_eq!((firefox.page_loads, firefox.reports), (1, 1));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct SuiteConfig {
     /// How long one WebDriver command may go unanswered before its
     /// session counts as hung (and is replaced).
     pub command_timeout: Duration,
+    /// Sample the engines' process trees for a profile
+    /// (`pmconf bench --profile`).
+    pub profile: bool,
 }
 
 /// What a run ended with.
@@ -62,6 +65,8 @@ pub struct SuiteOutcome {
     pub engine_seconds: Vec<(String, f64)>,
     /// The server's log of refused requests (browser background traffic).
     pub refused_requests: usize,
+    /// Where the time went, when asked for.
+    pub profile: Option<super::profile::ProfileReport>,
 }
 
 impl SuiteOutcome {
@@ -109,6 +114,9 @@ pub async fn run_suite(
         .await
         .map_err(|e| SuiteSetupError::Server(e.to_string()))?;
     let proxy = config.listen.proxy_address(server.port());
+    let sampler = config
+        .profile
+        .then(|| super::profile::Sampler::start(state.clone()));
 
     // A race case is planned once per repeat; every plan has its own id
     // (and so its own pages), all pointing back at the case.
@@ -230,6 +238,8 @@ pub async fn run_suite(
         let _ = t.await;
     }
     outcome.refused_requests = server.rejected().len();
+    outcome.profile =
+        sampler.map(|s| s.finish(&state, &outcome.engine_seconds, server.requests_served()));
     server.shutdown().await;
     reporter.on_event(&RunEvent::SuiteEnd {
         seconds: started.elapsed().as_secs_f64(),
@@ -555,6 +565,7 @@ steps:
             retry_unexpected: 0,
             sessions: 1,
             command_timeout: Duration::from_secs(30),
+            profile: false,
         };
         (plan, config)
     }
