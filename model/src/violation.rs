@@ -435,6 +435,7 @@ mod tests {
             message: json!(m),
             origin: "http://a.test".into(),
             source: Some("top".into()),
+            ports: Vec::new(),
         }
     }
 

@@ -104,6 +104,7 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
         retry_unexpected: 0,
         sessions: args.sessions as usize,
         command_timeout: std::time::Duration::from_secs(args.command_timeout),
+        profile: false,
     };
     let mut progress = Progress::default();
     let outcome = match run_suite(config, registry, &mut progress).await {

@@ -262,6 +262,7 @@ mod tests {
             message: json!(m),
             origin: "http://a.test".into(),
             source: Some("top".into()),
+            ports: Vec::new(),
         };
         let o = Outcome {
             posts: vec![PostOutcome::returned(0)],

@@ -602,6 +602,7 @@ mod tests {
                     .map(|u| u.origin().ascii_serialization())
                     .unwrap_or_default(),
                     source: Some(case.windows[post.from].name.clone()),
+                    ports: Vec::new(),
                 });
                 let label = format!("{}@{j}", case.windows[post.to].name);
                 match o.received.iter_mut().find(|(l, _)| *l == label) {

@@ -151,6 +151,7 @@ mod tests {
             message: serde_json::json!("m0"),
             origin: "http://a.test".into(),
             source: Some("top".into()),
+            ports: Vec::new(),
         };
         Outcome {
             posts: vec![],

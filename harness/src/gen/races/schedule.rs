@@ -408,6 +408,7 @@ impl<'p> Builder<'p> {
                     message: MessageValue::String(message.encode_utf16().collect()),
                     target_origin: Some(target_origin),
                     transfer: None,
+                    form: pmconf_model::case::CallForm::Positional,
                     reply_to: None,
                 });
                 (yaml, step, vec!["post", family])
