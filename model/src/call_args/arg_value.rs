@@ -213,33 +213,6 @@ fn from_yaml_at(
     Ok(ArgValue::Object(members))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn arg(s: &str) -> ArgValue {
-        ArgValue::from_yaml(&serde_yaml::from_str(s).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn getters_are_only_object_members() {
-        let bad = |s: &str| ArgValue::from_yaml(&serde_yaml::from_str(s).unwrap()).unwrap_err();
-        assert!(bad("{$throwing_getter: RangeError}")
-            .reason
-            .contains("member's value"));
-        assert!(bad("[{a: {$throwing_getter: RangeError}}]")
-            .reason
-            .contains("not an array element"));
-        let e = bad("{a: {$throwing_getter: Oops}}");
-        assert_eq!(e.path, ".a");
-        assert!(e.reason.contains("RangeError"));
-        assert_eq!(
-            arg("{a: {$throwing_getter: RangeError}, b: 1}").to_tagged_json(),
-            serde_json::json!({"a": {"$throwing_getter": "RangeError"}, "b": 1})
-        );
-    }
-}
-
 /// The tag of `m`, or of a value inside it, when it is a kind whose Web IDL
 /// conversion the model does not compute.
 pub(super) fn unconverted_kind(m: &MessageValue) -> Option<&'static str> {
@@ -271,5 +244,47 @@ pub(super) fn unconverted_kind(m: &MessageValue) -> Option<&'static str> {
         MessageValue::ThrowingGetter(_) => Some("`$throwing_getter`"),
         MessageValue::Port(_) => Some("`$port`"),
         MessageValue::SharedBuffer(_) => Some("`$sab`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arg(s: &str) -> ArgValue {
+        ArgValue::from_yaml(&serde_yaml::from_str(s).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn getters_are_only_object_members() {
+        let bad = |s: &str| ArgValue::from_yaml(&serde_yaml::from_str(s).unwrap()).unwrap_err();
+        assert!(bad("{$throwing_getter: RangeError}")
+            .reason
+            .contains("member's value"));
+        assert!(bad("[{a: {$throwing_getter: RangeError}}]")
+            .reason
+            .contains("not an array element"));
+        let e = bad("{a: {$throwing_getter: Oops}}");
+        assert_eq!(e.path, ".a");
+        assert!(e.reason.contains("RangeError"));
+        assert_eq!(
+            arg("{a: {$throwing_getter: RangeError}, b: 1}").to_tagged_json(),
+            serde_json::json!({"a": {"$throwing_getter": "RangeError"}, "b": 1})
+        );
+    }
+
+    #[test]
+    fn structured_clone_kinds_are_refused_after_the_message() {
+        let bad = |s: &str| ArgValue::from_yaml(&serde_yaml::from_str(s).unwrap()).unwrap_err();
+        // Web IDL converts a second argument to a string or a dictionary;
+        // the model computes that for the plain kinds only.
+        assert!(bad("{$date: 0}")
+            .reason
+            .contains("`$date` is a message value only"));
+        assert!(bad("{transfer: [{$map: []}]}").reason.contains("`$map`"));
+        assert!(bad("{a: {$port: p1}}").reason.contains("`$port`"));
+        // Plain values, objects with getters and buffers still are arguments.
+        assert_eq!(arg("\"*\"").to_tagged_json(), serde_json::json!("*"));
+        arg("{transfer: [{$buffer: {id: b, bytes: [1]}}], targetOrigin: {$throwing_getter: TypeError}}");
     }
 }
