@@ -964,7 +964,15 @@ fn model_stats_lists_states_allowed_and_contested_per_case() {
     // Two allowed outcomes and one contested (whatwg/html#3267).
     assert_eq!((row[1], row[2]), ("2", "1"), "{text}");
     assert!(row[0].parse::<usize>().unwrap() > 2, "{text}");
-    assert!(lines[2].starts_with("1 cases"), "{text}");
+    // Then the distribution of explored states over the cases (one case:
+    // every quantile is its own count), then the total.
+    let states = row[0];
+    assert_eq!(
+        lines[2],
+        format!("states explored: median {states}, p90 {states}, p99 {states}, max {states}"),
+        "{text}"
+    );
+    assert!(lines[3].starts_with("1 cases"), "{text}");
 }
 
 // Replies (`reply: true`): one test per rule `post_target` and
