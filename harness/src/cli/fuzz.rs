@@ -374,7 +374,22 @@ async fn fuzz_engine(
     findings.browser_version = worker.browser_version().to_owned();
     let started = Instant::now();
     let just_cases: Vec<Case> = cases.iter().map(|c| c.2.clone()).collect();
-    let observations = worker.run(&just_cases).await;
+    // In about ten chunks of whole batches, with a line after each, so a
+    // long run shows it is moving (what a chunk runs is what one call of
+    // `run` over all cases would, batch by batch).
+    let batch = args.batch.max(1);
+    let chunk = just_cases.len().div_ceil(10).div_ceil(batch).max(1) * batch;
+    let mut observations = Vec::with_capacity(just_cases.len());
+    for part in just_cases.chunks(chunk) {
+        observations.extend(worker.run(part).await);
+        println!(
+            "{}: {}/{} cases in {:.0} s",
+            findings.engine,
+            observations.len(),
+            just_cases.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     findings.seconds = started.elapsed().as_secs_f64();
     findings.ran = observations.len();
 
