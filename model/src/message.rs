@@ -267,6 +267,17 @@ pub(crate) fn tagged(tag: &str, inner: Json) -> Json {
     Json::Object(map)
 }
 
+/// A buffer's bytes as the tagged forms write them: `[0, 255, ...]`.
+pub(crate) fn bytes_json(bytes: &[u8]) -> Json {
+    Json::Array(bytes.iter().map(|b| Json::from(*b)).collect())
+}
+
+/// A SharedArrayBuffer as both the page's tagged form and the receiver's
+/// view write it: `{"$sab": {"bytes": [...]}}`.
+pub(crate) fn sab_json(bytes: &[u8]) -> Json {
+    tagged("$sab", tagged("bytes", bytes_json(bytes)))
+}
+
 pub(crate) fn number_json(n: f64) -> Json {
     if n.is_nan() {
         tagged("$number", Json::String("NaN".into()))

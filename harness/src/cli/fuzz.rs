@@ -138,6 +138,8 @@ struct EngineFindings {
     already: Vec<(String, Vec<PathBuf>)>,
     /// Divergences with a new rule left unshrunk (over `--max-shrinks`).
     not_shrunk: usize,
+    /// Sessions replaced after a WebDriver failure (a crashed browser).
+    restarts: usize,
     error: Option<String>,
 }
 
@@ -271,6 +273,12 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 String::new()
             }
         );
+        if f.restarts > 0 {
+            println!(
+                "  {}: the session failed and was replaced {} times",
+                f.engine, f.restarts
+            );
+        }
         for reason in &f.inconclusive_reasons {
             println!("  inconclusive {reason}");
         }
@@ -323,6 +331,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                     "files": files,
                 })).collect::<Vec<_>>(),
                 "not_shrunk": f.not_shrunk,
+                "session_restarts": f.restarts,
                 "minimal": f.minimal.iter().map(|(shape, s)| serde_json::json!({
                     "rules": shape,
                     "line": one_line(f.engine, shape, s),
@@ -362,6 +371,7 @@ async fn fuzz_engine(
         minimal: Vec::new(),
         already: Vec::new(),
         not_shrunk: 0,
+        restarts: 0,
         error: None,
     };
     let mut worker = match EngineWorker::start(engine, proxy, state, registry, pacing).await {
@@ -451,6 +461,7 @@ async fn fuzz_engine(
             findings.minimal.push((key, shrunk));
         }
     }
+    findings.restarts = worker.restarts();
     worker.close().await;
     findings
 }

@@ -109,13 +109,32 @@ impl EngineInstance {
         match &self.location {
             Location::Local(binaries) => {
                 let installed = self.installed(binaries).map_err(SetupError::Missing)?;
-                start_session_with_args(self.kind, &installed, &self.args, proxy, registry).await
+                again_if_timed_out(|| {
+                    start_session_with_args(self.kind, &installed, &self.args, proxy, registry)
+                })
+                .await
             }
             Location::Remote { url, browser } => {
                 let browser = browser.as_deref();
                 start_remote_session(self.kind, url, proxy, browser, &self.args, registry).await
             }
         }
+    }
+}
+
+/// Runs `start` once more when it timed out. On a loaded machine (three
+/// browsers and a build on two cores) a browser's start can miss
+/// [`super::SESSION_CREATE_TIMEOUT`] once and succeed at once after; a
+/// second timeout stands (a WebKit without a display hangs every time). The
+/// first attempt has ended every process it started before this retries.
+pub(crate) async fn again_if_timed_out<T, F, Fut>(mut start: F) -> Result<T, SetupError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SetupError>>,
+{
+    match start().await {
+        Err(SetupError::SessionTimedOut { .. }) => start().await,
+        other => other,
     }
 }
 
@@ -153,5 +172,67 @@ impl EngineInstance {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    fn timed_out() -> SetupError {
+        SetupError::SessionTimedOut {
+            engine: EngineId::Firefox,
+            waited: Duration::from_secs(30),
+            hint: "",
+            output: String::new(),
+        }
+    }
+
+    fn refused() -> SetupError {
+        SetupError::SessionNotCreated {
+            engine: EngineId::Firefox,
+            message: "refused".into(),
+            output: String::new(),
+        }
+    }
+
+    /// Runs [`again_if_timed_out`] over attempts that answer `answers` in
+    /// turn; returns what it returned and how many attempts it made.
+    fn attempts(answers: Vec<Result<u8, SetupError>>) -> (Result<u8, SetupError>, usize) {
+        let answers = std::cell::RefCell::new(answers.into_iter());
+        let made = Cell::new(0);
+        let result = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(again_if_timed_out(|| {
+                made.set(made.get() + 1);
+                let next = answers.borrow_mut().next().expect("no more attempts");
+                async move { next }
+            }));
+        (result, made.get())
+    }
+
+    #[test]
+    fn a_timed_out_start_is_tried_once_more() {
+        let (result, made) = attempts(vec![Err(timed_out()), Ok(7)]);
+        assert_eq!((result.ok(), made), (Some(7), 2));
+    }
+
+    #[test]
+    fn a_second_timeout_stands() {
+        let (result, made) = attempts(vec![Err(timed_out()), Err(timed_out())]);
+        assert!(matches!(result, Err(SetupError::SessionTimedOut { .. })));
+        assert_eq!(made, 2);
+    }
+
+    #[test]
+    fn other_failures_and_successes_are_not_retried() {
+        let (result, made) = attempts(vec![Err(refused())]);
+        assert!(matches!(result, Err(SetupError::SessionNotCreated { .. })));
+        assert_eq!(made, 1);
+        let (result, made) = attempts(vec![Ok(1)]);
+        assert_eq!((result.ok(), made), (Some(1), 1));
     }
 }

@@ -17,6 +17,14 @@ pub struct EngineWorker {
     state: Arc<RunState>,
     pacing: Pacing,
     next_id: usize,
+    /// What started the session, to start it again.
+    instance: EngineInstance,
+    proxy: String,
+    registry: ProcessRegistry,
+    /// The last `run` ended in a WebDriver error: the session may be dead
+    /// (a crashed browser) and is replaced before the next `run`.
+    failed: bool,
+    restarts: usize,
 }
 
 impl EngineWorker {
@@ -48,7 +56,27 @@ impl EngineWorker {
             state,
             pacing,
             next_id: 0,
+            instance: instance.clone(),
+            proxy: proxy.to_owned(),
+            registry: registry.clone(),
+            failed: false,
+            restarts: 0,
         })
+    }
+
+    /// How often a failed session was replaced.
+    pub fn restarts(&self) -> usize {
+        self.restarts
+    }
+
+    /// Ends the session and starts a new one of the same instance.
+    async fn restart(&mut self) -> Result<(), SetupError> {
+        let fresh = self.instance.start(&self.proxy, &self.registry).await?;
+        let old = std::mem::replace(&mut self.session, fresh);
+        let _ = old.close().await;
+        self.restarts += 1;
+        self.failed = false;
+        Ok(())
     }
 
     /// The instance's name (the engine's, for a system engine).
@@ -67,8 +95,16 @@ impl EngineWorker {
     }
 
     /// Runs `cases` and returns one observation each, in order. A session
-    /// failure makes every case an internal error.
+    /// failure makes every case it left unrun an internal error.
+    /// A session whose last `run` failed is replaced first; if it cannot
+    /// be, every case is an internal error saying why.
     pub async fn run(&mut self, cases: &[Case]) -> Vec<Observation> {
+        if self.failed {
+            if let Err(e) = self.restart().await {
+                let reason = format!("the failed session could not be replaced: {e}");
+                return vec![Observation::InternalError(reason); cases.len()];
+            }
+        }
         let plans: Vec<Arc<CasePlan>> = cases
             .iter()
             .map(|case| {
@@ -93,6 +129,7 @@ impl EngineWorker {
             },
         )
         .await;
+        self.failed = result.is_err();
         out.into_iter()
             .map(|o| {
                 o.unwrap_or_else(|| {

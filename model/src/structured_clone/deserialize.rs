@@ -15,7 +15,7 @@
 //! names are not observable.
 
 use super::{children, Names};
-use crate::message::{number_json, tagged, MessageValue};
+use crate::message::{bytes_json, number_json, sab_json, tagged, MessageValue};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
@@ -136,10 +136,7 @@ impl Walk<'_, '_> {
             }
             MessageValue::Buffer { bytes, .. } => {
                 let mut inner = Map::new();
-                inner.insert(
-                    "bytes".into(),
-                    Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
-                );
+                inner.insert("bytes".into(), bytes_json(bytes));
                 out.insert("$buffer".into(), Json::Object(inner));
                 Json::Object(out)
             }
@@ -167,13 +164,7 @@ fn leaf_json(value: &MessageValue) -> Json {
         MessageValue::String(units) => string_json(units),
         MessageValue::Hole => tagged("$hole", Json::Null),
         MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
-        MessageValue::SharedBuffer(bytes) => tagged(
-            "$sab",
-            tagged(
-                "bytes",
-                Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
-            ),
-        ),
+        MessageValue::SharedBuffer(bytes) => sab_json(bytes),
         MessageValue::BigInt(digits) => tagged("$bigint", Json::String(digits.clone())),
         // Deserialize: new wrapper objects of the same primitive.
         MessageValue::Boxed(inner) => {

@@ -19,7 +19,7 @@
 //! | `{k: {$throwing_getter: TypeError}}` | a getter for `k` that throws a `TypeError` |
 
 use super::{Names, ViewKind, SERIALIZABLE_ERROR_NAMES};
-use crate::message::{array_index, tagged, MessageFormatError, MessageValue};
+use crate::message::{array_index, bytes_json, sab_json, tagged, MessageFormatError, MessageValue};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
@@ -650,22 +650,13 @@ pub fn to_tagged(value: &MessageValue) -> Json {
     };
     match value {
         MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
-        MessageValue::SharedBuffer(bytes) => tagged(
-            "$sab",
-            tagged(
-                "bytes",
-                Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
-            ),
-        ),
+        MessageValue::SharedBuffer(bytes) => sab_json(bytes),
         MessageValue::Buffer { id, bytes } => {
             let mut inner = Map::new();
             if let Some(id) = id {
                 inner.insert("id".into(), Json::String(id.clone()));
             }
-            inner.insert(
-                "bytes".into(),
-                Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
-            );
+            inner.insert("bytes".into(), bytes_json(bytes));
             tagged("$buffer", Json::Object(inner))
         }
         MessageValue::Array(items) => list(items),
