@@ -42,9 +42,11 @@
 use crate::answer::answer_case;
 use crate::case::{Case, Step};
 use crate::event_loop::explore;
+use crate::message::MessageValue;
 use crate::navigation::{plan_case, DocumentIndex, Plan};
 use crate::outcome::{observed_data, Outcome};
 use crate::post_message::run_posted_message_task;
+use crate::structured_clone::children;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -83,6 +85,14 @@ pub enum Rule {
         model: Option<String>,
         /// What the engine's call did.
         engine: Option<String>,
+        /// For the model's and the engine's exception: whether it is one
+        /// that reading the message throws (step 7's serialization): a
+        /// DataCloneError, or the exception a getter in the posted message
+        /// throws. The key names both `serialize`, so that one root cause
+        /// (an engine that reads the message before the targetOrigin check,
+        /// or not at all when the check fails) is one finding whatever the
+        /// message's getters throw.
+        reads_message: [bool; 2],
     },
     /// Every part is allowed by itself, but no allowed schedule gives them
     /// together.
@@ -101,11 +111,22 @@ impl Rule {
             Rule::WrongOrigin => "wrong-origin".into(),
             Rule::WrongSource => "wrong-source".into(),
             Rule::WrongData => "wrong-data".into(),
-            Rule::Exception { model, engine } => format!(
-                "exception:{}>{}",
-                model.as_deref().unwrap_or("returns"),
-                engine.as_deref().unwrap_or("returns")
-            ),
+            Rule::Exception {
+                model,
+                engine,
+                reads_message,
+            } => {
+                let token = |name: &Option<String>, reads: bool| match name {
+                    Some(_) if reads => "serialize".to_owned(),
+                    Some(name) => name.clone(),
+                    None => "returns".to_owned(),
+                };
+                format!(
+                    "exception:{}>{}",
+                    token(model, reads_message[0]),
+                    token(engine, reads_message[1])
+                )
+            }
             Rule::Combination => "combination".into(),
         }
     }
@@ -128,7 +149,7 @@ impl fmt::Display for Rule {
             Rule::WrongOrigin => f.write_str("wrong event.origin"),
             Rule::WrongSource => f.write_str("wrong event.source"),
             Rule::WrongData => f.write_str("wrong event.data"),
-            Rule::Exception { model, engine } => write!(
+            Rule::Exception { model, engine, .. } => write!(
                 f,
                 "exception: model {}, engine {}",
                 model.as_deref().unwrap_or("returns"),
@@ -200,6 +221,25 @@ pub fn rule_keys(violations: &[Violation]) -> BTreeSet<String> {
         .iter()
         .map(|v| format!("{}[{}]", v.rule.key(), v.step_kinds.join(",")))
         .collect()
+}
+
+/// `(step, name)` for every `$throwing_getter` in the message a post step
+/// sends: the exceptions its serialization may throw besides
+/// DataCloneError.
+fn message_getter_errors(case: &Case) -> BTreeSet<(usize, &str)> {
+    fn walk<'c>(value: &'c MessageValue, step: usize, out: &mut BTreeSet<(usize, &'c str)>) {
+        if let MessageValue::ThrowingGetter(name) = value {
+            out.insert((step, name.as_str()));
+        }
+        for child in children(value) {
+            walk(child, step, out);
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (step, post) in case.posts() {
+        walk(&post.message, step, &mut out);
+    }
+    out
 }
 
 fn all_kinds(case: &Case) -> Vec<&'static str> {
@@ -282,6 +322,12 @@ impl Classifier<'_> {
         // Steps 1-7: what the call threw. It does not depend on the order
         // of the event loops.
         let model_posts = self.plan.post_outcomes(self.case);
+        let getters = message_getter_errors(self.case);
+        let reads_message = |name: &Option<String>, step: usize| {
+            name.as_deref().is_some_and(|n| {
+                n == "DataCloneError" || getters.contains(&(step, n)) && n != "SyntaxError"
+            })
+        };
         let mut engine_threw = BTreeSet::new();
         for m in &model_posts {
             let e = observed.posts.iter().find(|o| o.step == m.step);
@@ -292,6 +338,10 @@ impl Classifier<'_> {
             if e.is_some() && engine != m.threw {
                 out.push(self.violation(
                     Rule::Exception {
+                        reads_message: [
+                            reads_message(&m.threw, m.step),
+                            reads_message(&engine, m.step),
+                        ],
                         model: m.threw.clone(),
                         engine,
                     },
@@ -563,10 +613,11 @@ mod tests {
             v.iter().map(|v| v.rule.clone()).collect::<Vec<_>>(),
             [Rule::Exception {
                 model: Some("SyntaxError".into()),
-                engine: Some("DataCloneError".into())
+                engine: Some("DataCloneError".into()),
+                reads_message: [false, true],
             }]
         );
-        assert_eq!(v[0].rule.key(), "exception:SyntaxError>DataCloneError");
+        assert_eq!(v[0].rule.key(), "exception:SyntaxError>serialize");
         assert_eq!(v[0].step_kinds, ["post"]);
         // blob:http://a.test has the origin of its inner URL, so the
         // targetOrigin check passes for top's own document: it must be
@@ -576,6 +627,27 @@ mod tests {
         );
         let o = outcome(1, vec![("top", vec![]), ("child", vec![])]);
         assert_eq!(rules(&c, &o), ["dropped"]);
+    }
+
+    #[test]
+    fn what_reading_the_message_throws_is_one_rule() {
+        // An engine that serializes before parsing targetOrigin throws the
+        // getter's RangeError where step 5 throws SyntaxError: the same
+        // rule as throwing DataCloneError there.
+        let c = case("  - post: { from: top, to: top, message: { k: { $throwing_getter: RangeError } }, target_origin: \"//a.test\" }\n");
+        let mut o = outcome(1, vec![("top", vec![]), ("child", vec![])]);
+        o.posts[0].threw = Some("RangeError".into());
+        assert_eq!(rules(&c, &o), ["exception:SyntaxError>serialize"]);
+        // Where step 7 throws the getter's RangeError, an engine that
+        // returns (it skips serialization) breaks `serialize>returns`.
+        let c = case("  - post: { from: top, to: top, message: { k: { $throwing_getter: RangeError } }, target_origin: \"*\" }\n");
+        let o = outcome(1, vec![("top", vec![]), ("child", vec![])]);
+        assert_eq!(rules(&c, &o), ["exception:serialize>returns"]);
+        // A RangeError the message cannot throw keeps its name.
+        let c = case("  - post: { from: top, to: top, message: m, target_origin: \"//a.test\" }\n");
+        let mut o = outcome(1, vec![("top", vec![]), ("child", vec![])]);
+        o.posts[0].threw = Some("RangeError".into());
+        assert_eq!(rules(&c, &o), ["exception:SyntaxError>RangeError"]);
     }
 
     #[test]
