@@ -733,10 +733,12 @@ async fn reset_windows(
         }
         let config = super::reuse::reset_config(plan, w, &r.key_prefix, state.marker_prefix());
         let targets = super::reuse::epoch_targets(plan, w);
+        // As text: a WebDriver server may reorder an object's keys (and
+        // the order of a message's properties is observable).
         let result = client
             .execute(
-                "return window.__pmconf.reset(arguments[0], arguments[1]);",
-                vec![config, Json::Array(targets)],
+                "return window.__pmconf.reset(JSON.parse(arguments[0]), arguments[1]);",
+                vec![Json::String(config.to_string()), Json::Array(targets)],
             )
             .await?;
         if let Some(e) = result.get("harnessError") {
