@@ -190,7 +190,10 @@ async fn same_origin_posts_after_the_receivers_reset(
 
 /// Not deterministic in when they arrive, only in that they must never
 /// count: posts both ways across processes just before the later case
-/// reuses both windows, on top of the earlier case's own posts.
+/// reuses both windows, on top of the earlier case's own posts. (On a
+/// loaded machine they mostly arrive before the resets, so this part
+/// alone did not go red with attribution broken; the same-origin part
+/// above did, in every engine.)
 async fn cross_origin_posts_in_flight(
     engine: &str,
     worker: &mut EngineWorker,

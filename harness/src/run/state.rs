@@ -530,6 +530,20 @@ mod tests {
     }
 
     #[test]
+    fn a_late_event_is_counted_and_reaches_no_case() {
+        let state = RunState::new("m:".into());
+        state.register("webkitgtk", plan());
+        state.respond(request(
+            "POST",
+            "/__pmconf/event",
+            r#"{"key":"webkitgtk/3.1/0","doc":"top","kind":"late"}"#,
+        ));
+        assert_eq!(state.late_events(), 1);
+        assert!(state.progress("webkitgtk/3.1/0").documents.is_empty());
+        assert!(state.bad_reports().is_empty());
+    }
+
+    #[test]
     fn mounts_are_numbered_apart() {
         let state = RunState::new("m:".into());
         assert_ne!(state.next_mount(), state.next_mount());
