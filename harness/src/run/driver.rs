@@ -186,8 +186,11 @@ async fn run_batch(
         .filter(|(r, o)| r.reuse_key.is_some() && matches!(o, Observation::Observed(_)))
         .map(|(r, _)| r.slot_id.as_str())
         .collect();
+    // Idle slots kept: four batches' worth, so that a run cycling through
+    // a few dozen window shapes (`bench`'s 6 plain directories have 26)
+    // finds each one's slot still there on its next turn.
     let pool_cap = if pacing.reuse {
-        2 * pacing.batch_size.max(1)
+        4 * pacing.batch_size.max(1)
     } else {
         0
     };

@@ -96,6 +96,7 @@ window.__pmconfMountReusing = function (mounts) {
       if (m[3] !== null) f.dataset.pool = m[3];
     }
     f.dataset.busy = "1";
+    f.style.display = "";
     f.dataset.used = String(++window.__pmconfUses);
     return [f, reused];
   });
@@ -111,7 +112,9 @@ window.__pmconfRelease = function (keep, cap) {
   kept.sort(function (a, b) { return Number(b.dataset.used) - Number(a.dataset.used); });
   kept = kept.slice(0, cap);
   frames.forEach(function (f) {
-    if (kept.indexOf(f) >= 0) f.dataset.busy = "0"; else f.remove();
+    // An idle slot is not rendered (its documents stay, and run no
+    // script until a case takes the slot again).
+    if (kept.indexOf(f) >= 0) { f.dataset.busy = "0"; f.style.display = "none"; } else f.remove();
   });
 };
 </script>
