@@ -67,16 +67,13 @@ pub fn runner_html() -> String {
 <body>
 <script>
 "use strict";
-// Mounts a case's top window; returns nothing (the harness tracks slots).
+// Mounts a case's top window in a new slot (an iframe), and returns it.
 window.__pmconfMount = function (key, pagePath, urlAsWritten) {
   var f = document.createElement("iframe");
   f.id = "slot-" + key;
   f.src = new URL(pagePath, urlAsWritten).href;
   document.body.appendChild(f);
   return f;
-};
-window.__pmconfUnmountAll = function () {
-  Array.prototype.slice.call(document.querySelectorAll("iframe")).forEach(function (f) { f.remove(); });
 };
 // Document reuse (harness/src/run/reuse.rs). Each of `mounts` is
 // [key, pagePath, urlAsWritten, poolKey or null]: a case with a pool key
