@@ -218,6 +218,13 @@ fn help_texts_say_what_each_command_does() {
 
     let bench = help(&["bench", "--help"]);
     assert!(bench.contains("runs per second"), "{bench}");
+    // Document reuse is on unless turned off, in both.
+    for text in [&run, &bench] {
+        assert!(
+            text.contains("--no-reuse") && text.contains("fresh documents"),
+            "{text}"
+        );
+    }
     assert!(!bench.contains("cases per second"), "{bench}");
     let top = help(&["--help"]);
     assert!(

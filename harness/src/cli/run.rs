@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// Cases mounted in one page load at a time.
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
+    /// Run every case in fresh documents: no plain case runs in windows an
+    /// earlier case left (document reuse; see README "Speed").
+    #[arg(long)]
+    pub no_reuse: bool,
     /// Seconds every window of a batch may take to load.
     #[arg(long, default_value_t = 15)]
     pub ready_timeout: u64,
@@ -238,6 +242,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         pacing: Pacing {
             batch_size: args.batch,
             ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
+            reuse: !args.no_reuse,
             ..Pacing::default()
         },
         snapshot_dir: Some(args.snapshots.clone()),
@@ -302,6 +307,10 @@ pub struct BenchArgs {
     /// Cases mounted in one page load at a time.
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
+    /// Run every case in fresh documents: no plain case runs in windows an
+    /// earlier case left (document reuse; see README "Speed").
+    #[arg(long)]
+    pub no_reuse: bool,
     /// Runs of each race case (as `run --repeat`).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
@@ -353,6 +362,7 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         cases,
         pacing: Pacing {
             batch_size: args.batch,
+            reuse: !args.no_reuse,
             ..Pacing::default()
         },
         snapshot_dir: None,

@@ -623,7 +623,49 @@
   // step runs waiting for one.
   var sources = [];
   var waiting = [];
+
+  // ---- Epochs (harness/src/run/reuse.rs) ----
+  // A reused window serves one case after another; each case is an epoch
+  // (its page-key prefix). When a window is reset for a new case it posts
+  // an epoch marker to every scripted window of the slot. A message event
+  // counts for the epoch its source was in when it posted: the one the
+  // source's last epoch marker here named, else the epoch this document
+  // was born in (tasks from one source to one target keep their order).
+  var EPOCH_TAG = "\u0000epoch ";
+  function epochOfKey(key) { return key.slice(0, key.lastIndexOf("/")); }
+  var epoch = epochOfKey(C.key);
+  var bornEpoch = epoch;
+  var pastEpochs = {};
+  var sourceEpochs = new Map();
+  var early = [];
+  function isEpochMarker(e) {
+    return typeof e.data === "string" && e.data.indexOf(C.markerPrefix + EPOCH_TAG) === 0;
+  }
+  // "now", "late" (an earlier epoch: not this case's) or "early" (an
+  // epoch this document has not been reset to yet).
+  function epochOfEvent(e) {
+    var from = e.source && sourceEpochs.has(e.source) ? sourceEpochs.get(e.source) : bornEpoch;
+    if (from === epoch) return "now";
+    return pastEpochs[from] ? "late" : "early";
+  }
+  // Handles an event in its sender's epoch: drops a late one (reported
+  // as such, for diagnosis), keeps an early one until the reset.
+  function inEpoch(e, handle) {
+    var when = epochOfEvent(e);
+    if (when === "now") { handle(e); return; }
+    if (when === "early") { early.push(function () { inEpoch(e, handle); }); return; }
+    postAsync(eventUrl, { key: C.key, doc: C.doc, kind: "late" }, true);
+  }
+  // ---- end of epochs ----
+
   window.addEventListener("message", function (e) {
+    if (isEpochMarker(e)) {
+      sourceEpochs.set(e.source, e.data.slice((C.markerPrefix + EPOCH_TAG).length));
+      return;
+    }
+    inEpoch(e, onMessage);
+  });
+  function onMessage(e) {
     if (!(typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0)) {
       sources.push(e.source);
       waiting = waiting.filter(function (w) {
@@ -633,9 +675,11 @@
       });
     }
     record(eventUrl, C.key, C.doc, e, C.markerPrefix);
-  });
+  }
   window.addEventListener("messageerror", function (e) {
-    report(eventUrl, { key: C.key, doc: C.doc, kind: "message", seq: nextSeq(C.doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+    inEpoch(e, function (e) {
+      report(eventUrl, { key: C.key, doc: C.doc, kind: "message", seq: nextSeq(C.doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+    });
   });
 
   function inject(w, js) {
@@ -844,6 +888,30 @@
   window.__pmconf = {
     key: C.key,
     doc: C.doc,
+    // Makes this document serve another case (a reused window): the new
+    // configuration, fresh per-case state, then an epoch marker to each
+    // window at the hop paths `targets` (every scripted window of the slot).
+    reset: function (config, targets) {
+      pastEpochs[epoch] = true;
+      C = config;
+      epoch = epochOfKey(C.key);
+      eventUrl = new URL("/__pmconf/event", C.reportBase).href;
+      portConfig = C.ports || { candidates: [], twins: {} };
+      buffers = {}; handles = {}; ports = {}; held = {}; portWaiters = [];
+      usedCandidates = []; portMarkersSent = false;
+      captured = {}; seqs = {}; sources = []; waiting = [];
+      this.key = C.key;
+      this.doc = C.doc;
+      captureSourceRefs();
+      for (var i = 0; i < targets.length; i++) {
+        try { resolve(targets[i]).postMessage(C.markerPrefix + EPOCH_TAG + epoch, "*"); }
+        catch (e) { return { harnessError: "epoch marker to " + JSON.stringify(targets[i]) + ": " + e }; }
+      }
+      var now = early;
+      early = [];
+      now.forEach(function (go) { go(); });
+      return { epoch: epoch };
+    },
     // Runs the steps `indices` in this one task; then, with `markers` (a
     // list of hop paths), posts the end-of-case markers in the same task.
     run: function (indices, markers) {

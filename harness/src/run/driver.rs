@@ -28,6 +28,9 @@ pub struct Pacing {
     /// How long, after the markers are sent, every window may take to
     /// report what it received.
     pub report_timeout: Duration,
+    /// Whether plain cases may run in windows earlier cases of the session
+    /// left (document reuse, [`super::reuse`]).
+    pub reuse: bool,
 }
 
 impl Default for Pacing {
@@ -36,6 +39,7 @@ impl Default for Pacing {
             batch_size: 12,
             ready_timeout: Duration::from_secs(15),
             report_timeout: Duration::from_secs(10),
+            reuse: false,
         }
     }
 }
@@ -96,6 +100,11 @@ struct Running {
     plan: Arc<CasePlan>,
     key_prefix: String,
     slot: u16,
+    /// The pool key of a case that may run in reused windows.
+    reuse_key: Option<String>,
+    /// The runner iframe's id, and whether an earlier case left it.
+    slot_id: String,
+    reused: bool,
     posts: Vec<PostOutcome>,
     failed: Option<Observation>,
     markers: Markers,
@@ -122,29 +131,34 @@ async fn run_batch(
 ) -> Vec<Observation> {
     let mut running: Vec<Running> = Vec::new();
     let mut mounts = Vec::new();
-    let mut slot = 0u16;
     for plan in plans {
         let key_prefix = format!("{engine}/{}.{}", plan.id, state.next_mount());
         let failed = plan.cannot_run.clone().map(Observation::Inconclusive);
-        let this_slot = slot;
+        let reuse_key = super::reuse::reuse_key(plan).ok().filter(|_| pacing.reuse);
         if failed.is_none() {
             state.register(engine, plan.clone());
             // An isolated case's top window is a top-level window of its
             // own, opened by `open_top_level_cases` (an iframe of the
             // runner page cannot be cross-origin isolated).
             if !plan.case.is_isolated() {
-                mounts.push(json!([
-                    key_prefix.clone(),
-                    plan.page_path(0, &key_prefix),
-                    plan.url_as_written(0)
-                ]));
-                slot += 1;
+                mounts.push((
+                    running.len(),
+                    json!([
+                        key_prefix.clone(),
+                        plan.page_path(0, &key_prefix),
+                        plan.url_as_written(0),
+                        reuse_key
+                    ]),
+                ));
             }
         }
         running.push(Running {
             plan: plan.clone(),
             key_prefix,
-            slot: this_slot,
+            slot: 0,
+            reuse_key,
+            slot_id: String::new(),
+            reused: false,
             posts: Vec::new(),
             failed,
             markers: plan.markers(),
@@ -158,8 +172,30 @@ async fn run_batch(
             r.failed = Some(Observation::InternalError(format!("WebDriver: {e}")));
         }
     }
+    let observations: Vec<Observation> = running
+        .iter()
+        .map(|r| match &r.failed {
+            Some(f) => f.clone(),
+            None => collect(state, r),
+        })
+        .collect();
+    // Slots whose case ran to its end stay for later cases of their key.
+    let keep: Vec<&str> = running
+        .iter()
+        .zip(&observations)
+        .filter(|(r, o)| r.reuse_key.is_some() && matches!(o, Observation::Observed(_)))
+        .map(|(r, _)| r.slot_id.as_str())
+        .collect();
+    // Idle slots kept: four batches' worth, so that a run cycling through
+    // a few dozen window shapes (`bench`'s 6 plain directories have 26)
+    // finds each one's slot still there on its next turn.
+    let pool_cap = if pacing.reuse {
+        4 * pacing.batch_size.max(1)
+    } else {
+        0
+    };
     let cleanup_started = Instant::now();
-    cleanup(client, runner).await;
+    cleanup(client, runner, &keep, pool_cap).await;
     state
         .profile
         .phase(engine, Phase::Cleanup, cleanup_started.elapsed());
@@ -170,13 +206,6 @@ async fn run_batch(
         );
     }
 
-    let observations = running
-        .iter()
-        .map(|r| match &r.failed {
-            Some(f) => f.clone(),
-            None => collect(state, r),
-        })
-        .collect();
     for r in &running {
         state.forget(engine, &r.plan);
     }
@@ -190,7 +219,7 @@ async fn drive_batch(
     pacing: &Pacing,
     runner: &WindowHandle,
     running: &mut [Running],
-    mounts: Vec<Json>,
+    mounts: Vec<(usize, Json)>,
 ) -> Result<(), CmdError> {
     let top_levels = open_top_level_cases(client, running).await?;
     if mounts.is_empty() && top_levels.is_empty() {
@@ -198,20 +227,28 @@ async fn drive_batch(
     }
     let trace = Trace::new(state, engine);
     client.switch_to_window(runner.clone()).await?;
-    client
+    let slots = client
         .execute(
-            "for (const m of arguments[0]) window.__pmconfMount(m[0], m[1], m[2]); return true;",
-            vec![Json::Array(mounts)],
+            "return window.__pmconfMountReusing(arguments[0]);",
+            vec![Json::Array(mounts.iter().map(|m| m.1.clone()).collect())],
         )
         .await?;
+    for ((r, _), slot) in mounts.iter().zip(slots.as_array().into_iter().flatten()) {
+        let r = &mut running[*r];
+        r.slot = slot[0].as_u64().unwrap_or_default() as u16;
+        r.slot_id = slot[1].as_str().unwrap_or_default().to_owned();
+        r.reused = slot[2].as_bool().unwrap_or(false);
+    }
 
     // Every scripted window of every case must run its agent.
     let deadline = tokio::time::Instant::now() + pacing.ready_timeout;
+    // A reused slot's windows run the agent already.
     let all_ready = |s: &RunState, r: &Running| {
-        r.plan.observer_windows().all(|w| {
-            let p = s.progress(&r.key(w));
-            p.document(&r.plan.case.windows[w].name).ready || p.failure.is_some()
-        })
+        r.reused
+            || r.plan.observer_windows().all(|w| {
+                let p = s.progress(&r.key(w));
+                p.document(&r.plan.case.windows[w].name).ready || p.failure.is_some()
+            })
     };
     state
         .wait_until(deadline, |s| {
@@ -221,7 +258,10 @@ async fn drive_batch(
                 .all(|r| all_ready(s, r))
         })
         .await;
-    for r in running.iter_mut().filter(|r| r.failed.is_none()) {
+    for r in running
+        .iter_mut()
+        .filter(|r| r.failed.is_none() && !r.reused)
+    {
         if let Some((first_missing, problem)) = readiness_problem(state, r) {
             // Where is that window really? A failed navigation does not
             // always raise: WebKit stays on about:blank with an error text,
@@ -535,6 +575,11 @@ async fn run_case(
     let plan = r.plan.clone();
     let case = &plan.case;
     let race = case.is_race();
+    if r.reused {
+        if let Err(problem) = reset_windows(client, (runner, popups), state, r, at).await? {
+            return Ok(Err(problem));
+        }
+    }
     // Without races, each sender's markers go out with its last step, in
     // the same script call: per-sender order is all the marker needs.
     let tasks = super::script_calls::script_calls(case);
@@ -673,6 +718,43 @@ async fn run_case(
     settled
 }
 
+/// Resets every scripted window of a reused slot for its new case (its
+/// agent configuration, fresh per-case state, epoch markers), in window
+/// order.
+async fn reset_windows(
+    client: &Client,
+    (runner, popups): (&WindowHandle, &mut HashMap<String, WindowHandle>),
+    state: &RunState,
+    r: &Running,
+    at: &mut Option<At>,
+) -> Result<Result<(), Observation>, CmdError> {
+    let plan = &r.plan;
+    for w in plan.observer_windows() {
+        let location = plan.location_before(w, 0);
+        if let Err(e) = enter(client, (runner, popups), r, &location, (at, false)).await? {
+            return Ok(Err(Observation::InternalError(e)));
+        }
+        let config = super::reuse::reset_config(plan, w, &r.key_prefix, state.marker_prefix());
+        let targets = super::reuse::epoch_targets(plan, w);
+        // As text: a WebDriver server may reorder an object's keys (and
+        // the order of a message's properties is observable).
+        let result = client
+            .execute(
+                "return window.__pmconf.reset(JSON.parse(arguments[0]), arguments[1]);",
+                vec![Json::String(config.to_string()), Json::Array(targets)],
+            )
+            .await?;
+        if let Some(e) = result.get("harnessError") {
+            return Ok(Err(Observation::InternalError(format!(
+                "resetting `{}` for reuse: {}",
+                plan.case.windows[w].name,
+                e.as_str().unwrap_or("?")
+            ))));
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// A race case's end: waits until every surviving window's last
 /// navigation has committed and its document runs the agent, then sends
 /// the end-of-case markers.
@@ -783,8 +865,9 @@ fn collect(state: &RunState, r: &Running) -> Observation {
     })
 }
 
-/// Closes every window but the runner and unmounts the batch's frames.
-async fn cleanup(client: &Client, runner: &WindowHandle) {
+/// Closes every window but the runner and unmounts the batch's frames, but
+/// for the slots `keep` (at most `pool_cap` idle slots stay).
+async fn cleanup(client: &Client, runner: &WindowHandle, keep: &[&str], pool_cap: usize) {
     if let Ok(handles) = client.windows().await {
         for h in handles.into_iter().filter(|h| h != runner) {
             if client.switch_to_window(h).await.is_ok() {
@@ -794,7 +877,10 @@ async fn cleanup(client: &Client, runner: &WindowHandle) {
     }
     if client.switch_to_window(runner.clone()).await.is_ok() {
         let _ = client
-            .execute("window.__pmconfUnmountAll(); return true;", vec![])
+            .execute(
+                "window.__pmconfRelease(arguments[0], arguments[1]); return true;",
+                vec![json!(keep), json!(pool_cap)],
+            )
             .await;
     }
 }

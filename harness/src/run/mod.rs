@@ -13,6 +13,7 @@ pub mod pool;
 pub mod ports;
 pub mod profile;
 pub mod restarts;
+pub mod reuse;
 pub mod script_calls;
 pub mod shard;
 pub mod snapshots;

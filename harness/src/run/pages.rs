@@ -67,15 +67,52 @@ pub fn runner_html() -> String {
 <body>
 <script>
 "use strict";
-// Mounts a case's top window; returns nothing (the harness tracks slots).
+// Mounts a case's top window in a new slot (an iframe), and returns it.
 window.__pmconfMount = function (key, pagePath, urlAsWritten) {
   var f = document.createElement("iframe");
   f.id = "slot-" + key;
   f.src = new URL(pagePath, urlAsWritten).href;
   document.body.appendChild(f);
+  return f;
 };
-window.__pmconfUnmountAll = function () {
-  Array.prototype.slice.call(document.querySelectorAll("iframe")).forEach(function (f) { f.remove(); });
+// Document reuse (harness/src/run/reuse.rs). Each of `mounts` is
+// [key, pagePath, urlAsWritten, poolKey or null]: a case with a pool key
+// takes an idle slot left with that key, if there is one, else a new
+// slot. Returns, per mount, [frame index, slot id, whether reused].
+window.__pmconfMountReusing = function (mounts) {
+  var taken = mounts.map(function (m) {
+    var f = null;
+    if (m[3] !== null) {
+      f = Array.prototype.slice.call(document.querySelectorAll("iframe")).filter(function (x) {
+        return x.dataset.pool === m[3] && x.dataset.busy !== "1";
+      })[0] || null;
+    }
+    var reused = f !== null;
+    if (!reused) {
+      f = window.__pmconfMount(m[0], m[1], m[2]);
+      if (m[3] !== null) f.dataset.pool = m[3];
+    }
+    f.dataset.busy = "1";
+    f.style.display = "";
+    f.dataset.used = String(++window.__pmconfUses);
+    return [f, reused];
+  });
+  var all = Array.prototype.slice.call(document.querySelectorAll("iframe"));
+  return taken.map(function (t) { return [all.indexOf(t[0]), t[0].id, t[1]]; });
+};
+window.__pmconfUses = 0;
+// Keeps the slots `keep` (ids) and those already idle for later cases, at
+// most `cap` of them, the most recently used; removes every other.
+window.__pmconfRelease = function (keep, cap) {
+  var frames = Array.prototype.slice.call(document.querySelectorAll("iframe"));
+  var kept = frames.filter(function (f) { return f.dataset.busy === "0" || keep.indexOf(f.id) >= 0; });
+  kept.sort(function (a, b) { return Number(b.dataset.used) - Number(a.dataset.used); });
+  kept = kept.slice(0, cap);
+  frames.forEach(function (f) {
+    // An idle slot is not rendered (its documents stay, and run no
+    // script until a case takes the slot again).
+    if (kept.indexOf(f) >= 0) { f.dataset.busy = "0"; f.style.display = "none"; } else f.remove();
+  });
 };
 </script>
 </body>

@@ -537,7 +537,7 @@ fn call_form_json(form: &CallForm) -> Json {
     }
 }
 
-fn hops_json(case: &Case, hops: &[Hop]) -> Json {
+pub(super) fn hops_json(case: &Case, hops: &[Hop]) -> Json {
     Json::Array(
         hops.iter()
             .map(|h| match *h {

@@ -91,6 +91,8 @@ pub struct RunState {
     changed: Notify,
     mounts: std::sync::atomic::AtomicUsize,
     bad_reports: Mutex<Vec<String>>,
+    /// Message events reused windows dropped as an earlier case's.
+    late: std::sync::atomic::AtomicUsize,
     /// Page paths served so far, and how often.
     served: Mutex<HashMap<String, usize>>,
     /// Per window key, the documents the next re-fetches of its page are
@@ -167,6 +169,17 @@ impl RunState {
             .get(key)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The string every end-of-case (and epoch) marker message starts with.
+    pub fn marker_prefix(&self) -> &str {
+        &self.marker_prefix
+    }
+
+    /// How many message events reused windows dropped because their sender
+    /// posted them for an earlier case (`kind: late` reports).
+    pub fn late_events(&self) -> usize {
+        self.late.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Reports that could not be understood (for diagnosis).
@@ -267,6 +280,11 @@ impl RunState {
         // Page keys start with the engine's name.
         self.profile
             .report(key.split('/').next().unwrap_or_default());
+        if event["kind"] == "late" {
+            // An earlier case's message, which no case's progress may see.
+            self.late.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return;
+        }
         let doc = event["doc"].as_str().unwrap_or_default().to_owned();
         if let (Some(why), true) = (
             event["fallback"].as_str(),
@@ -509,6 +527,20 @@ mod tests {
             ..DocumentProgress::default()
         };
         assert_eq!(lost.received_in_order(), Err(vec![1]));
+    }
+
+    #[test]
+    fn a_late_event_is_counted_and_reaches_no_case() {
+        let state = RunState::new("m:".into());
+        state.register("webkitgtk", plan());
+        state.respond(request(
+            "POST",
+            "/__pmconf/event",
+            r#"{"key":"webkitgtk/3.1/0","doc":"top","kind":"late"}"#,
+        ));
+        assert_eq!(state.late_events(), 1);
+        assert!(state.progress("webkitgtk/3.1/0").documents.is_empty());
+        assert!(state.bad_reports().is_empty());
     }
 
     #[test]
