@@ -140,6 +140,8 @@ struct EngineFindings {
     not_shrunk: usize,
     /// Sessions replaced after a WebDriver failure (a crashed browser).
     restarts: usize,
+    /// Cases that observed nothing in the first pass and ran once more.
+    rerun: usize,
     error: Option<String>,
 }
 
@@ -273,6 +275,12 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 String::new()
             }
         );
+        if f.rerun > 0 {
+            println!(
+                "  {}: {} cases observed nothing and ran once more; {} stay inconclusive",
+                f.engine, f.rerun, f.inconclusive
+            );
+        }
         if f.restarts > 0 {
             println!(
                 "  {}: the session failed and was replaced {} times",
@@ -332,6 +340,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 })).collect::<Vec<_>>(),
                 "not_shrunk": f.not_shrunk,
                 "session_restarts": f.restarts,
+                "rerun": f.rerun,
                 "minimal": f.minimal.iter().map(|(shape, s)| serde_json::json!({
                     "rules": shape,
                     "line": one_line(f.engine, shape, s),
@@ -372,6 +381,7 @@ async fn fuzz_engine(
         already: Vec::new(),
         not_shrunk: 0,
         restarts: 0,
+        rerun: 0,
         error: None,
     };
     let mut worker = match EngineWorker::start(engine, proxy, state, registry, pacing).await {
@@ -399,6 +409,19 @@ async fn fuzz_engine(
             just_cases.len(),
             started.elapsed().as_secs_f64()
         );
+    }
+    // A case that observed nothing (a window that never loaded, a session
+    // that failed) runs once more: on a loaded machine these are mostly the
+    // harness's misses, not the engine's answers.
+    let missed: Vec<usize> = (0..observations.len())
+        .filter(|&k| !matches!(observations[k], Observation::Observed(_)))
+        .collect();
+    if !missed.is_empty() {
+        let again: Vec<Case> = missed.iter().map(|&k| just_cases[k].clone()).collect();
+        for (k, observation) in missed.iter().zip(worker.run(&again).await) {
+            observations[*k] = observation;
+        }
+        findings.rerun = missed.len();
     }
     findings.seconds = started.elapsed().as_secs_f64();
     findings.ran = observations.len();
