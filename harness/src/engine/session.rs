@@ -19,8 +19,11 @@ use super::id::EngineId;
 use super::process::{ProcessHandle, ProcessRegistry};
 
 /// How long `POST /session` may take. Warm starts take 0.2-1.6 s; WebKit
-/// without a working display hangs forever.
-pub const SESSION_CREATE_TIMEOUT: Duration = Duration::from_secs(30);
+/// without a working display hangs forever. Firefox took over 30 s with six
+/// other browsers running on two cores (a race campaign with `--sessions
+/// 2`), so the limit leaves room for a loaded machine; a start that misses
+/// it is tried once more (`EngineInstance::start`).
+pub const SESSION_CREATE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long `DELETE /session` may take when closing.
 pub const SESSION_DELETE_TIMEOUT: Duration = Duration::from_secs(10);
