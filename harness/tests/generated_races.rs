@@ -45,19 +45,16 @@ fn thousands_of_draws_are_all_valid_and_answered() {
                     unanswered.push(format!("{}:\n{}", g.name, g.yaml));
                 }
                 if !case.is_race() {
-                    not_race.push(g.name.clone());
+                    not_race.push(format!("{}:\n{}", g.name, g.yaml));
                 }
             }
         }
     }
     assert_none(&refused, draws.len(), "refused by the validator");
     assert_none(&unanswered, draws.len(), "without an allowed outcome");
-    assert!(
-        not_race.len() * 20 < draws.len(),
-        "{} draws are not race cases: {:?}",
-        not_race.len(),
-        &not_race[..not_race.len().min(10)]
-    );
+    // A schedule of posts only would run once, not `--repeat` times: every
+    // draw holds a step that navigates, removes, creates or waits.
+    assert_none(&not_race, draws.len(), "are posts only (not race cases)");
 }
 
 #[test]

@@ -356,7 +356,12 @@ impl<'p> Builder<'p> {
                                 more = at_target;
                             }
                         }
-                        let Some(next) = self.choose(tape, &more, false) else {
+                        // The schedule's last step, with no race step yet:
+                        // not a post, as for a step drawn alone.
+                        let race_only = self.steps_so_far + 1 == target
+                            && !self.has_race_step(&items)
+                            && item.steps.iter().all(|d| matches!(d.step, Step::Post(_)));
+                        let Some(next) = self.choose(tape, &more, race_only) else {
                             break;
                         };
                         item.steps.push(self.take(tape, next));
