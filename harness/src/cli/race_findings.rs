@@ -122,11 +122,12 @@ impl RaceReducer {
         match shrink_race(&race.yaml, &rule, (hits, d.runs), worker, &config).await {
             Ok(s) if s.confirmed.0 > 0 => Reduced::Shrunk(Box::new(s)),
             Ok(s) => Reduced::NotShrunk(format!(
-                "the minimal case did not break {} in {} confirmation runs ({} candidates, {} runs)",
+                "no case kept while shrinking, the given one included, broke {} again in {} fresh runs ({} candidates, {} runs); its rate may be under 1 in {}",
                 rule.key(),
                 s.confirmed.1,
                 s.candidates,
-                s.runs
+                s.runs,
+                s.confirmed.1
             )),
             Err(e) => Reduced::NotShrunk(e),
         }
@@ -208,8 +209,12 @@ pub fn one_line(engine: &str, s: &RaceShrunk) -> String {
             kinds.join(" + ")
         })
         .collect();
+    let stepped_back = match s.stepped_back {
+        0 => String::new(),
+        n => format!(" (the last {n} changes undone: smaller cases did not confirm)"),
+    };
     format!(
-        "{engine}: {} ({}): minimal schedule [{}] with {} windows; rate {} of {} ({:.0}%); shrunk in {} candidates, {} runs",
+        "{engine}: {} ({}): minimal schedule [{}] with {} windows; rate {} of {} ({:.0}%); shrunk in {} candidates, {} runs{stepped_back}",
         s.rule,
         s.rule.key(),
         steps.join("; "),

@@ -382,6 +382,7 @@ mod tests {
             histogram: vec![(o, 6)],
             candidates: 44,
             runs: 410,
+            stepped_back: 0,
         };
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("found");

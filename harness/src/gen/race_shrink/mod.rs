@@ -12,14 +12,24 @@
 //! The reducer works on the case's YAML ([`candidates`]), one change at a
 //! time, largest first: drop a step or a whole `same_task` group, split a
 //! group into separate tasks, drop a window, then make URLs plainer (the
-//! top window's origin, `http`, no port, path `/`) and targetOrigins `*`.
+//! top window's origin, `http`, no port, path `/`), rename a host with its
+//! subdomains to a plain `a.test` everywhere ([`hosts`]) and make
+//! targetOrigins `*`.
 //! Every candidate is checked by the model's own validation ([`parse_case`])
 //! and skipped when invalid; one is kept only when it is smaller
 //! ([`size`]) and reproduces, so shrinking always ends.
 //!
+//! A rare flake can let in a candidate that has lost the bug (the rule
+//! broke once by chance). When the last case kept fails its confirmation,
+//! the cases kept are bisected for the last one that confirms (about
+//! log2 of their number more batches), and the finding says how many
+//! changes were undone.
+//!
 //! The [`RaceOracle`] runs a case R times in one engine: the real engine
 //! (an [`crate::run::worker::EngineWorker`]) or, in tests, a stand-in with
 //! a planted flaky bug.
+
+mod hosts;
 
 use crate::run::verdict::Observation;
 use pmconf_model::violation::{classify, Rule};
@@ -58,7 +68,9 @@ pub struct RaceShrinkConfig {
     pub max_runs: usize,
     /// Runs of the final confirmation.
     pub confirm_runs: usize,
-    /// At most this many runs in all (candidates and confirmation).
+    /// At most this many runs for candidates and the first confirmation;
+    /// bisecting after a failed confirmation adds about log2(cases kept)
+    /// batches of [`Self::confirm_runs`].
     pub budget: usize,
 }
 
@@ -93,6 +105,10 @@ pub struct RaceShrunk {
     pub candidates: usize,
     /// Runs made in all (candidates and confirmation).
     pub runs: usize,
+    /// How many kept changes the confirmation undid because the smaller
+    /// cases did not break the rule in a fresh batch (0: the last case
+    /// kept confirmed).
+    pub stepped_back: usize,
 }
 
 impl RaceShrunk {
@@ -129,6 +145,43 @@ fn breaking(case: &Case, rule: &Rule, observations: Vec<Observation>) -> (usize,
     (n, out)
 }
 
+/// A confirmation batch: runs breaking the rule, the distinct outcomes
+/// that broke it, and every outcome with its count, most frequent first.
+struct ConfirmBatch {
+    hits: usize,
+    observed: Vec<Outcome>,
+    histogram: Vec<(Outcome, usize)>,
+}
+
+/// Runs `case` [`RaceShrinkConfig::confirm_runs`] times afresh.
+async fn confirm(
+    case: &Case,
+    rule: &Rule,
+    oracle: &mut dyn RaceOracle,
+    config: &RaceShrinkConfig,
+) -> ConfirmBatch {
+    let observations = oracle.run_times(case, config.confirm_runs).await;
+    let mut histogram: Vec<(Outcome, usize)> = Vec::new();
+    for o in &observations {
+        if let Observation::Observed(o) = o {
+            match histogram.iter_mut().find(|(x, _)| x == o) {
+                Some((_, n)) => *n += 1,
+                None => histogram.push((o.clone(), 1)),
+            }
+        }
+    }
+    histogram.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| a.0.canonical_key().cmp(&b.0.canonical_key()))
+    });
+    let (hits, observed) = breaking(case, rule, observations);
+    ConfirmBatch {
+        hits,
+        observed,
+        histogram,
+    }
+}
+
 /// Shrinks the race case `yaml`, which broke `rule` in `hits` of `runs`
 /// runs in `oracle`'s engine.
 pub async fn shrink_race(
@@ -140,6 +193,8 @@ pub async fn shrink_race(
 ) -> Result<RaceShrunk, String> {
     let mut best: Value = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
     let mut best_case = parse_yaml(&best)?;
+    // Every case kept, the given one first: where confirmation steps back to.
+    let mut kept: Vec<(Value, Case)> = Vec::new();
     let (mut hits, mut seen_runs) = (hits, runs);
     let mut tried = 0;
     let mut spent = 0;
@@ -161,29 +216,55 @@ pub async fn shrink_race(
             if h > 0 {
                 hits += h;
                 seen_runs += k;
-                best = candidate;
-                best_case = case;
+                kept.push((
+                    std::mem::replace(&mut best, candidate),
+                    std::mem::replace(&mut best_case, case),
+                ));
                 continue 'again;
             }
         }
         break;
     }
-    let observations = oracle.run_times(&best_case, config.confirm_runs).await;
+    kept.push((best, best_case));
+    // Confirm the last case kept. A rare flake may have let a candidate in
+    // that no longer breaks the rule; then bisect the cases kept for the
+    // last one that confirms, on the assumption that once a change lost
+    // the bug no later case has it (the given case is assumed to break it,
+    // and is confirmed itself only if everything after it fails).
+    let (mut good, mut bad) = (0, kept.len() - 1);
+    let mut batch = confirm(&kept[bad].1, rule, oracle, config).await;
     spent += config.confirm_runs;
-    let mut histogram: Vec<(Outcome, usize)> = Vec::new();
-    for o in &observations {
-        if let Observation::Observed(o) = o {
-            match histogram.iter_mut().find(|(x, _)| x == o) {
-                Some((_, n)) => *n += 1,
-                None => histogram.push((o.clone(), 1)),
+    let mut last_good: Option<ConfirmBatch> = None;
+    if batch.hits == 0 {
+        while bad - good > 1 {
+            let mid = good + (bad - good) / 2;
+            let b = confirm(&kept[mid].1, rule, oracle, config).await;
+            spent += config.confirm_runs;
+            if b.hits > 0 {
+                good = mid;
+                last_good = Some(b);
+            } else {
+                bad = mid;
             }
         }
+        batch = match last_good {
+            Some(b) => b,
+            None if good == bad => batch,
+            None => {
+                spent += config.confirm_runs;
+                confirm(&kept[good].1, rule, oracle, config).await
+            }
+        };
+    } else {
+        good = bad;
     }
-    histogram.sort_by(|a, b| {
-        b.1.cmp(&a.1)
-            .then_with(|| a.0.canonical_key().cmp(&b.0.canonical_key()))
-    });
-    let (h, observed) = breaking(&best_case, rule, observations);
+    let stepped_back = kept.len() - 1 - good;
+    let (best, best_case) = kept.swap_remove(good);
+    let ConfirmBatch {
+        hits: h,
+        observed,
+        histogram,
+    } = batch;
     Ok(RaceShrunk {
         yaml: serde_yaml::to_string(&best).map_err(|e| e.to_string())?,
         case: best_case,
@@ -193,6 +274,7 @@ pub async fn shrink_race(
         histogram,
         candidates: tried,
         runs: spent,
+        stepped_back,
     })
 }
 
@@ -349,6 +431,7 @@ pub fn candidates(case: &Value) -> Vec<Value> {
         }
     }
     out.extend(plainer_urls(case));
+    out.extend(hosts::renamed_hosts(case));
     // targetOrigin "*".
     for (i, step) in steps.iter().enumerate() {
         for (m, s) in group_members(step).into_iter().enumerate() {
@@ -564,10 +647,30 @@ mod tests {
     struct PlantedFlaky {
         coin: Coin,
         runs: usize,
+        /// How often the bug shows.
+        rate: f64,
+        /// A window the bug needs: a case without it shows the bug in the
+        /// first batch it is run in, and never again (a flake that fooled
+        /// the candidate search).
+        needs: Option<&'static str>,
+        /// Cases run so far (their Debug form).
+        seen: std::collections::HashSet<String>,
     }
 
     impl PlantedFlaky {
-        fn once(&mut self, case: &Case) -> Outcome {
+        fn new(seed: u64) -> Self {
+            PlantedFlaky {
+                coin: Coin(seed),
+                runs: 0,
+                rate: 0.3,
+                needs: None,
+                seen: Default::default(),
+            }
+        }
+
+        /// A run of `case`; `fluke` when a case without the needed window
+        /// is in its first batch.
+        fn once(&mut self, case: &Case, fluke: bool) -> Outcome {
             let allowed = answer_case(case).allowed;
             let pick = (self.coin.next() * allowed.len() as f64) as usize;
             let mut o = allowed[pick.min(allowed.len() - 1)].clone();
@@ -579,7 +682,10 @@ mod tests {
                     .skip(i + 1)
                     .find(|(_, s)| matches!(s, Step::Navigate(n) if n.window == post.to));
                 let Some((j, _)) = navigation else { continue };
-                if self.coin.next() >= 0.3 {
+                let has_needed = self
+                    .needs
+                    .is_none_or(|n| case.windows.iter().any(|w| w.name == n));
+                if !(has_needed && self.coin.next() < self.rate || !has_needed && fluke) {
                     continue;
                 }
                 let Ok(data) = serde_json::to_value(post.message.observable_json()) else {
@@ -622,20 +728,21 @@ mod tests {
         ) -> Pin<Box<dyn Future<Output = Vec<Observation>> + 'a>> {
             Box::pin(async move {
                 self.runs += runs;
+                let fluke = self.seen.insert(format!("{case:?}"));
                 (0..runs)
-                    .map(|_| Observation::Observed(self.once(case)))
+                    .map(|_| Observation::Observed(self.once(case, fluke)))
                     .collect()
             })
         }
     }
 
-    /// Four windows, https and ports, a group, waits, a fragment, a
-    /// pushState and posts that have nothing to do with the bug.
+    /// Four windows, an IDN top host, https and ports, a group, waits, a
+    /// fragment, a pushState and posts that have nothing to do with the bug.
     const BIG: &str = r#"
 description: a big race
 tags: [race]
 windows:
-  top: { url: "https://a.test:8443/start?x=1" }
+  top: { url: "https://bücher.test:8443/start?x=1" }
   child: { parent: top, url: "https://b.test:8444/child" }
   other: { parent: top, url: "https://c.test:8445/" }
   pop: { opener: top, url: "https://d.test:8446/pop" }
@@ -653,8 +760,8 @@ steps:
 
     /// Hand-derived: the bug needs a post to a window and a later
     /// navigation of that window, nothing else; every window but top and
-    /// the target goes, URLs become top's plain origin, the group becomes
-    /// two tasks and the targetOrigin `*`.
+    /// the target goes, URLs become top's plain origin, top's host a.test,
+    /// the group becomes two tasks and the targetOrigin `*`.
     const MINIMAL: &str = r#"
 description: a big race
 tags: [race]
@@ -677,10 +784,7 @@ steps:
 
     #[test]
     fn a_flaky_planted_bug_shrinks_to_the_known_minimal_case() {
-        let mut oracle = PlantedFlaky {
-            coin: Coin(0x5eed_0042),
-            runs: 0,
-        };
+        let mut oracle = PlantedFlaky::new(0x5eed_0042);
         let big = parse_case("big.yaml", BIG).unwrap();
         // The campaign's view: 5 repeats, and the rule the bug breaks.
         let first = block_on(oracle.run_times(&big, 5));
@@ -709,6 +813,77 @@ steps:
         assert!((2..=12).contains(&h), "{h} of {n}");
         assert!(!shrunk.observed.is_empty());
         assert!(shrunk.runs <= 1500 && oracle.runs == shrunk.runs + 5);
+        assert_eq!(shrunk.stepped_back, 0);
+    }
+
+    /// Hand-derived: BIG without `other` and the steps naming it (its
+    /// fragment, and the post to it, which leaves the group two members).
+    const WITHOUT_OTHER: &str = r#"
+description: a big race
+tags: [race]
+windows:
+  top: { url: "https://bücher.test:8443/start?x=1" }
+  child: { parent: top, url: "https://b.test:8444/child" }
+  pop: { opener: top, url: "https://d.test:8446/pop" }
+steps:
+  - post: { from: top, to: pop, message: "p1", target_origin: "https://d.test:8446" }
+  - same_task:
+      - post: { from: top, to: child, message: "m", target_origin: "https://b.test:8444" }
+      - navigate: { window: child, by: top, url: "https://e.test:8447/next" }
+  - wait: { loaded: child }
+  - push_state: { window: top }
+  - post: { from: child, to: top, message: "back", target_origin: "*" }
+"#;
+
+    #[test]
+    fn a_minimal_case_that_does_not_confirm_gives_way_to_the_last_kept_one_that_does() {
+        // The bug shows in every run while `pop` exists. Dropping `child`
+        // loses it; dropping `other` keeps it; dropping `pop` (tried next)
+        // and every later change only flukes in their first batch, so the
+        // search keeps them and the minimal case fails its confirmation.
+        let mut oracle = PlantedFlaky {
+            rate: 1.0,
+            needs: Some("pop"),
+            ..PlantedFlaky::new(7)
+        };
+        let shrunk = block_on(shrink_race(
+            BIG,
+            &Rule::WrongDocument,
+            (5, 5),
+            &mut oracle,
+            &RaceShrinkConfig::default(),
+        ))
+        .unwrap();
+        let want: Value = serde_yaml::from_str(WITHOUT_OTHER).unwrap();
+        let got: Value = serde_yaml::from_str(&shrunk.yaml).unwrap();
+        assert_eq!(got, want, "reached:\n{}", shrunk.yaml);
+        assert_eq!(shrunk.confirmed, (20, 20));
+        assert!(shrunk.stepped_back >= 2, "{}", shrunk.stepped_back);
+        assert_eq!(oracle.runs, shrunk.runs);
+    }
+
+    #[test]
+    fn a_case_that_never_confirms_is_reported_unconfirmed() {
+        // Every case, the given one too, breaks the rule only in its first
+        // batch: nothing confirms, and the given case comes back with 0.
+        let mut oracle = PlantedFlaky {
+            rate: 1.0,
+            needs: Some("nowhere"),
+            ..PlantedFlaky::new(7)
+        };
+        block_on(oracle.run_times(&parse_case("big.yaml", BIG).unwrap(), 5));
+        let shrunk = block_on(shrink_race(
+            BIG,
+            &Rule::WrongDocument,
+            (5, 5),
+            &mut oracle,
+            &RaceShrinkConfig::default(),
+        ))
+        .unwrap();
+        assert_eq!(shrunk.confirmed.0, 0);
+        let want: Value = serde_yaml::from_str(BIG).unwrap();
+        let got: Value = serde_yaml::from_str(&shrunk.yaml).unwrap();
+        assert_eq!(got, want);
     }
 
     #[test]
