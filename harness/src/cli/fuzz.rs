@@ -13,7 +13,7 @@ use crate::gen::{generate_with, GenCase};
 use crate::run::driver::Pacing;
 use crate::run::state::RunState;
 use crate::run::verdict::Observation;
-use crate::run::worker::EngineWorker;
+use crate::run::worker::{rerun_unobserved, EngineWorker};
 use crate::server::OriginServer;
 use pmconf_model::{answer_case, Case, Outcome};
 use std::collections::BTreeMap;
@@ -94,7 +94,8 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub results: Option<PathBuf>,
     /// With --races: engine runs allowed per shrink (candidates and the
-    /// final confirmation); 0 saves divergent cases unshrunk.
+    /// first confirmation; a minimal case that does not confirm costs a few
+    /// more batches to bisect); 0 saves divergent cases unshrunk.
     #[arg(long, default_value_t = 600)]
     pub shrink_runs: usize,
     /// Draw messages from the `values` family: Map, Set, Date, RegExp,
@@ -411,18 +412,12 @@ async fn fuzz_engine(
         );
     }
     // A case that observed nothing (a window that never loaded, a session
-    // that failed) runs once more: on a loaded machine these are mostly the
-    // harness's misses, not the engine's answers.
-    let missed: Vec<usize> = (0..observations.len())
-        .filter(|&k| !matches!(observations[k], Observation::Observed(_)))
-        .collect();
-    if !missed.is_empty() {
-        let again: Vec<Case> = missed.iter().map(|&k| just_cases[k].clone()).collect();
-        for (k, observation) in missed.iter().zip(worker.run(&again).await) {
-            observations[*k] = observation;
-        }
-        findings.rerun = missed.len();
-    }
+    // that failed) runs once more.
+    let w = &mut worker;
+    findings.rerun = rerun_unobserved(&just_cases, &mut observations, |again| async move {
+        w.run(&again).await
+    })
+    .await;
     findings.seconds = started.elapsed().as_secs_f64();
     findings.ran = observations.len();
 

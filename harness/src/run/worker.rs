@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 /// A started engine that runs cases on request.
 pub struct EngineWorker {
-    name: String,
     session: EngineSession,
     state: Arc<RunState>,
     pacing: Pacing,
@@ -51,7 +50,6 @@ impl EngineWorker {
     ) -> Result<Self, SetupError> {
         let session = instance.start(proxy, registry).await?;
         Ok(EngineWorker {
-            name: instance.name.clone(),
             session,
             state,
             pacing,
@@ -81,7 +79,7 @@ impl EngineWorker {
 
     /// The instance's name (the engine's, for a system engine).
     pub fn engine(&self) -> &str {
-        &self.name
+        &self.instance.name
     }
 
     /// The WebDriver client, for callers that drive the session themselves.
@@ -120,7 +118,7 @@ impl EngineWorker {
         let mut out: Vec<Option<Observation>> = vec![None; plans.len()];
         let result = run_cases(
             &self.session.client,
-            &self.name,
+            &self.instance.name,
             &plans,
             &self.state,
             &self.pacing,
@@ -154,5 +152,104 @@ impl crate::gen::shrink::Oracle for EngineWorker {
         cases: &'a [Case],
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Observation>> + 'a>> {
         Box::pin(self.run(cases))
+    }
+}
+
+/// Runs once more, through `run`, every case of `cases` whose observation
+/// in `observations` (one per case, in order) is not an outcome, and puts
+/// the new observations in their places; returns how many ran again. On a
+/// loaded machine a window that never loaded is mostly the harness's miss,
+/// not the engine's answer.
+pub async fn rerun_unobserved<F, Fut>(
+    cases: &[Case],
+    observations: &mut [Observation],
+    run: F,
+) -> usize
+where
+    F: FnOnce(Vec<Case>) -> Fut,
+    Fut: std::future::Future<Output = Vec<Observation>>,
+{
+    let missed: Vec<usize> = (0..observations.len())
+        .filter(|&k| !matches!(observations[k], Observation::Observed(_)))
+        .collect();
+    if missed.is_empty() {
+        return 0;
+    }
+    let again: Vec<Case> = missed.iter().map(|&k| cases[k].clone()).collect();
+    for (&k, observation) in missed.iter().zip(run(again).await) {
+        observations[k] = observation;
+    }
+    missed.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen::block_on;
+    use pmconf_model::{parse_case, Outcome};
+
+    fn case(message: &str) -> Case {
+        parse_case(
+            "c.yaml",
+            &format!(
+                "description: c\nwindows:\n  top: {{ url: 'http://a.test/' }}\nsteps:\n  - post: {{ from: top, to: top, message: {message}, target_origin: '*' }}\n"
+            ),
+        )
+        .unwrap()
+    }
+
+    fn observed(tag: &str) -> Observation {
+        Observation::Observed(Outcome {
+            posts: Vec::new(),
+            received: vec![(tag.to_owned(), Vec::new())],
+        })
+    }
+
+    #[test]
+    fn only_the_cases_that_observed_nothing_run_again_in_their_places() {
+        let cases = vec![case("a"), case("b"), case("c"), case("d")];
+        let mut observations = vec![
+            observed("first"),
+            Observation::Inconclusive("popup never loaded".into()),
+            observed("third"),
+            Observation::InternalError("session failed".into()),
+        ];
+        let mut asked = Vec::new();
+        let n = block_on(rerun_unobserved(&cases, &mut observations, |again| {
+            asked = again.clone();
+            async move {
+                vec![
+                    observed("second, again"),
+                    Observation::Crashed("still nothing".into()),
+                ]
+            }
+        }));
+        assert_eq!(n, 2);
+        let posted = |c: &Case| format!("{:?}", c.posts().next().unwrap().1.message);
+        assert_eq!(
+            asked.iter().map(posted).collect::<Vec<_>>(),
+            [posted(&cases[1]), posted(&cases[3])]
+        );
+        let want = [
+            observed("first"),
+            observed("second, again"),
+            observed("third"),
+            Observation::Crashed("still nothing".into()),
+        ];
+        assert_eq!(format!("{observations:?}"), format!("{want:?}"));
+    }
+
+    #[test]
+    fn nothing_runs_when_every_case_observed_something() {
+        let cases = vec![case("a")];
+        let mut observations = vec![observed("only")];
+        let n = block_on(rerun_unobserved(&cases, &mut observations, |_| async {
+            panic!("nothing to run again")
+        }));
+        assert_eq!(n, 0);
+        assert_eq!(
+            format!("{observations:?}"),
+            format!("{:?}", [observed("only")])
+        );
     }
 }
