@@ -668,6 +668,16 @@ mod tests {
             }
         }
 
+        /// A bug in every run while `window` exists; without it, only in
+        /// a case's first batch.
+        fn needing(window: &'static str) -> Self {
+            PlantedFlaky {
+                rate: 1.0,
+                needs: Some(window),
+                ..PlantedFlaky::new(7)
+            }
+        }
+
         /// A run of `case`; `fluke` when a case without the needed window
         /// is in its first batch.
         fn once(&mut self, case: &Case, fluke: bool) -> Outcome {
@@ -773,6 +783,24 @@ steps:
   - navigate: { window: child, by: top, url: "http://a.test/" }
 "#;
 
+    fn assert_same_yaml(got: &str, want: &str) {
+        let g: Value = serde_yaml::from_str(got).unwrap();
+        let w: Value = serde_yaml::from_str(want).unwrap();
+        assert_eq!(g, w, "reached:\n{got}");
+    }
+
+    /// Shrinks BIG, seen breaking wrong-document in `hits` of 5 runs.
+    fn shrink_big(oracle: &mut PlantedFlaky, hits: usize) -> RaceShrunk {
+        block_on(shrink_race(
+            BIG,
+            &Rule::WrongDocument,
+            (hits, 5),
+            oracle,
+            &RaceShrinkConfig::default(),
+        ))
+        .unwrap()
+    }
+
     #[test]
     fn k_follows_the_rate() {
         // 3 of 10 runs: rate 0.3, K = 10.
@@ -796,17 +824,8 @@ steps:
         assert!(observed
             .iter()
             .all(|o| !o.is_in(&answer_case(&big).allowed)));
-        let shrunk = block_on(shrink_race(
-            BIG,
-            &Rule::WrongDocument,
-            (hits, 5),
-            &mut oracle,
-            &RaceShrinkConfig::default(),
-        ))
-        .unwrap();
-        let want: Value = serde_yaml::from_str(MINIMAL).unwrap();
-        let got: Value = serde_yaml::from_str(&shrunk.yaml).unwrap();
-        assert_eq!(got, want, "reached:\n{}", shrunk.yaml);
+        let shrunk = shrink_big(&mut oracle, hits);
+        assert_same_yaml(&shrunk.yaml, MINIMAL);
         // Confirmed by a fresh batch, at about the planted rate.
         let (h, n) = shrunk.confirmed;
         assert_eq!(n, 20);
@@ -841,22 +860,9 @@ steps:
         // loses it; dropping `other` keeps it; dropping `pop` (tried next)
         // and every later change only flukes in their first batch, so the
         // search keeps them and the minimal case fails its confirmation.
-        let mut oracle = PlantedFlaky {
-            rate: 1.0,
-            needs: Some("pop"),
-            ..PlantedFlaky::new(7)
-        };
-        let shrunk = block_on(shrink_race(
-            BIG,
-            &Rule::WrongDocument,
-            (5, 5),
-            &mut oracle,
-            &RaceShrinkConfig::default(),
-        ))
-        .unwrap();
-        let want: Value = serde_yaml::from_str(WITHOUT_OTHER).unwrap();
-        let got: Value = serde_yaml::from_str(&shrunk.yaml).unwrap();
-        assert_eq!(got, want, "reached:\n{}", shrunk.yaml);
+        let mut oracle = PlantedFlaky::needing("pop");
+        let shrunk = shrink_big(&mut oracle, 5);
+        assert_same_yaml(&shrunk.yaml, WITHOUT_OTHER);
         assert_eq!(shrunk.confirmed, (20, 20));
         assert!(shrunk.stepped_back >= 2, "{}", shrunk.stepped_back);
         assert_eq!(oracle.runs, shrunk.runs);
@@ -866,24 +872,11 @@ steps:
     fn a_case_that_never_confirms_is_reported_unconfirmed() {
         // Every case, the given one too, breaks the rule only in its first
         // batch: nothing confirms, and the given case comes back with 0.
-        let mut oracle = PlantedFlaky {
-            rate: 1.0,
-            needs: Some("nowhere"),
-            ..PlantedFlaky::new(7)
-        };
+        let mut oracle = PlantedFlaky::needing("nowhere");
         block_on(oracle.run_times(&parse_case("big.yaml", BIG).unwrap(), 5));
-        let shrunk = block_on(shrink_race(
-            BIG,
-            &Rule::WrongDocument,
-            (5, 5),
-            &mut oracle,
-            &RaceShrinkConfig::default(),
-        ))
-        .unwrap();
+        let shrunk = shrink_big(&mut oracle, 5);
         assert_eq!(shrunk.confirmed.0, 0);
-        let want: Value = serde_yaml::from_str(BIG).unwrap();
-        let got: Value = serde_yaml::from_str(&shrunk.yaml).unwrap();
-        assert_eq!(got, want);
+        assert_same_yaml(&shrunk.yaml, BIG);
     }
 
     #[test]
