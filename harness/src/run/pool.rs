@@ -286,10 +286,14 @@ impl Slot {
             } else {
                 "the batch in flight is crashed"
             };
-            let _ = self.events.send(SlotEvent::SessionDied {
-                reason: format!("session {} died: {reason}; {what}", self.number + 1),
-                given_up: false,
-            });
+            // After Ctrl-C the browsers die because pmconf ends them: no
+            // "session died" line then, only the signal's.
+            if crate::engine::signal_exit_status().is_none() {
+                let _ = self.events.send(SlotEvent::SessionDied {
+                    reason: format!("session {} died: {reason}; {what}", self.number + 1),
+                    given_up: false,
+                });
+            }
             died = Some(format!(
                 "the {engine} session died under this case's batch{}; last: {reason}\n\
                  last lines of the driver's log:\n{log}",
