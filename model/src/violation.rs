@@ -29,7 +29,9 @@
 //! - the posted message task source is one task queue per event loop, run
 //!   in order (<https://html.spec.whatwg.org/multipage/webappapis.html#event-loop-processing-model>):
 //!   two messages one document received in the opposite order of their
-//!   posts break [`Rule::Order`];
+//!   posts break [`Rule::Order`] when one window posted both (its
+//!   per-source order), and [`Rule::QueueOrder`] when two windows did
+//!   (the model then has both tasks on one queue);
 //! - a post every allowed schedule delivers, not delivered at all, breaks
 //!   [`Rule::Dropped`];
 //! - steps 1 to 7 throw synchronously, in step order (the targetOrigin
@@ -67,9 +69,14 @@ pub enum Rule {
     /// Not delivered, although every allowed schedule delivers it (the
     /// targetOrigin check passes and the document stays fully active).
     Dropped,
-    /// One document received two messages in the opposite order of their
-    /// posts.
+    /// One document received two messages one window posted in the
+    /// opposite order of their posts (per-source order).
     Order,
+    /// One document received two messages two windows posted in the
+    /// opposite order of their posts, where the model has both tasks on
+    /// one event loop's posted message task source (every allowed
+    /// schedule keeps their order).
+    QueueOrder,
     /// `event.origin` is not the sender's origin, serialized (step 8.2).
     WrongOrigin,
     /// `event.source` is not the sender's WindowProxy (nor `null` where the
@@ -108,6 +115,7 @@ impl Rule {
             Rule::DespiteTargetOrigin => "despite-target-origin".into(),
             Rule::Dropped => "dropped".into(),
             Rule::Order => "order".into(),
+            Rule::QueueOrder => "queue-order".into(),
             Rule::WrongOrigin => "wrong-origin".into(),
             Rule::WrongSource => "wrong-source".into(),
             Rule::WrongData => "wrong-data".into(),
@@ -146,6 +154,7 @@ impl fmt::Display for Rule {
             }
             Rule::Dropped => f.write_str("dropped although the model delivers it"),
             Rule::Order => f.write_str("per-source order broken"),
+            Rule::QueueOrder => f.write_str("two senders' messages out of task queue order"),
             Rule::WrongOrigin => f.write_str("wrong event.origin"),
             Rule::WrongSource => f.write_str("wrong event.source"),
             Rule::WrongData => f.write_str("wrong event.data"),
@@ -432,11 +441,25 @@ impl Classifier<'_> {
                 }
             }
             // Within one document, messages arrive in the order they were
-            // posted.
+            // posted: a sender's own posts always, two senders' where the
+            // allowed schedules keep them (else this outcome would be
+            // allowed, or another rule would name what is wrong).
+            let sender = |step: usize| self.case.steps[step].as_post().map(|p| p.from);
             for (k, &later) in used.iter().enumerate() {
-                if used[k + 1..].iter().any(|&e| e < later) {
-                    out.push(self.violation(Rule::Order, later, Some(label)));
+                let overtaken: Vec<usize> = used[k + 1..]
+                    .iter()
+                    .copied()
+                    .filter(|&e| e < later)
+                    .collect();
+                if overtaken.is_empty() {
+                    continue;
                 }
+                let rule = if overtaken.iter().any(|&e| sender(e) == sender(later)) {
+                    Rule::Order
+                } else {
+                    Rule::QueueOrder
+                };
+                out.push(self.violation(rule, later, Some(label)));
             }
         }
         // Posts every allowed schedule delivers.
@@ -561,6 +584,25 @@ mod tests {
         let c = case("  - same_task:\n      - post: { from: top, to: child, message: m, target_origin: \"http://c.test\" }\n      - navigate: { window: child, by: top, url: \"http://c.test/\" }\n");
         let o = outcome(1, vec![("top", vec![]), ("child", vec![from_top("m")])]);
         assert_eq!(rules(&c, &o), ["despite-target-origin"]);
+    }
+
+    #[test]
+    fn two_senders_out_of_queue_order_are_not_per_source_order() {
+        // A same-origin child shares top's agent and so its event loop
+        // (HTML 8.1.2, similar-origin window agent): child's post is queued
+        // on the posted message task source before top's, and top must get
+        // "c" before "t".
+        let c = case_with_child(
+            "http://a.test/",
+            "  - post: { from: child, to: top, message: c, target_origin: \"*\" }\n  - post: { from: top, to: top, message: t, target_origin: \"*\" }\n",
+        );
+        let mut from_child = from_top("c");
+        from_child.source = Some("child".into());
+        let swapped = outcome(
+            2,
+            vec![("top", vec![from_top("t"), from_child]), ("child", vec![])],
+        );
+        assert_eq!(rules(&c, &swapped), ["queue-order"]);
     }
 
     #[test]
