@@ -594,8 +594,9 @@ async fn run_case(
             let label = plan.latest_document_before(window, first);
             if !wait_for_document(state, pacing, &r.key(window), &label).await {
                 return Ok(Err(Observation::Inconclusive(format!(
-                    "step {first}: `{}` never loaded document {label}",
-                    case.windows[window].name
+                    "step {first}: `{}` never loaded document {label}; {}",
+                    case.windows[window].name,
+                    state.progress(&r.key(window)).documents_that_ran()
                 ))));
             }
             continue;
@@ -774,8 +775,9 @@ async fn settle_and_send_markers(
         let label = plan.final_document(*w);
         if !wait_for_document(state, pacing, &r.key(*w), &label).await {
             return Ok(Err(Observation::Inconclusive(format!(
-                "`{}` never loaded document {label} after the last step",
-                case.windows[*w].name
+                "`{}` never loaded document {label} after the last step; {}",
+                case.windows[*w].name,
+                state.progress(&r.key(*w)).documents_that_ran()
             ))));
         }
     }

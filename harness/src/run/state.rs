@@ -63,6 +63,23 @@ pub struct WindowProgress {
 }
 
 impl WindowProgress {
+    /// The documents whose agent ran, each with its `location.href`: what
+    /// a window that never loaded the expected document did instead
+    /// (stayed on an earlier one, or loaded none).
+    pub fn documents_that_ran(&self) -> String {
+        let ran: Vec<String> = self
+            .documents
+            .iter()
+            .filter(|(_, d)| d.ready)
+            .map(|(label, d)| format!("{label} ({})", d.href.as_deref().unwrap_or("?")))
+            .collect();
+        if ran.is_empty() {
+            "no document of it ran the agent".to_owned()
+        } else {
+            format!("documents of it that ran the agent: {}", ran.join(", "))
+        }
+    }
+
     /// The progress of the document labelled `label`.
     pub fn document(&self, label: &str) -> DocumentProgress {
         self.documents
@@ -455,6 +472,29 @@ mod tests {
         let firefox = state.profile.counts_of("firefox");
         assert_eq!((chromium.page_loads, chromium.reports), (2, 0));
         assert_eq!((firefox.page_loads, firefox.reports), (1, 1));
+    }
+
+    #[test]
+    fn a_window_says_which_of_its_documents_ran() {
+        let state = RunState::new("m:".into());
+        state.register("firefox", plan());
+        assert_eq!(
+            state.progress("firefox/3.1/1").documents_that_ran(),
+            "no document of it ran the agent"
+        );
+        for (doc, href) in [("kid", "http://b.test/"), ("kid@2", "http://c.test/")] {
+            state.respond(request(
+                "POST",
+                "/__pmconf/event",
+                &format!(
+                    r#"{{"key":"firefox/3.1/1","doc":"{doc}","kind":"ready","href":"{href}"}}"#
+                ),
+            ));
+        }
+        assert_eq!(
+            state.progress("firefox/3.1/1").documents_that_ran(),
+            "documents of it that ran the agent: kid (http://b.test/), kid@2 (http://c.test/)"
+        );
     }
 
     #[test]
