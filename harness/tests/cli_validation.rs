@@ -809,6 +809,56 @@ fn set_domain_to_a_public_suffix_or_an_unrelated_domain() {
     }
 }
 
+/// HTML's document.domain setter, step 5: the value must be the
+/// effective domain or a registrable suffix of it, and after a set the
+/// effective domain is what was set (step 7). Going back down from
+/// `a.test` to `sub.a.test` throws a SecurityError (Firefox threw it on a
+/// generated case); a new document (navigation or reload) starts again
+/// from its host.
+#[test]
+fn set_domain_below_what_the_document_set_before() {
+    let steps = |between: &[&str]| {
+        let mut lines = vec![
+            "description: down again",
+            "windows:",
+            "  top: { url: \"http://sub.a.test/\" }",
+            "steps:",
+            "  - set_domain: { window: top, domain: \"a.test\" }",
+        ];
+        lines.extend_from_slice(between);
+        lines.push("  - set_domain: { window: top, domain: \"sub.a.test\" }");
+        case(&lines)
+    };
+    assert_rejected(
+        &steps(&[]),
+        6,
+        32,
+        &[
+            "`document.domain = \"sub.a.test\"` would throw",
+            "`sub.a.test` is not `a.test` (the document.domain this document set earlier",
+            "a parent domain of it with at least two labels",
+        ],
+    );
+    // The same value again is no change, and a fragment keeps the document.
+    assert_rejected(
+        &steps(&[
+            "  - set_domain: { window: top, domain: \"a.test\" }",
+            "  - fragment: { window: top, fragment: \"f\" }",
+        ]),
+        8,
+        32,
+        &["`sub.a.test` is not `a.test`"],
+    );
+    assert_valid(&steps(&[
+        "  - reload: { window: top }",
+        "  - wait: { loaded: top }",
+    ]));
+    assert_valid(&steps(&[
+        "  - navigate: { window: top, url: \"http://sub.a.test/next\" }",
+        "  - wait: { loaded: top }",
+    ]));
+}
+
 #[test]
 fn a_fragment_containing_a_hash() {
     assert_rejected(

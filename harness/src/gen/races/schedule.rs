@@ -182,6 +182,9 @@ pub struct Builder<'p> {
     current: Vec<GenOrigin>,
     /// Windows made by a `create` step and not yet created.
     to_create: Vec<bool>,
+    /// The `document.domain` each window's current document set, if any:
+    /// its effective domain, which a later set must keep to or go above.
+    domain_set: Vec<Option<String>>,
     steps_so_far: usize,
 }
 
@@ -200,6 +203,7 @@ impl<'p> Builder<'p> {
             placed,
             current: placed.origins.clone(),
             to_create: deferred.to_vec(),
+            domain_set: vec![None; deferred.len()],
             case,
             topology,
             steps_so_far: 0,
@@ -242,7 +246,7 @@ impl<'p> Builder<'p> {
                 out.push(Candidate::PushState(w));
                 out.push(Candidate::Fragment(w));
                 if !self.case.windows[w].sandbox_flags.is_sandboxed()
-                    && !set_domain_values(&self.current[w]).is_empty()
+                    && !self.domain_values(w).is_empty()
                 {
                     out.push(Candidate::SetDomain(w));
                 }
@@ -373,6 +377,15 @@ impl<'p> Builder<'p> {
         items
     }
 
+    /// What `w`'s document may set `document.domain` to: its effective
+    /// domain (the host, or what it set already) or a parent domain of it.
+    fn domain_values(&self, w: usize) -> Vec<String> {
+        match &self.domain_set[w] {
+            Some(d) => domain_and_parents(d),
+            None => set_domain_values(&self.current[w]),
+        }
+    }
+
     fn has_race_step(&self, items: &[Item]) -> bool {
         items
             .iter()
@@ -443,6 +456,7 @@ impl<'p> Builder<'p> {
                 };
                 let parsed = url::Url::parse(&url).expect("generated origins parse");
                 self.current[window] = origin;
+                self.domain_set[window] = None;
                 let step = Step::Navigate(Navigate {
                     window,
                     by,
@@ -456,11 +470,14 @@ impl<'p> Builder<'p> {
                     vec!["navigate", by_family, via_family, family],
                 )
             }
-            Candidate::Reload(window) => (
-                one("reload", vec![("window", name(window))]),
-                Step::Reload { window },
-                vec!["reload"],
-            ),
+            Candidate::Reload(window) => {
+                self.domain_set[window] = None;
+                (
+                    one("reload", vec![("window", name(window))]),
+                    Step::Reload { window },
+                    vec!["reload"],
+                )
+            }
             Candidate::Remove(window) => (
                 one("remove", vec![("window", name(window))]),
                 Step::Remove { window },
@@ -491,8 +508,9 @@ impl<'p> Builder<'p> {
                 )
             }
             Candidate::SetDomain(window) => {
-                let values = set_domain_values(&self.current[window]);
+                let values = self.domain_values(window);
                 let domain = values[tape.pick(values.len())].clone();
+                self.domain_set[window] = Some(domain.clone());
                 (
                     one(
                         "set_domain",
@@ -605,6 +623,11 @@ pub fn set_domain_values(o: &GenOrigin) -> Vec<String> {
     if host.ends_with('.') {
         return Vec::new();
     }
+    domain_and_parents(host)
+}
+
+/// `host` and each parent domain of it with at least two labels.
+fn domain_and_parents(host: &str) -> Vec<String> {
     let mut out = vec![host.to_owned()];
     let mut rest = host;
     while let Some((_, parent)) = rest.split_once('.') {
