@@ -859,6 +859,64 @@ fn set_domain_below_what_the_document_set_before() {
     ]));
 }
 
+/// Mixed content is judged against the documents frames hold when a frame
+/// loads: top started http and navigated to https, so an http iframe it
+/// creates afterwards is blocked (all three engines left it unloaded on
+/// generated race-15-121), and so is an http navigation of a frame
+/// created under it.
+#[test]
+fn an_http_frame_created_or_navigated_under_a_top_that_became_https() {
+    let with = |steps: &[&str]| {
+        let mut lines = vec![
+            "description: mixed content after a navigation",
+            "windows:",
+            "  top: { url: \"http://a.test/\" }",
+            "  child: { parent: top, url: \"http://b.test/\" }",
+            "steps:",
+            "  - navigate: { window: top, url: \"https://a.test/\" }",
+            "  - wait: { loaded: top }",
+        ];
+        lines.extend_from_slice(steps);
+        case(&lines)
+    };
+    assert_rejected(
+        &with(&["  - create: { window: child }"]),
+        8,
+        15,
+        &[
+            "`child` would be blocked as mixed content: it is http inside `top`, whose document is now `https://a.test/`",
+            "create the frame before that window navigates to https",
+        ],
+    );
+    assert_rejected(
+        &case(&[
+            "description: an https frame under the https top goes http",
+            "windows:",
+            "  top: { url: \"http://a.test/\" }",
+            "  child: { parent: top, url: \"https://b.test/\" }",
+            "steps:",
+            "  - navigate: { window: top, url: \"https://a.test/\" }",
+            "  - wait: { loaded: top }",
+            "  - create: { window: child }",
+            "  - wait: { loaded: child }",
+            "  - navigate: { window: child, by: child, url: \"http://b.test/x\" }",
+        ]),
+        10,
+        43,
+        &["`http://b.test/x` would be blocked as mixed content inside https `top`"],
+    );
+    // Created first, the frame loads, and top's navigation takes it away.
+    assert_valid(&case(&[
+        "description: created before the navigation",
+        "windows:",
+        "  top: { url: \"http://a.test/\" }",
+        "  child: { parent: top, url: \"http://b.test/\" }",
+        "steps:",
+        "  - create: { window: child }",
+        "  - navigate: { window: top, url: \"https://a.test/\" }",
+    ]));
+}
+
 #[test]
 fn a_fragment_containing_a_hash() {
     assert_rejected(

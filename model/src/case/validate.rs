@@ -681,9 +681,14 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
                     );
                     continue;
                 }
-                let Some(url) =
-                    check_navigation_url(v, case, &format!("{path}.url"), window, &n.url)
-                else {
+                let Some(url) = check_navigation_url(
+                    v,
+                    case,
+                    &current_url,
+                    &format!("{path}.url"),
+                    window,
+                    &n.url,
+                ) else {
                     continue;
                 };
                 // Navigate, step 13: a URL equal to the current one apart
@@ -811,9 +816,28 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
                     domain: d.domain.clone(),
                 }
             }
-            RawSingle::Create(r) => Step::Create {
-                window: look(&r.window),
-            },
+            RawSingle::Create(r) => {
+                let window = look(&r.window);
+                let content = &case.windows[window].content;
+                let http = matches!(content, WindowContent::Url(u) if u.scheme() == "http");
+                let above = mixed_content_ancestor(case, &current_url, window, |u| {
+                    trustworthy(&WindowContent::Url(u.clone()), None)
+                });
+                if let (true, false, Some(at)) = (http, trustworthy(content, None), above) {
+                    v.error(
+                        &format!("{}.create.window", f.path),
+                        format!(
+                            "`{}` would be blocked as mixed content: it is http inside `{}`, whose document is now `{}`",
+                            r.window,
+                            case.windows[at].name,
+                            current_url[at].as_ref().map_or("", |u| u.as_str())
+                        ),
+                        "create the frame before that window navigates to https, or give the frame an https URL",
+                    );
+                    continue;
+                }
+                Step::Create { window }
+            }
             RawSingle::Wait(w) => Step::WaitLoaded {
                 window: look(&w.loaded),
             },
@@ -994,6 +1018,7 @@ fn check_step_windows(
 fn check_navigation_url(
     v: &mut Validator,
     case: &Case,
+    current_url: &[Option<Url>],
     path: &str,
     window: usize,
     input: &str,
@@ -1008,23 +1033,43 @@ fn check_navigation_url(
         return None;
     }
     if url.scheme() == "http" && !trustworthy(&WindowContent::Url(url.clone()), None) {
-        let mut at = window;
-        while let Relation::Iframe { parent } = case.windows[at].relation {
-            at = parent;
-            if matches!(&case.windows[at].content, WindowContent::Url(u) if u.scheme() == "https") {
-                v.error(
-                    path,
-                    format!(
-                        "`{input}` would be blocked as mixed content inside https `{}`",
-                        case.windows[at].name
-                    ),
-                    "navigate frames under https to https URLs",
-                );
-                return None;
-            }
+        if let Some(at) =
+            mixed_content_ancestor(case, current_url, window, |u| u.scheme() == "https")
+        {
+            v.error(
+                path,
+                format!(
+                    "`{input}` would be blocked as mixed content inside https `{}`",
+                    case.windows[at].name
+                ),
+                "navigate frames under https to https URLs",
+            );
+            return None;
         }
     }
     Some(url)
+}
+
+/// The nearest frame above `window` (up to its top-level window) whose
+/// *current* document `secure` counts as secure: an http frame loaded
+/// below it is blocked as mixed content
+/// (<https://w3c.github.io/webappsec-mixed-content/#categorize-settings-object>).
+/// The current document, not the first: a window that navigated from
+/// http to https blocks the http frames created or navigated in it after.
+fn mixed_content_ancestor(
+    case: &Case,
+    current_url: &[Option<Url>],
+    window: usize,
+    secure: impl Fn(&Url) -> bool,
+) -> Option<usize> {
+    let mut at = window;
+    while let Relation::Iframe { parent } = case.windows[at].relation {
+        at = parent;
+        if current_url[at].as_ref().is_some_and(&secure) {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// Whether `document.domain = value` succeeds in a document at `url`

@@ -8,7 +8,7 @@
 //! prefix of a valid schedule is valid, so a schedule can be cut short
 //! (to bound the states the model explores) without breaking it.
 
-use super::topology::{same_site_variant, secure_ancestry, PlacedTopology, RaceShape};
+use super::topology::{same_site_variant, secure_ancestry, trustworthy, PlacedTopology, RaceShape};
 use crate::gen::origins::GenOrigin;
 use pmconf_model::case::{Navigate, NavigateVia, Post, Relation, Step, Topology};
 use pmconf_model::message::MessageValue;
@@ -278,7 +278,7 @@ impl<'p> Builder<'p> {
                     }
                     _ => {}
                 }
-                if self.to_create[w] && creator_acts {
+                if self.to_create[w] && creator_acts && !self.blocked_as_mixed_content(w) {
                     out.push(Candidate::Create(w));
                 }
             }
@@ -600,13 +600,27 @@ impl<'p> Builder<'p> {
         };
         let shape = self.placed.topology.windows[window].1;
         if let RaceShape::Iframe(p) | RaceShape::Sandboxed(p) = shape {
-            if secure_ancestry(self.placed.topology, &self.placed.origins, p)
+            if secure_ancestry(self.placed.topology, &self.current, p)
                 && !origin.scheme.eq_ignore_ascii_case("https")
             {
                 origin.scheme = "https".to_owned();
             }
         }
         (origin, family)
+    }
+
+    /// Whether creating frame `w` now would be blocked as mixed content:
+    /// its URL is not potentially trustworthy and a frame above it (or
+    /// its top-level window) now holds a document that is (its first
+    /// document may have been http, and a navigation made it https).
+    fn blocked_as_mixed_content(&self, w: usize) -> bool {
+        match self.placed.topology.windows[w].1 {
+            RaceShape::Iframe(p) | RaceShape::Sandboxed(p) => {
+                !trustworthy(&self.current[w])
+                    && secure_ancestry(self.placed.topology, &self.current, p)
+            }
+            _ => false,
+        }
     }
 }
 
