@@ -31,6 +31,15 @@ impl PostOutcome {
     }
 }
 
+/// [`Delivery::source`] of a message whose `event.source` was a
+/// WindowProxy that none of the receiving document's references to the
+/// case's windows is, and that no way back (`parent`, `opener`,
+/// `frames[i]`) nor elimination names. It is no window name (those are
+/// letters, digits, `_` and `-`), so no model outcome has it: such a
+/// delivery is a `wrong-source`, but reported apart from a null
+/// `event.source`.
+pub const UNIDENTIFIED_SOURCE: &str = "?";
+
 /// One `message` event a window received.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,8 +49,9 @@ pub struct Delivery {
     pub message: Json,
     /// `event.origin`.
     pub origin: String,
-    /// The case's name for the window `event.source` is, or `null` when it
-    /// could not be identified.
+    /// The case's name for the window `event.source` is, `null` when
+    /// `event.source` was null, or [`UNIDENTIFIED_SOURCE`] when it was a
+    /// WindowProxy the receiving document could not name.
     pub source: Option<String>,
     /// `event.ports`: the case's names of the MessagePorts it carries, in
     /// order (left out when empty).

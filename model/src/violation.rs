@@ -643,6 +643,39 @@ mod tests {
     }
 
     #[test]
+    fn an_unidentified_source_is_wrong_even_where_null_is_allowed() {
+        // child posts to top, then navigates itself in the same task. Step
+        // 8.3 makes event.source child's WindowProxy; once child's first
+        // document is no longer fully active, the model also allows null.
+        // A WindowProxy top cannot name as child is neither.
+        let c = case("  - same_task:\n      - post: { from: child, to: top, message: m, target_origin: \"*\" }\n      - navigate: { window: child, url: \"http://c.test/\" }\n");
+        let from_child = |source: Option<&str>| Delivery {
+            message: json!("m"),
+            origin: "http://b.test".into(),
+            source: source.map(str::to_owned),
+            ports: Vec::new(),
+        };
+        for allowed in [Some("child"), None] {
+            let o = outcome(
+                1,
+                vec![("top", vec![from_child(allowed)]), ("child", vec![])],
+            );
+            assert_eq!(rules(&c, &o), Vec::<String>::new(), "source {allowed:?}");
+        }
+        let o = outcome(
+            1,
+            vec![
+                (
+                    "top",
+                    vec![from_child(Some(crate::outcome::UNIDENTIFIED_SOURCE))],
+                ),
+                ("child", vec![]),
+            ],
+        );
+        assert_eq!(rules(&c, &o), ["wrong-source"]);
+    }
+
+    #[test]
     fn exceptions_in_the_wrong_order_and_drops() {
         // Steps 4-5 parse targetOrigin before step 7 serializes: "//a.test"
         // is no absolute URL, so SyntaxError, though a function cannot be

@@ -584,7 +584,11 @@
       try { return walkFrom(source, C.backRefs[name]) === window; } catch (e) { return false; }
     });
     if (back.length === 1) return back[0];
-    return C.unreachableSenders.length === 1 ? C.unreachableSenders[0] : null;
+    if (C.unreachableSenders.length === 1) return C.unreachableSenders[0];
+    // A WindowProxy, but none this document can name: never reported as
+    // null, which is what event.source itself was (UNIDENTIFIED_SOURCE of
+    // model/src/outcome.rs).
+    return "?";
   }
 
   // Message events each document saw, numbered, so the server can tell a

@@ -202,8 +202,12 @@ impl CasePlan {
         let w = doc.window;
         let first = doc.label == case.windows[w].name;
         // The tree this document starts in: before any step for a window
-        // created up front, after the step that loads it otherwise.
-        let born_at = self.step_loading(d).map_or(0, |i| i + 1);
+        // created up front, after the step that creates its window or
+        // loads it otherwise.
+        let born_at = self
+            .step_loading(d)
+            .or_else(|| self.step_creating(d))
+            .map_or(0, |i| i + 1);
         let topo = Topology::before_step(case, born_at);
 
         // Identifying event.source: a reference to every window this one
@@ -281,6 +285,15 @@ impl CasePlan {
     /// The navigate or reload step that loads document `d`, if one does.
     fn step_loading(&self, d: DocumentIndex) -> Option<usize> {
         self.documents.loads.iter().position(|l| *l == Some(d))
+    }
+
+    /// The `create` step whose window starts with document `d`: its
+    /// initial `about:blank`, or the document its first navigation loads.
+    fn step_creating(&self, d: DocumentIndex) -> Option<usize> {
+        self.documents
+            .created
+            .iter()
+            .position(|c| c.is_some_and(|(initial, then)| initial == d || then == Some(d)))
     }
 
     fn step_config(&self, i: usize, key_prefix: &str, marker_prefix: &str) -> Json {
@@ -764,6 +777,45 @@ steps:
         // The first document reaches both: no way back needed.
         let first = config(&p, 0, "chromium/3", "m");
         assert_eq!(first["backRefs"], json!({}));
+    }
+
+    #[test]
+    fn a_created_window_names_the_windows_it_reaches_once_created() {
+        // middle creates inner in step 0, top posts to it in step 1, and
+        // inner is removed at the end. inner's documents start in the tree
+        // after step 0, where top is its parent's parent: it reaches both
+        // senders. (Before, its references were taken from the tree before
+        // step 0, where inner is not; the removal left no way back either,
+        // and two senders no elimination: event.source was unnamed.)
+        let p = plan(
+            r#"
+description: a created iframe, removed at the end
+windows:
+  top: { url: "http://a.test/" }
+  middle: { parent: top, url: "http://a.test/" }
+  inner: { parent: middle, url: "http://a.test/" }
+steps:
+  - create: { window: inner }
+  - post: { from: top, to: inner, message: m1, target_origin: "*" }
+  - post: { from: middle, to: middle, message: m3, target_origin: "*" }
+  - remove: { window: inner }
+"#,
+        );
+        let inner_docs: Vec<usize> = (0..p.documents.documents.len())
+            .filter(|&d| p.documents.documents[d].window == 2)
+            .collect();
+        // Its initial about:blank and the document it then loads.
+        assert_eq!(inner_docs.len(), 2);
+        for d in inner_docs {
+            let c = p.document_config(d, "chromium/3", "m");
+            assert_eq!(
+                c["sourceRefs"]["top"],
+                json!([["parent"], ["parent"]]),
+                "{c:#}"
+            );
+            assert_eq!(c["sourceRefs"]["middle"], json!([["parent"]]), "{c:#}");
+            assert_eq!(c["unreachableSenders"], json!([]), "{c:#}");
+        }
     }
 
     #[test]

@@ -13,41 +13,94 @@ const PLAIN: [&str; 26] = [
     "s.test", "t.test", "u.test", "v.test", "w.test", "x.test", "y.test", "z.test",
 ];
 
-/// Keys whose string values hold a URL or an origin.
-const URL_KEYS: [&str; 2] = ["url", "target_origin"];
-
-/// The ASCII domain of a URL or origin string (`None` for `*`, `/`, IP
-/// addresses and anything that does not parse).
-fn domain_of_url(text: &str) -> Option<String> {
-    url::Url::parse(text).ok()?.domain().map(str::to_owned)
+/// A string value of a case that names a host, by the key it is under.
+#[derive(Clone, Copy, PartialEq)]
+enum HostField {
+    /// `url:` of a window or a navigation: an absolute URL.
+    Url,
+    /// `target_origin:`: an absolute URL or origin, a scheme-relative
+    /// `//host[:port]` (resolved against the poster's URL), or `*` / `/`.
+    TargetOrigin,
+    /// `domain:` of `set_domain`: a bare domain.
+    Domain,
 }
 
-/// The ASCII form of a `document.domain` value.
-fn domain_of_value(text: &str) -> Option<String> {
-    domain_of_url(&format!("http://{text}/"))
+impl HostField {
+    fn of_key(key: Option<&str>) -> Option<HostField> {
+        match key? {
+            "url" => Some(HostField::Url),
+            "target_origin" => Some(HostField::TargetOrigin),
+            "domain" => Some(HostField::Domain),
+            _ => None,
+        }
+    }
 }
 
-/// Every domain the case names, in order of first appearance.
-fn domains(v: &Value, at: Option<&str>, out: &mut Vec<String>) {
+/// Calls `f` on every string of `v` that names a host, in document order:
+/// the one walk both collecting and renaming use.
+fn each_host_field(v: &mut Value, at: Option<&str>, f: &mut impl FnMut(HostField, &mut String)) {
     match v {
         Value::Mapping(m) => {
-            for (k, child) in m {
-                domains(child, k.as_str(), out);
+            for (k, child) in m.iter_mut() {
+                each_host_field(child, k.as_str(), f);
             }
         }
-        Value::Sequence(items) => items.iter().for_each(|i| domains(i, at, out)),
+        Value::Sequence(items) => items.iter_mut().for_each(|i| each_host_field(i, at, f)),
         Value::String(s) => {
-            let found = match at {
-                Some(k) if URL_KEYS.contains(&k) => domain_of_url(s),
-                Some("domain") => domain_of_value(s),
-                _ => None,
-            };
-            if let Some(d) = found.filter(|d| !out.contains(d)) {
-                out.push(d);
+            if let Some(field) = HostField::of_key(at) {
+                f(field, s);
             }
         }
         _ => {}
     }
+}
+
+/// The value as an absolute URL (a scheme-relative targetOrigin gets a
+/// scheme, which [`written_back`] drops again), or `None`.
+fn as_url(field: HostField, text: &str) -> Option<url::Url> {
+    match field {
+        HostField::Url => url::Url::parse(text).ok(),
+        HostField::TargetOrigin if text.starts_with("//") => {
+            url::Url::parse(&format!("http:{text}")).ok()
+        }
+        HostField::TargetOrigin => url::Url::parse(text).ok(),
+        HostField::Domain => url::Url::parse(&format!("http://{text}/")).ok(),
+    }
+}
+
+/// The ASCII domain a host-naming value names (`None` for `*`, `/`, IP
+/// addresses and anything that does not parse).
+fn domain_of(field: HostField, text: &str) -> Option<String> {
+    as_url(field, text)?.domain().map(str::to_owned)
+}
+
+/// `u` written back in the form `original` had.
+fn written_back(field: HostField, original: &str, u: &url::Url) -> String {
+    match field {
+        HostField::Url => u.to_string(),
+        // A targetOrigin only counts for its origin: keep it one, and keep
+        // a scheme-relative one scheme-relative.
+        HostField::TargetOrigin => {
+            let origin = u.origin().ascii_serialization();
+            if original.starts_with("//") {
+                origin.trim_start_matches("http:").to_owned()
+            } else {
+                origin
+            }
+        }
+        HostField::Domain => u.host_str().unwrap_or_default().to_owned(),
+    }
+}
+
+/// Every domain the case names, in order of first appearance.
+fn domains(case: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    each_host_field(&mut case.clone(), None, &mut |field, s| {
+        if let Some(d) = domain_of(field, s).filter(|d| !out.contains(d)) {
+            out.push(d);
+        }
+    });
+    out
 }
 
 /// `domain` with the suffix `from` (the whole name or a parent of it)
@@ -60,50 +113,26 @@ fn renamed(domain: &str, from: &str, to: &str) -> Option<String> {
     Some(format!("{prefix}.{to}"))
 }
 
-/// `v` with every URL, origin and domain value under `from` moved to `to`.
-fn rename(v: &mut Value, at: Option<&str>, from: &str, to: &str) {
-    match v {
-        Value::Mapping(m) => {
-            for (k, child) in m.iter_mut() {
-                rename(child, k.as_str(), from, to);
-            }
+/// `case` with every URL, origin and domain value under `from` moved to `to`.
+fn rename(case: &mut Value, from: &str, to: &str) {
+    each_host_field(case, None, &mut |field, s| {
+        let Some(mut u) = as_url(field, s) else {
+            return;
+        };
+        let Some(new) = u.domain().and_then(|d| renamed(d, from, to)) else {
+            return;
+        };
+        if u.set_host(Some(&new)).is_ok() {
+            *s = written_back(field, s, &u);
         }
-        Value::Sequence(items) => items.iter_mut().for_each(|i| rename(i, at, from, to)),
-        Value::String(s) => match at {
-            Some(k) if URL_KEYS.contains(&k) => {
-                let Ok(mut u) = url::Url::parse(s) else {
-                    return;
-                };
-                let Some(new) = u.domain().and_then(|d| renamed(d, from, to)) else {
-                    return;
-                };
-                if u.set_host(Some(&new)).is_err() {
-                    return;
-                }
-                // A targetOrigin only counts for its origin: keep it one.
-                *s = if k == "target_origin" {
-                    u.origin().ascii_serialization()
-                } else {
-                    u.to_string()
-                };
-            }
-            Some("domain") => {
-                if let Some(new) = domain_of_value(s).and_then(|d| renamed(&d, from, to)) {
-                    *s = new;
-                }
-            }
-            _ => {}
-        },
-        _ => {}
-    }
+    });
 }
 
 /// One candidate per domain of `case` that is not yet a plain name: the
 /// domain and its subdomains renamed to the first plain name the case does
 /// not use (as a domain or a parent of one).
 pub fn renamed_hosts(case: &Value) -> Vec<Value> {
-    let mut names = Vec::new();
-    domains(case, None, &mut names);
+    let names = domains(case);
     let used = |plain: &str| {
         names
             .iter()
@@ -117,7 +146,7 @@ pub fn renamed_hosts(case: &Value) -> Vec<Value> {
         .filter(|d| !PLAIN.contains(&d.as_str()))
         .map(|from| {
             let mut c = case.clone();
-            rename(&mut c, None, from, to);
+            rename(&mut c, from, to);
             c
         })
         .filter(|c| c != case)
@@ -142,12 +171,14 @@ steps:
   - set_domain: { window: child, domain: "bücher.test" }
   - navigate: { window: other, by: top, url: "http://xbücher.test/" }
   - post: { from: top, to: far, message: "n", target_origin: "*" }
+  - post: { from: top, to: child, message: "r", target_origin: "//sub.bücher.test:8443" }
 "#;
 
     /// Hand-derived from CASE: bücher.test (xn--bcher-kva.test) and its
     /// subdomain become a.test and sub.a.test everywhere, the targetOrigin
     /// stays an origin (its port kept), and xbücher.test, which only ends
-    /// with the same letters, is left alone (as written).
+    /// with the same letters, is left alone (as written). The
+    /// scheme-relative targetOrigin is renamed and stays scheme-relative.
     const RENAMED: &str = r#"
 description: hosts
 tags: [race]
@@ -161,6 +192,7 @@ steps:
   - set_domain: { window: child, domain: "a.test" }
   - navigate: { window: other, by: top, url: "http://xbücher.test/" }
   - post: { from: top, to: far, message: "n", target_origin: "*" }
+  - post: { from: top, to: child, message: "r", target_origin: "//sub.a.test:8443" }
 "#;
 
     fn yaml(text: &str) -> Value {
