@@ -588,7 +588,7 @@
     // A WindowProxy, but none this document can name: never reported as
     // null, which is what event.source itself was (UNIDENTIFIED_SOURCE of
     // model/src/outcome.rs).
-    return "?";
+    return C.unidentifiedSource;
   }
 
   // Message events each document saw, numbered, so the server can tell a

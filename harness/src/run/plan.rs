@@ -206,7 +206,7 @@ impl CasePlan {
         // loads it otherwise.
         let born_at = self
             .step_loading(d)
-            .or_else(|| self.step_creating(d))
+            .or(case.windows[w].created_by_step)
             .map_or(0, |i| i + 1);
         let topo = Topology::before_step(case, born_at);
 
@@ -276,6 +276,7 @@ impl CasePlan {
             "sourceRefs": source_refs,
             "unreachableSenders": unreachable_senders,
             "backRefs": back_refs,
+            "unidentifiedSource": pmconf_model::outcome::UNIDENTIFIED_SOURCE,
             "steps": steps,
             "children": children,
             "ports": super::ports::port_config(case, &self.documents),
@@ -285,15 +286,6 @@ impl CasePlan {
     /// The navigate or reload step that loads document `d`, if one does.
     fn step_loading(&self, d: DocumentIndex) -> Option<usize> {
         self.documents.loads.iter().position(|l| *l == Some(d))
-    }
-
-    /// The `create` step whose window starts with document `d`: its
-    /// initial `about:blank`, or the document its first navigation loads.
-    fn step_creating(&self, d: DocumentIndex) -> Option<usize> {
-        self.documents
-            .created
-            .iter()
-            .position(|c| c.is_some_and(|(initial, then)| initial == d || then == Some(d)))
     }
 
     fn step_config(&self, i: usize, key_prefix: &str, marker_prefix: &str) -> Json {

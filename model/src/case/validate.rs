@@ -1072,16 +1072,14 @@ fn mixed_content_ancestor(
     None
 }
 
-/// Whether `document.domain = value` succeeds in a document at `url`
-/// (the setter's steps 5-9, with every single-label domain taken to be a
-/// public suffix, as the Public Suffix List's `*` rule makes `test`).
-///
-/// <https://html.spec.whatwg.org/multipage/browsers.html#dom-document-domain>
-/// The `document.domain` setter's checks
-/// (<https://html.spec.whatwg.org/multipage/browsers.html#dom-document-domain>):
-/// step 5 throws a "SecurityError" unless the value is a registrable
-/// domain suffix of, or equal to, the document's effective domain: its
-/// origin's domain when an earlier set gave it one (`set`), else its host.
+/// Whether `document.domain = value` succeeds in a document at `url`: the
+/// setter's steps 5-9
+/// (<https://html.spec.whatwg.org/multipage/browsers.html#dom-document-domain>),
+/// with every single-label domain taken to be a public suffix, as the
+/// Public Suffix List's `*` rule makes `test`. Step 5 throws a
+/// "SecurityError" unless the value is a registrable domain suffix of, or
+/// equal to, the document's effective domain: its origin's domain when an
+/// earlier set gave it one (`set`), else its host.
 ///
 /// NOTE: in an origin-keyed agent cluster, step 6 returns before step 7
 /// sets the domain, so a later set is checked against the host again.
