@@ -9,7 +9,7 @@ use crate::report::{
     HtmlReporter, JsonReporter, JunitReporter, MultiReporter, TerminalReporter, WptReportReporter,
 };
 use crate::run::driver::Pacing;
-use crate::run::events::{Reporter, RunEvent, SnapshotStatus};
+use crate::run::events::{ModelSnapshotResult, Reporter, RunEvent};
 use crate::run::info::RunInfo;
 use crate::run::model_snapshots::record_model_snapshots;
 use crate::run::shard::Shard;
@@ -233,8 +233,27 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         reporters.push(Box::new(JunitReporter::new(path.clone(), known)));
     }
     let mut reporter = MultiReporter::new(reporters);
-    let model_cases = cases.clone();
     reporter.on_event(&RunEvent::RunInfo(RunInfo::now(&cases)));
+    // The model's answers need no browser: compared (and pending ones
+    // written) before the engines start, and sent as events so that every
+    // report counts a pending model snapshot as needing action.
+    let model_pending = match record_model_snapshots(&args.snapshots, &cases, args.accept_snapshots)
+    {
+        Ok(model) => {
+            let pending = model.iter().any(|(_, s)| s.is_unexpected());
+            for (case, snapshot) in model {
+                reporter.on_event(&RunEvent::ModelSnapshot(ModelSnapshotResult {
+                    case,
+                    snapshot,
+                }));
+            }
+            pending
+        }
+        Err(e) => {
+            eprintln!("error: writing model snapshots: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let config = SuiteConfig {
         engines,
         listen,
@@ -264,28 +283,9 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         eprintln!("error: writing reports: {e}");
         return EXIT_BAD_INPUT;
     }
-    let model_pending =
-        match record_model_snapshots(&args.snapshots, &model_cases, args.accept_snapshots) {
-            Ok(pending) => pending,
-            Err(e) => {
-                eprintln!("error: writing model snapshots: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        };
-    for (case, status) in &model_pending {
-        match status {
-            SnapshotStatus::New { pending } => {
-                println!("model snapshot new for {case}: {pending} (review it: pmconf review)")
-            }
-            SnapshotStatus::Changed { pending, .. } => {
-                println!("model snapshot changed for {case}: {pending} (review it: pmconf review)")
-            }
-            _ => println!("model snapshot accepted for {case}"),
-        }
-    }
     if !outcome.setup_failures.is_empty() {
         EXIT_BAD_INPUT
-    } else if outcome.unexpected() || model_pending.iter().any(|(_, s)| s.is_unexpected()) {
+    } else if outcome.unexpected() || model_pending {
         1
     } else {
         0
