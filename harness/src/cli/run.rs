@@ -8,7 +8,7 @@ use crate::engine::ProcessRegistry;
 use crate::report::{
     HtmlReporter, JsonReporter, JunitReporter, MultiReporter, TerminalReporter, WptReportReporter,
 };
-use crate::run::driver::Pacing;
+use crate::run::driver::{Pacing, Via};
 use crate::run::events::{ModelSnapshotResult, Reporter, RunEvent};
 use crate::run::info::RunInfo;
 use crate::run::model_snapshots::record_model_snapshots;
@@ -37,6 +37,12 @@ pub struct RunArgs {
     /// Seconds every window of a batch may take to load.
     #[arg(long, default_value_t = 15)]
     pub ready_timeout: u64,
+    /// How each task of a case reaches its window: `channel` (a message
+    /// on the document's WebSocket, run as a task of the page) or
+    /// `webdriver` (a WebDriver script call, as before the channel; kept to
+    /// compare).
+    #[arg(long, value_enum, default_value = "channel")]
+    pub via: Via,
     /// Where the machine-readable results go.
     #[arg(long, default_value = "target/pmconf/results.json")]
     pub results: PathBuf,
@@ -262,6 +268,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
             batch_size: args.batch,
             ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
             reuse: !args.no_reuse,
+            via: args.via,
             ..Pacing::default()
         },
         snapshot_dir: Some(args.snapshots.clone()),
@@ -311,6 +318,12 @@ pub struct BenchArgs {
     /// earlier case left (document reuse; see README "Speed").
     #[arg(long)]
     pub no_reuse: bool,
+    /// How each task of a case reaches its window: `channel` (a message
+    /// on the document's WebSocket, run as a task of the page) or
+    /// `webdriver` (a WebDriver script call, as before the channel; kept to
+    /// compare).
+    #[arg(long, value_enum, default_value = "channel")]
+    pub via: Via,
     /// Runs of each race case (as `run --repeat`).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
@@ -363,6 +376,7 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         pacing: Pacing {
             batch_size: args.batch,
             reuse: !args.no_reuse,
+            via: args.via,
             ..Pacing::default()
         },
         snapshot_dir: None,
