@@ -104,8 +104,16 @@
       reports.shift();
       body = bye();
     }
+    // On the channel while it is open (in every engine a removed frame's
+    // socket still sends during `pagehide`), and by a keepalive request,
+    // which outlives the document; the server counts each report once.
+    if (channelOpen) {
+      try { channel.send(body.replace(/^\{/, '{"t":"report",')); } catch (e) { /* closing */ }
+    }
     try {
-      fetch(eventUrl, { method: "POST", mode: "no-cors", keepalive: true, cache: "no-store", body: body }).catch(function () {});
+      fetch(eventUrl, { method: "POST", mode: "no-cors", keepalive: true, cache: "no-store", body: body }).catch(function () {
+        try { navigator.sendBeacon(eventUrl, body); } catch (e2) { /* nothing left */ }
+      });
     } catch (e) {
       try { navigator.sendBeacon(eventUrl, body); } catch (e2) { /* nothing left */ }
     }

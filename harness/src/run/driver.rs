@@ -196,6 +196,24 @@ impl Running {
         format!("{}/{w}", self.key_prefix)
     }
 
+    /// A case about to run under `key_prefix`, for tests of executors.
+    #[cfg(test)]
+    pub(crate) fn for_test(plan: Arc<CasePlan>, key_prefix: &str) -> Self {
+        let markers = plan.markers();
+        Running {
+            plan,
+            key_prefix: key_prefix.to_owned(),
+            slot: 0,
+            reuse_key: None,
+            slot_id: String::new(),
+            reused: false,
+            reused_from: None,
+            posts: Vec::new(),
+            failed: None,
+            markers,
+        }
+    }
+
     /// The engine's name (page keys start with it).
     fn engine(&self) -> &str {
         self.key_prefix.split('/').next().unwrap_or_default()

@@ -132,6 +132,9 @@ pub struct RunState {
     token: String,
     /// The pages' WebSockets.
     pub channels: super::channel::Channels,
+    /// Each document's last report (`bye`), as it arrived: its label and
+    /// how many message events it said it got (at most 10,000 kept).
+    byes: Mutex<Vec<(String, u64)>>,
     /// Other pages served at fixed paths (`pmconf serve`'s PAC file), with
     /// their content type.
     fixed: Mutex<HashMap<String, (String, String)>>,
@@ -159,6 +162,12 @@ impl RunState {
     /// The token a page's channel must carry.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// The `bye` reports received so far, oldest first: each document's
+    /// label and the message events it said it got.
+    pub fn byes(&self) -> Vec<(String, u64)> {
+        self.byes.lock().unwrap().clone()
     }
 
     /// Serves `body` as `content_type` at `path`, on every host.
@@ -423,11 +432,17 @@ impl RunState {
             d.announced = d.announced.max(n);
         }
         if let (Some(key), Some(doc)) = (event["key"].as_str(), event["doc"].as_str()) {
-            progress
+            let d = progress
                 .entry(key.to_owned())
                 .or_default()
-                .document_mut(doc)
-                .gone = true;
+                .document_mut(doc);
+            // It comes twice (on the channel, and by a keepalive request).
+            let first = !d.gone;
+            d.gone = true;
+            let mut byes = self.byes.lock().unwrap();
+            if first && byes.len() < 10_000 {
+                byes.push((doc.to_owned(), d.announced));
+            }
         }
         drop(progress);
         self.changed.notify_waiters();

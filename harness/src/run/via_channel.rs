@@ -316,6 +316,87 @@ async fn close_other_windows(client: &Client) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case_files::LoadedCase;
+    use crate::run::plan::CasePlan;
+
+    fn running() -> Running {
+        let case = pmconf_model::parse_case(
+            "t.yaml",
+            "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\nsteps:\n  - post: { from: top, to: top, message: 1, target_origin: \"*\" }\n",
+        )
+        .unwrap();
+        let loaded = LoadedCase {
+            path: "t.yaml".into(),
+            name: "t.yaml".into(),
+            case,
+        };
+        Running::for_test(Arc::new(CasePlan::new(1, 0, &loaded)), "chromium/1.0")
+    }
+
+    fn task() -> Task<'static> {
+        Task {
+            actor: 0,
+            doc: "top".into(),
+            first: 0,
+            indices: &[0],
+            markers: Json::Null,
+        }
+    }
+
+    /// A document whose socket closes while its task runs (it went away,
+    /// its browser crashed): the case is inconclusive, saying so, at once.
+    #[tokio::test]
+    async fn a_channel_that_drops_mid_task_makes_the_case_inconclusive() {
+        let state = RunState::new("m:".into());
+        let mut top = state.channels.connect();
+        state.channels.name(
+            &top,
+            PeerName::Document {
+                key: "chromium/1.0/0".into(),
+                doc: "top".into(),
+            },
+        );
+        let mut executor =
+            ChannelExecutor::with_runner(state.clone(), "r".into(), Duration::from_secs(600));
+        let r = running();
+        let drop_it = async {
+            let sent = top.outgoing.recv().await.unwrap();
+            assert!(sent.contains("\"t\":\"task\""), "{sent}");
+            state.channels.disconnect(top.number);
+        };
+        let (result, ()) = tokio::join!(executor.run_task(&state, &r, task()), drop_it);
+        match result.unwrap() {
+            Err(Observation::Inconclusive(reason)) => assert_eq!(
+                reason,
+                "steps [0] of `top`: the channel of document top of chromium/1.0/0 closed before it answered"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A document that never answers (a task that never ends) holds the
+    /// case up to the deadline only, never forever.
+    #[tokio::test]
+    async fn a_task_that_never_answers_ends_at_its_deadline() {
+        let state = RunState::new("m:".into());
+        let top = state.channels.connect();
+        state.channels.name(
+            &top,
+            PeerName::Document {
+                key: "chromium/1.0/0".into(),
+                doc: "top".into(),
+            },
+        );
+        let mut executor =
+            ChannelExecutor::with_runner(state.clone(), "r".into(), Duration::from_millis(50));
+        match executor.run_task(&state, &running(), task()).await.unwrap() {
+            Err(Observation::Inconclusive(reason)) => {
+                assert!(reason.contains("did not answer within 50ms"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(top);
+    }
 
     #[test]
     fn a_runner_url_is_known_again_only_with_this_runs_token() {
