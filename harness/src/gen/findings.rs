@@ -291,16 +291,15 @@ mod tests {
         // "delivery: model delivers, engine drops" (blob:http://a.test)
         assert!(has("firefox: dropped[post]"), "{:#?}", saved.keys.keys());
         assert!(has("webkitgtk: exception:serialize>SyntaxError[post]"));
-        // The race findings of seed 20, read back from their Firefox
-        // snapshots: m4 before m3 (per-source order), and a null
-        // event.source where only top is allowed.
-        assert!(has("firefox: order[post]"), "{:#?}", saved.keys.keys());
+        // Seed 20's two Firefox race "findings" were artifacts of the old
+        // runner (harness/tests/harness_artifacts.rs): no longer adopted,
+        // so they are known as nothing.
+        assert!(!has("firefox: order[post]"), "{:#?}", saved.keys.keys());
         assert!(
-            has("firefox: wrong-source[navigate,post]"),
+            !has("firefox: wrong-source[navigate,post]"),
             "{:#?}",
             saved.keys.keys()
         );
-        assert!(!has("chromium: order[post]"), "{:#?}", saved.keys.keys());
         assert!(
             !saved.keys.keys().any(|k| k.contains("combination")),
             "{:#?}",

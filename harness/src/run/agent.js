@@ -33,18 +33,23 @@
   var sameJson = codec.sameJson;
 
   // ---- The channel (harness/src/run/channel.rs) ----
-  // One WebSocket per document, to the server at this document's report
-  // base (its own origin, or its creator's for data:, srcdoc and
-  // about:blank documents), with the run's token. Frames to the harness:
+  // One WebSocket per document, to the pmconf server, with the run's
+  // token. Frames to the harness:
   // `hello` (this document runs the agent: the readiness a `wait: loaded`
   // waits for), `report` (a message event, a marker...), `done` (a task's
   // results). Frames from it: `task`, `reset`, `close`.
   var channel = null;
   var channelOpen = false;
   var outbox = [];
+  // A host of its own under the harness's (`c1a2b3c4d.pmconf.test`): a
+  // browser may open only one WebSocket to a host at a time (RFC 6455
+  // section 4.1; Firefox queues the others), and a batch's documents
+  // share a few hosts. `wss:` where the document is https (mixed content).
   function channelUrl() {
     var base = new URL(C.reportBase);
-    return (base.protocol === "https:" ? "wss://" : "ws://") + base.host +
+    var id = C.key + "\u0000" + C.doc, h = 0x811c9dc5;
+    for (var i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+    return (base.protocol === "https:" ? "wss://" : "ws://") + "c" + h.toString(16) + "." + C.harnessHost +
       "/__pmconf/channel?token=" + encodeURIComponent(C.token) +
       "&key=" + encodeURIComponent(C.key) + "&doc=" + encodeURIComponent(C.doc);
   }

@@ -273,6 +273,7 @@ impl CasePlan {
             "reportBase": self.report_base_of_document(d),
             "markerPrefix": run.marker_prefix,
             "token": run.token,
+            "harnessHost": pmconf_model::hosts::HARNESS_HOST,
             "sourceRefs": source_refs,
             "unreachableSenders": unreachable_senders,
             "backRefs": back_refs,
