@@ -107,9 +107,11 @@ impl Channels {
         }
     }
 
-    /// `connection` is `name` from now on (a document's `hello`; a reused
-    /// document says it again under its new case's name).
+    /// `connection` is `name` from now on, and nothing else (a document's
+    /// `hello`; a reused document says it again under its new case's
+    /// name).
     pub fn name(&self, connection: &Connection, name: PeerName) {
+        self.forget_names(connection.number);
         if let PeerName::Document { key, doc } = &name {
             let mut latest = self.latest.lock().unwrap();
             let docs = latest.entry(key.clone()).or_default();
@@ -128,6 +130,22 @@ impl Channels {
     /// The connection closed: its names are forgotten, and every call
     /// waiting on it fails.
     pub fn disconnect(&self, connection: u64) {
+        self.forget_names(connection);
+        let mut pending = self.pending.lock().unwrap();
+        let failed: Vec<u64> = pending
+            .iter()
+            .filter(|(_, p)| p.connection == connection)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in failed {
+            if let Some(p) = pending.remove(&id) {
+                let _ = p.answer.send(Err(()));
+            }
+        }
+    }
+
+    /// Forgets every name `connection` had.
+    fn forget_names(&self, connection: u64) {
         let mut gone = Vec::new();
         self.peers.lock().unwrap().retain(|name, p| {
             let keep = p.connection != connection;
@@ -142,18 +160,6 @@ impl Channels {
                 if let Some(docs) = latest.get_mut(&key) {
                     docs.retain(|d| *d != doc);
                 }
-            }
-        }
-        drop(latest);
-        let mut pending = self.pending.lock().unwrap();
-        let failed: Vec<u64> = pending
-            .iter()
-            .filter(|(_, p)| p.connection == connection)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in failed {
-            if let Some(p) = pending.remove(&id) {
-                let _ = p.answer.send(Err(()));
             }
         }
     }
@@ -361,6 +367,26 @@ mod tests {
                 .await,
             Err(CallError::NotConnected(name))
         );
+    }
+
+    #[test]
+    fn a_reused_document_answers_to_its_new_name_only() {
+        let channels = Channels::default();
+        let c = channels.connect();
+        let first = PeerName::Document {
+            key: "e/1.0/0".into(),
+            doc: "top".into(),
+        };
+        let second = PeerName::Document {
+            key: "e/2.5/0".into(),
+            doc: "t".into(),
+        };
+        channels.name(&c, first.clone());
+        channels.name(&c, second.clone());
+        assert!(!channels.is_connected(&first));
+        assert!(channels.is_connected(&second));
+        assert_eq!(channels.latest_document("e/1.0/0"), None);
+        assert_eq!(channels.latest_document("e/2.5/0").as_deref(), Some("t"));
     }
 
     #[tokio::test]
