@@ -100,13 +100,9 @@ fn main() {
         Command::Bench(args) => {
             with_engines(|registry| async move { cli::run::bench(args, &registry).await })
         }
-        // Starts no process: a plain runtime, Ctrl-C ends it.
-        Command::Serve(args) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime")
-            .block_on(cli::serve::serve(args)),
+        Command::Serve(args) => {
+            with_engines(|registry| async move { cli::serve::serve(args, &registry).await })
+        }
         Command::Doctor { engines } => cli::doctor::run(engines.as_deref()),
         Command::Review(args) => cli::review::run(&args),
         Command::Report(command) => cli::report::run(command),

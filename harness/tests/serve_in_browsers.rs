@@ -140,3 +140,58 @@ async fn firefox_runs_the_served_cases() {
 async fn webkitgtk_runs_the_served_cases() {
     served_in(EngineId::WebKitGtk).await;
 }
+
+/// `pmconf serve --browser ENGINE --once`: pmconf starts the engine's
+/// browser itself, with no WebDriver server at all, and the page runs
+/// every case; what it printed is what the browser did.
+fn served_without_webdriver(engine: EngineId) {
+    if let Err(missing) = discover(engine) {
+        assert!(!common::ci(), "CI is set and {missing}");
+        eprintln!("skipping {engine:?}: {missing}");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_pmconf"))
+        .args([
+            "serve",
+            "--once",
+            "--repeat",
+            "2",
+            "--browser",
+            engine.name(),
+        ])
+        .args(CASES)
+        .current_dir(common::workspace())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    assert!(
+        stdout.contains("started without a WebDriver server"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("browser-1: 4 cases: 4 conform, 0 contested, 0 diverge, 0 inconclusive, 0 internal errors"),
+        "{stdout}"
+    );
+    for case in CASES {
+        assert!(
+            stdout.contains(&format!("browser-1: conforms       {case}")),
+            "{case}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn chromium_runs_the_served_cases_without_webdriver() {
+    served_without_webdriver(EngineId::Chromium);
+}
+
+#[test]
+fn firefox_runs_the_served_cases_without_webdriver() {
+    served_without_webdriver(EngineId::Firefox);
+}
+
+#[test]
+fn webkitgtk_runs_the_served_cases_without_webdriver() {
+    served_without_webdriver(EngineId::WebKitGtk);
+}

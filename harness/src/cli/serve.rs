@@ -7,6 +7,7 @@
 
 use super::{report_load_errors, EXIT_BAD_INPUT};
 use crate::case_files::{load_cases, LoadedCase};
+use crate::engine::{open_directly, ProcessRegistry};
 use crate::report::serve_page::serve_page;
 use crate::run::channel::PeerName;
 use crate::run::driver::{run_batches, Pacing};
@@ -52,10 +53,17 @@ pub struct ServeArgs {
     /// --listen IP).
     #[arg(long, value_name = "HOST")]
     pub advertise: Option<String>,
+    /// Also open the URL in this engine's browser, started by pmconf
+    /// without any WebDriver server (chromium, firefox or webkitgtk; in
+    /// Firefox only http pages load: it accepts pmconf's certificates only
+    /// under automation).
+    #[arg(long, value_name = "ENGINE")]
+    pub browser: Option<crate::engine::EngineId>,
 }
 
-/// Runs `pmconf serve`.
-pub async fn serve(args: ServeArgs) -> i32 {
+/// Runs `pmconf serve`; a browser it starts (`--browser`) is owned by
+/// `registry`.
+pub async fn serve(args: ServeArgs, registry: &ProcessRegistry) -> i32 {
     let inputs = if args.cases.is_empty() {
         vec![PathBuf::from("cases")]
     } else {
@@ -113,6 +121,23 @@ pub async fn serve(args: ServeArgs) -> i32 {
         batch_size: args.batch,
         ..Pacing::default()
     };
+    let browser = match args.browser {
+        Some(engine) => {
+            let url = runner_url_for_people(state.token());
+            match open_directly(engine, &proxy, &url, registry).await {
+                Ok(b) => {
+                    println!("opened it in {engine}, started without a WebDriver server");
+                    Some(b)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    server.shutdown().await;
+                    return EXIT_BAD_INPUT;
+                }
+            }
+        }
+        None => None,
+    };
     let mut served: HashSet<String> = HashSet::new();
     let mut status = 0;
     loop {
@@ -144,6 +169,9 @@ pub async fn serve(args: ServeArgs) -> i32 {
             break;
         }
         println!("waiting for another browser (Ctrl-C ends)");
+    }
+    if let Some(b) = browser {
+        b.end(registry);
     }
     server.shutdown().await;
     status

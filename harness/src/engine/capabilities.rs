@@ -177,25 +177,49 @@ fn manual_proxy(proxy: &str) -> Value {
     json!({"proxyType": "manual", "httpProxy": proxy, "sslProxy": proxy})
 }
 
+/// Chromium's arguments in every session, and when pmconf starts it
+/// without a driver ([`super::direct`]).
+pub(crate) const CHROMIUM_ARGS: [&str; 9] = [
+    "--headless=new",
+    // Running as root, Chromium refuses to start without it.
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-popup-blocking",
+    // Without this, loopback addresses never reach the proxy.
+    "--proxy-bypass-list=<-loopback>",
+];
+
 fn chromium(proxy: &str) -> Value {
     json!({
         "acceptInsecureCerts": true,
         "proxy": manual_proxy(proxy),
         "goog:chromeOptions": {
-            "args": [
-                "--headless=new",
-                // Running as root, Chromium refuses to start without it.
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--disable-popup-blocking",
-                // Without this, loopback addresses never reach the proxy.
-                "--proxy-bypass-list=<-loopback>",
-            ],
+            "args": CHROMIUM_ARGS,
         },
+    })
+}
+
+/// Firefox's preferences in every session, and when pmconf starts it
+/// without a driver ([`super::direct`]).
+pub(crate) fn firefox_prefs() -> Value {
+    json!({
+        // Without this, loopback addresses never reach the proxy.
+        "network.proxy.allow_hijacking_localhost": true,
+        // Allow window.open without a user gesture.
+        "dom.disable_open_during_load": false,
+        "browser.shell.checkDefaultBrowser": false,
+        // Every agent document opens a WebSocket (the channel). A
+        // document replaced while its socket connects counts as a failed
+        // connection, and Firefox then delays every later connection to
+        // that host, up to a minute (RFC 6455 section 7.2.3); nor may a
+        // run's idle slots and windows run into its default cap of 200
+        // sockets.
+        "network.websocket.delay-failed-reconnects": false,
+        "network.websocket.max-connections": 2000,
     })
 }
 
@@ -205,23 +229,21 @@ fn firefox(proxy: &str) -> Value {
         "proxy": manual_proxy(proxy),
         "moz:firefoxOptions": {
             "args": ["-headless"],
-            "prefs": {
-                // Without this, loopback addresses never reach the proxy.
-                "network.proxy.allow_hijacking_localhost": true,
-                // Allow window.open without a user gesture.
-                "dom.disable_open_during_load": false,
-                "browser.shell.checkDefaultBrowser": false,
-                // Every agent document opens a WebSocket (the channel). A
-                // document replaced while its socket connects counts as
-                // a failed connection, and Firefox then delays every
-                // later connection to that host, up to a minute (RFC 6455
-                // section 7.2.3); nor may a run's idle slots and windows
-                // run into its default cap of 200 sockets.
-                "network.websocket.delay-failed-reconnects": false,
-                "network.websocket.max-connections": 2000,
-            },
+            "prefs": firefox_prefs(),
         },
     })
+}
+
+/// MiniBrowser's arguments for a browser behind `proxy`, in every session
+/// (after `--automation`) and when pmconf starts it without a driver.
+pub(crate) fn webkitgtk_args(proxy: &str) -> [String; 2] {
+    [
+        format!("--proxy=http://{proxy}"),
+        // A WebKitSettings property MiniBrowser exposes as a flag
+        // (`MiniBrowser --help-websettings`). Without it, `window.open`
+        // from script returns null.
+        "--javascript-can-open-windows-automatically=true".to_owned(),
+    ]
 }
 
 fn webkitgtk(proxy: &str) -> Value {
@@ -230,14 +252,9 @@ fn webkitgtk(proxy: &str) -> Value {
         // No W3C `proxy` capability: WebKit's sslProxy sends TLS straight to
         // the proxy instead of CONNECT. MiniBrowser's `--proxy=` covers both.
         "webkitgtk:browserOptions": {
-            "args": [
-                "--automation",
-                format!("--proxy=http://{proxy}"),
-                // A WebKitSettings property MiniBrowser exposes as a flag
-                // (`MiniBrowser --help-websettings`). Without it,
-                // `window.open` from script returns null.
-                "--javascript-can-open-windows-automatically=true",
-            ],
+            "args": std::iter::once("--automation".to_owned())
+                .chain(webkitgtk_args(proxy))
+                .collect::<Vec<_>>(),
         },
     })
 }

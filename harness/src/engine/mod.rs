@@ -10,6 +10,7 @@ mod capabilities;
 mod config;
 mod deadline;
 mod description;
+mod direct;
 mod discovery;
 mod display;
 mod driver;
@@ -31,6 +32,7 @@ pub use description::{
     apt_install_command, BinaryLocation, BinarySpec, EngineDescription, InstallStep, Quirk,
     SessionsPerDriver, VersionSource, INSTALL_SCRIPT, XVFB,
 };
+pub use direct::{open_directly, DirectBrowser};
 pub use discovery::{
     discover, discover_in, doctor, major_version, parse_version, DoctorLine, FoundBinary,
     Installed, Missing, MissingBinary, SearchEnv,
