@@ -4,11 +4,11 @@
 //! (the error names the file and the fix; nothing is written).
 
 use super::EXIT_BAD_INPUT;
+use crate::known::KnownDivergences;
 use crate::nightly::diff::{diff, Side};
 use crate::nightly::diff_format::{diff_json, diff_markdown, diff_text};
 use crate::nightly::history::{case_digests, parse_packages, History, NightInput};
 use crate::nightly::job_summary::summary_markdown;
-use crate::nightly::known::KnownDivergences;
 use crate::nightly::merge::merge;
 use crate::nightly::results::ResultsFile;
 use crate::nightly::site::{write_site, SiteData};

@@ -1,9 +1,9 @@
 //! What changed between two nights: per engine how many results improved,
 //! regressed or changed, then each change with its kind and its cause.
 
-use super::known::KnownDivergences;
 use super::results::ResultsFile;
 use super::status::{model_answer, CaseStatus, Status};
+use crate::known::KnownDivergences;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -13,10 +13,10 @@
 //! nothing recorded is ever rewritten but the index.
 
 use super::diff::{diff, Change, Digests, Side};
-use super::known::KnownDivergences;
 use super::results::ResultsFile;
 use super::status::Status;
 use super::NightlyError;
+use crate::known::KnownDivergences;
 use crate::report::write_atomically;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

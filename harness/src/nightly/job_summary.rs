@@ -6,9 +6,9 @@
 
 use super::diff::NightDiff;
 use super::diff_format::{diff_markdown, md_cell};
-use super::known::KnownDivergences;
 use super::results::ResultsFile;
 use super::status::{CaseStatus, Status};
+use crate::known::KnownDivergences;
 
 /// GitHub's limit for one step's summary.
 pub const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;

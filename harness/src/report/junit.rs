@@ -17,7 +17,7 @@ use super::engine_path::{engine_path, has_engine_placeholder};
 use super::escape::html_escape;
 use super::record::RunRecord;
 use super::render::{diff_text, nearest_allowed, outcome_diff};
-use crate::nightly::known::KnownDivergences;
+use crate::known::KnownDivergences;
 use crate::run::events::{CaseResult, Reporter, RunEvent, SnapshotStatus};
 use std::io;
 use std::path::PathBuf;

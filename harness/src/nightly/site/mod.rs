@@ -17,9 +17,9 @@ mod page;
 
 use super::diff::{diff, NightDiff, Side};
 use super::history::{History, NightMeta};
-use super::known::KnownDivergences;
 use super::results::ResultsFile;
 use super::NightlyError;
+use crate::known::KnownDivergences;
 use std::path::{Path, PathBuf};
 
 /// Everything the pages are made of.
