@@ -117,9 +117,12 @@ fn header(data: &SiteData) -> String {
             continue;
         }
         let e = meta.engines.get(engine);
-        let count = |n: usize, class: &str, attr: &str, words: &str| match n {
+        let count = |n: usize, class: &str, attr: &str, one: &str, many: &str| match n {
             0 => String::new(),
-            n => format!("; <span class=\"{class}\" data-{attr}=\"{n}\">{n} {words}</span>"),
+            n => format!(
+                "; <span class=\"{class}\" data-{attr}=\"{n}\">{n} {}</span>",
+                if n == 1 { one } else { many }
+            ),
         };
         out.push_str(&format!(
             "<dt>{}</dt><dd data-engine=\"{}\">version {}; {:.1} s over {} cases{}{}</dd>\n",
@@ -132,13 +135,15 @@ fn header(data: &SiteData) -> String {
                 e.map_or(0, |e| e.contested),
                 "s-contested",
                 "contested",
+                "contested",
                 "contested"
             ),
             count(
                 e.map_or(0, |e| e.accepted),
                 "s-diverges",
                 "accepted",
-                "divergences accepted (their snapshots say so)"
+                "divergence accepted (its snapshot records it)",
+                "divergences accepted (their snapshots record them)"
             ),
         ));
     }
