@@ -1493,3 +1493,201 @@ fn history_summary_and_site_count_contested_apart() {
         "{case}"
     );
 }
+
+/// The engine names in `html`, in order: each `data-engine="…"` and each
+/// `<th>…</th>` or `<text …>…</text>` naming one.
+fn engine_names(html: &str) -> Vec<&'static str> {
+    let mut found: Vec<(usize, &'static str)> = Vec::new();
+    for engine in common::nights::ENGINES {
+        for pattern in [
+            format!("data-engine=\"{engine}\""),
+            format!("<th>{engine}</th>"),
+            format!(">{engine}</text>"),
+            format!("<dt>{engine}</dt>"),
+        ] {
+            found.extend(html.match_indices(&pattern).map(|(i, _)| (i, engine)));
+        }
+    }
+    found.sort();
+    let mut names: Vec<&'static str> = found.into_iter().map(|(_, e)| e).collect();
+    // A header cell and its data attribute name one engine once.
+    names.dedup();
+    names
+}
+
+/// The element `<tag id="id"…>…</tag>` of `html`.
+fn element<'a>(html: &'a str, tag: &str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!(" id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {tag}#{id}"));
+    let start = html[..at].rfind(&format!("<{tag}")).unwrap();
+    let end = html[start..].find(&format!("</{tag}>")).unwrap() + start;
+    &html[start..end]
+}
+
+#[test]
+fn site_keeps_one_engine_order_shares_divergences_of_two_engines_and_keeps_lines_visible() {
+    let dir = setup();
+    let p = dir.path();
+    // Two nights whose files list webkitgtk first and chromium last; on
+    // the second chromium and firefox both see B on a/stable, and
+    // chromium's accepted snapshot of a/regress was edited (a diff without
+    // a final line break).
+    for n in 0..2 {
+        let mut v = night(n);
+        let mut results: Vec<Value> = v["results"].as_array().unwrap().clone();
+        results.reverse();
+        if n == 1 {
+            for r in results.iter_mut() {
+                let engine = r["engine"].as_str().unwrap().to_owned();
+                if r["case"] == "cases/a/stable.yaml" && engine != "webkitgtk" {
+                    r["observed"] = common::nights::outcome("B");
+                    r["verdict"] = json!("diverges");
+                }
+                if r["case"] == "cases/b/timeout.yaml" && engine == "chromium" {
+                    r["snapshot"] = json!({"status": "changed", "pending": "p.snap.new",
+                        "diff": "-verdict: conforms\n+verdict: conforms \n\\ No newline at end of file\n"});
+                }
+            }
+        }
+        let versions: Vec<(String, String)> = v["engines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .map(|e| {
+                (
+                    e["engine"].as_str().unwrap().to_owned(),
+                    e["browser_version"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let engines: Vec<(&str, &str)> = versions
+            .iter()
+            .map(|(e, b)| (e.as_str(), b.as_str()))
+            .collect();
+        v = common::nights::reported(&results, &engines, common::nights::NIGHT0_UNIX_MS, "r");
+        assert_eq!(
+            v["engines"][0]["engine"], "webkitgtk",
+            "scrambled on purpose"
+        );
+        write(&p.join(format!("night{n}.json")), &v);
+        let out = record(p, n, &["--known", "known.yaml"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let out = pmconf(
+        p,
+        &[
+            "report",
+            "site",
+            "data",
+            "-o",
+            "site",
+            "--known",
+            "known.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let index = std::fs::read_to_string(p.join("site/index.html")).unwrap();
+    let order = ["chromium", "firefox", "webkitgtk"];
+    let in_order = |html: &str, what: &str| {
+        let names = engine_names(html);
+        assert!(!names.is_empty(), "{what}: no engine");
+        for chunk in names.chunks(3) {
+            assert_eq!(chunk, &order[..chunk.len()], "{what}: {names:?}");
+        }
+    };
+    // Every table of the front page.
+    in_order(element(&index, "dl", "night"), "header");
+    in_order(element(&index, "table", "deltas"), "changes per engine");
+    in_order(element(&index, "svg", "trend"), "chart legend");
+    let cases = element(&index, "table", "cases");
+    for row in cases.split("<tr").skip(1) {
+        in_order(row, "case tree row");
+    }
+    let changes = element(&index, "table", "changes");
+    for kind in ["added", "removed"] {
+        let rows: Vec<&str> = changes
+            .split("<tr")
+            .filter(|r| r.contains(&format!("data-kind=\"{kind}\"")))
+            .collect();
+        assert_eq!(rows.len(), 3, "{kind}");
+        let engines: Vec<&str> = rows.iter().map(|r| engine_names(r)[0]).collect();
+        assert_eq!(engines, order, "{kind}");
+    }
+    // And of a case page.
+    let case = std::fs::read_to_string(p.join("site/case/cases__a__stable.yaml.html")).unwrap();
+    for table in ["latest", "timeline", "segments", "flips"] {
+        in_order(element(&case, "table", table), table);
+    }
+    // Summary and diff too.
+    let md = stdout(&pmconf(
+        p,
+        &["report", "summary", "night1.json", "--markdown"],
+    ));
+    let table: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| engine | version |"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(table.len(), 3, "{md}");
+    assert!(
+        table[0].starts_with("| chromium") && table[2].starts_with("| webkitgtk"),
+        "{md}"
+    );
+
+    // chromium and firefox diverge alike on a/stable, webkitgtk conforms.
+    let shared = element(&index, "table", "shared");
+    assert!(
+        shared.contains("<tr data-engines=\"chromium firefox\"><td class=\"case\"><a href=\"case/cases__a__stable.yaml.html\">cases/a/stable.yaml</a></td><td>chromium, firefox</td><td>the same</td><td></td></tr>"),
+        "{shared}"
+    );
+    assert!(!shared.contains("consensus.yaml"), "all three: consensus");
+    assert!(element(&index, "table", "consensus").contains("consensus.yaml"));
+
+    // Lines that coincide (firefox and webkitgtk on night 1: 75% each)
+    // stay visible: each series is drawn narrower than the one before.
+    let svg = element(&index, "svg", "trend");
+    let widths: Vec<f64> = svg
+        .split("<polyline")
+        .skip(1)
+        .map(|l| {
+            let w = l.split("stroke-width=\"").nth(1).unwrap();
+            w[..w.find('"').unwrap()].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(widths.len(), 4, "{svg}");
+    assert!(widths.windows(2).all(|w| w[0] > w[1]), "{widths:?}");
+    let first_point = |series: &str| {
+        let l = svg
+            .split("<polyline")
+            .find(|l| l.contains(&format!("data-series=\"{series}\"")))
+            .unwrap();
+        l.split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        first_point("firefox"),
+        first_point("webkitgtk"),
+        "they do overlap"
+    );
+
+    // An accepted divergence is called accepted; known is for filed links.
+    assert!(
+        index.contains("data-status=\"diverges\">diverges (accepted)"),
+        "{index}"
+    );
+    assert!(!index.contains("known: "), "{index}");
+    // No diff tool's line-break note in a diff shown to people.
+    assert!(index.contains("+verdict: conforms "), "{index}");
+    let timeout = std::fs::read_to_string(p.join("site/case/cases__b__timeout.yaml.html")).unwrap();
+    for page in [&index, &timeout] {
+        assert!(!page.contains("No newline"), "{page}");
+    }
+}

@@ -387,6 +387,7 @@ fn execute(command: ReportCommand) -> Result<i32, NightlyError> {
                     diff: d.as_ref(),
                     absent: &BTreeMap::new(),
                     previous: last.as_ref(),
+                    commit: None,
                     known: &known,
                 })
             );
@@ -493,11 +494,6 @@ fn history_summary(
         .engines
         .retain(|e| entry.engines.contains_key(&e.engine));
     results.run = meta.run.clone();
-    if let Some(rev) = &entry.revision {
-        results
-            .run
-            .insert("revision".into(), serde_json::Value::String(rev.clone()));
-    }
     let previous = history.nights.iter().rev().nth(1);
     let d = previous.map(|p| NightDiff {
         old: p.night.clone(),
@@ -518,6 +514,7 @@ fn history_summary(
             diff: d.as_ref(),
             absent: &entry.absent,
             previous,
+            commit: entry.revision.as_deref(),
             known,
         })
     );

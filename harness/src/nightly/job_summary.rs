@@ -36,6 +36,9 @@ pub struct SummaryInput<'a> {
     pub absent: &'a BTreeMap<String, Absent>,
     /// The night before, to say how long ago it was.
     pub previous: Option<&'a NightEntry>,
+    /// The commit the night was recorded for (`record --revision`), when
+    /// it is not the run's own revision.
+    pub commit: Option<&'a str>,
     /// Bug links.
     pub known: &'a KnownDivergences,
 }
@@ -57,11 +60,15 @@ pub fn summary_markdown(input: &SummaryInput) -> String {
         diff,
         absent,
         previous,
+        commit,
         known,
     } = *input;
     let mut out = String::from("# pmconf nightly\n\n");
     if let Some(rev) = results.info("revision") {
         out.push_str(&format!("pmconf revision `{}`\n\n", md_cell(rev)));
+    }
+    if let Some(commit) = commit.filter(|c| Some(*c) != results.info("revision")) {
+        out.push_str(&format!("recorded for commit `{}`\n\n", md_cell(commit)));
     }
     if let Some(started) = results.info("started_at") {
         out.push_str(&format!("started {}\n\n", md_cell(started)));
