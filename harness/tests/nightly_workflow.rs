@@ -749,13 +749,7 @@ fn the_report_and_notify_jobs_shell_survives_a_real_repository() {
     let again = night(&runner, &mut ctx, &arts);
     assert!(again.report.succeeded(), "{}", again.report.log);
     let index = runner.data_file("nights.json");
-    let ids: Vec<&str> = index["nights"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["night"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["run-1001", "run-1002"]);
+    assert_eq!(common::nights::night_ids(&index), ["run-1001", "run-1002"]);
     assert_eq!(index["nights"][1]["attempt"], 2);
     assert!(
         again
@@ -807,7 +801,7 @@ fn the_report_and_notify_jobs_shell_survives_a_real_repository() {
         issues[0]["comments"][0]
             .as_str()
             .unwrap()
-            .contains("Fixed on night [run-1003](https://github.com/o/pmconf/actions/runs/1003)"),
+            .contains("Settled on night [run-1003](https://github.com/o/pmconf/actions/runs/1003)"),
         "{issues:?}"
     );
     let site = runner.root.join("report-ws/site/index.html");

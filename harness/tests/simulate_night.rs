@@ -174,13 +174,7 @@ fn two_nights_are_recorded_and_the_edited_snapshot_is_named_as_the_cause() {
     let index: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sim.join("data/nights.json")).unwrap())
             .unwrap();
-    let ids: Vec<&str> = index["nights"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["night"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["sim-1", "sim-2"]);
+    assert_eq!(common::nights::night_ids(&index), ["sim-1", "sim-2"]);
     let edited = "snapshots/chromium/exceptions__data-clone-error-function.snap";
     assert!(std::fs::read_to_string(sim.join(edited))
         .unwrap()

@@ -400,12 +400,7 @@ fn execute(command: ReportCommand) -> Result<i32, NightlyError> {
             site,
         } => {
             let history = History::open(&data)?;
-            let Some(latest) = history.latest() else {
-                return Err(NightlyError::Usage {
-                    message: format!("{} holds no night", data.display()),
-                    fix: "record a night first".into(),
-                });
-            };
+            let latest = history.latest_or_error()?;
             let text =
                 std::fs::read_to_string(&existing).map_err(|e| NightlyError::read(&existing, e))?;
             let issues: Vec<ExistingIssue> =
@@ -477,48 +472,23 @@ fn history_summary(
     fail_on: FailOn,
 ) -> Result<i32, NightlyError> {
     let history = History::open(data)?;
-    let Some(entry) = history.latest() else {
-        return Err(NightlyError::Usage {
-            message: format!("{} holds no night", data.display()),
-            fix:
-                "record a night first: pmconf report record DATA --night ID --results results.json"
-                    .into(),
-        });
-    };
-    let meta = history.meta(&entry.night)?;
-    let mut results = history.current()?.results;
-    results
-        .results
-        .retain(|r| entry.engines.contains_key(&r.engine));
-    results
-        .engines
-        .retain(|e| entry.engines.contains_key(&e.engine));
-    results.run = meta.run.clone();
+    let latest = history.latest_night()?;
+    let entry = &latest.meta.entry;
     let previous = history.nights.iter().rev().nth(1);
-    let d = previous.map(|p| NightDiff {
-        old: p.night.clone(),
-        new: entry.night.clone(),
-        engines: entry.deltas.clone(),
-        changes: history
-            .changes()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|c| c.night == entry.night)
-            .map(|c| c.change)
-            .collect(),
-    });
     print!(
         "{}",
         summary_markdown(&SummaryInput {
-            results: &results,
-            diff: d.as_ref(),
+            results: &latest.results,
+            diff: latest.diff.as_ref(),
             absent: &entry.absent,
             previous,
             commit: entry.revision.as_deref(),
             known,
         })
     );
-    Ok(i32::from(d.as_ref().is_some_and(|d| met(d, fail_on))))
+    Ok(i32::from(
+        latest.diff.as_ref().is_some_and(|d| met(d, fail_on)),
+    ))
 }
 
 /// Writes `actions` into `dir` (replaced whole): `plan.tsv` and a file

@@ -208,6 +208,18 @@ pub struct Current {
     pub last_night: BTreeMap<String, String>,
 }
 
+/// The latest night as recorded: what the summary and the site show.
+pub struct LatestNight {
+    /// Its metadata (index entry, packages, run block).
+    pub meta: NightMeta,
+    /// The results of the engines that took part (durations 0), with the
+    /// night's run block.
+    pub results: ResultsFile,
+    /// Its changes against each engine's last night before, when there was
+    /// a night before.
+    pub diff: Option<NightDiff>,
+}
+
 /// Per engine, its counts in `results`.
 pub fn engine_nights(results: &ResultsFile) -> BTreeMap<String, EngineNight> {
     let mut engines = BTreeMap::new();
@@ -330,6 +342,50 @@ impl History {
     /// The latest night, when there is one.
     pub fn latest(&self) -> Option<&NightEntry> {
         self.nights.last()
+    }
+
+    /// The latest night, or an error saying the history holds none.
+    pub fn latest_or_error(&self) -> Result<&NightEntry, NightlyError> {
+        self.latest().ok_or_else(|| NightlyError::Usage {
+            message: format!("{} holds no night", self.root.display()),
+            fix:
+                "record a night first: pmconf report record DATA --night ID --results results.json"
+                    .into(),
+        })
+    }
+
+    /// The latest night as recorded: its results (of the engines that took
+    /// part) and its logged changes.
+    pub fn latest_night(&self) -> Result<LatestNight, NightlyError> {
+        let entry = self.latest_or_error()?;
+        let meta = self.meta(&entry.night)?;
+        let mut results = self.current()?.results;
+        results
+            .results
+            .retain(|r| entry.engines.contains_key(&r.engine));
+        results
+            .engines
+            .retain(|e| entry.engines.contains_key(&e.engine));
+        results.run = meta.run.clone();
+        let diff = match self.nights.iter().rev().nth(1) {
+            Some(previous) => Some(NightDiff {
+                old: previous.night.clone(),
+                new: entry.night.clone(),
+                engines: entry.deltas.clone(),
+                changes: self
+                    .changes()?
+                    .into_iter()
+                    .filter(|c| c.night == entry.night)
+                    .map(|c| c.change)
+                    .collect(),
+            }),
+            None => None,
+        };
+        Ok(LatestNight {
+            meta,
+            results,
+            diff,
+        })
     }
 
     /// Each engine's results on the last night it took part in.

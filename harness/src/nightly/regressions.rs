@@ -1,9 +1,10 @@
 //! Regressions a maintainer is told about: each night's regressions
 //! (a result that got worse: see [`Direction::Regressed`]) grouped by
 //! engine and cause into clusters, kept open in `regressions.json` until a
-//! night brings every case of the cluster back; and the GitHub issue
-//! actions that follow (one issue per cluster: opened, updated with the
-//! cases that joined it, closed by the night that fixes it).
+//! night on which every case of the cluster is back, or matches a snapshot
+//! a maintainer accepted; and the GitHub issue actions that follow (one
+//! issue per cluster: opened, updated with the cases that joined it,
+//! closed by the night that settles it).
 //!
 //! The issue actions are computed here and carried out by the workflow
 //! with `gh` (see `.github/workflows/nightly.yml`); each issue carries an
@@ -15,7 +16,7 @@ use super::diff::{ChangeKind, Direction};
 use super::diff_format::md_cell;
 use super::history::{LoggedChange, NightEntry};
 use super::results::ResultsFile;
-use super::status::{CaseStatus, Status};
+use super::status::CaseStatus;
 use serde::{Deserialize, Serialize};
 
 /// The file, under the history's root.
@@ -85,18 +86,14 @@ pub struct ClusterCase {
     pub fixed: Option<String>,
 }
 
-/// Whether a case that regressed from `from` is back, now that its status
-/// is `now`: as it was, fully conforming (or contested) and expected, or no
-/// longer run at all.
+/// Whether a case that regressed from `from` is settled, now that its
+/// status is `now`: as it was, or matching its accepted snapshot and not
+/// flaky (fixed, or its new behaviour accepted by a maintainer, who files
+/// the engine's bug in known-divergences.yaml), or no longer run at all.
 fn recovered(from: Option<&CaseStatus>, now: Option<&CaseStatus>) -> bool {
     match now {
         None => true,
-        Some(now) => {
-            Some(now) == from
-                || (matches!(now.status, Status::Conforms | Status::Contested)
-                    && !now.flaky
-                    && !now.unexpected)
-        }
+        Some(now) => Some(now) == from || (!now.flaky && !now.unexpected),
     }
 }
 
@@ -274,7 +271,7 @@ pub fn issue_actions(
             out.push(IssueAction::Close {
                 number: issue.number,
                 body: format!(
-                    "{}\nFixed on night {}: every case of this regression is back.\n",
+                    "{}\nSettled on night {}: every case of this regression is back, or its new behaviour was accepted.\n",
                     night_marker(night),
                     night_link(latest)
                 ),
@@ -367,7 +364,7 @@ fn body(cluster: &Cluster, latest: &NightEntry, site: Option<&str>, first: bool)
         out.push_str(&format!("\nThe nightly site: {site}\n"));
     }
     if first {
-        out.push_str("\nIf the new behaviour is right, review and accept the snapshots the night left (its `results-<engine>` artifact, `pmconf review --from`); if it is a bug of the engine, file it and add the link to `known-divergences.yaml`. This issue is closed by the night that brings every case above back.\n");
+        out.push_str("\nIf the new behaviour is right, review and accept the snapshots the night left (its `results-<engine>` artifact, `pmconf review --from`); if it is a bug of the engine, file it and add the link to `known-divergences.yaml`. This issue is closed by the night on which every case above is back or its new snapshot accepted.\n");
     }
     out
 }
@@ -375,6 +372,7 @@ fn body(cluster: &Cluster, latest: &NightEntry, site: Option<&str>, first: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nightly::status::Status;
 
     fn status(s: Status, unexpected: bool) -> Option<CaseStatus> {
         Some(CaseStatus {
@@ -385,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn a_case_is_back_when_as_before_or_conforming_and_expected() {
+    fn a_case_is_settled_when_as_before_or_as_its_accepted_snapshot_says() {
         let diverges = || Status::Diverges {
             divergence: vec!["x".into()],
         };
@@ -399,6 +397,17 @@ mod tests {
             conforms.as_ref(),
             status(diverges(), true).as_ref()
         ));
+        // The divergence's snapshot accepted: a maintainer has seen it.
+        assert!(recovered(
+            conforms.as_ref(),
+            status(diverges(), false).as_ref()
+        ));
+        let flaky = CaseStatus {
+            status: Status::Conforms,
+            flaky: true,
+            unexpected: false,
+        };
+        assert!(!recovered(conforms.as_ref(), Some(&flaky)));
         assert!(!recovered(
             conforms.as_ref(),
             status(Status::Conforms, true).as_ref()

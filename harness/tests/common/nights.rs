@@ -239,3 +239,13 @@ pub fn crashed(engine: &str, case: &str, reason: &str) -> Value {
     r["reason"] = json!(reason);
     r
 }
+
+/// The night ids of a history's `nights.json`, in order.
+pub fn night_ids(index: &Value) -> Vec<String> {
+    index["nights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["night"].as_str().unwrap().to_owned())
+        .collect()
+}

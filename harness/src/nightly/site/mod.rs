@@ -53,41 +53,14 @@ pub struct SiteData {
 impl SiteData {
     /// Reads `history`'s index, latest night and timelines.
     pub fn load(history: &History, known: KnownDivergences) -> Result<Self, NightlyError> {
-        let Some(entry) = history.latest() else {
-            return Err(NightlyError::Usage {
-                message: format!("{} holds no night", history.root.display()),
-                fix: "record a night first: pmconf report record DATA --night ID --results results.json".into(),
-            });
-        };
-        let latest = history.meta(&entry.night)?;
-        let current = history.current()?;
-        let mut results = current.results;
-        results
-            .results
-            .retain(|r| entry.engines.contains_key(&r.engine));
-        results
-            .engines
-            .retain(|e| entry.engines.contains_key(&e.engine));
-        results.run = latest.run.clone();
-        let changes: Vec<_> = history
-            .changes()?
-            .into_iter()
-            .filter(|c| c.night == entry.night)
-            .map(|c| c.change)
-            .collect();
-        let diff = (history.nights.len() > 1).then(|| NightDiff {
-            old: "the night before".into(),
-            new: entry.night.clone(),
-            engines: entry.deltas.clone(),
-            changes,
-        });
+        let latest = history.latest_night()?;
         let timelines = history.timelines()?;
         Ok(SiteData {
             nights: history.nights.clone(),
-            absent: latest.entry.absent.clone(),
-            latest,
-            results,
-            diff,
+            absent: latest.meta.entry.absent.clone(),
+            latest: latest.meta,
+            results: latest.results,
+            diff: latest.diff,
             timelines,
             known,
             sources: vec![],
