@@ -1523,10 +1523,8 @@ fn element<'a>(html: &'a str, tag: &str, id: &str) -> &'a str {
     &html[start..end]
 }
 
-#[test]
-fn site_keeps_one_engine_order_shares_divergences_of_two_engines_and_keeps_lines_visible() {
-    let dir = setup();
-    let p = dir.path();
+/// Two nights recorded and their site built under `p`.
+fn scrambled_site(p: &Path) -> String {
     // Two nights whose files list webkitgtk first and chromium last; on
     // the second chromium and firefox both see B on a/stable, and
     // chromium's accepted snapshot of a/regress was edited (a diff without
@@ -1586,7 +1584,14 @@ fn site_keeps_one_engine_order_shares_divergences_of_two_engines_and_keeps_lines
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let index = std::fs::read_to_string(p.join("site/index.html")).unwrap();
+    std::fs::read_to_string(p.join("site/index.html")).unwrap()
+}
+
+#[test]
+fn site_report_summary_and_diff_list_engines_in_one_order() {
+    let dir = setup();
+    let p = dir.path();
+    let index = scrambled_site(p);
     let order = ["chromium", "firefox", "webkitgtk"];
     let in_order = |html: &str, what: &str| {
         let names = engine_names(html);
@@ -1634,7 +1639,12 @@ fn site_keeps_one_engine_order_shares_divergences_of_two_engines_and_keeps_lines
         table[0].starts_with("| chromium") && table[2].starts_with("| webkitgtk"),
         "{md}"
     );
+}
 
+#[test]
+fn site_has_a_section_for_divergences_two_engines_share() {
+    let dir = setup();
+    let index = scrambled_site(dir.path());
     // chromium and firefox diverge alike on a/stable, webkitgtk conforms.
     let shared = element(&index, "table", "shared");
     assert!(
@@ -1643,7 +1653,12 @@ fn site_keeps_one_engine_order_shares_divergences_of_two_engines_and_keeps_lines
     );
     assert!(!shared.contains("consensus.yaml"), "all three: consensus");
     assert!(element(&index, "table", "consensus").contains("consensus.yaml"));
+}
 
+#[test]
+fn trend_lines_that_coincide_stay_visible() {
+    let dir = setup();
+    let index = scrambled_site(dir.path());
     // Lines that coincide (firefox and webkitgtk on night 1: 75% each)
     // stay visible: each series is drawn narrower than the one before.
     let svg = element(&index, "svg", "trend");
@@ -1675,7 +1690,13 @@ fn site_keeps_one_engine_order_shares_divergences_of_two_engines_and_keeps_lines
         first_point("webkitgtk"),
         "they do overlap"
     );
+}
 
+#[test]
+fn site_calls_divergences_accepted_and_shows_diffs_without_line_break_notes() {
+    let dir = setup();
+    let p = dir.path();
+    let index = scrambled_site(p);
     // An accepted divergence is called accepted; known is for filed links.
     assert!(
         index.contains("data-status=\"diverges\">diverges (accepted)"),
@@ -1688,4 +1709,44 @@ fn site_keeps_one_engine_order_shares_divergences_of_two_engines_and_keeps_lines
     for page in [&index, &timeout] {
         assert!(!page.contains("No newline"), "{page}");
     }
+}
+
+#[test]
+fn a_version_range_of_one_version_reads_as_one_version() {
+    let dir = setup();
+    let p = dir.path();
+    recorded_history(p);
+    // webkitgtk stayed 2.46.0 while a/changed changed divergence.
+    let text = stdout(&pmconf(
+        p,
+        &[
+            "report",
+            "history",
+            "cases/a/changed.yaml",
+            "--data",
+            "data",
+        ],
+    ));
+    assert!(
+        text.contains("changed: diverges (accepted) -> diverges (accepted) in 2.46.0, between 2026-11-01 and 2026-11-02\n"),
+        "{text}"
+    );
+    assert!(!text.contains("2.46.0 .. 2.46.0"), "{text}");
+    assert!(!text.contains("between 2.46.0"), "{text}");
+    let md = stdout(&pmconf(
+        p,
+        &[
+            "report",
+            "history",
+            "cases/a/changed.yaml",
+            "--data",
+            "data",
+            "--format",
+            "markdown",
+        ],
+    ));
+    assert!(
+        md.contains("in 2.46.0, between 2026-11-01 and 2026-11-02"),
+        "{md}"
+    );
 }
