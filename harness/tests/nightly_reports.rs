@@ -539,6 +539,22 @@ fn merge_joins_engines_and_shards_and_refuses_conflicts() {
         serde_json::from_str(&std::fs::read_to_string(p.join(&webkit)).unwrap()).unwrap();
     slow["run"]["seconds"] = json!(7.5);
     write(&p.join(&webkit), &slow);
+    // Each job lists the model snapshots that are not accepted (the model
+    // is the same in every job).
+    let pending =
+        |case: &str| json!({"case": case, "snapshot": {"status": "new", "pending": "p.snap.new"}});
+    for (file, cases) in [
+        (&chromium, vec!["cases/a/stable.yaml"]),
+        (
+            &firefox_a,
+            vec!["cases/a/stable.yaml", "cases/b/flaky.yaml"],
+        ),
+    ] {
+        let mut v: Value =
+            serde_json::from_str(&std::fs::read_to_string(p.join(file)).unwrap()).unwrap();
+        v["model_snapshots"] = json!(cases.iter().map(|c| pending(c)).collect::<Vec<_>>());
+        write(&p.join(file), &v);
+    }
     let out = pmconf(
         p,
         &[
@@ -578,6 +594,13 @@ fn merge_joins_engines_and_shards_and_refuses_conflicts() {
     assert_eq!(
         cases[0]["references"],
         json!(["https://example.test/cases/a/stable.yaml"])
+    );
+    assert_eq!(
+        merged["model_snapshots"],
+        json!([
+            pending("cases/a/stable.yaml"),
+            pending("cases/b/flaky.yaml")
+        ])
     );
     assert_eq!(merged["summary"]["firefox"]["conforms"], 6);
     assert_eq!(merged["summary"]["firefox"]["diverges"], 2);

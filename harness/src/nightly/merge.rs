@@ -6,7 +6,8 @@
 //! engine's browser version must agree wherever it appears; the `run`
 //! blocks must agree on the pmconf version and revision, and the merged
 //! one runs from the earliest start to the latest end (see
-//! [`merge_run`]); the `cases` blocks are joined, each case once; the
+//! [`merge_run`]); the `cases` and `model_snapshots` blocks are joined,
+//! each case once; the
 //! merged run is complete only if every input is; setup failures are
 //! kept, each once.
 
@@ -85,15 +86,23 @@ pub fn merge(inputs: &[ResultsFile]) -> Result<ResultsFile, NightlyError> {
                 )
             },
         )?;
-        for case in &input.cases_info {
-            let name = case.get("case");
-            if !merged.cases_info.iter().any(|c| c.get("case") == name) {
-                merged.cases_info.push(case.clone());
-            }
-        }
+        join_by_case(&mut merged.cases_info, &input.cases_info);
+        join_by_case(&mut merged.model_snapshots, &input.model_snapshots);
     }
     merged.path = first.path.clone();
     Ok(merged)
+}
+
+/// Adds each item of `more` whose `case` is not in `into` yet (the
+/// `cases` and `model_snapshots` blocks: one entry per case, whichever
+/// engine's run wrote it).
+fn join_by_case(into: &mut Vec<Value>, more: &[Value]) {
+    for item in more {
+        let name = item.get("case");
+        if !into.iter().any(|c| c.get("case") == name) {
+            into.push(item.clone());
+        }
+    }
 }
 
 /// Merges one input's `run` block into `merged`: `pmconf_version` and

@@ -32,6 +32,9 @@ pub struct ResultsFile {
     /// The `cases` block (each case's file, references and post calls),
     /// as found.
     pub cases_info: Vec<Value>,
+    /// The `model_snapshots` block (each case whose model snapshot is not
+    /// as accepted), as found.
+    pub model_snapshots: Vec<Value>,
     /// The engines whose session came up.
     pub engines: Vec<EngineInfo>,
     /// The engines that could not be set up.
@@ -52,6 +55,8 @@ struct Raw {
     #[serde(default)]
     cases: Option<Vec<Value>>,
     #[serde(default)]
+    model_snapshots: Option<Vec<Value>>,
+    #[serde(default)]
     engines: Vec<EngineInfo>,
     #[serde(default)]
     setup_failures: Vec<SetupFailure>,
@@ -70,6 +75,7 @@ impl ResultsFile {
             complete: true,
             run: Map::new(),
             cases_info: vec![],
+            model_snapshots: vec![],
             engines: vec![],
             setup_failures: vec![],
             results: vec![],
@@ -126,6 +132,7 @@ impl ResultsFile {
             complete: raw.complete,
             run: raw.run.unwrap_or_default(),
             cases_info: raw.cases.unwrap_or_default(),
+            model_snapshots: raw.model_snapshots.unwrap_or_default(),
             engines: raw.engines,
             setup_failures: raw.setup_failures,
             results: raw.results,
@@ -247,7 +254,7 @@ impl ResultsFile {
     }
 
     /// The file's JSON, as `pmconf run` writes it ([`results_json`]),
-    /// with the `run` and `cases` blocks as read.
+    /// with the `run`, `cases` and `model_snapshots` blocks as read.
     pub fn to_json(&self) -> Value {
         let mut value = results_json(&self.to_record()).expect("results serialize");
         if let Value::Object(map) = &mut value {
@@ -258,6 +265,10 @@ impl ResultsFile {
             };
             map.insert("run".into(), run);
             map.insert("cases".into(), Value::Array(self.cases_info.clone()));
+            map.insert(
+                "model_snapshots".into(),
+                Value::Array(self.model_snapshots.clone()),
+            );
         }
         value
     }
