@@ -105,8 +105,8 @@ pub enum ReportCommand {
         #[arg(long)]
         cases: Option<PathBuf>,
         /// The engines that should have taken part, comma-separated
-        /// (default: every engine of an earlier night); one without
-        /// results is recorded as absent.
+        /// (default: those of the latest night, present or absent); one
+        /// without results is recorded as absent.
         #[arg(long, value_delimiter = ',')]
         engines: Vec<String>,
         /// Why an engine is absent: ENGINE=REASON (repeatable).

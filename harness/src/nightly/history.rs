@@ -178,8 +178,8 @@ pub struct NightInput {
     pub packages: BTreeMap<String, String>,
     /// Case file digests.
     pub cases: Digests,
-    /// The engines that should have taken part (default: every engine of
-    /// an earlier night, and any with a setup failure).
+    /// The engines that should have taken part (default: those of the
+    /// latest night, present or absent), and any with a setup failure.
     pub expected_engines: Vec<String>,
     /// Why an engine is absent, when the caller knows.
     pub absent_reasons: BTreeMap<String, String>,
@@ -587,7 +587,10 @@ impl History {
         // Who should have been there, and why they were not.
         let mut expected = input.expected_engines.clone();
         if expected.is_empty() {
-            expected.extend(self.nights.iter().flat_map(|n| n.engines.keys().cloned()));
+            if let Some(last) = self.latest() {
+                expected.extend(last.engines.keys().cloned());
+                expected.extend(last.absent.keys().cloned());
+            }
         }
         expected.extend(new.setup_failures.iter().map(|f| f.engine.clone()));
         let mut absent = BTreeMap::new();
