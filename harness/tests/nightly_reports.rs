@@ -95,6 +95,19 @@ fn changes(diff: &Value) -> Vec<(String, String, String, Vec<String>)> {
         .collect()
 }
 
+/// `night` without `engine`'s results and session.
+fn without(mut night: Value, engine: &str) -> Value {
+    night["results"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["engine"] != engine);
+    night["engines"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["engine"] != engine);
+    night
+}
+
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     nights(dir.path());
@@ -219,19 +232,7 @@ fn diff_classifies_every_kind_of_change_with_its_cause() {
     assert!(changes(&diff_json(dir.path(), "night3.json", "night3.json")).is_empty());
 
     // An engine that could not start is not compared case by case.
-    let mut failed = night(3);
-    let kept: Vec<Value> = failed["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["engine"] != "firefox")
-        .cloned()
-        .collect();
-    failed["results"] = json!(kept);
-    failed["engines"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|e| e["engine"] != "firefox");
+    let mut failed = without(night(3), "firefox");
     failed["setup_failures"] = json!([{"engine": "firefox", "error": "session creation did not finish within 30s\ndriver output..."}]);
     write(&dir.path().join("failed.json"), &failed);
     let d = diff_json(dir.path(), "night3.json", "failed.json");
@@ -711,6 +712,16 @@ fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// `pmconf report history CASE --data data --format FORMAT`, its output.
+fn history(p: &Path, case: &str, format: &str) -> String {
+    stdout(&pmconf(
+        p,
+        &[
+            "report", "history", case, "--data", "data", "--format", format,
+        ],
+    ))
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -916,19 +927,7 @@ fn a_partial_night_records_the_engine_absent_and_the_next_compares_with_its_last
     let dir = setup();
     let p = dir.path();
     // Night 2 without firefox: its job failed.
-    let mut partial = night(1);
-    let keep: Vec<Value> = partial["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["engine"] != "firefox")
-        .cloned()
-        .collect();
-    partial["results"] = json!(keep);
-    partial["engines"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|e| e["engine"] != "firefox");
+    let partial = without(night(1), "firefox");
     write(&p.join("night1.json"), &partial);
     for n in 0..3 {
         let out = record(
@@ -1105,16 +1104,7 @@ fn history_gives_timelines_version_ranges_and_flip_rates() {
     // Two changes in three pairs of nights.
     assert_eq!(chromium["flip_rate"], 0.667);
     assert_eq!(t["engines"][1]["flip_rate"], 0.0);
-    let text = stdout(&pmconf(
-        p,
-        &[
-            "report",
-            "history",
-            "cases/a/regress.yaml",
-            "--data",
-            "data",
-        ],
-    ));
+    let text = history(p, "cases/a/regress.yaml", "text");
     assert!(
         text.contains(
             "changed: conforms -> diverges (accepted) between 130.0 (2026-11-01) and 131.0 (2026-11-02)"
@@ -1129,33 +1119,13 @@ fn history_gives_timelines_version_ranges_and_flip_rates() {
     );
     assert!(text.contains("firefox (flip rate 0.00):\n  conforms               2026-11-01 .. 2026-11-04 (4 nights; version 128.0 .. 129.0)"), "{text}");
     // A case that went away: its absence is a segment, not a flip.
-    let text = stdout(&pmconf(
-        p,
-        &[
-            "report",
-            "history",
-            "cases/b/removed.yaml",
-            "--data",
-            "data",
-        ],
-    ));
+    let text = history(p, "cases/b/removed.yaml", "text");
     assert!(
         text.contains("absent                 2026-11-02 .. 2026-11-04 (3 nights"),
         "{text}"
     );
     assert!(!text.contains("changed:"), "{text}");
-    let md = stdout(&pmconf(
-        p,
-        &[
-            "report",
-            "history",
-            "cases/b/flaky.yaml",
-            "--data",
-            "data",
-            "--format",
-            "markdown",
-        ],
-    ));
+    let md = history(p, "cases/b/flaky.yaml", "markdown");
     assert!(
         md.contains("| chromium | conforms (flaky) | 2026-11-02 | 2026-11-02 | 1 | 131.0 |"),
         "{md}"
@@ -1740,34 +1710,14 @@ fn a_version_range_of_one_version_reads_as_one_version() {
     let p = dir.path();
     recorded_history(p);
     // webkitgtk stayed 2.46.0 while a/changed changed divergence.
-    let text = stdout(&pmconf(
-        p,
-        &[
-            "report",
-            "history",
-            "cases/a/changed.yaml",
-            "--data",
-            "data",
-        ],
-    ));
+    let text = history(p, "cases/a/changed.yaml", "text");
     assert!(
         text.contains("changed: diverges (accepted) -> diverges (accepted) in 2.46.0, between 2026-11-01 and 2026-11-02\n"),
         "{text}"
     );
     assert!(!text.contains("2.46.0 .. 2.46.0"), "{text}");
     assert!(!text.contains("between 2.46.0"), "{text}");
-    let md = stdout(&pmconf(
-        p,
-        &[
-            "report",
-            "history",
-            "cases/a/changed.yaml",
-            "--data",
-            "data",
-            "--format",
-            "markdown",
-        ],
-    ));
+    let md = history(p, "cases/a/changed.yaml", "markdown");
     assert!(
         md.contains("in 2.46.0, between 2026-11-01 and 2026-11-02"),
         "{md}"
