@@ -4,6 +4,7 @@ pub mod case_filter;
 pub mod cli;
 pub mod engine;
 pub mod gen;
+pub mod known;
 pub mod nightly;
 pub mod report;
 pub mod run;

@@ -95,6 +95,19 @@ fn changes(diff: &Value) -> Vec<(String, String, String, Vec<String>)> {
         .collect()
 }
 
+/// `night` without `engine`'s results and session.
+fn without(mut night: Value, engine: &str) -> Value {
+    night["results"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["engine"] != engine);
+    night["engines"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["engine"] != engine);
+    night
+}
+
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     nights(dir.path());
@@ -219,38 +232,29 @@ fn diff_classifies_every_kind_of_change_with_its_cause() {
     assert!(changes(&diff_json(dir.path(), "night3.json", "night3.json")).is_empty());
 
     // An engine that could not start is not compared case by case.
-    let mut failed = night(3);
-    let kept: Vec<Value> = failed["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["engine"] != "firefox")
-        .cloned()
-        .collect();
-    failed["results"] = json!(kept);
-    failed["engines"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|e| e["engine"] != "firefox");
+    let mut failed = without(night(3), "firefox");
     failed["setup_failures"] = json!([{"engine": "firefox", "error": "session creation did not finish within 30s\ndriver output..."}]);
     write(&dir.path().join("failed.json"), &failed);
     let d = diff_json(dir.path(), "night3.json", "failed.json");
     assert!(changes(&d).is_empty(), "{d}");
-    assert_eq!(d["engines"][2]["engine"], "firefox");
+    // One engine order everywhere: chromium, firefox, webkitgtk.
+    assert_eq!(d["engines"][1]["engine"], "firefox");
     assert_eq!(
-        d["engines"][2]["not_compared"],
+        d["engines"][1]["not_compared"],
         "not run on the new night (failed.json): setup failed: session creation did not finish within 30s\ndriver output..."
     );
     let text = stdout(&pmconf(
         dir.path(),
         &["report", "diff", "night3.json", "failed.json"],
     ));
-    assert!(text.contains("\nfirefox    not run on the new night (failed.json): setup failed: session creation did not finish within 30s\nno changes\n"), "{text}");
+    assert!(text.contains("\nchromium   0 improved, 0 regressed, 0 changed (version 132.0)\nfirefox    not run on the new night (failed.json): setup failed: session creation did not finish within 30s\nwebkitgtk  0 improved"), "{text}");
+    assert!(text.ends_with("\nno changes\n"), "{text}");
 
-    // Same status, but the snapshot no longer matches (an edited accepted
-    // snapshot, or another outcome): and back.
+    // Same status and the same observation, but the snapshot no longer
+    // matches: the accepted snapshot was edited. Named as the cause, and a
+    // change, not a regression (the verdict stayed); and back.
     let mut edited = night(3);
-    let diff = "-  origin: http://x.test\n+  origin: A\n";
+    let diff = "-  origin: http://x.test\n+  origin: A\n\\ No newline at end of file\n";
     edited["results"][0]["snapshot"] =
         json!({"status": "changed", "pending": "p.snap.new", "diff": diff});
     write(&dir.path().join("edited.json"), &edited);
@@ -261,11 +265,18 @@ fn diff_classifies_every_kind_of_change_with_its_cause() {
             "chromium",
             "a/stable.yaml",
             "became-unexpected",
-            &["unexplained"]
+            &["accepted-snapshot"]
         )]
     );
-    assert_eq!(d["changes"][0]["snapshot_diff"], diff);
-    assert_eq!(d["engines"][0]["regressed"], 1);
+    // Shown to people without diff's "\ No newline at end of file".
+    assert_eq!(
+        d["changes"][0]["snapshot_diff"],
+        "-  origin: http://x.test\n+  origin: A\n"
+    );
+    assert_eq!(
+        (&d["engines"][0]["regressed"], &d["engines"][0]["changed"]),
+        (&json!(0), &json!(1))
+    );
     let d = diff_json(dir.path(), "edited.json", "night3.json");
     assert_eq!(
         changes(&d),
@@ -273,7 +284,7 @@ fn diff_classifies_every_kind_of_change_with_its_cause() {
             "chromium",
             "a/stable.yaml",
             "expected-again",
-            &["unexplained"]
+            &["accepted-snapshot"]
         )]
     );
     let text = stdout(&pmconf(
@@ -281,12 +292,44 @@ fn diff_classifies_every_kind_of_change_with_its_cause() {
         &["report", "diff", "night3.json", "edited.json"],
     ));
     assert!(
-        text.contains("cases/a/stable.yaml: conforms -> conforms (unexpected); cause: same engine"),
+        text.contains("cases/a/stable.yaml: conforms -> conforms (unexpected); cause: accepted snapshot changed (the engine saw what it saw before)"),
         "{text}"
     );
     assert!(
         text.contains("\n      -  origin: http://x.test\n      +  origin: A\n"),
         "{text}"
+    );
+    assert!(!text.contains("No newline"), "{text}");
+    let out = pmconf(
+        dir.path(),
+        &[
+            "report",
+            "diff",
+            "night3.json",
+            "edited.json",
+            "--fail-on",
+            "regression",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a snapshot mismatch with the same verdict is no regression"
+    );
+    // Another observation with the same verdict (here a race histogram the
+    // night before did not have) is not put down to the snapshot.
+    let mut other = edited.clone();
+    let seen = other["results"][0]["observed"].clone();
+    other["results"][0]["histogram"] = json!([{"outcome": seen, "count": 2, "allowed": true}]);
+    write(&dir.path().join("other.json"), &other);
+    assert_eq!(
+        changes(&diff_json(dir.path(), "night3.json", "other.json")),
+        [c(
+            "chromium",
+            "a/stable.yaml",
+            "became-unexpected",
+            &["unexplained"]
+        )]
     );
 }
 
@@ -317,8 +360,8 @@ fn diff_fails_on_what_it_is_asked_to_and_prints_text_and_markdown() {
         text.contains("chromium   0 improved, 2 regressed, 2 changed (version 130.0 -> 131.0)"),
         "{text}"
     );
-    assert!(text.contains("\nregression (1):\n  chromium   cases/a/regress.yaml: conforms -> diverges; cause: engine version 130.0 -> 131.0\n"), "{text}");
-    assert!(text.contains("cases/a/fix.yaml: diverges -> conforms; cause: model answer changed; known: bug https://bugzilla.mozilla.org/show_bug.cgi?id=111"), "{text}");
+    assert!(text.contains("\nregression (1):\n  chromium   cases/a/regress.yaml: conforms -> diverges (accepted); cause: engine version 130.0 -> 131.0\n"), "{text}");
+    assert!(text.contains("cases/a/fix.yaml: diverges (accepted) -> conforms; cause: model answer changed; known: bug https://bugzilla.mozilla.org/show_bug.cgi?id=111"), "{text}");
     assert!(
         text.contains("cases/b/flaky.yaml: conforms -> conforms (flaky)"),
         "{text}"
@@ -359,7 +402,7 @@ fn diff_fails_on_what_it_is_asked_to_and_prints_text_and_markdown() {
         md.contains("| engine | version | improved | regressed | changed |"),
         "{md}"
     );
-    assert!(md.contains("| regression | chromium | `cases/a/regress.yaml` | conforms -> diverges | engine version 130.0 -> 131.0 |  |"), "{md}");
+    assert!(md.contains("| regression | chromium | `cases/a/regress.yaml` | conforms -> diverges (accepted) | engine version 130.0 -> 131.0 |  |"), "{md}");
 }
 
 #[test]
@@ -426,9 +469,17 @@ fn bad_input_names_the_file_and_the_fix_and_writes_nothing() {
     );
 }
 
-/// Night 0 split into one file per engine, or shards.
-fn split(dir: &Path, keep: impl Fn(&Value) -> bool, name: &str, run_info: Value) -> String {
-    let mut v = night(0);
+/// Night 0 split into one file per engine, or shards: each written by the
+/// run's own JSON reporter, as that engine's job would, started
+/// `start_s` seconds after night 0's start, by pmconf revision `revision`.
+fn split(
+    dir: &Path,
+    keep: impl Fn(&Value) -> bool,
+    name: &str,
+    start_s: u64,
+    revision: &str,
+) -> String {
+    let v = night(0);
     let results: Vec<Value> = v["results"]
         .as_array()
         .unwrap()
@@ -436,17 +487,25 @@ fn split(dir: &Path, keep: impl Fn(&Value) -> bool, name: &str, run_info: Value)
         .filter(|r| keep(r))
         .cloned()
         .collect();
-    let engines: Vec<Value> = v["engines"]
+    let engines: Vec<(&str, &str)> = v["engines"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| results.iter().any(|r| r["engine"] == e["engine"]))
-        .cloned()
+        .map(|e| {
+            (
+                e["engine"].as_str().unwrap(),
+                e["browser_version"].as_str().unwrap(),
+            )
+        })
         .collect();
-    v["results"] = json!(results);
-    v["engines"] = json!(engines);
-    v["run_info"] = run_info;
-    write(&dir.join(name), &v);
+    let file = common::nights::reported(
+        &results,
+        &engines,
+        common::nights::NIGHT0_UNIX_MS + start_s * 1000,
+        revision,
+    );
+    write(&dir.join(name), &file);
     name.to_owned()
 }
 
@@ -454,32 +513,49 @@ fn split(dir: &Path, keep: impl Fn(&Value) -> bool, name: &str, run_info: Value)
 fn merge_joins_engines_and_shards_and_refuses_conflicts() {
     let dir = setup();
     let p = dir.path();
-    let info =
-        |start: u64, end: u64| json!({"revision": "r1", "time_start": start, "time_end": end});
-    let chromium = split(
-        p,
-        |r| r["engine"] == "chromium",
-        "chromium.json",
-        info(100, 200),
-    );
+    let chromium = split(p, |r| r["engine"] == "chromium", "chromium.json", 100, "r1");
     let firefox_a = split(
         p,
         |r| r["engine"] == "firefox" && r["case"].as_str().unwrap().contains("/a/"),
         "firefox-a.json",
-        info(50, 150),
+        50,
+        "r1",
     );
     let firefox_rest = split(
         p,
         |r| r["engine"] == "firefox" && !r["case"].as_str().unwrap().contains("/a/"),
         "firefox-rest.json",
-        info(120, 300),
+        120,
+        "r1",
     );
     let webkit = split(
         p,
         |r| r["engine"] == "webkitgtk",
         "webkitgtk.json",
-        info(100, 250),
+        100,
+        "r1",
     );
+    // One job took longer than the others.
+    let mut slow: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join(&webkit)).unwrap()).unwrap();
+    slow["run"]["seconds"] = json!(7.5);
+    write(&p.join(&webkit), &slow);
+    // Each job lists the model snapshots that are not accepted (the model
+    // is the same in every job).
+    let pending =
+        |case: &str| json!({"case": case, "snapshot": {"status": "new", "pending": "p.snap.new"}});
+    for (file, cases) in [
+        (&chromium, vec!["cases/a/stable.yaml"]),
+        (
+            &firefox_a,
+            vec!["cases/a/stable.yaml", "cases/b/flaky.yaml"],
+        ),
+    ] {
+        let mut v: Value =
+            serde_json::from_str(&std::fs::read_to_string(p.join(file)).unwrap()).unwrap();
+        v["model_snapshots"] = json!(cases.iter().map(|c| pending(c)).collect::<Vec<_>>());
+        write(&p.join(file), &v);
+    }
     let out = pmconf(
         p,
         &[
@@ -500,14 +576,44 @@ fn merge_joins_engines_and_shards_and_refuses_conflicts() {
     assert_eq!(merged["format"], "pmconf-results/1");
     assert_eq!(merged["results"].as_array().unwrap().len(), 24);
     assert_eq!(merged["engines"].as_array().unwrap().len(), 3);
+    // The run block of the jobs, kept: the earliest start (firefox-a, 50 s
+    // after 03:17:00), the latest end (firefox-rest: 120 s + 5 s), the
+    // longest time, the revision they agree on.
+    let run = &merged["run"];
+    assert_eq!(run["revision"], "r1");
+    assert_eq!(run["pmconf_version"], "0.1.0");
+    assert_eq!(run["started_at"], "2026-11-01 03:17:50 UTC");
     assert_eq!(
-        merged["run_info"],
-        json!({"revision": "r1", "time_start": 50, "time_end": 300})
+        run["started_unix_ms"],
+        common::nights::NIGHT0_UNIX_MS + 50_000
+    );
+    assert_eq!(run["ended_at"], "2026-11-01 03:19:05 UTC");
+    assert_eq!(run["seconds"], 7.5);
+    // Each case once in the cases block, with what the reports show.
+    let cases = merged["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 8);
+    assert_eq!(
+        cases[0]["references"],
+        json!(["https://example.test/cases/a/stable.yaml"])
+    );
+    assert_eq!(
+        merged["model_snapshots"],
+        json!([
+            pending("cases/a/stable.yaml"),
+            pending("cases/b/flaky.yaml")
+        ])
     );
     assert_eq!(merged["summary"]["firefox"]["conforms"], 6);
     assert_eq!(merged["summary"]["firefox"]["diverges"], 2);
-    // The merged file diffs like the original night.
+    // The merged file diffs like the original night...
     assert!(changes(&diff_json(p, "night0.json", "merged/results.json")).is_empty());
+    // ...and its summary names the revision.
+    let md = stdout(&pmconf(
+        p,
+        &["report", "summary", "merged/results.json", "--markdown"],
+    ));
+    assert!(md.contains("pmconf revision `r1`"), "{md}");
+    assert!(md.contains("started 2026-11-01 03:17:50 UTC"), "{md}");
 
     let refused = |args: &[&str], needle: &str| {
         let out = pmconf(
@@ -533,15 +639,10 @@ fn merge_joins_engines_and_shards_and_refuses_conflicts() {
         "chromium was 130.0 in one and 999.0 in the other",
     );
     // Another revision.
-    let other_rev = split(
-        p,
-        |r| r["engine"] == "webkitgtk",
-        "other-rev.json",
-        json!({"revision": "r2"}),
-    );
+    let other_rev = split(p, |r| r["engine"] == "webkitgtk", "other-rev.json", 0, "r2");
     refused(
         &[&chromium, &other_rev],
-        "run_info.revision is \"r1\" in one and \"r2\" in the other",
+        "run.revision is \"r1\" in one and \"r2\" in the other",
     );
 }
 
@@ -593,15 +694,46 @@ fn recorded_history(dir: &Path) {
     }
 }
 
+/// Every file under `dir`, relative, with its bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = Default::default();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// `pmconf report history CASE --data data --format FORMAT`, its output.
+fn history(p: &Path, case: &str, format: &str) -> String {
+    stdout(&pmconf(
+        p,
+        &[
+            "report", "history", case, "--data", "data", "--format", format,
+        ],
+    ))
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 #[test]
-fn history_records_nights_in_order_logs_changes_and_refuses_rewrites() {
+fn history_records_nights_per_case_logs_changes_and_replaces_only_the_latest() {
     let dir = setup();
     let p = dir.path();
     recorded_history(p);
-    let index: Value =
-        serde_json::from_str(&std::fs::read_to_string(p.join("data/nights.json")).unwrap())
-            .unwrap();
-    assert_eq!(index["format"], "pmconf-history/1");
+    let index = read_json(&p.join("data/nights.json"));
+    assert_eq!(index["format"], "pmconf-history/2");
     let nights = index["nights"].as_array().unwrap();
     assert_eq!(nights.len(), 4);
     // Night 1: counts derived by hand from the table at the top.
@@ -609,37 +741,53 @@ fn history_records_nights_in_order_logs_changes_and_refuses_rewrites() {
     assert_eq!(n1["night"], N[0]);
     assert_eq!(n1["revision"], format!("{:040x}", 1));
     assert_eq!(n1["run_link"], "https://github.com/o/pmconf/actions/runs/0");
+    assert_eq!(n1["started_at"], "2026-11-01 03:17:00 UTC");
     assert_eq!(n1["interop_score"], 62.5);
     let e = &n1["engines"];
-    assert_eq!(
-        (
-            e["chromium"]["conforms"].as_u64(),
-            e["chromium"]["diverges"].as_u64(),
-            e["chromium"]["total"].as_u64()
-        ),
-        (Some(7), Some(1), Some(8))
-    );
-    assert_eq!(
-        (
-            e["firefox"]["conforms"].as_u64(),
-            e["firefox"]["diverges"].as_u64()
-        ),
-        (Some(6), Some(2))
-    );
+    let counts = |engine: &str| {
+        ["conforms", "diverges", "accepted", "total"].map(|k| e[engine][k].as_u64().unwrap())
+    };
+    // Every synthetic divergence matches its accepted snapshot.
+    assert_eq!(counts("chromium"), [7, 1, 1, 8]);
+    assert_eq!(counts("firefox"), [6, 2, 2, 8]);
     assert_eq!(e["webkitgtk"]["version"], "2.46.0");
     assert_eq!(e["chromium"]["seconds"], 2.0);
+    assert!(n1.get("absent").is_none(), "every engine took part");
     assert_eq!(nights[1]["engines"]["firefox"]["unconcluded"], 1);
     assert_eq!(nights[1]["engines"]["chromium"]["flaky"], 1);
     assert_eq!(nights[3]["interop_score"], 75.0);
-    // Per night: results, packages and digests.
-    let meta: Value = serde_json::from_str(
-        &std::fs::read_to_string(p.join("data/nights/2026-11-02/night.json")).unwrap(),
-    )
-    .unwrap();
+    // Per night: packages and the merged run block (its revision).
+    let meta = read_json(&p.join("data/nights/2026-11-02.json"));
     assert_eq!(meta["packages"]["chromium"], "131.0-1~deb12u1");
-    assert_eq!(meta["cases"].as_object().unwrap().len(), 7);
-    assert!(p.join("data/nights/2026-11-04/results.json").is_file());
-    // The change log: 11 + 2 + 1 changes, each with its night.
+    assert_eq!(meta["run"]["revision"], "r1");
+    // Per case and engine: the result of the last night, without its
+    // duration, with the case file's digest.
+    let stored = read_json(&p.join("data/results/firefox/cases/a/fix.yaml.json"));
+    assert_eq!(stored["result"]["case"], "cases/a/fix.yaml");
+    assert_eq!(stored["result"]["duration_ms"], 0);
+    assert_eq!(stored["digest"].as_str().unwrap().len(), 16);
+    // b/removed ran on night 1 only: its stored results went with it.
+    assert!(!p
+        .join("data/results/chromium/cases/b/removed.yaml.json")
+        .exists());
+    assert!(p.join("data/timelines/cases/b/removed.yaml.json").is_file());
+    // Night 4 changed one result (chromium's a/regress, fixed): that is all
+    // it wrote besides the index, its own file and the regressions (the
+    // chromium regression closed). Versions moved (chromium 132.0), yet no
+    // other result or timeline was written again.
+    let journal = read_json(&p.join("data/undo/manifest.json"));
+    assert_eq!(journal["night"], N[3]);
+    assert_eq!(
+        journal["changed"],
+        json!([
+            "nights.json",
+            "regressions.json",
+            "results/chromium/cases/a/regress.yaml.json",
+            "timelines/cases/a/regress.yaml.json"
+        ])
+    );
+    assert_eq!(journal["created"], json!(["nights/2026-11-04.json"]));
+    // The change log: 11 + 2 + 1 changes, each with the night before.
     let log = std::fs::read_to_string(p.join("data/changes.jsonl")).unwrap();
     let lines: Vec<Value> = log
         .lines()
@@ -666,26 +814,79 @@ fn history_records_nights_in_order_logs_changes_and_refuses_rewrites() {
         .collect();
     assert_eq!(causes, ["model-answer", "case-file"]);
 
-    // Append-only: the same night, or an earlier one, is refused and nothing changes.
-    for n in [3, 1] {
-        let out = record(p, n, &[]);
-        assert_eq!(out.status.code(), Some(2));
-        assert!(
-            stderr(&out).contains("does not come after the last recorded night \"2026-11-04\""),
-            "{}",
-            stderr(&out)
-        );
-        assert!(
-            stderr(&out).contains("fix: nights are recorded once, in order"),
-            "{}",
-            stderr(&out)
-        );
-    }
-    assert_eq!(
-        std::fs::read_to_string(p.join("data/changes.jsonl")).unwrap(),
-        log
+    // The latest night again (a re-run of its workflow run) replaces it:
+    // nothing is added, every file is as it was.
+    let before = tree(&p.join("data"));
+    let same = [
+        "--packages",
+        "packages.txt",
+        "--cases",
+        "cases",
+        "--known",
+        "known.yaml",
+    ];
+    let out = record(p, 3, &[&same[..], &["--attempt", "2"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("recorded again (replacing its earlier attempt) night 2026-11-04"),
+        "{}",
+        stdout(&out)
     );
-    // A directory that is not a history is refused.
+    let after = tree(&p.join("data"));
+    assert_eq!(
+        after
+            .keys()
+            .filter(|f| !f.starts_with("undo/"))
+            .collect::<Vec<_>>(),
+        before
+            .keys()
+            .filter(|f| !f.starts_with("undo/"))
+            .collect::<Vec<_>>()
+    );
+    for (file, bytes) in &before {
+        if file.starts_with("undo/") {
+            continue;
+        }
+        if file == "nights.json" || file == "nights/2026-11-04.json" {
+            // Only the attempt is new.
+            let mut v: Value = serde_json::from_slice(&after[file]).unwrap();
+            let entry = if file == "nights.json" {
+                &mut v["nights"][3]
+            } else {
+                &mut v
+            };
+            assert_eq!(
+                entry.as_object_mut().unwrap().remove("attempt"),
+                Some(json!(2))
+            );
+            assert_eq!(v, serde_json::from_slice::<Value>(bytes).unwrap(), "{file}");
+        } else {
+            assert_eq!(&after[file], bytes, "{file}");
+        }
+    }
+    // An older attempt cannot replace a newer one; an earlier night cannot
+    // be recorded again; nothing changes.
+    let now = tree(&p.join("data"));
+    let out = record(p, 3, &["--attempt", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("attempt 1 of night \"2026-11-04\" is older than the recorded attempt 2"),
+        "{}",
+        stderr(&out)
+    );
+    let out = record(p, 1, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "night \"2026-11-02\" is recorded already, and night \"2026-11-04\" after it; fix: only the latest night can be recorded again"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(tree(&p.join("data")), now);
+    // A directory that is not a history is refused, and so is a history
+    // of the first format.
     std::fs::create_dir_all(p.join("not-history")).unwrap();
     std::fs::write(p.join("not-history/x"), "x").unwrap();
     let out = pmconf(
@@ -705,6 +906,145 @@ fn history_records_nights_in_order_logs_changes_and_refuses_rewrites() {
         stderr(&out).contains("not-history: has files but no nights.json"),
         "{}",
         stderr(&out)
+    );
+    std::fs::create_dir_all(p.join("old")).unwrap();
+    std::fs::write(
+        p.join("old/nights.json"),
+        r#"{"format": "pmconf-history/1", "nights": []}"#,
+    )
+    .unwrap();
+    let out = pmconf(p, &["report", "site", "old", "-o", "old-site"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("old/nights.json: format is \"pmconf-history/1\", this pmconf reads \"pmconf-history/2\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_partial_night_records_the_engine_absent_and_the_next_compares_with_its_last_night() {
+    let dir = setup();
+    let p = dir.path();
+    // Night 2 without firefox: its job failed.
+    let partial = without(night(1), "firefox");
+    write(&p.join("night1.json"), &partial);
+    for n in 0..3 {
+        let out = record(
+            p,
+            n,
+            &[
+                "--engines",
+                "chromium,firefox,webkitgtk",
+                "--absent",
+                "firefox=its run job uploaded nothing",
+                "--known",
+                "known.yaml",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "night {n}: {}", stderr(&out));
+    }
+    let index = read_json(&p.join("data/nights.json"));
+    let n2 = &index["nights"][1];
+    assert_eq!(
+        n2["absent"],
+        json!({"firefox": {"reason": "its run job uploaded nothing", "link": "https://github.com/o/pmconf/actions/runs/1"}})
+    );
+    assert!(n2["engines"].get("firefox").is_none());
+    // Over chromium and webkitgtk: stable, fix, flaky, timeout and added
+    // conform in both; regress, changed and consensus do not: 5 of 8.
+    assert_eq!(n2["interop_score"], 62.5);
+    let firefox = n2["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["engine"] == "firefox")
+        .unwrap();
+    assert_eq!(
+        firefox["not_compared"],
+        "absent this night: its run job uploaded nothing"
+    );
+    // Night 3 compares firefox with night 1, its last night: a/fix is
+    // fixed, b/removed removed, b/added added (b/timeout's inconclusive
+    // night 2 never happened for it).
+    let log: Vec<Value> = std::fs::read_to_string(p.join("data/changes.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut firefox: Vec<(String, String, String)> = log
+        .iter()
+        .filter(|l| l["engine"] == "firefox")
+        .map(|l| {
+            (
+                l["night"].as_str().unwrap().to_owned(),
+                l["previous"].as_str().unwrap().to_owned(),
+                format!(
+                    "{} {}",
+                    l["kind"].as_str().unwrap(),
+                    l["case"].as_str().unwrap()
+                ),
+            )
+        })
+        .collect();
+    firefox.sort();
+    let f = |what: &str| (N[2].to_owned(), N[0].to_owned(), what.to_owned());
+    assert_eq!(
+        firefox,
+        [
+            f("added cases/b/added.yaml"),
+            f("fix cases/a/fix.yaml"),
+            f("removed cases/b/removed.yaml")
+        ]
+    );
+    // The timeline shows the night firefox was absent, and its run of
+    // nights goes on across it.
+    let text = stdout(&pmconf(
+        p,
+        &["report", "history", "cases/a/stable.yaml", "--data", "data"],
+    ));
+    assert!(
+        text.contains("firefox (flip rate 0.00):\n  conforms               2026-11-01 .. 2026-11-03 (2 nights; version 128.0 .. 129.0)\n  engine absent on 1 night (its job produced no results)\n"),
+        "{text}"
+    );
+    // The summary and the site of a history whose latest night is the
+    // partial one say so.
+    for (n, id) in N.iter().enumerate().take(2) {
+        let out = pmconf(
+            p,
+            &[
+                "report",
+                "record",
+                "partial",
+                "--night",
+                id,
+                "--results",
+                &format!("night{n}.json"),
+                "--absent",
+                "firefox=its run job uploaded nothing",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let md = stdout(&pmconf(p, &["report", "summary", "partial", "--markdown"]));
+    assert!(
+        md.contains("**firefox absent:** its run job uploaded nothing"),
+        "{md}"
+    );
+    let out = pmconf(p, &["report", "site", "partial", "-o", "site"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = std::fs::read_to_string(p.join("site/index.html")).unwrap();
+    assert!(
+        html.contains("<dd class=\"s-absent\" data-engine=\"firefox\" data-absent=\"1\">absent this night: its run job uploaded nothing</dd>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<th data-engine=\"firefox\">firefox (absent)</th>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("(over the 2 engines that took part; absent: firefox)"),
+        "{html}"
     );
 }
 
@@ -757,64 +1097,35 @@ fn history_gives_timelines_version_ranges_and_flip_rates() {
         segments,
         [
             s("conforms", N[0], N[0], "130.0", "130.0"),
-            s("diverges", N[1], N[2], "131.0", "131.0"),
+            s("diverges (accepted)", N[1], N[2], "131.0", "131.0"),
             s("conforms", N[3], N[3], "132.0", "132.0"),
         ]
     );
     // Two changes in three pairs of nights.
     assert_eq!(chromium["flip_rate"], 0.667);
     assert_eq!(t["engines"][1]["flip_rate"], 0.0);
-    let text = stdout(&pmconf(
-        p,
-        &[
-            "report",
-            "history",
-            "cases/a/regress.yaml",
-            "--data",
-            "data",
-        ],
-    ));
+    let text = history(p, "cases/a/regress.yaml", "text");
     assert!(
         text.contains(
-            "changed: conforms -> diverges between 130.0 (2026-11-01) and 131.0 (2026-11-02)"
+            "changed: conforms -> diverges (accepted) between 130.0 (2026-11-01) and 131.0 (2026-11-02)"
         ),
         "{text}"
     );
     assert!(
         text.contains(
-            "changed: diverges -> conforms between 131.0 (2026-11-03) and 132.0 (2026-11-04)"
+            "changed: diverges (accepted) -> conforms between 131.0 (2026-11-03) and 132.0 (2026-11-04)"
         ),
         "{text}"
     );
     assert!(text.contains("firefox (flip rate 0.00):\n  conforms               2026-11-01 .. 2026-11-04 (4 nights; version 128.0 .. 129.0)"), "{text}");
     // A case that went away: its absence is a segment, not a flip.
-    let text = stdout(&pmconf(
-        p,
-        &[
-            "report",
-            "history",
-            "cases/b/removed.yaml",
-            "--data",
-            "data",
-        ],
-    ));
+    let text = history(p, "cases/b/removed.yaml", "text");
     assert!(
         text.contains("absent                 2026-11-02 .. 2026-11-04 (3 nights"),
         "{text}"
     );
     assert!(!text.contains("changed:"), "{text}");
-    let md = stdout(&pmconf(
-        p,
-        &[
-            "report",
-            "history",
-            "cases/b/flaky.yaml",
-            "--data",
-            "data",
-            "--format",
-            "markdown",
-        ],
-    ));
+    let md = history(p, "cases/b/flaky.yaml", "markdown");
     assert!(
         md.contains("| chromium | conforms (flaky) | 2026-11-02 | 2026-11-02 | 1 | 131.0 |"),
         "{md}"
@@ -850,18 +1161,18 @@ fn summary_is_markdown_with_changes_and_known_links() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let md = stdout(&out);
     assert!(
-        md.contains("| chromium | 131.0 | 6 | 0 | 2 | 0 | 1 | 0 | 8 |"),
+        md.contains("| chromium | 131.0 | 6 | 0 | 2 | 2 | 0 | 1 | 0 | 8 |"),
         "{md}"
     );
     assert!(
-        md.contains("| firefox | 128.0 | 6 | 0 | 1 | 1 | 0 | 1 | 8 |"),
+        md.contains("| firefox | 128.0 | 6 | 0 | 1 | 1 | 1 | 0 | 1 | 8 |"),
         "{md}"
     );
     assert!(
         md.contains("| regression | chromium | `cases/a/regress.yaml`"),
         "{md}"
     );
-    assert!(md.contains("| firefox | `cases/c/consensus.yaml` | spec issue https://github.com/whatwg/html/issues/222 |"), "{md}");
+    assert!(md.contains("| firefox | `cases/c/consensus.yaml` | diverges (accepted) | spec issue https://github.com/whatwg/html/issues/222 |"), "{md}");
     assert!(md.len() < 1024 * 1024);
 }
 
@@ -919,7 +1230,7 @@ fn site_matches_its_golden_files_and_the_results() {
         assert!(index.contains(&cell), "{engine}: {cell}");
     }
     assert!(index.contains("data-score=\"75.0\">75.0%"));
-    assert!(index.contains("<table id=\"engine-specific\"><tr><th>case</th><th>engine</th><th>known</th></tr>\n<tr data-engine=\"webkitgtk\"><td class=\"case\"><a href=\"case/cases__a__changed.yaml.html\">"));
+    assert!(index.contains("<table id=\"engine-specific\"><tr><th>case</th><th>engine</th><th>known (filed bug)</th></tr>\n<tr data-engine=\"webkitgtk\"><td class=\"case\"><a href=\"case/cases__a__changed.yaml.html\">"));
     assert!(index.contains("<a href=\"https://github.com/whatwg/html/issues/222\">spec issue</a>"));
     assert!(index.contains("<svg id=\"trend\""));
     assert!(!index.contains("src=\"http"), "no external resource");
@@ -1003,14 +1314,12 @@ fn contested_night(n: usize) -> Value {
         results.push(conforms(f, &c(case)));
     }
     results.push(is_contested(f, &c("contested-regress")));
-    json!({
-        "format": "pmconf-results/1",
-        "complete": true,
-        "engines": [{"engine": "chromium", "browser_version": "131.0"}, {"engine": "firefox", "browser_version": "128.0"}],
-        "setup_failures": [],
-        "summary": {},
-        "results": results
-    })
+    common::nights::reported(
+        &results,
+        &[("chromium", "131.0"), ("firefox", "128.0")],
+        common::nights::NIGHT0_UNIX_MS + n as u64 * 86_400_000,
+        "r1",
+    )
 }
 
 fn contested_setup() -> tempfile::TempDir {
@@ -1132,22 +1441,22 @@ fn history_summary_and_site_count_contested_apart() {
     let out = pmconf(p, &["report", "summary", "night1.json", "--markdown"]);
     let md = stdout(&out);
     assert!(
-        md.contains("| engine | version | conforms | contested | diverges | not concluded |"),
+        md.contains("| engine | version | conforms | contested | diverges | of which accepted | not concluded |"),
         "{md}"
     );
     assert!(
-        md.contains("| chromium | 131.0 | 1 | 3 | 1 | 1 | 0 | 1 | 6 |"),
+        md.contains("| chromium | 131.0 | 1 | 3 | 1 | 1 | 1 | 0 | 1 | 6 |"),
         "{md}"
     );
     assert!(
-        md.contains("| firefox | 128.0 | 5 | 1 | 0 | 0 | 0 | 0 | 6 |"),
+        md.contains("| firefox | 128.0 | 5 | 1 | 0 | 0 | 0 | 0 | 0 | 6 |"),
         "{md}"
     );
 
     let out = pmconf(p, &["report", "site", "data", "-o", "site"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let html = std::fs::read_to_string(p.join("site/index.html")).unwrap();
-    assert!(html.contains("<dd data-engine=\"chromium\">version 131.0; 1.5 s over 6 cases; <span class=\"s-contested\" data-contested=\"3\">3 contested</span></dd>"), "{html}");
+    assert!(html.contains("<dd data-engine=\"chromium\">version 131.0; 1.5 s over 6 cases; <span class=\"s-contested\" data-contested=\"3\">3 contested</span>; <span class=\"s-diverges\" data-accepted=\"1\">1 divergence accepted (its snapshot records it)</span></dd>"), "{html}");
     // to-contested, contested-fix, still-contested (chromium),
     // contested-regress (firefox).
     assert!(
@@ -1174,32 +1483,243 @@ fn history_summary_and_site_count_contested_apart() {
         )),
         "{case}"
     );
+}
 
-    // A history written before contested was counted still reads (as 0).
-    let strip = |night: &mut Value| {
-        for (_, e) in night["engines"].as_object_mut().unwrap() {
-            assert!(e.as_object_mut().unwrap().remove("contested").is_some());
+/// The engine names in `html`, in order: each `data-engine="…"` and each
+/// `<th>…</th>` or `<text …>…</text>` naming one.
+fn engine_names(html: &str) -> Vec<&'static str> {
+    let mut found: Vec<(usize, &'static str)> = Vec::new();
+    for engine in common::nights::ENGINES {
+        for pattern in [
+            format!("data-engine=\"{engine}\""),
+            format!("<th>{engine}</th>"),
+            format!(">{engine}</text>"),
+            format!("<dt>{engine}</dt>"),
+        ] {
+            found.extend(html.match_indices(&pattern).map(|(i, _)| (i, engine)));
+        }
+    }
+    found.sort();
+    let mut names: Vec<&'static str> = found.into_iter().map(|(_, e)| e).collect();
+    // A header cell and its data attribute name one engine once.
+    names.dedup();
+    names
+}
+
+/// The element `<tag id="id"…>…</tag>` of `html`.
+fn element<'a>(html: &'a str, tag: &str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!(" id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {tag}#{id}"));
+    let start = html[..at].rfind(&format!("<{tag}")).unwrap();
+    let end = html[start..].find(&format!("</{tag}>")).unwrap() + start;
+    &html[start..end]
+}
+
+/// Two nights recorded and their site built under `p`.
+fn scrambled_site(p: &Path) -> String {
+    // Two nights whose files list webkitgtk first and chromium last; on
+    // the second chromium and firefox both see B on a/stable, and
+    // chromium's accepted snapshot of a/regress was edited (a diff without
+    // a final line break).
+    for n in 0..2 {
+        let mut v = night(n);
+        let mut results: Vec<Value> = v["results"].as_array().unwrap().clone();
+        results.reverse();
+        if n == 1 {
+            for r in results.iter_mut() {
+                let engine = r["engine"].as_str().unwrap().to_owned();
+                if r["case"] == "cases/a/stable.yaml" && engine != "webkitgtk" {
+                    r["observed"] = common::nights::outcome("B");
+                    r["verdict"] = json!("diverges");
+                }
+                if r["case"] == "cases/b/timeout.yaml" && engine == "chromium" {
+                    r["snapshot"] = json!({"status": "changed", "pending": "p.snap.new",
+                        "diff": "-verdict: conforms\n+verdict: conforms \n\\ No newline at end of file\n"});
+                }
+            }
+        }
+        let versions: Vec<(String, String)> = v["engines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .map(|e| {
+                (
+                    e["engine"].as_str().unwrap().to_owned(),
+                    e["browser_version"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let engines: Vec<(&str, &str)> = versions
+            .iter()
+            .map(|(e, b)| (e.as_str(), b.as_str()))
+            .collect();
+        v = common::nights::reported(&results, &engines, common::nights::NIGHT0_UNIX_MS, "r");
+        assert_eq!(
+            v["engines"][0]["engine"], "webkitgtk",
+            "scrambled on purpose"
+        );
+        write(&p.join(format!("night{n}.json")), &v);
+        let out = record(p, n, &["--known", "known.yaml"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let out = pmconf(
+        p,
+        &[
+            "report",
+            "site",
+            "data",
+            "-o",
+            "site",
+            "--known",
+            "known.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::read_to_string(p.join("site/index.html")).unwrap()
+}
+
+#[test]
+fn site_report_summary_and_diff_list_engines_in_one_order() {
+    let dir = setup();
+    let p = dir.path();
+    let index = scrambled_site(p);
+    let order = ["chromium", "firefox", "webkitgtk"];
+    let in_order = |html: &str, what: &str| {
+        let names = engine_names(html);
+        assert!(!names.is_empty(), "{what}: no engine");
+        for chunk in names.chunks(3) {
+            assert_eq!(chunk, &order[..chunk.len()], "{what}: {names:?}");
         }
     };
-    let path = p.join("data/nights.json");
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    v["nights"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .for_each(strip);
-    std::fs::write(&path, v.to_string()).unwrap();
-    for night in N.iter().take(2) {
-        let path = p.join(format!("data/nights/{night}/night.json"));
-        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        strip(&mut v);
-        std::fs::write(&path, v.to_string()).unwrap();
+    // Every table of the front page.
+    in_order(element(&index, "dl", "night"), "header");
+    in_order(element(&index, "table", "deltas"), "changes per engine");
+    in_order(element(&index, "svg", "trend"), "chart legend");
+    let cases = element(&index, "table", "cases");
+    for row in cases.split("<tr").skip(1) {
+        in_order(row, "case tree row");
     }
-    let out = pmconf(p, &["report", "site", "data", "-o", "site2"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let html = std::fs::read_to_string(p.join("site2/index.html")).unwrap();
+    let changes = element(&index, "table", "changes");
+    for kind in ["added", "removed"] {
+        let rows: Vec<&str> = changes
+            .split("<tr")
+            .filter(|r| r.contains(&format!("data-kind=\"{kind}\"")))
+            .collect();
+        assert_eq!(rows.len(), 3, "{kind}");
+        let engines: Vec<&str> = rows.iter().map(|r| engine_names(r)[0]).collect();
+        assert_eq!(engines, order, "{kind}");
+    }
+    // And of a case page.
+    let case = std::fs::read_to_string(p.join("site/case/cases__a__stable.yaml.html")).unwrap();
+    for table in ["latest", "timeline", "segments", "flips"] {
+        in_order(element(&case, "table", table), table);
+    }
+    // Summary and diff too.
+    let md = stdout(&pmconf(
+        p,
+        &["report", "summary", "night1.json", "--markdown"],
+    ));
+    let table: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| engine | version |"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(table.len(), 3, "{md}");
     assert!(
-        html.contains("version 131.0; 1.5 s over 6 cases</dd>"),
-        "{html}"
+        table[0].starts_with("| chromium") && table[2].starts_with("| webkitgtk"),
+        "{md}"
+    );
+}
+
+#[test]
+fn site_has_a_section_for_divergences_two_engines_share() {
+    let dir = setup();
+    let index = scrambled_site(dir.path());
+    // chromium and firefox diverge alike on a/stable, webkitgtk conforms.
+    let shared = element(&index, "table", "shared");
+    assert!(
+        shared.contains("<tr data-engines=\"chromium firefox\"><td class=\"case\"><a href=\"case/cases__a__stable.yaml.html\">cases/a/stable.yaml</a></td><td>chromium, firefox</td><td>the same</td><td></td></tr>"),
+        "{shared}"
+    );
+    assert!(!shared.contains("consensus.yaml"), "all three: consensus");
+    assert!(element(&index, "table", "consensus").contains("consensus.yaml"));
+}
+
+#[test]
+fn trend_lines_that_coincide_stay_visible() {
+    let dir = setup();
+    let index = scrambled_site(dir.path());
+    // Lines that coincide (firefox and webkitgtk on night 1: 75% each)
+    // stay visible: each series is drawn narrower than the one before.
+    let svg = element(&index, "svg", "trend");
+    let widths: Vec<f64> = svg
+        .split("<polyline")
+        .skip(1)
+        .map(|l| {
+            let w = l.split("stroke-width=\"").nth(1).unwrap();
+            w[..w.find('"').unwrap()].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(widths.len(), 4, "{svg}");
+    assert!(widths.windows(2).all(|w| w[0] > w[1]), "{widths:?}");
+    let first_point = |series: &str| {
+        let l = svg
+            .split("<polyline")
+            .find(|l| l.contains(&format!("data-series=\"{series}\"")))
+            .unwrap();
+        l.split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        first_point("firefox"),
+        first_point("webkitgtk"),
+        "they do overlap"
+    );
+}
+
+#[test]
+fn site_calls_divergences_accepted_and_shows_diffs_without_line_break_notes() {
+    let dir = setup();
+    let p = dir.path();
+    let index = scrambled_site(p);
+    // An accepted divergence is called accepted; known is for filed links.
+    assert!(
+        index.contains("data-status=\"diverges\">diverges (accepted)"),
+        "{index}"
+    );
+    assert!(!index.contains("known: "), "{index}");
+    // No diff tool's line-break note in a diff shown to people.
+    assert!(index.contains("+verdict: conforms "), "{index}");
+    let timeout = std::fs::read_to_string(p.join("site/case/cases__b__timeout.yaml.html")).unwrap();
+    for page in [&index, &timeout] {
+        assert!(!page.contains("No newline"), "{page}");
+    }
+}
+
+#[test]
+fn a_version_range_of_one_version_reads_as_one_version() {
+    let dir = setup();
+    let p = dir.path();
+    recorded_history(p);
+    // webkitgtk stayed 2.46.0 while a/changed changed divergence.
+    let text = history(p, "cases/a/changed.yaml", "text");
+    assert!(
+        text.contains("changed: diverges (accepted) -> diverges (accepted) in 2.46.0, between 2026-11-01 and 2026-11-02\n"),
+        "{text}"
+    );
+    assert!(!text.contains("2.46.0 .. 2.46.0"), "{text}");
+    assert!(!text.contains("between 2.46.0"), "{text}");
+    let md = history(p, "cases/a/changed.yaml", "markdown");
+    assert!(
+        md.contains("in 2.46.0, between 2026-11-01 and 2026-11-02"),
+        "{md}"
     );
 }

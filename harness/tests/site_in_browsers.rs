@@ -57,11 +57,10 @@ fn build_site(dir: &Path) {
     );
 }
 
-/// Per engine, (conforms, total) in the latest night's results file, and
-/// the interop score, counted from the JSON.
+/// Per engine, (conforms, total) in the latest night's results file (the
+/// one recorded), and the interop score, counted from the JSON.
 fn expected(dir: &Path) -> (BTreeMap<String, (u64, u64)>, f64) {
-    let text =
-        std::fs::read_to_string(dir.join("data/nights").join(N[3]).join("results.json")).unwrap();
+    let text = std::fs::read_to_string(dir.join("night3.json")).unwrap();
     let results: Value = serde_json::from_str(&text).unwrap();
     let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut cases: BTreeMap<String, bool> = BTreeMap::new();
@@ -90,7 +89,9 @@ const READ_FRONT: &str = r#"
     return {errors: window.pmconfErrors, totals, visible,
             score: document.getElementById('interop-score').textContent,
             title: document.title, search: location.search,
-            svg: document.querySelectorAll('#trend circle').length};
+            svg: document.querySelectorAll('#trend circle').length,
+            age: document.getElementById('age').textContent,
+            stale: document.getElementById('age').className === 'stale'};
 "#;
 
 async fn check_engine(
@@ -139,6 +140,23 @@ async fn check_engine(
     }
     assert_eq!(front["score"], format!("{score:.1}%"));
     assert_eq!(front["svg"], json!(16), "4 nights x (3 engines + interop)");
+    // The night's age, by the reader's clock: past a day and a half, stale.
+    let started = common::nights::NIGHT0_UNIX_MS + 3 * 86_400_000;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let stale = now > started + 36 * 3_600_000;
+    assert_eq!(front["stale"], json!(stale), "{name}: {front}");
+    let age = front["age"].as_str().unwrap();
+    if stale {
+        assert!(
+            age.contains("days ago: stale, the nightly may have stopped"),
+            "{name}: {age}"
+        );
+    } else {
+        assert!(age.ends_with(" h ago"), "{name}: {age}");
+    }
     assert_eq!(front["visible"].as_array().unwrap().len(), 8);
 
     // A filter chosen on the page goes into the URL...

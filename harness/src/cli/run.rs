@@ -194,14 +194,13 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     };
     // Report files are written atomically at the end; their directories
     // are made now, so a bad path fails before any browser starts.
-    let known =
-        match crate::nightly::known::KnownDivergences::load_or_default(args.known.as_deref()) {
-            Ok(k) => k,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        };
+    let known = match crate::known::KnownDivergences::load_or_default(args.known.as_deref()) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let mut dirs: Vec<PathBuf> = [Some(&args.results), args.html.as_ref(), args.junit.as_ref()]
         .into_iter()
         .flatten()

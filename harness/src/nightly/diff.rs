@@ -1,18 +1,24 @@
 //! What changed between two nights: per engine how many results improved,
 //! regressed or changed, then each change with its kind and its cause.
 
-use super::known::KnownDivergences;
+use super::order::{engine_rank, in_engine_order};
 use super::results::ResultsFile;
-use super::status::{model_answer, CaseStatus, Status};
-use serde::Serialize;
+use super::status::{model_answer, observation, CaseStatus, Status};
+use crate::known::KnownDivergences;
+use crate::run::events::SnapshotStatus;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The digest of each case file on a night, by case path (see
-/// [`crate::nightly::history::case_digests`]); `None` when unknown.
+/// [`crate::nightly::history::case_digests`]).
 pub type Digests = BTreeMap<String, String>;
 
+/// Case file digests per engine: in a history each engine's results come
+/// from the last night it took part in, which may differ between engines.
+pub type EngineDigests = BTreeMap<String, Digests>;
+
 /// What kind of change a result went through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
     /// Conformed or was contested, now diverges.
@@ -20,7 +26,8 @@ pub enum ChangeKind {
     /// Concluded, now does not (inconclusive, internal error...).
     Unconcluded,
     /// Same status, but the snapshot no longer matches the accepted one
-    /// (the engine saw another outcome, or the accepted snapshot changed).
+    /// (the engine saw another outcome, or the accepted snapshot changed):
+    /// not a regression, the verdict stayed.
     BecameUnexpected,
     /// Was not flaky, now is.
     BecameFlaky,
@@ -85,15 +92,17 @@ impl ChangeKind {
     /// Which of the per-engine counts it adds to.
     pub fn direction(self) -> Direction {
         match self {
-            ChangeKind::Regression
-            | ChangeKind::Unconcluded
-            | ChangeKind::BecameUnexpected
-            | ChangeKind::BecameFlaky => Direction::Regressed,
-            ChangeKind::Fix
-            | ChangeKind::Concluded
+            ChangeKind::Regression | ChangeKind::Unconcluded | ChangeKind::BecameFlaky => {
+                Direction::Regressed
+            }
+            ChangeKind::Fix | ChangeKind::Concluded | ChangeKind::StoppedFlaky => {
+                Direction::Improved
+            }
+            // The verdict stayed: only the comparison with the accepted
+            // snapshot changed.
+            ChangeKind::BecameUnexpected
             | ChangeKind::ExpectedAgain
-            | ChangeKind::StoppedFlaky => Direction::Improved,
-            ChangeKind::ChangedDivergence
+            | ChangeKind::ChangedDivergence
             | ChangeKind::BecameContested
             | ChangeKind::NoLongerContested
             | ChangeKind::Added
@@ -103,7 +112,7 @@ impl ChangeKind {
 }
 
 /// Whether a change is for the better, the worse, or neither.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// Fixes, conclusions, flakiness gone.
@@ -111,12 +120,13 @@ pub enum Direction {
     /// Regressions, lost conclusions, new flakiness.
     Regressed,
     /// Neither: other divergences, conforms <-> contested, results added
-    /// or removed.
+    /// or removed, a snapshot that stopped or started matching while the
+    /// verdict stayed.
     Changed,
 }
 
 /// Why a result changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cause", rename_all = "kebab-case")]
 pub enum Cause {
     /// The engine's version changed.
@@ -131,7 +141,12 @@ pub enum Cause {
     /// The case file changed (its digest, or else its description), or
     /// the case was added or removed.
     CaseFile,
-    /// Same engine, model and case: nondeterminism or the environment.
+    /// The engine observed what it observed before, but the comparison
+    /// with the accepted snapshot changed: the accepted snapshot was
+    /// edited, accepted or rejected in between.
+    AcceptedSnapshot,
+    /// Same engine, model, case and accepted snapshot: nondeterminism or
+    /// the environment.
     Unexplained,
 }
 
@@ -146,6 +161,9 @@ impl Cause {
             ),
             Cause::ModelAnswer => "model answer changed".into(),
             Cause::CaseFile => "case file changed".into(),
+            Cause::AcceptedSnapshot => {
+                "accepted snapshot changed (the engine saw what it saw before)".into()
+            }
             Cause::Unexplained => {
                 "same engine, model and case (nondeterminism or environment)".into()
             }
@@ -154,7 +172,7 @@ impl Cause {
 }
 
 /// One result's change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     /// The engine.
     pub engine: String,
@@ -169,11 +187,11 @@ pub struct Change {
     /// Why, as far as can be told; at least one.
     pub causes: Vec<Cause>,
     /// The known-divergence link, when the metadata has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known: Option<String>,
     /// The new night's snapshot diff (accepted to observed), when its
-    /// snapshot changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// snapshot changed, as people read it ([`for_people`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_diff: Option<String>,
 }
 
@@ -186,7 +204,7 @@ impl Change {
 }
 
 /// One engine's counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineDelta {
     /// The engine.
     pub engine: String,
@@ -200,10 +218,10 @@ pub struct EngineDelta {
     pub regressed: usize,
     /// Other changes.
     pub changed: usize,
-    /// Why its results are not compared: it ran on one night only (with
-    /// the setup failure, when that is why). Its cases are then not
-    /// listed one by one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why its results are not compared: it took part on one side only
+    /// (with the setup failure, or the reason it was absent). Its cases
+    /// are then not listed one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_compared: Option<String>,
 }
 
@@ -214,9 +232,9 @@ pub struct NightDiff {
     pub old: String,
     /// The new night (its path).
     pub new: String,
-    /// Per engine counts, engines in the new night's order then the old's.
+    /// Per engine counts, in engine order.
     pub engines: Vec<EngineDelta>,
-    /// Every change, regressions first, then by engine and case.
+    /// Every change, regressions first, then in engine order and by case.
     pub changes: Vec<Change>,
 }
 
@@ -236,20 +254,20 @@ impl NightDiff {
 pub struct Side<'a> {
     /// The results.
     pub results: &'a ResultsFile,
-    /// Case digests of that night.
-    pub digests: Option<&'a Digests>,
+    /// Case file digests per engine, when known.
+    pub digests: Option<&'a EngineDigests>,
     /// What to call it in reports (a path or a night id).
     pub name: String,
 }
 
 /// Compares `old` with `new`.
 pub fn diff(old: &Side, new: &Side, known: &KnownDivergences) -> NightDiff {
-    let mut engines: Vec<&str> = new.results.engine_names();
-    for e in old.results.engine_names() {
-        if !engines.contains(&e) {
-            engines.push(e);
-        }
-    }
+    let engines = in_engine_order(
+        new.results
+            .engine_names()
+            .into_iter()
+            .chain(old.results.engine_names()),
+    );
     let mut changes = Vec::new();
     let mut deltas = Vec::new();
     for engine in engines {
@@ -274,7 +292,7 @@ pub fn diff(old: &Side, new: &Side, known: &KnownDivergences) -> NightDiff {
         };
         let missing = [(old, "old"), (new, "new")]
             .into_iter()
-            .find(|(side, _)| !side.results.engine_names().contains(&engine));
+            .find(|(side, _)| !side.results.engines_with_results().contains(&engine));
         if let Some((side, which)) = missing {
             let why = side
                 .results
@@ -299,7 +317,9 @@ pub fn diff(old: &Side, new: &Side, known: &KnownDivergences) -> NightDiff {
         }
         deltas.push(delta);
     }
-    changes.sort_by(|a, b| (a.kind, &a.engine, &a.case).cmp(&(b.kind, &b.engine, &b.case)));
+    changes.sort_by(|a, b| {
+        (a.kind, engine_rank(&a.engine), &a.case).cmp(&(b.kind, engine_rank(&b.engine), &b.case))
+    });
     NightDiff {
         old: old.name.clone(),
         new: new.name.clone(),
@@ -359,12 +379,22 @@ fn classify(
             if model_answer(b) != model_answer(a) {
                 causes.push(Cause::ModelAnswer);
             }
-            let digest_changed = match (old.digests, new.digests) {
+            let digest_changed = match (
+                old.digests.and_then(|d| d.get(engine)),
+                new.digests.and_then(|d| d.get(engine)),
+            ) {
                 (Some(d1), Some(d2)) => d1.get(case) != d2.get(case),
                 _ => b.description != a.description,
             };
             if digest_changed {
                 causes.push(Cause::CaseFile);
+            }
+            let snapshot_only = matches!(
+                kind,
+                ChangeKind::BecameUnexpected | ChangeKind::ExpectedAgain
+            );
+            if snapshot_only && observation(b) == observation(a) {
+                causes.push(Cause::AcceptedSnapshot);
             }
         }
         _ => causes.push(Cause::CaseFile),
@@ -381,8 +411,18 @@ fn classify(
         causes,
         known: known.lookup(engine, case).map(|k| k.link_text()),
         snapshot_diff: after.and_then(|a| match &a.snapshot {
-            crate::run::events::SnapshotStatus::Changed { diff, .. } => Some(diff.clone()),
+            SnapshotStatus::Changed { diff, .. } => Some(for_people(diff)),
             _ => None,
         }),
     })
+}
+
+/// A unified diff as people read it: without the `\ No newline at end
+/// of file` lines diff tools add (a snapshot's last line break says
+/// nothing about the engine).
+pub fn for_people(diff: &str) -> String {
+    diff.lines()
+        .filter(|line| !line.starts_with("\\ "))
+        .map(|line| format!("{line}\n"))
+        .collect()
 }

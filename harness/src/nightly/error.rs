@@ -46,6 +46,9 @@ pub enum NightlyError {
         /// How to fix it.
         fix: String,
     },
+    /// The known-divergences file is unreadable or malformed.
+    #[error(transparent)]
+    Known(#[from] crate::known::KnownError),
     /// Output could not be written (nothing partial is left behind).
     #[error("{}: cannot write: {source}", path.display())]
     Write {

@@ -3,17 +3,18 @@
 //!
 //! Rules, as wpt.fyi merges wptreport chunks: results are concatenated in
 //! input order; a case may appear once per engine across all inputs; an
-//! engine's browser version must agree wherever it appears; every
-//! `run_info` key present in several inputs must agree, except
-//! `time_start` (the earliest is kept) and `time_end` (the latest); the
+//! engine's browser version must agree wherever it appears; the `run`
+//! blocks must agree on the pmconf version and revision, and the merged
+//! one runs from the earliest start to the latest end (see
+//! [`merge_run`]); the `cases` and `model_snapshots` blocks are joined,
+//! each case once; the
 //! merged run is complete only if every input is; setup failures are
 //! kept, each once.
 
 use super::results::ResultsFile;
 use super::NightlyError;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 /// Merges `inputs` (at least one) into one results file, or says which
 /// two inputs conflict and on what.
@@ -24,15 +25,7 @@ pub fn merge(inputs: &[ResultsFile]) -> Result<ResultsFile, NightlyError> {
             fix: "name the results files to merge".into(),
         });
     };
-    let mut merged = ResultsFile {
-        path: PathBuf::from("(merged)"),
-        complete: true,
-        run_info: Default::default(),
-        engines: vec![],
-        setup_failures: vec![],
-        results: vec![],
-        index: Default::default(),
-    };
+    let mut merged = ResultsFile::empty("(merged)");
     // Where each engine, result and run_info key came from.
     let mut engine_from: HashMap<String, usize> = HashMap::new();
     let mut result_from: HashMap<(String, String), usize> = HashMap::new();
@@ -83,69 +76,76 @@ pub fn merge(inputs: &[ResultsFile]) -> Result<ResultsFile, NightlyError> {
             result_from.insert(key, index);
             merged.results.push(result.clone());
         }
-        for (key, value) in &input.run_info {
-            match (key.as_str(), merged.run_info.get(key)) {
-                (_, None) => {
-                    info_from.insert(key.clone(), index);
-                    merged.run_info.insert(key.clone(), value.clone());
-                }
-                ("time_start", Some(old)) => {
-                    let keep = earliest(old, value);
-                    merged.run_info.insert(key.clone(), keep);
-                }
-                ("time_end", Some(old)) => {
-                    let keep = latest(old, value);
-                    merged.run_info.insert(key.clone(), keep);
-                }
-                (_, Some(old)) if old == value => {}
-                (_, Some(old)) => {
-                    return Err(conflict(
-                        info_from[key],
-                        index,
-                        format!("run_info.{key} is {old} in one and {value} in the other"),
-                        "merge only runs of the same night and pmconf revision",
-                    ))
-                }
-            }
-        }
+        merge_run(&mut merged.run, &input.run, index, &mut info_from).map_err(
+            |(earlier, message)| {
+                conflict(
+                    earlier,
+                    index,
+                    message,
+                    "merge only runs of the same night, made by one pmconf build",
+                )
+            },
+        )?;
+        join_by_case(&mut merged.cases_info, &input.cases_info);
+        join_by_case(&mut merged.model_snapshots, &input.model_snapshots);
     }
     merged.path = first.path.clone();
     Ok(merged)
 }
 
-/// Times are compared as numbers (milliseconds) or else as text (RFC 3339
-/// sorts as text).
-fn key(v: &Value) -> (f64, String) {
-    (
-        v.as_f64().unwrap_or(f64::NAN),
-        v.as_str().unwrap_or("").to_owned(),
-    )
-}
-
-fn earliest(a: &Value, b: &Value) -> Value {
-    let (ka, kb) = (key(a), key(b));
-    let b_first = if ka.0.is_nan() {
-        kb.1 < ka.1
-    } else {
-        kb.0 < ka.0
-    };
-    if b_first {
-        b.clone()
-    } else {
-        a.clone()
+/// Adds each item of `more` whose `case` is not in `into` yet (the
+/// `cases` and `model_snapshots` blocks: one entry per case, whichever
+/// engine's run wrote it).
+fn join_by_case(into: &mut Vec<Value>, more: &[Value]) {
+    for item in more {
+        let name = item.get("case");
+        if !into.iter().any(|c| c.get("case") == name) {
+            into.push(item.clone());
+        }
     }
 }
 
-fn latest(a: &Value, b: &Value) -> Value {
-    let (ka, kb) = (key(a), key(b));
-    let b_later = if ka.0.is_nan() {
-        kb.1 > ka.1
-    } else {
-        kb.0 > ka.0
-    };
-    if b_later {
-        b.clone()
-    } else {
-        a.clone()
+/// Merges one input's `run` block into `merged`: `pmconf_version` and
+/// `revision` must agree (else the input that set it first, and why);
+/// the earliest start (`started_unix_ms` with its `started_at`), the
+/// latest `ended_at` (the format sorts as text) and the longest `seconds`
+/// (the engines ran side by side) are kept; any other key (the command
+/// line, how the revision was found) is the first input's.
+fn merge_run(
+    merged: &mut Map<String, Value>,
+    input: &Map<String, Value>,
+    index: usize,
+    from: &mut HashMap<String, usize>,
+) -> Result<(), (usize, String)> {
+    for (key, value) in input {
+        let Some(old) = merged.get(key).filter(|v| !v.is_null()) else {
+            from.insert(key.clone(), index);
+            merged.insert(key.clone(), value.clone());
+            continue;
+        };
+        match key.as_str() {
+            "pmconf_version" | "revision" if old != value => {
+                return Err((
+                    from[key],
+                    format!("run.{key} is {old} in one and {value} in the other"),
+                ))
+            }
+            "started_unix_ms" => {
+                if matches!((value.as_u64(), old.as_u64()), (Some(v), Some(o)) if v < o) {
+                    merged.insert(key.clone(), value.clone());
+                    if let Some(at) = input.get("started_at") {
+                        merged.insert("started_at".into(), at.clone());
+                    }
+                }
+            }
+            "ended_at" if value.as_str() > old.as_str() => {
+                merged.insert(key.clone(), value.clone());
+            }
+            "seconds" if value.as_f64() > old.as_f64() => {
+                merged.insert(key.clone(), value.clone());
+            }
+            _ => {}
+        }
     }
+    Ok(())
 }

@@ -1,7 +1,11 @@
 //! Reading a `pmconf-results/1` file (what `pmconf run` writes to
-//! `target/pmconf/results.json`), leniently: keys this reader does not know
-//! are kept or ignored, optional blocks (`run_info`) may be missing.
+//! `target/pmconf/results.json`, see [`results_json`]), leniently: keys
+//! this reader does not know are ignored (`summary` is computed again
+//! from the results, so its names, e.g. `known_divergences` or
+//! `accepted_divergences`, do not matter), optional blocks (`run`,
+//! `cases`) may be missing or null.
 
+use super::order::in_engine_order;
 use super::NightlyError;
 use crate::report::{results_json, EngineTiming, RunRecord, SetupFailure, RESULTS_FORMAT};
 use crate::run::events::{CaseResult, EngineInfo};
@@ -22,8 +26,15 @@ pub struct ResultsFile {
     pub path: PathBuf,
     /// Whether the run ended rather than being cut short.
     pub complete: bool,
-    /// The optional `run_info` block, as found (empty when absent).
-    pub run_info: Map<String, Value>,
+    /// The `run` block (start and end, pmconf version, revision, command
+    /// line), as found; empty when absent or null.
+    pub run: Map<String, Value>,
+    /// The `cases` block (each case's file, references and post calls),
+    /// as found.
+    pub cases_info: Vec<Value>,
+    /// The `model_snapshots` block (each case whose model snapshot is not
+    /// as accepted), as found.
+    pub model_snapshots: Vec<Value>,
     /// The engines whose session came up.
     pub engines: Vec<EngineInfo>,
     /// The engines that could not be set up.
@@ -40,7 +51,11 @@ struct Raw {
     #[serde(default = "yes")]
     complete: bool,
     #[serde(default)]
-    run_info: Map<String, Value>,
+    run: Option<Map<String, Value>>,
+    #[serde(default)]
+    cases: Option<Vec<Value>>,
+    #[serde(default)]
+    model_snapshots: Option<Vec<Value>>,
     #[serde(default)]
     engines: Vec<EngineInfo>,
     #[serde(default)]
@@ -53,6 +68,21 @@ fn yes() -> bool {
 }
 
 impl ResultsFile {
+    /// A complete file with nothing in it, said to come from `path`.
+    pub fn empty(path: impl Into<PathBuf>) -> Self {
+        ResultsFile {
+            path: path.into(),
+            complete: true,
+            run: Map::new(),
+            cases_info: vec![],
+            model_snapshots: vec![],
+            engines: vec![],
+            setup_failures: vec![],
+            results: vec![],
+            index: OnceLock::new(),
+        }
+    }
+
     /// Reads `path`: a results file, or a directory holding `results.json`
     /// (a night of a history).
     pub fn load(path: &Path) -> Result<Self, NightlyError> {
@@ -100,7 +130,9 @@ impl ResultsFile {
         let file = ResultsFile {
             path: path.to_path_buf(),
             complete: raw.complete,
-            run_info: raw.run_info,
+            run: raw.run.unwrap_or_default(),
+            cases_info: raw.cases.unwrap_or_default(),
+            model_snapshots: raw.model_snapshots.unwrap_or_default(),
             engines: raw.engines,
             setup_failures: raw.setup_failures,
             results: raw.results,
@@ -125,25 +157,31 @@ impl ResultsFile {
         Ok(())
     }
 
-    /// A `run_info` string, when present.
+    /// A string of the `run` block (e.g. `revision`), when present.
     pub fn info(&self, key: &str) -> Option<&str> {
-        self.run_info.get(key).and_then(Value::as_str)
+        self.run.get(key).and_then(Value::as_str)
     }
 
-    /// Every engine with results or a session, in order of appearance.
+    /// When the run started (`run.started_unix_ms`), when known.
+    pub fn started_unix_ms(&self) -> Option<u64> {
+        self.run.get("started_unix_ms").and_then(Value::as_u64)
+    }
+
+    /// Every engine with results or a session, in engine order
+    /// ([`in_engine_order`]).
     pub fn engine_names(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        let names = self
-            .engines
-            .iter()
-            .map(|e| e.engine.as_str())
-            .chain(self.results.iter().map(|r| r.engine.as_str()));
-        for name in names {
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        }
-        out
+        in_engine_order(
+            self.engines
+                .iter()
+                .map(|e| e.engine.as_str())
+                .chain(self.results.iter().map(|r| r.engine.as_str())),
+        )
+    }
+
+    /// Engines with at least one result, in engine order: an engine whose
+    /// session came up but ran nothing did not take part in the night.
+    pub fn engines_with_results(&self) -> Vec<&str> {
+        in_engine_order(self.results.iter().map(|r| r.engine.as_str()))
     }
 
     /// The browser version of `engine`, when its session came up.
@@ -215,14 +253,22 @@ impl ResultsFile {
         record
     }
 
-    /// The file's JSON, as `pmconf run` writes it, with `run_info` kept
-    /// when it has any key.
+    /// The file's JSON, as `pmconf run` writes it ([`results_json`]),
+    /// with the `run`, `cases` and `model_snapshots` blocks as read.
     pub fn to_json(&self) -> Value {
         let mut value = results_json(&self.to_record()).expect("results serialize");
-        if !self.run_info.is_empty() {
-            if let Value::Object(map) = &mut value {
-                map.insert("run_info".into(), Value::Object(self.run_info.clone()));
-            }
+        if let Value::Object(map) = &mut value {
+            let run = if self.run.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(self.run.clone())
+            };
+            map.insert("run".into(), run);
+            map.insert("cases".into(), Value::Array(self.cases_info.clone()));
+            map.insert(
+                "model_snapshots".into(),
+                Value::Array(self.model_snapshots.clone()),
+            );
         }
         value
     }

@@ -3,10 +3,10 @@
 //! diverges, whether it concluded at all, and whether it was flaky.
 
 use crate::run::events::CaseResult;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What one result says, reduced to what nights are compared on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Status {
     /// Every observed outcome is allowed.
@@ -68,7 +68,7 @@ impl Status {
 /// A status with the flaky mark ([`CaseResult::is_flaky`]) and the
 /// unexpected mark ([`CaseResult::is_unexpected`]: its snapshot did not
 /// match the accepted one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseStatus {
     /// The status.
     #[serde(flatten)]
@@ -89,8 +89,11 @@ impl CaseStatus {
         }
     }
 
-    /// E.g. `diverges`, `conforms (flaky)`, `diverges (unexpected)` (a
-    /// result that did not conclude is always unexpected, and not marked).
+    /// E.g. `conforms`, `conforms (flaky)`, `diverges (unexpected)`,
+    /// `diverges (accepted)` (a divergence its accepted snapshot records:
+    /// *accepted*, never *known*, which is kept for the filed links of
+    /// `known-divergences.yaml`). A result that did not conclude is always
+    /// unexpected, and not marked.
     pub fn label(&self) -> String {
         let mut label = self.status.word().to_owned();
         if self.flaky {
@@ -98,8 +101,15 @@ impl CaseStatus {
         }
         if self.unexpected && self.status.concluded() {
             label.push_str(" (unexpected)");
+        } else if self.is_accepted_divergence() {
+            label.push_str(" (accepted)");
         }
         label
+    }
+
+    /// A divergence whose snapshot matched the accepted one.
+    pub fn is_accepted_divergence(&self) -> bool {
+        matches!(self.status, Status::Diverges { .. }) && !self.unexpected
     }
 }
 
@@ -129,4 +139,18 @@ pub fn model_answer(result: &CaseResult) -> Vec<String> {
     keys.sort();
     keys.dedup();
     keys
+}
+
+/// What a result observed as comparable text: its observed outcome and
+/// the outcomes of its histogram (canonical keys, not counts: a race
+/// case's counts vary from night to night), to tell an engine that saw
+/// the same as the night before from one that did not.
+pub fn observation(result: &CaseResult) -> (Option<String>, Vec<String>) {
+    let mut bars: Vec<String> = result
+        .histogram
+        .iter()
+        .map(|bar| bar.outcome.canonical_key())
+        .collect();
+    bars.sort();
+    (result.observed.as_ref().map(|o| o.canonical_key()), bars)
 }

@@ -18,7 +18,7 @@ use super::escape::html_escape;
 use super::record::RunRecord;
 use super::render::{diff_text, nearest_allowed, outcome_diff};
 use super::triage::pending_model_snapshots;
-use crate::nightly::known::KnownDivergences;
+use crate::known::KnownDivergences;
 use crate::run::events::{CaseResult, Reporter, RunEvent, SnapshotStatus};
 use std::io;
 use std::path::PathBuf;

@@ -1,10 +1,75 @@
-//! Synthetic nights (see the table in nightly_reports.rs): results files
-//! spelled as `pmconf run` writes them, built by hand, never by the code
-//! under test.
+//! Synthetic nights (see the table in nightly_reports.rs): each result
+//! spelled by hand, never by the code under test, then written into a
+//! results file by the run's own JSON reporter ([`reported`]), so the
+//! files have the shape `pmconf run` gives them (the `run` block, the
+//! `cases` block, the summary).
 
+use pmconf::report::{results_json, RunRecord};
+use pmconf::run::events::{CaseResult, EngineInfo, RunEvent};
+use pmconf::run::info::{CaseInfo, RunInfo};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output};
+
+/// When synthetic night 0 started (2026-11-01 03:17:00 UTC); night `n`
+/// starts `n` days later.
+pub const NIGHT0_UNIX_MS: u64 = 1_793_503_020_000;
+
+/// A results file as `pmconf run` writes it: the run's JSON reporter fed
+/// the events of a run of `results` in `engines` (name, browser version),
+/// started at `started_unix_ms`, by pmconf revision `revision`.
+pub fn reported(
+    results: &[Value],
+    engines: &[(&str, &str)],
+    started_unix_ms: u64,
+    revision: &str,
+) -> Value {
+    let results: Vec<CaseResult> = results
+        .iter()
+        .map(|r| serde_json::from_value(r.clone()).unwrap_or_else(|e| panic!("{e}: {r}")))
+        .collect();
+    let mut cases: Vec<CaseInfo> = Vec::new();
+    for r in &results {
+        if !cases.iter().any(|c| c.case == r.case) {
+            cases.push(CaseInfo {
+                case: r.case.clone(),
+                file: None,
+                references: vec![format!("https://example.test/{}", r.case)],
+                posts: vec![],
+            });
+        }
+    }
+    let mut events = vec![
+        RunEvent::RunInfo(RunInfo {
+            started_unix_ms,
+            pmconf_version: "0.1.0".into(),
+            revision: revision.into(),
+            revision_source: "synthetic".into(),
+            command_line: vec!["pmconf".into(), "run".into(), "cases".into()],
+            cases: cases.clone(),
+        }),
+        RunEvent::SuiteStart {
+            engines: engines.iter().map(|(e, _)| e.to_string()).collect(),
+            cases: cases.len(),
+        },
+    ];
+    for (engine, version) in engines {
+        events.push(RunEvent::EngineStart(EngineInfo {
+            engine: engine.to_string(),
+            browser_version: version.to_string(),
+        }));
+    }
+    events.extend(results.into_iter().map(RunEvent::CaseEnd));
+    for (engine, _) in engines {
+        events.push(RunEvent::EngineEnd {
+            engine: engine.to_string(),
+            cases: cases.len(),
+            seconds: 2.0,
+        });
+    }
+    events.push(RunEvent::SuiteEnd { seconds: 5.0 });
+    results_json(&RunRecord::from_events(&events)).unwrap()
+}
 
 pub const N: [&str; 4] = ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"];
 pub const ENGINES: [&str; 3] = ["chromium", "firefox", "webkitgtk"];
@@ -95,14 +160,13 @@ pub fn night(n: usize) -> Value {
         }
         results.push(all("cases/c/consensus.yaml", "null", &["A"]));
     }
-    json!({
-        "format": "pmconf-results/1",
-        "complete": true,
-        "engines": ENGINES.iter().zip(versions).map(|(e, v)| json!({"engine": e, "browser_version": v})).collect::<Vec<_>>(),
-        "setup_failures": [],
-        "summary": {},
-        "results": results
-    })
+    let engines: Vec<(&str, &str)> = ENGINES.iter().copied().zip(versions).collect();
+    reported(
+        &results,
+        &engines,
+        NIGHT0_UNIX_MS + n as u64 * 86_400_000,
+        &format!("r{n}"),
+    )
 }
 
 pub fn write(path: &Path, value: &Value) {
@@ -174,4 +238,14 @@ pub fn crashed(engine: &str, case: &str, reason: &str) -> Value {
     r["verdict"] = json!("crashed");
     r["reason"] = json!(reason);
     r
+}
+
+/// The night ids of a history's `nights.json`, in order.
+pub fn night_ids(index: &Value) -> Vec<String> {
+    index["nights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["night"].as_str().unwrap().to_owned())
+        .collect()
 }

@@ -1,32 +1,33 @@
 //! A page per case: its links, its status per engine on the latest night,
-//! its timeline over nights with version ranges and flip rates, the
-//! outcome diff against the model and the race histogram.
+//! its timeline over the last nights (older ones are summed up in the
+//! version ranges, so a page does not grow with every night) with version
+//! ranges and flip rates, the outcome diff against the model and the race
+//! histogram.
+
+/// Nights shown one by one in a case's timeline.
+pub const TIMELINE_NIGHTS: usize = 30;
 
 use super::page::{esc, known_links, link, page, status_class};
 use super::SiteData;
-use crate::nightly::results::ResultsFile;
+use crate::nightly::diff::for_people;
 use crate::nightly::status::{CaseStatus, Status};
-use crate::nightly::timeline::{timeline, version_range};
+use crate::nightly::timeline::version_range;
 use crate::report::{histogram_rows, nearest_allowed, outcome_diff, DiffSide};
 use crate::run::events::{CaseResult, SnapshotStatus};
 
 /// The page of `case`.
 pub fn case_page(data: &SiteData, case: &str) -> String {
-    let (meta, results) = data.latest();
+    let meta = data.entry();
+    let results = &data.results;
     let mut body = format!(
         "<p><a href=\"../index.html\">← {}</a></p>\n<h1 class=\"case\">{}</h1>\n",
         esc(&meta.night),
         esc(case)
     );
-    let description = data
-        .nights
-        .iter()
-        .rev()
-        .flat_map(|(_, r)| {
-            r.engine_names()
-                .into_iter()
-                .filter_map(move |e| r.result(e, case))
-        })
+    let description = results
+        .engine_names()
+        .into_iter()
+        .filter_map(|e| results.result(e, case))
         .map(|r| r.description.as_str())
         .find(|d| !d.is_empty());
     if let Some(d) = description {
@@ -49,11 +50,20 @@ pub fn case_page(data: &SiteData, case: &str) -> String {
 
     // The latest night.
     body.push_str(&format!(
-        "<h2>Night {}</h2>\n<table id=\"latest\"><tr><th>engine</th><th>version</th><th>status</th><th>known</th></tr>\n",
+        "<h2>Night {}</h2>\n<table id=\"latest\"><tr><th>engine</th><th>version</th><th>status</th><th>known (filed bug)</th></tr>\n",
         esc(&meta.night)
     ));
-    let engines = results.engine_names();
+    let engines = data.engines();
     for e in &engines {
+        if let Some(a) = data.absent.get(*e) {
+            body.push_str(&format!(
+                "<tr><th>{}</th><td>?</td><td class=\"s-absent\" data-engine=\"{}\">engine absent: {}</td><td></td></tr>\n",
+                esc(e),
+                esc(e),
+                esc(&a.reason)
+            ));
+            continue;
+        }
         let status = results.result(e, case).map(CaseStatus::of);
         body.push_str(&format!(
             "<tr><th>{}</th><td>{}</td><td class=\"{}\" data-engine=\"{}\">{}</td><td>{}</td></tr>\n",
@@ -67,27 +77,39 @@ pub fn case_page(data: &SiteData, case: &str) -> String {
     }
     body.push_str("</table>\n");
 
-    // Timeline.
-    let nights: Vec<(&str, &ResultsFile)> = data
-        .nights
-        .iter()
-        .map(|(m, r)| (m.night.as_str(), r))
-        .collect();
-    let timelines = timeline(&nights, case);
-    body.push_str("<h2>Timeline</h2>\n<table id=\"timeline\"><tr><th>night</th>");
+    // Timeline: the last nights one by one.
+    let timelines = data
+        .timelines
+        .get(case)
+        .map(|t| t.view(&data.nights))
+        .unwrap_or_default();
+    let first = data.nights.len().saturating_sub(TIMELINE_NIGHTS);
+    body.push_str("<h2>Timeline</h2>\n");
+    if first > 0 {
+        body.push_str(&format!(
+            "<p>The last {TIMELINE_NIGHTS} of {} nights; the version ranges below cover them all.</p>\n",
+            data.nights.len()
+        ));
+    }
+    body.push_str("<table id=\"timeline\"><tr><th>night</th>");
     for t in &timelines {
         body.push_str(&format!("<th>{}</th>", esc(&t.engine)));
     }
     body.push_str("</tr>\n");
-    for (i, (night, _)) in nights.iter().enumerate() {
-        body.push_str(&format!("<tr><th>{}</th>", esc(night)));
+    for (i, night) in data.nights.iter().enumerate().skip(first) {
+        body.push_str(&format!("<tr><th>{}</th>", esc(&night.night)));
         for t in &timelines {
             let p = &t.points[i];
+            let class = if p.took_part {
+                status_class(p.status.as_ref())
+            } else {
+                "s-absent"
+            };
             body.push_str(&format!(
                 "<td class=\"{}\" title=\"{}\">{}</td>",
-                status_class(p.status.as_ref()),
+                class,
                 esc(p.version.as_deref().unwrap_or("?")),
-                esc(&p.status.as_ref().map_or("absent".into(), CaseStatus::label))
+                esc(&p.label())
             ));
         }
         body.push_str("</tr>\n");
@@ -139,7 +161,7 @@ fn outcomes(engine: &str, r: &CaseResult) -> String {
     if let SnapshotStatus::Changed { diff, .. } = &r.snapshot {
         out.push_str(&format!(
             "<details open><summary>snapshot diff (accepted to observed)</summary><pre>{}</pre></details>\n",
-            esc(diff)
+            esc(&for_people(diff))
         ));
     }
     if let Some(reason) = r.verdict.reason() {

@@ -1,8 +1,14 @@
 //! The trend chart: percent of cases conforming per engine, and the
 //! interop score, over nights, as inline SVG.
+//!
+//! Lines that coincide (two engines conforming on as many cases) stay
+//! visible: each series is drawn narrower than the one before it, so a
+//! line drawn over another leaves the other's edges showing. A night an
+//! engine did not take part in is a gap in its line; an interop score
+//! over fewer engines than usual is a hollow point.
 
 use super::page::esc;
-use crate::nightly::history::NightMeta;
+use crate::nightly::history::NightEntry;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 220.0;
@@ -14,8 +20,14 @@ const COLORS: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
 ];
 
+/// The stroke width of the `index`th series drawn: each narrower than
+/// the one before, the last (interop) 1.5.
+fn stroke_width(index: usize, series: usize) -> f64 {
+    1.5 + 2.0 * (series - 1 - index) as f64
+}
+
 /// The chart of `nights` (oldest first) for `engines`.
-pub fn trend_chart(nights: &[&NightMeta], engines: &[&str]) -> String {
+pub fn trend_chart(nights: &[NightEntry], engines: &[&str]) -> String {
     let n = nights.len();
     let x = |i: usize| {
         if n <= 1 {
@@ -70,29 +82,54 @@ pub fn trend_chart(nights: &[&NightMeta], engines: &[&str]) -> String {
         "#000",
         true,
     ));
+    let count = series.len();
     for (index, (name, values, color, dashed)) in series.iter().enumerate() {
-        let points: Vec<String> = values
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
-            .collect();
-        svg.push_str(&format!(
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{} points=\"{}\"/>\n",
-            if *dashed {
-                " stroke-dasharray=\"4 3\""
-            } else {
-                ""
-            },
-            points.join(" ")
-        ));
+        let width = stroke_width(index, count);
+        // One polyline per run of nights with a value: an absent night is a gap.
+        let mut runs: Vec<Vec<String>> = vec![vec![]];
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    runs.last_mut()
+                        .expect("one run")
+                        .push(format!("{:.1},{:.1}", x(i), y(*v)))
+                }
+                None => runs.push(vec![]),
+            }
+        }
+        for points in runs.iter().filter(|r| !r.is_empty()) {
+            svg.push_str(&format!(
+                "<polyline data-series=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"{width}\" stroke-linejoin=\"round\"{} points=\"{}\"/>\n",
+                esc(name),
+                if *dashed {
+                    " stroke-dasharray=\"4 3\""
+                } else {
+                    ""
+                },
+                points.join(" ")
+            ));
+        }
         for (i, v) in values.iter().enumerate() {
             if let Some(v) = v {
+                let night = &nights[i];
+                let partial = *dashed && !night.absent.is_empty();
                 svg.push_str(&format!(
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"><title>{} {}: {v:.1}%</title></circle>\n",
+                    "<circle data-series=\"{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{:.1}\" fill=\"{}\" stroke=\"{color}\"><title>{} {}: {v:.1}%{}</title></circle>\n",
+                    esc(name),
                     x(i),
                     y(*v),
+                    width / 2.0 + 2.0,
+                    if partial { "#fff" } else { color },
                     esc(name),
-                    esc(&nights[i].night)
+                    esc(&night.night),
+                    if partial {
+                        format!(
+                            " (without {}: absent)",
+                            esc(&night.absent.keys().cloned().collect::<Vec<_>>().join(", "))
+                        )
+                    } else {
+                        String::new()
+                    }
                 ));
             }
         }

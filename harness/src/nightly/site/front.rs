@@ -1,12 +1,16 @@
-//! The front page: the latest night's header, what changed since the
-//! night before, the interop score and the divergences one engine has
-//! alone or all engines share, the trend chart, and the case tree with
-//! filters kept in the URL.
+//! The front page: the latest night's header (with its age, counted by
+//! the reader's clock, and the engines that were absent), what changed
+//! since the night before, the interop score and the divergences one
+//! engine has alone, two engines share, or all engines share, the trend
+//! chart, and the case tree with filters kept in the URL. Every table
+//! lists engines in one order (chromium, firefox, webkitgtk, then others).
 
 use super::chart::trend_chart;
 use super::page::{esc, known_links, link, page, status_class};
 use super::{case_page_name, SiteData};
-use crate::nightly::diff::Direction;
+use crate::nightly::diff::{for_people, Direction};
+use crate::nightly::job_summary::STALE_AFTER_MS;
+use crate::nightly::order::engine_rank;
 use crate::nightly::results::ResultsFile;
 use crate::nightly::status::{CaseStatus, Status};
 use std::collections::BTreeMap;
@@ -21,7 +25,8 @@ const FILTER_SCRIPT: &str = r#"(function () {
     var s = show.value, e = engine.value;
     document.querySelectorAll('#cases tr.case').forEach(function (tr) {
       var cells = [].slice.call(tr.querySelectorAll('td[data-engine]')).filter(function (td) {
-        return !e || td.getAttribute('data-engine') === e;
+        return (!e || td.getAttribute('data-engine') === e)
+          && td.getAttribute('data-status') !== 'engine-absent';
       });
       var diverging = cells.some(function (td) { return td.getAttribute('data-status') !== 'conforms'; });
       var keep = s === 'all'
@@ -42,28 +47,52 @@ const FILTER_SCRIPT: &str = r#"(function () {
 })();
 "#;
 
+/// Says how long ago the night started, as the page is read (the site is
+/// built once a night: if the nightly stops, only the reader's clock can
+/// tell), and marks it stale past a day and a half.
+const AGE_SCRIPT: &str = r#"(function () {
+  var el = document.getElementById('age');
+  var started = el && Number(el.getAttribute('data-started-unix-ms'));
+  if (!started) return;
+  var ms = Date.now() - started;
+  var hours = Math.max(0, Math.floor(ms / 3600000));
+  el.textContent = hours < 48 ? hours + ' h ago' : Math.floor(hours / 24) + ' days ago';
+  if (ms > Number(el.getAttribute('data-stale-after-ms'))) {
+    el.className = 'stale';
+    el.textContent += ': stale, the nightly may have stopped (a failed run, or a schedule GitHub disabled)';
+  }
+})();
+"#;
+
 /// The front page of `data`'s latest night.
 pub fn front_page(data: &SiteData) -> String {
-    let (meta, results) = data.latest();
-    let engines = results.engine_names();
+    let meta = data.entry();
+    let engines = data.engines();
     let mut body = format!("<h1>pmconf nightly: {}</h1>\n", esc(&meta.night));
     body.push_str(&header(data));
     body.push_str(&changes(data));
-    body.push_str(&interop(data, results, &engines));
+    body.push_str(&interop(data, &data.results, &engines));
     body.push_str("<h2 id=\"trend-title\">Trend</h2>\n");
-    let metas: Vec<_> = data.nights.iter().map(|(m, _)| m).collect();
-    body.push_str(&trend_chart(&metas, &engines));
-    body.push_str(&case_tree(data, results, &engines));
+    body.push_str(&trend_chart(&data.nights, &engines));
+    body.push_str(&case_tree(data, &data.results, &engines));
     page(
         &format!("pmconf nightly {}", meta.night),
         &body,
-        Some(FILTER_SCRIPT),
+        Some(&format!("{FILTER_SCRIPT}{AGE_SCRIPT}")),
     )
 }
 
 fn header(data: &SiteData) -> String {
-    let (meta, results) = data.latest();
+    let meta = data.entry();
     let mut out = String::from("<dl class=\"header\" id=\"night\">\n");
+    if let Some(started) = &meta.started_at {
+        out.push_str(&format!(
+            "<dt>started</dt><dd>{} (<span id=\"age\" data-started-unix-ms=\"{}\" data-stale-after-ms=\"{}\">age unknown</span>)</dd>\n",
+            esc(started),
+            meta.started_unix_ms.unwrap_or(0),
+            STALE_AFTER_MS
+        ));
+    }
     out.push_str(&format!(
         "<dt>pmconf revision</dt><dd><code>{}</code></dd>\n",
         esc(meta.revision.as_deref().unwrap_or("unknown"))
@@ -74,24 +103,56 @@ fn header(data: &SiteData) -> String {
             .as_deref()
             .map_or("unknown".into(), |l| link(l, l))
     ));
-    for engine in results.engine_names() {
+    for engine in data.engines() {
+        if let Some(a) = data.absent.get(engine) {
+            out.push_str(&format!(
+                "<dt>{}</dt><dd class=\"s-absent\" data-engine=\"{}\" data-absent=\"1\">absent this night: {}{}</dd>\n",
+                esc(engine),
+                esc(engine),
+                esc(&a.reason),
+                a.link
+                    .as_deref()
+                    .map_or(String::new(), |l| format!(" ({})", link(l, "run")))
+            ));
+            continue;
+        }
         let e = meta.engines.get(engine);
+        let count = |n: usize, class: &str, attr: &str, one: &str, many: &str| match n {
+            0 => String::new(),
+            n => format!(
+                "; <span class=\"{class}\" data-{attr}=\"{n}\">{n} {}</span>",
+                if n == 1 { one } else { many }
+            ),
+        };
         out.push_str(&format!(
-            "<dt>{}</dt><dd data-engine=\"{}\">version {}; {:.1} s over {} cases{}</dd>\n",
+            "<dt>{}</dt><dd data-engine=\"{}\">version {}; {:.1} s over {} cases{}{}</dd>\n",
             esc(engine),
             esc(engine),
             esc(e.and_then(|e| e.version.as_deref()).unwrap_or("?")),
             e.map_or(0.0, |e| e.seconds),
             e.map_or(0, |e| e.total),
-            match e.map_or(0, |e| e.contested) {
-                0 => String::new(),
-                n => format!(
-                    "; <span class=\"s-contested\" data-contested=\"{n}\">{n} contested</span>"
-                ),
-            }
+            count(
+                e.map_or(0, |e| e.contested),
+                "s-contested",
+                "contested",
+                "contested",
+                "contested"
+            ),
+            count(
+                e.map_or(0, |e| e.accepted),
+                "s-diverges",
+                "accepted",
+                "divergence accepted (its snapshot records it)",
+                "divergences accepted (their snapshots record them)"
+            ),
         ));
     }
-    for failure in &results.setup_failures {
+    for failure in data
+        .results
+        .setup_failures
+        .iter()
+        .filter(|f| !data.absent.contains_key(&f.engine))
+    {
         out.push_str(&format!(
             "<dt>{}</dt><dd>failed to start: {}</dd>\n",
             esc(&failure.engine),
@@ -101,7 +162,7 @@ fn header(data: &SiteData) -> String {
     out.push_str(&format!(
         "<dt>nights recorded</dt><dd>{} ({} .. {})</dd>\n</dl>\n",
         data.nights.len(),
-        esc(&data.nights[0].0.night),
+        esc(&data.nights[0].night),
         esc(&meta.night)
     ));
     out
@@ -111,21 +172,24 @@ fn changes(data: &SiteData) -> String {
     let Some(diff) = &data.diff else {
         return "<h2>Changes</h2>\n<p>First night recorded: nothing to compare with.</p>\n".into();
     };
-    let mut out = format!(
-        "<h2>Changes since {}</h2>\n<table id=\"deltas\"><tr><th>engine</th><th>improved</th><th>regressed</th><th>changed</th></tr>\n",
-        esc(&diff.old)
+    let mut out = String::from(
+        "<h2>Changes since the night before</h2>\n<table id=\"deltas\"><tr><th>engine</th><th>improved</th><th>regressed</th><th>changed</th></tr>\n",
     );
-    for e in &diff.engines {
+    let mut deltas: Vec<_> = diff.engines.iter().collect();
+    deltas.sort_by(|a, b| engine_rank(&a.engine).cmp(&engine_rank(&b.engine)));
+    for e in deltas {
         if let Some(why) = &e.not_compared {
             out.push_str(&format!(
-                "<tr><th>{}</th><td colspan=\"3\">{}</td></tr>\n",
+                "<tr data-engine=\"{}\"><th>{}</th><td colspan=\"3\">{}</td></tr>\n",
+                esc(&e.engine),
                 esc(&e.engine),
                 esc(why.lines().next().unwrap_or(""))
             ));
             continue;
         }
         out.push_str(&format!(
-            "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            "<tr data-engine=\"{}\"><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            esc(&e.engine),
             esc(&e.engine),
             e.improved,
             e.regressed,
@@ -137,7 +201,7 @@ fn changes(data: &SiteData) -> String {
         out.push_str("<p id=\"changes\">No changes.</p>\n");
         return out;
     }
-    out.push_str("<table id=\"changes\"><tr><th>change</th><th>engine</th><th>case</th><th>status</th><th>cause</th><th>known</th></tr>\n");
+    out.push_str("<table id=\"changes\"><tr><th>change</th><th>engine</th><th>case</th><th>status</th><th>cause</th><th>known (filed bug)</th></tr>\n");
     for c in &diff.changes {
         let class = match c.kind.direction() {
             Direction::Improved => "improved",
@@ -146,15 +210,16 @@ fn changes(data: &SiteData) -> String {
         };
         let causes: Vec<String> = c.causes.iter().map(|c| c.words()).collect();
         out.push_str(&format!(
-            "<tr class=\"{class}\" data-kind=\"{}\"><td>{}</td><td>{}</td><td class=\"case\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr class=\"{class}\" data-kind=\"{}\" data-engine=\"{}\"><td>{}</td><td>{}</td><td class=\"case\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+            esc(&c.engine),
             esc(c.kind.words()),
             esc(&c.engine),
             link(&format!("case/{}", case_page_name(&c.case)), &c.case),
             esc(&c.transition())
                 + &c.snapshot_diff.as_deref().map_or(String::new(), |d| format!(
                     "<details><summary>snapshot diff</summary><pre>{}</pre></details>",
-                    esc(d)
+                    esc(&for_people(d))
                 )),
             esc(&causes.join(", ")),
             known_links(data.known.lookup(&c.engine, &c.case))
@@ -177,9 +242,18 @@ fn conforming(results: &ResultsFile, engines: &[&str], case: &str) -> (usize, us
 }
 
 fn interop(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String {
-    let (meta, _) = data.latest();
+    let meta = data.entry();
+    let over = if data.absent.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " <span id=\"interop-over\">(over the {} engines that took part; absent: {})</span>",
+            meta.engines.len(),
+            esc(&data.absent.keys().cloned().collect::<Vec<_>>().join(", "))
+        )
+    };
     let mut out = format!(
-        "<h2>Interop</h2>\n<p>Cases on which every engine conforms: <span class=\"score\" id=\"interop-score\" data-score=\"{:.1}\">{:.1}%</span></p>\n",
+        "<h2>Interop</h2>\n<p>Cases on which every engine conforms: <span class=\"score\" id=\"interop-score\" data-score=\"{:.1}\">{:.1}%</span>{over}</p>\n",
         meta.interop_score, meta.interop_score
     );
     let contested: Vec<&str> = results
@@ -201,6 +275,7 @@ fn interop(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String {
         ));
     }
     let mut alone = String::new();
+    let mut shared = String::new();
     let mut consensus = String::new();
     for case in results.cases() {
         let statuses: Vec<(&str, Status)> = engines
@@ -214,14 +289,22 @@ fn interop(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String {
             .iter()
             .filter(|(_, s)| matches!(s, Status::Diverges { .. }))
             .collect();
+        let rest_conform = statuses
+            .iter()
+            .filter(|(_, s)| matches!(s, Status::Conforms | Status::Contested))
+            .count()
+            == statuses.len() - diverging.len();
         let page = format!("case/{}", case_page_name(case));
-        if diverging.len() == 1
-            && statuses
+        let links_of = |who: &[&(&str, Status)]| {
+            let mut links: Vec<String> = who
                 .iter()
-                .filter(|(_, s)| matches!(s, Status::Conforms | Status::Contested))
-                .count()
-                == statuses.len() - 1
-        {
+                .map(|(e, _)| known_links(data.known.lookup(e, case)))
+                .filter(|l| !l.is_empty())
+                .collect();
+            links.dedup();
+            links.join(" ")
+        };
+        if diverging.len() == 1 && rest_conform {
             let engine = diverging[0].0;
             alone.push_str(&format!(
                 "<tr data-engine=\"{}\"><td class=\"case\">{}</td><td>{}</td><td>{}</td></tr>\n",
@@ -231,37 +314,57 @@ fn interop(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String {
                 known_links(data.known.lookup(engine, case))
             ));
         }
+        if diverging.len() == 2 && statuses.len() > 2 && rest_conform {
+            let names: Vec<&str> = diverging.iter().map(|(e, _)| *e).collect();
+            let same = diverging[0].1 == diverging[1].1;
+            shared.push_str(&format!(
+                "<tr data-engines=\"{}\"><td class=\"case\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(&names.join(" ")),
+                link(&page, case),
+                esc(&names.join(", ")),
+                if same { "the same" } else { "different" },
+                links_of(&diverging)
+            ));
+        }
         if diverging.len() == statuses.len() && statuses.windows(2).all(|w| w[0].1 == w[1].1) {
-            let mut links: Vec<String> = statuses
-                .iter()
-                .map(|(e, _)| known_links(data.known.lookup(e, case)))
-                .filter(|l| !l.is_empty())
-                .collect();
-            links.dedup();
+            let all: Vec<&(&str, Status)> = statuses.iter().collect();
             consensus.push_str(&format!(
                 "<tr><td class=\"case\">{}</td><td>{}</td><td>{}</td></tr>\n",
                 link(&page, case),
                 statuses.len(),
-                links.join(" ")
+                links_of(&all)
             ));
         }
     }
-    out.push_str("<h3>Engine-specific divergences (one engine alone)</h3>\n");
-    if alone.is_empty() {
-        out.push_str("<p>None.</p>\n");
-    } else {
-        out.push_str(&format!(
-            "<table id=\"engine-specific\"><tr><th>case</th><th>engine</th><th>known</th></tr>\n{alone}</table>\n"
-        ));
-    }
-    out.push_str("<h3>Consensus divergences (every engine agrees on an outcome the model forbids: is the model, or the standard, wrong?)</h3>\n");
-    if consensus.is_empty() {
-        out.push_str("<p>None.</p>\n");
-    } else {
-        out.push_str(&format!(
-            "<table id=\"consensus\"><tr><th>case</th><th>engines</th><th>known</th></tr>\n{consensus}</table>\n"
-        ));
-    }
+    let section = |title: &str, id: &str, head: &str, rows: &str| {
+        let mut s = format!("<h3>{title}</h3>\n");
+        if rows.is_empty() {
+            s.push_str(&format!("<p id=\"{id}\">None.</p>\n"));
+        } else {
+            s.push_str(&format!(
+                "<table id=\"{id}\"><tr>{head}</tr>\n{rows}</table>\n"
+            ));
+        }
+        s
+    };
+    out.push_str(&section(
+        "Engine-specific divergences (one engine alone)",
+        "engine-specific",
+        "<th>case</th><th>engine</th><th>known (filed bug)</th>",
+        &alone,
+    ));
+    out.push_str(&section(
+        "Divergences two engines share (the others conform)",
+        "shared",
+        "<th>case</th><th>engines</th><th>forbidden outcomes</th><th>known (filed bug)</th>",
+        &shared,
+    ));
+    out.push_str(&section(
+        "Consensus divergences (every engine agrees on an outcome the model forbids: is the model, or the standard, wrong?)",
+        "consensus",
+        "<th>case</th><th>engines</th><th>known (filed bug)</th>",
+        &consensus,
+    ));
     out
 }
 
@@ -281,7 +384,12 @@ fn case_tree(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String
     }
     out.push_str("</select></form>\n<table id=\"cases\"><thead><tr><th>case</th>");
     for e in engines {
-        out.push_str(&format!("<th>{}</th>", esc(e)));
+        let absent = if data.absent.contains_key(*e) {
+            " (absent)"
+        } else {
+            ""
+        };
+        out.push_str(&format!("<th data-engine=\"{0}\">{0}{absent}</th>", esc(e)));
     }
     out.push_str("<th>interop</th></tr></thead>\n<tbody>\n");
     // Directory -> cases.
@@ -317,6 +425,13 @@ fn case_tree(data: &SiteData, results: &ResultsFile, engines: &[&str]) -> String
                 link(&format!("case/{}", case_page_name(case)), case.rsplit('/').next().unwrap_or(case))
             ));
             for e in engines {
+                if data.absent.contains_key(*e) {
+                    out.push_str(&format!(
+                        "<td class=\"s-absent\" data-engine=\"{}\" data-status=\"engine-absent\">engine absent</td>",
+                        esc(e)
+                    ));
+                    continue;
+                }
                 let status = results.result(e, case).map(CaseStatus::of);
                 let known = status
                     .as_ref()

@@ -15,19 +15,33 @@ mod chart;
 mod front;
 mod page;
 
-use super::diff::{diff, NightDiff, Side};
-use super::history::{History, NightMeta};
-use super::known::KnownDivergences;
+use super::diff::NightDiff;
+use super::history::{Absent, History, NightEntry, NightMeta};
+use super::order::in_engine_order;
 use super::results::ResultsFile;
+use super::timeline::CaseTimeline;
 use super::NightlyError;
+use crate::known::KnownDivergences;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Everything the pages are made of.
+/// Everything the pages are made of: the index, the latest night and each
+/// case's stored timeline. Nothing is read per night but the index, so
+/// building the site takes as long on the hundredth night as on the first.
 pub struct SiteData {
-    /// Each night: its metadata and results, oldest first.
-    pub nights: Vec<(NightMeta, ResultsFile)>,
-    /// The latest night against the one before, when there is one.
+    /// Every night of the index, oldest first.
+    pub nights: Vec<NightEntry>,
+    /// The latest night's metadata.
+    pub latest: NightMeta,
+    /// The latest night's results, of the engines that took part.
+    pub results: ResultsFile,
+    /// The engines the latest night expected that did not take part.
+    pub absent: BTreeMap<String, Absent>,
+    /// The latest night against each engine's last night before, when an
+    /// engine took part before.
     pub diff: Option<NightDiff>,
+    /// Each case's timeline, by case.
+    pub timelines: BTreeMap<String, CaseTimeline>,
     /// Bug links.
     pub known: KnownDivergences,
     /// Case paths whose file (`src/<case>`) the site holds.
@@ -37,56 +51,47 @@ pub struct SiteData {
 }
 
 impl SiteData {
-    /// Reads every night of `history`.
+    /// Reads `history`'s index, latest night and timelines.
     pub fn load(history: &History, known: KnownDivergences) -> Result<Self, NightlyError> {
-        if history.nights.is_empty() {
-            return Err(NightlyError::Usage {
-                message: format!("{} holds no night", history.root.display()),
-                fix: "record a night first: pmconf report record DATA --night ID --results results.json".into(),
-            });
-        }
-        let mut nights = Vec::new();
-        for entry in &history.nights {
-            let meta = history.meta(&entry.night)?;
-            let results = history.results(&entry.night)?;
-            nights.push((meta, results));
-        }
-        let diff = match nights.as_slice() {
-            [.., (old_meta, old), (new_meta, new)] => Some(diff(
-                &Side {
-                    results: old,
-                    digests: (!old_meta.cases.is_empty()).then_some(&old_meta.cases),
-                    name: old_meta.night.clone(),
-                },
-                &Side {
-                    results: new,
-                    digests: (!new_meta.cases.is_empty()).then_some(&new_meta.cases),
-                    name: new_meta.night.clone(),
-                },
-                &known,
-            )),
-            _ => None,
-        };
+        let latest = history.latest_night()?;
+        let timelines = history.timelines()?;
         Ok(SiteData {
-            nights,
-            diff,
+            nights: history.nights.clone(),
+            absent: latest.meta.entry.absent.clone(),
+            latest: latest.meta,
+            results: latest.results,
+            diff: latest.diff,
+            timelines,
             known,
             sources: vec![],
             reproducers: vec![],
         })
     }
 
-    /// The latest night.
-    pub fn latest(&self) -> &(NightMeta, ResultsFile) {
-        self.nights.last().expect("at least one night")
+    /// The latest night's index entry.
+    pub fn entry(&self) -> &NightEntry {
+        &self.latest.entry
+    }
+
+    /// Every engine of the latest night, present or absent, in engine
+    /// order: the one order of every table.
+    pub fn engines(&self) -> Vec<&str> {
+        in_engine_order(
+            self.results
+                .engines_with_results()
+                .into_iter()
+                .chain(self.absent.keys().map(String::as_str)),
+        )
     }
 
     /// Every case of any night, sorted.
     pub fn all_cases(&self) -> Vec<String> {
         let mut cases: Vec<String> = self
-            .nights
-            .iter()
-            .flat_map(|(_, r)| r.cases().into_iter().map(String::from))
+            .results
+            .cases()
+            .into_iter()
+            .map(String::from)
+            .chain(self.timelines.keys().cloned())
             .collect();
         cases.sort();
         cases.dedup();

@@ -45,7 +45,7 @@ pub fn link(url: &str, text: &str) -> String {
 }
 
 /// Links of a known divergence.
-pub fn known_links(known: Option<&super::super::known::KnownDivergence>) -> String {
+pub fn known_links(known: Option<&crate::known::KnownDivergence>) -> String {
     let Some(k) = known else {
         return String::new();
     };

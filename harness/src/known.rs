@@ -12,10 +12,38 @@
 //!   spec: https://github.com/whatwg/html/issues/2
 //!   note: optional words
 //! ```
+//!
+//! *Known* is kept for these filed links; a divergence whose snapshot was
+//! accepted without a link is *accepted*, not known.
 
-use super::NightlyError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// A known-divergences file that cannot be read or is malformed; each
+/// names the file and says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum KnownError {
+    /// The file could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid list of entries.
+    #[error("{}{}: {message}; fix: {fix}", path.display(), location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Line and column, when known.
+        location: Option<(usize, usize)>,
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        fix: String,
+    },
+}
 
 /// The default metadata file, at the repository root.
 pub const KNOWN_DIVERGENCES_FILE: &str = "known-divergences.yaml";
@@ -103,13 +131,16 @@ impl KnownDivergences {
     }
 
     /// Reads `path`.
-    pub fn load(path: &Path) -> Result<Self, NightlyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| NightlyError::read(path, e))?;
+    pub fn load(path: &Path) -> Result<Self, KnownError> {
+        let text = std::fs::read_to_string(path).map_err(|source| KnownError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(path, &text)
     }
 
     /// Reads `path` when given; otherwise the default file when it exists.
-    pub fn load_or_default(path: Option<&Path>) -> Result<Self, NightlyError> {
+    pub fn load_or_default(path: Option<&Path>) -> Result<Self, KnownError> {
         match path {
             Some(p) => Self::load(p),
             None if Path::new(KNOWN_DIVERGENCES_FILE).is_file() => {
@@ -120,11 +151,11 @@ impl KnownDivergences {
     }
 
     /// Parses `text`, read from `path`, and checks every entry.
-    pub fn parse(path: &Path, text: &str) -> Result<Self, NightlyError> {
+    pub fn parse(path: &Path, text: &str) -> Result<Self, KnownError> {
         let entries: Vec<KnownDivergence> = if text.trim().is_empty() {
             vec![]
         } else {
-            serde_yaml::from_str(text).map_err(|e| NightlyError::Corrupt {
+            serde_yaml::from_str(text).map_err(|e| KnownError::Corrupt {
                 path: PathBuf::from(path),
                 location: e.location().map(|l| (l.line(), l.column())),
                 message: format!("not a known-divergences list: {e}"),
@@ -132,8 +163,11 @@ impl KnownDivergences {
             })?
         };
         for (index, entry) in entries.iter().enumerate() {
-            let bad = |message: &str, fix: &str| {
-                NightlyError::corrupt(path, format!("entry {}: {message}", index + 1), fix)
+            let bad = |message: &str, fix: &str| KnownError::Corrupt {
+                path: path.to_path_buf(),
+                location: None,
+                message: format!("entry {}: {message}", index + 1),
+                fix: fix.into(),
             };
             if entry.case.is_some() == entry.finding.is_some() {
                 return Err(bad(
@@ -169,7 +203,7 @@ impl KnownDivergences {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<KnownDivergences, NightlyError> {
+    fn parse(text: &str) -> Result<KnownDivergences, KnownError> {
         KnownDivergences::parse(Path::new("k.yaml"), text)
     }
 
