@@ -10,7 +10,7 @@
 mod common;
 
 use common::{ci_tool, workspace};
-use pmconf::nightly::known::KnownDivergences;
+use pmconf::known::KnownDivergences;
 use pmconf::report::{JunitReporter, WptReportReporter};
 use pmconf::run::events::{
     CaseResult, EarlierAttempt, EngineInfo, Reporter, RunEvent, SnapshotStatus,

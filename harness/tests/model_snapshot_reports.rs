@@ -5,7 +5,7 @@
 //! synthetic events and must count it as needing action, like an
 //! engine's pending snapshot.
 
-use pmconf::nightly::known::KnownDivergences;
+use pmconf::known::KnownDivergences;
 use pmconf::report::{HtmlReporter, JsonReporter, JunitReporter, TerminalReporter};
 use pmconf::run::events::{
     CaseResult, EngineInfo, ModelSnapshotResult, Reporter, RunEvent, SnapshotStatus,

@@ -22,8 +22,5 @@ pub mod status;
 pub mod store;
 pub mod timeline;
 
-/// Known divergences live at the crate root ([`crate::known`]: JUnit uses
-/// them too); kept here under their old path for existing callers.
-pub use crate::known;
 
 pub use error::NightlyError;
