@@ -46,7 +46,7 @@ use crate::case::{Case, Step};
 use crate::event_loop::explore;
 use crate::message::MessageValue;
 use crate::navigation::{plan_case, DocumentIndex, Plan};
-use crate::outcome::{observed_data, Outcome};
+use crate::outcome::{observed_data, source_matches, Outcome};
 use crate::post_message::run_posted_message_task;
 use crate::structured_clone::children;
 use serde::Serialize;
@@ -320,7 +320,7 @@ impl Classifier<'_> {
                     && list.iter().any(|d| {
                         d.message == want.message
                             && d.origin == want.origin
-                            && source.is_none_or(|s| *s == d.source)
+                            && source.is_none_or(|s| source_matches(s, &d.source))
                     })
             })
         })
@@ -677,6 +677,24 @@ mod tests {
             ],
         );
         assert_eq!(rules(&c, &o), ["wrong-source"]);
+    }
+
+    #[test]
+    fn a_candidate_set_is_judged_against_the_allowed_sources() {
+        // As above: event.source is child, or null once child's first
+        // document is gone. A receiver that could only narrow the
+        // WindowProxy to {child, top} reported a candidate set: it holds
+        // child, so nothing is broken; {top} alone does not.
+        let c = case("  - same_task:\n      - post: { from: child, to: top, message: m, target_origin: \"*\" }\n      - navigate: { window: child, url: \"http://c.test/\" }\n");
+        let from_child = |source: &str| Delivery {
+            message: json!("m"),
+            origin: "http://b.test".into(),
+            source: Some(source.to_owned()),
+            ports: Vec::new(),
+        };
+        let observed = |source: &str| outcome(1, vec![("top", vec![from_child(source)]), ("child", vec![])]);
+        assert_eq!(rules(&c, &observed("?child|top")), Vec::<String>::new());
+        assert_eq!(rules(&c, &observed("?top")), ["wrong-source"]);
     }
 
     #[test]
