@@ -42,6 +42,14 @@
 //! ([`Keying::OriginKeyed`]). The event loop explorer computes both; what
 //! only origin keying allows is *contested* ([`crate::contested`]).
 //!
+//! NOTE: Chromium goes further than the PR's text: `pmconf doctor` reads
+//! `window.originAgentCluster` as `true` in an https frame under pmconf's
+//! http runner page, which is not a secure context (`isSecureContext` is
+//! false there), and `false` in an http one (Chromium 156). So origin
+//! keying here asks for an origin-keyed cluster for a document in a secure
+//! context *or* whose own origin is potentially trustworthy: https (and
+//! loopback) windows of a case are origin-keyed wherever they are.
+//!
 //! Every agent has its own event loop ("each similar-origin window agent
 //! has its own event loop"), so windows in different agents run in
 //! parallel, while same-agent windows take turns, one task at a time.
@@ -150,7 +158,9 @@ pub fn is_origin_potentially_trustworthy(origin: &Origin) -> bool {
         Origin::Tuple { scheme, host, .. } => {
             scheme == "https"
                 || scheme == "wss"
-                || host.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+                || host
+                    .parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|a| a.is_loopback())
                 || host == "[::1]"
         }
     }
@@ -166,7 +176,8 @@ pub enum Keying {
     SiteKeyed,
     /// whatwg/html PR #7617 (open; Chromium's default since Chrome 115): an
     /// absent header is `?1`, so a document whose reserved environment is
-    /// a secure context requests an origin-keyed cluster.
+    /// a secure context requests an origin-keyed cluster; NOTE: and, as
+    /// Chromium does, one whose origin is potentially trustworthy.
     OriginKeyed,
 }
 
@@ -235,8 +246,11 @@ pub fn agent_clusters(case: &Case, plan: &Plan, keying: Keying) -> AgentClusters
         // "Creating a new browsing context" obtains the initial
         // about:blank's agent with requestsOAC false (its origin is its
         // creator's, already in the map); the others per the header's
-        // default, false in a non-secure context (step 7.3).
-        let requests_oac = keying == Keying::OriginKeyed && secure && !doc.initial_about_blank;
+        // default, false in a non-secure context (step 7.3), NOTE: or, as
+        // Chromium does, true for a potentially trustworthy origin.
+        let requests_oac = keying == Keying::OriginKeyed
+            && (secure || is_origin_potentially_trustworthy(&doc.origin))
+            && !doc.initial_about_blank;
         let origin = &doc.origin;
         // 1. Let site be the result of obtaining a site with origin.
         // 2. Let key be site.
@@ -381,13 +395,21 @@ mod tests {
         assert_eq!(site_keyed.keys, [site("https", "a.test")]);
         assert!(!site_keyed.is_origin_keyed(0));
         let (_, origin_keyed) = clusters(windows, Keying::OriginKeyed);
-        // top and kid are under pmconf's http runner page: non-secure, so
-        // still keyed by site; pop is a top-level https page, and popkid's
-        // top-level creation URL is pop's: each its own origin.
+        // top and kid are under pmconf's http runner page: non-secure, but
+        // their https origins are potentially trustworthy (Chromium's
+        // reading); pop is a top-level https page, and popkid's top-level
+        // creation URL is pop's: each its own origin.
         assert_eq!(origin_keyed.secure_context, [false, false, true, true]);
-        assert_eq!(origin_keyed.agent_of, [0, 0, 1, 2]);
-        assert!(origin_keyed.is_origin_keyed(1) && origin_keyed.is_origin_keyed(2));
+        assert_eq!(origin_keyed.agent_of, [0, 1, 2, 3]);
+        assert!((0..4).all(|a| origin_keyed.is_origin_keyed(a)));
         assert!(!site_keyed.same_partition(&origin_keyed));
+        // http windows, same site, other origins: neither secure nor
+        // trustworthy, so one site-keyed agent under both keyings.
+        let http =
+            "  top: { url: 'http://a.test/' }\n  kid: { parent: top, url: 'http://www.a.test/' }\n";
+        let (_, plain) = clusters(http, Keying::OriginKeyed);
+        assert_eq!(plain.agent_of, [0, 0]);
+        assert!(plain.same_partition(&clusters(http, Keying::SiteKeyed).1));
     }
 
     #[test]
@@ -402,23 +424,47 @@ mod tests {
 
     #[test]
     fn the_historical_map_keeps_an_origins_first_key() {
-        // pop2 (https://www.a.test, top level: secure) would be
-        // origin-keyed, but kid, an earlier document of the same origin in
-        // the non-secure runner tree, put (https, a.test) in the map first
-        // (step 4), so pop2 shares top's and kid's agent.
-        let windows = "  top: { url: 'https://a.test/' }\n  kid: { parent: top, url: 'https://www.a.test/' }\n  pop2: { opener: top, url: 'https://www.a.test/' }\n";
-        let (_, c) = clusters(windows, Keying::OriginKeyed);
-        assert_eq!(c.secure_context, [false, false, true]);
-        assert_eq!(c.agent_of, [0, 0, 0]);
+        // top (https, origin-keyed by its trustworthy origin) creates kid.
+        // kid's initial about:blank has top's origin and asks for no
+        // origin-keyed cluster ("creating a new browsing context" passes
+        // requestsOAC false), but step 4 finds top's origin in the
+        // historical map and gives it top's key: the creator's agent.
+        // Without the map it would get the site key, another agent.
+        let case = parse_case(
+            "t.yaml",
+            "description: d\nwindows:\n  top: { url: 'https://a.test/' }\n  kid: { parent: top, url: 'https://www.a.test/' }\nsteps:\n  - create: { window: kid }\n  - post: { from: top, to: top, message: 1 }\n",
+        )
+        .unwrap_or_else(|e| panic!("{}", e[0]));
+        let plan = plan_case(&case);
+        let labels: Vec<&str> = plan.documents.iter().map(|d| d.label.as_str()).collect();
+        assert_eq!(labels, ["top", "kid@blank", "kid"]);
+        let c = agent_clusters(&case, &plan, Keying::OriginKeyed);
+        assert_eq!(c.agent_of, [0, 0, 1]);
+        assert_eq!(
+            c.keys[0],
+            AgentClusterKey::Origin(Origin::tuple("https", "a.test", None))
+        );
     }
 
     #[test]
     fn loopback_and_https_origins_are_potentially_trustworthy() {
-        assert!(is_origin_potentially_trustworthy(&Origin::tuple("https", "a.test", None)));
-        assert!(is_origin_potentially_trustworthy(&Origin::tuple("http", "127.0.0.9", Some(81))));
-        assert!(is_origin_potentially_trustworthy(&Origin::tuple("http", "[::1]", None)));
-        assert!(!is_origin_potentially_trustworthy(&Origin::tuple("http", "a.test", None)));
+        assert!(is_origin_potentially_trustworthy(&Origin::tuple(
+            "https", "a.test", None
+        )));
+        assert!(is_origin_potentially_trustworthy(&Origin::tuple(
+            "http",
+            "127.0.0.9",
+            Some(81)
+        )));
+        assert!(is_origin_potentially_trustworthy(&Origin::tuple(
+            "http", "[::1]", None
+        )));
+        assert!(!is_origin_potentially_trustworthy(&Origin::tuple(
+            "http", "a.test", None
+        )));
         let mut alloc = crate::OpaqueOriginAllocator::new();
-        assert!(!is_origin_potentially_trustworthy(&alloc.new_opaque_origin()));
+        assert!(!is_origin_potentially_trustworthy(
+            &alloc.new_opaque_origin()
+        ));
     }
 }

@@ -446,7 +446,9 @@ pub fn bfcache_senders(case: &Case, plan: &Plan) -> Vec<DocumentIndex> {
             continue;
         }
         for (j, _) in case.posts().filter(|(j, _)| *j < i) {
-            let Some(sender) = plan.senders[j] else { continue };
+            let Some(sender) = plan.senders[j] else {
+                continue;
+            };
             let window = plan.documents[sender].window;
             let mut top = window;
             while let Relation::Iframe { parent } = case.windows[top].relation {
@@ -617,7 +619,9 @@ impl Explorer<'_> {
     /// The event loop runs queued task `k`: step 8 of the window post
     /// message steps, against the document it is bound to.
     fn run_message_task(&self, s: &State, k: usize) -> (String, State) {
-        let QueuedTask { document: d, step, .. } = s.queued[k];
+        let QueuedTask {
+            document: d, step, ..
+        } = s.queued[k];
         let mut next = s.clone();
         next.queued.remove(k);
         let task = self.plan.queued_task(step);
@@ -650,7 +654,10 @@ impl Explorer<'_> {
                         self.label(sender)
                     )
                 } else {
-                    format!("step {step}'s task runs: message event at {}", self.label(d))
+                    format!(
+                        "step {step}'s task runs: message event at {}",
+                        self.label(d)
+                    )
                 };
                 (label, next)
             }
@@ -999,7 +1006,11 @@ steps:
         let cached = [&start[..], &[run, "pop@1 runs its first script"]].concat();
         assert_eq!(follow(yaml, &cached).map(source), Ok(Some("pop".into())));
         // Destroyed first: null.
-        let destroyed = [&start[..], &[destroy, run_null, "pop@1 runs its first script"]].concat();
+        let destroyed = [
+            &start[..],
+            &[destroy, run_null, "pop@1 runs its first script"],
+        ]
+        .concat();
         assert_eq!(follow(yaml, &destroyed).map(source), Ok(None));
         // Never destroyed while its own task runs, nor before the commit.
         assert!(follow(yaml, &["task 0+1: step 0", destroy]).is_err());

@@ -67,7 +67,9 @@ pub fn candidate_source(names: &[&str]) -> String {
 /// the same name (or both null), or a candidate set holding that name.
 pub fn source_matches(observed: &Option<String>, allowed: &Option<String>) -> bool {
     match (observed, allowed) {
-        (Some(o), Some(a)) => o == a || source_candidates(o).is_some_and(|c| c.contains(&a.as_str())),
+        (Some(o), Some(a)) => {
+            o == a || source_candidates(o).is_some_and(|c| c.contains(&a.as_str()))
+        }
         (None, None) => true,
         _ => false,
     }
@@ -167,16 +169,20 @@ impl Outcome {
     pub fn matches(&self, allowed: &Outcome) -> bool {
         self.posts == allowed.posts
             && self.received.len() == allowed.received.len()
-            && self.received.iter().zip(&allowed.received).all(|((l, o), (m, a))| {
-                l == m
-                    && o.len() == a.len()
-                    && o.iter().zip(a).all(|(o, a)| {
-                        o.message == a.message
-                            && o.origin == a.origin
-                            && o.ports == a.ports
-                            && source_matches(&o.source, &a.source)
-                    })
-            })
+            && self
+                .received
+                .iter()
+                .zip(&allowed.received)
+                .all(|((l, o), (m, a))| {
+                    l == m
+                        && o.len() == a.len()
+                        && o.iter().zip(a).all(|(o, a)| {
+                            o.message == a.message
+                                && o.origin == a.origin
+                                && o.ports == a.ports
+                                && source_matches(&o.source, &a.source)
+                        })
+                })
     }
 }
 

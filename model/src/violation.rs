@@ -692,7 +692,12 @@ mod tests {
             source: Some(source.to_owned()),
             ports: Vec::new(),
         };
-        let observed = |source: &str| outcome(1, vec![("top", vec![from_child(source)]), ("child", vec![])]);
+        let observed = |source: &str| {
+            outcome(
+                1,
+                vec![("top", vec![from_child(source)]), ("child", vec![])],
+            )
+        };
         assert_eq!(rules(&c, &observed("?child|top")), Vec::<String>::new());
         assert_eq!(rules(&c, &observed("?top")), ["wrong-source"]);
     }

@@ -89,7 +89,9 @@ pub fn judge(
 ) -> Verdict {
     match observation {
         Observation::Observed(o) if o.is_in(allowed) => Verdict::Conforms,
-        Observation::Observed(o) if contested.iter().any(|c| o.matches(&c.outcome)) => Verdict::Contested,
+        Observation::Observed(o) if contested.iter().any(|c| o.matches(&c.outcome)) => {
+            Verdict::Contested
+        }
         Observation::Observed(_) => Verdict::Diverges,
         Observation::Inconclusive(reason) => Verdict::Inconclusive {
             reason: reason.clone(),
@@ -188,7 +190,10 @@ mod tests {
             judge(&Observation::Observed(o), &allowed, &contested)
         };
         assert_eq!(candidates("http://a.test", "?child|pop"), Verdict::Conforms);
-        assert_eq!(candidates("http://b.test", "?pop|child"), Verdict::Contested);
+        assert_eq!(
+            candidates("http://b.test", "?pop|child"),
+            Verdict::Contested
+        );
         assert_eq!(candidates("http://a.test", "?pop|top"), Verdict::Diverges);
     }
 
