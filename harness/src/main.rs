@@ -89,39 +89,36 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let status =
-        match cli.command {
-            Command::Run(args) => {
-                with_engines(|registry| async move { cli::run::run(args, &registry).await })
-            }
-            Command::Bench(args) => {
-                with_engines(|registry| async move { cli::run::bench(args, &registry).await })
-            }
-            Command::Doctor { engines } => with_engines(|registry| async move {
-                cli::doctor::run(engines.as_deref(), &registry).await
-            }),
-            Command::Review(args) => cli::review::run(&args),
-            Command::Report(command) => cli::report::run(command),
-            Command::Fuzz(args) => {
-                with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
-            }
-            Command::Model {
-                cases, stats: true, ..
-            } => cli::model::stats(&cases),
-            Command::Model {
-                cases,
-                format,
-                output,
-                stats: false,
-            } => cli::model::run(&cases, format, output.as_deref()),
-            Command::Check { cases } => cli::check::run(&cases),
-            Command::Origin { urls, format } => cli::origin::run_origin(&urls, format),
-            Command::TargetOrigin {
-                from,
-                values,
-                format,
-            } => cli::origin::run_target_origin(&from, &values, format),
-        };
+    let status = match cli.command {
+        Command::Run(args) => {
+            with_engines(|registry| async move { cli::run::run(args, &registry).await })
+        }
+        Command::Bench(args) => {
+            with_engines(|registry| async move { cli::run::bench(args, &registry).await })
+        }
+        Command::Doctor { engines } => with_engines(|registry| cli::doctor::run(engines, registry)),
+        Command::Review(args) => cli::review::run(&args),
+        Command::Report(command) => cli::report::run(command),
+        Command::Fuzz(args) => {
+            with_engines(|registry| async move { cli::fuzz::run(args, &registry).await })
+        }
+        Command::Model {
+            cases, stats: true, ..
+        } => cli::model::stats(&cases),
+        Command::Model {
+            cases,
+            format,
+            output,
+            stats: false,
+        } => cli::model::run(&cases, format, output.as_deref()),
+        Command::Check { cases } => cli::check::run(&cases),
+        Command::Origin { urls, format } => cli::origin::run_origin(&urls, format),
+        Command::TargetOrigin {
+            from,
+            values,
+            format,
+        } => cli::origin::run_target_origin(&from, &values, format),
+    };
     std::process::exit(status);
 }
 

@@ -13,14 +13,14 @@ use crate::engine::{
 use crate::server::{handler_fn, OriginServer, Request, Response};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Runs `pmconf doctor`; exit status 0 when every engine and declared
 /// instance is ready, 2 otherwise (so scripts can gate on it). The agent
 /// cluster probe only reports: it never changes the status.
-pub async fn run(engines: Option<&Path>, registry: &ProcessRegistry) -> i32 {
-    let declared = match declared_instances(engines) {
+pub async fn run(engines: Option<PathBuf>, registry: ProcessRegistry) -> i32 {
+    let declared = match declared_instances(engines.as_deref()) {
         Ok(d) => d,
         Err(status) => return status,
     };
@@ -38,7 +38,7 @@ pub async fn run(engines: Option<&Path>, registry: &ProcessRegistry) -> i32 {
         println!("{text}");
         all_ok &= ok;
     }
-    agent_cluster_probe(registry).await;
+    agent_cluster_probe(&registry).await;
     if all_ok {
         0
     } else {
