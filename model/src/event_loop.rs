@@ -244,7 +244,8 @@ pub struct Exploration {
     pub agents: AgentClusters,
     /// The agents under origin keying (whatwg/html#7617), when they differ.
     pub origin_keyed_agents: Option<AgentClusters>,
-    /// Whether origin keying allows a different set of outcomes.
+    /// Whether origin keying answers otherwise: other allowed or contested
+    /// outcomes.
     pub keyings_differ: bool,
 }
 
@@ -267,12 +268,16 @@ pub fn explore(case: &Case, plan: &Plan) -> Exploration {
         .collect();
     let mut seen: HashSet<String> = allowed.clone();
     seen.extend(out.contested.iter().map(|(o, _, _)| o.canonical_key()));
-    let origin_allowed: HashSet<String> = other
-        .outcomes
-        .iter()
-        .map(|(o, _)| o.canonical_key())
-        .collect();
-    out.keyings_differ = origin_allowed != allowed;
+    let keys = |e: &Exploration| -> (HashSet<String>, HashSet<String>) {
+        (
+            e.outcomes.iter().map(|(o, _)| o.canonical_key()).collect(),
+            e.contested
+                .iter()
+                .map(|(o, _, _)| o.canonical_key())
+                .collect(),
+        )
+    };
+    out.keyings_differ = keys(&other) != keys(&out);
     let origin_bit = SpecIssue::OriginKeyedByDefault.bit();
     let found = other
         .outcomes

@@ -184,7 +184,7 @@ pub fn compare_and_record_race_with(
         let as_accepted = std::fs::read_to_string(path).unwrap_or_default();
         if !earlier.iter().all(known) {
             crate::case_files::write_atomically(&pending_path(path), text.as_bytes())?;
-        } else if rejudged != as_accepted {
+        } else if parsed_snapshot(&rejudged) != parsed_snapshot(&as_accepted) {
             crate::case_files::write_atomically(&pending_path(path), rejudged.as_bytes())?;
         } else {
             let _ = std::fs::remove_file(pending_path(path));
@@ -207,6 +207,14 @@ fn with_header(case_name: &str, description: &str, expression: &str, body: &str)
 
 /// The part of a snapshot file that is compared: everything after the
 /// header.
+/// A snapshot's header and body as YAML values, so that two spellings of
+/// one string (quoted one way or the other) compare equal.
+fn parsed_snapshot(text: &str) -> Option<(serde_yaml::Value, serde_yaml::Value)> {
+    let header = text.strip_prefix("---\n")?.split("\n---\n").next()?;
+    let value = |t: &str| serde_yaml::from_str::<serde_yaml::Value>(t).ok();
+    Some((value(header)?, value(body_of(text))?))
+}
+
 pub(crate) fn body_of(text: &str) -> &str {
     // "---\n<header>---\n<body>"
     text.strip_prefix("---\n")
@@ -529,6 +537,12 @@ mod tests {
         assert!(std::fs::read_to_string(pending_path(&path))
             .unwrap()
             .contains("description: new"));
+        compare_and_record_race_with(&path, case, (&allowed, &[]), first, &[], false).unwrap();
+        assert!(!pending_path(&path).exists());
+        // Another spelling of the same description is no change.
+        let requoted = accepted.replace("description: d\n", "description: \"d\"\n");
+        assert_ne!(requoted, accepted);
+        std::fs::write(&path, requoted).unwrap();
         compare_and_record_race_with(&path, case, (&allowed, &[]), first, &[], false).unwrap();
         assert!(!pending_path(&path).exists());
     }
