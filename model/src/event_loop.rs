@@ -212,7 +212,7 @@ struct State {
     /// Per document: destroyed (its browsing context is null).
     destroyed: Vec<bool>,
     /// Per document: `document.domain` was set on its origin (the origin
-    /// object's domain is non-null; see [`Explorer::origin_owner`]).
+    /// object's domain is non-null; see `origin_owners`).
     domain_set: Vec<bool>,
     /// Per document: the messages it received.
     received: Vec<Vec<Received>>,
