@@ -700,6 +700,12 @@ mod tests {
         };
         assert_eq!(rules(&c, &observed("?child|top")), Vec::<String>::new());
         assert_eq!(rules(&c, &observed("?top")), ["wrong-source"]);
+        // Beside a message no post sent, the candidate set is still no
+        // wrong source: only the stray message is.
+        let mut stray = observed("?child|top");
+        stray.received[0].1.push(from_child("z"));
+        stray.received[0].1[1].message = json!("z");
+        assert_eq!(rules(&c, &stray), ["wrong-data"]);
     }
 
     #[test]
