@@ -103,7 +103,7 @@ fn main() {
         Command::Serve(args) => {
             with_engines(|registry| async move { cli::serve::serve(args, &registry).await })
         }
-        Command::Doctor { engines } => cli::doctor::run(engines.as_deref()),
+        Command::Doctor { engines } => with_engines(|registry| cli::doctor::run(engines, registry)),
         Command::Review(args) => cli::review::run(&args),
         Command::Report(command) => cli::report::run(command),
         Command::Fuzz(args) => {

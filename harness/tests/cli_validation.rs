@@ -1066,7 +1066,15 @@ fn model_stats_lists_states_allowed_and_contested_per_case() {
     let header: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(
         header,
-        ["states", "allowed", "contested", "median", "µs", "case"]
+        [
+            "states",
+            "allowed",
+            "contested",
+            "median",
+            "µs",
+            "keying",
+            "case"
+        ]
     );
     let row: Vec<&str> = lines[1].split_whitespace().collect();
     // Two allowed outcomes and one contested (whatwg/html#3267).
@@ -1080,7 +1088,31 @@ fn model_stats_lists_states_allowed_and_contested_per_case() {
         format!("states explored: median {states}, p90 {states}, p99 {states}, max {states}"),
         "{text}"
     );
-    assert!(lines[3].starts_with("1 cases"), "{text}");
+    // Origin-keyed agent clusters answer this case as site-keyed ones do.
+    assert!(
+        lines[3]
+            .starts_with("0 cases whose answer differs when agent clusters are keyed by origin"),
+        "{text}"
+    );
+    assert!(lines[4].starts_with("1 cases"), "{text}");
+    // A popup (https, top level) and its same-site, cross-origin frame:
+    // separate event loops under origin keying (whatwg/html#7617), one
+    // contested outcome more. Its row says so, and the list names it.
+    let popup = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../cases/races/secure-popup-posts-to-same-site-frame-then-removes-it.yaml");
+    let out = pmconf(&["model", "--stats", popup.to_str().unwrap()], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let row: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!((row[1], row[2], row[4]), ("1", "1", "differs"), "{text}");
+    assert!(
+        lines[3].starts_with("1 case whose answer differs"),
+        "{text}"
+    );
+    assert!(
+        lines[4].ends_with("secure-popup-posts-to-same-site-frame-then-removes-it.yaml"),
+        "{text}"
+    );
 }
 
 // Replies (`reply: true`): one test per rule `post_target` and

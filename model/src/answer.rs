@@ -15,7 +15,7 @@
 
 use crate::case::Case;
 use crate::contested::ContestedOutcome;
-use crate::event_loop::{explore, received_by_document};
+use crate::event_loop::{bfcache_senders, explore, received_by_document};
 use crate::navigation::{plan_case, Plan};
 use crate::outcome::{normalize_outcome_set, Delivery, Outcome};
 use crate::post_message::{run_posted_message_task, Dropped};
@@ -43,6 +43,11 @@ pub struct Answer {
     /// change it without changing the answer.
     #[serde(skip)]
     pub states_explored: usize,
+    /// Whether agent clusters keyed by origin (whatwg/html#7617) allow a
+    /// different set of outcomes than the standard's site keying (those
+    /// only origin keying allows are contested). Not part of snapshots.
+    #[serde(skip)]
+    pub keyings_differ: bool,
 }
 
 /// The model's answer for `case`.
@@ -65,17 +70,30 @@ fn answer_race(case: &Case, plan: Plan) -> Answer {
     let mut with_schedules = exploration.outcomes;
     with_schedules.sort_by_cached_key(|(o, _)| o.canonical_key());
     let mut trace = plan.trace.clone();
-    // Which documents share an event loop.
-    for (a, key) in plan.agents.iter().enumerate() {
-        let documents: Vec<&str> = plan
-            .documents
-            .iter()
-            .filter(|d| d.agent == a)
-            .map(|d| d.label.as_str())
-            .collect();
+    // Which documents share an event loop, under each keying.
+    let keyings = std::iter::once(&exploration.agents).chain(&exploration.origin_keyed_agents);
+    for agents in keyings {
+        if exploration.origin_keyed_agents.is_some() {
+            trace.push(format!("agent clusters {}:", agents.keying));
+        }
+        for (a, key) in agents.keys.iter().enumerate() {
+            let documents: Vec<&str> = plan
+                .documents
+                .iter()
+                .enumerate()
+                .filter(|(d, _)| agents.agent(*d) == a)
+                .map(|(_, doc)| doc.label.as_str())
+                .collect();
+            trace.push(format!(
+                "agent {a}, {key}: {} (one event loop)",
+                documents.join(", ")
+            ));
+        }
+    }
+    for d in bfcache_senders(case, &plan) {
         trace.push(format!(
-            "agent {a}, {key}: {} (one event loop)",
-            documents.join(", ")
+            "{} may go into the back/forward cache when its popup navigates: it keeps its browsing context, and its messages may name their sender after it is replaced (engine choice: destroyed or cached)",
+            plan.documents[d].label
         ));
     }
     trace.push(format!(
@@ -104,6 +122,7 @@ fn answer_race(case: &Case, plan: Plan) -> Answer {
         schedules,
         contested,
         states_explored: exploration.states_explored,
+        keyings_differ: exploration.keyings_differ,
     }
 }
 
@@ -162,5 +181,6 @@ fn answer_straight_line(case: &Case, plan: Plan) -> Answer {
         schedules: Vec::new(),
         contested: Vec::new(),
         states_explored: 1,
+        keyings_differ: false,
     }
 }

@@ -9,27 +9,52 @@ use serde::{Deserialize, Serialize};
 /// An open question in the HTML Standard that makes an outcome contested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SpecIssue {
-    /// whatwg/html#3267: the first load of a new browsing context reuses
-    /// the initial `about:blank`'s Window when the origins are the same,
-    /// and the spec does not settle what happens to tasks queued for the
-    /// `about:blank` document (engines run them in the loaded document).
+    /// whatwg/html#3267 ("Rationalize behavior of Window object reuse"):
+    /// the first load of a new browsing context reuses the initial
+    /// `about:blank`'s Window when its origin is *same origin-domain* with
+    /// the new document's ("initialise the document object", step 6).
+    ///
+    /// NOTE: the issue is about which Window (and realm) the new document
+    /// gets, not about message tasks: it never discusses tasks queued for
+    /// the `about:blank` document. That such a task may run in the loaded
+    /// document is our inference from the shared Window (engines queue the
+    /// event on the Window, not on the Document), and from engines doing
+    /// it; by the spec's text the task's document is the `about:blank`,
+    /// which is then no longer fully active, so it never runs.
     WindowReuse,
-    /// whatwg/html#3691: `postMessage` fixes the target Window at call
-    /// time, which needs synchronous access to a possibly cross-process
-    /// navigable; engines resolve it when the message arrives, so a message
-    /// posted while a navigation is under way can land in the new document.
+    /// whatwg/html#3691 ("postMessage requires synchronous
+    /// possibly-cross-process access"): `postMessage` fixes the target
+    /// Window at call time, which needs synchronous access to a possibly
+    /// cross-process navigable. The issue asks: "if a navigation matures
+    /// while the postmessage task is queued [...] does the message event
+    /// fire on the old Window, the new Window, or neither?" Gecko resolves
+    /// the target's current inner window when the task runs, so a message
+    /// still queued when any navigation of its target commits may land in
+    /// the new document.
     TargetWindowAtCallTime,
+    /// whatwg/html PR #7617 ("Change Origin-Agent-Cluster HTTP header
+    /// default", open; shipped in Chrome 115, behind
+    /// `dom.origin_agent_cluster.default` in Firefox): agent clusters of
+    /// documents in secure contexts keyed by origin rather than site, so
+    /// same-site, cross-origin windows run on separate event loops
+    /// ([`crate::agent::Keying::OriginKeyed`]).
+    OriginKeyedByDefault,
 }
 
 impl SpecIssue {
     /// Every issue, in bit order.
-    pub const ALL: [SpecIssue; 2] = [SpecIssue::WindowReuse, SpecIssue::TargetWindowAtCallTime];
+    pub const ALL: [SpecIssue; 3] = [
+        SpecIssue::WindowReuse,
+        SpecIssue::TargetWindowAtCallTime,
+        SpecIssue::OriginKeyedByDefault,
+    ];
 
     /// The issue's address.
     pub fn url(self) -> &'static str {
         match self {
             SpecIssue::WindowReuse => "https://github.com/whatwg/html/issues/3267",
             SpecIssue::TargetWindowAtCallTime => "https://github.com/whatwg/html/issues/3691",
+            SpecIssue::OriginKeyedByDefault => "https://github.com/whatwg/html/pull/7617",
         }
     }
 
@@ -37,10 +62,13 @@ impl SpecIssue {
     pub fn reason(self) -> &'static str {
         match self {
             SpecIssue::WindowReuse => {
-                "a message queued for the initial about:blank runs in the same-origin document that reuses its Window"
+                "a message queued for the initial about:blank runs in the same-origin-domain document that reuses its Window (inferred: the issue does not discuss queued tasks)"
             }
             SpecIssue::TargetWindowAtCallTime => {
-                "a message posted while the target's navigation was under way reaches the document that navigation committed"
+                "a message still queued when a navigation of its target committed reaches the document that navigation committed (target Window resolved when the task runs)"
+            }
+            SpecIssue::OriginKeyedByDefault => {
+                "same-site, cross-origin documents in secure contexts run on separate event loops (agent clusters origin-keyed by default)"
             }
         }
     }

@@ -16,7 +16,8 @@
 //! - [`sandbox`]: the iframe `sandbox` attribute.
 //! - [`document`]: the origin each window's document gets.
 //! - [`navigation`]: the documents a case can create, planned up front.
-//! - [`agent`]: which documents share an event loop (agents keyed by site).
+//! - [`agent`]: which documents share an event loop (agent clusters keyed
+//!   by site, or by origin as whatwg/html#7617 proposes).
 //! - [`event_loop`]: every order the event loops allow, explored.
 //! - [`contested`]: outcomes an open issue of the standard leaves open.
 //! - [`post_message`]: the window post message steps themselves.

@@ -12,7 +12,6 @@
 //!
 //! <https://html.spec.whatwg.org/multipage/browsing-the-web.html#navigate>
 
-use crate::agent::{obtain_a_site, AgentKey};
 use crate::call_args::resolve_post_message;
 use crate::case::{CallForm, Case, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
@@ -43,16 +42,10 @@ pub struct DocumentPlan {
     pub origin: Origin,
     /// Why it exists, for traces.
     pub cause: String,
-    /// Its agent (index in [`Plan::agents`]): the event loop its tasks
-    /// run on.
-    pub agent: AgentIndex,
     /// It is the initial `about:blank` of a window a `create` step makes
     /// (whose Window a same-origin first load may reuse, whatwg/html#3267).
     pub initial_about_blank: bool,
 }
-
-/// Index of an agent in [`Plan::agents`].
-pub type AgentIndex = usize;
 
 /// What the event loop explorer needs, computed once per case.
 #[derive(Debug, Clone)]
@@ -74,9 +67,6 @@ pub struct Plan {
     /// For each `post` step: the sender's document (the incumbent's
     /// associated Document when `postMessage` ran).
     pub senders: Vec<Option<DocumentIndex>>,
-    /// The agents the case's documents are in, each once, in the order
-    /// documents first need them.
-    pub agents: Vec<AgentKey>,
     /// Lines explaining the plan, for the answer's trace.
     pub trace: Vec<String>,
     /// For each `post` step: its message event would be a `messageerror`
@@ -141,11 +131,6 @@ impl Plan {
             ports: transferred_ports(post.transfer.as_deref().unwrap_or_default()),
         }
     }
-
-    /// The agent of document `d`.
-    pub fn agent_of(&self, d: DocumentIndex) -> AgentIndex {
-        self.documents[d].agent
-    }
 }
 
 /// Plans every document and runs the synchronous part of every post.
@@ -164,7 +149,6 @@ pub fn plan_case(case: &Case) -> Plan {
         loads: vec![None; case.steps.len()],
         posts: vec![None; case.steps.len()],
         senders: vec![None; case.steps.len()],
-        agents: Vec::new(),
         trace: Vec::new(),
         ports: PortPlan::new(case.steps.len()),
         deserialize_fails: vec![false; case.steps.len()],
@@ -315,8 +299,7 @@ pub fn plan_case(case: &Case) -> Plan {
                     let blank = push(&mut plan, w, format!("{}@blank", win.name), blank_origin.clone(), format!("step {i}: the initial about:blank"));
                     // "Creating a new browsing context": its Window is
                     // created in the agent obtained for the creator's
-                    // origin, so it shares the creator's agent.
-                    plan.documents[blank].agent = plan.documents[latest[creator].expect("validation: the creator exists")].agent;
+                    // origin ([`crate::agent`]).
                     plan.documents[blank].initial_about_blank = true;
                     let origin = determine_the_origin(&url, &win.sandbox_flags, Some(&creator_origin), &mut alloc);
                     let first = push(&mut plan, w, win.name.clone(), origin.clone(), format!("step {i}: the first navigation's document"));
@@ -396,22 +379,12 @@ fn push(
     origin: Origin,
     cause: String,
 ) -> DocumentIndex {
-    // A document's Window is in the similar-origin window agent obtained
-    // for the site of its origin ("obtain a similar-origin window agent").
-    let key = obtain_a_site(&origin);
-    let agent = match plan.agents.iter().position(|a| *a == key) {
-        Some(a) => a,
-        None => {
-            plan.agents.push(key);
-            plan.agents.len() - 1
-        }
-    };
+    // Its agent depends on the keying: [`crate::agent::agent_clusters`].
     plan.documents.push(DocumentPlan {
         window,
         label,
         origin,
         cause,
-        agent,
         initial_about_blank: false,
     });
     plan.documents.len() - 1

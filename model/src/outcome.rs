@@ -38,7 +38,42 @@ impl PostOutcome {
 /// letters, digits, `_` and `-`), so no model outcome has it: such a
 /// delivery is a `wrong-source`, but reported apart from a null
 /// `event.source`.
+///
+/// Followed by window names joined with [`CANDIDATE_SEPARATOR`]
+/// (`?pop1|pop2`), it is a *candidate set*: the receiving document could
+/// not tell which of these windows the WindowProxy was (two popups whose
+/// way back is the same `opener`; a sender detached before the document
+/// held a reference to it), but it is one of them. A candidate set stands
+/// for each of its windows ([`source_matches`]).
 pub const UNIDENTIFIED_SOURCE: &str = "?";
+
+/// What separates the window names of a candidate set.
+pub const CANDIDATE_SEPARATOR: char = '|';
+
+/// The window names of a candidate-set source (`?a|b` gives `[a, b]`); `None`
+/// for a window's name, `null`, and a bare [`UNIDENTIFIED_SOURCE`].
+pub fn source_candidates(source: &str) -> Option<Vec<&str>> {
+    let names = source.strip_prefix(UNIDENTIFIED_SOURCE)?;
+    (!names.is_empty()).then(|| names.split(CANDIDATE_SEPARATOR).collect())
+}
+
+/// A candidate-set source for `names`.
+pub fn candidate_source(names: &[&str]) -> String {
+    let sep = CANDIDATE_SEPARATOR.to_string();
+    format!("{UNIDENTIFIED_SOURCE}{}", names.join(&sep))
+}
+
+/// Whether an observed `event.source` is the one an allowed outcome has:
+/// the same name (or both null), or a candidate set holding that name.
+pub fn source_matches(observed: &Option<String>, allowed: &Option<String>) -> bool {
+    match (observed, allowed) {
+        (Some(o), Some(a)) => {
+            o == a || source_candidates(o).is_some_and(|c| c.contains(&a.as_str()))
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
 
 /// One `message` event a window received.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,8 +85,9 @@ pub struct Delivery {
     /// `event.origin`.
     pub origin: String,
     /// The case's name for the window `event.source` is, `null` when
-    /// `event.source` was null, or [`UNIDENTIFIED_SOURCE`] when it was a
-    /// WindowProxy the receiving document could not name.
+    /// `event.source` was null, or [`UNIDENTIFIED_SOURCE`] (with the
+    /// windows it may be, when the receiving document knows them) when it
+    /// was a WindowProxy the receiving document could not name.
     pub source: Option<String>,
     /// `event.ports`: the case's names of the MessagePorts it carries, in
     /// order (left out when empty).
@@ -122,9 +158,31 @@ impl Outcome {
         serde_json::to_string(self).expect("outcomes serialize")
     }
 
-    /// Whether `self` is one of `allowed`.
+    /// Whether `self` is one of `allowed` ([`Outcome::matches`]).
     pub fn is_in(&self, allowed: &[Outcome]) -> bool {
-        allowed.iter().any(|a| a == self)
+        allowed.iter().any(|a| self.matches(a))
+    }
+
+    /// Whether `self`, as observed, is `allowed`: equal, except that a
+    /// candidate-set `event.source` stands for any of its windows
+    /// ([`source_matches`]).
+    pub fn matches(&self, allowed: &Outcome) -> bool {
+        self.posts == allowed.posts
+            && self.received.len() == allowed.received.len()
+            && self
+                .received
+                .iter()
+                .zip(&allowed.received)
+                .all(|((l, o), (m, a))| {
+                    l == m
+                        && o.len() == a.len()
+                        && o.iter().zip(a).all(|(o, a)| {
+                            o.message == a.message
+                                && o.origin == a.origin
+                                && o.ports == a.ports
+                                && source_matches(&o.source, &a.source)
+                        })
+                })
     }
 }
 
@@ -184,6 +242,32 @@ mod tests {
             serde_json::to_value(&p).unwrap(),
             json!({"step": 3, "threw": "SyntaxError"})
         );
+    }
+
+    /// Item 7 of pmconf issue 22: a receiving document that cannot tell
+    /// which window a WindowProxy is reports the windows it may be; the
+    /// outcome is allowed when the allowed one's source is among them.
+    #[test]
+    fn a_candidate_set_source_stands_for_each_of_its_windows() {
+        let with_source = |source: Option<&str>| {
+            let mut o = outcome("http://a.test");
+            o.received[1].1[0].source = source.map(str::to_owned);
+            o
+        };
+        let allowed = [with_source(Some("top"))];
+        assert!(with_source(Some("top")).is_in(&allowed));
+        assert!(with_source(Some(&candidate_source(&["pop", "top"]))).is_in(&allowed));
+        assert!(with_source(Some("?top")).is_in(&allowed));
+        // Not among them, no candidates at all, or null: not allowed.
+        for wrong in [Some("?pop|kid"), Some(UNIDENTIFIED_SOURCE), None, Some("?")] {
+            assert!(!with_source(wrong).is_in(&allowed), "{wrong:?}");
+        }
+        // A candidate set never stands for null, and a name is no set.
+        assert!(!with_source(Some("?top")).is_in(&[with_source(None)]));
+        assert!(!with_source(Some("top")).is_in(&[with_source(Some("?top"))]));
+        assert_eq!(source_candidates("?a|b"), Some(vec!["a", "b"]));
+        assert_eq!(source_candidates("?"), None);
+        assert_eq!(source_candidates("a"), None);
     }
 
     #[test]

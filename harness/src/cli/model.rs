@@ -59,7 +59,20 @@ pub fn run(inputs: &[PathBuf], format: Format, output: Option<&Path>) -> i32 {
     }
 }
 
-/// Runs `pmconf model --stats`: how much work the model does per case.
+/// One case's line of `pmconf model --stats`.
+struct StatsRow<'a> {
+    states: usize,
+    allowed: usize,
+    contested: usize,
+    time: std::time::Duration,
+    /// Origin-keyed agent clusters allow other outcomes.
+    keyings_differ: bool,
+    name: &'a str,
+}
+
+/// Runs `pmconf model --stats`: how much work the model does per case,
+/// and which cases' answers differ under the two keyings of agent
+/// clusters.
 pub fn stats(inputs: &[PathBuf]) -> i32 {
     let cases = match load_cases(inputs) {
         Ok(c) => c,
@@ -69,7 +82,7 @@ pub fn stats(inputs: &[PathBuf]) -> i32 {
         }
     };
     const RUNS: usize = 21;
-    let mut rows: Vec<(usize, usize, usize, std::time::Duration, &str)> = cases
+    let mut rows: Vec<StatsRow> = cases
         .iter()
         .map(|c| {
             let mut times: Vec<std::time::Duration> = (0..RUNS)
@@ -83,38 +96,58 @@ pub fn stats(inputs: &[PathBuf]) -> i32 {
                 .collect();
             times.sort();
             let answer = answer_case(&c.case);
-            (
-                answer.states_explored,
-                answer.allowed.len(),
-                answer.contested.len(),
-                times[RUNS / 2],
-                c.name.as_str(),
-            )
+            StatsRow {
+                states: answer.states_explored,
+                allowed: answer.allowed.len(),
+                contested: answer.contested.len(),
+                time: times[RUNS / 2],
+                keyings_differ: answer.keyings_differ,
+                name: c.name.as_str(),
+            }
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.3.cmp(&a.3)));
+    rows.sort_by(|a, b| b.states.cmp(&a.states).then(b.time.cmp(&a.time)));
     println!(
-        "{:>8} {:>8} {:>9} {:>12}  case",
-        "states", "allowed", "contested", "median µs"
+        "{:>8} {:>8} {:>9} {:>12} {:>7}  case",
+        "states", "allowed", "contested", "median µs", "keying"
     );
-    for (states, allowed, contested, time, name) in &rows {
+    for r in &rows {
         println!(
-            "{states:>8} {allowed:>8} {contested:>9} {:>12.1}  {name}",
-            time.as_secs_f64() * 1e6
+            "{:>8} {:>8} {:>9} {:>12.1} {:>7}  {}",
+            r.states,
+            r.allowed,
+            r.contested,
+            r.time.as_secs_f64() * 1e6,
+            if r.keyings_differ { "differs" } else { "" },
+            r.name
         );
     }
     if !rows.is_empty() {
         // rows are sorted largest first.
-        let at = |q: f64| rows[((rows.len() - 1) as f64 * (1.0 - q)).round() as usize].0;
+        let at = |q: f64| rows[((rows.len() - 1) as f64 * (1.0 - q)).round() as usize].states;
         println!(
             "states explored: median {}, p90 {}, p99 {}, max {}",
             at(0.5),
             at(0.9),
             at(0.99),
-            rows[0].0
+            rows[0].states
         );
     }
-    let total: std::time::Duration = rows.iter().map(|r| r.3).sum();
+    let differ: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.keyings_differ)
+        .map(|r| r.name)
+        .collect();
+    println!(
+        "{} case{} whose answer differs when agent clusters are keyed by origin (whatwg/html#7617; those outcomes are contested){}",
+        differ.len(),
+        if differ.len() == 1 { "" } else { "s" },
+        if differ.is_empty() { "" } else { ":" }
+    );
+    for name in &differ {
+        println!("  {name}");
+    }
+    let total: std::time::Duration = rows.iter().map(|r| r.time).sum();
     println!(
         "{} cases, {:.2} ms in all (median per case summed; build profile: {})",
         rows.len(),

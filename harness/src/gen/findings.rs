@@ -473,28 +473,24 @@ mod engine_snapshots {
 
     /// Hand-checked against each snapshot's `seen` list: the engines'
     /// known race bugs get the rule the case's description names.
+    /// Chromium's four retargeted messages (posted to a cross-site frame
+    /// just before its navigation) are contested since whatwg/html#3691
+    /// covers any navigation that matures while the message is queued
+    /// (pmconf issue 22): Firefox's, to a same-origin frame, stays.
     #[test]
     fn accepted_race_divergences_are_classified() {
         let rules = race_rules();
         assert_eq!(
             rules.len(),
-            5,
-            "the 5 race snapshots with verdict diverges: {rules:#?}"
+            1,
+            "the race snapshots with verdict diverges: {rules:#?}"
         );
-        // Four Chromium cases, one root cause: one key.
-        let all: BTreeSet<String> = rules.values().flatten().cloned().collect();
         assert_eq!(
-            all.iter().map(String::as_str).collect::<Vec<_>>(),
-            [
-                "chromium: wrong-document[navigate,post,wait]",
-                "firefox: wrong-document[navigate,post,wait]"
-            ],
-            "{rules:#?}"
-        );
-        // Chromium retargets a message posted just before the navigation.
-        assert!(
-            rules["chromium/post-then-navigate-same-task-star"]
-                .contains("chromium: wrong-document[navigate,post,wait]"),
+            rules["firefox/post-then-navigate-same-origin-via-src"]
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["firefox: wrong-document[navigate,post,wait]"],
             "{rules:#?}"
         );
     }

@@ -294,39 +294,55 @@
   // browsing context, so identity holds across the sender's navigations,
   // and still holds when the path broke (inside a removed subtree
   // `parent` and `frames` are null; removing a frame renumbers `frames`).
+  // A window this document created is taken from what holds it (its
+  // iframe element, its popup handle) as soon as it exists.
   var captured = {};
+  function knownNames() {
+    var names = Object.keys(C.sourceRefs).concat(C.unreachableSenders, C.sendersHere || []);
+    return names.filter(function (n, i) { return names.indexOf(n) === i; });
+  }
   function captureSourceRefs() {
-    Object.keys(C.sourceRefs).forEach(function (name) {
+    knownNames().forEach(function (name) {
       if (captured[name]) return;
+      var el = frameElement(name);
+      var held = handles[name] || (el && el.contentWindow);
+      if (held) { captured[name] = held; return; }
+      if (!C.sourceRefs[name]) return;
       try { captured[name] = resolve(C.sourceRefs[name]); } catch (e) { /* not there yet */ }
     });
   }
 
   function identify(source) {
     if (source === null || source === undefined) return null;
-    var names = Object.keys(C.sourceRefs);
+    var names = Object.keys(captured);
     for (var i = 0; i < names.length; i++) {
       if (captured[names[i]] === source) return names[i];
     }
     // Never captured: the path as it is now.
-    for (var j = 0; j < names.length; j++) {
-      if (captured[names[j]]) continue;
+    var paths = Object.keys(C.sourceRefs);
+    for (var j = 0; j < paths.length; j++) {
+      if (captured[paths[j]]) continue;
       try {
-        if (resolve(C.sourceRefs[names[j]]) === source) return names[j];
+        if (resolve(C.sourceRefs[paths[j]]) === source) return paths[j];
       } catch (e) { /* not reachable now */ }
     }
     // A sender this window holds no reference to: the one whose way back
     // (parent, opener, frames[i] from event.source) leads here, else by
-    // elimination.
+    // elimination (a captured window is not it).
     var back = Object.keys(C.backRefs || {}).filter(function (name) {
+      if (captured[name]) return false;
       try { return walkFrom(source, C.backRefs[name]) === window; } catch (e) { return false; }
     });
     if (back.length === 1) return back[0];
-    if (C.unreachableSenders.length === 1) return C.unreachableSenders[0];
-    // A WindowProxy, but none this document can name: never reported as
-    // null, which is what event.source itself was (UNIDENTIFIED_SOURCE of
-    // model/src/outcome.rs).
-    return C.unidentifiedSource;
+    var unnamed = C.unreachableSenders.filter(function (n) { return !captured[n]; });
+    if (unnamed.length === 1) return unnamed[0];
+    // A WindowProxy, but none this document can name: the windows it may
+    // be (those whose way back leads here, else every sender to this
+    // window but the captured ones, which it is not), reported as a
+    // candidate set "?a|b" (model/src/outcome.rs), never as null.
+    var maybe = back.length > 1 ? back : (C.sendersHere || []).filter(function (n) { return !captured[n]; });
+    if (maybe.length === 1) return maybe[0];
+    return C.unidentifiedSource + maybe.join("|");
   }
 
   // Message events each document saw, numbered, so the server can tell a

@@ -200,7 +200,7 @@ impl OutcomeCount {
         bars.sort_by_cached_key(|b| b.outcome.canonical_key());
         let not_seen = allowed
             .iter()
-            .filter(|a| !observed.contains(a))
+            .filter(|a| !observed.iter().any(|o| o.matches(a)))
             .cloned()
             .collect();
         (bars, not_seen)
@@ -233,7 +233,7 @@ impl CaseResult {
 
     /// The contested outcome `outcome` is, if it is one.
     pub fn contested_as(&self, outcome: &Outcome) -> Option<&ContestedOutcome> {
-        self.contested.iter().find(|c| c.outcome == *outcome)
+        self.contested.iter().find(|c| outcome.matches(&c.outcome))
     }
 
     /// Whether this result is flaky: an earlier attempt was unexpected but

@@ -244,6 +244,16 @@ impl CasePlan {
             }
         }
 
+        // The windows that post to this one: what an event.source it
+        // cannot name may be (a candidate set, outcome.rs).
+        let mut senders_here: Vec<&str> = Vec::new();
+        for (_, p) in case.posts().filter(|(_, p)| p.to == w) {
+            let name = case.windows[p.from].name.as_str();
+            if !senders_here.contains(&name) {
+                senders_here.push(name);
+            }
+        }
+
         let mut steps = serde_json::Map::new();
         for (i, step) in case.steps.iter().enumerate() {
             if step.actor(case) != Some(w) {
@@ -277,6 +287,7 @@ impl CasePlan {
             "sourceRefs": source_refs,
             "unreachableSenders": unreachable_senders,
             "backRefs": back_refs,
+            "sendersHere": senders_here,
             "unidentifiedSource": pmconf_model::outcome::UNIDENTIFIED_SOURCE,
             "steps": steps,
             "children": children,
@@ -773,6 +784,8 @@ steps:
         assert_eq!(c["unreachableSenders"], json!(["pop", "popframe"]));
         assert_eq!(c["backRefs"]["pop"], json!([["opener"]]));
         assert_eq!(c["backRefs"]["popframe"], json!([["parent"], ["opener"]]));
+        // What an event.source it cannot name may be.
+        assert_eq!(c["sendersHere"], json!(["pop", "popframe"]));
         // The first document reaches both: no way back needed.
         let first = config(&p, 0, "chromium/3", "m");
         assert_eq!(first["backRefs"], json!({}));

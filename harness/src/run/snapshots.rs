@@ -176,11 +176,18 @@ pub fn compare_and_record_race_with(
     let mut union = accepted.clone().unwrap_or_default();
     union.extend(earlier.iter().chain(observed).cloned());
     let text = race_snapshot_text_with(case_name, description, (allowed, contested), &union);
-    if accepted.is_some() && observed.iter().all(known) {
-        if earlier.iter().all(known) {
-            let _ = std::fs::remove_file(pending_path(path));
-        } else {
+    if let (Some(seen), true) = (&accepted, observed.iter().all(known)) {
+        // The accepted outcomes as the model judges them now, under the
+        // case's description now: a model change (a divergence that became
+        // contested) or a new description is offered for review too.
+        let rejudged = race_snapshot_text_with(case_name, description, (allowed, contested), seen);
+        let as_accepted = std::fs::read_to_string(path).unwrap_or_default();
+        if !earlier.iter().all(known) {
             crate::case_files::write_atomically(&pending_path(path), text.as_bytes())?;
+        } else if parsed_snapshot(&rejudged) != parsed_snapshot(&as_accepted) {
+            crate::case_files::write_atomically(&pending_path(path), rejudged.as_bytes())?;
+        } else {
+            let _ = std::fs::remove_file(pending_path(path));
         }
         return Ok(SnapshotStatus::Matched);
     }
@@ -200,6 +207,14 @@ fn with_header(case_name: &str, description: &str, expression: &str, body: &str)
 
 /// The part of a snapshot file that is compared: everything after the
 /// header.
+/// A snapshot's header and body as YAML values, so that two spellings of
+/// one string (quoted one way or the other) compare equal.
+fn parsed_snapshot(text: &str) -> Option<(serde_yaml::Value, serde_yaml::Value)> {
+    let header = text.strip_prefix("---\n")?.split("\n---\n").next()?;
+    let value = |t: &str| serde_yaml::from_str::<serde_yaml::Value>(t).ok();
+    Some((value(header)?, value(body_of(text))?))
+}
+
 pub(crate) fn body_of(text: &str) -> &str {
     // "---\n<header>---\n<body>"
     text.strip_prefix("---\n")
@@ -466,6 +481,70 @@ mod tests {
         );
         let text = race_snapshot_text_with("r", "d", (&allowed, &contested), &[a]);
         assert!(text.contains("\n---\nverdict: conforms\nseen:\n"), "{text}");
+    }
+
+    #[test]
+    fn an_accepted_race_snapshot_the_model_now_judges_otherwise_is_offered_for_review() {
+        // Accepted when `bad` was a divergence; the model then makes it
+        // contested (pmconf issue 22, whatwg/html#3691). A run that sees
+        // only allowed outcomes still matches, and a pending snapshot with
+        // the same outcomes and the new verdict waits for review.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chromium/race.snap");
+        let (a, bad) = (outcome("http://a.test"), outcome("http://x.test"));
+        let case = ("cases/races/r.yaml", "d");
+        let allowed = [a.clone()];
+        let both = [a.clone(), bad.clone()];
+        assert_eq!(
+            compare_and_record_race_with(&path, case, (&allowed, &[]), &both, &[], true).unwrap(),
+            SnapshotStatus::Accepted
+        );
+        let accepted = std::fs::read_to_string(&path).unwrap();
+        assert!(accepted.contains("verdict: diverges"), "{accepted}");
+        let first = std::slice::from_ref(&a);
+        let now_contested = [bad.clone()];
+        assert_eq!(
+            compare_and_record_race_with(
+                &path,
+                case,
+                (&allowed, &now_contested),
+                first,
+                &[],
+                false
+            )
+            .unwrap(),
+            SnapshotStatus::Matched
+        );
+        let pending = std::fs::read_to_string(pending_path(&path)).unwrap();
+        assert!(pending.contains("verdict: contested"), "{pending}");
+        assert!(
+            pending.contains("x.test") && pending.contains("a.test"),
+            "{pending}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), accepted);
+        // A new description is offered the same way; once accepted, as
+        // the model sees it, nothing is pending.
+        std::fs::remove_file(pending_path(&path)).unwrap();
+        compare_and_record_race_with(
+            &path,
+            ("cases/races/r.yaml", "new"),
+            (&allowed, &[]),
+            first,
+            &[],
+            false,
+        )
+        .unwrap();
+        assert!(std::fs::read_to_string(pending_path(&path))
+            .unwrap()
+            .contains("description: new"));
+        compare_and_record_race_with(&path, case, (&allowed, &[]), first, &[], false).unwrap();
+        assert!(!pending_path(&path).exists());
+        // Another spelling of the same description is no change.
+        let requoted = accepted.replace("description: d\n", "description: \"d\"\n");
+        assert_ne!(requoted, accepted);
+        std::fs::write(&path, requoted).unwrap();
+        compare_and_record_race_with(&path, case, (&allowed, &[]), first, &[], false).unwrap();
+        assert!(!pending_path(&path).exists());
     }
 
     #[test]

@@ -475,7 +475,7 @@ pub(crate) fn case_result(
         Verdict::Conforms
     } else if histogram
         .iter()
-        .all(|b| b.allowed || plan.contested.iter().any(|c| c.outcome == b.outcome))
+        .all(|b| b.allowed || plan.contested.iter().any(|c| b.outcome.matches(&c.outcome)))
     {
         // Only allowed and contested outcomes, at least one contested.
         Verdict::Contested

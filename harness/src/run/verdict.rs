@@ -89,7 +89,9 @@ pub fn judge(
 ) -> Verdict {
     match observation {
         Observation::Observed(o) if o.is_in(allowed) => Verdict::Conforms,
-        Observation::Observed(o) if contested.iter().any(|c| c.outcome == *o) => Verdict::Contested,
+        Observation::Observed(o) if contested.iter().any(|c| o.matches(&c.outcome)) => {
+            Verdict::Contested
+        }
         Observation::Observed(_) => Verdict::Diverges,
         Observation::Inconclusive(reason) => Verdict::Inconclusive {
             reason: reason.clone(),
@@ -169,6 +171,30 @@ mod tests {
         assert_eq!(judged(outcome("http://b.test")), Verdict::Contested);
         assert_eq!(judged(outcome("http://c.test")), Verdict::Diverges);
         assert_eq!(Verdict::Contested.name(), "contested");
+    }
+
+    #[test]
+    fn a_candidate_set_source_is_judged_as_the_window_it_holds() {
+        // The receiving page could only say event.source was `child` or
+        // `pop` (model/src/outcome.rs): allowed, contested or divergent as
+        // the outcome with `child` would be.
+        let allowed = vec![outcome("http://a.test")];
+        let contested = vec![ContestedOutcome::new(
+            outcome("http://b.test"),
+            pmconf_model::contested::SpecIssue::WindowReuse.bit(),
+            vec![],
+        )];
+        let candidates = |origin: &str, source: &str| {
+            let mut o = outcome(origin);
+            o.received[0].1[0].source = Some(source.into());
+            judge(&Observation::Observed(o), &allowed, &contested)
+        };
+        assert_eq!(candidates("http://a.test", "?child|pop"), Verdict::Conforms);
+        assert_eq!(
+            candidates("http://b.test", "?pop|child"),
+            Verdict::Contested
+        );
+        assert_eq!(candidates("http://a.test", "?pop|top"), Verdict::Diverges);
     }
 
     #[test]
