@@ -1,0 +1,267 @@
+// Helpers for the tests under webmessaging/pmconf/, which pmconf
+// (a differential conformance harness for window.postMessage) exports
+// from its cases: one case's windows driven by plain page script.
+//
+// The test page is the case's top window. It creates its frames and
+// popups, waits until every window's script has said it is ready, then
+// runs the case's steps in order: its own steps directly, another
+// window's by asking that window (a postMessage carrying {"pmconf-wpt":
+// {step: k}}) and waiting for its answer. At the end every window posts
+// an end marker ("*") to each window it posted to; tasks from one source
+// to one target run in order, so a window holding the markers of all its
+// senders has received everything it ever will, and then reports its
+// messages to the test page. Control messages carry the key "pmconf-wpt"
+// and are never counted as the case's messages.
+'use strict';
+(function (global) {
+  const KEY = 'pmconf-wpt';
+  const buffers = {};
+  const popups = {};
+
+  function isControl(data) {
+    return data !== null && typeof data === 'object' &&
+        Object.prototype.hasOwnProperty.call(data, KEY);
+  }
+
+  // The window's own ArrayBuffer named `id` (made from `bytes` the first
+  // time): a buffer transferred once stays detached for later posts.
+  global.buffer = function (id, bytes) {
+    if (!(id in buffers)) buffers[id] = new Uint8Array(bytes || []).buffer;
+    return buffers[id];
+  };
+
+  // The receiver's view of a message as JSON: JSON values as they are,
+  // undefined, NaN, infinities, -0, lone surrogates, holes and
+  // ArrayBuffers tagged as pmconf's model writes them.
+  function describe(v) {
+    if (v === undefined) return {$undefined: null};
+    if (v === null || typeof v === 'boolean') return v;
+    if (typeof v === 'number') {
+      if (Number.isNaN(v)) return {$number: 'NaN'};
+      if (v === Infinity) return {$number: 'Infinity'};
+      if (v === -Infinity) return {$number: '-Infinity'};
+      if (Object.is(v, -0)) return {$number: '-0'};
+      return v;
+    }
+    if (typeof v === 'string') {
+      for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i);
+        const high = c >= 0xD800 && c <= 0xDBFF;
+        const next = v.charCodeAt(i + 1);
+        if (high && next >= 0xDC00 && next <= 0xDFFF) { i++; continue; }
+        if (c >= 0xD800 && c <= 0xDFFF) {
+          const units = [];
+          for (let k = 0; k < v.length; k++) units.push(v.charCodeAt(k));
+          return {$utf16: units};
+        }
+      }
+      return v;
+    }
+    if (v instanceof ArrayBuffer) {
+      return {$buffer: {bytes: Array.from(new Uint8Array(v))}};
+    }
+    if (Array.isArray(v)) {
+      const out = [];
+      for (let i = 0; i < v.length; i++) out.push(i in v ? describe(v[i]) : {$hole: null});
+      return out;
+    }
+    if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      const out = {};
+      for (const k of Object.keys(v)) out[k] = describe(v[k]);
+      return out;
+    }
+    return {$unexpected: Object.prototype.toString.call(v)};
+  }
+
+  // A window reached from this one by hops: 'parent', 'opener', a number
+  // i for frames[i], or {popup: name} for a handle window.open returned.
+  function resolve(hops) {
+    let w = self;
+    for (const h of hops) {
+      if (h === 'parent') w = w.parent;
+      else if (h === 'opener') w = w.opener;
+      else if (typeof h === 'number') w = w.frames[h];
+      else w = popups[h.popup];
+    }
+    return w;
+  }
+
+  function makeChild(child) {
+    if (child.kind === 'popup') {
+      popups[child.name] = window.open(child.url);
+      return;
+    }
+    const iframe = document.createElement('iframe');
+    if (child.sandbox !== undefined) iframe.setAttribute('sandbox', child.sandbox);
+    if (child.kind === 'srcdoc') iframe.srcdoc = child.html;
+    else if (child.kind === 'data') iframe.src = 'data:text/html,' + encodeURIComponent(child.html);
+    else if (child.kind === 'url') iframe.src = child.url;
+    document.body.appendChild(iframe);
+    if (child.kind === 'blank') {
+      // As RemoteContextHelper's 'blank' URL type: the script is written
+      // into the initial about:blank document.
+      const doc = iframe.contentDocument;
+      doc.open();
+      doc.write(child.html);
+      doc.close();
+    }
+  }
+
+  // One window of a case: records every message event, creates its
+  // frames and popups, and takes its steps when asked.
+  function start(name, config, steps, onControl) {
+    const received = [];
+    const events = [];
+    const ends = new Set();
+    let finished = false;
+    let reported = false;
+    const w = {};
+    for (const n of Object.keys(config.refs)) {
+      Object.defineProperty(w, n, {get: () => resolve(config.refs[n])});
+    }
+    function nameOf(source) {
+      if (source === null) return null;
+      for (const n of Object.keys(config.refs)) {
+        let candidate;
+        try { candidate = resolve(config.refs[n]); } catch (e) { continue; }
+        if (candidate === source) return n;
+      }
+      return '?';
+    }
+    function reply(sender) {
+      for (let i = events.length - 1; i >= 0; i--) {
+        if (nameOf(events[i].source) === sender) return events[i].source;
+      }
+      throw new Error('no message from ' + sender + ' to reply to');
+    }
+    function up(payload) {
+      if (config.up === null) onControl(payload);
+      else resolve(config.up).postMessage({[KEY]: payload}, '*');
+    }
+    function maybeReport() {
+      if (reported || !finished) return;
+      if (!config.endsFrom.every(n => ends.has(n))) return;
+      reported = true;
+      up({received: name, messages: received});
+    }
+    const self_ = {
+      step(k) {
+        let threw = null;
+        try {
+          steps[k](w, reply);
+        } catch (e) {
+          threw = e && e.name !== undefined ? String(e.name) : String(e);
+        }
+        return threw;
+      },
+      finish() {
+        for (const target of config.targets) {
+          resolve(config.refs[target]).postMessage({[KEY]: {end: name}}, '*');
+        }
+        finished = true;
+        maybeReport();
+      },
+      closePopups() {
+        for (const p of Object.values(popups)) p.close();
+      },
+    };
+    addEventListener('message', e => {
+      if (!isControl(e.data)) {
+        received.push({message: describe(e.data), origin: e.origin, source: nameOf(e.source)});
+        events.push(e);
+        return;
+      }
+      const c = e.data[KEY];
+      if (c.end !== undefined) {
+        ends.add(c.end);
+        maybeReport();
+      } else if (c.step !== undefined && config.up !== null) {
+        up({stepped: c.step, threw: self_.step(c.step)});
+      } else if (c.finish !== undefined && config.up !== null) {
+        self_.finish();
+      } else if (c.close !== undefined && config.up !== null) {
+        self_.closePopups();
+      } else if (onControl) {
+        onControl(c);
+      }
+    });
+    for (const child of config.children) makeChild(child);
+    return self_;
+  }
+
+  // In a helper document: one window of the case, not the test page.
+  global.case_window = function (name, config, steps) {
+    start(name, config, steps, null);
+    resolve(config.up).postMessage({[KEY]: {ready: name}}, '*');
+  };
+
+  function same(a, b) {
+    return JSON.stringify(a) === JSON.stringify(b);
+  }
+
+  // In the test page: the case's top window. `expected.allowed` lists the
+  // outcomes the standards allow (pmconf's model answered them);
+  // `expected.contested` the ones an open spec issue leaves open, which
+  // are accepted without being asserted.
+  global.case_test = function (title, config, steps, expected) {
+    promise_test(async t => {
+      const inbox = [];
+      const waiting = [];
+      function onControl(c) {
+        inbox.push(c);
+        for (const wt of waiting.slice()) {
+          const i = inbox.findIndex(wt.pred);
+          if (i >= 0) {
+            waiting.splice(waiting.indexOf(wt), 1);
+            wt.resolve(inbox.splice(i, 1)[0]);
+          }
+        }
+      }
+      function next(pred) {
+        const i = inbox.findIndex(pred);
+        if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
+        return new Promise(resolve => waiting.push({pred, resolve}));
+      }
+      const me = start(config.name, config, steps, onControl);
+      t.add_cleanup(() => {
+        me.closePopups();
+        for (const n of config.openers) resolve(config.reach[n]).postMessage({[KEY]: {close: true}}, '*');
+      });
+      await Promise.all(config.others.map(n => next(c => c.ready === n)));
+      const posts = [];
+      for (const [k, actor] of config.steps) {
+        let threw;
+        if (actor === config.name) {
+          threw = me.step(k);
+        } else {
+          resolve(config.reach[actor]).postMessage({[KEY]: {step: k}}, '*');
+          threw = (await next(c => c.stepped === k)).threw;
+        }
+        if (config.posts.includes(k)) posts.push({step: k, threw});
+      }
+      const reports = config.windows.map(n => next(c => c.received === n));
+      for (const n of config.others) resolve(config.reach[n]).postMessage({[KEY]: {finish: true}}, '*');
+      me.finish();
+      const lists = await Promise.all(reports);
+      const observed = {posts, received: {}};
+      config.windows.forEach((n, i) => { observed.received[n] = lists[i].messages; });
+
+      if (expected.allowed.length === 1 && expected.contested.length === 0) {
+        const want = expected.allowed[0];
+        want.posts.forEach((p, i) => {
+          assert_equals(observed.posts[i].threw, p.threw,
+              `step ${p.step} (${config.describe[p.step]}): the exception thrown`);
+        });
+        for (const n of config.windows) {
+          assert_equals(JSON.stringify(observed.received[n]), JSON.stringify(want.received[n]),
+              `messages received by ${n} (message, event.origin, event.source)`);
+        }
+      } else {
+        const ok = expected.allowed.some(o => same(o, observed)) ||
+            expected.contested.some(o => same(o, observed));
+        assert_true(ok, `the observed outcome ${JSON.stringify(observed)} is not one of the ` +
+            `${expected.allowed.length} allowed: ${JSON.stringify(expected.allowed)}`);
+      }
+    }, title);
+  };
+})(self);

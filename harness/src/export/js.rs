@@ -1,0 +1,258 @@
+//! JavaScript source for the values a case posts: message values, raw
+//! argument lists, transfer lists, written as literals a reader of the
+//! exported test recognises (`new Uint8Array([1, 2]).buffer`, an object
+//! with a getter that throws) rather than a tagged description.
+
+use super::refusal::{Refusal, RefusalGroup};
+use pmconf_model::call_args::{ArgValue, Member};
+use pmconf_model::message::{MessageValue, Transferable};
+
+/// A JavaScript string literal for `s` (JSON's escaping, which is valid
+/// JavaScript; U+2028/U+2029 escaped too).
+pub fn string_literal(s: &str) -> String {
+    serde_json::to_string(s)
+        .expect("strings serialize")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+fn utf16_literal(units: &[u16]) -> String {
+    match String::from_utf16(units) {
+        Ok(s) => string_literal(&s),
+        Err(_) => {
+            let mut out = String::from("\"");
+            for u in units {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+            out.push('"');
+            out
+        }
+    }
+}
+
+fn number_literal(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".into()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if n == 0.0 && n.is_sign_negative() {
+        "-0".into()
+    } else {
+        serde_json::Number::from_f64(n)
+            .map(|j| j.to_string())
+            .unwrap_or_else(|| format!("{n}"))
+    }
+}
+
+fn refuse(kind: &str) -> Refusal {
+    Refusal::new(
+        RefusalGroup::ValueKind,
+        format!("a message holds {kind}, which the exported test does not build yet"),
+    )
+}
+
+/// A JavaScript expression that makes `value` in the sending window.
+/// Buffers with an id are the window's own (`buffer("b1", [1, 2])` makes
+/// it once and returns the same object after), as the case format says.
+pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
+    Ok(match value {
+        MessageValue::Undefined => "undefined".into(),
+        MessageValue::Null => "null".into(),
+        MessageValue::Bool(b) => b.to_string(),
+        MessageValue::Number(n) => number_literal(*n),
+        MessageValue::String(units) => utf16_literal(units),
+        MessageValue::Array(items) => {
+            let parts: Result<Vec<String>, Refusal> = items
+                .iter()
+                .map(|v| match v {
+                    MessageValue::Hole => Ok(String::new()),
+                    v => value_expr(v),
+                })
+                .collect();
+            let parts = parts?;
+            // A trailing hole needs its own comma: `[1, ,]` has length 2.
+            let trailing = matches!(items.last(), Some(MessageValue::Hole));
+            format!("[{}{}]", parts.join(", "), if trailing { "," } else { "" })
+        }
+        MessageValue::Object(entries) => object_expr(entries.iter().map(|(k, v)| (k, Ok(v))))?,
+        MessageValue::Buffer { id, bytes } => {
+            let bytes = bytes.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+            match id {
+                Some(id) => format!("buffer({}, [{bytes}])", string_literal(id)),
+                None => format!("new Uint8Array([{bytes}]).buffer"),
+            }
+        }
+        MessageValue::Function(name) => format!("function {}() {{}}", js_identifier(name)),
+        MessageValue::Symbol(d) => format!("Symbol({})", string_literal(d)),
+        MessageValue::Node(name) => format!("document.createElement({})", string_literal(name)),
+        MessageValue::ThrowingGetter(_) => {
+            return Err(refuse("a throwing getter outside an object"))
+        }
+        MessageValue::Hole => return Err(refuse("a hole outside an array")),
+        MessageValue::BigInt(_) => return Err(refuse("a BigInt")),
+        MessageValue::Boxed(_) => return Err(refuse("a primitive wrapper object")),
+        MessageValue::Date(_) => return Err(refuse("a Date")),
+        MessageValue::RegExp { .. } => return Err(refuse("a RegExp")),
+        MessageValue::Map(_) => return Err(refuse("a Map")),
+        MessageValue::Set(_) => return Err(refuse("a Set")),
+        MessageValue::Error { .. } => return Err(refuse("an Error object")),
+        MessageValue::View { .. } => return Err(refuse("a typed array or DataView")),
+        MessageValue::ArrayWithProps { .. } => return Err(refuse("an array with extra properties")),
+        MessageValue::Unlisted { .. } => {
+            return Err(refuse("non-enumerable or symbol-keyed properties"))
+        }
+        MessageValue::Identified { .. } | MessageValue::Ref(_) => {
+            return Err(refuse("shared references ($id/$ref)"))
+        }
+        MessageValue::Port(_) => return Err(refuse("a MessagePort")),
+        MessageValue::SharedBuffer(_) => return Err(refuse("a SharedArrayBuffer")),
+    })
+}
+
+fn js_identifier(name: &str) -> String {
+    let ok = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        name.to_owned()
+    } else {
+        "f".to_owned()
+    }
+}
+
+fn object_expr<'a>(
+    entries: impl Iterator<Item = (&'a String, Result<&'a MessageValue, String>)>,
+) -> Result<String, Refusal> {
+    let mut parts = Vec::new();
+    for (k, v) in entries {
+        let key = string_literal(k);
+        match v {
+            Ok(MessageValue::ThrowingGetter(error)) => parts.push(format!(
+                "get {key}() {{ throw new {}(\"getter\"); }}",
+                js_identifier(error)
+            )),
+            Ok(v) => parts.push(format!("{key}: {}", value_expr(v)?)),
+            Err(getter) => parts.push(format!(
+                "get {key}() {{ throw new {}(\"getter\"); }}",
+                js_identifier(&getter)
+            )),
+        }
+    }
+    Ok(format!("{{{}}}", parts.join(", ")))
+}
+
+/// A raw argument's expression; `spell` moves a string that names a host
+/// (targetOrigin positions) onto WPT's hosts and returns its expression.
+pub fn arg_expr(
+    arg: &ArgValue,
+    spell: &mut dyn FnMut(&str) -> Result<String, Refusal>,
+) -> Result<String, Refusal> {
+    match arg {
+        ArgValue::Value(MessageValue::String(units)) => match String::from_utf16(units) {
+            Ok(s) => spell(&s),
+            Err(_) => Ok(utf16_literal(units)),
+        },
+        ArgValue::Value(v) => value_expr(v),
+        ArgValue::Object(members) => {
+            let mut parts = Vec::new();
+            for (k, m) in members {
+                let key = string_literal(k);
+                match m {
+                    Member::Data(a) => parts.push(format!("{key}: {}", arg_expr(a, spell)?)),
+                    Member::ThrowingGetter(e) => parts.push(format!(
+                        "get {key}() {{ throw new {}(\"getter\"); }}",
+                        js_identifier(e)
+                    )),
+                }
+            }
+            Ok(format!("{{{}}}", parts.join(", ")))
+        }
+    }
+}
+
+/// A transfer list's expression.
+pub fn transfer_expr(list: &[Transferable]) -> Result<String, Refusal> {
+    let parts: Result<Vec<String>, Refusal> = list
+        .iter()
+        .map(|t| match t {
+            Transferable::BufferId(id) => Ok(format!("buffer({})", string_literal(id))),
+            Transferable::Value(v) => value_expr(v),
+        })
+        .collect();
+    Ok(format!("[{}]", parts?.join(", ")))
+}
+
+/// Whether the receiver's view of a message (the model's observable JSON)
+/// uses only what the exported test's `describe()` writes: JSON values,
+/// `$undefined`, `$number`, `$utf16`, `$hole` and `$buffer`.
+pub fn describable(observed: &serde_json::Value) -> Result<(), Refusal> {
+    use serde_json::Value as Json;
+    match observed {
+        Json::Array(items) => items.iter().try_for_each(describable),
+        Json::Object(m) => {
+            for (k, v) in m {
+                if let Some(tag) = k.strip_prefix('$') {
+                    match tag {
+                        "undefined" | "number" | "utf16" | "hole" => {}
+                        "buffer" => {}
+                        other => {
+                            return Err(Refusal::new(
+                                RefusalGroup::ValueKind,
+                                format!("a received value holds ${other}, which the exported test does not compare yet"),
+                            ))
+                        }
+                    }
+                } else {
+                    describable(v)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(yaml: &str) -> MessageValue {
+        let y: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+        let text = format!(
+            "description: t\nwindows:\n  top: {{ url: \"http://a.test:8000/\" }}\nsteps:\n  - post: {{ from: top, to: top, target_origin: \"*\", message: {} }}\n",
+            serde_json::to_string(&serde_json::to_value(&y).unwrap()).unwrap()
+        );
+        let case = pmconf_model::parse_case("t.yaml", &text).unwrap();
+        case.steps[0].as_post().unwrap().message.clone()
+    }
+
+    /// Hand-written expected JavaScript for each kind.
+    #[test]
+    fn literals_a_reader_recognises() {
+        assert_eq!(value_expr(&msg("\"hi\"")).unwrap(), "\"hi\"");
+        assert_eq!(
+            value_expr(&msg("{ $number: \"-0\" }")).unwrap(),
+            "-0"
+        );
+        assert_eq!(
+            value_expr(&msg("[1, { $hole: null }, { $hole: null }]")).unwrap(),
+            "[1, , ,]"
+        );
+        assert_eq!(
+            value_expr(&msg("{ $buffer: { id: b1, bytes: [1, 2] } }")).unwrap(),
+            "buffer(\"b1\", [1, 2])"
+        );
+        assert_eq!(
+            value_expr(&msg("{ a: 1, g: { $throwing_getter: RangeError } }")).unwrap(),
+            "{\"a\": 1, get \"g\"() { throw new RangeError(\"getter\"); }}"
+        );
+        assert_eq!(
+            value_expr(&msg("{ $utf16: [0xD800] }")).unwrap(),
+            "\"\\ud800\""
+        );
+        assert_eq!(
+            value_expr(&msg("{ $map: [] }")).unwrap_err().group,
+            RefusalGroup::ValueKind
+        );
+    }
+}
