@@ -10,7 +10,7 @@
 //! model's answer beyond the renaming.
 
 use super::hosts::{HostMap, Role};
-use super::js::{describable, string_literal};
+use super::js::{describable, json_literal, string_literal};
 use super::refusal::{Refusal, RefusalGroup};
 use pmconf_model::{Answer, Outcome};
 
@@ -36,7 +36,7 @@ impl Assertion {
 }
 
 fn outcome_js(o: &Outcome, map: &mut HostMap) -> Result<String, Refusal> {
-    let posts = serde_json::to_string(&o.posts).expect("posts serialize");
+    let posts = json_literal(&o.posts);
     let mut windows = Vec::new();
     for (name, deliveries) in &o.received {
         let mut items = Vec::new();
@@ -50,9 +50,9 @@ fn outcome_js(o: &Outcome, map: &mut HostMap) -> Result<String, Refusal> {
             describable(&d.message)?;
             items.push(format!(
                 "{{message: {}, origin: {}, source: {}}}",
-                serde_json::to_string(&d.message).expect("json"),
+                json_literal(&d.message),
                 map.spell(&d.origin, Role::Named)?.js(),
-                serde_json::to_string(&d.source).expect("json"),
+                json_literal(&d.source),
             ));
         }
         windows.push(format!("{}: [{}]", string_literal(name), items.join(", ")));

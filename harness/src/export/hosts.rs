@@ -704,9 +704,12 @@ steps:
         let s = map.spell("HTTP://B.TEST:8001", Role::Named).unwrap();
         assert_eq!(s.real(), "HTTP://NOT-WEB-PLATFORM.TEST:8000");
         assert!(s.js().contains("\"{{hosts[alt][]}}\".toUpperCase()"), "{}", s.js());
-        // An invalid label before a known domain stays as written.
+        // An invalid label before a known domain stays as written; the
+        // implicit port 80 is no port a window loads, so it stays implicit.
         let s = map.spell("http://xn--.a.test", Role::Named).unwrap();
-        assert_eq!(s.real(), "http://xn--.web-platform.test:8000");
+        assert_eq!(s.real(), "http://xn--.web-platform.test");
+        let s = map.spell("http://user:pass@b.test:8001/", Role::Named).unwrap();
+        assert_eq!(s.real(), "http://user:pass@not-web-platform.test:8000/");
         // A port nothing loads stays as written.
         let s = map.spell("http://b.test:8005", Role::Named).unwrap();
         assert_eq!(s.real(), "http://not-web-platform.test:8005");

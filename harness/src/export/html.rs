@@ -21,11 +21,6 @@ pub fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A string literal safe inside an inline `<script>` (no `</script>`).
-fn script_string(s: &str) -> String {
-    string_literal(s).replace("</", "<\\/")
-}
-
 /// Everything the writers need about one case.
 pub struct CasePages<'a> {
     /// The case.
@@ -108,7 +103,7 @@ impl CasePages<'_> {
                 ),
                 ChildContent::Inline(kind) => format!(
                     "{{name: {name}, kind: '{kind}', html: {}{sandbox}}}",
-                    script_string(&self.inline_document(c, paths)?)
+                    string_literal(&self.inline_document(c, paths)?)
                 ),
             };
             children.push(entry);
@@ -275,7 +270,7 @@ impl CasePages<'_> {
         head.push_str(&format!("<script src=\"{}\"></script>\n", self.agent_src()));
         let call = format!(
             "case_test({}, {}, {}, {});",
-            script_string(title),
+            string_literal(title),
             self.config_js(0, &paths)?,
             self.steps_js(0)?,
             self.expected

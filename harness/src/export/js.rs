@@ -7,13 +7,25 @@ use super::refusal::{Refusal, RefusalGroup};
 use pmconf_model::call_args::{ArgValue, Member};
 use pmconf_model::message::{MessageValue, Transferable};
 
-/// A JavaScript string literal for `s` (JSON's escaping, which is valid
-/// JavaScript; U+2028/U+2029 escaped too).
-pub fn string_literal(s: &str) -> String {
-    serde_json::to_string(s)
-        .expect("strings serialize")
+/// Makes JSON text safe inside an inline `<script>`: `</script>` and
+/// `<!--` cannot appear (`<\/`, `<\!--` are the same strings in
+/// JavaScript), nor U+2028/U+2029.
+fn script_safe(json: String) -> String {
+    json.replace("</", "<\\/")
+        .replace("<!--", "<\\!--")
         .replace('\u{2028}', "\\u2028")
         .replace('\u{2029}', "\\u2029")
+}
+
+/// A JavaScript string literal for `s` (JSON's escaping, which is valid
+/// JavaScript), safe inside an inline `<script>`.
+pub fn string_literal(s: &str) -> String {
+    script_safe(serde_json::to_string(s).expect("strings serialize"))
+}
+
+/// A JSON value as a JavaScript literal, safe inside an inline `<script>`.
+pub fn json_literal(v: &impl serde::Serialize) -> String {
+    script_safe(serde_json::to_string(v).expect("values serialize"))
 }
 
 fn utf16_literal(units: &[u16]) -> String {
@@ -37,6 +49,8 @@ fn number_literal(n: f64) -> String {
         if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
     } else if n == 0.0 && n.is_sign_negative() {
         "-0".into()
+    } else if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        format!("{}", n as i64)
     } else {
         serde_json::Number::from_f64(n)
             .map(|j| j.to_string())
@@ -224,6 +238,17 @@ mod tests {
         );
         let case = pmconf_model::parse_case("t.yaml", &text).unwrap();
         case.steps[0].as_post().unwrap().message.clone()
+    }
+
+    /// A case's string may hold `</script>`: inside the page's inline
+    /// script it must not end the element (awkward-strings.yaml did).
+    #[test]
+    fn literals_cannot_end_the_inline_script() {
+        assert_eq!(
+            string_literal("</script><!--"),
+            "\"<\\/script><\\!--\""
+        );
+        assert_eq!(json_literal(&serde_json::json!(["</b>"])), "[\"<\\/b>\"]");
     }
 
     /// Hand-written expected JavaScript for each kind.
