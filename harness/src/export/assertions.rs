@@ -121,3 +121,43 @@ pub fn same_after_mapping(
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(top: &str, target_origin: &str, child: &str) -> Answer {
+        let text = format!(
+            "description: t\nwindows:\n  top: {{ url: \"{top}\" }}\n  child: {{ parent: top, url: \"{child}\" }}\nsteps:\n  - post: {{ from: top, to: child, message: m, target_origin: \"{target_origin}\" }}\n"
+        );
+        pmconf_model::answer_case(&pmconf_model::parse_case("t.yaml", &text).unwrap())
+    }
+
+    /// The same case on WPT's hosts (a.test is {{host}}, b.test the
+    /// alternate host, both on port 8000) passes; a mapped case whose
+    /// message is dropped where the original's is delivered is refused.
+    #[test]
+    fn a_mapping_that_changes_the_answer_is_refused() {
+        let case = pmconf_model::parse_case(
+            "t.yaml",
+            "description: t\nwindows:\n  top: { url: \"http://a.test:8000/\" }\n  child: { parent: top, url: \"http://b.test:8001/\" }\nsteps:\n  - post: { from: top, to: child, message: m, target_origin: \"http://b.test:8001\" }\n",
+        )
+        .unwrap();
+        let mut map = HostMap::for_case(&case).unwrap();
+        let original = answer("http://a.test:8000/", "http://b.test:8001", "http://b.test:8001/");
+        let wpt = "http://web-platform.test:8000/";
+        let same = answer(
+            wpt,
+            "http://not-web-platform.test:8000",
+            "http://not-web-platform.test:8000/",
+        );
+        assert!(same_after_mapping(&original, &same, &mut map).is_ok());
+        let dropped = answer(
+            wpt,
+            "http://not-web-platform.test:8001",
+            "http://not-web-platform.test:8000/",
+        );
+        let r = same_after_mapping(&original, &dropped, &mut map).unwrap_err();
+        assert_eq!(r.group, RefusalGroup::MappingChangesAnswer);
+    }
+}
