@@ -36,11 +36,20 @@ fn a_plain_case_becomes_a_test_page_and_a_helper_with_the_models_outcome() {
         dir.path(),
         "webmessaging/pmconf/topology/iframe-both-ways.sub.html",
     );
-    assert!(page.starts_with("<!DOCTYPE html>\n<meta charset=\"utf-8\">\n"), "{page}");
+    assert!(
+        page.starts_with("<!DOCTYPE html>\n<meta charset=\"utf-8\">\n"),
+        "{page}"
+    );
     assert!(page.contains("<title>postMessage: parent and cross-origin child post to each other with exact targetOrigins</title>"), "{page}");
     assert!(page.contains("<script src=\"/resources/testharness.js\"></script>\n<script src=\"/resources/testharnessreport.js\"></script>"));
-    assert!(page.contains("  a.test -> {{host}} (http:8000 -> ports[http][0])"), "{page}");
-    assert!(page.contains("  b.test -> {{hosts[alt][]}} (http:8001 -> ports[http][0])"), "{page}");
+    assert!(
+        page.contains("  a.test -> {{host}} (http:8000 -> ports[http][0])"),
+        "{page}"
+    );
+    assert!(
+        page.contains("  b.test -> {{hosts[alt][]}} (http:8001 -> ports[http][0])"),
+        "{page}"
+    );
     // The post, with the child's origin spelled in WPT's tokens.
     assert!(page.contains("0: (w, reply) => w[\"child\"].postMessage(\"down\", \"http://{{hosts[alt][]}}:{{ports[http][0]}}\")"), "{page}");
     // The one allowed outcome, hand-derived above.
@@ -54,7 +63,10 @@ fn a_plain_case_becomes_a_test_page_and_a_helper_with_the_models_outcome() {
         "webmessaging/pmconf/topology/resources/iframe-both-ways--child.sub.html",
     );
     assert!(helper.contains("1: (w, reply) => w[\"top\"].postMessage(\"up\", \"http://{{host}}:{{ports[http][0]}}\")"), "{helper}");
-    assert!(!helper.contains("testharness.js"), "a helper loads no harness: {helper}");
+    assert!(
+        !helper.contains("testharness.js"),
+        "a helper loads no harness: {helper}"
+    );
     // The shared script is written once, and never names a host.
     let shared = read(dir.path(), "webmessaging/pmconf/resources/case-window.js");
     assert!(shared.contains("global.case_test = function"));
@@ -120,8 +132,14 @@ fn refusals_are_grouped_with_their_reason_in_the_manifest() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("1 exported, 3 refused\n"), "{stdout}");
-    assert!(stdout.contains("refused, loopback-literal (1):"), "{stdout}");
-    assert!(stdout.contains("loads http://127.0.0.1:8001/: WPT's servers are reached by name only"), "{stdout}");
+    assert!(
+        stdout.contains("refused, loopback-literal (1):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("loads http://127.0.0.1:8001/: WPT's servers are reached by name only"),
+        "{stdout}"
+    );
     assert!(stdout.contains("refused, port (1):"), "{stdout}");
     assert!(stdout.contains("writes the default port 80"), "{stdout}");
     assert!(stdout.contains("refused, race-steps (1):"), "{stdout}");
@@ -145,16 +163,31 @@ fn the_manifest_links_a_case_to_its_exported_test() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let m: Manifest = manifest::read(&dir.path().join(manifest::FILE_NAME)).unwrap();
     assert_eq!(
-        manifest::exported_test_for(&m, "./cases/found/chromium--invalid-host-label--2a458257.yaml"),
+        manifest::exported_test_for(
+            &m,
+            "./cases/found/chromium--invalid-host-label--2a458257.yaml"
+        ),
         Some("webmessaging/pmconf/found/chromium--invalid-host-label--2a458257.sub.html")
     );
-    assert_eq!(manifest::exported_test_for(&m, "cases/serialization/ipv6-loopback.yaml"), None);
+    assert_eq!(
+        manifest::exported_test_for(&m, "cases/serialization/ipv6-loopback.yaml"),
+        None
+    );
     assert_eq!(m.refused_by_group.get("loopback-literal"), Some(&1));
     // The finding's test asserts the model's SyntaxError (the URL
     // Standard's host parser fails the empty punycode label `xn--`).
-    let page = read(dir.path(), "webmessaging/pmconf/found/chromium--invalid-host-label--2a458257.sub.html");
-    assert!(page.contains("postMessage(\"\", \"http://xn--.{{host}}:{{ports[http][0]}}\")"), "{page}");
-    assert!(page.contains("{\"step\":0,\"threw\":\"SyntaxError\"}"), "{page}");
+    let page = read(
+        dir.path(),
+        "webmessaging/pmconf/found/chromium--invalid-host-label--2a458257.sub.html",
+    );
+    assert!(
+        page.contains("postMessage(\"\", \"http://xn--.{{host}}:{{ports[http][0]}}\")"),
+        "{page}"
+    );
+    assert!(
+        page.contains("{\"step\":0,\"threw\":\"SyntaxError\"}"),
+        "{page}"
+    );
 }
 
 /// Bad input: a missing case is an error naming it, exit 2, and nothing
@@ -165,7 +198,11 @@ fn a_missing_case_writes_nothing() {
     let out_dir = dir.path().join("out");
     let out = export(&["cases/no-such-case.yaml"], &out_dir);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-case.yaml"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-case.yaml"),
+        "{}",
+        text(&out)
+    );
     assert!(!out_dir.exists(), "nothing may be written");
     let _ = workspace();
 }

@@ -65,7 +65,11 @@ fn exported_tests_agree_with_pmconfs_verdicts_in_every_engine() {
         .output()
         .unwrap();
     let report = text(&out);
-    assert_eq!(out.status.code(), Some(0), "every cell must agree:\n{report}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "every cell must agree:\n{report}"
+    );
     let verify: Json = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("pmconf-wpt-verify.json")).unwrap(),
     )

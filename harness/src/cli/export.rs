@@ -47,7 +47,11 @@ pub struct WptArgs {
     pub snapshots: PathBuf,
 }
 
-fn write_export(out: &Path, exported: &[crate::export::ExportedCase], m: &Manifest) -> std::io::Result<()> {
+fn write_export(
+    out: &Path,
+    exported: &[crate::export::ExportedCase],
+    m: &Manifest,
+) -> std::io::Result<()> {
     for f in shared_files()
         .iter()
         .chain(exported.iter().flat_map(|e| e.files.iter()))
@@ -59,7 +63,10 @@ fn write_export(out: &Path, exported: &[crate::export::ExportedCase], m: &Manife
         write_atomically(&path, f.contents.as_bytes())?;
     }
     let json = serde_json::to_string_pretty(m).expect("the manifest serializes");
-    write_atomically(&out.join(manifest::FILE_NAME), format!("{json}\n").as_bytes())
+    write_atomically(
+        &out.join(manifest::FILE_NAME),
+        format!("{json}\n").as_bytes(),
+    )
 }
 
 fn engines(requested: &[String]) -> Result<Vec<EngineId>, String> {
@@ -125,7 +132,11 @@ pub async fn run(command: ExportCommand, registry: &ProcessRegistry) -> i32 {
             println!("  refused, {group}: {n}");
         }
         if let Some(out) = &args.out {
-            println!("written under {} (manifest: {})", out.display(), manifest::FILE_NAME);
+            println!(
+                "written under {} (manifest: {})",
+                out.display(),
+                manifest::FILE_NAME
+            );
         }
     }
     if !args.verify {
@@ -172,14 +183,13 @@ pub async fn run(command: ExportCommand, registry: &ProcessRegistry) -> i32 {
             c.engine,
             c.verdict,
             c.status,
-            c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+            c.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
         );
     }
-    println!(
-        "{} of {} agree",
-        cells.len() - disagree.len(),
-        cells.len()
-    );
+    println!("{} of {} agree", cells.len() - disagree.len(), cells.len());
     if args.side_by_side {
         println!("\n{}", agreement::timing(&runs));
     }

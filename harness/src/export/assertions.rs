@@ -144,7 +144,11 @@ mod tests {
         )
         .unwrap();
         let mut map = HostMap::for_case(&case).unwrap();
-        let original = answer("http://a.test:8000/", "http://b.test:8001", "http://b.test:8001/");
+        let original = answer(
+            "http://a.test:8000/",
+            "http://b.test:8001",
+            "http://b.test:8001/",
+        );
         let wpt = "http://web-platform.test:8000/";
         let same = answer(
             wpt,

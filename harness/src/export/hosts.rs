@@ -203,7 +203,11 @@ impl Spelled {
                     unicode,
                     upper,
                 } => {
-                    let name = if *unicode { host.unicode() } else { host.ascii() };
+                    let name = if *unicode {
+                        host.unicode()
+                    } else {
+                        host.ascii()
+                    };
                     out.push_str(&if *upper { name.to_uppercase() } else { name });
                 }
                 Piece::Port { scheme, index } => {
@@ -349,7 +353,10 @@ impl HostMap {
                 if used >= 2 {
                     return Err(Refusal::new(
                         RefusalGroup::Port,
-                        format!("{written}: more than two {} ports on one host; WPT serves two", scheme.key()),
+                        format!(
+                            "{written}: more than two {} ports on one host; WPT serves two",
+                            scheme.key()
+                        ),
                     ));
                 }
                 map.ports.push((scheme, host, port, used));
@@ -443,7 +450,10 @@ impl HostMap {
     pub fn spell(&mut self, text: &str, role: Role) -> Result<Spelled, Refusal> {
         // The URL parser drops tabs and newlines anywhere: a host written
         // across them cannot be spelled with a WPT host's token.
-        let stripped: String = text.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+        let stripped: String = text
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+            .collect();
         if stripped != text && stripped.to_lowercase().contains(".test") {
             let authority = stripped.split("//").nth(1).unwrap_or("");
             let host_end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
@@ -654,11 +664,6 @@ impl HostMap {
             if !trailing_dot.is_empty() {
                 out.push(Piece::Text(trailing_dot.to_owned()));
             }
-            // A trailing dot sits before the port: keep the host piece
-            // last so that the port follows it.
-            if trailing_dot.is_empty() {
-                return Ok(out);
-            }
             return Ok(out);
         }
         Err(refuse("names no domain the case can map"))
@@ -703,12 +708,18 @@ steps:
         // All capitals: the uppercased WPT host.
         let s = map.spell("HTTP://B.TEST:8001", Role::Named).unwrap();
         assert_eq!(s.real(), "HTTP://NOT-WEB-PLATFORM.TEST:8000");
-        assert!(s.js().contains("\"{{hosts[alt][]}}\".toUpperCase()"), "{}", s.js());
+        assert!(
+            s.js().contains("\"{{hosts[alt][]}}\".toUpperCase()"),
+            "{}",
+            s.js()
+        );
         // An invalid label before a known domain stays as written; the
         // implicit port 80 is no port a window loads, so it stays implicit.
         let s = map.spell("http://xn--.a.test", Role::Named).unwrap();
         assert_eq!(s.real(), "http://xn--.web-platform.test");
-        let s = map.spell("http://user:pass@b.test:8001/", Role::Named).unwrap();
+        let s = map
+            .spell("http://user:pass@b.test:8001/", Role::Named)
+            .unwrap();
         assert_eq!(s.real(), "http://user:pass@not-web-platform.test:8000/");
         // A port nothing loads stays as written.
         let s = map.spell("http://b.test:8005", Role::Named).unwrap();
@@ -736,8 +747,13 @@ steps:
         let mut map = HostMap::for_case(&c).unwrap();
         let s = map.spell("http://bücher.test:8001/", Role::Loaded).unwrap();
         assert_eq!(s.real(), "http://élève.not-web-platform.test:8000/");
-        assert_eq!(s.js(), "\"http://élève.{{hosts[alt][]}}:{{ports[http][0]}}/\"");
-        let s = map.spell("http://xn--bcher-kva.test:8001", Role::Named).unwrap();
+        assert_eq!(
+            s.js(),
+            "\"http://élève.{{hosts[alt][]}}:{{ports[http][0]}}/\""
+        );
+        let s = map
+            .spell("http://xn--bcher-kva.test:8001", Role::Named)
+            .unwrap();
         assert_eq!(s.real(), "http://xn--lve-6lad.not-web-platform.test:8000");
         let ip = case(
             r#"

@@ -155,10 +155,16 @@ impl CasePages<'_> {
         let mut posts = Vec::new();
         for (k, s) in case.steps.iter().enumerate() {
             let actor = s.actor(case).unwrap_or(0);
-            steps.push(format!("[{k}, {}]", string_literal(&case.windows[actor].name)));
+            steps.push(format!(
+                "[{k}, {}]",
+                string_literal(&case.windows[actor].name)
+            ));
             if let Step::Post(p) = s {
                 posts.push(k.to_string());
-                describe.push(format!("{k}: {}", windows::describe_post(case, p, self.map)?));
+                describe.push(format!(
+                    "{k}: {}",
+                    windows::describe_post(case, p, self.map)?
+                ));
             }
         }
         let openers: Vec<String> = (1..case.windows.len())
@@ -186,7 +192,11 @@ impl CasePages<'_> {
 
     /// The document of an inline window (srcdoc, data:, about:blank):
     /// absolute URL to the shared script (a data: document has no base).
-    fn inline_document(&mut self, w: WindowIndex, paths: &[Option<String>]) -> Result<String, Refusal> {
+    fn inline_document(
+        &mut self,
+        w: WindowIndex,
+        paths: &[Option<String>],
+    ) -> Result<String, Refusal> {
         let base = if self.https {
             "https://{{host}}:{{ports[https][0]}}"
         } else {
@@ -209,7 +219,11 @@ impl CasePages<'_> {
     }
 
     /// Every file of the case: the test page first, then its helpers.
-    pub fn write(&mut self, title: &str, tentative_note: Option<&str>) -> Result<Vec<WrittenFile>, Refusal> {
+    pub fn write(
+        &mut self,
+        title: &str,
+        tentative_note: Option<&str>,
+    ) -> Result<Vec<WrittenFile>, Refusal> {
         let case = self.case;
         // Helpers first: their paths go into their creators' scripts. A
         // helper's name depends on whether it substitutes, which depends
@@ -217,7 +231,10 @@ impl CasePages<'_> {
         let mut paths: Vec<Option<String>> = vec![None; case.windows.len()];
         let mut files = Vec::new();
         for w in (1..case.windows.len()).rev() {
-            if !matches!(windows::child_content(case, w, self.map)?, ChildContent::Url(_)) {
+            if !matches!(
+                windows::child_content(case, w, self.map)?,
+                ChildContent::Url(_)
+            ) {
                 continue;
             }
             let body = format!(
@@ -276,7 +293,13 @@ impl CasePages<'_> {
             self.expected
         );
         let page = format!("{head}<body>\n<script>\n{call}\n</script>\n");
-        let path = layout::test_path(self.topic, self.stem, self.https, tentative_note.is_some(), &page);
+        let path = layout::test_path(
+            self.topic,
+            self.stem,
+            self.https,
+            tentative_note.is_some(),
+            &page,
+        );
         files.insert(
             0,
             WrittenFile {

@@ -90,7 +90,11 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
         }
         MessageValue::Object(entries) => object_expr(entries.iter().map(|(k, v)| (k, Ok(v))))?,
         MessageValue::Buffer { id, bytes } => {
-            let bytes = bytes.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+            let bytes = bytes
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
             match id {
                 Some(id) => format!("buffer({}, [{bytes}])", string_literal(id)),
                 None => format!("new Uint8Array([{bytes}]).buffer"),
@@ -111,7 +115,9 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
         MessageValue::Set(_) => return Err(refuse("a Set")),
         MessageValue::Error { .. } => return Err(refuse("an Error object")),
         MessageValue::View { .. } => return Err(refuse("a typed array or DataView")),
-        MessageValue::ArrayWithProps { .. } => return Err(refuse("an array with extra properties")),
+        MessageValue::ArrayWithProps { .. } => {
+            return Err(refuse("an array with extra properties"))
+        }
         MessageValue::Unlisted { .. } => {
             return Err(refuse("non-enumerable or symbol-keyed properties"))
         }
@@ -125,7 +131,9 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
 
 fn js_identifier(name: &str) -> String {
     let ok = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
         && !name.starts_with(|c: char| c.is_ascii_digit());
     if ok {
         name.to_owned()
@@ -244,10 +252,7 @@ mod tests {
     /// script it must not end the element (awkward-strings.yaml did).
     #[test]
     fn literals_cannot_end_the_inline_script() {
-        assert_eq!(
-            string_literal("</script><!--"),
-            "\"<\\/script><\\!--\""
-        );
+        assert_eq!(string_literal("</script><!--"), "\"<\\/script><\\!--\"");
         assert_eq!(json_literal(&serde_json::json!(["</b>"])), "[\"<\\/b>\"]");
     }
 
@@ -255,10 +260,7 @@ mod tests {
     #[test]
     fn literals_a_reader_recognises() {
         assert_eq!(value_expr(&msg("\"hi\"")).unwrap(), "\"hi\"");
-        assert_eq!(
-            value_expr(&msg("{ $number: \"-0\" }")).unwrap(),
-            "-0"
-        );
+        assert_eq!(value_expr(&msg("{ $number: \"-0\" }")).unwrap(), "-0");
         assert_eq!(
             value_expr(&msg("[1, { $hole: null }, { $hole: null }]")).unwrap(),
             "[1, , ,]"

@@ -56,7 +56,10 @@ pub fn test_path(topic: &str, stem: &str, https: bool, tentative: bool, contents
 
 /// A helper document's path (one per window that loads a URL).
 pub fn helper_path(topic: &str, stem: &str, window: &str, contents: &str) -> String {
-    format!("{ROOT}/{topic}/resources/{stem}--{window}{}.html", sub(contents))
+    format!(
+        "{ROOT}/{topic}/resources/{stem}--{window}{}.html",
+        sub(contents)
+    )
 }
 
 #[cfg(test)]
@@ -69,15 +72,15 @@ mod tests {
             topic_and_stem("cases/target-origin/exact-match.yaml"),
             ("target-origin".into(), "exact-match".into())
         );
-        assert_eq!(
-            topic_and_stem("/x/y.yaml"),
-            ("outside".into(), "y".into())
-        );
+        assert_eq!(topic_and_stem("/x/y.yaml"), ("outside".into(), "y".into()));
         assert_eq!(
             test_path("t", "s", true, false, "{{host}}"),
             "webmessaging/pmconf/t/s.https.sub.html"
         );
-        assert_eq!(test_path("t", "s", false, true, "plain"), "webmessaging/pmconf/t/s.tentative.html");
+        assert_eq!(
+            test_path("t", "s", false, true, "plain"),
+            "webmessaging/pmconf/t/s.tentative.html"
+        );
         assert_eq!(
             helper_path("t", "s", "child", "x"),
             "webmessaging/pmconf/t/resources/s--child.html"

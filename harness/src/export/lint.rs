@@ -16,19 +16,28 @@ pub fn problems(path: &str, contents: &str) -> Vec<String> {
         let rest = &contents[i + 3..];
         let host: String = rest
             .chars()
-            .take_while(|c| !matches!(c, '/' | ':' | '"' | '\'' | '?' | '#' | ' ' | '\n' | '<' | ')' | '\\'))
+            .take_while(|c| {
+                !matches!(
+                    c,
+                    '/' | ':' | '"' | '\'' | '?' | '#' | ' ' | '\n' | '<' | ')' | '\\'
+                )
+            })
             .collect();
         let lower = host.to_lowercase();
         // A single label (`http://b`) or an IP literal names no host on
         // the internet; a dotted name must be a `.test` one.
         let dotted = lower.contains('.') && !lower.chars().all(|c| c.is_ascii_digit() || c == '.');
-        let wpt = !dotted
-            || host.contains("{{")
-            || lower.ends_with(".test")
-            || lower.ends_with(".test.");
+        let wpt =
+            !dotted || host.contains("{{") || lower.ends_with(".test") || lower.ends_with(".test.");
         // Links to the standards and issues (`<link rel=help>`, comments).
-        let reference = ["html.spec.whatwg.org", "url.spec.whatwg.org", "webidl.spec.whatwg.org", "github.com", "tc39.es"]
-            .contains(&lower.as_str());
+        let reference = [
+            "html.spec.whatwg.org",
+            "url.spec.whatwg.org",
+            "webidl.spec.whatwg.org",
+            "github.com",
+            "tc39.es",
+        ]
+        .contains(&lower.as_str());
         if !wpt && !reference {
             out.push(format!("absolute URL to {host:?}: not one of WPT's hosts"));
         }
@@ -55,14 +64,19 @@ pub fn problems(path: &str, contents: &str) -> Vec<String> {
         }
         let has_harness = contents.contains("/resources/testharness.js");
         if has_harness && !contents.contains("/resources/testharnessreport.js") {
-            out.push("MISSING-TESTHARNESSREPORT: testharness.js without testharnessreport.js".to_owned());
+            out.push(
+                "MISSING-TESTHARNESSREPORT: testharness.js without testharnessreport.js".to_owned(),
+            );
         }
         if has_harness && path.contains("/resources/") {
             out.push("a helper document loads testharness.js".to_owned());
         }
     }
     // TRAILING WHITESPACE, tabs, CR.
-    if contents.lines().any(|l| l.ends_with(' ') || l.ends_with('\t')) {
+    if contents
+        .lines()
+        .any(|l| l.ends_with(' ') || l.ends_with('\t'))
+    {
         out.push("TRAILING WHITESPACE".to_owned());
     }
     if contents.contains('\r') {
@@ -89,19 +103,35 @@ mod tests {
 
     #[test]
     fn a_clean_test_passes_and_each_rule_fires() {
-        assert_eq!(problems("webmessaging/pmconf/t/a.sub.html", GOOD), Vec::<String>::new());
-        assert!(!problems("webmessaging/pmconf/t/a.html", GOOD).is_empty(), "needs .sub");
+        assert_eq!(
+            problems("webmessaging/pmconf/t/a.sub.html", GOOD),
+            Vec::<String>::new()
+        );
+        assert!(
+            !problems("webmessaging/pmconf/t/a.html", GOOD).is_empty(),
+            "needs .sub"
+        );
         let plain = GOOD.replace("{{host}}:{{ports[http][0]}}", "a.test");
         assert!(problems("webmessaging/pmconf/t/a.sub.html", &plain)[0].contains(".sub."));
         let real = GOOD.replace("{{host}}", "web-platform.test");
-        assert!(problems("x.sub.html", &real).iter().any(|p| p.starts_with("WEB-PLATFORM.TEST")));
+        assert!(problems("x.sub.html", &real)
+            .iter()
+            .any(|p| p.starts_with("WEB-PLATFORM.TEST")));
         let far = GOOD.replace("{{host}}:{{ports[http][0]}}", "example.com");
-        assert!(problems("x.html", &far).iter().any(|p| p.contains("example.com")));
+        assert!(problems("x.html", &far)
+            .iter()
+            .any(|p| p.contains("example.com")));
         let timer = GOOD.replace("const u", "setTimeout(f, 1); const u");
-        assert!(problems("x.sub.html", &timer).iter().any(|p| p.starts_with("SET TIMEOUT")));
+        assert!(problems("x.sub.html", &timer)
+            .iter()
+            .any(|p| p.starts_with("SET TIMEOUT")));
         let untitled = GOOD.replace("<title>t</title>\n", "");
-        assert!(problems("x.sub.html", &untitled).iter().any(|p| p.starts_with("MISSING-TITLE")));
+        assert!(problems("x.sub.html", &untitled)
+            .iter()
+            .any(|p| p.starts_with("MISSING-TITLE")));
         let trailing = GOOD.replace("<title>t</title>", "<title>t</title> ");
-        assert!(problems("x.sub.html", &trailing).iter().any(|p| p == "TRAILING WHITESPACE"));
+        assert!(problems("x.sub.html", &trailing)
+            .iter()
+            .any(|p| p == "TRAILING WHITESPACE"));
     }
 }

@@ -4,7 +4,7 @@
 //! it to link a divergence to its exported test ([`exported_test_for`]).
 
 use super::assertions::Assertion;
-use super::refusal::{Refusal, RefusalGroup};
+use super::refusal::Refusal;
 use super::ExportedCase;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -107,26 +107,6 @@ impl Manifest {
         }
         out
     }
-}
-
-/// The group keys, for documentation and tests.
-pub fn group_keys() -> Vec<&'static str> {
-    use RefusalGroup::*;
-    [
-        HostBeyondWptList,
-        LoopbackLiteral,
-        Port,
-        MappingChangesAnswer,
-        RaceSteps,
-        PortsOrIsolation,
-        ValueKind,
-        WindowShape,
-        TopWindow,
-        Lint,
-    ]
-    .iter()
-    .map(|g| g.key())
-    .collect()
 }
 
 /// Reads a manifest an export wrote (`DIR/pmconf-wpt-manifest.json`).

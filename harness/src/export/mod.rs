@@ -57,7 +57,10 @@ pub fn shared_files() -> Vec<WrittenFile> {
 /// host names: the case the exported test runs, for the model to answer.
 fn mapped_case_text(text: &str, map: &mut HostMap) -> Result<String, Refusal> {
     let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
-        Refusal::new(RefusalGroup::WindowShape, format!("the case does not read back: {e}"))
+        Refusal::new(
+            RefusalGroup::WindowShape,
+            format!("the case does not read back: {e}"),
+        )
     })?;
     fn walk(
         v: &mut serde_yaml::Value,
@@ -97,8 +100,12 @@ fn mapped_case_text(text: &str, map: &mut HostMap) -> Result<String, Refusal> {
         Ok(())
     }
     walk(&mut value, None, None, map)?;
-    serde_yaml::to_string(&value)
-        .map_err(|e| Refusal::new(RefusalGroup::WindowShape, format!("writing the mapped case: {e}")))
+    serde_yaml::to_string(&value).map_err(|e| {
+        Refusal::new(
+            RefusalGroup::WindowShape,
+            format!("writing the mapped case: {e}"),
+        )
+    })
 }
 
 /// A short title: the description's first sentence, on one line.
@@ -118,7 +125,10 @@ pub fn export_case(loaded: &LoadedCase, text: &str) -> Result<ExportedCase, Refu
     windows::check_shape(case)?;
     let top = &case.windows[0];
     if top.relation != Relation::Top {
-        return Err(Refusal::new(RefusalGroup::TopWindow, "the first window is not the top"));
+        return Err(Refusal::new(
+            RefusalGroup::TopWindow,
+            "the first window is not the top",
+        ));
     }
     let https = match &top.content {
         WindowContent::Url(u) if u.scheme() == "http" => false,

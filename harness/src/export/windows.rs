@@ -26,7 +26,12 @@ pub fn hops_json(case: &Case, hops: &[Hop]) -> String {
 }
 
 /// A path from `from` to `to`, or a refusal naming why the test needs it.
-pub fn path(case: &Case, from: WindowIndex, to: WindowIndex, why: &str) -> Result<Vec<Hop>, Refusal> {
+pub fn path(
+    case: &Case,
+    from: WindowIndex,
+    to: WindowIndex,
+    why: &str,
+) -> Result<Vec<Hop>, Refusal> {
     reference_path(case, from, to).ok_or_else(|| {
         Refusal::new(
             RefusalGroup::WindowShape,
@@ -60,7 +65,11 @@ pub enum ChildContent {
 }
 
 /// How `w` is loaded, for its creator.
-pub fn child_content(case: &Case, w: WindowIndex, map: &mut HostMap) -> Result<ChildContent, Refusal> {
+pub fn child_content(
+    case: &Case,
+    w: WindowIndex,
+    map: &mut HostMap,
+) -> Result<ChildContent, Refusal> {
     let window = &case.windows[w];
     Ok(match &window.content {
         WindowContent::Srcdoc(_) => ChildContent::Inline("srcdoc"),
@@ -72,12 +81,18 @@ pub fn child_content(case: &Case, w: WindowIndex, map: &mut HostMap) -> Result<C
         }
         WindowContent::Url(u) if u.as_str() == "about:blank" => {
             if !matches!(window.relation, Relation::Iframe { .. }) {
-                return Err(Refusal::new(RefusalGroup::WindowShape, "an about:blank popup"));
+                return Err(Refusal::new(
+                    RefusalGroup::WindowShape,
+                    "an about:blank popup",
+                ));
             }
             ChildContent::Inline("blank")
         }
         WindowContent::Url(u) => {
-            let written = window.url_as_written.clone().unwrap_or_else(|| u.to_string());
+            let written = window
+                .url_as_written
+                .clone()
+                .unwrap_or_else(|| u.to_string());
             ChildContent::Url(map.spell(origin_part(&written), Role::Loaded)?.js())
         }
     })
@@ -145,7 +160,10 @@ pub fn step_fn(case: &Case, p: &Post, map: &mut HostMap) -> Result<String, Refus
         Some(_) => format!("reply({})", string_literal(&case.windows[p.to].name)),
         None => format!("w[{}]", string_literal(&case.windows[p.to].name)),
     };
-    Ok(format!("(w, reply) => {target}.postMessage({})", call_args(p, map)?))
+    Ok(format!(
+        "(w, reply) => {target}.postMessage({})",
+        call_args(p, map)?
+    ))
 }
 
 /// A one-line description of a post for assertion messages: a
@@ -155,7 +173,11 @@ pub fn describe_post(case: &Case, p: &Post, map: &mut HostMap) -> Result<String,
         "{} → {}{}",
         case.windows[p.from].name,
         case.windows[p.to].name,
-        if p.reply_to.is_some() { " (reply to event.source)" } else { "" }
+        if p.reply_to.is_some() {
+            " (reply to event.source)"
+        } else {
+            ""
+        }
     );
     Ok(match (&p.form, &p.target_origin) {
         (CallForm::Args(_), _) => string_literal(&format!("{head}, raw arguments")),
@@ -192,9 +214,9 @@ pub fn check_shape(case: &Case) -> Result<(), Refusal> {
             .steps
             .iter()
             .any(|s| matches!(s, Step::Channel { .. } | Step::PortPost(_)))
-        || case.posts().any(|(_, p)| {
-            p.message.contains_shared_buffer() || !p.message.port_names().is_empty()
-        })
+        || case
+            .posts()
+            .any(|(_, p)| p.message.contains_shared_buffer() || !p.message.port_names().is_empty())
     {
         return Err(Refusal::new(
             RefusalGroup::PortsOrIsolation,
@@ -216,8 +238,13 @@ pub fn check_shape(case: &Case) -> Result<(), Refusal> {
                 ));
             }
         }
-        if w.relation != Relation::Top && !matches!(w.content, WindowContent::Url(_) | WindowContent::Srcdoc(_)) {
-            return Err(Refusal::new(RefusalGroup::WindowShape, format!("window `{}`", w.name)));
+        if w.relation != Relation::Top
+            && !matches!(w.content, WindowContent::Url(_) | WindowContent::Srcdoc(_))
+        {
+            return Err(Refusal::new(
+                RefusalGroup::WindowShape,
+                format!("window `{}`", w.name),
+            ));
         }
     }
     Ok(())

@@ -59,7 +59,8 @@ pub fn table(runs: &[EngineRun], snapshots: &Path) -> Vec<Cell> {
             let Some(t) = run.tests.iter().find(|t| t.case == case) else {
                 continue;
             };
-            let verdict = snapshot_verdict(snapshots, &run.engine, case).unwrap_or_else(|| "none".into());
+            let verdict =
+                snapshot_verdict(snapshots, &run.engine, case).unwrap_or_else(|| "none".into());
             out.push(Cell {
                 case: case.to_owned(),
                 engine: run.engine.clone(),
@@ -76,7 +77,11 @@ pub fn table(runs: &[EngineRun], snapshots: &Path) -> Vec<Cell> {
 /// The table as Markdown: one row per case, one column per engine
 /// (`verdict / status`, marked where they disagree).
 pub fn markdown(cells: &[Cell], engines: &[String]) -> String {
-    let mut out = format!("| case | {} |\n|---|{}\n", engines.join(" | "), "---|".repeat(engines.len()));
+    let mut out = format!(
+        "| case | {} |\n|---|{}\n",
+        engines.join(" | "),
+        "---|".repeat(engines.len())
+    );
     let mut cases: Vec<&str> = Vec::new();
     for c in cells {
         if !cases.contains(&c.case.as_str()) {
@@ -120,7 +125,11 @@ pub fn timing(runs: &[EngineRun]) -> String {
             "| {} | {} | {} | {wpt:.3} | {} | {:.1} -> {:.1} |\n",
             r.engine,
             r.tests.len(),
-            if r.own.is_empty() { "-".to_owned() } else { format!("{own:.3}") },
+            if r.own.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("{own:.3}")
+            },
             if r.own.is_empty() || own == 0.0 {
                 "-".to_owned()
             } else {

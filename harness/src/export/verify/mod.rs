@@ -106,9 +106,17 @@ pub fn load_average() -> f64 {
 /// The URL a WPT runner loads `test` at.
 pub fn test_url(test: &str) -> String {
     if test.contains(".https.") {
-        format!("https://{}:{}/{test}", super::hosts::BROWSER_HOST, super::hosts::HTTPS_PORTS[0])
+        format!(
+            "https://{}:{}/{test}",
+            super::hosts::BROWSER_HOST,
+            super::hosts::HTTPS_PORTS[0]
+        )
     } else {
-        format!("http://{}:{}/{test}", super::hosts::BROWSER_HOST, super::hosts::HTTP_PORTS[0])
+        format!(
+            "http://{}:{}/{test}",
+            super::hosts::BROWSER_HOST,
+            super::hosts::HTTP_PORTS[0]
+        )
     }
 }
 
@@ -120,7 +128,10 @@ fn read_results(results: &Json) -> (Status, Option<String>) {
         return (Status::Timeout, Some("harness timeout".into()));
     }
     if harness != 0 || tests.is_empty() {
-        return (Status::Error, results["message"].as_str().map(str::to_owned));
+        return (
+            Status::Error,
+            results["message"].as_str().map(str::to_owned),
+        );
     }
     // Test status: 0 PASS, 1 FAIL, 2 TIMEOUT, 3 NOTRUN.
     for t in &tests {
@@ -152,8 +163,18 @@ async fn run_test(client: &fantoccini::Client, test: &str) -> (Status, Option<St
             Err(e) => return (Status::Error, Some(format!("reading the results: {e}"))),
         }
         if started.elapsed() > TEST_LIMIT {
-            let at = client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-            return (Status::Timeout, Some(format!("no results after {}s (at {at})", TEST_LIMIT.as_secs())));
+            let at = client
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            return (
+                Status::Timeout,
+                Some(format!(
+                    "no results after {}s (at {at})",
+                    TEST_LIMIT.as_secs()
+                )),
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -31,9 +31,12 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// Whether `host` is one of WPT's hosts (or a name below them).
 pub fn is_wpt_host(host: &str) -> bool {
     let h = host.trim_end_matches('.');
-    [super::super::hosts::BROWSER_HOST, super::super::hosts::ALT_HOST]
-        .iter()
-        .any(|base| h == *base || h.ends_with(&format!(".{base}")))
+    [
+        super::super::hosts::BROWSER_HOST,
+        super::super::hosts::ALT_HOST,
+    ]
+    .iter()
+    .any(|base| h == *base || h.ends_with(&format!(".{base}")))
 }
 
 /// The runner's own `testharnessreport.js`: as every WPT runner does
@@ -60,7 +63,10 @@ pub fn make_doc_root(dir: &Path, export: &Path, testharness: &Path) -> std::io::
         std::fs::canonicalize(export.join("webmessaging"))?,
         dir.join("webmessaging"),
     )?;
-    std::os::unix::fs::symlink(std::fs::canonicalize(testharness)?, resources.join("testharness.js"))?;
+    std::os::unix::fs::symlink(
+        std::fs::canonicalize(testharness)?,
+        resources.join("testharness.js"),
+    )?;
     std::fs::write(resources.join("testharnessreport.js"), TESTHARNESSREPORT_JS)
 }
 
@@ -105,7 +111,10 @@ pub async fn start_wptserve(
         if started.elapsed() > START_TIMEOUT || !process.identity().is_running() {
             let log = std::fs::read_to_string(work.join("wptserve.log")).unwrap_or_default();
             registry.end(&process);
-            return Err(format!("wptserve did not start within {}s:\n{log}", START_TIMEOUT.as_secs()));
+            return Err(format!(
+                "wptserve did not start within {}s:\n{log}",
+                START_TIMEOUT.as_secs()
+            ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -133,9 +142,14 @@ impl WptForward {
 
     async fn forward(&self, req: Request) -> Response {
         let uri = format!("http://127.0.0.1:{}{}", self.port, req.path_and_query);
-        let mut builder = hyper::Request::builder().method(req.method.as_str()).uri(uri);
+        let mut builder = hyper::Request::builder()
+            .method(req.method.as_str())
+            .uri(uri);
         for (name, value) in &req.headers {
-            if matches!(name.as_str(), "host" | "connection" | "proxy-connection" | "keep-alive") {
+            if matches!(
+                name.as_str(),
+                "host" | "connection" | "proxy-connection" | "keep-alive"
+            ) {
                 continue;
             }
             builder = builder.header(name.as_str(), value.as_str());
@@ -160,10 +174,18 @@ impl WptForward {
                         headers,
                         body: body.to_bytes().to_vec(),
                     },
-                    Err(e) => Response::text(502, "text/plain", format!("pmconf: reading wptserve's answer: {e}\n")),
+                    Err(e) => Response::text(
+                        502,
+                        "text/plain",
+                        format!("pmconf: reading wptserve's answer: {e}\n"),
+                    ),
                 }
             }
-            Err(e) => Response::text(502, "text/plain", format!("pmconf: wptserve on 127.0.0.1:{}: {e}\n", self.port)),
+            Err(e) => Response::text(
+                502,
+                "text/plain",
+                format!("pmconf: wptserve on 127.0.0.1:{}: {e}\n", self.port),
+            ),
         }
     }
 }

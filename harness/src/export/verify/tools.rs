@@ -31,7 +31,10 @@ impl WptTools {
         let testharness = dir.join("node_modules/wpt-runner/testharness/testharness.js");
         let mut missing = Vec::new();
         if !python.is_file() || !dir.join("venv/bin/wptserve-installed").is_file() {
-            missing.push(format!("wptserve (a venv at {})", dir.join("venv").display()));
+            missing.push(format!(
+                "wptserve (a venv at {})",
+                dir.join("venv").display()
+            ));
         }
         if !testharness.is_file() {
             missing.push(format!("testharness.js ({})", testharness.display()));
