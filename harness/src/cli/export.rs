@@ -42,6 +42,10 @@ pub struct WptArgs {
     /// in the same session, and print the time per case of both.
     #[arg(long, requires = "verify")]
     pub side_by_side: bool,
+    /// How often each race case's test runs in each engine (it fails when
+    /// any run fails), as `pmconf run --repeat`.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
     /// Where the accepted snapshots are.
     #[arg(long, default_value = "snapshots")]
     pub snapshots: PathBuf,
@@ -164,6 +168,7 @@ pub async fn run(command: ExportCommand, registry: &ProcessRegistry) -> i32 {
         exported: &m.exported,
         engines: &engines,
         own_cases: &own,
+        race_repeat: args.repeat,
     };
     let runs = match verify::verify(plan, registry).await {
         Ok(r) => r,
@@ -178,10 +183,14 @@ pub async fn run(command: ExportCommand, registry: &ProcessRegistry) -> i32 {
     let disagree: Vec<_> = cells.iter().filter(|c| !c.agrees).collect();
     for c in &disagree {
         println!(
-            "DISAGREE {} in {}: pmconf {}, exported test {}{}",
+            "DISAGREE {} in {}: pmconf {}{}, exported test {}{}",
             c.case,
             c.engine,
             c.verdict,
+            c.fresh
+                .as_deref()
+                .map(|f| format!(" (this session: {f})"))
+                .unwrap_or_default(),
             c.status,
             c.message
                 .as_deref()

@@ -264,4 +264,211 @@
       }
     }, title);
   };
+
+  // ---------------------------------------------------------------------
+  // Race cases: steps that navigate, reload, remove, close or create
+  // windows while messages are in flight. Every document reports each
+  // message to the test page the moment it receives it (so a document
+  // that goes away has already told), numbered, under its label: the
+  // window's name for its first document, NAME@blank for the initial
+  // about:blank of a window a step creates, NAME@STEP for the document
+  // step STEP loads. The test asserts that the observed outcome is one
+  // of the outcomes the standards allow.
+
+  function frameOf(win) {
+    for (const f of document.querySelectorAll('iframe')) {
+      if (f.contentWindow === win) return f;
+    }
+    throw new Error('no iframe element holds that window');
+  }
+
+  function startRace(label, config, steps, onControl) {
+    const received = [];
+    const ends = new Set();
+    const seen = new Map();
+    const blankSeq = {};
+    let finished = false;
+    let reported = false;
+    function capture() {
+      for (const refs of config.refSets) {
+        for (const n of Object.keys(refs)) {
+          try {
+            const w = resolve(refs[n]);
+            if (w && !seen.has(w)) seen.set(w, n);
+          } catch (e) {}
+        }
+      }
+    }
+    function nameOf(source) {
+      if (source === null) return null;
+      capture();
+      return seen.has(source) ? seen.get(source) : '?';
+    }
+    function up(payload) {
+      if (config.up === null) onControl(payload);
+      else resolve(config.up).postMessage({[KEY]: payload}, '*');
+    }
+    function record(docLabel, e, list) {
+      const m = {message: describe(e.data), origin: e.origin, source: nameOf(e.source)};
+      list.push(m);
+      up({got: docLabel, seq: list.length - 1, m});
+    }
+    const go = {
+      at: resolve,
+      frameOf,
+      create(child) {
+        makeChild(child);
+        // The new window's initial about:blank is same origin with this
+        // document: listen on it here, for as long as it is current.
+        const win = child.kind === 'popup' ? popups[child.name] : frameOf_last();
+        const blank = win.document;
+        const list = [];
+        blankSeq[child.name] = list;
+        win.addEventListener('message', e => {
+          let current;
+          try { current = win.document; } catch (x) { return; }
+          if (current !== blank || isControl(e.data)) return;
+          record(child.name + '@blank', e, list);
+        });
+        capture();
+      },
+    };
+    function frameOf_last() {
+      const frames = document.querySelectorAll('iframe');
+      return frames[frames.length - 1].contentWindow;
+    }
+    function maybeReport() {
+      if (reported || !finished) return;
+      if (!config.endsFrom.every(n => ends.has(n))) return;
+      reported = true;
+      up({done: label, count: received.length});
+    }
+    const me = {
+      received,
+      runTask(ks) {
+        const threw = {};
+        for (const k of ks) {
+          try {
+            steps[k](go);
+            threw[k] = null;
+          } catch (e) {
+            threw[k] = e && e.name !== undefined ? String(e.name) : String(e);
+          }
+        }
+        capture();
+        return threw;
+      },
+      finish() {
+        for (const hops of config.markTargets) {
+          resolve(hops).postMessage({[KEY]: {end: config.window}}, '*');
+        }
+        finished = true;
+        maybeReport();
+      },
+      closePopups() {
+        for (const p of Object.values(popups)) p.close();
+      },
+    };
+    addEventListener('message', e => {
+      if (!isControl(e.data)) {
+        record(label, e, received);
+        return;
+      }
+      const c = e.data[KEY];
+      if (c.end !== undefined) {
+        ends.add(c.end);
+        maybeReport();
+      } else if (c.task !== undefined && config.up !== null) {
+        up({tasked: c.task[0], threw: me.runTask(c.task)});
+      } else if (c.finish !== undefined && config.up !== null) {
+        me.finish();
+      } else if (c.close !== undefined && config.up !== null) {
+        me.closePopups();
+      } else if (onControl) {
+        onControl(c);
+      }
+    });
+    for (const child of config.children) makeChild(child);
+    capture();
+    return me;
+  }
+
+  // In a helper document of a race case: one document of the case. A
+  // document loaded again by `location.reload()` is the reload's document.
+  global.race_document = function (label, config, steps) {
+    const nav = performance.getEntriesByType('navigation')[0];
+    if (config.reloadLabel && nav && nav.type === 'reload') label = config.reloadLabel;
+    startRace(label, config, steps, null);
+    resolve(config.up).postMessage({[KEY]: {ready: label}}, '*');
+  };
+
+  global.race_test = function (title, config, steps, expected) {
+    promise_test(async t => {
+      const inbox = [];
+      const waiting = [];
+      const ready = new Set([config.label]);
+      const got = {};
+      function onControl(c) {
+        if (c.ready !== undefined) ready.add(c.ready);
+        if (c.got !== undefined) {
+          (got[c.got] = got[c.got] || [])[c.seq] = c.m;
+          return;
+        }
+        inbox.push(c);
+        for (const wt of waiting.slice()) {
+          const i = inbox.findIndex(wt.pred);
+          if (i >= 0) {
+            waiting.splice(waiting.indexOf(wt), 1);
+            wt.resolve(inbox.splice(i, 1)[0]);
+          }
+        }
+      }
+      function next(pred) {
+        const i = inbox.findIndex(pred);
+        if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
+        return new Promise(resolve => waiting.push({pred, resolve}));
+      }
+      async function loaded(label) {
+        if (!ready.has(label)) await next(c => c.ready === label);
+      }
+      const me = startRace(config.label, config, steps, onControl);
+      t.add_cleanup(() => {
+        me.closePopups();
+        for (const hops of config.openers) {
+          try { resolve(hops).postMessage({[KEY]: {close: true}}, '*'); } catch (e) {}
+        }
+      });
+      await Promise.all(config.initial.map(loaded));
+      const threw = {};
+      for (const task of config.tasks) {
+        if (task.wait !== undefined) {
+          await loaded(task.wait);
+        } else if (task.reach === null) {
+          Object.assign(threw, me.runTask(task.steps));
+        } else {
+          resolve(task.reach).postMessage({[KEY]: {task: task.steps}}, '*');
+          Object.assign(threw, (await next(c => c.tasked === task.steps[0])).threw);
+        }
+      }
+      await Promise.all(config.finals.map(loaded));
+      const dones = config.finals.map(l => next(c => c.done === l));
+      for (const hops of config.finishers) {
+        resolve(hops).postMessage({[KEY]: {finish: true}}, '*');
+      }
+      if (config.finishesItself) me.finish();
+      const counts = await Promise.all(dones);
+      got[config.label] = me.received;
+      counts.forEach(c => {
+        const list = got[c.done] || [];
+        assert_equals(list.filter(x => x !== undefined).length, c.count,
+            `every message ${c.done} reported reached the test page`);
+      });
+      const observed = {posts: config.posts.map(k => ({step: k, threw: threw[k]})), received: {}};
+      for (const l of config.labels) observed.received[l] = got[l] || [];
+      const ok = expected.allowed.some(o => same(o, observed)) ||
+          expected.contested.some(o => same(o, observed));
+      assert_true(ok, `the observed outcome ${JSON.stringify(observed)} is not one of the ` +
+          `${expected.allowed.length} allowed: ${JSON.stringify(expected.allowed)}`);
+    }, title);
+  };
 })(self);

@@ -391,9 +391,24 @@ impl HostMap {
             ));
         }
         let site = site_of(domain);
+        // A subdomain goes under its site's WPT host (mapped first), so
+        // `document.domain` to the parent and same-site relations hold.
+        let labels = domain.split('.').count();
+        let parent = if labels == 3 && site != domain {
+            Some(match self.host_of(&site) {
+                Some(h) => h,
+                None => self.allocate(&site, false)?,
+            })
+        } else {
+            None
+        };
         let free: Vec<WptHost> = WptHost::all(idn)
             .into_iter()
             .filter(|h| !self.domains.iter().any(|(_, m, _)| m == h))
+            .filter(|h| match parent {
+                Some(p) => h.alt == p.alt && !h.sub.is_empty() && p.sub.is_empty(),
+                None => true,
+            })
             .collect();
         let score = |h: &WptHost| {
             self.domains
@@ -567,6 +582,21 @@ impl HostMap {
             }
         }
         Ok(Spelled(pieces))
+    }
+
+    /// A bare domain (a `document.domain` value) moved onto WPT's hosts.
+    pub fn spell_domain(&mut self, domain: &str) -> Result<Spelled, Refusal> {
+        let mut spelled = self.spell(&format!("//{domain}"), Role::Named)?;
+        match spelled.0.first_mut() {
+            Some(Piece::Text(t)) if t == "//" => {
+                spelled.0.remove(0);
+            }
+            Some(Piece::Text(t)) => {
+                *t = t.trim_start_matches("//").to_owned();
+            }
+            _ => {}
+        }
+        Ok(spelled)
     }
 
     fn named_port(

@@ -37,6 +37,9 @@ pub struct CasePages<'a> {
     pub expected: String,
     /// The top window's scheme is https.
     pub https: bool,
+    /// A race case's `race_test` configuration and steps, and its helper
+    /// documents ([`super::races`]).
+    pub race: Option<(String, Vec<WrittenFile>)>,
 }
 
 /// A written file: its path below the output root, and its contents.
@@ -230,7 +233,9 @@ impl CasePages<'_> {
         // on its children's paths: write them deepest first.
         let mut paths: Vec<Option<String>> = vec![None; case.windows.len()];
         let mut files = Vec::new();
-        for w in (1..case.windows.len()).rev() {
+        let race = self.race.take();
+        let plain_windows = if race.is_some() { 1 } else { case.windows.len() };
+        for w in (1..plain_windows).rev() {
             if !matches!(
                 windows::child_content(case, w, self.map)?,
                 ChildContent::Url(_)
@@ -252,12 +257,15 @@ impl CasePages<'_> {
             });
         }
         files.reverse();
+        if let Some((_, helpers)) = &race {
+            files.extend(helpers.iter().cloned());
+        }
         let mut head = String::from("<!DOCTYPE html>\n<meta charset=\"utf-8\">\n");
         let popups = case
             .windows
             .iter()
             .any(|w| matches!(w.relation, Relation::Popup { .. }));
-        if popups || case.windows.len() > 3 {
+        if popups || case.windows.len() > 3 || case.is_race() {
             head.push_str("<meta name=\"timeout\" content=\"long\">\n");
         }
         head.push_str(&format!("<title>{}</title>\n", escape(title)));
@@ -285,13 +293,20 @@ impl CasePages<'_> {
         head.push_str("<script src=\"/resources/testharness.js\"></script>\n");
         head.push_str("<script src=\"/resources/testharnessreport.js\"></script>\n");
         head.push_str(&format!("<script src=\"{}\"></script>\n", self.agent_src()));
-        let call = format!(
-            "case_test({}, {}, {}, {});",
-            string_literal(title),
-            self.config_js(0, &paths)?,
-            self.steps_js(0)?,
-            self.expected
-        );
+        let call = match &race {
+            Some((args, _)) => format!(
+                "race_test({}, {args}, {});",
+                string_literal(title),
+                self.expected
+            ),
+            None => format!(
+                "case_test({}, {}, {}, {});",
+                string_literal(title),
+                self.config_js(0, &paths)?,
+                self.steps_js(0)?,
+                self.expected
+            ),
+        };
         let page = format!("{head}<body>\n<script>\n{call}\n</script>\n");
         let path = layout::test_path(
             self.topic,

@@ -26,6 +26,9 @@ pub struct Exported {
     pub assertion: String,
     /// Whether it is `.tentative` (depends on an open spec issue).
     pub tentative: bool,
+    /// Whether it is a race case (run several times when verified).
+    #[serde(default)]
+    pub race: bool,
 }
 
 /// A refused case.
@@ -64,6 +67,7 @@ impl Manifest {
                 }
                 .to_owned(),
                 tentative: e.tentative,
+                race: e.race,
             }),
             Err(r) => {
                 *self

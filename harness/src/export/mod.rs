@@ -19,6 +19,7 @@ pub mod js;
 pub mod layout;
 pub mod lint;
 pub mod manifest;
+pub mod races;
 pub mod refusal;
 pub mod verify;
 pub mod windows;
@@ -43,6 +44,8 @@ pub struct ExportedCase {
     pub assertion: Assertion,
     /// Whether it depends on an open spec issue (`.tentative`).
     pub tentative: bool,
+    /// Whether it is a race case.
+    pub race: bool,
 }
 
 /// The files every export holds once: the shared script.
@@ -84,10 +87,13 @@ fn mapped_case_text(text: &str, map: &mut HostMap) -> Result<String, Refusal> {
                     walk(item, key, Some(i), map)?;
                 }
             }
+            Value::String(s) if key == Some("domain") => {
+                *s = map.spell_domain(s)?.real();
+            }
             Value::String(s) => {
                 let role = match (key, index) {
                     (Some("url"), _) => Some(Role::Loaded),
-                    (Some("target_origin" | "targetOrigin" | "domain"), _) => Some(Role::Named),
+                    (Some("target_origin" | "targetOrigin"), _) => Some(Role::Named),
                     (Some("args"), Some(i)) if i > 0 => Some(Role::Named),
                     _ => None,
                 };
@@ -123,6 +129,9 @@ fn title_of(description: &str) -> String {
 pub fn export_case(loaded: &LoadedCase, text: &str) -> Result<ExportedCase, Refusal> {
     let case = &loaded.case;
     windows::check_shape(case)?;
+    if case.is_race() {
+        races::check(case)?;
+    }
     let top = &case.windows[0];
     if top.relation != Relation::Top {
         return Err(Refusal::new(
@@ -172,6 +181,17 @@ pub fn export_case(loaded: &LoadedCase, text: &str) -> Result<ExportedCase, Refu
     });
     let (topic, stem) = layout::topic_and_stem(&loaded.name);
     let title = title_of(&case.description);
+    let race = if case.is_race() {
+        let labels: Vec<String> = answer
+            .allowed
+            .first()
+            .map(|o| o.received.iter().map(|(l, _)| l.clone()).collect())
+            .unwrap_or_default();
+        let mut pages = races::RacePages::new(loaded, &topic, &stem, &mut map, https);
+        Some(pages.write(&labels)?)
+    } else {
+        None
+    };
     let mut pages = CasePages {
         case,
         case_name: &loaded.name,
@@ -180,6 +200,7 @@ pub fn export_case(loaded: &LoadedCase, text: &str) -> Result<ExportedCase, Refu
         map: &mut map,
         expected,
         https,
+        race,
     };
     let files = pages.write(&title, note.as_deref())?;
     for f in &files {
@@ -195,6 +216,7 @@ pub fn export_case(loaded: &LoadedCase, text: &str) -> Result<ExportedCase, Refu
         test: files[0].path.clone(),
         assertion: Assertion::of(&answer),
         tentative,
+        race: case.is_race(),
         files,
     })
 }

@@ -44,7 +44,7 @@ pub fn path(
 }
 
 /// The origin part of a window URL as written (scheme and authority).
-fn origin_part(written: &str) -> &str {
+pub fn origin_part(written: &str) -> &str {
     let Some(after) = written.find("//").map(|i| i + 2) else {
         return written;
     };
@@ -121,7 +121,7 @@ pub fn senders(case: &Case, w: WindowIndex) -> Vec<WindowIndex> {
 }
 
 /// The arguments of a post's call.
-fn call_args(p: &Post, map: &mut HostMap) -> Result<String, Refusal> {
+pub fn call_args(p: &Post, map: &mut HostMap) -> Result<String, Refusal> {
     let mut spell = |s: &str| map.spell(s, Role::Named).map(|x| x.js());
     let message = value_expr(&p.message);
     Ok(match &p.form {
@@ -190,25 +190,9 @@ pub fn describe_post(case: &Case, p: &Post, map: &mut HostMap) -> Result<String,
     })
 }
 
-/// Refuses what the exported test cannot drive: race steps, ports and
-/// isolation, windows without script.
+/// Refuses what the exported test cannot drive: ports and isolation,
+/// windows without script.
 pub fn check_shape(case: &Case) -> Result<(), Refusal> {
-    if case.is_race() {
-        let mut kinds: Vec<&str> = case
-            .steps
-            .iter()
-            .map(Step::kind)
-            .filter(|k| *k != "post")
-            .collect();
-        kinds.dedup();
-        return Err(Refusal::new(
-            RefusalGroup::RaceSteps,
-            format!(
-                "race steps ({}): not exported by this version (a replaced document must report what it received before it goes, and a set of outcomes asserted)",
-                kinds.join(", ")
-            ),
-        ));
-    }
     if case.is_isolated()
         || case
             .steps

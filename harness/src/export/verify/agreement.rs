@@ -31,6 +31,8 @@ pub struct Cell {
     pub engine: String,
     /// pmconf's accepted verdict (`none` without a snapshot).
     pub verdict: String,
+    /// pmconf's verdict in this session (side by side), if it ran.
+    pub fresh: Option<String>,
     /// The exported test's status.
     pub status: String,
     /// Whether they agree.
@@ -61,9 +63,15 @@ pub fn table(runs: &[EngineRun], snapshots: &Path) -> Vec<Cell> {
             };
             let verdict =
                 snapshot_verdict(snapshots, &run.engine, case).unwrap_or_else(|| "none".into());
+            let fresh = run
+                .own
+                .iter()
+                .find(|o| o.case == case)
+                .map(|o| o.verdict.clone());
             out.push(Cell {
                 case: case.to_owned(),
                 engine: run.engine.clone(),
+                fresh,
                 agrees: agrees(&verdict, &t.status),
                 verdict,
                 status: t.status.name().to_owned(),
@@ -96,8 +104,12 @@ pub fn markdown(cells: &[Cell], engines: &[String]) -> String {
                     .iter()
                     .find(|c| c.case == case && &c.engine == e)
                     .map(|c| {
+                        let fresh = match &c.fresh {
+                            Some(f) if *f != c.verdict => format!(" (this session: {f})"),
+                            _ => String::new(),
+                        };
                         format!(
-                            "{} / {}{}",
+                            "{}{fresh} / {}{}",
                             c.verdict,
                             c.status,
                             if c.agrees { "" } else { " **DISAGREE**" }
