@@ -8,8 +8,9 @@
 //! `pmconf export wpt cases --out DIR --verify`, a few minutes per
 //! engine): iframes across sites, a popup with a frame, srcdoc and
 //! about:blank frames, a data: frame, a sandboxed frame, the options
-//! dictionary with a transfer list, an IDN host, an https test page, and
-//! one adopted finding per engine. A missing engine or tool is skipped
+//! dictionary with a transfer list, an IDN host, an https test page, a
+//! race (post, then remove the frame, in one task; run 5 times), and one
+//! adopted finding per engine. A missing engine or tool is skipped
 //! with the reason printed, unless CI is set.
 
 mod common;
@@ -17,7 +18,7 @@ mod common;
 use common::{ci, engines, pmconf, text};
 use serde_json::Value as Json;
 
-const SUBSET: [&str; 11] = [
+const SUBSET: [&str; 12] = [
     "cases/topology/iframe-both-ways.yaml",
     "cases/topology/popup-frame.yaml",
     "cases/opaque/srcdoc-and-about-blank-inherit.yaml",
@@ -26,6 +27,7 @@ const SUBSET: [&str; 11] = [
     "cases/call-forms/options-transfer-only.yaml",
     "cases/serialization/idn-unicode-sender.yaml",
     "cases/serialization/https-origin.yaml",
+    "cases/races/post-then-remove-same-task.yaml",
     "cases/found/chromium--invalid-host-label--2a458257.yaml",
     "cases/found/firefox--blob-wrapped--461e34f0.yaml",
     "cases/found/webkitgtk--blob-wrapped--332251e4.yaml",

@@ -115,7 +115,7 @@ pub fn same_after_mapping(
     Err(Refusal::new(
         RefusalGroup::MappingChangesAnswer,
         format!(
-            "on WPT's hosts the model allows {} instead of {}",
+            "WPT's hosts cannot keep what the case depends on (its sites, and so its agents and event loops, or an origin it compares): on them the model allows {} instead of {}",
             show(&mapped.allowed),
             show(&want)
         ),

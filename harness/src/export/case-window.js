@@ -30,47 +30,127 @@
     return buffers[id];
   };
 
-  // The receiver's view of a message as JSON: JSON values as they are,
-  // undefined, NaN, infinities, -0, lone surrogates, holes and
-  // ArrayBuffers tagged as pmconf's model writes them.
-  function describe(v) {
-    if (v === undefined) return {$undefined: null};
-    if (v === null || typeof v === 'boolean') return v;
-    if (typeof v === 'number') {
-      if (Number.isNaN(v)) return {$number: 'NaN'};
-      if (v === Infinity) return {$number: 'Infinity'};
-      if (v === -Infinity) return {$number: '-Infinity'};
-      if (Object.is(v, -0)) return {$number: '-0'};
-      return v;
-    }
-    if (typeof v === 'string') {
-      for (let i = 0; i < v.length; i++) {
-        const c = v.charCodeAt(i);
-        const high = c >= 0xD800 && c <= 0xDBFF;
-        const next = v.charCodeAt(i + 1);
-        if (high && next >= 0xDC00 && next <= 0xDFFF) { i++; continue; }
-        if (c >= 0xD800 && c <= 0xDFFF) {
-          const units = [];
-          for (let k = 0; k < v.length; k++) units.push(v.charCodeAt(k));
-          return {$utf16: units};
-        }
+  // The receiver's view of a message as JSON, as pmconf's model writes
+  // it: JSON values as they are; undefined, NaN, infinities, -0, lone
+  // surrogates, holes, BigInts, wrappers, Dates, RegExps, Errors, Maps,
+  // Sets, ArrayBuffers, typed arrays and DataViews tagged (`$undefined`,
+  // `$number`, `$utf16`, `$hole`, `$bigint`, `$boxed`, `$date`,
+  // `$regexp`, `$error`, `$map`, `$set`, `$buffer`, `$typed`,
+  // `$dataview`); an array with other properties as `$array` beside them;
+  // an object met twice named `$id: oN` where first met and `$ref: oN`
+  // after, N counting in the order a walk first meets them.
+  function number(v) {
+    if (Number.isNaN(v)) return {$number: 'NaN'};
+    if (v === Infinity) return {$number: 'Infinity'};
+    if (v === -Infinity) return {$number: '-Infinity'};
+    if (Object.is(v, -0)) return {$number: '-0'};
+    return v;
+  }
+  function string(v) {
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      const next = v.charCodeAt(i + 1);
+      if (c >= 0xD800 && c <= 0xDBFF && next >= 0xDC00 && next <= 0xDFFF) { i++; continue; }
+      if (c >= 0xD800 && c <= 0xDFFF) {
+        const units = [];
+        for (let k = 0; k < v.length; k++) units.push(v.charCodeAt(k));
+        return {$utf16: units};
       }
-      return v;
     }
-    if (v instanceof ArrayBuffer) {
-      return {$buffer: {bytes: Array.from(new Uint8Array(v))}};
-    }
+    return v;
+  }
+  const isIndex = k => String(k >>> 0) === k && (k >>> 0) !== 4294967295;
+  function children(v) {
     if (Array.isArray(v)) {
       const out = [];
-      for (let i = 0; i < v.length; i++) out.push(i in v ? describe(v[i]) : {$hole: null});
+      for (let i = 0; i < v.length; i++) if (i in v) out.push(v[i]);
+      for (const k of Object.keys(v)) if (!isIndex(k)) out.push(v[k]);
       return out;
     }
-    if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    if (v instanceof Map) { const out = []; v.forEach((val, key) => out.push(key, val)); return out; }
+    if (v instanceof Set) return Array.from(v);
+    if (ArrayBuffer.isView(v)) return [v.buffer];
+    if (v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error) return [];
+    if (Object.getPrototypeOf(v) === Object.prototype) return Object.keys(v).map(k => v[k]);
+    return [];
+  }
+  function describe(root) {
+    const count = new Map();
+    (function walk(v) {
+      if (v === null || typeof v !== 'object') return;
+      count.set(v, (count.get(v) || 0) + 1);
+      if (count.get(v) > 1) return;
+      children(v).forEach(walk);
+    })(root);
+    const given = new Map();
+    function enc(v) {
+      if (v === undefined) return {$undefined: null};
+      if (v === null || typeof v === 'boolean') return v;
+      if (typeof v === 'number') return number(v);
+      if (typeof v === 'string') return string(v);
+      if (typeof v === 'bigint') return {$bigint: String(v)};
+      if (typeof v !== 'object') return {$unexpected: typeof v};
+      if (given.has(v)) return {$ref: given.get(v)};
       const out = {};
-      for (const k of Object.keys(v)) out[k] = describe(v[k]);
+      if (count.get(v) > 1) {
+        given.set(v, 'o' + (given.size + 1));
+        out.$id = given.get(v);
+      }
+      return body(v, out);
+    }
+    function body(v, out) {
+      const plain = Object.keys(out).length === 0;
+      if (Array.isArray(v)) {
+        const items = [];
+        for (let i = 0; i < v.length; i++) items.push(i in v ? enc(v[i]) : {$hole: null});
+        const extra = Object.keys(v).filter(k => !isIndex(k));
+        if (plain && extra.length === 0) return items;
+        out.$array = items;
+        for (const k of extra) out[k] = enc(v[k]);
+        return out;
+      }
+      if (v instanceof ArrayBuffer) { out.$buffer = {bytes: Array.from(new Uint8Array(v))}; return out; }
+      if (v instanceof DataView) {
+        out.$dataview = {buffer: enc(v.buffer), offset: v.byteOffset, length: v.byteLength};
+        return out;
+      }
+      if (ArrayBuffer.isView(v)) {
+        out.$typed = {type: v.constructor.name, buffer: enc(v.buffer), offset: v.byteOffset, length: v.length};
+        return out;
+      }
+      if (v instanceof Map) {
+        const entries = [];
+        v.forEach((val, key) => { const k = enc(key); entries.push([k, enc(val)]); });
+        out.$map = entries;
+        return out;
+      }
+      if (v instanceof Set) { out.$set = Array.from(v, enc); return out; }
+      if (v instanceof Date) { out.$date = number(v.getTime()); return out; }
+      if (v instanceof RegExp) { out.$regexp = {source: v.source, flags: v.flags}; return out; }
+      if (v instanceof Error) {
+        out.$error = {name: String(v.name)};
+        if (Object.prototype.hasOwnProperty.call(v, 'message')) out.$error.message = v.message;
+        return out;
+      }
+      for (const [type, key] of [[Boolean, 'boolean'], [Number, 'number'], [String, 'string']]) {
+        if (v instanceof type) {
+          const p = v.valueOf();
+          out.$boxed = {[key]: key === 'number' ? number(p) : key === 'string' ? string(p) : p};
+          return out;
+        }
+      }
+      if (typeof BigInt === 'function' && v instanceof BigInt) {
+        out.$boxed = {bigint: String(v.valueOf())};
+        return out;
+      }
+      if (Object.getPrototypeOf(v) === Object.prototype) {
+        for (const k of Object.keys(v)) out[k] = enc(v[k]);
+        return out;
+      }
+      out.$unexpected = Object.prototype.toString.call(v);
       return out;
     }
-    return {$unexpected: Object.prototype.toString.call(v)};
+    return enc(root);
   }
 
   // A window reached from this one by hops: 'parent', 'opener', a number

@@ -234,7 +234,11 @@ impl CasePages<'_> {
         let mut paths: Vec<Option<String>> = vec![None; case.windows.len()];
         let mut files = Vec::new();
         let race = self.race.take();
-        let plain_windows = if race.is_some() { 1 } else { case.windows.len() };
+        let plain_windows = if race.is_some() {
+            1
+        } else {
+            case.windows.len()
+        };
         for w in (1..plain_windows).rev() {
             if !matches!(
                 windows::child_content(case, w, self.map)?,

@@ -75,6 +75,34 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
         MessageValue::Bool(b) => b.to_string(),
         MessageValue::Number(n) => number_literal(*n),
         MessageValue::String(units) => utf16_literal(units),
+        MessageValue::Array(items)
+            if items
+                .iter()
+                .any(|v| matches!(v, MessageValue::ThrowingGetter(_))) =>
+        {
+            // A getter at an index: defined on the array after it is made.
+            let plain: Vec<MessageValue> = items
+                .iter()
+                .map(|v| match v {
+                    MessageValue::ThrowingGetter(_) => MessageValue::Hole,
+                    v => v.clone(),
+                })
+                .collect();
+            let mut out = format!(
+                "(() => {{ const a = {}; ",
+                value_expr(&MessageValue::Array(plain))?
+            );
+            for (i, v) in items.iter().enumerate() {
+                if let MessageValue::ThrowingGetter(e) = v {
+                    out.push_str(&format!(
+                        "Object.defineProperty(a, \"{i}\", {{get() {{ throw new {}(\"getter\"); }}, enumerable: true, configurable: true}}); ",
+                        js_identifier(e)
+                    ));
+                }
+            }
+            out.push_str("return a; })()");
+            out
+        }
         MessageValue::Array(items) => {
             let parts: Result<Vec<String>, Refusal> = items
                 .iter()
@@ -107,19 +135,89 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
             return Err(refuse("a throwing getter outside an object"))
         }
         MessageValue::Hole => return Err(refuse("a hole outside an array")),
-        MessageValue::BigInt(_) => return Err(refuse("a BigInt")),
-        MessageValue::Boxed(_) => return Err(refuse("a primitive wrapper object")),
-        MessageValue::Date(_) => return Err(refuse("a Date")),
-        MessageValue::RegExp { .. } => return Err(refuse("a RegExp")),
-        MessageValue::Map(_) => return Err(refuse("a Map")),
-        MessageValue::Set(_) => return Err(refuse("a Set")),
-        MessageValue::Error { .. } => return Err(refuse("an Error object")),
-        MessageValue::View { .. } => return Err(refuse("a typed array or DataView")),
-        MessageValue::ArrayWithProps { .. } => {
-            return Err(refuse("an array with extra properties"))
+        MessageValue::BigInt(digits) => format!("{digits}n"),
+        MessageValue::Boxed(inner) => match inner.as_ref() {
+            MessageValue::Bool(_) | MessageValue::BigInt(_) | MessageValue::Symbol(_) => {
+                format!("Object({})", value_expr(inner)?)
+            }
+            MessageValue::Number(_) => format!("new Number({})", value_expr(inner)?),
+            MessageValue::String(_) => format!("new String({})", value_expr(inner)?),
+            _ => return Err(refuse("a wrapper of a non-primitive")),
+        },
+        MessageValue::Date(t) => format!("new Date({})", number_literal(*t)),
+        MessageValue::RegExp { source, flags } => {
+            format!(
+                "new RegExp({}, {})",
+                string_literal(source),
+                string_literal(flags)
+            )
         }
-        MessageValue::Unlisted { .. } => {
-            return Err(refuse("non-enumerable or symbol-keyed properties"))
+        MessageValue::Map(entries) => {
+            let parts: Result<Vec<String>, Refusal> = entries
+                .iter()
+                .map(|(k, v)| Ok(format!("[{}, {}]", value_expr(k)?, value_expr(v)?)))
+                .collect();
+            format!("new Map([{}])", parts?.join(", "))
+        }
+        MessageValue::Set(items) => {
+            let parts: Result<Vec<String>, Refusal> = items.iter().map(value_expr).collect();
+            format!("new Set([{}])", parts?.join(", "))
+        }
+        MessageValue::Error {
+            name,
+            constructor,
+            message,
+        } => {
+            let made = format!(
+                "new {}({})",
+                js_identifier(constructor),
+                message.as_deref().map(string_literal).unwrap_or_default()
+            );
+            if name == constructor {
+                made
+            } else {
+                format!("Object.assign({made}, {{name: {}}})", string_literal(name))
+            }
+        }
+        MessageValue::View {
+            kind,
+            buffer,
+            offset,
+            length,
+        } => {
+            let buffer = match buffer.as_ref() {
+                MessageValue::Ref(id) => format!("buffer({})", string_literal(id)),
+                b => value_expr(b)?,
+            };
+            format!("new {}({buffer}, {offset}, {length})", kind.name())
+        }
+        MessageValue::ArrayWithProps { items, props } => format!(
+            "Object.assign({}, {})",
+            value_expr(&MessageValue::Array(items.clone()))?,
+            object_expr(props.iter().map(|(k, v)| (k, Ok(v))))?
+        ),
+        MessageValue::Unlisted {
+            value,
+            non_enumerable,
+            symbol_keyed,
+        } => {
+            let mut out = format!("(() => {{ const o = {}; ", value_expr(value)?);
+            for (k, v) in non_enumerable {
+                out.push_str(&format!(
+                    "Object.defineProperty(o, {}, {{value: {}, enumerable: false}}); ",
+                    string_literal(k),
+                    value_expr(v)?
+                ));
+            }
+            for (d, v) in symbol_keyed {
+                out.push_str(&format!(
+                    "o[Symbol({})] = {}; ",
+                    string_literal(d),
+                    value_expr(v)?
+                ));
+            }
+            out.push_str("return o; })()");
+            out
         }
         MessageValue::Identified { .. } | MessageValue::Ref(_) => {
             return Err(refuse("shared references ($id/$ref)"))
@@ -205,8 +303,8 @@ pub fn transfer_expr(list: &[Transferable]) -> Result<String, Refusal> {
 }
 
 /// Whether the receiver's view of a message (the model's observable JSON)
-/// uses only what the exported test's `describe()` writes: JSON values,
-/// `$undefined`, `$number`, `$utf16`, `$hole` and `$buffer`.
+/// uses only what the exported test's `describe()` writes (every kind a
+/// message can arrive as, but MessagePorts and SharedArrayBuffers).
 pub fn describable(observed: &serde_json::Value) -> Result<(), Refusal> {
     use serde_json::Value as Json;
     match observed {
@@ -215,8 +313,9 @@ pub fn describable(observed: &serde_json::Value) -> Result<(), Refusal> {
             for (k, v) in m {
                 if let Some(tag) = k.strip_prefix('$') {
                     match tag {
-                        "undefined" | "number" | "utf16" | "hole" => {}
-                        "buffer" => {}
+                        "undefined" | "number" | "utf16" | "hole" | "buffer" | "bigint"
+                        | "boxed" | "date" | "regexp" | "error" | "map" | "set" | "typed"
+                        | "dataview" | "array" | "id" | "ref" => {}
                         other => {
                             return Err(Refusal::new(
                                 RefusalGroup::ValueKind,
@@ -278,7 +377,16 @@ mod tests {
             "\"\\ud800\""
         );
         assert_eq!(
-            value_expr(&msg("{ $map: [] }")).unwrap_err().group,
+            value_expr(&msg("{ $map: [[1, \"a\"]] }")).unwrap(),
+            "new Map([[1, \"a\"]])"
+        );
+        assert_eq!(value_expr(&msg("{ $bigint: \"-12\" }")).unwrap(), "-12n");
+        assert_eq!(
+            value_expr(&msg("[1, { $throwing_getter: TypeError }]")).unwrap(),
+            "(() => { const a = [1, ,]; Object.defineProperty(a, \"1\", {get() { throw new TypeError(\"getter\"); }, enumerable: true, configurable: true}); return a; })()"
+        );
+        assert_eq!(
+            value_expr(&msg("{ $id: a, n: 1 }")).unwrap_err().group,
             RefusalGroup::ValueKind
         );
     }

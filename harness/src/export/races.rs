@@ -54,16 +54,24 @@ pub fn check(case: &Case) -> Result<(), Refusal> {
                 reloads.push(*window);
             }
             Step::Post(p) if p.reply_to.is_some() => {
-                return Err(Refusal::new(RefusalGroup::WindowShape, "a reply in a race case"))
+                return Err(Refusal::new(
+                    RefusalGroup::WindowShape,
+                    "a reply in a race case",
+                ))
             }
             _ => {}
         }
     }
     for w in &case.windows {
-        if w.created_by_step.is_some() && !matches!(&w.content, pmconf_model::case::WindowContent::Url(u) if u.scheme().starts_with("http")) {
+        if w.created_by_step.is_some()
+            && !matches!(&w.content, pmconf_model::case::WindowContent::Url(u) if u.scheme().starts_with("http"))
+        {
             return Err(Refusal::new(
                 RefusalGroup::WindowShape,
-                format!("window `{}` is created by a step and loads no http(s) URL", w.name),
+                format!(
+                    "window `{}` is created by a step and loads no http(s) URL",
+                    w.name
+                ),
             ));
         }
     }
@@ -87,7 +95,13 @@ fn hops_from_plan(hops: &Json) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-fn path_at(case: &Case, topo: &Topology, from: WindowIndex, to: WindowIndex, why: &str) -> Result<String, Refusal> {
+fn path_at(
+    case: &Case,
+    topo: &Topology,
+    from: WindowIndex,
+    to: WindowIndex,
+    why: &str,
+) -> Result<String, Refusal> {
     topo.path(case, from, to)
         .map(|h| windows::hops_json(case, &h))
         .ok_or_else(|| {
@@ -121,7 +135,13 @@ pub struct RacePages<'a> {
 
 impl<'a> RacePages<'a> {
     /// The plan of `loaded`.
-    pub fn new(loaded: &'a LoadedCase, topic: &'a str, stem: &'a str, map: &'a mut HostMap, https: bool) -> Self {
+    pub fn new(
+        loaded: &'a LoadedCase,
+        topic: &'a str,
+        stem: &'a str,
+        map: &'a mut HostMap,
+        https: bool,
+    ) -> Self {
         RacePages {
             case: &loaded.case,
             plan: CasePlan::new(0, 0, loaded),
@@ -140,7 +160,11 @@ impl<'a> RacePages<'a> {
             self.topic,
             self.stem,
             label_file(label),
-            if self.plain.iter().any(|l| l == label) { "" } else { ".sub" }
+            if self.plain.iter().any(|l| l == label) {
+                ""
+            } else {
+                ".sub"
+            }
         )
     }
 
@@ -162,7 +186,11 @@ impl<'a> RacePages<'a> {
             let mut refs = Vec::new();
             for n in 0..case.windows.len() {
                 if let Some(h) = topo.path(case, w, n) {
-                    refs.push(format!("{}: {}", string_literal(&case.windows[n].name), windows::hops_json(case, &h)));
+                    refs.push(format!(
+                        "{}: {}",
+                        string_literal(&case.windows[n].name),
+                        windows::hops_json(case, &h)
+                    ));
                 }
             }
             let set = format!("{{{}}}", refs.join(", "));
@@ -182,15 +210,22 @@ impl<'a> RacePages<'a> {
         Ok(match step {
             Step::Post(p) => {
                 let to = path_at(case, &topo, actor, p.to, "to post")?;
-                format!("go => go.at({to}).postMessage({})", windows::call_args(p, self.map)?)
+                format!(
+                    "go => go.at({to}).postMessage({})",
+                    windows::call_args(p, self.map)?
+                )
             }
             Step::Navigate(n) => {
                 let label = self.loaded_label(k)?;
                 let url = self.url_of_document(&n.url_as_written, &label)?;
                 let target = path_at(case, &topo, n.by, n.window, "to navigate it")?;
                 match n.via {
-                    NavigateVia::Location => format!("go => {{ go.at({target}).location.href = {url}; }}"),
-                    NavigateVia::Src => format!("go => {{ go.frameOf(go.at({target})).src = {url}; }}"),
+                    NavigateVia::Location => {
+                        format!("go => {{ go.at({target}).location.href = {url}; }}")
+                    }
+                    NavigateVia::Src => {
+                        format!("go => {{ go.frameOf(go.at({target})).src = {url}; }}")
+                    }
                 }
             }
             Step::Reload { .. } => "go => { location.reload(); }".to_owned(),
@@ -202,12 +237,17 @@ impl<'a> RacePages<'a> {
                 let target = path_at(case, &topo, actor, *window, "to close it")?;
                 format!("go => {{ go.at({target}).close(); }}")
             }
-            Step::PushState { .. } => "go => { history.pushState(null, '', '?pushed'); }".to_owned(),
+            Step::PushState { .. } => {
+                "go => { history.pushState(null, '', '?pushed'); }".to_owned()
+            }
             Step::Fragment { fragment, .. } => {
                 format!("go => {{ location.hash = {}; }}", string_literal(fragment))
             }
             Step::SetDomain { domain, .. } => {
-                format!("go => {{ document.domain = {}; }}", self.map.spell_domain(domain)?.js())
+                format!(
+                    "go => {{ document.domain = {}; }}",
+                    self.map.spell_domain(domain)?.js()
+                )
             }
             Step::Create { window } => {
                 let child = self.child_js(*window)?;
@@ -222,7 +262,12 @@ impl<'a> RacePages<'a> {
     fn loaded_label(&self, k: usize) -> Result<String, Refusal> {
         self.plan.documents.loads[k]
             .map(|d| self.plan.documents.documents[d].label.clone())
-            .ok_or_else(|| Refusal::new(RefusalGroup::WindowShape, format!("step {k} loads no document")))
+            .ok_or_else(|| {
+                Refusal::new(
+                    RefusalGroup::WindowShape,
+                    format!("step {k} loads no document"),
+                )
+            })
     }
 
     /// A window's creation, as its creator's script makes it.
@@ -246,7 +291,10 @@ impl<'a> RacePages<'a> {
             }
             ChildContent::Inline(kind) => {
                 let html = self.inline_document(c)?;
-                format!("{{name: {name}, kind: '{kind}', html: {}{sandbox}}}", string_literal(&html))
+                format!(
+                    "{{name: {name}, kind: '{kind}', html: {}{sandbox}}}",
+                    string_literal(&html)
+                )
             }
         })
     }
@@ -271,14 +319,22 @@ impl<'a> RacePages<'a> {
             return Ok("null".to_owned());
         }
         let from = case.windows[w].created_by_step.map_or(0, |s| s + 1);
-        path_at(case, &Topology::before_step(case, from), w, 0, "to report to the test page")
+        path_at(
+            case,
+            &Topology::before_step(case, from),
+            w,
+            0,
+            "to report to the test page",
+        )
     }
 
     fn config_fields(&mut self, w: WindowIndex, label: &str) -> Result<Vec<String>, Refusal> {
         let case = self.case;
         let mut children = Vec::new();
         for c in 0..case.windows.len() {
-            if case.windows[c].relation.creator() == Some(w) && case.windows[c].created_by_step.is_none() {
+            if case.windows[c].relation.creator() == Some(w)
+                && case.windows[c].created_by_step.is_none()
+            {
                 children.push(self.child_js(c)?);
             }
         }
@@ -297,7 +353,9 @@ impl<'a> RacePages<'a> {
             .collect();
         // The document a reload of this one loads.
         let reload = case.steps.iter().enumerate().find_map(|(k, s)| match s {
-            Step::Reload { window } if *window == w && self.plan.latest_document_before(w, k) == label => {
+            Step::Reload { window }
+                if *window == w && self.plan.latest_document_before(w, k) == label =>
+            {
                 self.loaded_label(k).ok()
             }
             _ => None,
@@ -358,7 +416,13 @@ impl<'a> RacePages<'a> {
             let reach = if actor == 0 {
                 "null".to_owned()
             } else {
-                path_at(case, &Topology::before_step(case, first), 0, actor, "to drive its steps")?
+                path_at(
+                    case,
+                    &Topology::before_step(case, first),
+                    0,
+                    actor,
+                    "to drive its steps",
+                )?
             };
             let ks: Vec<String> = range.map(|k| k.to_string()).collect();
             tasks.push(format!("{{reach: {reach}, steps: [{}]}}", ks.join(", ")));
@@ -379,7 +443,13 @@ impl<'a> RacePages<'a> {
             }
         }
         let openers: Vec<String> = (1..case.windows.len())
-            .filter(|&w| end.exists[w] && case.windows.iter().any(|c| c.relation == Relation::Popup { opener: w }))
+            .filter(|&w| {
+                end.exists[w]
+                    && case
+                        .windows
+                        .iter()
+                        .any(|c| c.relation == Relation::Popup { opener: w })
+            })
             .filter_map(|w| end.path(case, 0, w).map(|h| windows::hops_json(case, &h)))
             .collect();
         let posts: Vec<String> = case.posts().map(|(k, _)| k.to_string()).collect();
@@ -394,7 +464,11 @@ impl<'a> RacePages<'a> {
             format!("posts: [{}]", posts.join(", ")),
             format!(
                 "labels: [{}]",
-                labels.iter().map(|l| string_literal(l)).collect::<Vec<_>>().join(", ")
+                labels
+                    .iter()
+                    .map(|l| string_literal(l))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ])
     }
@@ -442,7 +516,10 @@ impl<'a> RacePages<'a> {
             // Documents loaded from a URL: the window's own up front or by
             // its creation, or a navigation's.
             let from_url = self.plan.documents.loads.contains(&Some(d))
-                || matches!(windows::child_content(case, w, self.map)?, ChildContent::Url(_));
+                || matches!(
+                    windows::child_content(case, w, self.map)?,
+                    ChildContent::Url(_)
+                );
             if !from_url {
                 continue;
             }

@@ -21,9 +21,6 @@ pub enum RefusalGroup {
     /// Mapping the case onto WPT's hosts would change the model's answer
     /// (site relations the case depends on).
     MappingChangesAnswer,
-    /// Race steps (navigations, removals, closes, creations,
-    /// `document.domain`...): not exported by this version.
-    RaceSteps,
     /// MessagePorts, SharedArrayBuffers, cross-origin isolation: not
     /// exported by this version.
     PortsOrIsolation,
@@ -48,7 +45,6 @@ impl RefusalGroup {
             RefusalGroup::LoopbackLiteral => "loopback-literal",
             RefusalGroup::Port => "port",
             RefusalGroup::MappingChangesAnswer => "mapping-changes-answer",
-            RefusalGroup::RaceSteps => "race-steps",
             RefusalGroup::PortsOrIsolation => "ports-or-isolation",
             RefusalGroup::ValueKind => "value-kind",
             RefusalGroup::WindowShape => "window-shape",
