@@ -182,11 +182,15 @@ pub fn export_case(loaded: &LoadedCase, text: &str) -> Result<ExportedCase, Refu
     let (topic, stem) = layout::topic_and_stem(&loaded.name);
     let title = title_of(&case.description);
     let race = if case.is_race() {
-        let labels: Vec<String> = answer
-            .allowed
-            .first()
-            .map(|o| o.received.iter().map(|(l, _)| l.clone()).collect())
-            .unwrap_or_default();
+        // Every document any outcome names, in the model's order.
+        let mut labels: Vec<String> = Vec::new();
+        for o in answer.allowed.iter().chain(answer.contested.iter().map(|c| &c.outcome)) {
+            for (l, _) in &o.received {
+                if !labels.contains(l) {
+                    labels.push(l.clone());
+                }
+            }
+        }
         let mut pages = races::RacePages::new(loaded, &topic, &stem, &mut map, https);
         Some(pages.write(&labels)?)
     } else {
