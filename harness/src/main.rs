@@ -53,6 +53,10 @@ enum Command {
     },
     /// Run cases in real engines and compare with the model and the snapshots.
     Run(cli::run::RunArgs),
+    /// Serve the cases to any browser: print one URL; opening it (through
+    /// pmconf's proxy) runs the cases with the same runner, agents and
+    /// channel as `run`, without WebDriver, and shows the results there.
+    Serve(cli::serve::ServeArgs),
     /// Print runs per second per engine (the given cases repeated until there
     /// are --cases of them; a race case counts once per --repeat).
     Bench(cli::run::BenchArgs),
@@ -102,6 +106,13 @@ fn main() {
         Command::Export(command) => {
             with_engines(|registry| async move { cli::export::run(command, &registry).await })
         }
+        // Starts no process: a plain runtime, Ctrl-C ends it.
+        Command::Serve(args) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(cli::serve::serve(args)),
         Command::Doctor { engines } => cli::doctor::run(engines.as_deref()),
         Command::Review(args) => cli::review::run(&args),
         Command::Report(command) => cli::report::run(command),

@@ -163,6 +163,47 @@ fn a_new_case_joins_the_suite_in_two_commands_and_runs_in_every_engine() {
     assert!(verdict.contains("verdict: conforms"), "{verdict}");
 }
 
+/// The first-hour bug: the engine's snapshot of a new case accepted, the
+/// model's left pending. The run fails, and its verdict line (the last
+/// line), its needs-action list and results.json all say why; it used to
+/// say `all match => ok` and exit 1.
+#[test]
+fn a_pending_model_snapshot_fails_the_run_and_says_so() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    if installed(&[EngineId::Chromium]).is_empty() {
+        return;
+    }
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    write(&p.join("cases/mine/answer.yaml"), NEW_CASE);
+    let run = ["run", "--engine", "chromium", "cases/mine/answer.yaml"];
+    expect(&pmconf(p, &run, ""), 1, "new");
+    // Accept only the engine's snapshot, as `review` does for one file.
+    let engine = p.join("snapshots/chromium/mine__answer.snap");
+    std::fs::rename(engine.with_extension("snap.new"), &engine).unwrap();
+    assert!(p.join("snapshots/model/mine__answer.snap.new").exists());
+
+    let stdout = expect(&pmconf(p, &run, ""), 1, "the model's snapshot is pending");
+    let last = stdout.lines().rfind(|l| !l.is_empty()).unwrap();
+    assert!(
+        last.ends_with("snapshots: model: 1 new => FAILED (1 unexpected)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("needs action (1):"), "{stdout}");
+    assert!(
+        stdout.contains("model  cases/mine/answer.yaml: model snapshot new (review it)"),
+        "{stdout}"
+    );
+    let results: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(p.join("target/pmconf/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        results["model_snapshots"][0]["case"], "cases/mine/answer.yaml",
+        "{results}"
+    );
+}
+
 #[test]
 fn a_fuzz_finding_leaves_the_next_run_clean_and_is_adopted_like_any_case() {
     let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());

@@ -13,6 +13,7 @@ pub mod race_findings;
 pub mod report;
 pub mod review;
 pub mod run;
+pub mod serve;
 
 use clap::ValueEnum;
 

@@ -8,8 +8,8 @@ use crate::engine::ProcessRegistry;
 use crate::report::{
     HtmlReporter, JsonReporter, JunitReporter, MultiReporter, TerminalReporter, WptReportReporter,
 };
-use crate::run::driver::Pacing;
-use crate::run::events::{Reporter, RunEvent, SnapshotStatus};
+use crate::run::driver::{Pacing, Via};
+use crate::run::events::{ModelSnapshotResult, Reporter, RunEvent};
 use crate::run::info::RunInfo;
 use crate::run::model_snapshots::record_model_snapshots;
 use crate::run::shard::Shard;
@@ -37,6 +37,12 @@ pub struct RunArgs {
     /// Seconds every window of a batch may take to load.
     #[arg(long, default_value_t = 15)]
     pub ready_timeout: u64,
+    /// How each task of a case reaches its window: `channel` (a message
+    /// on the document's WebSocket, run as a task of the page) or
+    /// `webdriver` (a WebDriver script call, as before the channel; kept to
+    /// compare).
+    #[arg(long, value_enum, default_value = "channel")]
+    pub via: Via,
     /// Where the machine-readable results go.
     #[arg(long, default_value = "target/pmconf/results.json")]
     pub results: PathBuf,
@@ -233,8 +239,27 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         reporters.push(Box::new(JunitReporter::new(path.clone(), known)));
     }
     let mut reporter = MultiReporter::new(reporters);
-    let model_cases = cases.clone();
     reporter.on_event(&RunEvent::RunInfo(RunInfo::now(&cases)));
+    // The model's answers need no browser: compared (and pending ones
+    // written) before the engines start, and sent as events so that every
+    // report counts a pending model snapshot as needing action.
+    let model_pending = match record_model_snapshots(&args.snapshots, &cases, args.accept_snapshots)
+    {
+        Ok(model) => {
+            let pending = model.iter().any(|(_, s)| s.is_unexpected());
+            for (case, snapshot) in model {
+                reporter.on_event(&RunEvent::ModelSnapshot(ModelSnapshotResult {
+                    case,
+                    snapshot,
+                }));
+            }
+            pending
+        }
+        Err(e) => {
+            eprintln!("error: writing model snapshots: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let config = SuiteConfig {
         engines,
         listen,
@@ -243,6 +268,7 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
             batch_size: args.batch,
             ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
             reuse: !args.no_reuse,
+            via: args.via,
             ..Pacing::default()
         },
         snapshot_dir: Some(args.snapshots.clone()),
@@ -264,28 +290,9 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         eprintln!("error: writing reports: {e}");
         return EXIT_BAD_INPUT;
     }
-    let model_pending =
-        match record_model_snapshots(&args.snapshots, &model_cases, args.accept_snapshots) {
-            Ok(pending) => pending,
-            Err(e) => {
-                eprintln!("error: writing model snapshots: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        };
-    for (case, status) in &model_pending {
-        match status {
-            SnapshotStatus::New { pending } => {
-                println!("model snapshot new for {case}: {pending} (review it: pmconf review)")
-            }
-            SnapshotStatus::Changed { pending, .. } => {
-                println!("model snapshot changed for {case}: {pending} (review it: pmconf review)")
-            }
-            _ => println!("model snapshot accepted for {case}"),
-        }
-    }
     if !outcome.setup_failures.is_empty() {
         EXIT_BAD_INPUT
-    } else if outcome.unexpected() || model_pending.iter().any(|(_, s)| s.is_unexpected()) {
+    } else if outcome.unexpected() || model_pending {
         1
     } else {
         0
@@ -311,6 +318,12 @@ pub struct BenchArgs {
     /// earlier case left (document reuse; see README "Speed").
     #[arg(long)]
     pub no_reuse: bool,
+    /// How each task of a case reaches its window: `channel` (a message
+    /// on the document's WebSocket, run as a task of the page) or
+    /// `webdriver` (a WebDriver script call, as before the channel; kept to
+    /// compare).
+    #[arg(long, value_enum, default_value = "channel")]
+    pub via: Via,
     /// Runs of each race case (as `run --repeat`).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
@@ -363,6 +376,7 @@ pub async fn bench(args: BenchArgs, registry: &ProcessRegistry) -> i32 {
         pacing: Pacing {
             batch_size: args.batch,
             reuse: !args.no_reuse,
+            via: args.via,
             ..Pacing::default()
         },
         snapshot_dir: None,

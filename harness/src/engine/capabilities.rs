@@ -211,6 +211,14 @@ fn firefox(proxy: &str) -> Value {
                 // Allow window.open without a user gesture.
                 "dom.disable_open_during_load": false,
                 "browser.shell.checkDefaultBrowser": false,
+                // Every agent document opens a WebSocket (the channel). A
+                // document replaced while its socket connects counts as
+                // a failed connection, and Firefox then delays every
+                // later connection to that host, up to a minute (RFC 6455
+                // section 7.2.3); nor may a run's idle slots and windows
+                // run into its default cap of 200 sockets.
+                "network.websocket.delay-failed-reconnects": false,
+                "network.websocket.max-connections": 2000,
             },
         },
     })
@@ -314,6 +322,8 @@ mod tests {
                 "network.proxy.allow_hijacking_localhost": true,
                 "dom.disable_open_during_load": false,
                 "browser.shell.checkDefaultBrowser": false,
+                "network.websocket.delay-failed-reconnects": false,
+                "network.websocket.max-connections": 2000,
             })
         );
     }
@@ -386,7 +396,9 @@ mod tests {
              "proxy":{"proxyType":"manual","httpProxy":"10.0.0.5:8999","sslProxy":"10.0.0.5:8999"},
              "moz:firefoxOptions":{"args":["-headless"],
                "prefs":{"network.proxy.allow_hijacking_localhost":true,"dom.disable_open_during_load":false,
-                        "browser.shell.checkDefaultBrowser":false}}})
+                        "browser.shell.checkDefaultBrowser":false,
+                        "network.websocket.delay-failed-reconnects":false,
+                        "network.websocket.max-connections":2000}}})
         );
     }
 

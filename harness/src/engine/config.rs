@@ -180,6 +180,13 @@ fn parse_entry(
             format!("`{name}` is the name of a system engine"),
             &format!("choose another name, e.g. {name}-local"),
         );
+    } else if name == "model" {
+        errors.at(
+            name_span.clone(),
+            "`model` cannot name an engine: snapshots/model/ holds the model's snapshots"
+                .to_owned(),
+            "choose another name, e.g. model-build",
+        );
     } else if !valid_name(name) {
         errors.at(
             name_span.clone(),
@@ -461,6 +468,18 @@ args = \"--one\"
                 .to_string()
                 .starts_with(&format!("pmconf.toml:{}:", e.line)));
         }
+    }
+
+    #[test]
+    fn model_is_no_engine_name() {
+        let found = errors("[engines.model]\nkind = \"chromium\"\nbrowser = \"/x\"\n");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].line, 1);
+        assert!(
+            found[0].message.contains("snapshots/model/"),
+            "{}",
+            found[0]
+        );
     }
 
     #[test]

@@ -132,7 +132,9 @@ pub fn race_html(
   This page runs the race {runs} times in the browser that opens it and
   shows the histogram. Every document here has the page's origin, popups
   are iframes and origin targetOrigins are "*": it shows which document
-  gets each message. `pmconf run` on the YAML beside it is exact.
+  gets each message. The exact reproduction is the YAML beside it with
+  pmconf's own runner, in any browser and without WebDriver:
+  `pmconf serve THAT.yaml --repeat 20`, then open the URL it prints.
 -->
 <style>body{{font:14px system-ui,sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}table{{border-collapse:collapse}}.bad{{background:#fdd}}#stage iframe{{width:60px;height:40px}}</style>
 <h1>pmconf race repro</h1>
@@ -143,11 +145,16 @@ pub fn race_html(
 <script>
 "use strict";
 const DATA = {data};
-{decode}const tick = () => new Promise((r) => setTimeout(r, 0));
+{codec}
+// pmconf's own message codec (harness/src/run/codec.js).
+const BUFFERS = {{}};
+const CODEC = (window.CODEC = pmconfCodec({{ buffers: () => BUFFERS, portByName: () => undefined, portNameOf: () => "?" }}));
+const decode = (j) => CODEC.buildMessage(j);
+const tick = () => new Promise((r) => setTimeout(r, 0));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function docHtml(label) {{
   return "<!doctype html><script>addEventListener('message', (e) => top.pmconfRecord(" +
-    JSON.stringify(label) + ", e.data)); top.pmconfLoaded(" + JSON.stringify(label) +
+    JSON.stringify(label) + ", top.CODEC.encodeReceived(e.data))); top.pmconfLoaded(" + JSON.stringify(label) +
     ");<\/script>";
 }}
 async function runOnce(stage) {{
@@ -247,7 +254,7 @@ main();
         allowed_text = comment(&allowed_text.join("\n")),
         seen_text = comment(&seen_text.join("\n")),
         data = script_safe_json(&data),
-        decode = super::repro::DECODE_JS,
+        codec = crate::run::pages::CODEC_JS,
     )
 }
 

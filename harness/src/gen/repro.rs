@@ -6,8 +6,12 @@
 //! part of postMessage (what it throws) depends only on the arguments and,
 //! for "/", the caller's origin, so divergences in *what throws* show up
 //! exactly. For divergences in *delivery*, open the page at the target's
-//! origin (for example through `pmconf run` on the YAML case next to it):
-//! the page listens and prints every message it gets with its origin.
+//! origin (for example through `pmconf serve` on the YAML case next to
+//! it): the page listens and prints every message it gets with its origin.
+//!
+//! Messages are built and shown with pmconf's own codec
+//! (`harness/src/run/codec.js`), so the page posts exactly what the
+//! harness posted, whatever the value's kind.
 
 use crate::run::pages::script_safe_json;
 use pmconf_model::case::Case;
@@ -63,18 +67,15 @@ pub fn standalone_html(
 <script>
 "use strict";
 const DATA = {data};
-{decode}// A raw argument: an object member {{$throwing_getter: Name}} is a getter
-// that throws new Name(...).
-function decodeArg(j) {{
-  if (j === null || typeof j !== "object" || Array.isArray(j) || Object.keys(j).some((k) => k[0] === "$")) return decode(j);
-  const o = {{}};
-  for (const [k, v] of Object.entries(j)) {{
-    const g = v !== null && typeof v === "object" ? v.$throwing_getter : undefined;
-    if (g !== undefined) Object.defineProperty(o, k, {{ get() {{ throw new self[g]("getter of " + k); }}, enumerable: true }});
-    else o[k] = decodeArg(v);
-  }}
-  return o;
-}}
+{codec}
+// The message codec pmconf's own agent uses (harness/src/run/codec.js):
+// this page posts exactly what pmconf posted, and shows what arrives in
+// the same tagged form.
+const BUFFERS = {{}};
+const CODEC = pmconfCodec({{ buffers: () => BUFFERS, portByName: () => undefined, portNameOf: () => "?" }});
+const decode = (j) => CODEC.buildMessage(j);
+const decodeArg = (j) => CODEC.decodeArg(j);
+window.pmconfReceived = [];
 // The call as the case writes it: positional, an options dictionary, or
 // a raw argument list.
 function call(p) {{
@@ -90,8 +91,10 @@ function call(p) {{
 }}
 document.getElementById("description").textContent = DATA.description;
 window.addEventListener("message", (e) => {{
+  const data = CODEC.encodeReceived(e.data);
+  window.pmconfReceived.push({{ origin: e.origin, data }});
   const li = document.createElement("li");
-  li.textContent = "origin " + JSON.stringify(e.origin) + ": " + String(e.data);
+  li.textContent = "origin " + JSON.stringify(e.origin) + ": " + JSON.stringify(data);
   document.getElementById("received").append(li);
 }});
 DATA.posts.forEach((p, i) => {{
@@ -118,32 +121,9 @@ DATA.posts.forEach((p, i) => {{
         title = crate::report::html_escape(description),
         comment_description = comment_safe(description),
         data = script_safe_json(&data),
-        decode = DECODE_JS,
+        codec = crate::run::pages::CODEC_JS,
     )
 }
-
-/// The page script's `decode`: a message from the tagged JSON form of
-/// [`pmconf_model::message::MessageValue`] back to a JavaScript value.
-pub(crate) const DECODE_JS: &str = r#"function decode(j) {
-  if (j === null || typeof j !== "object") return j;
-  if (Array.isArray(j)) return j.map(decode);
-  const keys = Object.keys(j);
-  if (keys.length === 1 && keys[0][0] === "$") {
-    const x = j[keys[0]];
-    switch (keys[0]) {
-      case "$undefined": return undefined;
-      case "$number": return x === "NaN" ? NaN : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : -0;
-      case "$utf16": return String.fromCharCode(...x);
-      case "$buffer": return new Uint8Array(x.bytes || []).buffer;
-      case "$function": return function f() {};
-      case "$symbol": return Symbol(x);
-    }
-  }
-  const o = {};
-  for (const k of keys) o[k] = decode(j[k]);
-  return o;
-}
-"#;
 
 /// `text` made safe inside an HTML comment while staying pasteable: HTML
 /// allows `--` in a comment's text (so `pmconf fuzz --seed 1` stays as it

@@ -62,6 +62,7 @@ impl Reporter for JsonReporter {
 ///              "inconclusive": 0, "internal_error": 0, "crashed": 0, "unexpected": 1,
 ///              "flaky": 0, "runs": 13, "unobserved_runs": 1, "cases_per_second": 4.2}},
 ///  "results": [CaseResult, ...],
+///  "model_snapshots": [{"case": "cases/a.yaml", "snapshot": {"status": "new", "pending": "..."}}],
 ///  "cases": [{"case": "cases/a.yaml", "file": "/abs/cases/a.yaml",
 ///             "references": ["https://..."],
 ///             "posts": [{"step": 0, "from": "top", "to": "child",
@@ -85,6 +86,9 @@ impl Reporter for JsonReporter {
 /// `unobserved_reason`, and a result that was run again (`run
 /// --retry-unexpected`) with its `earlier_attempts` and `kept_pending`.
 /// `runs` in the summary includes the runs of earlier attempts.
+/// `model_snapshots` lists each case whose model snapshot is not as
+/// accepted (new or changed: pending review, failing the run; or written as
+/// accepted).
 pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
     let summary = RunSummary::of(record);
     let mut per_engine = Map::new();
@@ -132,6 +136,7 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
         "setup_failures": serde_json::to_value(&record.setup_failures)?,
         "summary": per_engine,
         "results": serde_json::to_value(&record.results)?,
+        "model_snapshots": serde_json::to_value(&record.model_snapshots)?,
         "cases": cases,
     }))
 }
@@ -188,6 +193,7 @@ mod tests {
                 "setup_failures",
                 "summary",
                 "results",
+                "model_snapshots",
                 "cases"
             ]
         );

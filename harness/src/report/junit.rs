@@ -17,6 +17,7 @@ use super::engine_path::{engine_path, has_engine_placeholder};
 use super::escape::html_escape;
 use super::record::RunRecord;
 use super::render::{diff_text, nearest_allowed, outcome_diff};
+use super::triage::pending_model_snapshots;
 use crate::nightly::known::KnownDivergences;
 use crate::run::events::{CaseResult, Reporter, RunEvent, SnapshotStatus};
 use std::io;
@@ -48,12 +49,16 @@ impl Reporter for JunitReporter {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        let engines: Vec<String> = self
+        let mut engines: Vec<String> = self
             .record
             .running_engines()
             .into_iter()
             .map(String::from)
             .collect();
+        // Pending model snapshots fail the run too: a suite of their own.
+        if !pending_model_snapshots(&self.record).is_empty() {
+            engines.push(MODEL_SUITE.to_owned());
+        }
         if has_engine_placeholder(&self.pattern) {
             let mut first_error = None;
             for engine in &engines {
@@ -147,12 +152,52 @@ fn classname(engine: &str, case: &str) -> String {
     }
 }
 
-/// The XML for `engines` of `record`.
+/// The name of the suite that holds the pending model snapshots.
+const MODEL_SUITE: &str = "model";
+
+/// The testsuite of the pending model snapshots: a `<failure>` each.
+fn model_suite(record: &RunRecord) -> (String, usize) {
+    let pending = pending_model_snapshots(record);
+    let mut cases = String::new();
+    for (m, what) in &pending {
+        let name = m.case.rsplit('/').next().unwrap_or(&m.case);
+        let detail = match &m.snapshot {
+            SnapshotStatus::Changed { pending, diff } => format!("pending: {pending}\n{diff}"),
+            SnapshotStatus::New { pending } => format!("pending: {pending}"),
+            _ => String::new(),
+        };
+        cases.push_str(&format!(
+            "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" time=\"0.000\">\n      <failure message=\"{}\" type=\"unexpected\">{}</failure>\n    </testcase>\n",
+            xml(&classname(MODEL_SUITE, &m.case)),
+            xml(name),
+            xml(&m.case),
+            xml(what),
+            xml(&detail)
+        ));
+    }
+    (
+        format!(
+            "  <testsuite name=\"pmconf.{MODEL_SUITE}\" tests=\"{0}\" failures=\"{0}\" errors=\"0\" skipped=\"0\" time=\"0.000\">\n{cases}  </testsuite>\n",
+            pending.len()
+        ),
+        pending.len(),
+    )
+}
+
+/// The XML for `engines` of `record` (and, when `engines` names
+/// `model`, a suite of the pending model snapshots).
 pub fn junit_xml(record: &RunRecord, engines: &[&str], known: &KnownDivergences) -> String {
     let mut suites = String::new();
     let mut totals = [0usize; 4];
     let mut total_time = 0.0;
     for engine in engines {
+        if *engine == MODEL_SUITE {
+            let (suite, failures) = model_suite(record);
+            suites.push_str(&suite);
+            totals[0] += failures;
+            totals[1] += failures;
+            continue;
+        }
         let mut cases = String::new();
         let mut counts = [0usize; 4]; // tests, failures, errors, skipped
         let mut time = 0.0;

@@ -37,6 +37,7 @@ mod multi;
 mod record;
 mod render;
 mod revision;
+pub mod serve_page;
 mod summary;
 pub mod terminal;
 mod triage;

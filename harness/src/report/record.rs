@@ -1,7 +1,7 @@
 //! Everything a run's events say, collected in order, for the reporters
 //! that only write at the end.
 
-use crate::run::events::{CaseResult, EngineInfo, RunEvent};
+use crate::run::events::{CaseResult, EngineInfo, ModelSnapshotResult, RunEvent};
 use crate::run::info::{CaseInfo, PostCall, RunInfo};
 use serde::Serialize;
 
@@ -48,6 +48,9 @@ pub struct RunRecord {
     pub setup_failures: Vec<SetupFailure>,
     /// Every case result, in the order they ended.
     pub results: Vec<CaseResult>,
+    /// The cases whose model snapshot is not as accepted, from
+    /// `ModelSnapshot`.
+    pub model_snapshots: Vec<ModelSnapshotResult>,
     /// Per-engine timings, from `EngineEnd`.
     pub timings: Vec<EngineTiming>,
     /// Seconds for the whole run; `Some` once `SuiteEnd` arrived.
@@ -81,6 +84,7 @@ impl RunRecord {
             // The crashed cases carry what the reports need to say.
             RunEvent::EngineRestart { .. } => {}
             RunEvent::CaseEnd(result) => self.results.push(result.clone()),
+            RunEvent::ModelSnapshot(m) => self.model_snapshots.push(m.clone()),
             RunEvent::EngineEnd {
                 engine,
                 cases,

@@ -126,11 +126,24 @@ pub struct RunSummary {
     pub totals: Counts,
     /// Whether the run ended (`SuiteEnd`) rather than being cut short.
     pub complete: bool,
+    /// Cases whose model snapshot is new (pending review).
+    pub model_new: usize,
+    /// Cases whose model snapshot changed (pending review).
+    pub model_changed: usize,
+    /// Cases whose model snapshot was written as accepted.
+    pub model_accepted: usize,
 }
 
 impl RunSummary {
     /// Counts a record.
     pub fn of(record: &RunRecord) -> Self {
+        let model_count = |which: fn(&SnapshotStatus) -> bool| {
+            record
+                .model_snapshots
+                .iter()
+                .filter(|m| which(&m.snapshot))
+                .count()
+        };
         let engines: Vec<EngineSummary> = record
             .running_engines()
             .into_iter()
@@ -156,13 +169,22 @@ impl RunSummary {
             cases_per_engine: record.cases_per_engine,
             totals: Counts::of(&record.results),
             complete: record.is_complete(),
+            model_new: model_count(|s| matches!(s, SnapshotStatus::New { .. })),
+            model_changed: model_count(|s| matches!(s, SnapshotStatus::Changed { .. })),
+            model_accepted: model_count(|s| *s == SnapshotStatus::Accepted),
         }
     }
 
-    /// What makes the run fail: unexpected results plus engines that could
-    /// not be set up.
+    /// What makes the run fail: unexpected results, pending model
+    /// snapshots, and engines that could not be set up. The same count as
+    /// every report's "needs action" list.
     pub fn unexpected(&self) -> usize {
-        self.totals.unexpected + self.setup_failed.len()
+        self.totals.unexpected + self.model_pending() + self.setup_failed.len()
+    }
+
+    /// Cases whose model snapshot is pending review (new or changed).
+    pub fn model_pending(&self) -> usize {
+        self.model_new + self.model_changed
     }
 
     /// Whether the run passes: it ended, and nothing was unexpected.
@@ -218,22 +240,32 @@ impl RunSummary {
         line
     }
 
-    /// `all match`, or what did not (`2 new, 1 changed`).
+    /// `all match`, or what did not (`2 new, 1 changed`), the engines'
+    /// snapshots then the model's (`1 new, model: 1 changed`).
     fn snapshot_words(&self) -> String {
         let t = &self.totals;
-        let parts: Vec<String> = [
+        let words = |counts: [(usize, &str); 3]| -> Vec<String> {
+            counts
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!("{n} {what}"))
+                .collect()
+        };
+        let engines = words([
             (t.new_snapshots, "new"),
             (t.changed_snapshots, "changed"),
             (t.accepted_snapshots, "accepted"),
-        ]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
-        if parts.is_empty() {
-            "all match".to_owned()
-        } else {
-            parts.join(", ")
+        ]);
+        let model = words([
+            (self.model_new, "new"),
+            (self.model_changed, "changed"),
+            (self.model_accepted, "accepted"),
+        ]);
+        match (engines.is_empty(), model.is_empty()) {
+            (true, true) => "all match".to_owned(),
+            (false, true) => engines.join(", "),
+            (true, false) => format!("model: {}", model.join(", ")),
+            (false, false) => format!("{}, model: {}", engines.join(", "), model.join(", ")),
         }
     }
 }
@@ -331,6 +363,37 @@ mod tests {
             summary.verdict_line(),
             "pmconf: 2 engines, 2 cases each: 3 conform, 1 diverge (known: 1), 0 inconclusive, \
              0 internal errors; snapshots: all match => ok"
+        );
+    }
+
+    /// A new case whose engine snapshot was accepted but whose model
+    /// snapshot was skipped in review: the run fails on the model's
+    /// pending snapshot, and the verdict line says so (it said
+    /// `all match => ok` while the run exited 1).
+    #[test]
+    fn a_pending_model_snapshot_fails_the_run_and_is_counted() {
+        let record = RunRecord::from_events(&[
+            RunEvent::ModelSnapshot(crate::run::events::ModelSnapshotResult {
+                case: "cases/mine/new.yaml".into(),
+                snapshot: SnapshotStatus::New {
+                    pending: "snapshots/model/mine__new.snap.new".into(),
+                },
+            }),
+            RunEvent::SuiteStart {
+                engines: vec!["chromium".into()],
+                cases: 1,
+            },
+            start("chromium"),
+            result("chromium", Verdict::Conforms, SnapshotStatus::Matched),
+            RunEvent::SuiteEnd { seconds: 1.0 },
+        ]);
+        let summary = RunSummary::of(&record);
+        assert!(!summary.passed());
+        assert_eq!(summary.unexpected(), 1);
+        assert_eq!(
+            summary.verdict_line(),
+            "pmconf: 1 engine, 1 case each: 1 conform, 0 diverge (known: 0), 0 inconclusive, \
+             0 internal errors; snapshots: model: 1 new => FAILED (1 unexpected)"
         );
     }
 

@@ -201,6 +201,29 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
                 }
             }
             RunEvent::CaseEnd(result) => self.case_ended(result),
+            RunEvent::ModelSnapshot(m) => {
+                let line = match &m.snapshot {
+                    SnapshotStatus::New { pending } => Some(format!(
+                        "model snapshot new for {}: {} (review it: pmconf review)",
+                        terminal_safe(&m.case),
+                        terminal_safe(pending)
+                    )),
+                    SnapshotStatus::Changed { pending, .. } => Some(format!(
+                        "model snapshot changed for {}: {} (review it: pmconf review)",
+                        terminal_safe(&m.case),
+                        terminal_safe(pending)
+                    )),
+                    SnapshotStatus::Accepted => Some(format!(
+                        "model snapshot accepted for {}",
+                        terminal_safe(&m.case)
+                    )),
+                    _ => None,
+                };
+                if let Some(line) = line {
+                    let line = self.palette.yellow(&line);
+                    self.line(&line);
+                }
+            }
             RunEvent::EngineRestart {
                 engine,
                 reason,

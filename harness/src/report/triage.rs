@@ -8,7 +8,7 @@
 //! allowed only under an open spec issue) gets an [`Attention`] of its own,
 //! shown in its own section, never as a failure.
 
-use crate::run::events::{CaseResult, SnapshotStatus};
+use crate::run::events::{CaseResult, ModelSnapshotResult, SnapshotStatus};
 use crate::run::verdict::Verdict;
 
 /// What a result asks of the reader, most urgent first (the order of
@@ -150,6 +150,33 @@ impl Action {
             }
         }
     }
+}
+
+/// The words for a model snapshot that needs action (`model snapshot new
+/// (review it)`), or `None` when it does not fail the run.
+pub fn describe_model_snapshot(m: &ModelSnapshotResult) -> Option<&'static str> {
+    match m.snapshot {
+        SnapshotStatus::New { .. } => Some("model snapshot new (review it)"),
+        SnapshotStatus::Changed { .. } => Some("model snapshot changed (review it)"),
+        _ => None,
+    }
+}
+
+/// What to do about a pending model snapshot.
+pub const MODEL_SNAPSHOT_TODO: &str =
+    "the model's answer is new or changed: review it with `pmconf review` (it is shown first for its case); accept it if the standards say so";
+
+/// The model snapshots that need action, by case path.
+pub fn pending_model_snapshots(
+    record: &super::record::RunRecord,
+) -> Vec<(&ModelSnapshotResult, &'static str)> {
+    let mut out: Vec<_> = record
+        .model_snapshots
+        .iter()
+        .filter_map(|m| describe_model_snapshot(m).map(|d| (m, d)))
+        .collect();
+    out.sort_by(|a, b| a.0.case.cmp(&b.0.case));
+    out
 }
 
 /// `results` in report order: those that need action first, then by case

@@ -1,22 +1,131 @@
 // pmconf's in-page agent. Every document of a case runs it with its own
-// `window.__pmconfConfig` (built by harness/src/run/plan.rs). It creates the
-// window's child frames and popups, reports every message event the moment
-// it fires, runs the steps the harness asks for (through WebDriver), and
-// talks to the pmconf server over HTTP, never over postMessage, so the
-// control channel cannot disturb what is measured.
+// `window.__pmconfConfig` (built by harness/src/run/plan.rs), after the
+// message codec (codec.js). It creates the window's child frames and
+// popups, reports every message event the moment it fires, and runs the
+// steps the harness sends it.
+//
+// It talks to the pmconf server over one WebSocket per document, the
+// channel (harness/src/run/channel.rs), never over postMessage, so the
+// control channel cannot disturb what is measured, and never with a
+// synchronous request: nothing here spins a nested event loop.
+//
+// A step (or a `same_task` group of steps) arrives as a message on the
+// channel and runs inside that WebSocket message event's task, in page
+// script, with this page as entry and incumbent; the task's last act is
+// its acknowledgement, and the harness sends the next task only after it
+// (everything a task posted is queued before the acknowledgement leaves).
+// `pmconf run --via webdriver` runs the same steps through WebDriver's
+// Execute Script instead (`window.__pmconf.run`), for comparison.
 (function () {
   "use strict";
   var C = window.__pmconfConfig;
   var buffers = {};
   var handles = {};
   var eventUrl = new URL("/__pmconf/event", C.reportBase).href;
+  var codec = pmconfCodec({
+    buffers: function () { return buffers; },
+    portByName: function (name) { return ports[name]; },
+    portNameOf: function (p) { return portNameOf(p); }
+  });
+  var buildMessage = codec.buildMessage;
+  var decodeArg = codec.decodeArg;
+  var encodeReceived = codec.encodeReceived;
+  var sameJson = codec.sameJson;
+
+  // ---- The channel (harness/src/run/channel.rs) ----
+  // One WebSocket per document, to the server at this document's report
+  // base (its own origin, or its creator's for data:, srcdoc and
+  // about:blank documents), with the run's token. Frames to the harness:
+  // `hello` (this document runs the agent: the readiness a `wait: loaded`
+  // waits for), `report` (a message event, a marker...), `done` (a task's
+  // results). Frames from it: `task`, `reset`, `close`.
+  var channel = null;
+  var channelOpen = false;
+  var outbox = [];
+  function channelUrl() {
+    var base = new URL(C.reportBase);
+    return (base.protocol === "https:" ? "wss://" : "ws://") + base.host +
+      "/__pmconf/channel?token=" + encodeURIComponent(C.token) +
+      "&key=" + encodeURIComponent(C.key) + "&doc=" + encodeURIComponent(C.doc);
+  }
+  function hello() {
+    return { t: "hello", key: C.key, doc: C.doc, href: String(location.href) };
+  }
+  function tell(frame) {
+    var text = JSON.stringify(frame);
+    if (channelOpen) channel.send(text); else outbox.push(text);
+  }
+  function openChannel() {
+    var ws = new WebSocket(channelUrl());
+    channel = ws;
+    ws.onopen = function () {
+      channelOpen = true;
+      ws.send(JSON.stringify(hello()));
+      var queued = outbox;
+      outbox = [];
+      queued.forEach(function (text) { ws.send(text); });
+    };
+    ws.onmessage = function (e) { onCommand(JSON.parse(e.data)); };
+    ws.onclose = function () { channelOpen = false; };
+  }
+
+  // Message events each document saw, numbered, so the server can tell a
+  // lost report from a message that never came; and every message report
+  // this agent made, sent once more (with the counts) when the document
+  // goes away, in case the channel closed before they left.
+  var seqs = {};
+  var seqKeys = {};
+  var sentReports = [];
+  function nextSeq(doc) {
+    var n = seqs[doc] || 0;
+    seqs[doc] = n + 1;
+    return n;
+  }
+  function report(body) {
+    body.t = "report";
+    if (body.kind === "message") {
+      seqKeys[body.doc] = body.key;
+      sentReports.push(body);
+    }
+    tell(body);
+  }
+  // A keepalive request outlives its document; a body over the
+  // keepalive quota (64 KiB) sends the counts and the latest reports that
+  // fit. A listener for `pagehide` (never `unload`) keeps the document
+  // eligible for the back/forward cache.
+  window.addEventListener("pagehide", function () {
+    var counts = Object.keys(seqs).map(function (doc) { return [seqKeys[doc] || C.key, doc, seqs[doc]]; });
+    var reports = sentReports.slice();
+    var bye = function () {
+      return JSON.stringify({ kind: "bye", key: C.key, doc: C.doc, counts: counts, reports: reports });
+    };
+    var body = bye();
+    while (body.length > 60000 && reports.length > 0) {
+      reports.shift();
+      body = bye();
+    }
+    // On the channel while it is open (in every engine a removed frame's
+    // socket still sends during `pagehide`), and by a keepalive request,
+    // which outlives the document; the server counts each report once.
+    if (channelOpen) {
+      try { channel.send(body.replace(/^\{/, '{"t":"report",')); } catch (e) { /* closing */ }
+    }
+    try {
+      fetch(eventUrl, { method: "POST", mode: "no-cors", keepalive: true, cache: "no-store", body: body }).catch(function () {
+        try { navigator.sendBeacon(eventUrl, body); } catch (e2) { /* nothing left */ }
+      });
+    } catch (e) {
+      try { navigator.sendBeacon(eventUrl, body); } catch (e2) { /* nothing left */ }
+    }
+  });
+  // ---- end of the channel ----
 
   // ---- MessagePorts (harness/src/run/ports.rs) ----
   // Every port this document holds, by the case's name; `held[name]` is
   // false once a post that returned transferred it away. The agent starts
   // every port it holds (setting onmessage) and reports what arrives on
-  // it as `port NAME`, synchronously, so a port marker's report comes
-  // after every message the port got before it.
+  // it as `port NAME`, in order on the channel, so a port marker's
+  // report comes after every message the port got before it.
   var ports = {};
   var held = {};
   var portWaiters = [];
@@ -36,19 +145,7 @@
     return "?";
   }
 
-  function sameJson(a, b) {
-    if (a === b) return true;
-    if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
-    if (Array.isArray(a) !== Array.isArray(b)) return false;
-    var ka = Object.keys(a), kb = Object.keys(b);
-    if (ka.length !== kb.length) return false;
-    for (var i = 0; i < ka.length; i++) {
-      if (!Object.prototype.hasOwnProperty.call(b, ka[i]) || !sameJson(a[ka[i]], b[ka[i]])) return false;
-    }
-    return true;
-  }
 
-  // Names the ports of a message event (event.ports) by the first unused
   // candidate message they make `data` equal to; `?k` when none does.
   function nameIncomingPorts(e) {
     var list = e.ports ? Array.prototype.slice.call(e.ports) : [];
@@ -79,7 +176,7 @@
     }
     p.onmessageerror = function (e) {
       var doc = "port " + name;
-      sendNow(eventUrl, { key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+      report({ key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
     };
     portWaiters = portWaiters.filter(function (w) {
       if (!w.names.every(function (n) { return held[n]; })) return true;
@@ -90,7 +187,7 @@
 
   function onPortMessage(name, e) {
     if (typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0) {
-      sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[C.doc] || 0 });
+      report({ key: C.key, doc: C.doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[C.doc] || 0 });
       return;
     }
     var names = nameIncomingPorts(e);
@@ -99,7 +196,7 @@
     var doc = "port " + name;
     var delivery = { message: data, origin: e.origin, source: identify(e.source) };
     if (names.length) delivery.ports = names;
-    sendNow(eventUrl, { key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
+    report({ key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
   }
 
   function createChannel(s) {
@@ -156,370 +253,6 @@
     });
   }
   // ---- end of MessagePorts ----
-
-  // no-cors: opaque-origin documents (sandboxed, data:) can send it too.
-  // `keepalive` lets the request outlive a document being replaced.
-  function postAsync(url, body, keepalive) {
-    return fetch(url, {
-      method: "POST",
-      mode: "no-cors",
-      keepalive: keepalive,
-      cache: "no-store",
-      body: JSON.stringify(body)
-    }).catch(function () {});
-  }
-
-  function send(body) {
-    body.key = C.key;
-    body.doc = C.doc;
-    return postAsync(eventUrl, body, false);
-  }
-
-  // A message event is reported before its listener returns, with a
-  // synchronous request: once the document is replaced (a navigation, a
-  // removal) nothing it queued can be relied on to leave, and the harness
-  // must know everything a document received before it judges the case.
-  // The request is a CORS "simple" one (text/plain POST), so opaque-origin
-  // documents can make it too.
-  function sendNow(url, body) {
-    try {
-      var x = new XMLHttpRequest();
-      x.open("POST", url, false);
-      x.send(JSON.stringify(body));
-      // An aborted request (the document's navigation cancelling its
-      // loads) may return without throwing.
-      if (x.status !== 204) throw new Error("status " + x.status);
-    } catch (e) {
-      body.fallback = String(e && e.message || e);
-      try {
-        postAsync(url, body, true);
-      } catch (e2) {
-        try { navigator.sendBeacon(url, JSON.stringify(body)); } catch (e3) { /* nothing left */ }
-      }
-    }
-  }
-
-  function hasLoneSurrogate(s) {
-    for (var i = 0; i < s.length; i++) {
-      var c = s.charCodeAt(i);
-      if (c >= 0xd800 && c <= 0xdbff) {
-        var n = s.charCodeAt(i + 1);
-        if (n >= 0xdc00 && n <= 0xdfff) { i++; continue; }
-        return true;
-      }
-      if (c >= 0xdc00 && c <= 0xdfff) return true;
-    }
-    return false;
-  }
-
-  // ---- Message values (model/src/message.rs, model/src/structured_clone/) ----
-
-  function isObjectValue(v) {
-    return (typeof v === "object" && v !== null) || typeof v === "function";
-  }
-
-  function encodePrimitive(v) {
-    if (v === undefined) return { $undefined: null };
-    if (v === null) return null;
-    var t = typeof v;
-    if (t === "boolean") return v;
-    if (t === "number") {
-      if (v !== v) return { $number: "NaN" };
-      if (v === Infinity) return { $number: "Infinity" };
-      if (v === -Infinity) return { $number: "-Infinity" };
-      if (v === 0 && 1 / v < 0) return { $number: "-0" };
-      return v;
-    }
-    if (t === "string") {
-      if (!hasLoneSurrogate(v)) return v;
-      var units = [];
-      for (var i = 0; i < v.length; i++) units.push(v.charCodeAt(i));
-      return { $utf16: units };
-    }
-    if (t === "bigint") return { $bigint: v.toString() };
-    if (t === "symbol") return { $symbol: v.description };
-    return { $unsupported: t };
-  }
-
-  // A data property, even for keys like "__proto__".
-  function putOwn(o, k, v) {
-    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-  }
-
-  function isArrayIndex(k) {
-    return String(k >>> 0) === k && (k >>> 0) !== 4294967295;
-  }
-
-  function classOf(v) {
-    return Object.prototype.toString.call(v).slice(8, -1);
-  }
-
-  var TYPED_ARRAYS = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
-    "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
-
-  // The values directly inside a received object, in the order the model's
-  // `children` walks them (model/src/structured_clone/mod.rs).
-  function receivedChildren(v) {
-    var c = classOf(v), out = [];
-    if (c === "Array") {
-      for (var i = 0; i < v.length; i++) if (Object.prototype.hasOwnProperty.call(v, i)) out.push(v[i]);
-      Object.keys(v).forEach(function (k) { if (!isArrayIndex(k)) out.push(v[k]); });
-    } else if (c === "Object") {
-      Object.keys(v).forEach(function (k) { out.push(v[k]); });
-    } else if (c === "Map") {
-      v.forEach(function (val, key) { out.push(key, val); });
-    } else if (c === "Set") {
-      v.forEach(function (val) { out.push(val); });
-    } else if (c === "DataView" || TYPED_ARRAYS.indexOf(c) >= 0) {
-      out.push(v.buffer);
-    }
-    return out;
-  }
-
-  // event.data -> the tagged JSON form, identity included: an object met
-  // more than once gets `$id: oN` where first met and `{$ref: oN}` after.
-  function encodeReceived(root) {
-    var count = new Map();
-    (function walk(v) {
-      if (!isObjectValue(v)) return;
-      var n = (count.get(v) || 0) + 1;
-      count.set(v, n);
-      if (n === 1) receivedChildren(v).forEach(walk);
-    })(root);
-    var names = new Map();
-    function enc(v) {
-      if (!isObjectValue(v)) return encodePrimitive(v);
-      var id = null;
-      if (count.get(v) > 1) {
-        if (names.has(v)) return { $ref: names.get(v) };
-        id = "o" + (names.size + 1);
-        names.set(v, id);
-      }
-      return encodeObject(v, id, enc);
-    }
-    return enc(root);
-  }
-
-  function encodeObject(v, id, enc) {
-    var out = {};
-    if (id !== null) out.$id = id;
-    var c = classOf(v);
-    if (typeof v === "function") { out.$function = v.name; return out; }
-    if (c === "Array") {
-      var items = [];
-      for (var i = 0; i < v.length; i++) {
-        items.push(Object.prototype.hasOwnProperty.call(v, i) ? enc(v[i]) : { $hole: null });
-      }
-      var extra = Object.keys(v).filter(function (k) { return !isArrayIndex(k); });
-      if (id === null && extra.length === 0) return items;
-      out.$array = items;
-      extra.forEach(function (k) { putOwn(out, k, enc(v[k])); });
-      return out;
-    }
-    if (c === "Object") {
-      Object.keys(v).forEach(function (k) { putOwn(out, k, enc(v[k])); });
-      return out;
-    }
-    if (c === "Map") {
-      var entries = [];
-      v.forEach(function (val, key) { var k = enc(key); entries.push([k, enc(val)]); });
-      out.$map = entries;
-      return out;
-    }
-    if (c === "Set") {
-      var vals = [];
-      v.forEach(function (val) { vals.push(enc(val)); });
-      out.$set = vals;
-      return out;
-    }
-    if (c === "MessagePort") { out.$port = portNameOf(v); return out; }
-    if (c === "SharedArrayBuffer") {
-      out.$sab = { bytes: Array.prototype.slice.call(new Uint8Array(v)) };
-      return out;
-    }
-    if (c === "ArrayBuffer") {
-      out.$buffer = { bytes: Array.prototype.slice.call(new Uint8Array(v)) };
-      return out;
-    }
-    if (c === "DataView") {
-      out.$dataview = { buffer: enc(v.buffer), offset: v.byteOffset, length: v.byteLength };
-      return out;
-    }
-    if (TYPED_ARRAYS.indexOf(c) >= 0) {
-      out.$typed = { type: c, buffer: enc(v.buffer), offset: v.byteOffset, length: v.length };
-      return out;
-    }
-    if (c === "Date") { out.$date = encodePrimitive(v.getTime()); return out; }
-    if (c === "RegExp") { out.$regexp = { source: v.source, flags: v.flags }; return out; }
-    if (c === "Boolean") { out.$boxed = { boolean: Boolean.prototype.valueOf.call(v) }; return out; }
-    if (c === "Number") { out.$boxed = { number: encodePrimitive(Number.prototype.valueOf.call(v)) }; return out; }
-    if (c === "String") { out.$boxed = { string: encodePrimitive(String.prototype.valueOf.call(v)) }; return out; }
-    if (c === "BigInt") { out.$boxed = { bigint: BigInt.prototype.toString.call(v) }; return out; }
-    if (c === "Error") {
-      var e = { name: String(v.name) };
-      if (Object.prototype.hasOwnProperty.call(v, "message")) e.message = String(v.message);
-      out.$error = e;
-      return out;
-    }
-    out.$unsupported = c;
-    return out;
-  }
-
-  var NATIVE_ERRORS = ["Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"];
-
-  function makeException(name) {
-    if (NATIVE_ERRORS.indexOf(name) >= 0) return new window[name]("pmconf getter");
-    var e = new Error("pmconf getter");
-    e.name = name;
-    return e;
-  }
-
-  function isTag(j, tag) {
-    return j !== null && typeof j === "object" && !Array.isArray(j) && Object.prototype.hasOwnProperty.call(j, tag);
-  }
-
-  function decodeNumber(x) {
-    if (isTag(x, "$number")) {
-      var n = x.$number;
-      return n === "NaN" ? NaN : n === "Infinity" ? Infinity : n === "-Infinity" ? -Infinity : -0;
-    }
-    return x;
-  }
-
-  function buildBuffer(x) {
-    if (x.id != null) {
-      if (!buffers[x.id]) buffers[x.id] = new Uint8Array(x.bytes || []).buffer;
-      return buffers[x.id];
-    }
-    return new Uint8Array(x.bytes || []).buffer;
-  }
-
-  // Tagged JSON -> JavaScript value, built exactly as written: `$id`
-  // objects once per message (a `$ref` met first builds them), buffers
-  // with an id once per window (a buffer transferred once stays detached).
-  function buildMessage(root) {
-    var defs = {}, bufferDefs = {}, named = {};
-    (function collect(j) {
-      if (j === null || typeof j !== "object") return;
-      if (Array.isArray(j)) { j.forEach(collect); return; }
-      if (typeof j.$id === "string") defs[j.$id] = j;
-      if (isTag(j, "$buffer") && j.$buffer && j.$buffer.id != null) bufferDefs[j.$buffer.id] = j.$buffer;
-      Object.keys(j).forEach(function (k) { collect(j[k]); });
-    })(root);
-
-    function ref(name) {
-      if (named[name] !== undefined) return named[name];
-      if (defs[name] !== undefined) return build(defs[name]);
-      if (bufferDefs[name] !== undefined) return buildBuffer(bufferDefs[name]);
-      if (buffers[name] !== undefined) return buffers[name];
-      throw new Error("pmconf: no object named " + name);
-    }
-
-    function define(o, k, j, enumerable) {
-      if (isTag(j, "$throwing_getter")) {
-        Object.defineProperty(o, k, {
-          get: function () { throw makeException(j.$throwing_getter); },
-          enumerable: enumerable, configurable: true
-        });
-      } else {
-        Object.defineProperty(o, k, { value: build(j), writable: true, enumerable: enumerable, configurable: true });
-      }
-    }
-
-    function fillArray(a, items) {
-      a.length = items.length;
-      items.forEach(function (it, i) { if (!isTag(it, "$hole")) define(a, String(i), it, true); });
-    }
-
-    function fillProps(o, j) {
-      Object.keys(j).forEach(function (k) { if (k.charAt(0) !== "$") define(o, k, j[k], true); });
-    }
-
-    function fillHidden(o, j) {
-      var ne = j.$non_enumerable, sk = j.$symbol_keyed;
-      if (ne) Object.keys(ne).forEach(function (k) { define(o, k, ne[k], false); });
-      if (sk) Object.keys(sk).forEach(function (k) { define(o, Symbol(k), sk[k], true); });
-    }
-
-    function view(x, make) {
-      var b = typeof x.buffer === "string" ? ref(x.buffer) : build(x.buffer);
-      return make(b, x.offset || 0, x.length);
-    }
-
-    function leaf(tag, x) {
-      switch (tag) {
-        case "$undefined": return undefined;
-        case "$number": return decodeNumber({ $number: x });
-        case "$utf16": return String.fromCharCode.apply(null, x);
-        case "$buffer": return buildBuffer(x);
-        case "$function": return function pmconfFunction() {};
-        case "$symbol": return Symbol(x);
-        case "$bigint": return BigInt(x);
-        case "$date": return new Date(decodeNumber(x));
-        case "$regexp": return new RegExp(x.source || "", x.flags || "");
-        case "$boxed":
-          if ("boolean" in x) return new Boolean(x.boolean);
-          if ("number" in x) return new Number(decodeNumber(x.number));
-          if ("string" in x) return new String(build(x.string));
-          if ("bigint" in x) return Object(BigInt(x.bigint));
-          return Object(Symbol(x.symbol));
-        case "$error": {
-          var Ctor = window[x.constructor || "Error"];
-          var e = "message" in x ? new Ctor(x.message) : new Ctor();
-          if (x.name !== undefined && x.name !== (x.constructor || "Error")) e.name = x.name;
-          return e;
-        }
-        case "$typed": return view(x, function (b, o, l) { return new window[x.type](b, o, l); });
-        case "$dataview": return view(x, function (b, o, l) { return new DataView(b, o, l); });
-        case "$node": return document.createElement(x || "div");
-        case "$ref": return ref(x);
-        case "$port": return ports[x];
-        case "$sab": return newSharedBuffer(x.bytes || []);
-      }
-      throw new Error("pmconf: cannot build " + tag);
-    }
-
-    function build(j) {
-      if (j === null || typeof j !== "object") return j;
-      if (Array.isArray(j)) { var plain = []; fillArray(plain, j); return plain; }
-      var id = typeof j.$id === "string" ? j.$id : null;
-      if (id !== null && named[id] !== undefined) return named[id];
-      var tag = null;
-      Object.keys(j).forEach(function (k) {
-        if (k.charAt(0) === "$" && k !== "$id" && k !== "$non_enumerable" && k !== "$symbol_keyed") tag = k;
-      });
-      var v;
-      if (tag === null || tag === "$array" || tag === "$map" || tag === "$set") {
-        v = tag === null ? {} : tag === "$array" ? [] : tag === "$map" ? new Map() : new Set();
-        if (id !== null) named[id] = v;
-        if (tag === null) fillProps(v, j);
-        else if (tag === "$array") { fillArray(v, j.$array); fillProps(v, j); }
-        else if (tag === "$map") j.$map.forEach(function (e) { var k = build(e[0]); v.set(k, build(e[1])); });
-        else j.$set.forEach(function (e) { v.add(build(e)); });
-      } else {
-        v = leaf(tag, j[tag]);
-        if (id !== null) named[id] = v;
-      }
-      fillHidden(v, j);
-      return v;
-    }
-
-    return build(root);
-  }
-
-  // A SharedArrayBuffer even where the global constructor is hidden (not
-  // cross-origin isolated): shared WebAssembly memory's buffer is one, and
-  // its constructor makes more.
-  function newSharedBuffer(bytes) {
-    var SAB = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer
-      : new WebAssembly.Memory({ shared: true, initial: 1, maximum: 1 }).buffer.constructor;
-    var b = new SAB(bytes.length);
-    if (Object.prototype.toString.call(b) !== "[object SharedArrayBuffer]") {
-      throw new Error("pmconf: this engine made no SharedArrayBuffer here (got " + Object.prototype.toString.call(b) + ", crossOriginIsolated " + self.crossOriginIsolated + ")");
-    }
-    new Uint8Array(b).set(bytes);
-    return b;
-  }
 
   function resolve(hops) {
     var w = window;
@@ -592,26 +325,10 @@
   }
 
   // Message events each document saw, numbered, so the server can tell a
-  // lost report from a message that never came.
-  var seqs = {};
-  function nextSeq(doc) {
-    var n = seqs[doc] || 0;
-    seqs[doc] = n + 1;
-    return n;
-  }
 
-  // In a race case a document can be replaced at any moment, so its
-  // reports go out synchronously; otherwise an asynchronous keepalive
-  // request is enough (and much faster), and the marker report says how
-  // many messages came before it, so the server knows when it has them all.
-  function report(url, body) {
-    if (C.race) { sendNow(url, body); return; }
-    postAsync(url, body, true);
-  }
-
-  function record(url, key, doc, e, markerPrefix) {
-    if (typeof e.data === "string" && e.data.indexOf(markerPrefix) === 0) {
-      report(url, { key: key, doc: doc, kind: "marker", from: e.data.slice(markerPrefix.length), seen: seqs[doc] || 0 });
+  function record(key, doc, e) {
+    if (typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0) {
+      report({ key: key, doc: doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[doc] || 0 });
       return;
     }
     var names = nameIncomingPorts(e);
@@ -619,7 +336,7 @@
     try { data = encodeReceived(e.data); } catch (err) { data = { $unencodable: String(err) }; }
     var delivery = { message: data, origin: e.origin, source: identify(e.source) };
     if (names.length) delivery.ports = names;
-    report(url, { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
+    report({ key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
   }
 
   // The source of every message event of this document (markers aside),
@@ -658,7 +375,7 @@
     var when = epochOfEvent(e);
     if (when === "now") { handle(e); return; }
     if (when === "early") { early.push(function () { inEpoch(e, handle); }); return; }
-    postAsync(eventUrl, { key: C.key, doc: C.doc, kind: "late" }, true);
+    report({ key: C.key, doc: C.doc, kind: "late" });
   }
   // ---- end of epochs ----
 
@@ -678,11 +395,11 @@
         return false;
       });
     }
-    record(eventUrl, C.key, C.doc, e, C.markerPrefix);
+    record(C.key, C.doc, e);
   }
   window.addEventListener("messageerror", function (e) {
     inEpoch(e, function (e) {
-      report(eventUrl, { key: C.key, doc: C.doc, kind: "message", seq: nextSeq(C.doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+      report({ key: C.key, doc: C.doc, kind: "message", seq: nextSeq(C.doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
     });
   });
 
@@ -707,7 +424,7 @@
     try { initial = w.document; } catch (e) { return; }
     w.addEventListener("message", function (e) {
       try { if (w.document !== initial) return; } catch (err) { return; }
-      record(eventUrl, ch.key, ch.blankDoc, e, C.markerPrefix);
+      record(ch.key, ch.blankDoc, e);
     });
   }
 
@@ -728,7 +445,7 @@
     } else {
       var url = ch.src !== null ? new URL(ch.pagePath, ch.src).href : "";
       var w = window.open(url, "_blank");
-      if (!w) { send({ kind: "failure", reason: "window.open returned null for " + ch.name + " (popup blocked?)" }); return; }
+      if (!w) { report({ key: C.key, doc: C.doc, kind: "failure", reason: "window.open returned null for " + ch.name + " (popup blocked?)" }); return; }
       handles[ch.name] = w;
       if (ch.inject !== null) inject(w, ch.inject);
       else if (ch.blankDoc !== null) watchInitialDocument(w, ch);
@@ -738,6 +455,7 @@
   function createChildren() {
     C.children.forEach(createChild);
   }
+
 
   function runPost(s) {
     var target, message, transfer = null;
@@ -776,30 +494,6 @@
   }
 
   // Call forms (a post's `options` and `args`).
-
-  // A raw argument (case syntax) -> JavaScript value: as decode, but an
-  // object member `{$throwing_getter: Name}` becomes an enumerable getter
-  // that throws `new Name(...)`, so conversion order is observable.
-  function decodeArg(j) {
-    if (j === null || typeof j !== "object" || Array.isArray(j)) return buildMessage(j);
-    var keys = Object.keys(j);
-    if (keys.length === 1 && keys[0].charAt(0) === "$") return buildMessage(j);
-    var o = {};
-    keys.forEach(function (k) {
-      var v = j[k];
-      var g = v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 ? v.$throwing_getter : undefined;
-      if (g !== undefined) {
-        Object.defineProperty(o, k, {
-          get: function () { throw new self[g]("pmconf: getter of " + k); },
-          enumerable: true,
-          configurable: true
-        });
-      } else {
-        o[k] = decodeArg(v);
-      }
-    });
-    return o;
-  }
 
   function threwResult(e) {
     return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
@@ -889,95 +583,147 @@
     return { sent: targets.length };
   }
 
+
+  // Whether step `st` navigates this document itself (the task's
+  // acknowledgement must leave before the navigation starts).
+  function navigatesItself(st) {
+    return st && (st.kind === "reload" || (st.kind === "navigate" && st.via === "location" && st.target.length === 0));
+  }
+
+  // Runs the steps `indices` in this one task; then, with `markers` (a
+  // list of hop paths), posts the end-of-case markers in the same task.
+  // `beforeSelfNavigation(results)` is called with the results so far
+  // (the navigating step counted as returned) just before a step that
+  // navigates this document, when nothing follows it in the task.
+  function runNow(indices, markers, beforeSelfNavigation) {
+    captureSourceRefs();
+    var results = [];
+    for (var i = 0; i < indices.length; i++) {
+      var st = C.steps[String(indices[i])];
+      if (navigatesItself(st) && i === indices.length - 1 && !markers) {
+        beforeSelfNavigation(results.concat([{ threw: null }]));
+      }
+      var r = runStep(indices[i]);
+      results.push(r);
+      if (r.harnessError !== undefined) return results;
+    }
+    captureSourceRefs();
+    if (markers) {
+      var m = sendMarkers(markers);
+      if (m.harnessError !== undefined) results.push(m);
+      sendPortMarkers();
+    }
+    return results;
+  }
+
+  // The ports the steps `indices` still wait for, and how many message
+  // events (for a reply) must have come first.
+  function needs(indices) {
+    var need = 0;
+    indices.forEach(function (i) {
+      var st = C.steps[String(i)];
+      if (st && st.replyTo !== null && st.replyTo !== undefined) need = Math.max(need, st.replyTo + 1);
+    });
+    return { ports: portsNeeded(indices), messages: need };
+  }
+
+  function runnable(indices) {
+    var n = needs(indices);
+    return n.ports.length === 0 && sources.length >= n.messages;
+  }
+
+  // Calls `go` once the steps `indices` can run here: the ports they use
+  // have arrived, and the message a reply answers has come. Waiting ends
+  // in a task of its own (a timer's), after the event that ended it.
+  function whenRunnable(indices, go) {
+    var n = needs(indices);
+    if (n.ports.length) {
+      portWaiters.push({ names: n.ports, go: function () { setTimeout(function () { whenRunnable(indices, go); }, 0); } });
+      return;
+    }
+    if (sources.length < n.messages) {
+      waiting.push({ need: n.messages, go: function () { setTimeout(go, 0); } });
+      return;
+    }
+    go();
+  }
+
+  // Makes this document serve another case (a reused window): the new
+  // configuration, fresh per-case state, then an epoch marker to each
+  // window at the hop paths `targets` (every scripted window of the slot).
+  function reset(config, targets) {
+    pastEpochs[epoch] = true;
+    C = config;
+    epoch = epochOfKey(C.key);
+    eventUrl = new URL("/__pmconf/event", C.reportBase).href;
+    portConfig = C.ports || { candidates: [], twins: {} };
+    buffers = {}; handles = {}; ports = {}; held = {}; portWaiters = [];
+    usedCandidates = []; portMarkersSent = false;
+    captured = {}; seqs = {}; seqKeys = {}; sentReports = []; sources = []; waiting = [];
+    window.__pmconf.key = C.key;
+    window.__pmconf.doc = C.doc;
+    captureSourceRefs();
+    for (var i = 0; i < targets.length; i++) {
+      try { resolve(targets[i]).postMessage(C.markerPrefix + EPOCH_TAG + epoch, "*"); }
+      catch (e) { return { harnessError: "epoch marker to " + JSON.stringify(targets[i]) + ": " + e }; }
+    }
+    var now = early;
+    early = [];
+    now.forEach(function (go) { go(); });
+    return { epoch: epoch };
+  }
+
+  // What the harness sends on the channel.
+  function onCommand(m) {
+    if (m.t === "task") {
+      whenRunnable(m.steps, function () {
+        var acked = false;
+        var results = runNow(m.steps, m.markers, function (soFar) {
+          acked = true;
+          tell({ t: "done", id: m.id, results: soFar });
+        });
+        if (!acked) tell({ t: "done", id: m.id, results: results });
+      });
+    } else if (m.t === "reset") {
+      var r = reset(m.config, m.targets);
+      // Named for the new case before the harness hears it is done.
+      tell(hello());
+      tell({ t: "done", id: m.id, results: r });
+    } else if (m.t === "close") {
+      window.close();
+    } else {
+      tell({ t: "done", id: m.id, results: { harnessError: "unknown command " + JSON.stringify(m.t) } });
+    }
+  }
+
+  // The same steps through WebDriver's Execute Script (`--via
+  // webdriver`): returns the results, or a promise of them when the steps
+  // wait for a port or a message. A step that navigates this document can
+  // lose the script's return value, so the results so far also go to the
+  // channel just before it.
   window.__pmconf = {
     key: C.key,
     doc: C.doc,
-    // Makes this document serve another case (a reused window): the new
-    // configuration, fresh per-case state, then an epoch marker to each
-    // window at the hop paths `targets` (every scripted window of the slot).
-    reset: function (config, targets) {
-      pastEpochs[epoch] = true;
-      C = config;
-      epoch = epochOfKey(C.key);
-      eventUrl = new URL("/__pmconf/event", C.reportBase).href;
-      portConfig = C.ports || { candidates: [], twins: {} };
-      buffers = {}; handles = {}; ports = {}; held = {}; portWaiters = [];
-      usedCandidates = []; portMarkersSent = false;
-      captured = {}; seqs = {}; sources = []; waiting = [];
-      this.key = C.key;
-      this.doc = C.doc;
-      captureSourceRefs();
-      for (var i = 0; i < targets.length; i++) {
-        try { resolve(targets[i]).postMessage(C.markerPrefix + EPOCH_TAG + epoch, "*"); }
-        catch (e) { return { harnessError: "epoch marker to " + JSON.stringify(targets[i]) + ": " + e }; }
-      }
-      var now = early;
-      early = [];
-      now.forEach(function (go) { go(); });
-      return { epoch: epoch };
-    },
-    // Runs the steps `indices` in this one task; then, with `markers` (a
-    // list of hop paths), posts the end-of-case markers in the same task.
+    reset: reset,
     run: function (indices, markers) {
-      // A step on a port this document has not received yet waits for it.
-      var missingPorts = portsNeeded(indices);
-      if (missingPorts.length) {
-        var me = this;
-        return new Promise(function (done) {
-          portWaiters.push({ names: missingPorts, go: function () { setTimeout(function () { done(me.run(indices, markers)); }, 0); } });
+      var now = function () {
+        var results = runNow(indices, markers, function (soFar) {
+          report({ key: C.key, doc: C.doc, kind: "steps", indices: indices, results: soFar });
         });
-      }
-      // A reply waits for the message it answers: the script call then
-      // returns a promise, which WebDriver's Execute Script awaits.
-      var need = 0;
-      indices.forEach(function (i) {
-        var st = C.steps[String(i)];
-        if (st && st.replyTo !== null && st.replyTo !== undefined) need = Math.max(need, st.replyTo + 1);
-      });
-      if (sources.length < need) {
-        var self = this;
-        return new Promise(function (done) {
-          waiting.push({ need: need, go: function () { setTimeout(function () { done(self.runNow(indices, markers)); }, 0); } });
-        });
-      }
-      return this.runNow(indices, markers);
-    },
-    runNow: function (indices, markers) {
-      captureSourceRefs();
-      var results = [];
-      var navigatesItself = false;
-      for (var i = 0; i < indices.length; i++) {
-        var st = C.steps[String(indices[i])];
-        // This document is about to navigate itself: the results so far
-        // go out now, while nothing can abort them.
-        if (st && (st.kind === "reload" || (st.kind === "navigate" && st.via === "location" && st.target.length === 0))) {
-          navigatesItself = true;
-          sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "steps", indices: indices.slice(0, i), results: results.slice() });
-        }
-        var r = runStep(indices[i]);
-        results.push(r);
-        if (r.harnessError !== undefined) return results;
-      }
-      captureSourceRefs();
-      if (markers) {
-        var m = sendMarkers(markers);
-        if (m.harnessError !== undefined) results.push(m);
-        sendPortMarkers();
-      }
-      // Also to the server when a step navigated this document (a post,
-      // then `location = ...`): WebDriver can lose the return value.
-      if (navigatesItself) {
-        sendNow(eventUrl, { key: C.key, doc: C.doc, kind: "steps", indices: indices, results: results });
-      }
-      return results;
+        var navigates = indices.some(function (i) { return navigatesItself(C.steps[String(i)]); });
+        if (navigates) report({ key: C.key, doc: C.doc, kind: "steps", indices: indices, results: results });
+        return results;
+      };
+      if (runnable(indices)) return now();
+      return new Promise(function (done) { whenRunnable(indices, function () { done(now()); }); });
     }
   };
 
+  openChannel();
   try {
     createChildren();
   } catch (e) {
-    send({ kind: "failure", reason: "creating children of " + C.name + ": " + e });
+    report({ key: C.key, doc: C.doc, kind: "failure", reason: "creating children of " + C.name + ": " + e });
   }
   captureSourceRefs();
-  send({ kind: "ready", href: String(location.href) });
 })();

@@ -1,29 +1,41 @@
-//! Drives one engine's WebDriver session through the cases: many cases share
-//! one page load of the runner page, a batch at a time.
+//! Drives one engine's session through the cases: many cases share one
+//! page load of the runner page, a batch at a time. How a task reaches
+//! its window is an [`Executor`]'s job: over the channel, as page tasks
+//! ([`super::via_channel`], the default), or as WebDriver script calls
+//! ([`super::via_webdriver`], `--via webdriver`); everything else (what
+//! runs when, what to wait for, what was observed) is here, once.
 
-use super::frames::{move_to, At};
-use super::pages::{RUNNER_HOST, RUNNER_PATH};
-use super::plan::{CasePlan, Markers, WindowLocation};
+use super::plan::{CasePlan, Markers};
 use super::profile::Phase;
 use super::state::RunState;
 use super::verdict::Observation;
 use fantoccini::error::CmdError;
-use fantoccini::wd::WindowHandle;
 use fantoccini::Client;
 use pmconf_model::case::{Step, WindowIndex};
 use pmconf_model::event_loop::received_by_document;
 use pmconf_model::{Outcome, PostOutcome};
 use serde_json::{json, Value as Json};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How a case's tasks reach its windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Via {
+    /// Over each document's WebSocket, run as a task of the page.
+    #[default]
+    Channel,
+    /// As WebDriver Execute Script calls (the way before the channel, kept
+    /// to compare).
+    Webdriver,
+}
 
 /// How a run is paced.
 #[derive(Debug, Clone)]
 pub struct Pacing {
     /// Cases mounted in the runner page at once.
     pub batch_size: usize,
-    /// How long every window of a batch may take to load and run its agent.
+    /// How long every window of a batch may take to load and run its
+    /// agent (and a task its answer: a reply waits for its message).
     pub ready_timeout: Duration,
     /// How long, after the markers are sent, every window may take to
     /// report what it received.
@@ -31,6 +43,8 @@ pub struct Pacing {
     /// Whether plain cases may run in windows earlier cases of the session
     /// left (document reuse, [`super::reuse`]).
     pub reuse: bool,
+    /// How tasks reach their windows.
+    pub via: Via,
 }
 
 impl Default for Pacing {
@@ -40,6 +54,7 @@ impl Default for Pacing {
             ready_timeout: Duration::from_secs(15),
             report_timeout: Duration::from_secs(10),
             reuse: false,
+            via: Via::Channel,
         }
     }
 }
@@ -54,6 +69,56 @@ pub struct CaseRun {
     pub duration: Duration,
 }
 
+/// One task of a case for an [`Executor`] to run.
+pub(crate) struct Task<'a> {
+    /// The window whose script runs it.
+    pub actor: WindowIndex,
+    /// The label of the actor's document it runs in.
+    pub doc: String,
+    /// Its first step.
+    pub first: usize,
+    /// Its steps.
+    pub indices: &'a [usize],
+    /// End-of-case markers to post at its end (hop paths), or null.
+    pub markers: Json,
+}
+
+/// What reaches into a session's pages for the batch driver.
+pub(crate) trait Executor {
+    /// Makes the runner page ready for batches.
+    async fn open_runner(&mut self, state: &RunState) -> Result<(), CmdError>;
+    /// Mounts top frames in the runner page (`[key, page path, URL as
+    /// written, pool key or null]` each); returns per mount `[frame index,
+    /// slot id, reused, key prefix it served last]`.
+    async fn mount(&mut self, mounts: Json) -> Result<Json, CmdError>;
+    /// Opens the top window of each isolated case as a top-level window.
+    async fn open_top_levels(&mut self, running: &[Running]) -> Result<(), CmdError>;
+    /// Every window of the batch ran its agent (or never will).
+    async fn windows_ready(&mut self, running: &[Running]) -> Result<(), CmdError>;
+    /// Runs one task; the agent's results (one per step, then a marker
+    /// error if any), or what the case observed instead.
+    async fn run_task(
+        &mut self,
+        state: &RunState,
+        r: &Running,
+        task: Task<'_>,
+    ) -> Result<Result<Json, Observation>, CmdError>;
+    /// Resets window `w` of a reused slot for the case `r`.
+    async fn reset(
+        &mut self,
+        r: &Running,
+        w: WindowIndex,
+        config: Json,
+        targets: Json,
+    ) -> Result<Result<Json, Observation>, CmdError>;
+    /// Where window `w` is, for a case that says it never loaded (`;
+    /// `kid` is at ...`), or nothing.
+    async fn where_is(&mut self, r: &Running, w: WindowIndex) -> String;
+    /// Closes the batch's top-level windows and releases its slots, but
+    /// `keep` (at most `pool_cap` idle slots stay).
+    async fn cleanup(&mut self, running: &[Running], keep: &[&str], pool_cap: usize);
+}
+
 /// Runs `plans` in the session `client` for `engine`, calling `on_case` as
 /// each case finishes. Only a failure to reach the runner page at all is an
 /// error; anything going wrong inside a case becomes that case's result.
@@ -63,26 +128,38 @@ pub async fn run_cases(
     plans: &[Arc<CasePlan>],
     state: &Arc<RunState>,
     pacing: &Pacing,
+    on_case: impl FnMut(CaseRun),
+) -> Result<(), CmdError> {
+    match pacing.via {
+        Via::Channel => {
+            let executor = super::via_channel::ChannelExecutor::with_webdriver(
+                state.clone(),
+                client,
+                pacing.ready_timeout,
+            );
+            run_batches(executor, engine, plans, state, pacing, on_case).await
+        }
+        Via::Webdriver => {
+            let executor = super::via_webdriver::WebDriverExecutor::new(client);
+            run_batches(executor, engine, plans, state, pacing, on_case).await
+        }
+    }
+}
+
+/// Runs `plans` through `executor`, a batch at a time.
+pub(crate) async fn run_batches(
+    mut executor: impl Executor,
+    engine: &str,
+    plans: &[Arc<CasePlan>],
+    state: &Arc<RunState>,
+    pacing: &Pacing,
     mut on_case: impl FnMut(CaseRun),
 ) -> Result<(), CmdError> {
-    let runner_url = format!("http://{RUNNER_HOST}{RUNNER_PATH}");
-    // The runner page stays loaded between calls (a fuzzer's shrinking
-    // runs one case at a time); load it only when the session is elsewhere.
-    let mut at = client.current_url().await?;
-    if at.as_str() != runner_url {
-        client.goto(&runner_url).await?;
-        at = client.current_url().await?;
-    }
-    if at.as_str() != runner_url {
-        return Err(CmdError::NotW3C(json!(format!(
-            "the runner page did not load: the browser is at {at} (is the proxy reachable?)"
-        ))));
-    }
-    let runner = client.window().await?;
+    executor.open_runner(state).await?;
     for (batch_number, chunk) in plans.chunks(pacing.batch_size.max(1)).enumerate() {
         let started = Instant::now();
         let first = batch_number * pacing.batch_size.max(1);
-        let results = run_batch(client, engine, chunk, state, pacing, &runner).await;
+        let results = run_batch(&mut executor, engine, chunk, state, pacing).await;
         let share = started.elapsed() / chunk.len() as u32;
         for (offset, observation) in results.into_iter().enumerate() {
             on_case(CaseRun {
@@ -96,23 +173,45 @@ pub async fn run_cases(
 }
 
 /// Per-case bookkeeping inside a batch.
-struct Running {
-    plan: Arc<CasePlan>,
-    key_prefix: String,
-    slot: u16,
+pub(crate) struct Running {
+    pub(crate) plan: Arc<CasePlan>,
+    pub(crate) key_prefix: String,
+    /// The runner frame index of the case's slot.
+    pub(crate) slot: u16,
     /// The pool key of a case that may run in reused windows.
     reuse_key: Option<String>,
     /// The runner iframe's id, and whether an earlier case left it.
     slot_id: String,
     reused: bool,
+    /// The key prefix of the case a reused slot served last.
+    pub(crate) reused_from: Option<String>,
     posts: Vec<PostOutcome>,
-    failed: Option<Observation>,
+    pub(crate) failed: Option<Observation>,
     markers: Markers,
 }
 
 impl Running {
-    fn key(&self, w: WindowIndex) -> String {
+    /// The page key of window `w` of this case.
+    pub(crate) fn key(&self, w: WindowIndex) -> String {
         format!("{}/{w}", self.key_prefix)
+    }
+
+    /// A case about to run under `key_prefix`, for tests of executors.
+    #[cfg(test)]
+    pub(crate) fn for_test(plan: Arc<CasePlan>, key_prefix: &str) -> Self {
+        let markers = plan.markers();
+        Running {
+            plan,
+            key_prefix: key_prefix.to_owned(),
+            slot: 0,
+            reuse_key: None,
+            slot_id: String::new(),
+            reused: false,
+            reused_from: None,
+            posts: Vec::new(),
+            failed: None,
+            markers,
+        }
     }
 
     /// The engine's name (page keys start with it).
@@ -122,12 +221,11 @@ impl Running {
 }
 
 async fn run_batch(
-    client: &Client,
+    executor: &mut impl Executor,
     engine: &str,
     plans: &[Arc<CasePlan>],
     state: &Arc<RunState>,
     pacing: &Pacing,
-    runner: &WindowHandle,
 ) -> Vec<Observation> {
     let mut running: Vec<Running> = Vec::new();
     let mut mounts = Vec::new();
@@ -138,8 +236,8 @@ async fn run_batch(
         if failed.is_none() {
             state.register(engine, plan.clone());
             // An isolated case's top window is a top-level window of its
-            // own, opened by `open_top_level_cases` (an iframe of the
-            // runner page cannot be cross-origin isolated).
+            // own, opened by `open_top_levels` (an iframe of the runner
+            // page cannot be cross-origin isolated).
             if !plan.case.is_isolated() {
                 mounts.push((
                     running.len(),
@@ -159,6 +257,7 @@ async fn run_batch(
             reuse_key,
             slot_id: String::new(),
             reused: false,
+            reused_from: None,
             posts: Vec::new(),
             failed,
             markers: plan.markers(),
@@ -166,10 +265,10 @@ async fn run_batch(
     }
 
     state.profile.batch(engine, plans.len());
-    let outcome = drive_batch(client, engine, state, pacing, runner, &mut running, mounts).await;
+    let outcome = drive_batch(executor, engine, state, pacing, &mut running, mounts).await;
     if let Err(e) = &outcome {
         for r in running.iter_mut().filter(|r| r.failed.is_none()) {
-            r.failed = Some(Observation::InternalError(format!("WebDriver: {e}")));
+            r.failed = Some(Observation::InternalError(format!("{:?}: {e}", pacing.via)));
         }
     }
     let observations: Vec<Observation> = running
@@ -195,7 +294,7 @@ async fn run_batch(
         0
     };
     let cleanup_started = Instant::now();
-    cleanup(client, runner, &keep, pool_cap).await;
+    executor.cleanup(&running, &keep, pool_cap).await;
     state
         .profile
         .phase(engine, Phase::Cleanup, cleanup_started.elapsed());
@@ -213,31 +312,32 @@ async fn run_batch(
 }
 
 async fn drive_batch(
-    client: &Client,
+    executor: &mut impl Executor,
     engine: &str,
     state: &Arc<RunState>,
     pacing: &Pacing,
-    runner: &WindowHandle,
     running: &mut [Running],
     mounts: Vec<(usize, Json)>,
 ) -> Result<(), CmdError> {
-    let top_levels = open_top_level_cases(client, running).await?;
-    if mounts.is_empty() && top_levels.is_empty() {
+    executor.open_top_levels(running).await?;
+    let top_levels = running
+        .iter()
+        .any(|r| r.failed.is_none() && r.plan.case.is_isolated());
+    if mounts.is_empty() && !top_levels {
         return Ok(());
     }
     let trace = Trace::new(state, engine);
-    client.switch_to_window(runner.clone()).await?;
-    let slots = client
-        .execute(
-            "return window.__pmconfMountReusing(arguments[0]);",
-            vec![Json::Array(mounts.iter().map(|m| m.1.clone()).collect())],
-        )
-        .await?;
-    for ((r, _), slot) in mounts.iter().zip(slots.as_array().into_iter().flatten()) {
-        let r = &mut running[*r];
-        r.slot = slot[0].as_u64().unwrap_or_default() as u16;
-        r.slot_id = slot[1].as_str().unwrap_or_default().to_owned();
-        r.reused = slot[2].as_bool().unwrap_or(false);
+    if !mounts.is_empty() {
+        let slots = executor
+            .mount(Json::Array(mounts.iter().map(|m| m.1.clone()).collect()))
+            .await?;
+        for ((r, _), slot) in mounts.iter().zip(slots.as_array().into_iter().flatten()) {
+            let r = &mut running[*r];
+            r.slot = slot[0].as_u64().unwrap_or_default() as u16;
+            r.slot_id = slot[1].as_str().unwrap_or_default().to_owned();
+            r.reused = slot[2].as_bool().unwrap_or(false);
+            r.reused_from = slot[3].as_str().map(str::to_owned).filter(|_| r.reused);
+        }
     }
 
     // Every scripted window of every case must run its agent.
@@ -267,7 +367,7 @@ async fn drive_batch(
             // always raise: WebKit stays on about:blank with an error text,
             // Chromium shows chrome-error://chromewebdata/.
             let at = match first_missing {
-                Some(w) => probe_location(client, runner, r, w).await,
+                Some(w) => executor.where_is(r, w).await,
                 None => String::new(),
             };
             r.failed = Some(Observation::Inconclusive(format!("{problem}{at}")));
@@ -275,22 +375,12 @@ async fn drive_batch(
     }
 
     trace.mark(Phase::MountLoad);
-    let mut popups = find_popups(client, runner, running).await?;
-    popups.extend(top_levels);
+    executor.windows_ready(running).await?;
     trace.mark(Phase::Popups);
 
-    // Probes and popup scans moved WebDriver: the first case enters afresh.
-    let mut at = None;
     for r in running.iter_mut().filter(|r| r.failed.is_none()) {
-        if let Err(problem) =
-            run_case(client, runner, &mut popups, state, pacing, r, &mut at).await?
-        {
+        if let Err(problem) = run_case(executor, state, pacing, r).await? {
             r.failed = Some(problem);
-        }
-        // A race case may have removed or navigated the frame WebDriver is
-        // in: the next case enters afresh.
-        if r.plan.case.is_race() {
-            at = None;
         }
     }
     trace.mark(Phase::Steps);
@@ -304,9 +394,9 @@ async fn drive_batch(
                 .all(|r| missing_markers(s, r).is_empty())
         })
         .await;
-    // A report that could not go out synchronously (the document was being
-    // replaced) falls back to sendBeacon and may come a little later: give
-    // such gaps a moment to fill before judging. Wakes on every report.
+    // A report that the channel lost may come again in its document's
+    // last report (`bye`, sent as it goes away), a little later: give such
+    // gaps a moment to fill before judging. Wakes on every report.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     state
         .wait_until(deadline, |s| {
@@ -423,165 +513,25 @@ fn readiness_problem(state: &RunState, r: &Running) -> Option<(Option<WindowInde
     ))
 }
 
-/// `location.href` of window `w` as WebDriver finds it, for diagnosis.
-async fn probe_location(
-    client: &Client,
-    runner: &WindowHandle,
-    r: &Running,
-    w: WindowIndex,
-) -> String {
-    let WindowLocation::Runner { frames } = &r.plan.locations[w] else {
-        return String::new();
-    };
-    let name = &r.plan.case.windows[w].name;
-    if client.switch_to_window(runner.clone()).await.is_err()
-        || client.enter_frame(r.slot).await.is_err()
-    {
-        return format!("; `{name}`: its case's top frame cannot be entered");
-    }
-    for (depth, &f) in frames.iter().enumerate() {
-        if client.enter_frame(f).await.is_err() {
-            return format!(
-                "; `{name}`: no frame at depth {} (its parent never created it)",
-                depth + 1
-            );
-        }
-    }
-    match client
-        .execute("return String(location.href);", vec![])
-        .await
-    {
-        Ok(href) => format!("; `{name}` is at {}", href.as_str().unwrap_or("?")),
-        Err(e) => format!("; `{name}`: location.href unreadable ({e})"),
-    }
-}
-
-/// Opens the top window of each isolated case in a new top-level window
-/// (WebDriver's New Window, then a navigation), by its page key.
-async fn open_top_level_cases(
-    client: &Client,
-    running: &[Running],
-) -> Result<HashMap<String, WindowHandle>, CmdError> {
-    let mut opened = HashMap::new();
-    for r in running
-        .iter()
-        .filter(|r| r.failed.is_none() && r.plan.case.is_isolated())
-    {
-        let window = client.new_window(false).await?;
-        client.switch_to_window(window.handle.clone()).await?;
-        client.goto(&r.plan.top_level_url(&r.key_prefix)).await?;
-        opened.insert(r.key(0), window.handle);
-    }
-    Ok(opened)
-}
-
-/// Maps popup keys to WebDriver window handles.
-async fn find_popups(
-    client: &Client,
-    runner: &WindowHandle,
-    running: &[Running],
-) -> Result<HashMap<String, WindowHandle>, CmdError> {
-    let mut found = HashMap::new();
-    let wants_popups = running.iter().any(|r| {
-        r.failed.is_none()
-            && r.plan
-                .locations
-                .iter()
-                .any(|l| matches!(l, WindowLocation::Popup { .. }))
-    });
-    if !wants_popups {
-        return Ok(found);
-    }
-    found.extend(scan_popups(client, runner).await?);
-    Ok(found)
-}
-
-/// Every window but the runner, by the page key its agent reports (a
-/// window whose document runs no agent yet is left out).
-async fn scan_popups(
-    client: &Client,
-    runner: &WindowHandle,
-) -> Result<HashMap<String, WindowHandle>, CmdError> {
-    let mut found = HashMap::new();
-    for handle in client.windows().await? {
-        if &handle == runner {
-            continue;
-        }
-        client.switch_to_window(handle.clone()).await?;
-        let key = client
-            .execute(
-                "return window.__pmconf ? window.__pmconf.key : null;",
-                vec![],
-            )
-            .await?;
-        if let Some(key) = key.as_str() {
-            found.insert(key.to_owned(), handle);
-        }
-    }
-    Ok(found)
-}
-
-/// Switches WebDriver into the window at `location` in a case, from
-/// where it is (`at`) unless `fresh`; popups not yet known (created by a
-/// step) are looked up once more.
-async fn enter(
-    client: &Client,
-    (runner, popups): (&WindowHandle, &mut HashMap<String, WindowHandle>),
-    r: &Running,
-    location: &WindowLocation,
-    (at, fresh): (&mut Option<At>, bool),
-) -> Result<Result<(), String>, CmdError> {
-    let to = match location {
-        WindowLocation::Runner { frames } => At {
-            top: runner.clone(),
-            frames: std::iter::once(r.slot)
-                .chain(frames.iter().copied())
-                .collect(),
-        },
-        WindowLocation::Popup { popup, frames } => {
-            if !popups.contains_key(&r.key(*popup)) {
-                *at = None;
-                popups.extend(scan_popups(client, runner).await?);
-            }
-            let Some(handle) = popups.get(&r.key(*popup)) else {
-                return Ok(Err(format!(
-                    "popup `{}` has no WebDriver window handle",
-                    r.plan.case.windows[*popup].name
-                )));
-            };
-            At {
-                top: handle.clone(),
-                frames: frames.clone(),
-            }
-        }
-    };
-    move_to(client, at, to, fresh).await?;
-    Ok(Ok(()))
-}
-
-/// Runs a case's tasks in order, each in its actor's window through
-/// WebDriver (so each starts only after the previous one returned), then,
-/// for a race case, waits for every navigation to settle and sends the
-/// end-of-case markers.
+/// Runs a case's tasks in order, each in its actor's window (so each
+/// starts only after the previous one returned), then, for a race case,
+/// waits for every navigation to settle and sends the end-of-case markers.
 async fn run_case(
-    client: &Client,
-    runner: &WindowHandle,
-    popups: &mut HashMap<String, WindowHandle>,
+    executor: &mut impl Executor,
     state: &RunState,
     pacing: &Pacing,
     r: &mut Running,
-    at: &mut Option<At>,
 ) -> Result<Result<(), Observation>, CmdError> {
     let plan = r.plan.clone();
     let case = &plan.case;
     let race = case.is_race();
     if r.reused {
-        if let Err(problem) = reset_windows(client, (runner, popups), state, r, at).await? {
+        if let Err(problem) = reset_windows(executor, state, r).await? {
             return Ok(Err(problem));
         }
     }
     // Without races, each sender's markers go out with its last step, in
-    // the same script call: per-sender order is all the marker needs.
+    // the same task: per-sender order is all the marker needs.
     let tasks = super::script_calls::script_calls(case);
     let last_task_of = |w: WindowIndex| {
         tasks
@@ -610,13 +560,6 @@ async fn run_case(
                 state.expect_reload(&r.key(window), d);
             }
         }
-        let location = plan.location_before(actor, first);
-        // WebDriver stays in the window it entered last and moves from
-        // there. In a race case the tree changes under it (frames removed
-        // and renumbered, navigated), so every task enters afresh.
-        if let Err(e) = enter(client, (runner, popups), r, &location, (at, race)).await? {
-            return Ok(Err(Observation::InternalError(e)));
-        }
         let markers = if !race && last_task_of(actor) == Some(t) {
             r.markers
                 .send
@@ -628,47 +571,16 @@ async fn run_case(
             Json::Null
         };
         let indices: Vec<usize> = range.clone().collect();
-        let returned = client
-            .execute(
-                "return window.__pmconf.run(arguments[0], arguments[1]);",
-                vec![json!(indices), markers],
-            )
-            .await;
-        // A task that navigates the window WebDriver is in can lose the
-        // script's return value (or end in an error); the agent sent the
-        // same results to the server before returning.
-        let results = match returned {
-            Ok(v) if v.is_array() => v,
-            other => {
-                let key = r.key(actor);
-                let find = |s: &RunState| {
-                    s.progress(&key)
-                        .step_results
-                        .iter()
-                        .rev()
-                        .find(|(i, _)| *i == indices)
-                        .map(|(_, v)| v.clone())
-                };
-                // Its copy may still be on the way (sent by the fallback
-                // path when the navigation aborted the synchronous one).
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-                state.wait_until(deadline, |s| find(s).is_some()).await;
-                let recorded = find(state).or_else(|| {
-                    self_navigation_results(state, &key, &indices, |i| {
-                        matches!(&case.steps[i], Step::Reload { .. })
-                            || matches!(&case.steps[i], Step::Navigate(n) if n.window == actor && n.by == actor)
-                    })
-                });
-                match (recorded, other) {
-                    (Some(v), _) => v,
-                    (None, Err(e)) => {
-                        return Ok(Err(Observation::InternalError(format!(
-                            "steps {indices:?}: WebDriver: {e}"
-                        ))))
-                    }
-                    (None, Ok(v)) => v,
-                }
-            }
+        let task = Task {
+            actor,
+            doc: plan.latest_document_before(actor, first),
+            first,
+            indices: &indices,
+            markers,
+        };
+        let results = match executor.run_task(state, r, task).await? {
+            Ok(results) => results,
+            Err(problem) => return Ok(Err(problem)),
         };
         let results = results.as_array().cloned().unwrap_or_default();
         for (k, i) in range.enumerate() {
@@ -712,7 +624,7 @@ async fn run_case(
         return Ok(Ok(()));
     }
     let settle_started = Instant::now();
-    let settled = settle_and_send_markers(client, runner, popups, state, pacing, r, at).await;
+    let settled = settle_and_send_markers(executor, state, pacing, r).await;
     state
         .profile
         .phase(r.engine(), Phase::Markers, settle_started.elapsed());
@@ -723,28 +635,18 @@ async fn run_case(
 /// agent configuration, fresh per-case state, epoch markers), in window
 /// order.
 async fn reset_windows(
-    client: &Client,
-    (runner, popups): (&WindowHandle, &mut HashMap<String, WindowHandle>),
+    executor: &mut impl Executor,
     state: &RunState,
     r: &Running,
-    at: &mut Option<At>,
 ) -> Result<Result<(), Observation>, CmdError> {
     let plan = &r.plan;
     for w in plan.observer_windows() {
-        let location = plan.location_before(w, 0);
-        if let Err(e) = enter(client, (runner, popups), r, &location, (at, false)).await? {
-            return Ok(Err(Observation::InternalError(e)));
-        }
-        let config = super::reuse::reset_config(plan, w, &r.key_prefix, state.marker_prefix());
-        let targets = super::reuse::epoch_targets(plan, w);
-        // As text: a WebDriver server may reorder an object's keys (and
-        // the order of a message's properties is observable).
-        let result = client
-            .execute(
-                "return window.__pmconf.reset(JSON.parse(arguments[0]), arguments[1]);",
-                vec![Json::String(config.to_string()), Json::Array(targets)],
-            )
-            .await?;
+        let config = super::reuse::reset_config(plan, w, &r.key_prefix, &state.page_run());
+        let targets = Json::Array(super::reuse::epoch_targets(plan, w));
+        let result = match executor.reset(r, w, config, targets).await? {
+            Ok(result) => result,
+            Err(problem) => return Ok(Err(problem)),
+        };
         if let Some(e) = result.get("harnessError") {
             return Ok(Err(Observation::InternalError(format!(
                 "resetting `{}` for reuse: {}",
@@ -760,13 +662,10 @@ async fn reset_windows(
 /// navigation has committed and its document runs the agent, then sends
 /// the end-of-case markers.
 async fn settle_and_send_markers(
-    client: &Client,
-    runner: &WindowHandle,
-    popups: &mut HashMap<String, WindowHandle>,
+    executor: &mut impl Executor,
     state: &RunState,
     pacing: &Pacing,
     r: &Running,
-    at: &mut Option<At>,
 ) -> Result<Result<(), Observation>, CmdError> {
     let plan = r.plan.clone();
     let case = &plan.case;
@@ -782,16 +681,17 @@ async fn settle_and_send_markers(
         }
     }
     for (w, targets) in r.markers.send.clone() {
-        let location = plan.location_before(w, end);
-        if let Err(e) = enter(client, (runner, popups), r, &location, (at, true)).await? {
-            return Ok(Err(Observation::InternalError(e)));
-        }
-        let result = client
-            .execute(
-                "return window.__pmconf.run([], arguments[0]);",
-                vec![Json::Array(targets)],
-            )
-            .await?;
+        let task = Task {
+            actor: w,
+            doc: plan.final_document(w),
+            first: end,
+            indices: &[],
+            markers: Json::Array(targets),
+        };
+        let result = match executor.run_task(state, r, task).await? {
+            Ok(result) => result,
+            Err(problem) => return Ok(Err(problem)),
+        };
         if let Some(e) = result.get(0).and_then(|m| m.get("harnessError")) {
             return Ok(Err(Observation::InternalError(format!(
                 "markers from `{}`: {}",
@@ -801,30 +701,6 @@ async fn settle_and_send_markers(
         }
     }
     Ok(Ok(()))
-}
-
-/// The results of a task whose last steps navigate the actor's own
-/// document, from the partial report the agent sent just before them: those
-/// steps are taken to have returned, which the wait for the new document
-/// that follows every navigation then confirms (a navigation that threw
-/// never loads its document, and the case ends inconclusive).
-fn self_navigation_results(
-    state: &RunState,
-    key: &str,
-    indices: &[usize],
-    navigates_self: impl Fn(usize) -> bool,
-) -> Option<Json> {
-    // The window's latest report, sent just before the navigation.
-    let progress = state.progress(key);
-    let (done, results) = progress.step_results.last()?;
-    let rest = indices.strip_prefix(done.as_slice())?;
-    // Only the one step that navigated is missing.
-    if rest.len() != 1 || !navigates_self(rest[0]) {
-        return None;
-    }
-    let mut all = results.as_array()?.clone();
-    all.push(json!({ "threw": null }));
-    Some(Json::Array(all))
 }
 
 /// Waits until document `label` of the window with page key `key` has run
@@ -865,24 +741,4 @@ fn collect(state: &RunState, r: &Running) -> Observation {
         posts: r.posts.clone(),
         received: received_by_document(&r.plan.case, &r.plan.documents, by_document),
     })
-}
-
-/// Closes every window but the runner and unmounts the batch's frames, but
-/// for the slots `keep` (at most `pool_cap` idle slots stay).
-async fn cleanup(client: &Client, runner: &WindowHandle, keep: &[&str], pool_cap: usize) {
-    if let Ok(handles) = client.windows().await {
-        for h in handles.into_iter().filter(|h| h != runner) {
-            if client.switch_to_window(h).await.is_ok() {
-                let _ = client.close_window().await;
-            }
-        }
-    }
-    if client.switch_to_window(runner.clone()).await.is_ok() {
-        let _ = client
-            .execute(
-                "window.__pmconfRelease(arguments[0], arguments[1]); return true;",
-                vec![json!(keep), json!(pool_cap)],
-            )
-            .await;
-    }
 }

@@ -150,6 +150,24 @@ fn one() -> usize {
     1
 }
 
+/// A case's model answer compared with its accepted model snapshot
+/// (`snapshots/model/<name>.snap`). A new or changed one is pending for
+/// review and fails the run like an engine's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSnapshotResult {
+    /// The case file, relative, with `/`.
+    pub case: String,
+    /// How the model's answer compares with the accepted model snapshot.
+    pub snapshot: SnapshotStatus,
+}
+
+impl ModelSnapshotResult {
+    /// Whether this makes the run fail (a new or changed model snapshot).
+    pub fn is_unexpected(&self) -> bool {
+        self.snapshot.is_unexpected()
+    }
+}
+
 /// One bar of an outcome histogram.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeCount {
@@ -249,6 +267,10 @@ pub enum RunEvent {
     /// files, references and calls); sent first, by `pmconf run`. Runs
     /// that do not send it (benchmarks, fuzzing) get reports without it.
     RunInfo(super::info::RunInfo),
+    /// A case's model snapshot is not as accepted (new, changed, or
+    /// written as accepted). Sent before `SuiteStart`, one per such case:
+    /// the model's answer needs no browser.
+    ModelSnapshot(ModelSnapshotResult),
     /// The run starts.
     SuiteStart {
         /// Engines requested.

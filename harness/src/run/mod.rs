@@ -1,6 +1,7 @@
 //! Running cases in real engines.
 
 pub mod attempts;
+pub mod channel;
 pub mod driver;
 pub mod events;
 pub mod frames;
@@ -20,4 +21,6 @@ pub mod snapshots;
 pub mod state;
 pub mod suite;
 pub mod verdict;
+pub mod via_channel;
+pub mod via_webdriver;
 pub mod worker;

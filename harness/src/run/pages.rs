@@ -5,6 +5,9 @@ use serde_json::Value as Json;
 /// The agent every window runs.
 pub const AGENT_JS: &str = include_str!("agent.js");
 
+/// The message codec the agent and every standalone page use.
+pub const CODEC_JS: &str = include_str!("codec.js");
+
 /// The host of the runner page (reserved: cases cannot use it).
 pub const RUNNER_HOST: &str = pmconf_model::hosts::HARNESS_HOST;
 
@@ -34,7 +37,7 @@ pub fn script_safe_json(value: &Json) -> String {
 /// The script that sets a window's configuration and runs the agent.
 pub fn inject_script(config: &Json) -> String {
     format!(
-        "window.__pmconfConfig = {};\n{AGENT_JS}",
+        "window.__pmconfConfig = {};\n{CODEC_JS}\n{AGENT_JS}",
         script_safe_json(config)
     )
 }
@@ -65,6 +68,7 @@ pub fn runner_html() -> String {
 <meta charset=utf-8>
 <title>pmconf runner</title>
 <body>
+<p id="progress"></p>
 <script>
 "use strict";
 // Mounts a case's top window in a new slot (an iframe), and returns it.
@@ -78,7 +82,8 @@ window.__pmconfMount = function (key, pagePath, urlAsWritten) {
 // Document reuse (harness/src/run/reuse.rs). Each of `mounts` is
 // [key, pagePath, urlAsWritten, poolKey or null]: a case with a pool key
 // takes an idle slot left with that key, if there is one, else a new
-// slot. Returns, per mount, [frame index, slot id, whether reused].
+// slot. Returns, per mount, [frame index, slot id, whether reused, the
+// key prefix a reused slot served last].
 window.__pmconfMountReusing = function (mounts) {
   var taken = mounts.map(function (m) {
     var f = null;
@@ -88,17 +93,19 @@ window.__pmconfMountReusing = function (mounts) {
       })[0] || null;
     }
     var reused = f !== null;
+    var servedLast = reused ? f.dataset.keyPrefix : null;
     if (!reused) {
       f = window.__pmconfMount(m[0], m[1], m[2]);
       if (m[3] !== null) f.dataset.pool = m[3];
     }
     f.dataset.busy = "1";
+    f.dataset.keyPrefix = m[0];
     f.style.display = "";
     f.dataset.used = String(++window.__pmconfUses);
-    return [f, reused];
+    return [f, reused, servedLast];
   });
   var all = Array.prototype.slice.call(document.querySelectorAll("iframe"));
-  return taken.map(function (t) { return [all.indexOf(t[0]), t[0].id, t[1]]; });
+  return taken.map(function (t) { return [all.indexOf(t[0]), t[0].id, t[1], t[2]]; });
 };
 window.__pmconfUses = 0;
 // Keeps the slots `keep` (ids) and those already idle for later cases, at
@@ -114,6 +121,40 @@ window.__pmconfRelease = function (keep, cap) {
     if (kept.indexOf(f) >= 0) { f.dataset.busy = "0"; f.style.display = "none"; } else f.remove();
   });
 };
+// The channel (harness/src/run/via_channel.rs): with a runner id and
+// the run's token in this page's URL, the harness mounts, opens and
+// releases over a WebSocket instead of WebDriver script calls.
+// A page opened by a person (`pmconf serve`) has the token but no runner
+// id: it picks one, so that several browsers can run at once.
+(function () {
+  var q = new URLSearchParams(location.search);
+  if (!q.get("token")) return;
+  var runner = q.get("runner") || "b" + Math.random().toString(36).slice(2, 10);
+  var ws = new WebSocket("ws://" + location.host + "/__pmconf/channel?runner=" +
+    encodeURIComponent(runner) + "&token=" + encodeURIComponent(q.get("token")));
+  var reply = function (id, results) {
+    if (id !== undefined) ws.send(JSON.stringify({ t: "done", id: id, results: results }));
+  };
+  ws.onmessage = function (e) {
+    var m = JSON.parse(e.data);
+    if (m.t === "mount") reply(m.id, window.__pmconfMountReusing(m.mounts));
+    else if (m.t === "release") { window.__pmconfRelease(m.keep, m.cap); reply(m.id, true); }
+    else if (m.t === "open") reply(m.id, m.urls.map(function (u) { return window.open(u, "_blank") !== null; }));
+    else if (m.t === "progress") document.getElementById("progress").textContent = m.text;
+    else if (m.t === "report") {
+      // The results: pmconf's HTML report, in place of this page.
+      reply(m.id, true);
+      document.open();
+      document.write(m.html);
+      document.close();
+    }
+    else reply(m.id, { harnessError: "unknown command " + m.t });
+  };
+  ws.onclose = function () {
+    var p = document.getElementById("progress");
+    if (p) p.textContent += " (pmconf closed the connection)";
+  };
+})();
 </script>
 </body>
 "#

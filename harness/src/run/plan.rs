@@ -2,6 +2,7 @@
 //! agent configuration (`window.__pmconfConfig`) and where WebDriver finds
 //! each window.
 
+use super::state::PageRun;
 use crate::case_files::LoadedCase;
 use pmconf_model::answer::delivered_posts;
 use pmconf_model::case::{
@@ -194,9 +195,10 @@ impl CasePlan {
     }
 
     /// The agent configuration of document `d`, with page keys built from
-    /// `key_prefix` (`<engine>/<case id>.<mount>`), and `marker_prefix` the
-    /// string that starts every end-of-case marker message.
-    pub fn document_config(&self, d: DocumentIndex, key_prefix: &str, marker_prefix: &str) -> Json {
+    /// `key_prefix` (`<engine>/<case id>.<mount>`), and what every page of
+    /// the run is told (`run`: the string that starts every end-of-case
+    /// marker message, the channel's token).
+    pub fn document_config(&self, d: DocumentIndex, key_prefix: &str, run: &PageRun) -> Json {
         let case = &self.case;
         let doc = &self.documents.documents[d];
         let w = doc.window;
@@ -247,10 +249,7 @@ impl CasePlan {
             if step.actor(case) != Some(w) {
                 continue;
             }
-            steps.insert(
-                i.to_string(),
-                self.step_config(i, key_prefix, marker_prefix),
-            );
+            steps.insert(i.to_string(), self.step_config(i, key_prefix, run));
         }
 
         // A window's first document creates the windows made up front.
@@ -260,7 +259,7 @@ impl CasePlan {
                     case.windows[c].relation.creator() == Some(w)
                         && case.windows[c].created_by_step.is_none()
                 })
-                .map(|c| self.child_config(c, key_prefix, marker_prefix))
+                .map(|c| self.child_config(c, key_prefix, run))
                 .collect()
         } else {
             Vec::new()
@@ -272,7 +271,8 @@ impl CasePlan {
             "race": case.is_race(),
             "name": case.windows[w].name,
             "reportBase": self.report_base_of_document(d),
-            "markerPrefix": marker_prefix,
+            "markerPrefix": run.marker_prefix,
+            "token": run.token,
             "sourceRefs": source_refs,
             "unreachableSenders": unreachable_senders,
             "backRefs": back_refs,
@@ -288,7 +288,7 @@ impl CasePlan {
         self.documents.loads.iter().position(|l| *l == Some(d))
     }
 
-    fn step_config(&self, i: usize, key_prefix: &str, marker_prefix: &str) -> Json {
+    fn step_config(&self, i: usize, key_prefix: &str, run: &PageRun) -> Json {
         let case = &self.case;
         let topo = Topology::before_step(case, i);
         let actor = case.steps[i].actor(case).expect("a script step");
@@ -344,7 +344,7 @@ impl CasePlan {
             }
             Step::Create { window } => json!({
                 "kind": "create",
-                "child": self.child_config(*window, key_prefix, marker_prefix),
+                "child": self.child_config(*window, key_prefix, run),
             }),
             Step::Fragment { fragment, .. } => json!({ "kind": "fragment", "fragment": fragment }),
             Step::SetDomain { domain, .. } => json!({ "kind": "set_domain", "domain": domain }),
@@ -353,7 +353,7 @@ impl CasePlan {
         }
     }
 
-    fn child_config(&self, c: WindowIndex, key_prefix: &str, marker_prefix: &str) -> Json {
+    fn child_config(&self, c: WindowIndex, key_prefix: &str, run: &PageRun) -> Json {
         let window = &self.case.windows[c];
         let kind = match window.relation {
             Relation::Popup { .. } => "popup",
@@ -361,8 +361,7 @@ impl CasePlan {
         };
         let first = self.first_document(c);
         let page_path = self.page_path_of_document(first, key_prefix);
-        let nested =
-            || super::pages::window_html(&self.document_config(first, key_prefix, marker_prefix));
+        let nested = || super::pages::window_html(&self.document_config(first, key_prefix, run));
         let (src, srcdoc, data_html, inject) = match &window.content {
             WindowContent::Srcdoc(_) => (None, Some(nested()), None, None),
             WindowContent::Url(u) if u.scheme() == "data" => (None, None, Some(nested()), None),
@@ -370,11 +369,9 @@ impl CasePlan {
                 None,
                 None,
                 None,
-                Some(super::pages::inject_script(&self.document_config(
-                    first,
-                    key_prefix,
-                    marker_prefix,
-                ))),
+                Some(super::pages::inject_script(
+                    &self.document_config(first, key_prefix, run),
+                )),
             ),
             WindowContent::Url(_) => (Some(self.url_as_written(c)), None, None, None),
         };
@@ -581,8 +578,17 @@ mod tests {
     use pmconf_model::parse_case;
     use serde_json::json;
 
+    const TEST_RUN: PageRun<'static> = PageRun {
+        marker_prefix: "m",
+        token: "t",
+    };
+
     fn config(p: &CasePlan, w: WindowIndex, key_prefix: &str, marker_prefix: &str) -> Json {
-        p.document_config(p.first_document(w), key_prefix, marker_prefix)
+        let run = PageRun {
+            marker_prefix,
+            token: "t",
+        };
+        p.document_config(p.first_document(w), key_prefix, &run)
     }
 
     fn plan(yaml: &str) -> CasePlan {
@@ -762,7 +768,7 @@ steps:
             .iter()
             .position(|d| d.label == "top@0")
             .expect("the document step 0 loads");
-        let c = p.document_config(later, "chromium/3", "m");
+        let c = p.document_config(later, "chromium/3", &TEST_RUN);
         assert_eq!(c["unreachableSenders"], json!(["pop", "popframe"]));
         assert_eq!(c["backRefs"]["pop"], json!([["opener"]]));
         assert_eq!(c["backRefs"]["popframe"], json!([["parent"], ["opener"]]));
@@ -799,7 +805,7 @@ steps:
         // Its initial about:blank and the document it then loads.
         assert_eq!(inner_docs.len(), 2);
         for d in inner_docs {
-            let c = p.document_config(d, "chromium/3", "m");
+            let c = p.document_config(d, "chromium/3", &TEST_RUN);
             assert_eq!(
                 c["sourceRefs"]["top"],
                 json!([["parent"], ["parent"]]),

@@ -13,6 +13,7 @@
 //! marker and is never counted for the new case, whenever it arrives.
 
 use super::plan::{hops_json, CasePlan};
+use super::state::PageRun;
 use pmconf_model::case::{Relation, Step, Topology, WindowContent, WindowIndex};
 use pmconf_model::message::Transferable;
 use serde_json::{json, Value as Json};
@@ -83,13 +84,8 @@ pub fn epoch_targets(plan: &CasePlan, w: WindowIndex) -> Vec<Json> {
 
 /// The agent configuration window `w` of a reused slot is reset to: its
 /// first document's, without children (they exist already).
-pub fn reset_config(
-    plan: &CasePlan,
-    w: WindowIndex,
-    key_prefix: &str,
-    marker_prefix: &str,
-) -> Json {
-    let mut config = plan.document_config(plan.first_document(w), key_prefix, marker_prefix);
+pub fn reset_config(plan: &CasePlan, w: WindowIndex, key_prefix: &str, run: &PageRun) -> Json {
+    let mut config = plan.document_config(plan.first_document(w), key_prefix, run);
     config["children"] = json!([]);
     config
 }
@@ -187,7 +183,11 @@ mod tests {
         // which runs no script.
         assert_eq!(epoch_targets(&p, 0), vec![json!([]), json!([["frame", 0]])]);
         assert_eq!(epoch_targets(&p, 1), vec![json!([["parent"]]), json!([])]);
-        let config = reset_config(&p, 1, "chromium/1.5", "m:");
+        let run = PageRun {
+            marker_prefix: "m:",
+            token: "t",
+        };
+        let config = reset_config(&p, 1, "chromium/1.5", &run);
         assert_eq!(config["key"], "chromium/1.5/1");
         assert_eq!(config["children"], json!([]));
     }

@@ -3,8 +3,9 @@
 
 use super::pages::{runner_html, window_html, RUNNER_PATH};
 use super::plan::{CasePlan, PAGE_PREFIX};
-use crate::server::{Handler, Request, Response};
+use crate::server::{Handler, Request, Response, WebSocket};
 use pmconf_model::Delivery;
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +29,11 @@ pub struct DocumentProgress {
     pub markers: Vec<String>,
     /// The most message events any marker report said came before it.
     pub messages_before_markers: u64,
+    /// How many message events the document said it got, in the report
+    /// it sent as it went away (`pagehide`); 0 until then.
+    pub announced: u64,
+    /// Whether that report (`bye`) arrived.
+    pub gone: bool,
 }
 
 impl DocumentProgress {
@@ -36,6 +42,11 @@ impl DocumentProgress {
     /// number is missing, the numbers that did arrive: a report was lost,
     /// which is not the same as a message that never came.
     pub fn received_in_order(&self) -> Result<Vec<Delivery>, Vec<u64>> {
+        if (self.received.len() as u64) < self.announced {
+            let mut got = self.seqs.clone();
+            got.sort_unstable();
+            return Err(got);
+        }
         let mut numbered: Vec<(u64, &Delivery)> =
             self.seqs.iter().copied().zip(&self.received).collect();
         numbered.sort_by_key(|(n, _)| *n);
@@ -117,6 +128,16 @@ pub struct RunState {
     reloads: Mutex<HashMap<String, Vec<usize>>>,
     /// What `pmconf bench --profile` counts.
     pub profile: super::profile::Profile,
+    /// The token a page's channel must carry (pages of this run only).
+    token: String,
+    /// The pages' WebSockets.
+    pub channels: super::channel::Channels,
+    /// Each document's last report (`bye`), as it arrived: its label and
+    /// how many message events it said it got (at most 10,000 kept).
+    byes: Mutex<Vec<(String, u64)>>,
+    /// Other pages served at fixed paths (`pmconf serve`'s PAC file), with
+    /// their content type.
+    fixed: Mutex<HashMap<String, (String, String)>>,
 }
 
 impl RunState {
@@ -124,8 +145,37 @@ impl RunState {
     pub fn new(marker_prefix: String) -> Arc<Self> {
         Arc::new(RunState {
             marker_prefix,
+            token: fresh_token(),
             ..RunState::default()
         })
+    }
+
+    /// What every page of this run is told: the marker prefix and the
+    /// channel's token.
+    pub fn page_run(&self) -> PageRun<'_> {
+        PageRun {
+            marker_prefix: &self.marker_prefix,
+            token: &self.token,
+        }
+    }
+
+    /// The token a page's channel must carry.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The `bye` reports received so far, oldest first: each document's
+    /// label and the message events it said it got.
+    pub fn byes(&self) -> Vec<(String, u64)> {
+        self.byes.lock().unwrap().clone()
+    }
+
+    /// Serves `body` as `content_type` at `path`, on every host.
+    pub fn serve_fixed(&self, path: &str, content_type: &str, body: String) {
+        self.fixed
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (content_type.to_owned(), body));
     }
 
     /// Makes a case's pages servable for `engine`.
@@ -279,7 +329,7 @@ impl RunState {
         if plan.documents.documents.get(document)?.window != window {
             return None;
         }
-        let config = plan.document_config(document, &key_prefix, &self.marker_prefix);
+        let config = plan.document_config(document, &key_prefix, &self.page_run());
         self.profile.page_load(engine);
         Some(window_html(&config))
     }
@@ -293,6 +343,15 @@ impl RunState {
                 .push(String::from_utf8_lossy(body).into_owned());
             return;
         };
+        self.record_report(&event);
+    }
+
+    /// Records one report a page sent (on its channel, or by HTTP).
+    pub fn record_report(&self, event: &serde_json::Value) {
+        if event["kind"] == "bye" {
+            self.record_bye(event);
+            return;
+        }
         let key = event["key"].as_str().unwrap_or_default().to_owned();
         // Page keys start with the engine's name.
         self.profile
@@ -318,12 +377,12 @@ impl RunState {
                 d.href = event["href"].as_str().map(str::to_owned);
             }
             Some("message") => {
-                match serde_json::from_value::<Delivery>(event["delivery"].clone()) {
+                match Delivery::deserialize(&event["delivery"]) {
                     Ok(delivery) => {
                         let d = entry.document_mut(&doc);
                         let seq = event["seq"].as_u64().unwrap_or(u64::MAX);
-                        // A synchronous request the navigation aborted may
-                        // have reached us before its fallback copy did.
+                        // A report the channel carried comes again in the
+                        // document's `bye`: counted once.
                         if !d.seqs.contains(&seq) {
                             d.received.push(delivery);
                             d.seqs.push(seq);
@@ -352,12 +411,129 @@ impl RunState {
         self.changed.notify_waiters();
     }
 
+    /// A document's last report, sent as it went away: how many message
+    /// events each document it reported for got, and those reports again
+    /// (the channel may have closed before they left).
+    fn record_bye(&self, event: &serde_json::Value) {
+        for r in event["reports"].as_array().into_iter().flatten() {
+            self.record_report(r);
+        }
+        let mut progress = self.progress.lock().unwrap();
+        for count in event["counts"].as_array().into_iter().flatten() {
+            let (Some(key), Some(doc), Some(n)) =
+                (count[0].as_str(), count[1].as_str(), count[2].as_u64())
+            else {
+                continue;
+            };
+            let d = progress
+                .entry(key.to_owned())
+                .or_default()
+                .document_mut(doc);
+            d.announced = d.announced.max(n);
+        }
+        if let (Some(key), Some(doc)) = (event["key"].as_str(), event["doc"].as_str()) {
+            let d = progress
+                .entry(key.to_owned())
+                .or_default()
+                .document_mut(doc);
+            // It comes twice (on the channel, and by a keepalive request).
+            let first = !d.gone;
+            d.gone = true;
+            let mut byes = self.byes.lock().unwrap();
+            if first && byes.len() < 10_000 {
+                byes.push((doc.to_owned(), d.announced));
+            }
+        }
+        drop(progress);
+        self.changed.notify_waiters();
+    }
+
+    /// A document said `hello` on its channel: it runs the agent.
+    fn document_ready(&self, key: &str, doc: &str, href: Option<&str>) {
+        self.profile
+            .report(key.split('/').next().unwrap_or_default());
+        let mut progress = self.progress.lock().unwrap();
+        let d = progress
+            .entry(key.to_owned())
+            .or_default()
+            .document_mut(doc);
+        d.ready = true;
+        d.href = href.map(str::to_owned);
+        drop(progress);
+        self.changed.notify_waiters();
+    }
+
+    /// One frame from a page's channel.
+    fn on_frame(&self, connection: &super::channel::Connection, text: &str) {
+        let Ok(frame) = serde_json::from_str::<serde_json::Value>(text) else {
+            self.bad_reports.lock().unwrap().push(text.to_owned());
+            return;
+        };
+        match frame["t"].as_str() {
+            Some("hello") => {
+                let (Some(key), Some(doc)) = (frame["key"].as_str(), frame["doc"].as_str()) else {
+                    self.bad_reports.lock().unwrap().push(text.to_owned());
+                    return;
+                };
+                self.channels.name(
+                    connection,
+                    super::channel::PeerName::Document {
+                        key: key.to_owned(),
+                        doc: doc.to_owned(),
+                    },
+                );
+                self.document_ready(key, doc, frame["href"].as_str());
+            }
+            Some("done") => match frame["id"].as_u64() {
+                Some(id) => self.channels.answer(id, frame["results"].clone()),
+                None => self.bad_reports.lock().unwrap().push(text.to_owned()),
+            },
+            Some("report") => self.record_report(&frame),
+            _ => self.bad_reports.lock().unwrap().push(text.to_owned()),
+        }
+    }
+
+    /// Serves one page's channel until it closes.
+    async fn serve_channel(&self, peer: super::channel::PeerName, socket: WebSocket) {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        let mut connection = self.channels.connect();
+        // A runner is named by its URL; a document by its `hello`.
+        if let super::channel::PeerName::Runner(_) = &peer {
+            self.channels.name(&connection, peer);
+            self.changed.notify_waiters();
+        }
+        let (mut sink, mut stream) = socket.split();
+        loop {
+            tokio::select! {
+                out = connection.outgoing.recv() => match out {
+                    Some(text) => {
+                        if sink.send(Message::text(text)).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+                incoming = stream.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => self.on_frame(&connection, text.as_str()),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+        self.channels.disconnect(connection.number);
+        self.changed.notify_waiters();
+    }
+
     fn respond(&self, req: Request) -> Response {
         let path = req.path().to_owned();
         if req.method == "POST" && path == "/__pmconf/event" {
             self.record_event(&req.body);
             return Response::text(204, "text/plain", Vec::new())
                 .with_header("access-control-allow-origin", "*");
+        }
+        if let Some((content_type, body)) = self.fixed.lock().unwrap().get(&path).cloned() {
+            return Response::text(200, &content_type, body);
         }
         if req.method == "GET" && path == RUNNER_PATH {
             return Response::text(200, "text/html; charset=utf-8", runner_html());
@@ -381,6 +557,70 @@ impl Handler for RunState {
     fn handle(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
         Box::pin(async move { self.respond(req) })
     }
+
+    fn accepts_websocket(&self, req: &Request) -> Result<(), String> {
+        let refused = |why: String| {
+            eprintln!(
+                "pmconf: refused a channel connection to {}{}: {why}",
+                req.origin(),
+                req.path()
+            );
+            Err(why)
+        };
+        if req.path() != super::channel::CHANNEL_PATH {
+            return refused(format!(
+                "WebSockets go to {} only",
+                super::channel::CHANNEL_PATH
+            ));
+        }
+        match super::channel::peer_of_query(req.query().unwrap_or(""), &self.token) {
+            Ok(_) => Ok(()),
+            Err(why) => refused(why),
+        }
+    }
+
+    fn websocket(
+        &self,
+        req: Request,
+        socket: WebSocket,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if let Ok(peer) = super::channel::peer_of_query(req.query().unwrap_or(""), &self.token)
+            {
+                if let (super::channel::PeerName::Runner(id), Some(ua)) =
+                    (&peer, req.header("user-agent"))
+                {
+                    self.channels.set_agent(id, ua);
+                }
+                self.serve_channel(peer, socket).await;
+            }
+        })
+    }
+}
+
+/// What every page of a run is told, whatever its case.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRun<'a> {
+    /// The string every end-of-case (and epoch) marker message starts
+    /// with.
+    pub marker_prefix: &'a str,
+    /// The token its channel must carry.
+    pub token: &'a str,
+}
+
+/// A token no other run has: 128 bits from the operating system's
+/// random source (the process id and the time where it cannot be read).
+fn fresh_token() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = (nanos ^ (u128::from(std::process::id()) << 64)).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -184,7 +184,7 @@ pub async fn run_suite(
             EngineMessage::Case(engine, run) => {
                 let plan = &plans[run.index];
                 let judge = |runs, seen_earlier: &[Outcome]| {
-                    case_result(&engine, plan, runs, seen_earlier, &config)
+                    case_result(&engine, plan, runs, seen_earlier, Snapshots::of(&config))
                 };
                 let run = (run.observation, run.duration);
                 let Some(mut result) = attempts.add(&engine, plan.case_index, run, judge) else {
@@ -408,18 +408,38 @@ impl Pass<'_> {
     }
 }
 
+/// Where a case's result is compared and recorded: the snapshot
+/// directory (none: nothing is compared) and whether to accept.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Snapshots<'a> {
+    /// The snapshot directory.
+    pub dir: Option<&'a std::path::Path>,
+    /// Whether what was observed is written as accepted.
+    pub accept: bool,
+}
+
+impl<'a> Snapshots<'a> {
+    /// A run's snapshots.
+    pub fn of(config: &'a SuiteConfig) -> Self {
+        Snapshots {
+            dir: config.snapshot_dir.as_deref(),
+            accept: config.accept_snapshots,
+        }
+    }
+}
+
 /// Judges every run of a case in one engine: conforms when every observed
 /// outcome is allowed, diverges when one is not; inconclusive (or an
 /// internal error) only when no run observed anything.
 ///
 /// `seen_earlier` holds what earlier attempts at the case saw, for the
 /// race snapshot's pending file; the result is this attempt's alone.
-fn case_result(
+pub(crate) fn case_result(
     engine: &str,
     plan: &CasePlan,
     runs: Vec<(Observation, Duration)>,
     seen_earlier: &[Outcome],
-    config: &SuiteConfig,
+    config: Snapshots<'_>,
 ) -> CaseResult {
     let duration: Duration = runs.iter().map(|r| r.1).sum();
     let observed: Vec<Outcome> = runs
@@ -472,7 +492,7 @@ fn case_result(
     let race = plan.case.is_race();
     let contested_outcomes: Vec<Outcome> =
         plan.contested.iter().map(|c| c.outcome.clone()).collect();
-    let snapshot = match (&config.snapshot_dir, &shown) {
+    let snapshot = match (&config.dir, &shown) {
         (Some(dir), Some(o))
             if !matches!(
                 verdict,
@@ -489,11 +509,11 @@ fn case_result(
                     (&plan.allowed, &contested_outcomes),
                     &observed,
                     seen_earlier,
-                    config.accept_snapshots,
+                    config.accept,
                 )
             } else {
                 let text = snapshot_text(&plan.name, &plan.case.description, &verdict, o);
-                compare_and_record(&path, &text, config.accept_snapshots)
+                compare_and_record(&path, &text, config.accept)
             };
             match recorded {
                 Ok(s) => s,
@@ -581,7 +601,7 @@ steps:
             Observation::Crashed("the browser process is gone".into()),
             Duration::ZERO,
         ));
-        let result = case_result("chromium", &plan, runs, &[], &config);
+        let result = case_result("chromium", &plan, runs, &[], Snapshots::of(&config));
         assert_eq!(
             result.verdict,
             Verdict::Crashed {
@@ -604,7 +624,7 @@ steps:
                 Duration::ZERO,
             ),
         ];
-        let result = case_result("chromium", &plan, runs, &[], &config);
+        let result = case_result("chromium", &plan, runs, &[], Snapshots::of(&config));
         assert_eq!(result.verdict, Verdict::Conforms);
     }
 }

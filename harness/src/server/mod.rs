@@ -17,15 +17,18 @@ mod host;
 mod listen;
 mod origin;
 mod panic;
+mod prefixed;
 mod proxy;
 mod state;
 mod target;
 mod tls;
+mod websocket;
 
 pub use host::{classify_host, HostClass};
 pub use listen::{Listen, ListenError};
 pub use origin::OriginServer;
 pub use target::{parse_target, Target, TargetError};
+pub use websocket::WebSocket;
 
 /// The scheme a request was made with, as the page's origin would show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -162,6 +165,25 @@ pub trait Handler: Send + Sync + 'static {
     /// Produces the response for one request. A panic here (or while the
     /// future runs) is caught and answered with a 500.
     fn handle(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>>;
+
+    /// Whether to take the WebSocket `req` asks for (a `GET` with
+    /// `Upgrade: websocket`; its body is empty): `Err` says why not, and
+    /// the server answers `403`. Default: no WebSockets.
+    fn accepts_websocket(&self, req: &Request) -> Result<(), String> {
+        let _ = req;
+        Err("this server takes no WebSockets".to_owned())
+    }
+
+    /// Serves a WebSocket [`accepts_websocket`](Self::accepts_websocket)
+    /// took, until it closes. Default: closes it.
+    fn websocket(
+        &self,
+        req: Request,
+        socket: WebSocket,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        let _ = (req, socket);
+        Box::pin(async {})
+    }
 }
 
 /// A [`Handler`] made from an async closure; see [`handler_fn`].

@@ -17,8 +17,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsAcceptor;
 
 use super::panic::call_handler;
+use super::prefixed::Prefixed;
 use super::state::{stopped, Shared};
-use super::{classify_host, parse_target, HostClass, RejectedRequest, Request, Response};
+use super::{classify_host, parse_target, HostClass, RejectedRequest, Request, Response, Scheme};
 
 /// Test pages post small messages; anything near this is a runaway client.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -33,6 +34,9 @@ type HyperResponse = hyper::Response<Full<Bytes>>;
 struct Tunnel {
     host: String,
     port: u16,
+    /// Whether TLS runs inside (https, wss) or plain HTTP (a `ws://`
+    /// WebSocket a browser tunnels through its proxy).
+    scheme: Scheme,
 }
 
 /// Serves HTTP/1.1 on `io` until the peer closes or shutdown is signalled
@@ -91,7 +95,12 @@ async fn dispatch(
         host_header,
         tunnel.as_ref().map(|t| (t.host.as_str(), t.port)),
     ) {
-        Ok(target) => target,
+        Ok(mut target) => {
+            if let Some(t) = &tunnel {
+                target.scheme = t.scheme;
+            }
+            target
+        }
         Err(e) => {
             shared.record_rejected(RejectedRequest {
                 method,
@@ -118,6 +127,7 @@ async fn dispatch(
             Tunnel {
                 host: target.host,
                 port: target.port,
+                scheme: Scheme::Https,
             },
             req,
         );
@@ -131,8 +141,22 @@ async fn dispatch(
             (name.as_str().to_owned(), value)
         })
         .collect();
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    // A WebSocket's request has no body; the request itself is kept for
+    // hyper's upgrade.
+    let upgrade = super::websocket::is_upgrade(&req);
+    let (upgrade_req, body) = if upgrade {
+        (Some(req), Ok(Bytes::new()))
+    } else {
+        (
+            None,
+            Limited::new(req.into_body(), MAX_BODY)
+                .collect()
+                .await
+                .map(|c| c.to_bytes()),
+        )
+    };
+    let body = match body {
+        Ok(bytes) => bytes,
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return plain(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -155,6 +179,9 @@ async fn dispatch(
         headers,
         body,
     };
+    if upgrade {
+        return super::websocket::accept(shared, request, upgrade_req.expect("kept"));
+    }
     shared.count_served();
     match call_handler(shared.handler.as_ref(), request).await {
         Ok(response) => into_hyper(response),
@@ -184,8 +211,21 @@ fn open_tunnel(
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
+        let sniffed = Prefixed::sniff(TokioIo::new(upgraded));
+        let Ok(Ok(Some((stream, tls)))) = tokio::time::timeout(HANDSHAKE_TIMEOUT, sniffed).await
+        else {
+            return;
+        };
+        if !tls {
+            let tunnel = Tunnel {
+                scheme: Scheme::Http,
+                ..tunnel
+            };
+            serve(stream, task_shared, Some(tunnel)).await;
+            return;
+        }
         let acceptor = TlsAcceptor::from(config);
-        let handshake = acceptor.accept(TokioIo::new(upgraded));
+        let handshake = acceptor.accept(stream);
         let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await else {
             return;
         };

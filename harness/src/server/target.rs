@@ -105,7 +105,9 @@ pub fn parse_target(
     let Some((scheme, rest)) = uri.split_once("://") else {
         return Err(TargetError::UnsupportedForm(uri.to_owned()));
     };
-    if !scheme.eq_ignore_ascii_case("http") {
+    // WebKitGTK sends a `ws://` WebSocket through its proxy in absolute
+    // form (`GET ws://a.test:8000/x`); it is http on the wire.
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("ws") {
         return Err(TargetError::UnsupportedScheme(scheme.to_owned()));
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -370,6 +372,21 @@ mod tests {
         assert_eq!(
             parse_target("GET", "ftp://a.test/", None, None),
             Err(TargetError::UnsupportedScheme("ftp".into()))
+        );
+        assert_eq!(
+            parse_target("GET", "wss://a.test/", None, None),
+            Err(TargetError::UnsupportedScheme("wss".into())),
+            "wss comes through CONNECT"
+        );
+        // WebKitGTK's form of a ws:// WebSocket through the proxy.
+        assert_eq!(
+            parse_target("GET", "ws://a.test:8000/__pmconf/channel?x=1", None, None),
+            Ok(Target {
+                scheme: Scheme::Http,
+                host: "a.test".into(),
+                port: 8000,
+                path_and_query: "/__pmconf/channel?x=1".into(),
+            })
         );
         assert_eq!(
             parse_target("OPTIONS", "*", Some("a.test"), None),

@@ -6,7 +6,7 @@ use super::{anchor, detailed, index_of};
 use crate::report::escape::html_escape;
 use crate::report::header::header_lines;
 use crate::report::record::RunRecord;
-use crate::report::triage::Attention;
+use crate::report::triage::{pending_model_snapshots, Attention, MODEL_SNAPSHOT_TODO};
 use crate::run::events::{CaseResult, SnapshotStatus};
 use std::fmt::Write as _;
 
@@ -37,7 +37,8 @@ pub(super) fn needs_action(page: &mut String, record: &RunRecord) {
         .into_iter()
         .filter(|r| Attention::of(r).needs_action())
         .collect();
-    let count = results.len() + record.setup_failures.len();
+    let model = pending_model_snapshots(record);
+    let count = results.len() + record.setup_failures.len() + model.len();
     let _ = writeln!(
         page,
         "<section class=\"needs-action\" id=\"needs-action\">\n<h2>Needs action ({count})</h2>"
@@ -53,6 +54,22 @@ pub(super) fn needs_action(page: &mut String, record: &RunRecord) {
             "<tr class=\"x-action a-setup\" data-engine=\"{0}\"><td><a href=\"#engines\">(every case)</a></td><td>{0}</td><td>setup failed</td><td>{1}<br><span class=\"todo\">the engine never ran: see its full error under Engines, fix the setup (pmconf doctor), run again</span></td></tr>",
             html_escape(&failure.engine),
             html_escape(failure.error.lines().next().unwrap_or(""))
+        );
+    }
+    for (m, what) in model {
+        let pending = match &m.snapshot {
+            SnapshotStatus::New { pending } | SnapshotStatus::Changed { pending, .. } => {
+                pending.as_str()
+            }
+            _ => "",
+        };
+        let _ = writeln!(
+            page,
+            "<tr class=\"x-action a-new a-model\" data-engine=\"model\" data-case=\"{0}\"><td>{0}</td><td>model</td><td>{1}</td><td>pending: {2}<br><span class=\"todo\">{3}</span></td></tr>",
+            html_escape(&m.case),
+            html_escape(what),
+            html_escape(pending),
+            html_escape(MODEL_SNAPSHOT_TODO),
         );
     }
     for result in results {

@@ -9,7 +9,7 @@ use crate::report::render::{
     histogram_rows, is_repeated, nearest_allowed, snapshot_note, DiffSide,
 };
 use crate::report::summary::{plural, RunSummary};
-use crate::report::triage::{report_order, Attention};
+use crate::report::triage::{pending_model_snapshots, report_order, Attention};
 use crate::run::events::{CaseResult, SnapshotStatus};
 use crate::run::verdict::Verdict;
 use std::fmt::Write as _;
@@ -465,7 +465,8 @@ fn needs_action(out: &mut String, record: &RunRecord, palette: Palette) {
             _ => None,
         })
         .collect();
-    let count = listed.len() + record.setup_failures.len();
+    let model = pending_model_snapshots(record);
+    let count = listed.len() + record.setup_failures.len() + model.len();
     if count == 0 {
         return;
     }
@@ -473,6 +474,7 @@ fn needs_action(out: &mut String, record: &RunRecord, palette: Palette) {
         .iter()
         .map(|(r, _)| r.engine.as_str())
         .chain(record.setup_failures.iter().map(|f| f.engine.as_str()))
+        .chain(model.first().map(|_| "model"))
         .map(|e| terminal_safe(e).chars().count())
         .max()
         .unwrap_or(0);
@@ -486,6 +488,14 @@ fn needs_action(out: &mut String, record: &RunRecord, palette: Palette) {
             out,
             "  {:<width$}  setup failed",
             terminal_safe(&failure.engine)
+        );
+    }
+    for (m, what) in model {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {}: {what}",
+            "model",
+            terminal_safe(&m.case)
         );
     }
     for (r, what) in listed {
