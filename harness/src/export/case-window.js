@@ -275,6 +275,29 @@
     resolve(config.up).postMessage({[KEY]: {ready: name}}, '*');
   };
 
+  // The test page's control messages: `onControl` takes each one,
+  // `next(pred)` waits for the first (earlier or later) that matches.
+  function inbox() {
+    const kept = [];
+    const waiting = [];
+    function onControl(c) {
+      kept.push(c);
+      for (const wt of waiting.slice()) {
+        const i = kept.findIndex(wt.pred);
+        if (i >= 0) {
+          waiting.splice(waiting.indexOf(wt), 1);
+          wt.resolve(kept.splice(i, 1)[0]);
+        }
+      }
+    }
+    function next(pred) {
+      const i = kept.findIndex(pred);
+      if (i >= 0) return Promise.resolve(kept.splice(i, 1)[0]);
+      return new Promise(resolve => waiting.push({pred, resolve}));
+    }
+    return {onControl, next};
+  }
+
   function same(a, b) {
     return JSON.stringify(a) === JSON.stringify(b);
   }
@@ -285,23 +308,7 @@
   // are accepted without being asserted.
   global.case_test = function (title, config, steps, expected) {
     promise_test(async t => {
-      const inbox = [];
-      const waiting = [];
-      function onControl(c) {
-        inbox.push(c);
-        for (const wt of waiting.slice()) {
-          const i = inbox.findIndex(wt.pred);
-          if (i >= 0) {
-            waiting.splice(waiting.indexOf(wt), 1);
-            wt.resolve(inbox.splice(i, 1)[0]);
-          }
-        }
-      }
-      function next(pred) {
-        const i = inbox.findIndex(pred);
-        if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
-        return new Promise(resolve => waiting.push({pred, resolve}));
-      }
+      const {onControl, next} = inbox();
       const me = start(config.name, config, steps, onControl);
       t.add_cleanup(() => {
         me.closePopups();
@@ -484,29 +491,17 @@
 
   global.race_test = function (title, config, steps, expected) {
     promise_test(async t => {
-      const inbox = [];
-      const waiting = [];
       const ready = new Set([config.label]);
       const got = {};
+      const control = inbox();
+      const next = control.next;
       function onControl(c) {
         if (c.ready !== undefined) ready.add(c.ready);
         if (c.got !== undefined) {
           (got[c.got] = got[c.got] || [])[c.seq] = c.m;
           return;
         }
-        inbox.push(c);
-        for (const wt of waiting.slice()) {
-          const i = inbox.findIndex(wt.pred);
-          if (i >= 0) {
-            waiting.splice(waiting.indexOf(wt), 1);
-            wt.resolve(inbox.splice(i, 1)[0]);
-          }
-        }
-      }
-      function next(pred) {
-        const i = inbox.findIndex(pred);
-        if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
-        return new Promise(resolve => waiting.push({pred, resolve}));
+        control.onControl(c);
       }
       async function loaded(label) {
         if (!ready.has(label)) await next(c => c.ready === label);

@@ -91,23 +91,19 @@ impl CasePages<'_> {
             if case.windows[c].relation.creator() != Some(w) {
                 continue;
             }
-            let name = string_literal(&case.windows[c].name);
-            let kind_popup = matches!(case.windows[c].relation, Relation::Popup { .. });
-            let sandbox = case.windows[c]
-                .sandbox_attribute
-                .as_ref()
-                .map(|s| format!(", sandbox: {}", string_literal(s)))
-                .unwrap_or_default();
-            let entry = match windows::child_content(case, c, self.map)? {
-                ChildContent::Url(origin) => format!(
-                    "{{name: {name}, kind: '{}', url: {origin} + {}{sandbox}}}",
-                    if kind_popup { "popup" } else { "url" },
-                    string_literal(&format!("/{}", paths[c].as_deref().unwrap_or_default()))
-                ),
-                ChildContent::Inline(kind) => format!(
-                    "{{name: {name}, kind: '{kind}', html: {}{sandbox}}}",
-                    string_literal(&self.inline_document(c, paths)?)
-                ),
+            let content = windows::child_content(case, c, self.map)?;
+            let entry = match &content {
+                ChildContent::Url(origin) => {
+                    let url = format!(
+                        "{origin} + {}",
+                        string_literal(&format!("/{}", paths[c].as_deref().unwrap_or_default()))
+                    );
+                    windows::child_literal(case, c, &content, &url)
+                }
+                ChildContent::Inline(_) => {
+                    let html = self.inline_document(c, paths)?;
+                    windows::child_literal(case, c, &content, &html)
+                }
             };
             children.push(entry);
         }

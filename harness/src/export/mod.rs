@@ -184,7 +184,11 @@ pub fn export_case(loaded: &LoadedCase, text: &str) -> Result<ExportedCase, Refu
     let race = if case.is_race() {
         // Every document any outcome names, in the model's order.
         let mut labels: Vec<String> = Vec::new();
-        for o in answer.allowed.iter().chain(answer.contested.iter().map(|c| &c.outcome)) {
+        for o in answer
+            .allowed
+            .iter()
+            .chain(answer.contested.iter().map(|c| &c.outcome))
+        {
             for (l, _) in &o.received {
                 if !labels.contains(l) {
                     labels.push(l.clone());

@@ -273,30 +273,15 @@ impl<'a> RacePages<'a> {
     /// A window's creation, as its creator's script makes it.
     fn child_js(&mut self, c: WindowIndex) -> Result<String, Refusal> {
         let case = self.case;
-        let name = string_literal(&case.windows[c].name);
-        let popup = matches!(case.windows[c].relation, Relation::Popup { .. });
-        let sandbox = case.windows[c]
-            .sandbox_attribute
-            .as_ref()
-            .map(|s| format!(", sandbox: {}", string_literal(s)))
-            .unwrap_or_default();
-        Ok(match windows::child_content(case, c, self.map)? {
+        let content = windows::child_content(case, c, self.map)?;
+        let url_or_html = match &content {
             ChildContent::Url(_) => {
                 let written = case.windows[c].url_as_written.clone().unwrap_or_default();
-                let url = self.url_of_document(&written, &case.windows[c].name)?;
-                format!(
-                    "{{name: {name}, kind: '{}', url: {url}{sandbox}}}",
-                    if popup { "popup" } else { "url" }
-                )
+                self.url_of_document(&written, &case.windows[c].name)?
             }
-            ChildContent::Inline(kind) => {
-                let html = self.inline_document(c)?;
-                format!(
-                    "{{name: {name}, kind: '{kind}', html: {}{sandbox}}}",
-                    string_literal(&html)
-                )
-            }
-        })
+            ChildContent::Inline(_) => self.inline_document(c)?,
+        };
+        Ok(windows::child_literal(case, c, &content, &url_or_html))
     }
 
     fn inline_document(&mut self, w: WindowIndex) -> Result<String, Refusal> {

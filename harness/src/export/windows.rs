@@ -98,6 +98,39 @@ pub fn child_content(
     })
 }
 
+/// A window's entry in its creator's `children` (or a `create` step):
+/// `{name, kind, url or html, sandbox}`. `url` is an expression for an
+/// http(s) window's URL, `html` the document of an inline one (`kind`
+/// `srcdoc`, `data` or `blank`).
+pub fn child_literal(
+    case: &Case,
+    c: WindowIndex,
+    content: &ChildContent,
+    url_or_html: &str,
+) -> String {
+    let window = &case.windows[c];
+    let sandbox = window
+        .sandbox_attribute
+        .as_ref()
+        .map(|s| format!(", sandbox: {}", string_literal(s)))
+        .unwrap_or_default();
+    let name = string_literal(&window.name);
+    match content {
+        ChildContent::Url(_) => format!(
+            "{{name: {name}, kind: '{}', url: {url_or_html}{sandbox}}}",
+            if matches!(window.relation, Relation::Popup { .. }) {
+                "popup"
+            } else {
+                "url"
+            }
+        ),
+        ChildContent::Inline(kind) => format!(
+            "{{name: {name}, kind: '{kind}', html: {}{sandbox}}}",
+            string_literal(url_or_html)
+        ),
+    }
+}
+
 /// The windows `w` posts to, in order.
 pub fn targets(case: &Case, w: WindowIndex) -> Vec<WindowIndex> {
     let mut out = Vec::new();
