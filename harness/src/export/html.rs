@@ -288,8 +288,15 @@ impl CasePages<'_> {
             comment.push(String::new());
             comment.push(note.to_owned());
         }
-        let comment = comment.join("\n").replace("--", "- -");
-        head.push_str(&format!("<!--\n{comment}\n-->\n"));
+        // A script comment: case names hold `--`, which an HTML comment
+        // cannot.
+        let comment = comment
+            .iter()
+            .flat_map(|l| if l.is_empty() { vec![""] } else { l.lines().collect() })
+            .map(|l| format!("// {l}").trim_end().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("</", "<\\/");
         head.push_str("<script src=\"/resources/testharness.js\"></script>\n");
         head.push_str("<script src=\"/resources/testharnessreport.js\"></script>\n");
         head.push_str(&format!("<script src=\"{}\"></script>\n", self.agent_src()));
@@ -307,7 +314,7 @@ impl CasePages<'_> {
                 self.expected
             ),
         };
-        let page = format!("{head}<body>\n<script>\n{call}\n</script>\n");
+        let page = format!("{head}<body>\n<script>\n{comment}\n\n{call}\n</script>\n");
         let path = layout::test_path(
             self.topic,
             self.stem,

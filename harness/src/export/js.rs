@@ -203,10 +203,17 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
         } => {
             let mut out = format!("(() => {{ const o = {}; ", value_expr(value)?);
             for (k, v) in non_enumerable {
+                let descriptor = match v {
+                    // Never read: serialization skips non-enumerable keys.
+                    MessageValue::ThrowingGetter(e) => format!(
+                        "get() {{ throw new {}(\"getter\"); }}",
+                        js_identifier(e)
+                    ),
+                    v => format!("value: {}", value_expr(v)?),
+                };
                 out.push_str(&format!(
-                    "Object.defineProperty(o, {}, {{value: {}, enumerable: false}}); ",
-                    string_literal(k),
-                    value_expr(v)?
+                    "Object.defineProperty(o, {}, {{{descriptor}, enumerable: false}}); ",
+                    string_literal(k)
                 ));
             }
             for (d, v) in symbol_keyed {
