@@ -13,7 +13,7 @@
 //! the verifier installs this handler.
 
 use crate::engine::{ProcessHandle, ProcessRegistry};
-use crate::server::{Handler, Request, Response};
+use crate::server::{Handler, Request, Response, WebSocket};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -201,6 +201,26 @@ impl Handler for WptForward {
                 Response::not_found()
             }
         })
+    }
+
+    /// The exported tests open no WebSocket; pmconf's runner (side by
+    /// side) does, on its own host.
+    fn accepts_websocket(&self, req: &Request) -> Result<(), String> {
+        match &self.other {
+            Some(other) if !is_wpt_host(&req.host) => other.accepts_websocket(req),
+            _ => Err("the WPT verifier takes no WebSockets for WPT's hosts".to_owned()),
+        }
+    }
+
+    fn websocket(
+        &self,
+        req: Request,
+        socket: WebSocket,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        match &self.other {
+            Some(other) => other.websocket(req, socket),
+            None => Box::pin(async {}),
+        }
     }
 }
 
