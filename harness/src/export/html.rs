@@ -292,7 +292,13 @@ impl CasePages<'_> {
         // cannot.
         let comment = comment
             .iter()
-            .flat_map(|l| if l.is_empty() { vec![""] } else { l.lines().collect() })
+            .flat_map(|l| {
+                if l.is_empty() {
+                    vec![""]
+                } else {
+                    l.lines().collect()
+                }
+            })
             .map(|l| format!("// {l}").trim_end().to_owned())
             .collect::<Vec<_>>()
             .join("\n")

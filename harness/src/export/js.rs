@@ -205,10 +205,9 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
             for (k, v) in non_enumerable {
                 let descriptor = match v {
                     // Never read: serialization skips non-enumerable keys.
-                    MessageValue::ThrowingGetter(e) => format!(
-                        "get() {{ throw new {}(\"getter\"); }}",
-                        js_identifier(e)
-                    ),
+                    MessageValue::ThrowingGetter(e) => {
+                        format!("get() {{ throw new {}(\"getter\"); }}", js_identifier(e))
+                    }
                     v => format!("value: {}", value_expr(v)?),
                 };
                 out.push_str(&format!(
