@@ -166,6 +166,10 @@
     return w;
   }
 
+  function closePopups() {
+    for (const p of Object.values(popups)) p.close();
+  }
+
   function makeChild(child) {
     if (child.kind === 'popup') {
       popups[child.name] = window.open(child.url);
@@ -241,9 +245,7 @@
         finished = true;
         maybeReport();
       },
-      closePopups() {
-        for (const p of Object.values(popups)) p.close();
-      },
+      closePopups,
     };
     addEventListener('message', e => {
       if (!isControl(e.data)) {
@@ -452,9 +454,7 @@
         finished = true;
         maybeReport();
       },
-      closePopups() {
-        for (const p of Object.values(popups)) p.close();
-      },
+      closePopups,
     };
     addEventListener('message', e => {
       if (!isControl(e.data)) {
