@@ -3,6 +3,7 @@ pub mod case_files;
 pub mod case_filter;
 pub mod cli;
 pub mod engine;
+pub mod export;
 pub mod gen;
 pub mod known;
 pub mod nightly;

@@ -72,6 +72,9 @@ enum Command {
     /// Show each pending snapshot (model and engines) with its diff; accept,
     /// reject or skip it with a key.
     Review(cli::review::ReviewArgs),
+    /// Export cases as web-platform-tests (`pmconf export wpt`).
+    #[command(subcommand)]
+    Export(cli::export::ExportCommand),
     /// Nightly reports: merge, diff, record, history, site, summary.
     #[command(subcommand)]
     Report(cli::report::ReportCommand),
@@ -99,6 +102,9 @@ fn main() {
         }
         Command::Bench(args) => {
             with_engines(|registry| async move { cli::run::bench(args, &registry).await })
+        }
+        Command::Export(command) => {
+            with_engines(|registry| async move { cli::export::run(command, &registry).await })
         }
         Command::Serve(args) => {
             with_engines(|registry| async move { cli::serve::serve(args, &registry).await })

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod doctor;
 pub mod engines;
+pub mod export;
 pub mod fuzz;
 pub mod fuzz_races;
 pub mod model;
