@@ -387,7 +387,7 @@ fn terminal_divergence_block_diffs_observed_against_the_nearest_allowed_outcome(
     let output = terminal_output(&events());
     let known = block(
         &output,
-        &format!("chromium  {KNOWN_CASE}  [known: snapshot matches]"),
+        &format!("chromium  {KNOWN_CASE}  [accepted: snapshot matches]"),
     );
     assert!(
         known[1].contains("a data: iframe posts with origin \"null\""),
@@ -428,7 +428,7 @@ fn terminal_divergence_block_diffs_observed_against_the_nearest_allowed_outcome(
 
     let accepted = block(
         &output,
-        &format!("firefox  {CHANGED_CASE}  [known: snapshot accepted]"),
+        &format!("firefox  {CHANGED_CASE}  [accepted: snapshot accepted]"),
     );
     assert!(accepted.contains(&"    -   - message: 2"), "{accepted:#?}");
     assert!(accepted.contains(&"    +   - message: 1"), "{accepted:#?}");
@@ -480,20 +480,20 @@ fn terminal_verdict_line_separates_known_from_unexpected() {
     let output = terminal_output(&events());
     assert_eq!(
         output.lines().last().unwrap(),
-        "pmconf: 3 engines (1 failed to start: webkitgtk), 6 cases each: 7 conform, 3 diverge (known: 2), \
+        "pmconf: 3 engines (1 failed to start: webkitgtk), 6 cases each: 7 conform, 3 diverge (accepted: 2), \
          1 inconclusive, 1 internal error; snapshots: 1 new, 1 changed, 1 accepted => FAILED (5 unexpected)"
     );
 }
 
 #[test]
-fn known_divergences_alone_do_not_fail_the_run() {
+fn accepted_divergences_alone_do_not_fail_the_run() {
     let known = chromium_results().into_iter().nth(1).unwrap();
     let events = one_engine_run("chromium", "131", known, 0.5);
     let output = terminal_output(&events);
     assert!(!output.contains("UNEXPECTED"), "{output}");
     assert_eq!(
         output.lines().last().unwrap(),
-        "pmconf: 1 engine, 1 case each: 0 conform, 1 diverge (known: 1), 0 inconclusive, \
+        "pmconf: 1 engine, 1 case each: 0 conform, 1 diverge (accepted: 1), 0 inconclusive, \
          0 internal errors; snapshots: all match => ok"
     );
 }
@@ -531,10 +531,10 @@ fn json_file_has_the_exact_counts() {
     assert_eq!(
         value["summary"],
         json!({
-            "chromium": {"conforms": 2, "contested": 0, "diverges": 2, "known_divergences": 1, "inconclusive": 1,
+            "chromium": {"conforms": 2, "contested": 0, "diverges": 2, "accepted_divergences": 1, "inconclusive": 1,
                          "internal_error": 1, "crashed": 0, "unexpected": 4, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                          "cases_per_second": 3.0},
-            "firefox": {"conforms": 5, "contested": 0, "diverges": 1, "known_divergences": 1, "inconclusive": 0,
+            "firefox": {"conforms": 5, "contested": 0, "diverges": 1, "accepted_divergences": 1, "inconclusive": 0,
                         "internal_error": 0, "crashed": 0, "unexpected": 0, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                         "cases_per_second": 1.5},
         })
@@ -604,7 +604,7 @@ fn wptreport_files_map_verdicts_to_wpt_statuses() {
     assert_eq!(results[3]["message"], "window child never loaded");
     let fail = results[1]["subtests"][0]["message"].as_str().unwrap();
     assert!(
-        fail.contains("not one of the 2 allowed outcomes (known: snapshot matches)"),
+        fail.contains("not one of the 2 allowed outcomes (accepted: snapshot matches)"),
         "{fail}"
     );
     assert!(
@@ -669,7 +669,7 @@ fn html_matrix_cells_carry_verdict_classes_and_link_to_details() {
     );
 
     let known = matrix_row(&html, KNOWN_CASE);
-    assert_eq!(known[0], "<td class=\"x-known\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges (known)</a>", "{known:?}");
+    assert_eq!(known[0], "<td class=\"x-accepted\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges (accepted)</a>", "{known:?}");
     assert_eq!(known[1], "<td class=\"x-pass\">conforms");
     assert_eq!(known[2], "<td class=\"x-none\">setup failed");
 
@@ -683,7 +683,7 @@ fn html_matrix_cells_carry_verdict_classes_and_link_to_details() {
         "{changed:?}"
     );
     assert!(
-        changed[1].starts_with("<td class=\"x-known\"><a href=\"#r8-"),
+        changed[1].starts_with("<td class=\"x-accepted\"><a href=\"#r8-"),
         "an accepted divergence is known: {changed:?}"
     );
     assert!(matrix_row(&html, "topology/nested.yaml")[0]
@@ -1068,7 +1068,7 @@ fn terminal_shows_each_race_case_histogram_whatever_its_verdict() {
     // The divergence block says how often its observed outcome came up.
     let diverging = block(
         &output,
-        &format!("chromium  {RACE_CASE}  [known: snapshot matches]"),
+        &format!("chromium  {RACE_CASE}  [accepted: snapshot matches]"),
     );
     assert_eq!(
         diverging[2], "  observed in 1 of 5 runs (every outcome under \"race cases\")",
@@ -1155,7 +1155,7 @@ fn html_race_details_show_the_histogram_and_the_outcomes_not_seen() {
     let row = matrix_row(&html, RACE_CASE);
     assert_eq!(
         row[0],
-        "<td class=\"x-known\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (known; 5 runs)</a>"
+        "<td class=\"x-accepted\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (accepted; 5 runs)</a>"
     );
     assert_eq!(
         row[1],
@@ -1654,7 +1654,7 @@ fn a_conforming_result_whose_snapshot_changed_needs_action_and_looks_nothing_lik
         rule[rule.find("background").expect("a background")..].to_owned()
     };
     assert_ne!(css("x-action"), css("x-pass"));
-    assert_ne!(css("x-known"), css("x-action"));
+    assert_ne!(css("x-accepted"), css("x-action"));
 
     let output = terminal_output(&events);
     assert!(
@@ -2022,4 +2022,100 @@ fn a_crashed_case_shows_in_every_report_with_the_driver_log() {
         "{html}"
     );
     assert!(html.contains("Unable to receive message from renderer"));
+}
+
+/// Whether `text` holds the word `known` (not `unknown`).
+fn says_known(text: &str) -> bool {
+    text.match_indices("known").any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        !before.is_some_and(|c| c.is_ascii_alphabetic())
+    })
+}
+
+/// Issue 27 item 3: a divergence whose snapshot was accepted is *accepted*
+/// in every report of the run (terminal, HTML, JSON, JUnit, wptreport);
+/// *known* is left for divergences `known-divergences.yaml` links to a
+/// filed bug. On main the verdict line said `diverge (known: 1)`, the
+/// results file `known_divergences`, the HTML `known`, and JUnit called
+/// an accepted divergence with no bug link "known divergence".
+#[test]
+fn an_accepted_divergence_is_called_accepted_in_every_report() {
+    let diverging = result(
+        "chromium",
+        KNOWN_CASE,
+        Verdict::Diverges,
+        SnapshotStatus::Matched,
+    );
+    let events = one_engine_run("chromium", "131.0", diverging, 2.0);
+
+    let terminal = terminal_output(&events);
+    assert!(terminal.contains("1 diverge (accepted: 1)"), "{terminal}");
+    assert!(
+        terminal.contains("[accepted: snapshot matches]"),
+        "{terminal}"
+    );
+    let heading: Vec<&str> = terminal
+        .lines()
+        .find(|l| l.starts_with("engine "))
+        .expect("a summary table")
+        .split_whitespace()
+        .collect();
+    assert_eq!(heading[4], "accepted", "{terminal}");
+    assert!(!says_known(&terminal), "{terminal}");
+
+    let json = json_of(&events);
+    assert_eq!(json["summary"]["chromium"]["accepted_divergences"], 1);
+    assert!(
+        json["summary"]["chromium"]
+            .get("known_divergences")
+            .is_none(),
+        "{json:#}"
+    );
+
+    let html = html_of(&events);
+    assert!(
+        html.contains("<th>accepted</th>") && html.contains("data-key=\"accepted_divergences\">1<"),
+        "{html}"
+    );
+    assert!(html.contains(">diverges (accepted)</a>"), "{html}");
+    assert!(
+        html.contains("accepted divergence: diverges, as its accepted snapshot says"),
+        "{html}"
+    );
+    assert!(!says_known(&html), "{html}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut wpt = WptReportReporter::new(dir.path().join("wpt-{engine}.json"));
+    feed(&mut wpt, &events);
+    wpt.finish().unwrap();
+    let report = std::fs::read_to_string(dir.path().join("wpt-chromium.json")).unwrap();
+    assert!(
+        report.contains("(accepted: snapshot matches)") && !says_known(&report),
+        "{report}"
+    );
+
+    // JUnit: accepted without a bug link, known with one.
+    let junit = |known: pmconf::nightly::known::KnownDivergences| {
+        let path = dir.path().join("junit.xml");
+        let mut reporter = pmconf::report::JunitReporter::new(&path, known);
+        feed(&mut reporter, &events);
+        reporter.finish().unwrap();
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let plain = junit(Default::default());
+    assert!(
+        plain.contains("<skipped message=\"accepted divergence (its snapshot is accepted; no bug link in known-divergences.yaml)\""),
+        "{plain}"
+    );
+    let filed = junit(
+        pmconf::nightly::known::KnownDivergences::parse(
+            Path::new("known-divergences.yaml"),
+            &format!("- {{engine: chromium, case: {KNOWN_CASE}, bug: 'https://bugs.example/1'}}\n"),
+        )
+        .unwrap(),
+    );
+    assert!(
+        filed.contains("<skipped message=\"known divergence: bug https://bugs.example/1\""),
+        "{filed}"
+    );
 }

@@ -98,7 +98,7 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
     let mut columns: Vec<(&str, &str)> = vec![
         ("conforms", "conforms"),
         ("diverges", "diverges"),
-        ("known", "known_divergences"),
+        ("accepted", "accepted_divergences"),
         ("inconclusive", "inconclusive"),
         ("internal-error", "internal_error"),
         ("unexpected", "unexpected"),
@@ -126,7 +126,7 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
             let n = match *key {
                 "conforms" => c.conforms,
                 "diverges" => c.diverges,
-                "known_divergences" => c.known_divergences,
+                "accepted_divergences" => c.accepted_divergences,
                 "inconclusive" => c.inconclusive,
                 "internal_error" => c.internal_error,
                 "unexpected" => c.unexpected,
@@ -180,7 +180,7 @@ fn cell_text(result: &CaseResult) -> String {
         Attention::NeedsAction(action) => (action.describe(result), vec![]),
         Attention::Flaky => (verdict.to_owned(), vec!["flaky".to_owned()]),
         Attention::Contested => (verdict.to_owned(), vec![]),
-        Attention::KnownDivergence => (verdict.to_owned(), vec!["known".to_owned()]),
+        Attention::AcceptedDivergence => (verdict.to_owned(), vec!["accepted".to_owned()]),
         Attention::Pass => (verdict.to_owned(), vec![]),
     };
     if is_repeated(result) {
@@ -223,7 +223,7 @@ fn legend(page: &mut String) {
     let kinds = [
         Attention::NeedsAction(Action::SnapshotChanged),
         Attention::Flaky,
-        Attention::KnownDivergence,
+        Attention::AcceptedDivergence,
         Attention::Pass,
     ];
     for kind in kinds {
@@ -350,8 +350,8 @@ mod tests {
             SnapshotStatus::NotCompared,
         );
         let fine = result("e", "c", Verdict::Conforms, SnapshotStatus::Matched);
-        assert_eq!(cell_classes(&known), "x-known");
-        assert_eq!(cell_text(&known), "diverges (known)");
+        assert_eq!(cell_classes(&known), "x-accepted");
+        assert_eq!(cell_text(&known), "diverges (accepted)");
         assert_eq!(cell_classes(&new), "x-action a-new");
         assert_eq!(cell_text(&new), "conforms, new snapshot (review it)");
         assert_eq!(cell_classes(&changed), "x-action a-changed");

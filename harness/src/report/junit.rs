@@ -2,9 +2,9 @@
 //! test viewers read), one `<testsuite>` per engine.
 //!
 //! Each case is a `<testcase>` whose `classname` carries the engine and
-//! the case's directory (`chromium.cases.opaque`). A known divergence (its
-//! accepted snapshot matched) is `<skipped>` with its bug link from the
-//! known-divergences metadata; a flaky result passes with one
+//! the case's directory (`chromium.cases.opaque`). An accepted divergence
+//! (its accepted snapshot matched) is `<skipped>`, as a *known* divergence
+//! with its bug link when `known-divergences.yaml` has one; a flaky result passes with one
 //! `<flakyFailure>` per earlier attempt; an unexpected result (a new or
 //! changed snapshot) is a `<failure>` with the diff; a contested result
 //! (only allowed outcomes and outcomes an open issue of the HTML Standard
@@ -119,11 +119,11 @@ fn kind(result: &CaseResult, known: &KnownDivergences) -> Kind {
         return Kind::Flaky;
     }
     if verdict == "diverges" {
+        // Known: a bug is filed (known-divergences.yaml); accepted: its
+        // snapshot is, and nobody linked a bug yet.
         let why = match known.lookup(&result.engine, &result.case) {
             Some(k) => format!("known divergence: {}", k.link_text()),
-            None => {
-                "known divergence (accepted snapshot; no bug link in known-divergences.yaml)".into()
-            }
+            None => "accepted divergence (its snapshot is accepted; no bug link in known-divergences.yaml)".into(),
         };
         return Kind::Skipped(why);
     }

@@ -12,11 +12,12 @@ pub struct Counts {
     pub conforms: usize,
     /// Results that are contested (allowed or contested outcomes only).
     pub contested: usize,
-    /// Results that diverge, known or not.
+    /// Results that diverge, accepted or not.
     pub diverges: usize,
-    /// Divergences that are expected: their snapshot matched (or was
-    /// accepted), so they do not fail the run.
-    pub known_divergences: usize,
+    /// Accepted divergences: their snapshot matched (or was accepted),
+    /// so they do not fail the run. Not to be confused with *known*
+    /// divergences, those `known-divergences.yaml` links to a filed bug.
+    pub accepted_divergences: usize,
     /// Inconclusive results.
     pub inconclusive: usize,
     /// Internal errors.
@@ -53,7 +54,7 @@ impl Counts {
             Verdict::Crashed { .. } => self.crashed += 1,
         }
         if result.verdict == Verdict::Diverges && !result.is_unexpected() {
-            self.known_divergences += 1;
+            self.accepted_divergences += 1;
         }
         if result.is_unexpected() {
             self.unexpected += 1;
@@ -193,7 +194,7 @@ impl RunSummary {
     }
 
     /// The one-line verdict, e.g. `pmconf: 3 engines, 56 cases each: 160
-    /// conform, 8 diverge (known: 8), 0 inconclusive, 0 internal errors;
+    /// conform, 8 diverge (accepted: 8), 0 inconclusive, 0 internal errors;
     /// snapshots: all match => ok`.
     pub fn verdict_line(&self) -> String {
         let t = &self.totals;
@@ -211,11 +212,11 @@ impl RunSummary {
             ));
         }
         line.push_str(&format!(
-            ", {} each: {} conform, {} diverge (known: {}), {} inconclusive, {}; snapshots: {}",
+            ", {} each: {} conform, {} diverge (accepted: {}), {} inconclusive, {}; snapshots: {}",
             plural(self.cases_per_engine, "case", "cases"),
             t.conforms,
             t.diverges,
-            t.known_divergences,
+            t.accepted_divergences,
             t.inconclusive,
             plural(t.internal_error, "internal error", "internal errors"),
             self.snapshot_words(),
@@ -317,7 +318,11 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            (counts.diverges, counts.known_divergences, counts.unexpected),
+            (
+                counts.diverges,
+                counts.accepted_divergences,
+                counts.unexpected
+            ),
             (3, 2, 2)
         );
         assert_eq!(
@@ -343,7 +348,7 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_run_passes_with_known_divergences() {
+    fn a_clean_run_passes_with_accepted_divergences() {
         let record = RunRecord::from_events(&[
             RunEvent::SuiteStart {
                 engines: vec!["chromium".into(), "firefox".into()],
@@ -361,7 +366,7 @@ mod tests {
         assert!(summary.passed());
         assert_eq!(
             summary.verdict_line(),
-            "pmconf: 2 engines, 2 cases each: 3 conform, 1 diverge (known: 1), 0 inconclusive, \
+            "pmconf: 2 engines, 2 cases each: 3 conform, 1 diverge (accepted: 1), 0 inconclusive, \
              0 internal errors; snapshots: all match => ok"
         );
     }
@@ -392,7 +397,7 @@ mod tests {
         assert_eq!(summary.unexpected(), 1);
         assert_eq!(
             summary.verdict_line(),
-            "pmconf: 1 engine, 1 case each: 1 conform, 0 diverge (known: 0), 0 inconclusive, \
+            "pmconf: 1 engine, 1 case each: 1 conform, 0 diverge (accepted: 0), 0 inconclusive, \
              0 internal errors; snapshots: model: 1 new => FAILED (1 unexpected)"
         );
     }
@@ -435,7 +440,7 @@ mod tests {
         assert_eq!(
             summary.verdict_line(),
             "pmconf: 2 engines (1 failed to start: webkitgtk), 1 case each: 0 conform, 0 diverge \
-             (known: 0), 0 inconclusive, 1 internal error; snapshots: all match => FAILED (2 unexpected)"
+             (accepted: 0), 0 inconclusive, 1 internal error; snapshots: all match => FAILED (2 unexpected)"
         );
     }
 }

@@ -113,8 +113,8 @@ impl<W: Write> TerminalReporter<W> {
                 // The bar shows how far; its message what went wrong.
                 let counts = Counts::of(self.record.results_of(&result.engine));
                 let message = format!(
-                    "{} unexpected, {} known",
-                    counts.unexpected, counts.known_divergences
+                    "{} unexpected, {} accepted",
+                    counts.unexpected, counts.accepted_divergences
                 );
                 live.case_done(&result.engine, message);
             }

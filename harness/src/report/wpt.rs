@@ -121,7 +121,7 @@ pub fn wpt_test_id(case: &str) -> String {
 ///
 /// As wptrunner writes it, `expected` appears only where the status was
 /// not the expected one, and is the expected status. pmconf's expectation
-/// is the accepted snapshot: a known divergence is an expected `FAIL`
+/// is the accepted snapshot: an accepted divergence is an expected `FAIL`
 /// (no `expected`); a changed snapshot whose accepted verdict differs
 /// expects the accepted verdict's status; a result with no accepted
 /// snapshot expects `PASS`, as wptrunner does without metadata; an
@@ -221,16 +221,16 @@ fn subtest(status: &str, message: Option<String>) -> Value {
     json!({"name": "matches model", "status": status, "message": message})
 }
 
-/// E.g. `not one of the 2 allowed outcomes (known: snapshot matches);
+/// E.g. `not one of the 2 allowed outcomes (accepted: snapshot matches);
 /// nearest, #1: - origin: http://a.test | + origin: 'null'`.
 fn divergence_message(result: &CaseResult) -> String {
-    let known = if result.is_unexpected() {
+    let expectation = if result.is_unexpected() {
         "unexpected"
     } else {
-        "known"
+        "accepted"
     };
     let mut message = format!(
-        "not one of the {} allowed outcomes ({known}: {})",
+        "not one of the {} allowed outcomes ({expectation}: {})",
         result.allowed.len(),
         snapshot_note(&result.snapshot)
     );

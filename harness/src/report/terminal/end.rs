@@ -60,7 +60,7 @@ fn summary_table(record: &RunRecord, summary: &RunSummary) -> String {
         "browser",
         "conforms",
         "diverges",
-        "known",
+        "accepted",
         "inconclusive",
         "internal-error",
         "unexpected",
@@ -80,7 +80,7 @@ fn summary_table(record: &RunRecord, summary: &RunSummary) -> String {
             [
                 c.conforms,
                 c.diverges,
-                c.known_divergences,
+                c.accepted_divergences,
                 c.inconclusive,
                 c.internal_error,
                 c.unexpected,
@@ -186,7 +186,7 @@ fn divergence_block(
             snapshot_note(&result.snapshot)
         ))
     } else {
-        palette.yellow(&format!("[known: {}]", snapshot_note(&result.snapshot)))
+        palette.yellow(&format!("[accepted: {}]", snapshot_note(&result.snapshot)))
     };
     let _ = writeln!(
         out,
