@@ -2119,3 +2119,32 @@ fn an_accepted_divergence_is_called_accepted_in_every_report() {
         "{filed}"
     );
 }
+
+/// Issue 27 item 6: the terminal names the report files the run wrote,
+/// just above the verdict, which stays the last line. On main the paths
+/// were never printed (and the end was written at `SuiteEnd`, before the
+/// files existed).
+#[test]
+fn the_terminal_lists_the_reports_written_just_above_the_verdict() {
+    let mut reporter = TerminalReporter::new(Vec::new(), false);
+    feed(&mut reporter, &events());
+    reporter.reports_written(vec![
+        "target/pmconf/results.json".into(),
+        "out/report.html".into(),
+    ]);
+    reporter.finish().unwrap();
+    let output = String::from_utf8(reporter.into_inner()).unwrap();
+    let lines: Vec<&str> = output.lines().collect();
+    let n = lines.len();
+    assert!(lines[n - 1].starts_with("pmconf: "), "{output}");
+    assert_eq!(
+        lines[n - 5..n - 1],
+        [
+            "reports written:",
+            "  target/pmconf/results.json",
+            "  out/report.html",
+            "",
+        ],
+        "{output}"
+    );
+}

@@ -23,6 +23,7 @@ const STYLE: &str = include_str!("html/style.css");
 pub struct HtmlReporter {
     path: PathBuf,
     record: RunRecord,
+    written: bool,
 }
 
 impl HtmlReporter {
@@ -31,6 +32,7 @@ impl HtmlReporter {
         Self {
             path: path.into(),
             record: RunRecord::new(),
+            written: false,
         }
     }
 
@@ -46,7 +48,16 @@ impl Reporter for HtmlReporter {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        write_atomically(&self.path, render_html(&self.record).as_bytes())
+        write_atomically(&self.path, render_html(&self.record).as_bytes())?;
+        self.written = true;
+        Ok(())
+    }
+
+    fn written(&self) -> Vec<PathBuf> {
+        self.written
+            .then(|| self.path.clone())
+            .into_iter()
+            .collect()
     }
 }
 
@@ -71,10 +82,16 @@ pub fn render_html(record: &RunRecord) -> String {
         "<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>pmconf results</h1>\n"
     );
     top::header(&mut page, record);
+    let verdict_class = if summary.passed() {
+        "pass"
+    } else if summary.needs_review_only() {
+        "review"
+    } else {
+        "fail"
+    };
     let _ = writeln!(
         page,
-        "<p class=\"verdict {}\">{}</p>",
-        if summary.passed() { "pass" } else { "fail" },
+        "<p class=\"verdict {verdict_class}\">{}</p>",
         html_escape(&summary.verdict_line())
     );
     top::needs_action(&mut page, record);

@@ -18,6 +18,7 @@ pub const RESULTS_FORMAT: &str = "pmconf-results/1";
 pub struct JsonReporter {
     path: PathBuf,
     record: RunRecord,
+    written: bool,
 }
 
 impl JsonReporter {
@@ -26,6 +27,7 @@ impl JsonReporter {
         Self {
             path: path.into(),
             record: RunRecord::new(),
+            written: false,
         }
     }
 
@@ -44,7 +46,16 @@ impl Reporter for JsonReporter {
         let value = results_json(&self.record).map_err(io::Error::other)?;
         let mut text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
         text.push('\n');
-        write_atomically(&self.path, text.as_bytes())
+        write_atomically(&self.path, text.as_bytes())?;
+        self.written = true;
+        Ok(())
+    }
+
+    fn written(&self) -> Vec<PathBuf> {
+        self.written
+            .then(|| self.path.clone())
+            .into_iter()
+            .collect()
     }
 }
 

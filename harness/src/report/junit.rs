@@ -30,6 +30,7 @@ pub struct JunitReporter {
     pattern: PathBuf,
     record: RunRecord,
     known: KnownDivergences,
+    written: Vec<PathBuf>,
 }
 
 impl JunitReporter {
@@ -39,6 +40,7 @@ impl JunitReporter {
             pattern: pattern.into(),
             record: RunRecord::new(),
             known,
+            written: Vec::new(),
         }
     }
 }
@@ -63,10 +65,12 @@ impl Reporter for JunitReporter {
             let mut first_error = None;
             for engine in &engines {
                 let xml = junit_xml(&self.record, &[engine.as_str()], &self.known);
-                if let Err(e) =
-                    write_atomically(&engine_path(&self.pattern, engine), xml.as_bytes())
-                {
-                    first_error.get_or_insert(e);
+                let path = engine_path(&self.pattern, engine);
+                match write_atomically(&path, xml.as_bytes()) {
+                    Ok(()) => self.written.push(path),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
             first_error.map_or(Ok(()), Err)
@@ -75,8 +79,14 @@ impl Reporter for JunitReporter {
             write_atomically(
                 &self.pattern,
                 junit_xml(&self.record, &names, &self.known).as_bytes(),
-            )
+            )?;
+            self.written.push(self.pattern.clone());
+            Ok(())
         }
+    }
+
+    fn written(&self) -> Vec<PathBuf> {
+        self.written.clone()
     }
 }
 

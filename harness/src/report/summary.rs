@@ -28,6 +28,9 @@ pub struct Counts {
     pub unexpected: usize,
     /// Results with a new (pending) snapshot.
     pub new_snapshots: usize,
+    /// Of those, the ones that conform (or are contested): a new case to
+    /// review, which fails the run (exit 1) without anything being wrong.
+    pub new_to_review: usize,
     /// Results whose snapshot changed (pending).
     pub changed_snapshots: usize,
     /// Results whose snapshot was written as accepted.
@@ -60,6 +63,12 @@ impl Counts {
             self.unexpected += 1;
         }
         match result.snapshot {
+            SnapshotStatus::New { .. }
+                if matches!(result.verdict, Verdict::Conforms | Verdict::Contested) =>
+            {
+                self.new_snapshots += 1;
+                self.new_to_review += 1;
+            }
             SnapshotStatus::New { .. } => self.new_snapshots += 1,
             SnapshotStatus::Changed { .. } => self.changed_snapshots += 1,
             SnapshotStatus::Accepted => self.accepted_snapshots += 1,
@@ -193,6 +202,19 @@ impl RunSummary {
         self.complete && self.unexpected() == 0
     }
 
+    /// Whether all that keeps the run from passing is new snapshots to
+    /// review: new cases that conform (or are contested) and new model
+    /// snapshots. Such a run still fails (exit 1, nothing is accepted
+    /// unreviewed), but nothing in it is wrong: its verdict says `needs
+    /// review`, not `FAILED`.
+    pub fn needs_review_only(&self) -> bool {
+        self.complete
+            && !self.passed()
+            && self.setup_failed.is_empty()
+            && self.model_changed == 0
+            && self.totals.unexpected == self.totals.new_to_review
+    }
+
     /// The one-line verdict, e.g. `pmconf: 3 engines, 56 cases each: 160
     /// conform, 8 diverge (accepted: 8), 0 inconclusive, 0 internal errors;
     /// snapshots: all match => ok`.
@@ -235,6 +257,8 @@ impl RunSummary {
         }
         if self.passed() {
             line.push_str(" => ok");
+        } else if self.needs_review_only() {
+            line.push_str(&format!(" => needs review ({} new)", self.unexpected()));
         } else {
             line.push_str(&format!(" => FAILED ({} unexpected)", self.unexpected()));
         }
@@ -374,7 +398,7 @@ mod tests {
     /// A new case whose engine snapshot was accepted but whose model
     /// snapshot was skipped in review: the run fails on the model's
     /// pending snapshot, and the verdict line says so (it said
-    /// `all match => ok` while the run exited 1).
+    /// `all match => ok` while the run exited 1): a review to do.
     #[test]
     fn a_pending_model_snapshot_fails_the_run_and_is_counted() {
         let record = RunRecord::from_events(&[
@@ -398,8 +422,61 @@ mod tests {
         assert_eq!(
             summary.verdict_line(),
             "pmconf: 1 engine, 1 case each: 1 conform, 0 diverge (accepted: 0), 0 inconclusive, \
-             0 internal errors; snapshots: model: 1 new => FAILED (1 unexpected)"
+             0 internal errors; snapshots: model: 1 new => needs review (1 new)"
         );
+    }
+
+    /// Issue 27 item 6: a run whose only unexpected results are new cases
+    /// that conform (and new model snapshots) still fails (exit 1: nothing
+    /// is accepted unreviewed), but nothing in it is wrong, so its verdict
+    /// asks for a review instead of saying FAILED. A new divergence, a
+    /// changed snapshot or a case that concluded nothing is FAILED. On main
+    /// every one of these said `=> FAILED`.
+    #[test]
+    fn new_conforming_cases_need_review_and_anything_wrong_fails() {
+        let new = || SnapshotStatus::New {
+            pending: "p".into(),
+        };
+        let verdict = |extra: Vec<RunEvent>| {
+            let mut events = vec![
+                RunEvent::ModelSnapshot(crate::run::events::ModelSnapshotResult {
+                    case: "cases/mine/new.yaml".into(),
+                    snapshot: new(),
+                }),
+                RunEvent::SuiteStart {
+                    engines: vec!["chromium".into()],
+                    cases: 2,
+                },
+                start("chromium"),
+                result("chromium", Verdict::Conforms, new()),
+                result("chromium", Verdict::Contested, new()),
+            ];
+            events.extend(extra);
+            events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+            let summary = RunSummary::of(&RunRecord::from_events(&events));
+            assert!(!summary.passed(), "exit 1 either way");
+            summary.verdict_line()
+        };
+        let line = verdict(vec![]);
+        assert!(
+            line.ends_with("snapshots: 2 new, model: 1 new; contested: 1 => needs review (3 new)"),
+            "{line}"
+        );
+        let line = verdict(vec![result("chromium", Verdict::Diverges, new())]);
+        assert!(line.ends_with(" => FAILED (4 unexpected)"), "{line}");
+        let changed = SnapshotStatus::Changed {
+            pending: "p".into(),
+            diff: "d".into(),
+        };
+        let line = verdict(vec![result("chromium", Verdict::Conforms, changed)]);
+        assert!(line.ends_with(" => FAILED (4 unexpected)"), "{line}");
+        let inconclusive = Verdict::Inconclusive { reason: "r".into() };
+        let line = verdict(vec![result(
+            "chromium",
+            inconclusive,
+            SnapshotStatus::NotCompared,
+        )]);
+        assert!(line.ends_with(" => FAILED (4 unexpected)"), "{line}");
     }
 
     #[test]

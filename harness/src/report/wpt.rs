@@ -23,6 +23,7 @@ pub struct WptReportReporter {
     pattern: PathBuf,
     record: RunRecord,
     info: WptRunInfo,
+    written: Vec<PathBuf>,
 }
 
 /// What a wptreport says about the run besides the engine: wpt.fyi needs
@@ -55,6 +56,7 @@ impl WptReportReporter {
             pattern: pattern.into(),
             record: RunRecord::new(),
             info: WptRunInfo::default(),
+            written: Vec::new(),
         }
     }
 
@@ -88,16 +90,22 @@ impl Reporter for WptReportReporter {
             let mut run = self.info.clone();
             run.time_end = run.time_end.or_else(|| Some(now_ms()));
             let value = wptreport_json(&self.record, &info.engine, &run);
+            let path = self.path_for(&info.engine);
             let written = serde_json::to_string_pretty(&value)
                 .map_err(io::Error::other)
-                .and_then(|text| {
-                    write_atomically(&self.path_for(&info.engine), format!("{text}\n").as_bytes())
-                });
-            if let Err(e) = written {
-                first_error.get_or_insert(e);
+                .and_then(|text| write_atomically(&path, format!("{text}\n").as_bytes()));
+            match written {
+                Ok(()) => self.written.push(path),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    fn written(&self) -> Vec<PathBuf> {
+        self.written.clone()
     }
 }
 

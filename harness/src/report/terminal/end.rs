@@ -17,8 +17,13 @@ use std::fmt::Write as _;
 /// The hint printed under pending snapshots.
 const REVIEW_HINT: &str = "review with `pmconf review` and accept or reject each pending snapshot";
 
-/// Everything printed at the end of a run, ending with the verdict line.
-pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
+/// Everything printed at the end of a run, ending with the verdict line;
+/// `reports` (the files written) are listed just above it.
+pub(crate) fn end_of_run(
+    record: &RunRecord,
+    reports: &[std::path::PathBuf],
+    palette: Palette,
+) -> String {
     let summary = RunSummary::of(record);
     let mut out = String::new();
     out.push('\n');
@@ -39,10 +44,18 @@ pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
     snapshot_problems(&mut out, record);
     flaky(&mut out, record, palette);
     needs_action(&mut out, record, palette);
+    if !reports.is_empty() {
+        let _ = writeln!(out, "\nreports written:");
+        for path in reports {
+            let _ = writeln!(out, "  {}", terminal_safe(&path.display().to_string()));
+        }
+    }
     out.push('\n');
     let line = summary.verdict_line();
     out.push_str(&if summary.passed() {
         palette.green(&line)
+    } else if summary.needs_review_only() {
+        palette.yellow(&line)
     } else {
         palette.red(&line)
     });
