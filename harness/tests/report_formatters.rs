@@ -1552,7 +1552,7 @@ fn html_leads_with_the_run_header_then_what_needs_action() {
     for expected in [
         "<dt>started</dt><dd data-key=\"started\">2026-11-29 07:35:11 UTC</dd>",
         "<dt>ended</dt><dd data-key=\"ended\">2026-11-29 07:35:18 UTC (7.5 s)</dd>",
-        "<dd data-key=\"pmconf\">0.1.0, revision 7fb15fb-dirty (`git describe --always --dirty` at run time in /src/pmconf)</dd>",
+        "<dd data-key=\"pmconf\">0.1.0, revision 7fb15fb-dirty (<code>git describe --always --dirty</code> at run time in /src/pmconf)</dd>",
         "<dd data-key=\"command\"><code>pmconf run cases/ --html &#39;out dir/r.html&#39;</code></dd>",
         "<dd data-key=\"engines\">chromium 131.0.6778.85, firefox 128.0, webkitgtk (setup failed)</dd>",
     ] {
@@ -2147,4 +2147,103 @@ fn the_terminal_lists_the_reports_written_just_above_the_verdict() {
         ],
         "{output}"
     );
+}
+
+/// Issue 27 item 9: the HTML header shows commands as code, never as
+/// literal backticks (the revision source is "`git describe ...` at run
+/// time"), and neither does the needs-action box's advice. On main the
+/// header read `` `git describe --always --dirty` `` with its backticks.
+#[test]
+fn html_header_and_needs_action_have_no_literal_backticks() {
+    let html = html_page();
+    let header = between(&html, "<dl class=\"run-info\"", "</dl>");
+    assert!(
+        header.contains("<code>git describe --always --dirty</code> at run time in /src/pmconf"),
+        "{header}"
+    );
+    assert!(!header.contains('`'), "{header}");
+    let needs = between(&html, "<section class=\"needs-action", "</section>");
+    assert!(needs.contains("<code>pmconf review</code>"), "{needs}");
+    assert!(!needs.contains('`'), "{needs}");
+}
+
+/// Issue 27 item 9: an empty needs-action box is not red. On main it kept
+/// its red border and heading with "Nothing needs action" inside.
+#[test]
+fn an_empty_needs_action_box_is_not_red() {
+    let clean = one_engine_run(
+        "chromium",
+        "131.0",
+        result(
+            "chromium",
+            "a.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        1.0,
+    );
+    let html = html_of(&clean);
+    assert!(
+        html.contains("<section class=\"needs-action all-clear\" id=\"needs-action\">\n<h2>Needs action (0)</h2>"),
+        "{html}"
+    );
+    let css = STYLE_CSS;
+    let rule = |selector: &str| {
+        css.lines()
+            .find(|l| l.starts_with(&format!("{selector} {{")))
+            .unwrap_or_else(|| panic!("no rule for {selector}"))
+            .to_owned()
+    };
+    let red = "#b00020";
+    assert!(rule("section.needs-action").contains(red));
+    assert!(!rule("section.needs-action.all-clear").contains(red));
+    assert!(rule("section.needs-action.all-clear").contains("border-color"));
+    assert!(!rule("section.needs-action.all-clear h2").contains(red));
+    let html = html_page();
+    assert!(
+        html.contains("<section class=\"needs-action\" id=\"needs-action\">"),
+        "a run that needs action keeps its red box"
+    );
+}
+
+const STYLE_CSS: &str = include_str!("../src/report/html/style.css");
+
+/// Issue 27 item 9: every colour a matrix cell can take has a legend
+/// entry: each `.x-*` rule of the stylesheet that sets a background is
+/// the class list of a swatch. On main the legend had no entry for the
+/// orange of a new snapshot, the blue of a contested result or the grey
+/// of a cell not run.
+#[test]
+fn the_legend_has_an_entry_for_every_colour() {
+    let html = html_page();
+    let legend = between(&html, "<ul class=\"legend\">", "</ul>");
+    // Each colour rule as its class set: `.x-action.a-new` -> {x-action, a-new}.
+    let rules: Vec<Vec<&str>> = STYLE_CSS
+        .lines()
+        .filter(|l| l.contains("background"))
+        .filter_map(|l| l.split(" {").next())
+        .filter(|sel| sel.starts_with(".x-") && !sel.contains([' ', ',']))
+        .map(|sel| sel.trim_start_matches('.').split('.').collect())
+        .collect();
+    let swatches: Vec<Vec<&str>> = legend
+        .split("<span class=\"swatch ")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().split(' ').collect())
+        .collect();
+    let within = |a: &[&str], b: &[&str]| a.iter().all(|c| b.contains(c));
+    for rule in &rules {
+        // A swatch this rule colours, and no more specific rule does.
+        let shown = swatches.iter().any(|w| {
+            within(rule, w)
+                && !rules.iter().any(|other| {
+                    other.len() > rule.len() && within(rule, other) && within(other, w)
+                })
+        });
+        assert!(
+            shown,
+            "no legend entry in the colour of .{}: {legend}",
+            rule.join(".")
+        );
+    }
+    assert_eq!(rules.len(), 7, "{STYLE_CSS}");
 }

@@ -234,21 +234,29 @@ fn index_of(record: &RunRecord, result: &CaseResult) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// The matrix legend: one swatch per kind of cell.
+/// The matrix legend: one swatch per colour a cell can have.
 fn legend(page: &mut String) {
     page.push_str("<ul class=\"legend\">\n");
     let kinds = [
         Attention::NeedsAction(Action::SnapshotChanged),
+        Attention::NeedsAction(Action::NewSnapshot),
         Attention::Flaky,
+        Attention::Contested,
         Attention::AcceptedDivergence,
         Attention::Pass,
     ];
-    for kind in kinds {
+    let swatches = kinds
+        .iter()
+        .map(|kind| (kind.css_classes(), kind.legend()))
+        .chain([(
+            "x-none".to_owned(),
+            "not run: the engine failed to start, or the run was cut short",
+        )]);
+    for (classes, words) in swatches {
         let _ = writeln!(
             page,
-            "<li><span class=\"swatch {}\"></span> {}</li>",
-            kind.css_classes(),
-            html_escape(kind.legend())
+            "<li><span class=\"swatch {classes}\"></span> {}</li>",
+            html_escape(words)
         );
     }
     page.push_str("</ul>\n");

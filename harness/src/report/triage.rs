@@ -94,6 +94,9 @@ impl Attention {
     /// A few words for a legend: what the colour means.
     pub fn legend(self) -> &'static str {
         match self {
+            Self::NeedsAction(Action::NewSnapshot) => {
+                "new snapshot: a new case to review (fails the run until accepted)"
+            }
             Self::NeedsAction(_) => "needs action: fails the run",
             Self::Flaky => "flaky: unexpected at first, as expected when run again",
             Self::Contested => {
