@@ -8,7 +8,7 @@ use pmconf::report::{
 use pmconf::run::events::{
     CaseResult, EarlierAttempt, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus,
 };
-use pmconf::run::info::{CaseInfo, PostCall, RunInfo};
+use pmconf::run::info::{CaseInfo, InstanceInfo, PostCall, RunInfo};
 use pmconf::run::verdict::Verdict;
 use pmconf_model::contested::{ContestedOutcome, SpecIssue};
 use pmconf_model::{Delivery, Outcome, PostOutcome};
@@ -226,6 +226,7 @@ fn run_info(cases: Vec<CaseInfo>) -> RunEvent {
             .map(str::to_owned)
             .to_vec(),
         cases,
+        instances: vec![],
     })
 }
 
@@ -2246,4 +2247,49 @@ fn the_legend_has_an_entry_for_every_colour() {
         );
     }
     assert_eq!(rules.len(), 7, "{STYLE_CSS}");
+}
+
+/// Issue 27 item 5: each engine instance's binaries, arguments and
+/// `compare_with` are in results.json (`run.instances`), in the HTML
+/// header, and printed by the terminal before the run. On main no report
+/// said which binaries or arguments an instance ran with.
+#[test]
+fn every_report_records_each_instance_with_its_binaries_and_arguments() {
+    let mut events = events();
+    let RunEvent::RunInfo(info) = &mut events[0] else {
+        panic!("RunInfo comes first")
+    };
+    info.instances = vec![InstanceInfo {
+        name: "chromium-flags".into(),
+        kind: "chromium".into(),
+        location: "local".into(),
+        browser: Some("/usr/bin/chromium".into()),
+        driver: Some("/usr/bin/chromedriver".into()),
+        args: vec!["--enable-features=Foo".into(), "--x=a b".into()],
+        compare_with: Some("chromium".into()),
+    }];
+    let json = json_of(&events);
+    assert_eq!(
+        json["run"]["instances"],
+        json!([{"name": "chromium-flags", "kind": "chromium", "location": "local",
+                "browser": "/usr/bin/chromium", "driver": "/usr/bin/chromedriver",
+                "args": ["--enable-features=Foo", "--x=a b"], "compare_with": "chromium"}])
+    );
+    let want = "chromium-flags (chromium): browser /usr/bin/chromium, driver /usr/bin/chromedriver, \
+                args --enable-features=Foo &#39;--x=a b&#39;, compared with chromium&#39;s accepted snapshots";
+    let html = html_of(&events);
+    let header = between(&html, "<dl class=\"run-info\"", "</dl>");
+    assert!(
+        header.contains(&format!(
+            "<dt>instance</dt><dd data-key=\"instance\">{want}</dd>"
+        )),
+        "{header}"
+    );
+    let terminal = terminal_output(&events);
+    assert!(
+        terminal.starts_with(
+            "engine chromium-flags (chromium): browser /usr/bin/chromium, driver /usr/bin/chromedriver, args --enable-features=Foo '--x=a b', compared with chromium's accepted snapshots\n"
+        ),
+        "{terminal}"
+    );
 }

@@ -17,7 +17,7 @@ mod keys;
 use super::EXIT_BAD_INPUT;
 use crate::report::annotate_snapshot_diff;
 use crate::run::info::{CaseInfo, PostCall};
-use crate::run::snapshots::body_of;
+use crate::run::snapshots::{accepted_label, body_of, COMPARED_WITH};
 use keys::Answers;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -192,7 +192,16 @@ pub fn describe_pending(pending: &Pending) -> std::io::Result<String> {
         format!("{}'s behaviour", pending.who)
     };
     let mut out = format!("{case}: {whose}\n  {}\n", pending.path.display());
-    let diff = match std::fs::read_to_string(accepted_path(&pending.path)) {
+    // Its own accepted snapshot, else the one the run compared it with
+    // (an instance's `compare_with`), as the run's diff showed it.
+    let own = accepted_path(&pending.path);
+    let compared_with = new
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{COMPARED_WITH}: ")))
+        .map(PathBuf::from)
+        .filter(|_| !own.exists());
+    let accepted_from = compared_with.unwrap_or_else(|| own.clone());
+    let diff = match std::fs::read_to_string(&accepted_from) {
         Ok(old) => {
             let (old, new) = (
                 format!("{}\n", body_of(&old)),
@@ -201,7 +210,7 @@ pub fn describe_pending(pending: &Pending) -> std::io::Result<String> {
             similar::TextDiff::from_lines(&old, &new)
                 .unified_diff()
                 .context_radius(3)
-                .header("accepted", "pending")
+                .header(&accepted_label(&accepted_from, &own), "pending")
                 .to_string()
         }
         Err(_) => {

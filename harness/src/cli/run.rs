@@ -238,7 +238,9 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         first: &mut terminal,
         second: &mut files,
     };
-    reporter.on_event(&RunEvent::RunInfo(RunInfo::now(&cases)));
+    reporter.on_event(&RunEvent::RunInfo(
+        RunInfo::now(&cases).with_instances(&engines),
+    ));
     // The model's answers need no browser: compared (and pending ones
     // written) before the engines start, and sent as events so that every
     // report counts a pending model snapshot as needing action.

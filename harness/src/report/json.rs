@@ -66,7 +66,10 @@ impl Reporter for JsonReporter {
 ///  "run": {"started_at": "2026-11-29 09:35:11 UTC", "ended_at": "2026-11-29 09:36:02 UTC",
 ///          "seconds": 51.2, "started_unix_ms": 1795937711000, "pmconf_version": "0.1.0",
 ///          "revision": "7fb15fb-dirty", "revision_source": "`git describe ...` at run time in ...",
-///          "command_line": ["pmconf", "run", "cases/"]},
+///          "command_line": ["pmconf", "run", "cases/"],
+///          "instances": [{"name": "chromium-flags", "kind": "chromium", "location": "local",
+///                         "browser": "/usr/bin/chromium", "driver": "/usr/bin/chromedriver",
+///                         "args": ["--enable-features=Foo"], "compare_with": "chromium"}]},
 ///  "engines": [{"engine": "chromium", "browser_version": "131.0"}],
 ///  "setup_failures": [{"engine": "webkitgtk", "error": "..."}],
 ///  "summary": {"chromium": {"conforms": 3, "diverges": 2, "accepted_divergences": 1,
@@ -82,8 +85,10 @@ impl Reporter for JsonReporter {
 ///
 /// `run` (null when the run sent no `RunInfo`) is what a report's header
 /// shows: start and end time (UTC; `ended_at` null when cut short), the
-/// pmconf version and source revision with how it was found, and the
-/// command line; the engines with their browser versions are `engines`.
+/// pmconf version and source revision with how it was found, the
+/// command line, and each engine instance with its binaries, arguments,
+/// endpoint and `compare_with`; the engines with their browser versions
+/// are `engines`.
 /// `cases` holds, per case, what reports show beside its results: its
 /// file, its references, and each post's call by step number.
 ///
@@ -133,6 +138,7 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
             "revision": info.revision,
             "revision_source": info.revision_source,
             "command_line": info.command_line,
+            "instances": info.instances,
         })
     });
     let cases = match &record.info {

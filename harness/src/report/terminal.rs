@@ -186,7 +186,14 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
     fn on_event(&mut self, event: &RunEvent) {
         self.record.record(event);
         match event {
-            RunEvent::RunInfo(_) | RunEvent::CaseStart { .. } => {}
+            RunEvent::RunInfo(info) => {
+                // What a declared instance is made of, before it runs.
+                for instance in info.instances.iter().filter(|i| !i.is_plain_system()) {
+                    let line = format!("engine {}", terminal_safe(&instance.describe()));
+                    self.line(&line);
+                }
+            }
+            RunEvent::CaseStart { .. } => {}
             RunEvent::SuiteStart { engines, cases } => {
                 if let Some(live) = &mut self.live {
                     live.start(engines, *cases);

@@ -7,7 +7,8 @@ use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, Sn
 use super::plan::CasePlan;
 use super::pool::{EngineContext, Pool, SlotEvent};
 use super::snapshots::{
-    compare_and_record, compare_and_record_race_with, snapshot_path, snapshot_text,
+    compare_and_record_against, compare_and_record_race_against, compared_snapshot, snapshot_path,
+    snapshot_text,
 };
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
@@ -482,8 +483,11 @@ fn case_result(
             ) =>
         {
             let path = snapshot_path(dir, engine, &plan.name);
+            // Its own accepted snapshot, or its `compare_with` engine's.
+            let accepted = compared_snapshot(dir, &config.engines, engine, &plan.name);
             let recorded = if race {
-                compare_and_record_race_with(
+                compare_and_record_race_against(
+                    &accepted,
                     &path,
                     (&plan.name, &plan.case.description),
                     (&plan.allowed, &contested_outcomes),
@@ -493,7 +497,7 @@ fn case_result(
                 )
             } else {
                 let text = snapshot_text(&plan.name, &plan.case.description, &verdict, o);
-                compare_and_record(&path, &text, config.accept_snapshots)
+                compare_and_record_against(&accepted, &path, &text, config.accept_snapshots)
             };
             match recorded {
                 Ok(s) => s,
