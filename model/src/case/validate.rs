@@ -697,6 +697,19 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
         let step = match &f.step {
             RawSingle::Post(p) => {
                 let Some(post) = check_post(v, case, &topo, &f.path, p) else {
+                    // The call is wrong; whether its windows can take the
+                    // step is checked all the same, in the same pass.
+                    let from = look(&p.from);
+                    let stand_in = Step::Post(Post {
+                        from,
+                        to: p.to.as_deref().map_or(from, look),
+                        message: MessageValue::Undefined,
+                        target_origin: None,
+                        transfer: None,
+                        form: CallForm::Positional,
+                        reply_to: None,
+                    });
+                    check_step_windows(v, case, &topo, f, &stand_in);
                     continue;
                 };
                 Step::Post(post)
