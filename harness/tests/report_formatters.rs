@@ -461,15 +461,16 @@ fn terminal_lists_reasons_setup_errors_and_pending_snapshots() {
         ]
     );
     assert_eq!(
-        block(&output, "snapshot problems (2):"),
+        block(&output, "pending snapshots (2):"),
         [
-            "snapshot problems (2):",
-            &format!("  chromium  {CHANGED_CASE}: snapshot changed, pending: {CHANGED_PENDING}"),
-            "    -      origin: http://x.test",
-            "    +      origin: http://b.test:8000",
+            "pending snapshots (2):",
+            // By case path, as every list of the report.
             &format!(
                 "  chromium  messages/special-values.yaml: new snapshot, pending: {NEW_PENDING}"
             ),
+            &format!("  chromium  {CHANGED_CASE}: snapshot changed, pending: {CHANGED_PENDING}"),
+            "    -      origin: http://x.test",
+            "    +      origin: http://b.test:8000",
             "  review with `pmconf review` and accept or reject each pending snapshot",
         ]
     );
@@ -1391,7 +1392,7 @@ fn a_result_unexpected_in_every_attempt_fails_and_says_how_often_it_ran() {
     let output = terminal_output(&events);
     assert!(!output.contains("flaky: unexpected at first"), "{output}");
     assert_eq!(
-        block(&output, "snapshot problems (1):")[1],
+        block(&output, "pending snapshots (1):")[1],
         format!(
             "  chromium  {RACE_CASE}: snapshot changed in each of 2 attempts, pending: snapshots/chromium/races__r.snap.new"
         )

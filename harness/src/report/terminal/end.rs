@@ -356,7 +356,8 @@ fn reasons(out: &mut String, record: &RunRecord, title: &str, wanted: impl Fn(&V
     }
 }
 
-/// New and changed snapshots, with their pending files and diffs.
+/// New and changed snapshots, with their pending files and diffs, in
+/// report order (case path, then engine): pending, not necessarily wrong.
 fn snapshot_problems(out: &mut String, record: &RunRecord) {
     let pending: Vec<&CaseResult> = record
         .results
@@ -366,7 +367,8 @@ fn snapshot_problems(out: &mut String, record: &RunRecord) {
     if pending.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\nsnapshot problems ({}):", pending.len());
+    let pending = report_order(&pending, &record.all_engines());
+    let _ = writeln!(out, "\npending snapshots ({}):", pending.len());
     for r in pending {
         let mut head = format!(
             "  {}  {}: {}",
