@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a part
 
+pub mod links;
 pub mod nights;
 
 use std::path::{Path, PathBuf};
@@ -119,4 +120,44 @@ pub fn command_line(pid: u32) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
         .unwrap_or_default()
+}
+
+/// mdBook from scripts/install-ci-tools (`target/ci-tools/cargo/bin`), or
+/// `None` (skipped, with the reason printed) when it is missing and CI is
+/// unset; under CI a missing mdBook fails the test.
+pub fn mdbook() -> Option<PathBuf> {
+    let bin = workspace().join("target/ci-tools/cargo/bin/mdbook");
+    if bin.is_file() {
+        return Some(bin);
+    }
+    let reason = "mdbook is missing: run `bash scripts/install-ci-tools` (it installs into target/ci-tools/cargo)";
+    assert!(!ci(), "CI is set and {reason}");
+    eprintln!("skipping: {reason}");
+    None
+}
+
+/// Builds the book under `docs/` into `out` with mdBook; panics with its
+/// output when the build fails.
+pub fn build_book(mdbook: &Path, out: &Path) {
+    let built = Command::new(mdbook)
+        .arg("build")
+        .arg(workspace().join("docs"))
+        .arg("--dest-dir")
+        .arg(out)
+        .output()
+        .expect("mdbook runs");
+    assert!(
+        built.status.success(),
+        "mdbook build failed:\n{}",
+        text(&built)
+    );
+}
+
+/// Runs `bash SCRIPT` (a path below the workspace) from the workspace root.
+pub fn run_script(script: &str) -> Output {
+    Command::new("bash")
+        .arg(script)
+        .current_dir(workspace())
+        .output()
+        .expect("bash runs")
 }
