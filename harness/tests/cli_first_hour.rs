@@ -2,7 +2,7 @@
 //! browsers: colliding snapshot names refused, `pmconf review` accepting,
 //! rejecting and skipping pending snapshots read from stdin (and from a CI
 //! artifact), `run --filter` with no match, `fuzz --dry-run DIR`, and the help
-//! texts and README lines that describe them.
+//! texts and the README and book lines that describe them.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -273,21 +273,25 @@ fn help_texts_say_what_each_command_does() {
 }
 
 #[test]
-fn readme_synopsis_and_new_case_steps() {
-    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
-    let run_line = readme
+fn book_synopsis_and_new_case_steps() {
+    let commands = std::fs::read_to_string(workspace().join("docs/src/commands.md")).unwrap();
+    let run_line = commands
         .lines()
         .find(|l| l.starts_with("pmconf run ["))
         .expect("a run synopsis");
     for flag in ["--accept-snapshots", "--filter", "--engine", "--repeat"] {
         assert!(run_line.contains(flag), "{run_line}");
     }
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
     assert!(readme.contains("## Adding a case"));
-    assert!(readme.contains("pmconf review --from"));
-    assert!(
-        !readme.contains("one by one with `cargo insta review`"),
-        "not the command to use"
-    );
+    let snapshots = std::fs::read_to_string(workspace().join("docs/src/snapshots.md")).unwrap();
+    assert!(snapshots.contains("pmconf review --from"));
+    for text in [&readme, &snapshots] {
+        assert!(
+            !text.contains("one by one with `cargo insta review`"),
+            "not the command to use"
+        );
+    }
 }
 
 /// Runs `pmconf ARGS` in `dir` on a pseudo-terminal (util-linux `script`)

@@ -255,7 +255,7 @@ fn a_fuzz_finding_leaves_the_next_run_clean_and_is_adopted_like_any_case() {
         "{again}"
     );
 
-    // Adopted as the README says: moved to cases/found/, run, reviewed.
+    // Adopted as docs/src/fuzzing.md says: moved to cases/found/, run, reviewed.
     std::fs::create_dir_all(p.join("cases/found")).unwrap();
     for ext in ["yaml", "html"] {
         std::fs::rename(

@@ -32,7 +32,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
     /// Run every case in fresh documents: no plain case runs in windows an
-    /// earlier case left (document reuse; see README "Speed").
+    /// earlier case left (document reuse: docs/src/architecture.md).
     #[arg(long)]
     pub no_reuse: bool,
     /// Seconds every window of a batch may take to load.
@@ -323,7 +323,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
     /// Run every case in fresh documents: no plain case runs in windows an
-    /// earlier case left (document reuse; see README "Speed").
+    /// earlier case left (document reuse: docs/src/architecture.md).
     #[arg(long)]
     pub no_reuse: bool,
     /// Runs of each race case (as `run --repeat`).

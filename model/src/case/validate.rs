@@ -134,7 +134,7 @@ fn serde_fix(message: &str) -> String {
         "remove the field or correct its spelling: the expected fields are listed in the message"
             .into()
     } else if message.contains("unknown variant") {
-        "check the step's name; see the step kinds in the README".into()
+        "check the step's name; see the step kinds in docs/src/cases.md".into()
     } else if message.contains("missing field") {
         "add the missing field".into()
     } else if message.contains("invalid type") {
@@ -1449,7 +1449,7 @@ fn check_post(
         (Some(message), _) => match MessageValue::from_yaml(message) {
             Ok(m) => Some(m),
             Err(e) => {
-                v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in the README (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, and the structured-clone kinds `$map`, `$set`, `$date`, `$regexp`, `$bigint`, `$boxed`, `$error`, `$typed`, `$dataview`, `$array`, `$id`/`$ref`, `$port`, `$sab`...)");
+                v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in docs/src/cases.md (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, and the structured-clone kinds `$map`, `$set`, `$date`, `$regexp`, `$bigint`, `$boxed`, `$error`, `$typed`, `$dataview`, `$array`, `$id`/`$ref`, `$port`, `$sab`...)");
                 None
             }
         },
