@@ -294,37 +294,6 @@ fn book_synopsis_and_new_case_steps() {
     }
 }
 
-/// Runs `pmconf ARGS` in `dir` on a pseudo-terminal (util-linux `script`)
-/// with `typed` as what the person types; returns the exit status and
-/// what the terminal showed.
-fn pmconf_on_a_terminal(dir: &Path, args: &[&str], typed: &str) -> (Option<i32>, String) {
-    use std::io::Write;
-    let mut command = String::from(env!("CARGO_BIN_EXE_pmconf"));
-    for a in args {
-        command.push_str(&format!(" '{a}'"));
-    }
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(dir)
-        .env_remove("CI")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script(1) runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(typed.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
-    )
-}
-
 const TAGGED: &str = "description: d\ntags: [mine]\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - post: { from: top, to: child, message: hi, target_origin: \"http://b.test\" }\n";
 
 /// Issue 27 item 4: `review` on a terminal takes one key per answer (no
@@ -372,7 +341,7 @@ fn review_takes_single_keys_confirms_each_and_picks_by_engine_and_case() {
 
     // One key each on a terminal: a, r, then q for the rest of case a.
     let (status, shown) =
-        pmconf_on_a_terminal(dir.path(), &["review", "--filter", "a.yaml"], "arq");
+        common::pmconf_on_a_terminal(dir.path(), &["review", "--filter", "a.yaml"], "arq");
     assert_eq!(status, Some(1), "{shown}");
     assert!(
         shown.contains("answer each with one key (no Enter)"),

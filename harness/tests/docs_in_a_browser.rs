@@ -18,7 +18,7 @@ mod common;
 
 use common::links::{attribute_values, is_external};
 use common::{build_book, mdbook, workspace};
-use pmconf::engine::{discover, start_session, EngineId, ProcessRegistry};
+use pmconf::engine::{discover, EngineId, ProcessRegistry};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -164,16 +164,8 @@ async fn the_readme_and_every_book_page_load_with_no_broken_link() {
 
     let registry = ProcessRegistry::new();
     let _cleanup = registry.end_all_on_drop();
-    // No page needs the network: the proxy accepts and never answers.
-    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let session = start_session(
-        EngineId::Chromium,
-        &installed,
-        &proxy.local_addr().unwrap().to_string(),
-        &registry,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    let (session, _proxy) =
+        common::session_for_pages(EngineId::Chromium, &installed, &registry).await;
     let c = &session.client;
     c.set_window_size(1280, 1600).await.unwrap();
 

@@ -286,27 +286,6 @@ fn a_fuzz_finding_leaves_the_next_run_clean_and_is_adopted_like_any_case() {
     );
 }
 
-/// Runs `pmconf ARGS` in `dir` on a pseudo-terminal (util-linux
-/// `script`), as a person at a terminal sees it: live progress bars and
-/// all. Returns the exit status and what the terminal received.
-fn pmconf_on_a_terminal(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut command = String::from(env!("CARGO_BIN_EXE_pmconf"));
-    for a in args {
-        command.push_str(&format!(" '{a}'"));
-    }
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(dir)
-        .env_remove("CI")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("script(1) runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 /// Issue 27 item 6, in a terminal: the progress bars are finished before
 /// the end of the run, the report files written are named, and the
 /// verdict is the last line; a new case that conforms asks for review
@@ -322,9 +301,10 @@ fn in_a_terminal_the_verdict_ends_the_run_after_the_reports_written() {
     let project = tempfile::tempdir().unwrap();
     let p = project.path();
     write(&p.join("cases/mine/answer.yaml"), NEW_CASE);
-    let (status, raw) = pmconf_on_a_terminal(
+    let (status, raw) = common::pmconf_on_a_terminal(
         p,
         &["run", "--engine", "chromium", "--html", "out/report.html"],
+        "",
     );
     assert_eq!(status, Some(1), "{raw}");
     // A bar is drawn (the terminal is real), and finished before the end.
@@ -340,10 +320,7 @@ fn in_a_terminal_the_verdict_ends_the_run_after_the_reports_written() {
         after[verdict.len()..].trim().is_empty(),
         "nothing may follow the verdict: {after:?}"
     );
-    let before: Vec<&str> = raw[..verdict_at]
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .collect();
+    let before: Vec<&str> = raw[..verdict_at].lines().collect();
     let reports = before
         .iter()
         .rposition(|l| *l == "reports written:")

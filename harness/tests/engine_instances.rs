@@ -246,20 +246,7 @@ fn a_flag_alone_makes_an_instance_compared_with_the_system_engine() {
     );
 
     let snapshots = dir.path().join("snapshots");
-    for who in ["chromium", "model"] {
-        std::fs::create_dir_all(snapshots.join(who)).unwrap();
-        for case in CASES {
-            let name = case
-                .trim_start_matches("cases/")
-                .trim_end_matches(".yaml")
-                .replace('/', "__");
-            std::fs::copy(
-                workspace().join(format!("snapshots/{who}/{name}.snap")),
-                snapshots.join(format!("{who}/{name}.snap")),
-            )
-            .unwrap();
-        }
-    }
+    common::copy_snapshots(CASES, &["chromium", "model"], &snapshots);
     let results = dir.path().join("results.json");
     let run = |expect: i32| {
         let mut args = vec!["run"];

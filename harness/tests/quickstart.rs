@@ -180,20 +180,7 @@ fn run_a_sample_of_the_suite(sample: &[String]) {
         "cases/serialization/https-origin.yaml",
         "cases/races/post-then-navigate-same-task-star.yaml",
     ];
-    for who in ["chromium", "model"] {
-        std::fs::create_dir_all(snapshots.join(who)).unwrap();
-        for case in cases {
-            let name = case
-                .trim_start_matches("cases/")
-                .trim_end_matches(".yaml")
-                .replace('/', "__");
-            std::fs::copy(
-                workspace().join(format!("snapshots/{who}/{name}.snap")),
-                snapshots.join(format!("{who}/{name}.snap")),
-            )
-            .unwrap();
-        }
-    }
+    common::copy_snapshots(&cases, &["chromium", "model"], &snapshots);
     let results = dir.path().join("results.json");
     let mut args = vec!["run"];
     args.extend(cases);

@@ -8,7 +8,7 @@
 
 mod common;
 
-use pmconf::engine::{discover, start_session, ProcessRegistry};
+use pmconf::engine::{discover, ProcessRegistry};
 use pmconf::gen::race_repro::race_html;
 use pmconf::gen::repro::standalone_html;
 use pmconf_model::{answer_case, parse_case};
@@ -40,16 +40,7 @@ async fn the_race_page_runs_the_race_and_shows_its_histogram_in_every_engine() {
         let installed = discover(engine).unwrap();
         let registry = ProcessRegistry::new();
         let _cleanup = registry.end_all_on_drop();
-        // The page needs no network: the proxy accepts and never answers.
-        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let session = start_session(
-            engine,
-            &installed,
-            &proxy.local_addr().unwrap().to_string(),
-            &registry,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        let (session, _proxy) = common::session_for_pages(engine, &installed, &registry).await;
         let c = &session.client;
         c.goto(&format!("file://{}", page.display())).await.unwrap();
         let mut histogram = Value::Null;
