@@ -579,6 +579,12 @@ fn the_html_report_leads_with_what_needs_action_in_a_real_browser() {
         &workspace().join("snapshots").join(engine.name()),
         &snapshots.join(engine.name()),
     );
+    // The model's accepted answers too: a pending model snapshot needs
+    // action as well (issue 27 item 1), and this page is to list one thing.
+    copy_tree(
+        &workspace().join("snapshots/model"),
+        &snapshots.join("model"),
+    );
     let accepted = snapshot_files(&snapshots.join(engine.name()));
     let unexpected = "cases/target-origin/exact-match.yaml";
     let (path, text) = accepted
