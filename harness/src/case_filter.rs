@@ -8,14 +8,17 @@ use crate::case_files::LoadedCase;
 /// segment, `**` across segments) matched against the case's path below
 /// `cases/` and against its path as given.
 pub fn matches_any(case: &LoadedCase, patterns: &[String]) -> bool {
+    name_or_tags_match(&case.name, &case.case.tags, patterns)
+}
+
+/// [`matches_any`] for a case known by its path (`name`, with `/`) and
+/// its tags, e.g. read off a pending snapshot (`pmconf review --filter`).
+pub fn name_or_tags_match(name: &str, tags: &[String], patterns: &[String]) -> bool {
     patterns.iter().any(|p| match p.strip_prefix("tag:") {
-        Some(tag) => case.case.tags.iter().any(|t| t == tag),
+        Some(tag) => tags.iter().any(|t| t == tag),
         None => {
-            let below = case
-                .name
-                .rfind("cases/")
-                .map(|i| &case.name[i + "cases/".len()..]);
-            glob(p.as_bytes(), case.name.as_bytes())
+            let below = name.rfind("cases/").map(|i| &name[i + "cases/".len()..]);
+            glob(p.as_bytes(), name.as_bytes())
                 || below.is_some_and(|b| glob(p.as_bytes(), b.as_bytes()))
         }
     })

@@ -2,7 +2,7 @@
 //! browsers: colliding snapshot names refused, `pmconf review` accepting,
 //! rejecting and skipping pending snapshots read from stdin (and from a CI
 //! artifact), `run --filter` with no match, `fuzz --dry-run DIR`, and the help
-//! texts and README lines that describe them.
+//! texts and the README and book lines that describe them.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -97,9 +97,10 @@ fn review_accepts_rejects_and_skips_one_by_one_from_stdin() {
 
     let list = pmconf(&["review", "--list"], dir.path());
     assert_eq!(list.status.code(), Some(1), "pending snapshots: exit 1");
+    // Case by case, the model's answer first.
     assert_eq!(
         text(&list.stdout),
-        "snapshots/chromium/c.snap.new\nsnapshots/firefox/c.snap.new\nsnapshots/model/c.snap.new\n"
+        "snapshots/model/c.snap.new\nsnapshots/chromium/c.snap.new\nsnapshots/firefox/c.snap.new\n"
     );
 
     // Under CI nothing is accepted.
@@ -113,11 +114,12 @@ fn review_accepts_rejects_and_skips_one_by_one_from_stdin() {
     assert_eq!(ci.status.code(), Some(2), "{}", text(&ci.stderr));
     assert!(s.join("chromium/c.snap.new").exists());
 
-    let out = pmconf_with_keys(&["review"], dir.path(), "a\nr\ns\n");
+    let out = pmconf_with_keys(&["review"], dir.path(), "r\na\ns\n");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "one still pending: {stdout}");
     assert!(
-        stdout.contains("[1/3] snapshots/chromium/c.snap.new (case cases/c.yaml)"),
+        stdout
+            .contains("[2/3] cases/c.yaml: chromium's behaviour\n  snapshots/chromium/c.snap.new"),
         "{stdout}"
     );
     assert!(
@@ -137,12 +139,12 @@ fn review_accepts_rejects_and_skips_one_by_one_from_stdin() {
         snap("verdict: diverges")
     );
     assert!(!s.join("chromium/c.snap.new").exists());
-    assert!(!s.join("firefox/c.snap.new").exists() && !s.join("firefox/c.snap").exists());
-    assert!(s.join("model/c.snap.new").exists());
+    assert!(!s.join("model/c.snap.new").exists() && !s.join("model/c.snap").exists());
+    assert!(s.join("firefox/c.snap.new").exists());
 
     let out = pmconf_with_keys(&["review"], dir.path(), "a\n");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert!(s.join("model/c.snap").exists());
+    assert!(s.join("firefox/c.snap").exists());
     let none = pmconf(&["review", "--list"], dir.path());
     assert_eq!(none.status.code(), Some(0));
 }
@@ -271,19 +273,122 @@ fn help_texts_say_what_each_command_does() {
 }
 
 #[test]
-fn readme_synopsis_and_new_case_steps() {
-    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
-    let run_line = readme
+fn book_synopsis_and_new_case_steps() {
+    let commands = std::fs::read_to_string(workspace().join("docs/src/commands.md")).unwrap();
+    let run_line = commands
         .lines()
         .find(|l| l.starts_with("pmconf run ["))
         .expect("a run synopsis");
     for flag in ["--accept-snapshots", "--filter", "--engine", "--repeat"] {
         assert!(run_line.contains(flag), "{run_line}");
     }
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
     assert!(readme.contains("## Adding a case"));
-    assert!(readme.contains("pmconf review --from"));
+    let snapshots = std::fs::read_to_string(workspace().join("docs/src/snapshots.md")).unwrap();
+    assert!(snapshots.contains("pmconf review --from"));
+    for text in [&readme, &snapshots] {
+        assert!(
+            !text.contains("one by one with `cargo insta review`"),
+            "not the command to use"
+        );
+    }
+}
+
+const TAGGED: &str = "description: d\ntags: [mine]\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - post: { from: top, to: child, message: hi, target_origin: \"http://b.test\" }\n";
+
+/// Issue 27 item 4: `review` on a terminal takes one key per answer (no
+/// Enter) and says so; it confirms each answer on a line of its own;
+/// `--engine` and `--filter` pick what to review; each case comes with
+/// the model's snapshot first; and each `- step: N` of a diff has its
+/// call beside it, as `pmconf run` prints it. From a pipe it takes lines
+/// and says so. On main, keys without Enter did nothing, nothing
+/// confirmed an answer, both options were refused, the model's snapshot
+/// came after the engines' (by path) and no call was shown.
+#[test]
+fn review_takes_single_keys_confirms_each_and_picks_by_engine_and_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("snapshots");
+    write(&dir.path().join("cases/a.yaml"), TAGGED);
+    write(&dir.path().join("cases/b.yaml"), CASE);
+    let step = "verdict: conforms\nobserved:\n  posts:\n  - step: 0\n    threw: ~\n";
+    let pending = |who: &str, case: &str| {
+        let text = format!("---\nsource: x\ninput_file: cases/{case}.yaml\n---\n{step}");
+        write(&s.join(format!("{who}/{case}.snap.new")), &text);
+    };
+    for case in ["a", "b"] {
+        for who in ["chromium", "firefox", "model"] {
+            pending(who, case);
+        }
+    }
+
+    // --engine and --filter pick; case by case, the model's first.
+    let list = pmconf(&["review", "--list", "--filter", "tag:mine"], dir.path());
+    assert_eq!(
+        text(&list.stdout),
+        "snapshots/model/a.snap.new\nsnapshots/chromium/a.snap.new\nsnapshots/firefox/a.snap.new\n",
+        "{}",
+        text(&list.stderr)
+    );
+    let list = pmconf(
+        &["review", "--list", "--engine", "model,firefox"],
+        dir.path(),
+    );
+    assert_eq!(
+        text(&list.stdout),
+        "snapshots/model/a.snap.new\nsnapshots/firefox/a.snap.new\n\
+         snapshots/model/b.snap.new\nsnapshots/firefox/b.snap.new\n"
+    );
+
+    // One key each on a terminal: a, r, then q for the rest of case a.
+    let (status, shown) =
+        common::pmconf_on_a_terminal(dir.path(), &["review", "--filter", "a.yaml"], "arq");
+    assert_eq!(status, Some(1), "{shown}");
     assert!(
-        !readme.contains("one by one with `cargo insta review`"),
-        "not the command to use"
+        shown.contains("answer each with one key (no Enter)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("3 pending snapshots (3 of 6 picked by --engine/--filter)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("[1/3] cases/a.yaml: the model's answer"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "+  - step: 0  # post top→child, message \"hi\", target_origin \"http://b.test\""
+        ),
+        "the call beside its step: {shown}"
+    );
+    assert!(
+        shown.contains("(one key): a\n  => accepted: snapshots/model/a.snap\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("(one key): r\n  => rejected: deleted snapshots/chromium/a.snap.new\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("(one key): q\n  => quit: this one and the 0 after it stay pending\n"),
+        "{shown}"
+    );
+    assert!(s.join("model/a.snap").exists());
+    assert!(!s.join("chromium/a.snap.new").exists() && !s.join("chromium/a.snap").exists());
+    assert!(s.join("firefox/a.snap.new").exists());
+    for who in ["chromium", "firefox", "model"] {
+        assert!(s.join(format!("{who}/b.snap.new")).exists(), "not picked");
+    }
+
+    // From a pipe: lines, and it says so.
+    let out = pmconf_with_keys(&["review", "--engine", "firefox"], dir.path(), "s\ns\n");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("standard input is not a terminal: answer each with a line"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("then Enter: ") && stdout.contains("  => skipped: "),
+        "{stdout}"
     );
 }

@@ -1334,3 +1334,51 @@ fn ports_in_a_race_case_and_isolation_off_the_top_window() {
         &["`isolated` on `child`, which is not the top window"],
     );
 }
+
+/// Issue 27 item 7: every error of a file in one pass, in line order. On
+/// main, the unknown field and the unknown window hid the two errors that
+/// need the window tree (a post with both `options` and `target_origin`,
+/// a window that may still be loading): those showed only once the first
+/// two were fixed, and the errors came out in the order they were found.
+#[test]
+fn deeper_errors_come_in_the_same_pass_sorted_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_case(
+        dir.path(),
+        "deep.yaml",
+        "description: deeper errors\n\
+         windows:\n\
+         \x20 top: { url: \"http://a.test/\" }\n\
+         \x20 child: { parent: top, url: \"http://b.test/\" }\n\
+         steps:\n\
+         \x20 - post: { from: top, to: child, message: x, target_origin: \"*\", options: { target_origin: \"*\" } }\n\
+         \x20 - navigate: { window: child, url: \"http://c.test/\" }\n\
+         \x20 - post: { from: child, to: top, message: y, target_origin: \"*\", options: {} }\n\
+         \x20 - post: { from: top, to: nosuch, message: z, target_origin: \"*\" }\n\
+         \x20 - post: { from: top, to: child, message: z, target_origin: \"*\", colour: red }\n",
+    );
+    let out = pmconf(&["check", "deep.yaml"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let found: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("error: deep.yaml:"))
+        .collect();
+    // Line 8: a wrong call from a window that may still be loading, both
+    // at once (the window check used to wait for the call to be right).
+    let want = [
+        ("6:", "a post has `options` and `target_origin`"),
+        ("8:13:", "`child` may still be loading here"),
+        ("8:", "a post has `options` and `target_origin`"),
+        ("9:", "unknown window `nosuch` in `to`"),
+        ("10:", "unknown field `colour` in a `post` step"),
+    ];
+    assert_eq!(found.len(), want.len(), "{stderr}");
+    for (line, (at, words)) in found.iter().zip(want) {
+        assert!(
+            line.starts_with(at) && line.contains(words),
+            "want {at} {words:?}, got {line:?} in:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("5 errors found"), "{stderr}");
+}

@@ -186,7 +186,7 @@ fn a_pending_model_snapshot_fails_the_run_and_says_so() {
     let stdout = expect(&pmconf(p, &run, ""), 1, "the model's snapshot is pending");
     let last = stdout.lines().rfind(|l| !l.is_empty()).unwrap();
     assert!(
-        last.ends_with("snapshots: model: 1 new => FAILED (1 unexpected)"),
+        last.ends_with("snapshots: model: 1 new => needs review (1 new)"),
         "{stdout}"
     );
     assert!(stdout.contains("needs action (1):"), "{stdout}");
@@ -255,7 +255,7 @@ fn a_fuzz_finding_leaves_the_next_run_clean_and_is_adopted_like_any_case() {
         "{again}"
     );
 
-    // Adopted as the README says: moved to cases/found/, run, reviewed.
+    // Adopted as docs/src/fuzzing.md says: moved to cases/found/, run, reviewed.
     std::fs::create_dir_all(p.join("cases/found")).unwrap();
     for ext in ["yaml", "html"] {
         std::fs::rename(
@@ -283,5 +283,57 @@ fn a_fuzz_finding_leaves_the_next_run_clean_and_is_adopted_like_any_case() {
     assert!(
         again.contains(&format!("already saved as {adopted}")),
         "{again}"
+    );
+}
+
+/// Issue 27 item 6, in a terminal: the progress bars are finished before
+/// the end of the run, the report files written are named, and the
+/// verdict is the last line; a new case that conforms asks for review
+/// (`=> needs review (N new)`) and still exits 1. On main the finished bar
+/// was drawn again below the verdict, no report path was printed, and the
+/// verdict said `=> FAILED (2 unexpected)`.
+#[test]
+fn in_a_terminal_the_verdict_ends_the_run_after_the_reports_written() {
+    let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
+    if installed(&[EngineId::Chromium]).is_empty() {
+        return;
+    }
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    write(&p.join("cases/mine/answer.yaml"), NEW_CASE);
+    let (status, raw) = common::pmconf_on_a_terminal(
+        p,
+        &["run", "--engine", "chromium", "--html", "out/report.html"],
+        "",
+    );
+    assert_eq!(status, Some(1), "{raw}");
+    // A bar is drawn (the terminal is real), and finished before the end.
+    assert!(raw.contains("[===================="), "{raw}");
+    let verdict_at = raw.rfind("pmconf: 1 engine").expect("a verdict line");
+    let after = &raw[verdict_at..];
+    let verdict = after.lines().next().unwrap().trim_end();
+    assert!(
+        verdict.ends_with("snapshots: 1 new, model: 1 new => needs review (2 new)"),
+        "{raw}"
+    );
+    assert!(
+        after[verdict.len()..].trim().is_empty(),
+        "nothing may follow the verdict: {after:?}"
+    );
+    let before: Vec<&str> = raw[..verdict_at].lines().collect();
+    let reports = before
+        .iter()
+        .rposition(|l| *l == "reports written:")
+        .unwrap_or_else(|| panic!("no reports listed:\n{raw}"));
+    assert_eq!(
+        before[reports + 1..],
+        ["  target/pmconf/results.json", "  out/report.html", ""],
+        "{raw}"
+    );
+    assert!(p.join("target/pmconf/results.json").is_file());
+    assert!(p.join("out/report.html").is_file());
+    assert!(
+        !before[reports..].iter().any(|l| l.contains("[=")),
+        "no bar below the end: {raw}"
     );
 }

@@ -211,3 +211,111 @@ fn a_broken_instance_stops_the_run_naming_its_line() {
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(all.contains("unknown engine `nightly`"), "{all}");
 }
+
+/// Issue 27 item 5: an instance that names no browser takes the system
+/// engine's binaries (`doctor` and `run` agree), and `compare_with =
+/// "chromium"` compares it with Chromium's accepted snapshots: where they
+/// agree it passes with no snapshot of its own, where they differ the run
+/// shows a changed snapshot (its diff naming Chromium's file) written
+/// pending under the instance's own name. results.json records the
+/// instance's binaries and arguments. On main `doctor` and `run` refused
+/// the file ("names neither a browser nor a webdriver-url").
+#[test]
+fn a_flag_alone_makes_an_instance_compared_with_the_system_engine() {
+    if let Err(missing) = discover(EngineId::Chromium) {
+        assert!(!ci(), "CI is set and Chromium is missing: {missing}");
+        eprintln!("skipping: {missing}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("engines.toml");
+    std::fs::write(
+        &config,
+        "[engines.chromium-flags]\nkind = \"chromium\"\nargs = [\"--lang=en-GB\"]\ncompare_with = \"chromium\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let out = pmconf(&["doctor", "--engines", config]);
+    let doctor = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{doctor}");
+    assert!(
+        doctor.contains("chromium-flags (chromium, declared at ")
+            && doctor.contains("the system chromium's)")
+            && doctor.contains("compare  with chromium's accepted snapshots"),
+        "{doctor}"
+    );
+
+    let snapshots = dir.path().join("snapshots");
+    common::copy_snapshots(CASES, &["chromium", "model"], &snapshots);
+    let results = dir.path().join("results.json");
+    let run = |expect: i32| {
+        let mut args = vec!["run"];
+        args.extend(CASES);
+        args.extend([
+            "--engines",
+            config,
+            "--engine",
+            "chromium-flags",
+            "--snapshots",
+            snapshots.to_str().unwrap(),
+            "--results",
+            results.to_str().unwrap(),
+            "--retry-unexpected",
+            "0",
+        ]);
+        let out = pmconf(&args);
+        assert_eq!(out.status.code(), Some(expect), "{}", text(&out));
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+        (text(&out), json)
+    };
+
+    // The same Chromium with a flag: as Chromium's accepted snapshots say.
+    let (_, first) = run(0);
+    for r in first["results"].as_array().unwrap() {
+        assert_eq!(r["snapshot"]["status"], "matched", "{r:#}");
+    }
+    assert!(!snapshots.join("chromium-flags").exists(), "nothing new");
+    let instance = &first["run"]["instances"][0];
+    assert_eq!(instance["name"], "chromium-flags", "{first:#}");
+    assert_eq!(instance["args"], serde_json::json!(["--lang=en-GB"]));
+    assert_eq!(instance["compare_with"], "chromium");
+    let browser = discover(EngineId::Chromium).unwrap().browser.path;
+    assert_eq!(instance["browser"], browser.to_str().unwrap());
+
+    // Chromium's accepted snapshot of one case says something else: the
+    // instance differs from it, pending under its own name.
+    let name = "target-origin__exact-match";
+    let accepted = snapshots.join(format!("chromium/{name}.snap"));
+    let edited = std::fs::read_to_string(&accepted).unwrap().replacen(
+        "verdict: conforms",
+        "verdict: diverges",
+        1,
+    );
+    std::fs::write(&accepted, edited).unwrap();
+    let (said, second) = run(1);
+    let changed: Vec<&Value> = second["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["snapshot"]["status"] == "changed")
+        .collect();
+    assert_eq!(changed.len(), 1, "{second:#}");
+    assert!(
+        changed[0]["snapshot"]["diff"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("--- accepted ({})", accepted.display())),
+        "{second:#}"
+    );
+    assert!(
+        snapshots
+            .join(format!("chromium-flags/{name}.snap.new"))
+            .exists(),
+        "{said}"
+    );
+    assert!(
+        said.contains("engine chromium-flags (chromium): browser "),
+        "{said}"
+    );
+}

@@ -188,7 +188,7 @@ fn a_fixed_seed_sample_has_every_step_kind_topology_and_origin_mix() {
             *counts.entry(f).or_default() += 1;
         }
     }
-    // Hand-listed from the case format (README "Race steps") and the
+    // Hand-listed from the case format (the book's docs/src/races.md) and the
     // issue's list of topologies and origins.
     let expected = [
         "post",

@@ -57,14 +57,16 @@ fn feed(reporter: &mut dyn Reporter) {
 }
 
 #[test]
-fn the_terminal_lists_it_before_a_failing_verdict() {
+fn the_terminal_lists_it_before_a_verdict_that_asks_for_review() {
     let mut reporter = TerminalReporter::new(Vec::new(), false);
     feed(&mut reporter);
     let out = String::from_utf8(reporter.into_inner()).unwrap();
     let lines: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
     let verdict = lines.last().unwrap();
     assert!(
-        verdict.ends_with("snapshots: model: 1 new => FAILED (1 unexpected)"),
+        // A new snapshot to review, nothing wrong: not FAILED (issue 27
+        // item 6), though the run still exits 1.
+        verdict.ends_with("snapshots: model: 1 new => needs review (1 new)"),
         "{out}"
     );
     let needs = lines
@@ -96,7 +98,10 @@ fn the_html_report_needs_action_for_it() {
         "{html}"
     );
     assert!(html.contains(&format!("pending: {PENDING}")), "{html}");
-    assert!(html.contains("FAILED (1 unexpected)"), "{html}");
+    assert!(
+        html.contains("<p class=\"verdict review\">") && html.contains("needs review (1 new)"),
+        "{html}"
+    );
 }
 
 #[test]

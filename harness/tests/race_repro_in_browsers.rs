@@ -8,8 +8,9 @@
 
 mod common;
 
-use pmconf::engine::{discover, start_session, ProcessRegistry};
+use pmconf::engine::{discover, ProcessRegistry};
 use pmconf::gen::race_repro::race_html;
+use pmconf::gen::repro::standalone_html;
 use pmconf_model::{answer_case, parse_case};
 use serde_json::Value;
 
@@ -28,20 +29,18 @@ async fn the_race_page_runs_the_race_and_shows_its_histogram_in_every_engine() {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("race.html");
     std::fs::write(&page, html).unwrap();
+    let nothing_allowed = dir.path().join("race-nothing-allowed.html");
+    std::fs::write(
+        &nothing_allowed,
+        race_html(&case, "t", &[], "test", &[], RUNS),
+    )
+    .unwrap();
+    let (repro_agrees, repro_differs) = repro_pages(dir.path());
     for engine in common::engines() {
         let installed = discover(engine).unwrap();
         let registry = ProcessRegistry::new();
         let _cleanup = registry.end_all_on_drop();
-        // The page needs no network: the proxy accepts and never answers.
-        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let session = start_session(
-            engine,
-            &installed,
-            &proxy.local_addr().unwrap().to_string(),
-            &registry,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        let (session, _proxy) = common::session_for_pages(engine, &installed, &registry).await;
         let c = &session.client;
         c.goto(&format!("file://{}", page.display())).await.unwrap();
         let mut histogram = Value::Null;
@@ -79,7 +78,81 @@ async fn the_race_page_runs_the_race_and_shows_its_histogram_in_every_engine() {
             .await
             .unwrap();
         assert_eq!(shown.as_u64(), Some(rows.len() as u64), "{name}");
+        // Issue 27 item 9: one line says whether this browser showed the
+        // divergence (on main the page had no such line). Every outcome
+        // here is allowed; against a model that allows nothing, every run
+        // is outside it.
+        let said = shown_line(c).await;
+        assert!(
+            said.starts_with(&format!(
+                "This browser did not show the divergence in {RUNS} runs"
+            )),
+            "{name}: {said}"
+        );
+        c.goto(&format!("file://{}", nothing_allowed.display()))
+            .await
+            .unwrap();
+        let said = shown_line(c).await;
+        assert!(
+            said.starts_with(&format!(
+                "This browser shows the divergence: {RUNS} of {RUNS} runs"
+            )),
+            "{name}: {said}"
+        );
+        // The plain reproducer: a post whose targetOrigin is not a URL
+        // throws SyntaxError; against the model's answer it shows nothing,
+        // against an answer where it returns it shows the divergence.
+        for (page, want) in [
+            (
+                &repro_agrees,
+                "This browser does not show the divergence here",
+            ),
+            (&repro_differs, "This browser shows the divergence"),
+        ] {
+            c.goto(&format!("file://{}", page.display())).await.unwrap();
+            let said = shown_line(c).await;
+            assert!(said.starts_with(want), "{name}: {said}");
+        }
         session.close().await.unwrap();
         registry.end_all();
     }
+}
+
+/// The text of the page's `#shown` line, once the page has written it.
+async fn shown_line(c: &fantoccini::Client) -> String {
+    for _ in 0..300 {
+        let text = c
+            .execute(
+                "const p = document.getElementById('shown'); return p ? p.textContent : ''",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(t) = text.as_str().filter(|t| !t.is_empty()) {
+            return t.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the page never said whether it shows the divergence")
+}
+
+/// Two plain reproducer pages of one case (top posts to itself with
+/// targetOrigin "not a url", which throws SyntaxError): one with the
+/// model's answer, one with an answer where the post returns.
+fn repro_pages(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let yaml = "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\nsteps:\n  - post: { from: top, to: top, message: m, target_origin: \"not a url\" }\n";
+    let case = parse_case("t.yaml", yaml).unwrap();
+    let model = answer_case(&case).allowed.remove(0);
+    assert_eq!(model.posts[0].threw.as_deref(), Some("SyntaxError"));
+    let mut returned = model.clone();
+    returned.posts[0].threw = None;
+    let agrees = dir.join("repro-agrees.html");
+    std::fs::write(&agrees, standalone_html(&case, "t", &model, &model, "test")).unwrap();
+    let differs = dir.join("repro-differs.html");
+    std::fs::write(
+        &differs,
+        standalone_html(&case, "t", &returned, &model, "test"),
+    )
+    .unwrap();
+    (agrees, differs)
 }

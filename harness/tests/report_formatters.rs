@@ -8,7 +8,7 @@ use pmconf::report::{
 use pmconf::run::events::{
     CaseResult, EarlierAttempt, EngineInfo, OutcomeCount, Reporter, RunEvent, SnapshotStatus,
 };
-use pmconf::run::info::{CaseInfo, PostCall, RunInfo};
+use pmconf::run::info::{CaseInfo, InstanceInfo, PostCall, RunInfo};
 use pmconf::run::verdict::Verdict;
 use pmconf_model::contested::{ContestedOutcome, SpecIssue};
 use pmconf_model::{Delivery, Outcome, PostOutcome};
@@ -226,6 +226,7 @@ fn run_info(cases: Vec<CaseInfo>) -> RunEvent {
             .map(str::to_owned)
             .to_vec(),
         cases,
+        instances: vec![],
     })
 }
 
@@ -387,7 +388,7 @@ fn terminal_divergence_block_diffs_observed_against_the_nearest_allowed_outcome(
     let output = terminal_output(&events());
     let known = block(
         &output,
-        &format!("chromium  {KNOWN_CASE}  [known: snapshot matches]"),
+        &format!("chromium  {KNOWN_CASE}  [accepted: snapshot matches]"),
     );
     assert!(
         known[1].contains("a data: iframe posts with origin \"null\""),
@@ -428,7 +429,7 @@ fn terminal_divergence_block_diffs_observed_against_the_nearest_allowed_outcome(
 
     let accepted = block(
         &output,
-        &format!("firefox  {CHANGED_CASE}  [known: snapshot accepted]"),
+        &format!("firefox  {CHANGED_CASE}  [accepted: snapshot accepted]"),
     );
     assert!(accepted.contains(&"    -   - message: 2"), "{accepted:#?}");
     assert!(accepted.contains(&"    +   - message: 1"), "{accepted:#?}");
@@ -460,15 +461,16 @@ fn terminal_lists_reasons_setup_errors_and_pending_snapshots() {
         ]
     );
     assert_eq!(
-        block(&output, "snapshot problems (2):"),
+        block(&output, "pending snapshots (2):"),
         [
-            "snapshot problems (2):",
-            &format!("  chromium  {CHANGED_CASE}: snapshot changed, pending: {CHANGED_PENDING}"),
-            "    -      origin: http://x.test",
-            "    +      origin: http://b.test:8000",
+            "pending snapshots (2):",
+            // By case path, as every list of the report.
             &format!(
                 "  chromium  messages/special-values.yaml: new snapshot, pending: {NEW_PENDING}"
             ),
+            &format!("  chromium  {CHANGED_CASE}: snapshot changed, pending: {CHANGED_PENDING}"),
+            "    -      origin: http://x.test",
+            "    +      origin: http://b.test:8000",
             "  review with `pmconf review` and accept or reject each pending snapshot",
         ]
     );
@@ -480,20 +482,20 @@ fn terminal_verdict_line_separates_known_from_unexpected() {
     let output = terminal_output(&events());
     assert_eq!(
         output.lines().last().unwrap(),
-        "pmconf: 3 engines (1 failed to start: webkitgtk), 6 cases each: 7 conform, 3 diverge (known: 2), \
+        "pmconf: 3 engines (1 failed to start: webkitgtk), 6 cases each: 7 conform, 3 diverge (accepted: 2), \
          1 inconclusive, 1 internal error; snapshots: 1 new, 1 changed, 1 accepted => FAILED (5 unexpected)"
     );
 }
 
 #[test]
-fn known_divergences_alone_do_not_fail_the_run() {
+fn accepted_divergences_alone_do_not_fail_the_run() {
     let known = chromium_results().into_iter().nth(1).unwrap();
     let events = one_engine_run("chromium", "131", known, 0.5);
     let output = terminal_output(&events);
     assert!(!output.contains("UNEXPECTED"), "{output}");
     assert_eq!(
         output.lines().last().unwrap(),
-        "pmconf: 1 engine, 1 case each: 0 conform, 1 diverge (known: 1), 0 inconclusive, \
+        "pmconf: 1 engine, 1 case each: 0 conform, 1 diverge (accepted: 1), 0 inconclusive, \
          0 internal errors; snapshots: all match => ok"
     );
 }
@@ -531,10 +533,10 @@ fn json_file_has_the_exact_counts() {
     assert_eq!(
         value["summary"],
         json!({
-            "chromium": {"conforms": 2, "contested": 0, "diverges": 2, "known_divergences": 1, "inconclusive": 1,
+            "chromium": {"conforms": 2, "contested": 0, "diverges": 2, "accepted_divergences": 1, "inconclusive": 1,
                          "internal_error": 1, "crashed": 0, "unexpected": 4, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                          "cases_per_second": 3.0},
-            "firefox": {"conforms": 5, "contested": 0, "diverges": 1, "known_divergences": 1, "inconclusive": 0,
+            "firefox": {"conforms": 5, "contested": 0, "diverges": 1, "accepted_divergences": 1, "inconclusive": 0,
                         "internal_error": 0, "crashed": 0, "unexpected": 0, "flaky": 0, "runs": 6, "unobserved_runs": 0,
                         "cases_per_second": 1.5},
         })
@@ -604,7 +606,7 @@ fn wptreport_files_map_verdicts_to_wpt_statuses() {
     assert_eq!(results[3]["message"], "window child never loaded");
     let fail = results[1]["subtests"][0]["message"].as_str().unwrap();
     assert!(
-        fail.contains("not one of the 2 allowed outcomes (known: snapshot matches)"),
+        fail.contains("not one of the 2 allowed outcomes (accepted: snapshot matches)"),
         "{fail}"
     );
     assert!(
@@ -669,7 +671,7 @@ fn html_matrix_cells_carry_verdict_classes_and_link_to_details() {
     );
 
     let known = matrix_row(&html, KNOWN_CASE);
-    assert_eq!(known[0], "<td class=\"x-known\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges (known)</a>", "{known:?}");
+    assert_eq!(known[0], "<td class=\"x-accepted\"><a href=\"#r1-chromium-opaque-data-frame-sender-yaml\">diverges (accepted)</a>", "{known:?}");
     assert_eq!(known[1], "<td class=\"x-pass\">conforms");
     assert_eq!(known[2], "<td class=\"x-none\">setup failed");
 
@@ -683,7 +685,7 @@ fn html_matrix_cells_carry_verdict_classes_and_link_to_details() {
         "{changed:?}"
     );
     assert!(
-        changed[1].starts_with("<td class=\"x-known\"><a href=\"#r8-"),
+        changed[1].starts_with("<td class=\"x-accepted\"><a href=\"#r8-"),
         "an accepted divergence is known: {changed:?}"
     );
     assert!(matrix_row(&html, "topology/nested.yaml")[0]
@@ -1068,7 +1070,7 @@ fn terminal_shows_each_race_case_histogram_whatever_its_verdict() {
     // The divergence block says how often its observed outcome came up.
     let diverging = block(
         &output,
-        &format!("chromium  {RACE_CASE}  [known: snapshot matches]"),
+        &format!("chromium  {RACE_CASE}  [accepted: snapshot matches]"),
     );
     assert_eq!(
         diverging[2], "  observed in 1 of 5 runs (every outcome under \"race cases\")",
@@ -1155,7 +1157,7 @@ fn html_race_details_show_the_histogram_and_the_outcomes_not_seen() {
     let row = matrix_row(&html, RACE_CASE);
     assert_eq!(
         row[0],
-        "<td class=\"x-known\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (known; 5 runs)</a>"
+        "<td class=\"x-accepted\"><a href=\"#r0-chromium-races-post-then-navigate-same-task-star-yaml\">diverges (accepted; 5 runs)</a>"
     );
     assert_eq!(
         row[1],
@@ -1390,7 +1392,7 @@ fn a_result_unexpected_in_every_attempt_fails_and_says_how_often_it_ran() {
     let output = terminal_output(&events);
     assert!(!output.contains("flaky: unexpected at first"), "{output}");
     assert_eq!(
-        block(&output, "snapshot problems (1):")[1],
+        block(&output, "pending snapshots (1):")[1],
         format!(
             "  chromium  {RACE_CASE}: snapshot changed in each of 2 attempts, pending: snapshots/chromium/races__r.snap.new"
         )
@@ -1552,7 +1554,7 @@ fn html_leads_with_the_run_header_then_what_needs_action() {
     for expected in [
         "<dt>started</dt><dd data-key=\"started\">2026-11-29 07:35:11 UTC</dd>",
         "<dt>ended</dt><dd data-key=\"ended\">2026-11-29 07:35:18 UTC (7.5 s)</dd>",
-        "<dd data-key=\"pmconf\">0.1.0, revision 7fb15fb-dirty (`git describe --always --dirty` at run time in /src/pmconf)</dd>",
+        "<dd data-key=\"pmconf\">0.1.0, revision 7fb15fb-dirty (<code>git describe --always --dirty</code> at run time in /src/pmconf)</dd>",
         "<dd data-key=\"command\"><code>pmconf run cases/ --html &#39;out dir/r.html&#39;</code></dd>",
         "<dd data-key=\"engines\">chromium 131.0.6778.85, firefox 128.0, webkitgtk (setup failed)</dd>",
     ] {
@@ -1654,7 +1656,7 @@ fn a_conforming_result_whose_snapshot_changed_needs_action_and_looks_nothing_lik
         rule[rule.find("background").expect("a background")..].to_owned()
     };
     assert_ne!(css("x-action"), css("x-pass"));
-    assert_ne!(css("x-known"), css("x-action"));
+    assert_ne!(css("x-accepted"), css("x-action"));
 
     let output = terminal_output(&events);
     assert!(
@@ -2022,4 +2024,273 @@ fn a_crashed_case_shows_in_every_report_with_the_driver_log() {
         "{html}"
     );
     assert!(html.contains("Unable to receive message from renderer"));
+}
+
+/// Whether `text` holds the word `known` (not `unknown`).
+fn says_known(text: &str) -> bool {
+    text.match_indices("known").any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        !before.is_some_and(|c| c.is_ascii_alphabetic())
+    })
+}
+
+/// Issue 27 item 3: a divergence whose snapshot was accepted is *accepted*
+/// in every report of the run (terminal, HTML, JSON, JUnit, wptreport);
+/// *known* is left for divergences `known-divergences.yaml` links to a
+/// filed bug. On main the verdict line said `diverge (known: 1)`, the
+/// results file `known_divergences`, the HTML `known`, and JUnit called
+/// an accepted divergence with no bug link "known divergence".
+#[test]
+fn an_accepted_divergence_is_called_accepted_in_every_report() {
+    let diverging = result(
+        "chromium",
+        KNOWN_CASE,
+        Verdict::Diverges,
+        SnapshotStatus::Matched,
+    );
+    let events = one_engine_run("chromium", "131.0", diverging, 2.0);
+
+    let terminal = terminal_output(&events);
+    assert!(terminal.contains("1 diverge (accepted: 1)"), "{terminal}");
+    assert!(
+        terminal.contains("[accepted: snapshot matches]"),
+        "{terminal}"
+    );
+    let heading: Vec<&str> = terminal
+        .lines()
+        .find(|l| l.starts_with("engine "))
+        .expect("a summary table")
+        .split_whitespace()
+        .collect();
+    assert_eq!(heading[4], "accepted", "{terminal}");
+    assert!(!says_known(&terminal), "{terminal}");
+
+    let json = json_of(&events);
+    assert_eq!(json["summary"]["chromium"]["accepted_divergences"], 1);
+    assert!(
+        json["summary"]["chromium"]
+            .get("known_divergences")
+            .is_none(),
+        "{json:#}"
+    );
+
+    let html = html_of(&events);
+    assert!(
+        html.contains("<th>accepted</th>") && html.contains("data-key=\"accepted_divergences\">1<"),
+        "{html}"
+    );
+    assert!(html.contains(">diverges (accepted)</a>"), "{html}");
+    assert!(
+        html.contains("accepted divergence: diverges, as its accepted snapshot says"),
+        "{html}"
+    );
+    assert!(!says_known(&html), "{html}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut wpt = WptReportReporter::new(dir.path().join("wpt-{engine}.json"));
+    feed(&mut wpt, &events);
+    wpt.finish().unwrap();
+    let report = std::fs::read_to_string(dir.path().join("wpt-chromium.json")).unwrap();
+    assert!(
+        report.contains("(accepted: snapshot matches)") && !says_known(&report),
+        "{report}"
+    );
+
+    // JUnit: accepted without a bug link, known with one.
+    let junit = |known: pmconf::known::KnownDivergences| {
+        let path = dir.path().join("junit.xml");
+        let mut reporter = pmconf::report::JunitReporter::new(&path, known);
+        feed(&mut reporter, &events);
+        reporter.finish().unwrap();
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let plain = junit(Default::default());
+    assert!(
+        plain.contains("<skipped message=\"accepted divergence (its snapshot is accepted; no bug link in known-divergences.yaml)\""),
+        "{plain}"
+    );
+    let filed = junit(
+        pmconf::known::KnownDivergences::parse(
+            Path::new("known-divergences.yaml"),
+            &format!("- {{engine: chromium, case: {KNOWN_CASE}, bug: 'https://bugs.example/1'}}\n"),
+        )
+        .unwrap(),
+    );
+    assert!(
+        filed.contains("<skipped message=\"known divergence: bug https://bugs.example/1\""),
+        "{filed}"
+    );
+}
+
+/// Issue 27 item 6: the terminal names the report files the run wrote,
+/// just above the verdict, which stays the last line. On main the paths
+/// were never printed (and the end was written at `SuiteEnd`, before the
+/// files existed).
+#[test]
+fn the_terminal_lists_the_reports_written_just_above_the_verdict() {
+    let mut reporter = TerminalReporter::new(Vec::new(), false);
+    feed(&mut reporter, &events());
+    reporter.reports_written(vec![
+        "target/pmconf/results.json".into(),
+        "out/report.html".into(),
+    ]);
+    reporter.finish().unwrap();
+    let output = String::from_utf8(reporter.into_inner()).unwrap();
+    let lines: Vec<&str> = output.lines().collect();
+    let n = lines.len();
+    assert!(lines[n - 1].starts_with("pmconf: "), "{output}");
+    assert_eq!(
+        lines[n - 5..n - 1],
+        [
+            "reports written:",
+            "  target/pmconf/results.json",
+            "  out/report.html",
+            "",
+        ],
+        "{output}"
+    );
+}
+
+/// Issue 27 item 9: the HTML header shows commands as code, never as
+/// literal backticks (the revision source is "`git describe ...` at run
+/// time"), and neither does the needs-action box's advice. On main the
+/// header read `` `git describe --always --dirty` `` with its backticks.
+#[test]
+fn html_header_and_needs_action_have_no_literal_backticks() {
+    let html = html_page();
+    let header = between(&html, "<dl class=\"run-info\"", "</dl>");
+    assert!(
+        header.contains("<code>git describe --always --dirty</code> at run time in /src/pmconf"),
+        "{header}"
+    );
+    assert!(!header.contains('`'), "{header}");
+    let needs = between(&html, "<section class=\"needs-action", "</section>");
+    assert!(needs.contains("<code>pmconf review</code>"), "{needs}");
+    assert!(!needs.contains('`'), "{needs}");
+}
+
+/// Issue 27 item 9: an empty needs-action box is not red. On main it kept
+/// its red border and heading with "Nothing needs action" inside.
+#[test]
+fn an_empty_needs_action_box_is_not_red() {
+    let clean = one_engine_run(
+        "chromium",
+        "131.0",
+        result(
+            "chromium",
+            "a.yaml",
+            Verdict::Conforms,
+            SnapshotStatus::Matched,
+        ),
+        1.0,
+    );
+    let html = html_of(&clean);
+    assert!(
+        html.contains("<section class=\"needs-action all-clear\" id=\"needs-action\">\n<h2>Needs action (0)</h2>"),
+        "{html}"
+    );
+    let css = STYLE_CSS;
+    let rule = |selector: &str| {
+        css.lines()
+            .find(|l| l.starts_with(&format!("{selector} {{")))
+            .unwrap_or_else(|| panic!("no rule for {selector}"))
+            .to_owned()
+    };
+    let red = "#b00020";
+    assert!(rule("section.needs-action").contains(red));
+    assert!(!rule("section.needs-action.all-clear").contains(red));
+    assert!(rule("section.needs-action.all-clear").contains("border-color"));
+    assert!(!rule("section.needs-action.all-clear h2").contains(red));
+    let html = html_page();
+    assert!(
+        html.contains("<section class=\"needs-action\" id=\"needs-action\">"),
+        "a run that needs action keeps its red box"
+    );
+}
+
+const STYLE_CSS: &str = include_str!("../src/report/html/style.css");
+
+/// Issue 27 item 9: every colour a matrix cell can take has a legend
+/// entry: each `.x-*` rule of the stylesheet that sets a background is
+/// the class list of a swatch. On main the legend had no entry for the
+/// orange of a new snapshot, the blue of a contested result or the grey
+/// of a cell not run.
+#[test]
+fn the_legend_has_an_entry_for_every_colour() {
+    let html = html_page();
+    let legend = between(&html, "<ul class=\"legend\">", "</ul>");
+    // Each colour rule as its class set: `.x-action.a-new` -> {x-action, a-new}.
+    let rules: Vec<Vec<&str>> = STYLE_CSS
+        .lines()
+        .filter(|l| l.contains("background"))
+        .filter_map(|l| l.split(" {").next())
+        .filter(|sel| sel.starts_with(".x-") && !sel.contains([' ', ',']))
+        .map(|sel| sel.trim_start_matches('.').split('.').collect())
+        .collect();
+    let swatches: Vec<Vec<&str>> = legend
+        .split("<span class=\"swatch ")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().split(' ').collect())
+        .collect();
+    let within = |a: &[&str], b: &[&str]| a.iter().all(|c| b.contains(c));
+    for rule in &rules {
+        // A swatch this rule colours, and no more specific rule does.
+        let shown = swatches.iter().any(|w| {
+            within(rule, w)
+                && !rules.iter().any(|other| {
+                    other.len() > rule.len() && within(rule, other) && within(other, w)
+                })
+        });
+        assert!(
+            shown,
+            "no legend entry in the colour of .{}: {legend}",
+            rule.join(".")
+        );
+    }
+    assert_eq!(rules.len(), 7, "{STYLE_CSS}");
+}
+
+/// Issue 27 item 5: each engine instance's binaries, arguments and
+/// `compare_with` are in results.json (`run.instances`), in the HTML
+/// header, and printed by the terminal before the run. On main no report
+/// said which binaries or arguments an instance ran with.
+#[test]
+fn every_report_records_each_instance_with_its_binaries_and_arguments() {
+    let mut events = events();
+    let RunEvent::RunInfo(info) = &mut events[0] else {
+        panic!("RunInfo comes first")
+    };
+    info.instances = vec![InstanceInfo {
+        name: "chromium-flags".into(),
+        kind: "chromium".into(),
+        location: "local".into(),
+        browser: Some("/usr/bin/chromium".into()),
+        driver: Some("/usr/bin/chromedriver".into()),
+        args: vec!["--enable-features=Foo".into(), "--x=a b".into()],
+        compare_with: Some("chromium".into()),
+    }];
+    let json = json_of(&events);
+    assert_eq!(
+        json["run"]["instances"],
+        json!([{"name": "chromium-flags", "kind": "chromium", "location": "local",
+                "browser": "/usr/bin/chromium", "driver": "/usr/bin/chromedriver",
+                "args": ["--enable-features=Foo", "--x=a b"], "compare_with": "chromium"}])
+    );
+    let want = "chromium-flags (chromium): browser /usr/bin/chromium, driver /usr/bin/chromedriver, \
+                args --enable-features=Foo &#39;--x=a b&#39;, compared with chromium&#39;s accepted snapshots";
+    let html = html_of(&events);
+    let header = between(&html, "<dl class=\"run-info\"", "</dl>");
+    assert!(
+        header.contains(&format!(
+            "<dt>instance</dt><dd data-key=\"instance\">{want}</dd>"
+        )),
+        "{header}"
+    );
+    let terminal = terminal_output(&events);
+    assert!(
+        terminal.starts_with(
+            "engine chromium-flags (chromium): browser /usr/bin/chromium, driver /usr/bin/chromedriver, args --enable-features=Foo '--x=a b', compared with chromium's accepted snapshots\n"
+        ),
+        "{terminal}"
+    );
 }

@@ -50,11 +50,16 @@ pub async fn run(engines: Option<PathBuf>, registry: ProcessRegistry) -> i32 {
 fn describe(d: &DeclaredInstance) -> (bool, String) {
     let i = &d.instance;
     let head = format!("{} ({}, declared at {})", i.name, i.kind, d.declared_at);
-    let args = if i.args.is_empty() {
+    let mut args = if i.args.is_empty() {
         String::new()
     } else {
-        format!("\n  args     {}", i.args.join(" "))
+        format!("\n  args     {}", crate::report::shell_words(&i.args))
     };
+    if let Some(other) = &i.compare_with {
+        args.push_str(&format!(
+            "\n  compare  with {other}'s accepted snapshots while it has none of its own"
+        ));
+    }
     match &i.location {
         Location::Local(binaries) => {
             let problems = i.problems();
@@ -67,14 +72,24 @@ fn describe(d: &DeclaredInstance) -> (bool, String) {
             };
             let version =
                 |v: &Option<String>| v.clone().unwrap_or_else(|| "version unknown".into());
+            // What it does not name is the system engine's.
+            let whose = |named: &Option<std::path::PathBuf>| {
+                if named.is_some() {
+                    String::new()
+                } else {
+                    format!(", the system {}'s", i.kind)
+                }
+            };
             (
                 true,
                 format!(
-                    "{head}: ok\n  browser  {} ({})\n  driver   {} ({}){args}",
+                    "{head}: ok\n  browser  {} ({}{})\n  driver   {} ({}{}){args}",
                     installed.browser.path.display(),
                     version(&installed.browser.version),
+                    whose(&binaries.browser),
                     installed.driver.path.display(),
                     version(&installed.driver.version),
+                    whose(&binaries.driver),
                 ),
             )
         }

@@ -22,16 +22,20 @@ use std::time::Instant;
 
 /// What `pmconf fuzz --help` says after the options.
 pub const FUZZ_AFTER_HELP: &str = "\
-Findings go to --out (default found/; race findings to found/races/),
-which neither `pmconf run` nor the model snapshot test reads: to make one
-part of the suite, move its .yaml (and .html) to cases/found/, then
-`pmconf run cases/found/NAME.yaml` and `pmconf review`.
+Findings go to --out (default found/), which neither `pmconf run` nor
+the model snapshot test reads: to make one part of the suite, move its
+.yaml (and .html) to cases/found/, then `pmconf run cases/found/NAME.yaml`
+and `pmconf review`.
 
 --races: each generated race case runs --repeat times per engine; a
 divergence is an observed outcome neither allowed nor contested by the
-model, listed with its histogram and saved unshrunk (with its histogram
-in NAME.observed.json). The end prints runs/s and harness faults (runs
-that observed nothing) per engine.
+model, listed with its histogram. Each one whose rule is not saved yet is
+shrunk in the engine that diverged (within --shrink-runs runs, confirmed
+by 20 more) and saved as found/<engine>--race-<rule>--<hash>.yaml; one
+that cannot be shrunk (--shrink-runs 0, over --max-shrinks, or not
+confirmed) is saved as generated to found/races/, with its histogram in
+NAME.observed.json. The end prints runs/s and harness faults (runs that
+observed nothing) per engine.
 
 Exit status: 0 when no engine diverged in a way not already saved (under
 --out or cases/found/), 1 when a new divergence was saved (or, with

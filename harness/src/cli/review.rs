@@ -6,9 +6,19 @@
 //! cannot find (it looks only inside package directories, and
 //! `snapshots/` is in none). `--from DIR` first copies the pending
 //! snapshots of a downloaded CI artifact into place.
+//!
+//! Snapshots come case by case, the model's answer first (what the
+//! standards allow), then each engine's; each diff carries the case's
+//! calls beside its steps, as `pmconf run` prints them. On a terminal one
+//! key answers (no Enter); from a pipe, one line per answer.
+
+mod keys;
 
 use super::EXIT_BAD_INPUT;
-use crate::run::snapshots::body_of;
+use crate::report::annotate_snapshot_diff;
+use crate::run::info::{CaseInfo, PostCall};
+use crate::run::snapshots::{accepted_label, body_of, COMPARED_WITH};
+use keys::Answers;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -27,6 +37,14 @@ pub struct ReviewArgs {
     /// Only list the pending snapshots (exit 1 when there are any).
     #[arg(long)]
     pub list: bool,
+    /// Review only these (comma-separated): engine or instance names, and
+    /// `model` for the model's answers.
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// Review only the cases that match (repeat for any of several), as
+    /// `run --filter`: `tag:NAME`, or a glob on the case's path (`races/*`).
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Vec<String>,
 }
 
 /// What the reviewer decided for one pending snapshot.
@@ -40,7 +58,7 @@ pub enum Decision {
     Skip,
 }
 
-/// Every `*.snap.new` under `dir`, sorted.
+/// Every `*.snap.new` under `dir`, sorted by path.
 pub fn pending_snapshots(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -56,6 +74,83 @@ pub fn pending_snapshots(dir: &Path) -> Vec<PathBuf> {
     walk(dir, &mut out);
     out.sort();
     out
+}
+
+/// One pending snapshot, with what the review shows beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    /// The `.snap.new` file.
+    pub path: PathBuf,
+    /// Whose snapshot: `model`, or the engine (its directory's name).
+    pub who: String,
+    /// The case file it belongs to (its `input_file`), if it names one.
+    pub case: Option<String>,
+}
+
+impl Pending {
+    /// What the pending file at `path` belongs to.
+    pub fn of(path: PathBuf) -> Self {
+        let who = path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let case = std::fs::read_to_string(&path).ok().and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("input_file: "))
+                .map(|c| c.trim().trim_matches(['"', '\'']).to_owned())
+        });
+        Pending { path, who, case }
+    }
+
+    fn is_model(&self) -> bool {
+        self.who == "model"
+    }
+}
+
+/// The pending snapshots under `dir` that `engines` (names, `model` for
+/// the model's; `None` for all) and `filters` (as `run --filter`; none for
+/// all) pick, case by case: the model's first, then the engines' by name.
+pub fn pending_to_review(
+    dir: &Path,
+    engines: Option<&[String]>,
+    filters: &[String],
+) -> Vec<Pending> {
+    let mut out: Vec<Pending> = pending_snapshots(dir)
+        .into_iter()
+        .map(Pending::of)
+        .filter(|p| engines.is_none_or(|names| names.contains(&p.who)))
+        .filter(|p| {
+            filters.is_empty()
+                || p.case.as_deref().is_some_and(|case| {
+                    let tags = case_tags(case);
+                    crate::case_filter::name_or_tags_match(case, &tags, filters)
+                })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.case, !a.is_model(), &a.who, &a.path).cmp(&(&b.case, !b.is_model(), &b.who, &b.path))
+    });
+    out
+}
+
+/// The tags of the case file at `case`, if it loads.
+fn case_tags(case: &str) -> Vec<String> {
+    crate::case_files::load_cases(&[PathBuf::from(case)])
+        .ok()
+        .and_then(|mut c| c.pop())
+        .map(|c| c.case.tags)
+        .unwrap_or_default()
+}
+
+/// The calls of the case file at `case` (empty when it does not load), to
+/// show beside each `- step: N` of a diff.
+fn case_calls(case: &str) -> Vec<PostCall> {
+    crate::case_files::load_cases(&[PathBuf::from(case)])
+        .ok()
+        .and_then(|mut c| c.pop())
+        .map(|c| CaseInfo::of(&c).posts)
+        .unwrap_or_default()
 }
 
 /// Copies every `*.snap.new` under `from` into `snapshots`, at its path
@@ -85,37 +180,49 @@ pub fn import_pending(from: &Path, snapshots: &Path) -> std::io::Result<Vec<Path
     Ok(written)
 }
 
-/// What a reviewer reads for one pending snapshot: the case it belongs to
-/// and the diff from the accepted snapshot (or the whole of a new one).
-pub fn describe_pending(pending: &Path) -> std::io::Result<String> {
-    let new = std::fs::read_to_string(pending)?;
-    let accepted_path = accepted_path(pending);
-    let case = new
+/// What a reviewer reads for one pending snapshot: whose it is and its
+/// case, then the diff from the accepted snapshot (or the whole of a new
+/// one), each `- step: N` line with that step's call beside it.
+pub fn describe_pending(pending: &Pending) -> std::io::Result<String> {
+    let new = std::fs::read_to_string(&pending.path)?;
+    let case = pending.case.as_deref().unwrap_or("(unknown case)");
+    let whose = if pending.is_model() {
+        "the model's answer (what the standards allow)".to_owned()
+    } else {
+        format!("{}'s behaviour", pending.who)
+    };
+    let mut out = format!("{case}: {whose}\n  {}\n", pending.path.display());
+    // Its own accepted snapshot, else the one the run compared it with
+    // (an instance's `compare_with`), as the run's diff showed it.
+    let own = accepted_path(&pending.path);
+    let compared_with = new
         .lines()
-        .find_map(|l| l.strip_prefix("input_file: "))
-        .unwrap_or("(unknown case)");
-    let mut out = format!("{} (case {case})\n", pending.display());
-    match std::fs::read_to_string(&accepted_path) {
+        .find_map(|l| l.strip_prefix(&format!("{COMPARED_WITH}: ")))
+        .map(PathBuf::from)
+        .filter(|_| !own.exists());
+    let accepted_from = compared_with.unwrap_or_else(|| own.clone());
+    let diff = match std::fs::read_to_string(&accepted_from) {
         Ok(old) => {
             let (old, new) = (
                 format!("{}\n", body_of(&old)),
                 format!("{}\n", body_of(&new)),
             );
-            out.push_str(
-                &similar::TextDiff::from_lines(&old, &new)
-                    .unified_diff()
-                    .context_radius(3)
-                    .header("accepted", "pending")
-                    .to_string(),
-            );
+            similar::TextDiff::from_lines(&old, &new)
+                .unified_diff()
+                .context_radius(3)
+                .header(&accepted_label(&accepted_from, &own), "pending")
+                .to_string()
         }
         Err(_) => {
-            out.push_str("new snapshot (none accepted yet):\n");
+            let mut all = String::from("new snapshot (none accepted yet):\n");
             for line in body_of(&new).lines() {
-                out.push_str(&format!("+{line}\n"));
+                all.push_str(&format!("+{line}\n"));
             }
+            all
         }
-    }
+    };
+    let calls = pending.case.as_deref().map(case_calls).unwrap_or_default();
+    out.push_str(&annotate_snapshot_diff(&diff, &calls));
     Ok(out)
 }
 
@@ -144,16 +251,27 @@ pub struct Tally {
     pub skipped: usize,
 }
 
-/// The loop: shows each pending snapshot on `out`, reads one key per line
-/// from `keys` (`a`, `r`, `s`; `q` or the end of input skips the rest).
+/// The loop over lines: shows each pending snapshot on `out`, reads one
+/// answer per line from `lines` (`a`, `r`, `s`; `q` or the end of input
+/// skips the rest).
 pub fn review(
-    pending: &[PathBuf],
-    keys: &mut dyn BufRead,
+    pending: &[Pending],
+    lines: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> std::io::Result<Tally> {
+    review_with(pending, &mut Answers::Lines(lines), out)
+}
+
+/// The loop, whatever the answers come from.
+fn review_with(
+    pending: &[Pending],
+    answers: &mut Answers<'_>,
     out: &mut dyn Write,
 ) -> std::io::Result<Tally> {
     let mut tally = Tally::default();
     let mut quit = false;
-    for (i, path) in pending.iter().enumerate() {
+    writeln!(out, "{}", answers.how_to_answer())?;
+    for (i, p) in pending.iter().enumerate() {
         if quit {
             tally.skipped += 1;
             continue;
@@ -163,18 +281,21 @@ pub fn review(
             "\n[{}/{}] {}",
             i + 1,
             pending.len(),
-            describe_pending(path)?
+            describe_pending(p)?
         )?;
         let decision = loop {
-            write!(out, "a accept, r reject, s skip, q quit: ")?;
+            write!(out, "{}", answers.prompt())?;
             out.flush()?;
-            let mut line = String::new();
-            if keys.read_line(&mut line)? == 0 {
+            let Some(answer) = answers.next()? else {
                 writeln!(out)?;
                 quit = true;
                 break Decision::Skip;
+            };
+            if answers.echoes_nothing() {
+                // A key read raw is not echoed: show it.
+                writeln!(out, "{answer}")?;
             }
-            match line.trim() {
+            match answer.as_str() {
                 "a" => break Decision::Accept,
                 "r" => break Decision::Reject,
                 "s" => break Decision::Skip,
@@ -182,15 +303,36 @@ pub fn review(
                     quit = true;
                     break Decision::Skip;
                 }
-                other => writeln!(out, "`{other}`: answer a, r, s or q")?,
+                other => writeln!(
+                    out,
+                    "`{}`: answer a, r, s or q",
+                    crate::report::terminal_safe(other)
+                )?,
             }
         };
-        apply(path, decision)?;
-        match decision {
-            Decision::Accept => tally.accepted += 1,
-            Decision::Reject => tally.rejected += 1,
-            Decision::Skip => tally.skipped += 1,
-        }
+        apply(&p.path, decision)?;
+        let done = match decision {
+            Decision::Accept => {
+                tally.accepted += 1;
+                format!("accepted: {}", accepted_path(&p.path).display())
+            }
+            Decision::Reject => {
+                tally.rejected += 1;
+                format!("rejected: deleted {}", p.path.display())
+            }
+            Decision::Skip if quit => {
+                tally.skipped += 1;
+                format!(
+                    "quit: this one and the {} after it stay pending",
+                    pending.len() - i - 1
+                )
+            }
+            Decision::Skip => {
+                tally.skipped += 1;
+                format!("skipped: {} stays pending", p.path.display())
+            }
+        };
+        writeln!(out, "  => {done}")?;
     }
     Ok(tally)
 }
@@ -220,15 +362,36 @@ pub fn run(args: &ReviewArgs) -> i32 {
             }
         }
     }
-    let pending = pending_snapshots(&args.snapshots);
+    let engines: Option<Vec<String>> = args.engine.as_deref().map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    });
+    let pending = pending_to_review(&args.snapshots, engines.as_deref(), &args.filter);
+    let all = pending_snapshots(&args.snapshots).len();
+    let picked = if pending.len() < all {
+        format!(" ({} of {all} picked by --engine/--filter)", pending.len())
+    } else {
+        String::new()
+    };
     if args.list {
         for p in &pending {
-            println!("{}", p.display());
+            println!("{}", p.path.display());
         }
         return i32::from(!pending.is_empty());
     }
     if pending.is_empty() {
-        println!("no pending snapshots under {}", args.snapshots.display());
+        println!(
+            "no pending snapshots under {}{}",
+            args.snapshots.display(),
+            if all > 0 {
+                format!(" picked by --engine/--filter ({all} others)")
+            } else {
+                String::new()
+            }
+        );
         return 0;
     }
     if super::run::ci() {
@@ -237,9 +400,22 @@ pub fn run(args: &ReviewArgs) -> i32 {
         );
         return EXIT_BAD_INPUT;
     }
+    println!(
+        "{} pending snapshot{}{picked}",
+        pending.len(),
+        if pending.len() == 1 { "" } else { "s" }
+    );
     let stdin = std::io::stdin();
-    let mut keys = stdin.lock();
-    match review(&pending, &mut keys, &mut std::io::stdout()) {
+    let mut lines = stdin.lock();
+    let raw = keys::RawKeys::on_stdin();
+    let mut answers = match &raw {
+        Some(raw) => Answers::Keys(raw),
+        None => Answers::Lines(&mut lines),
+    };
+    let reviewed = review_with(&pending, &mut answers, &mut std::io::stdout());
+    // The terminal is given back as it was before the summary.
+    drop(raw);
+    match reviewed {
         Ok(t) => {
             println!(
                 "{} accepted, {} rejected, {} still pending",
@@ -272,10 +448,12 @@ mod tests {
         write(&s.join("model/b.snap.new"), "allowed: []");
         write(&s.join("webkitgtk/c.snap.new"), "verdict: conforms");
         write(&s.join("webkitgtk/d.snap.new"), "verdict: conforms");
-        let pending = pending_snapshots(s);
+        let pending = pending_to_review(s, None, &[]);
         assert_eq!(pending.len(), 4);
+        // One case: the model's snapshot first.
+        assert_eq!(pending[0].who, "model");
         let mut out = Vec::new();
-        let tally = review(&pending, &mut &b"a\nx\nr\ns\n"[..], &mut out).unwrap();
+        let tally = review(&pending, &mut &b"r\nx\na\ns\n"[..], &mut out).unwrap();
         assert_eq!(
             tally,
             Tally {
@@ -294,7 +472,11 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("`x`: answer a, r, s or q"), "{out}");
-        assert!(out.contains("(case cases/c.yaml)"), "{out}");
+        assert!(out.contains("cases/c.yaml: the model's answer"), "{out}");
+        assert!(out.contains("  => rejected: deleted "), "{out}");
+        assert!(out.contains("  => accepted: "), "{out}");
+        assert!(out.contains("  => skipped: "), "{out}");
+        assert!(out.contains("then Enter"), "lines are asked for: {out}");
         let accepted = std::fs::read_to_string(s.join("firefox/a.snap")).unwrap();
         assert!(accepted.contains("diverges") && !s.join("firefox/a.snap.new").exists());
         assert!(!s.join("model/b.snap.new").exists() && !s.join("model/b.snap").exists());

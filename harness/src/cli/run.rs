@@ -6,7 +6,8 @@ use super::{report_load_errors, EXIT_BAD_INPUT};
 use crate::case_files::{check_snapshot_names, load_cases, LoadedCase};
 use crate::engine::ProcessRegistry;
 use crate::report::{
-    HtmlReporter, JsonReporter, JunitReporter, MultiReporter, TerminalReporter, WptReportReporter,
+    HtmlReporter, JsonReporter, JunitReporter, MultiReporter, Tee, TerminalReporter,
+    WptReportReporter,
 };
 use crate::run::driver::{Pacing, Via};
 use crate::run::events::{ModelSnapshotResult, Reporter, RunEvent};
@@ -31,7 +32,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
     /// Run every case in fresh documents: no plain case runs in windows an
-    /// earlier case left (document reuse; see README "Speed").
+    /// earlier case left (document reuse: docs/src/architecture.md).
     #[arg(long)]
     pub no_reuse: bool,
     /// Seconds every window of a batch may take to load.
@@ -216,15 +217,13 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     // Live bars (one per engine) only on a terminal; plain labelled lines
     // anywhere else (a pipe, a file, CI logs).
     let terminal = TerminalReporter::new(Box::new(std::io::stdout()), args.color);
-    let terminal = if std::io::stdout().is_terminal() {
+    let mut terminal = if std::io::stdout().is_terminal() {
         terminal.with_live_progress()
     } else {
         terminal
     };
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![
-        Box::new(terminal),
-        Box::new(JsonReporter::new(args.results.clone())),
-    ];
+    let mut reporters: Vec<Box<dyn Reporter>> =
+        vec![Box::new(JsonReporter::new(args.results.clone()))];
     if let Some(html) = &args.html {
         reporters.push(Box::new(HtmlReporter::new(html.clone())));
     }
@@ -237,8 +236,16 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JunitReporter::new(path.clone(), known)));
     }
-    let mut reporter = MultiReporter::new(reporters);
-    reporter.on_event(&RunEvent::RunInfo(RunInfo::now(&cases)));
+    // The terminal is finished last, so that it lists the report files
+    // written just above its verdict line, which ends the output.
+    let mut files = MultiReporter::new(reporters);
+    let mut reporter = Tee {
+        first: &mut terminal,
+        second: &mut files,
+    };
+    reporter.on_event(&RunEvent::RunInfo(
+        RunInfo::now(&cases).with_instances(&engines),
+    ));
     // The model's answers need no browser: compared (and pending ones
     // written) before the engines start, and sent as events so that every
     // report counts a pending model snapshot as needing action.
@@ -285,8 +292,16 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    if let Err(e) = reporter.finish() {
+    let written = files.finish();
+    if let Err(e) = &written {
         eprintln!("error: writing reports: {e}");
+    }
+    terminal.reports_written(files.written());
+    if let Err(e) = terminal.finish() {
+        eprintln!("error: writing to the terminal: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    if written.is_err() {
         return EXIT_BAD_INPUT;
     }
     if !outcome.setup_failures.is_empty() {
@@ -314,7 +329,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 12)]
     pub batch: usize,
     /// Run every case in fresh documents: no plain case runs in windows an
-    /// earlier case left (document reuse; see README "Speed").
+    /// earlier case left (document reuse: docs/src/architecture.md).
     #[arg(long)]
     pub no_reuse: bool,
     /// How each task of a case reaches its window: `channel` (a message

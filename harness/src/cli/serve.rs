@@ -262,6 +262,7 @@ async fn run_in(
         let no_snapshots = Snapshots {
             dir: None,
             accept: false,
+            engines: &[],
         };
         results.push(case_result(label, plan, case_runs, &[], no_snapshots));
     }

@@ -5,9 +5,10 @@
 //! ```toml
 //! [engines.chromium-local]
 //! kind = "chromium"                       # chromium | firefox | webkitgtk
-//! browser = "out/Release/chrome"          # relative to this file
+//! browser = "out/Release/chrome"          # optional: the system one otherwise; relative to this file
 //! driver = "out/Release/chromedriver"     # optional: the system one otherwise
 //! args = ["--enable-features=Foo"]        # optional: more browser arguments
+//! compare_with = "chromium"               # optional: compare with its accepted snapshots
 //!
 //! [engines.nightly-on-grid]
 //! kind = "firefox"
@@ -122,10 +123,47 @@ pub fn parse_instances(
             }
         }
     }
+    check_compare_with(&document, &out, &mut errors);
     if errors.found.is_empty() {
         Ok(out)
     } else {
         Err(errors.found)
+    }
+}
+
+/// Each `compare_with` names a system engine or another declared instance.
+fn check_compare_with(
+    document: &Document<&str>,
+    declared: &[DeclaredInstance],
+    errors: &mut Errors<'_>,
+) {
+    for d in declared {
+        let Some(other) = &d.instance.compare_with else {
+            continue;
+        };
+        let name = &d.instance.name;
+        let known = other.parse::<EngineId>().is_ok()
+            || declared
+                .iter()
+                .any(|o| &o.instance.name == other && o.instance.name != *name);
+        if known {
+            continue;
+        }
+        let span = document
+            .get("engines")
+            .and_then(|e| e.get(name))
+            .and_then(|e| e.get("compare_with"))
+            .and_then(Item::span);
+        let others: Vec<&str> = ["chromium", "firefox", "webkitgtk"]
+            .into_iter()
+            .chain(declared.iter().map(|o| o.instance.name.as_str()))
+            .filter(|o| o != name)
+            .collect();
+        errors.at(
+            span,
+            format!("`compare_with` of engine `{name}` names no other engine: `{other}`"),
+            &format!("name one of: {}", others.join(", ")),
+        );
     }
 }
 
@@ -156,7 +194,14 @@ impl Errors<'_> {
     }
 }
 
-const KEYS: &[&str] = &["kind", "browser", "driver", "args", "webdriver-url"];
+const KEYS: &[&str] = &[
+    "kind",
+    "browser",
+    "driver",
+    "args",
+    "webdriver-url",
+    "compare_with",
+];
 
 fn parse_entry(
     name: &str,
@@ -199,7 +244,7 @@ fn parse_entry(
             errors.at(
                 table.key(key).and_then(|k| k.span()),
                 format!("unknown key `{key}` in engine `{name}`"),
-                "the keys are kind, browser, driver, args and webdriver-url",
+                "the keys are kind, browser, driver, args, webdriver-url and compare_with",
             );
         }
     }
@@ -242,6 +287,7 @@ fn parse_entry(
     let browser = string("browser", errors);
     let driver = string("driver", errors);
     let url = string("webdriver-url", errors);
+    let compare_with = string("compare_with", errors);
     let args = match table.get("args") {
         None => Vec::new(),
         Some(item) => match item.as_array() {
@@ -286,14 +332,8 @@ fn parse_entry(
                 None
             }
         },
-        (None, _) if browser.is_none() && driver.is_none() => {
-            errors.at(
-                name_span,
-                format!("engine `{name}` names neither a browser nor a webdriver-url"),
-                "add browser = \"PATH\" (a local build) or webdriver-url = \"http://HOST:PORT\"",
-            );
-            None
-        }
+        // A local instance takes the system engine's binaries for what it
+        // does not name (a flag alone is an instance: `args`).
         (None, _) => Some(Location::Local(LocalBinaries {
             browser: browser.map(|(b, _)| base.join(b)),
             driver: driver.map(|(d, _)| base.join(d)),
@@ -307,6 +347,7 @@ fn parse_entry(
         kind: kind?,
         location: location?,
         args,
+        compare_with: compare_with.map(|(c, _)| c),
     })
 }
 
@@ -356,6 +397,7 @@ browser = \"/opt/firefox-nightly/firefox\"
                     driver: None,
                 }),
                 args: vec!["--enable-features=Foo".into()],
+                compare_with: None,
             }
         );
         let remote = &declared[1];
@@ -419,8 +461,9 @@ kind = \"firefox\"
 webdriver-url = \"http://grid:4444\"
 driver = \"/usr/bin/geckodriver\"
 
-[engines.nothing]
+[engines.other]
 kind = \"webkitgtk\"
+compare_with = \"safari\"
 
 [engines.badurl]
 kind = \"webkitgtk\"
@@ -439,20 +482,16 @@ args = \"--one\"
             (9, "engine `nokind` has no kind"),
             (13, "unknown kind `safari`"),
             (18, "unknown key `browsr` in engine `typo`"),
-            (
-                16,
-                "engine `typo` names neither a browser nor a webdriver-url",
-            ),
             (23, "engine `both` has both webdriver-url and driver"),
             (
-                25,
-                "engine `nothing` names neither a browser nor a webdriver-url",
-            ),
-            (
-                30,
+                31,
                 "webdriver-url `grid:4444` of engine `badurl` is not an http URL",
             ),
-            (35, "`args` of engine `badargs` must be a list of strings"),
+            (36, "`args` of engine `badargs` must be a list of strings"),
+            (
+                27,
+                "`compare_with` of engine `other` names no other engine: `safari`",
+            ),
         ];
         assert_eq!(found.len(), expect.len(), "{found:#?}");
         for ((line, message), (want_line, want)) in at.iter().zip(expect) {
@@ -468,6 +507,43 @@ args = \"--one\"
                 .to_string()
                 .starts_with(&format!("pmconf.toml:{}:", e.line)));
         }
+    }
+
+    /// Issue 27 item 5: a local instance need not name a browser: it
+    /// takes the system engine's binaries for what it does not name (a
+    /// flag alone makes an instance), and `compare_with` names the engine
+    /// whose accepted snapshots it is compared with. On main the first
+    /// entry was refused ("names neither a browser nor a webdriver-url")
+    /// and `compare_with` was an unknown key.
+    #[test]
+    fn a_local_instance_may_name_only_arguments_and_what_it_compares_with() {
+        let declared = parse(
+            "[engines.chromium-flags]\nkind = \"chromium\"\nargs = [\"--disable-features=Foo\"]\ncompare_with = \"chromium\"\n\n[engines.again]\nkind = \"chromium\"\ncompare_with = \"chromium-flags\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            declared[0].instance,
+            EngineInstance {
+                name: "chromium-flags".into(),
+                kind: EngineId::Chromium,
+                location: Location::Local(LocalBinaries::default()),
+                args: vec!["--disable-features=Foo".into()],
+                compare_with: Some("chromium".into()),
+            }
+        );
+        assert_eq!(
+            declared[1].instance.compare_with.as_deref(),
+            Some("chromium-flags"),
+            "another declared instance"
+        );
+        let found = errors("[engines.me]\nkind = \"firefox\"\ncompare_with = \"me\"\n");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!((found[0].line, found[0].column), (3, 16), "{}", found[0]);
+        assert!(
+            found[0].fix.contains("chromium, firefox, webkitgtk"),
+            "{}",
+            found[0]
+        );
     }
 
     #[test]

@@ -25,6 +25,12 @@ pub struct EngineInstance {
     pub location: Location,
     /// Browser arguments added to pmconf's own.
     pub args: Vec<String>,
+    /// Another engine whose accepted snapshots this one is compared with
+    /// while it has none of its own (`compare_with = "chromium"`): a flag
+    /// or a local build then shows as differences from the system browser
+    /// instead of as new snapshots. Pending snapshots are still written
+    /// under this instance's name.
+    pub compare_with: Option<String>,
 }
 
 /// The binaries a local instance names instead of the system ones.
@@ -79,6 +85,7 @@ impl EngineInstance {
             kind,
             location: Location::Local(LocalBinaries::default()),
             args: Vec::new(),
+            compare_with: None,
         }
     }
 
@@ -92,6 +99,7 @@ impl EngineInstance {
                 browser: None,
             },
             args: Vec::new(),
+            compare_with: None,
         }
     }
 

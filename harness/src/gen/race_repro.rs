@@ -140,6 +140,7 @@ pub fn race_html(
 <h1>pmconf race repro</h1>
 <p id=description></p>
 <p id=status>running…</p>
+<p id=shown></p>
 <table><thead><tr><th>outcome</th><th>runs</th><th>model</th></tr></thead><tbody id=rows></tbody></table>
 <div id=stage></div>
 <script>
@@ -242,6 +243,8 @@ async function main() {{
     }}
     document.getElementById("rows").append(tr);
   }}
+  const off = rows.filter(([o]) => !DATA.allowed.includes(o)).reduce((n, [, c]) => n + c, 0);
+  document.getElementById("shown").textContent = off ? "This browser shows the divergence: " + off + " of " + DATA.runs + " runs ended outside the model's allowed outcomes (in red)." : "This browser did not show the divergence in " + DATA.runs + " runs: every outcome is one the model allows (reload to try again, or run the YAML beside this page with pmconf run --repeat 20).";
   window.pmconfHistogram = {{ runs: DATA.runs, rows: rows.map(([outcome, count]) => ({{ outcome, count, allowed: DATA.allowed.includes(outcome) }})) }};
   document.getElementById("status").textContent = DATA.runs + " runs; " + DATA.engine + " showed: " +
     DATA.engineSaw.map((s) => s.count + " \u00d7 " + s.outcome).join(", ");

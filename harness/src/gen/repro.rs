@@ -62,6 +62,7 @@ pub fn standalone_html(
 <h1>pmconf repro</h1>
 <p id=description></p>
 <table><thead><tr><th>post</th><th>targetOrigin (or call form)</th><th>this browser</th><th>model</th></tr></thead><tbody id=rows></tbody></table>
+<p id=shown></p>
 <h2>messages this window received</h2>
 <ul id=received></ul>
 <script>
@@ -116,6 +117,7 @@ DATA.posts.forEach((p, i) => {{
   }}
   document.getElementById("rows").append(tr);
 }});
+document.getElementById("shown").textContent = document.querySelector('#rows .bad') ? "This browser shows the divergence: a post throws otherwise than the model says (in red)." : "This browser does not show the divergence here: every post throws or returns as the model says (a divergence in delivery shows only at the target's origin: run the YAML beside this page with pmconf run).";
 </script>
 "#,
         title = crate::report::html_escape(description),

@@ -22,5 +22,4 @@ pub mod status;
 pub mod store;
 pub mod timeline;
 
-
 pub use error::NightlyError;

@@ -67,6 +67,11 @@ pub fn header_lines(record: &RunRecord) -> Vec<HeaderLine> {
             engines.join(", ")
         },
     ));
+    if let Some(info) = &record.info {
+        for instance in &info.instances {
+            lines.push(line("instance", instance.describe()));
+        }
+    }
     lines
 }
 

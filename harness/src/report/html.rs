@@ -23,6 +23,7 @@ const STYLE: &str = include_str!("html/style.css");
 pub struct HtmlReporter {
     path: PathBuf,
     record: RunRecord,
+    written: bool,
 }
 
 impl HtmlReporter {
@@ -31,6 +32,7 @@ impl HtmlReporter {
         Self {
             path: path.into(),
             record: RunRecord::new(),
+            written: false,
         }
     }
 
@@ -46,7 +48,16 @@ impl Reporter for HtmlReporter {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        write_atomically(&self.path, render_html(&self.record).as_bytes())
+        write_atomically(&self.path, render_html(&self.record).as_bytes())?;
+        self.written = true;
+        Ok(())
+    }
+
+    fn written(&self) -> Vec<PathBuf> {
+        self.written
+            .then(|| self.path.clone())
+            .into_iter()
+            .collect()
     }
 }
 
@@ -71,10 +82,16 @@ pub fn render_html(record: &RunRecord) -> String {
         "<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>pmconf results</h1>\n"
     );
     top::header(&mut page, record);
+    let verdict_class = if summary.passed() {
+        "pass"
+    } else if summary.needs_review_only() {
+        "review"
+    } else {
+        "fail"
+    };
     let _ = writeln!(
         page,
-        "<p class=\"verdict {}\">{}</p>",
-        if summary.passed() { "pass" } else { "fail" },
+        "<p class=\"verdict {verdict_class}\">{}</p>",
         html_escape(&summary.verdict_line())
     );
     top::needs_action(&mut page, record);
@@ -98,7 +115,7 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
     let mut columns: Vec<(&str, &str)> = vec![
         ("conforms", "conforms"),
         ("diverges", "diverges"),
-        ("known", "known_divergences"),
+        ("accepted", "accepted_divergences"),
         ("inconclusive", "inconclusive"),
         ("internal-error", "internal_error"),
         ("unexpected", "unexpected"),
@@ -126,7 +143,7 @@ fn engines_table(page: &mut String, record: &RunRecord, summary: &RunSummary) {
             let n = match *key {
                 "conforms" => c.conforms,
                 "diverges" => c.diverges,
-                "known_divergences" => c.known_divergences,
+                "accepted_divergences" => c.accepted_divergences,
                 "inconclusive" => c.inconclusive,
                 "internal_error" => c.internal_error,
                 "unexpected" => c.unexpected,
@@ -180,7 +197,7 @@ fn cell_text(result: &CaseResult) -> String {
         Attention::NeedsAction(action) => (action.describe(result), vec![]),
         Attention::Flaky => (verdict.to_owned(), vec!["flaky".to_owned()]),
         Attention::Contested => (verdict.to_owned(), vec![]),
-        Attention::KnownDivergence => (verdict.to_owned(), vec!["known".to_owned()]),
+        Attention::AcceptedDivergence => (verdict.to_owned(), vec!["accepted".to_owned()]),
         Attention::Pass => (verdict.to_owned(), vec![]),
     };
     if is_repeated(result) {
@@ -217,21 +234,29 @@ fn index_of(record: &RunRecord, result: &CaseResult) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// The matrix legend: one swatch per kind of cell.
+/// The matrix legend: one swatch per colour a cell can have.
 fn legend(page: &mut String) {
     page.push_str("<ul class=\"legend\">\n");
     let kinds = [
         Attention::NeedsAction(Action::SnapshotChanged),
+        Attention::NeedsAction(Action::NewSnapshot),
         Attention::Flaky,
-        Attention::KnownDivergence,
+        Attention::Contested,
+        Attention::AcceptedDivergence,
         Attention::Pass,
     ];
-    for kind in kinds {
+    let swatches = kinds
+        .iter()
+        .map(|kind| (kind.css_classes(), kind.legend()))
+        .chain([(
+            "x-none".to_owned(),
+            "not run: the engine failed to start, or the run was cut short",
+        )]);
+    for (classes, words) in swatches {
         let _ = writeln!(
             page,
-            "<li><span class=\"swatch {}\"></span> {}</li>",
-            kind.css_classes(),
-            html_escape(kind.legend())
+            "<li><span class=\"swatch {classes}\"></span> {}</li>",
+            html_escape(words)
         );
     }
     page.push_str("</ul>\n");
@@ -350,8 +375,8 @@ mod tests {
             SnapshotStatus::NotCompared,
         );
         let fine = result("e", "c", Verdict::Conforms, SnapshotStatus::Matched);
-        assert_eq!(cell_classes(&known), "x-known");
-        assert_eq!(cell_text(&known), "diverges (known)");
+        assert_eq!(cell_classes(&known), "x-accepted");
+        assert_eq!(cell_text(&known), "diverges (accepted)");
         assert_eq!(cell_classes(&new), "x-action a-new");
         assert_eq!(cell_text(&new), "conforms, new snapshot (review it)");
         assert_eq!(cell_classes(&changed), "x-action a-changed");

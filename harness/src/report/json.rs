@@ -18,6 +18,7 @@ pub const RESULTS_FORMAT: &str = "pmconf-results/1";
 pub struct JsonReporter {
     path: PathBuf,
     record: RunRecord,
+    written: bool,
 }
 
 impl JsonReporter {
@@ -26,6 +27,7 @@ impl JsonReporter {
         Self {
             path: path.into(),
             record: RunRecord::new(),
+            written: false,
         }
     }
 
@@ -44,7 +46,16 @@ impl Reporter for JsonReporter {
         let value = results_json(&self.record).map_err(io::Error::other)?;
         let mut text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
         text.push('\n');
-        write_atomically(&self.path, text.as_bytes())
+        write_atomically(&self.path, text.as_bytes())?;
+        self.written = true;
+        Ok(())
+    }
+
+    fn written(&self) -> Vec<PathBuf> {
+        self.written
+            .then(|| self.path.clone())
+            .into_iter()
+            .collect()
     }
 }
 
@@ -55,10 +66,13 @@ impl Reporter for JsonReporter {
 ///  "run": {"started_at": "2026-11-29 09:35:11 UTC", "ended_at": "2026-11-29 09:36:02 UTC",
 ///          "seconds": 51.2, "started_unix_ms": 1795937711000, "pmconf_version": "0.1.0",
 ///          "revision": "7fb15fb-dirty", "revision_source": "`git describe ...` at run time in ...",
-///          "command_line": ["pmconf", "run", "cases/"]},
+///          "command_line": ["pmconf", "run", "cases/"],
+///          "instances": [{"name": "chromium-flags", "kind": "chromium", "location": "local",
+///                         "browser": "/usr/bin/chromium", "driver": "/usr/bin/chromedriver",
+///                         "args": ["--enable-features=Foo"], "compare_with": "chromium"}]},
 ///  "engines": [{"engine": "chromium", "browser_version": "131.0"}],
 ///  "setup_failures": [{"engine": "webkitgtk", "error": "..."}],
-///  "summary": {"chromium": {"conforms": 3, "diverges": 2, "known_divergences": 1,
+///  "summary": {"chromium": {"conforms": 3, "diverges": 2, "accepted_divergences": 1,
 ///              "inconclusive": 0, "internal_error": 0, "crashed": 0, "unexpected": 1,
 ///              "flaky": 0, "runs": 13, "unobserved_runs": 1, "cases_per_second": 4.2}},
 ///  "results": [CaseResult, ...],
@@ -71,8 +85,10 @@ impl Reporter for JsonReporter {
 ///
 /// `run` (null when the run sent no `RunInfo`) is what a report's header
 /// shows: start and end time (UTC; `ended_at` null when cut short), the
-/// pmconf version and source revision with how it was found, and the
-/// command line; the engines with their browser versions are `engines`.
+/// pmconf version and source revision with how it was found, the
+/// command line, and each engine instance with its binaries, arguments,
+/// endpoint and `compare_with`; the engines with their browser versions
+/// are `engines`.
 /// `cases` holds, per case, what reports show beside its results: its
 /// file, its references, and each post's call by step number.
 ///
@@ -100,7 +116,7 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
                 "conforms": c.conforms,
                 "contested": c.contested,
                 "diverges": c.diverges,
-                "known_divergences": c.known_divergences,
+                "accepted_divergences": c.accepted_divergences,
                 "inconclusive": c.inconclusive,
                 "internal_error": c.internal_error,
                 "crashed": c.crashed,
@@ -122,6 +138,7 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
             "revision": info.revision,
             "revision_source": info.revision_source,
             "command_line": info.command_line,
+            "instances": info.instances,
         })
     });
     let cases = match &record.info {

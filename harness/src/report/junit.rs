@@ -2,9 +2,9 @@
 //! test viewers read), one `<testsuite>` per engine.
 //!
 //! Each case is a `<testcase>` whose `classname` carries the engine and
-//! the case's directory (`chromium.cases.opaque`). A known divergence (its
-//! accepted snapshot matched) is `<skipped>` with its bug link from the
-//! known-divergences metadata; a flaky result passes with one
+//! the case's directory (`chromium.cases.opaque`). An accepted divergence
+//! (its accepted snapshot matched) is `<skipped>`, as a *known* divergence
+//! with its bug link when `known-divergences.yaml` has one; a flaky result passes with one
 //! `<flakyFailure>` per earlier attempt; an unexpected result (a new or
 //! changed snapshot) is a `<failure>` with the diff; a contested result
 //! (only allowed outcomes and outcomes an open issue of the HTML Standard
@@ -30,6 +30,7 @@ pub struct JunitReporter {
     pattern: PathBuf,
     record: RunRecord,
     known: KnownDivergences,
+    written: Vec<PathBuf>,
 }
 
 impl JunitReporter {
@@ -39,6 +40,7 @@ impl JunitReporter {
             pattern: pattern.into(),
             record: RunRecord::new(),
             known,
+            written: Vec::new(),
         }
     }
 }
@@ -63,10 +65,12 @@ impl Reporter for JunitReporter {
             let mut first_error = None;
             for engine in &engines {
                 let xml = junit_xml(&self.record, &[engine.as_str()], &self.known);
-                if let Err(e) =
-                    write_atomically(&engine_path(&self.pattern, engine), xml.as_bytes())
-                {
-                    first_error.get_or_insert(e);
+                let path = engine_path(&self.pattern, engine);
+                match write_atomically(&path, xml.as_bytes()) {
+                    Ok(()) => self.written.push(path),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
             first_error.map_or(Ok(()), Err)
@@ -75,8 +79,14 @@ impl Reporter for JunitReporter {
             write_atomically(
                 &self.pattern,
                 junit_xml(&self.record, &names, &self.known).as_bytes(),
-            )
+            )?;
+            self.written.push(self.pattern.clone());
+            Ok(())
         }
+    }
+
+    fn written(&self) -> Vec<PathBuf> {
+        self.written.clone()
     }
 }
 
@@ -119,11 +129,11 @@ fn kind(result: &CaseResult, known: &KnownDivergences) -> Kind {
         return Kind::Flaky;
     }
     if verdict == "diverges" {
+        // Known: a bug is filed (known-divergences.yaml); accepted: its
+        // snapshot is, and nobody linked a bug yet.
         let why = match known.lookup(&result.engine, &result.case) {
             Some(k) => format!("known divergence: {}", k.link_text()),
-            None => {
-                "known divergence (accepted snapshot; no bug link in known-divergences.yaml)".into()
-            }
+            None => "accepted divergence (its snapshot is accepted; no bug link in known-divergences.yaml)".into(),
         };
         return Kind::Skipped(why);
     }

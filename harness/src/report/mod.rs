@@ -53,7 +53,7 @@ pub use header::{format_utc, header_lines, shell_words, HeaderLine};
 pub use html::{render_html, HtmlReporter};
 pub use json::{results_json, JsonReporter, RESULTS_FORMAT};
 pub use junit::{junit_xml, JunitReporter};
-pub use multi::MultiReporter;
+pub use multi::{MultiReporter, Tee};
 pub use record::{EngineTiming, RunRecord, SetupFailure};
 pub use render::{
     diff_text, histogram_rows, is_repeated, nearest_allowed, outcome_diff, outcome_summaries,

@@ -57,6 +57,27 @@ impl Reporter for MultiReporter {
             }
         }
     }
+
+    fn written(&self) -> Vec<std::path::PathBuf> {
+        self.reporters.iter().flat_map(|r| r.written()).collect()
+    }
+}
+
+/// Two reporters borrowed, each given every event: a run's terminal and
+/// its files, finished apart so that the terminal can say which files
+/// were written before its verdict line.
+pub struct Tee<'a> {
+    /// Sees each event first.
+    pub first: &'a mut dyn Reporter,
+    /// Then this one.
+    pub second: &'a mut dyn Reporter,
+}
+
+impl Reporter for Tee<'_> {
+    fn on_event(&mut self, event: &RunEvent) {
+        self.first.on_event(event);
+        self.second.on_event(event);
+    }
 }
 
 #[cfg(test)]

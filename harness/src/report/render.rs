@@ -115,7 +115,9 @@ enum Detail {
 /// enough to read at a glance, e.g. `child: [m] child@1: [after]`.
 ///
 /// A line names each window or document that receives a message in any of
-/// `outcomes` (in order of first appearance), with the data of what it
+/// `outcomes`, in document order (the order the outcomes list them, empty
+/// ones too: the same whichever outcomes a run happened to see), with the
+/// data of what it
 /// received, and starts with the posts that threw, if any (`step 0 threw
 /// SyntaxError;`). Origins, then sources, are added only where needed to
 /// tell two different outcomes of the set apart (`[m (http://a.test)]`,
@@ -125,12 +127,17 @@ enum Detail {
 pub fn outcome_summaries(outcomes: &[&Outcome]) -> Vec<String> {
     let mut windows: Vec<&str> = Vec::new();
     for outcome in outcomes {
-        for (name, deliveries) in &outcome.received {
-            if !deliveries.is_empty() && !windows.contains(&name.as_str()) {
+        for (name, _) in &outcome.received {
+            if !windows.contains(&name.as_str()) {
                 windows.push(name);
             }
         }
     }
+    windows.retain(|w| {
+        outcomes
+            .iter()
+            .any(|o| o.received.iter().any(|(n, d)| n == w && !d.is_empty()))
+    });
     for detail in [Detail::Messages, Detail::Origins, Detail::Sources] {
         let lines: Vec<String> = outcomes
             .iter()
@@ -393,6 +400,41 @@ mod tests {
         assert_eq!(
             outcome_summaries(&[&nothing]),
             ["step 2 threw SyntaxError; nothing received"]
+        );
+    }
+
+    /// Issue 27 item 9: a histogram's keys (the documents on each line)
+    /// come in document order, whichever outcome a run saw first. On main
+    /// they came in the order of first receipt: `child@1` before `child`
+    /// when the first bar's `child` got nothing, so the same case's lines
+    /// read differently from run to run.
+    #[test]
+    fn summaries_name_documents_in_document_order_whatever_came_first() {
+        let late_only = received(
+            vec![PostOutcome::returned(0)],
+            &[
+                ("top", &[]),
+                ("child", &[]),
+                ("child@1", &[(json!("after"), "http://a.test")]),
+            ],
+        );
+        let both = received(
+            vec![PostOutcome::returned(0)],
+            &[
+                ("top", &[]),
+                ("child", &[(json!("m"), "http://a.test")]),
+                ("child@1", &[(json!("after"), "http://a.test")]),
+            ],
+        );
+        for order in [[&late_only, &both], [&both, &late_only]] {
+            let lines = outcome_summaries(&order);
+            for line in &lines {
+                assert!(line.starts_with("child: ["), "{lines:?}");
+            }
+        }
+        assert_eq!(
+            outcome_summaries(&[&late_only, &both]),
+            ["child: [] child@1: [after]", "child: [m] child@1: [after]"]
         );
     }
 

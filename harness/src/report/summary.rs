@@ -12,11 +12,12 @@ pub struct Counts {
     pub conforms: usize,
     /// Results that are contested (allowed or contested outcomes only).
     pub contested: usize,
-    /// Results that diverge, known or not.
+    /// Results that diverge, accepted or not.
     pub diverges: usize,
-    /// Divergences that are expected: their snapshot matched (or was
-    /// accepted), so they do not fail the run.
-    pub known_divergences: usize,
+    /// Accepted divergences: their snapshot matched (or was accepted),
+    /// so they do not fail the run. Not to be confused with *known*
+    /// divergences, those `known-divergences.yaml` links to a filed bug.
+    pub accepted_divergences: usize,
     /// Inconclusive results.
     pub inconclusive: usize,
     /// Internal errors.
@@ -27,6 +28,9 @@ pub struct Counts {
     pub unexpected: usize,
     /// Results with a new (pending) snapshot.
     pub new_snapshots: usize,
+    /// Of those, the ones that conform (or are contested): a new case to
+    /// review, which fails the run (exit 1) without anything being wrong.
+    pub new_to_review: usize,
     /// Results whose snapshot changed (pending).
     pub changed_snapshots: usize,
     /// Results whose snapshot was written as accepted.
@@ -53,12 +57,18 @@ impl Counts {
             Verdict::Crashed { .. } => self.crashed += 1,
         }
         if result.verdict == Verdict::Diverges && !result.is_unexpected() {
-            self.known_divergences += 1;
+            self.accepted_divergences += 1;
         }
         if result.is_unexpected() {
             self.unexpected += 1;
         }
         match result.snapshot {
+            SnapshotStatus::New { .. }
+                if matches!(result.verdict, Verdict::Conforms | Verdict::Contested) =>
+            {
+                self.new_snapshots += 1;
+                self.new_to_review += 1;
+            }
             SnapshotStatus::New { .. } => self.new_snapshots += 1,
             SnapshotStatus::Changed { .. } => self.changed_snapshots += 1,
             SnapshotStatus::Accepted => self.accepted_snapshots += 1,
@@ -192,8 +202,21 @@ impl RunSummary {
         self.complete && self.unexpected() == 0
     }
 
+    /// Whether all that keeps the run from passing is new snapshots to
+    /// review: new cases that conform (or are contested) and new model
+    /// snapshots. Such a run still fails (exit 1, nothing is accepted
+    /// unreviewed), but nothing in it is wrong: its verdict says `needs
+    /// review`, not `FAILED`.
+    pub fn needs_review_only(&self) -> bool {
+        self.complete
+            && !self.passed()
+            && self.setup_failed.is_empty()
+            && self.model_changed == 0
+            && self.totals.unexpected == self.totals.new_to_review
+    }
+
     /// The one-line verdict, e.g. `pmconf: 3 engines, 56 cases each: 160
-    /// conform, 8 diverge (known: 8), 0 inconclusive, 0 internal errors;
+    /// conform, 8 diverge (accepted: 8), 0 inconclusive, 0 internal errors;
     /// snapshots: all match => ok`.
     pub fn verdict_line(&self) -> String {
         let t = &self.totals;
@@ -211,11 +234,11 @@ impl RunSummary {
             ));
         }
         line.push_str(&format!(
-            ", {} each: {} conform, {} diverge (known: {}), {} inconclusive, {}; snapshots: {}",
+            ", {} each: {} conform, {} diverge (accepted: {}), {} inconclusive, {}; snapshots: {}",
             plural(self.cases_per_engine, "case", "cases"),
             t.conforms,
             t.diverges,
-            t.known_divergences,
+            t.accepted_divergences,
             t.inconclusive,
             plural(t.internal_error, "internal error", "internal errors"),
             self.snapshot_words(),
@@ -234,6 +257,8 @@ impl RunSummary {
         }
         if self.passed() {
             line.push_str(" => ok");
+        } else if self.needs_review_only() {
+            line.push_str(&format!(" => needs review ({} new)", self.unexpected()));
         } else {
             line.push_str(&format!(" => FAILED ({} unexpected)", self.unexpected()));
         }
@@ -317,7 +342,11 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            (counts.diverges, counts.known_divergences, counts.unexpected),
+            (
+                counts.diverges,
+                counts.accepted_divergences,
+                counts.unexpected
+            ),
             (3, 2, 2)
         );
         assert_eq!(
@@ -343,7 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_run_passes_with_known_divergences() {
+    fn a_clean_run_passes_with_accepted_divergences() {
         let record = RunRecord::from_events(&[
             RunEvent::SuiteStart {
                 engines: vec!["chromium".into(), "firefox".into()],
@@ -361,7 +390,7 @@ mod tests {
         assert!(summary.passed());
         assert_eq!(
             summary.verdict_line(),
-            "pmconf: 2 engines, 2 cases each: 3 conform, 1 diverge (known: 1), 0 inconclusive, \
+            "pmconf: 2 engines, 2 cases each: 3 conform, 1 diverge (accepted: 1), 0 inconclusive, \
              0 internal errors; snapshots: all match => ok"
         );
     }
@@ -369,7 +398,7 @@ mod tests {
     /// A new case whose engine snapshot was accepted but whose model
     /// snapshot was skipped in review: the run fails on the model's
     /// pending snapshot, and the verdict line says so (it said
-    /// `all match => ok` while the run exited 1).
+    /// `all match => ok` while the run exited 1): a review to do.
     #[test]
     fn a_pending_model_snapshot_fails_the_run_and_is_counted() {
         let record = RunRecord::from_events(&[
@@ -392,9 +421,62 @@ mod tests {
         assert_eq!(summary.unexpected(), 1);
         assert_eq!(
             summary.verdict_line(),
-            "pmconf: 1 engine, 1 case each: 1 conform, 0 diverge (known: 0), 0 inconclusive, \
-             0 internal errors; snapshots: model: 1 new => FAILED (1 unexpected)"
+            "pmconf: 1 engine, 1 case each: 1 conform, 0 diverge (accepted: 0), 0 inconclusive, \
+             0 internal errors; snapshots: model: 1 new => needs review (1 new)"
         );
+    }
+
+    /// Issue 27 item 6: a run whose only unexpected results are new cases
+    /// that conform (and new model snapshots) still fails (exit 1: nothing
+    /// is accepted unreviewed), but nothing in it is wrong, so its verdict
+    /// asks for a review instead of saying FAILED. A new divergence, a
+    /// changed snapshot or a case that concluded nothing is FAILED. On main
+    /// every one of these said `=> FAILED`.
+    #[test]
+    fn new_conforming_cases_need_review_and_anything_wrong_fails() {
+        let new = || SnapshotStatus::New {
+            pending: "p".into(),
+        };
+        let verdict = |extra: Vec<RunEvent>| {
+            let mut events = vec![
+                RunEvent::ModelSnapshot(crate::run::events::ModelSnapshotResult {
+                    case: "cases/mine/new.yaml".into(),
+                    snapshot: new(),
+                }),
+                RunEvent::SuiteStart {
+                    engines: vec!["chromium".into()],
+                    cases: 2,
+                },
+                start("chromium"),
+                result("chromium", Verdict::Conforms, new()),
+                result("chromium", Verdict::Contested, new()),
+            ];
+            events.extend(extra);
+            events.push(RunEvent::SuiteEnd { seconds: 1.0 });
+            let summary = RunSummary::of(&RunRecord::from_events(&events));
+            assert!(!summary.passed(), "exit 1 either way");
+            summary.verdict_line()
+        };
+        let line = verdict(vec![]);
+        assert!(
+            line.ends_with("snapshots: 2 new, model: 1 new; contested: 1 => needs review (3 new)"),
+            "{line}"
+        );
+        let line = verdict(vec![result("chromium", Verdict::Diverges, new())]);
+        assert!(line.ends_with(" => FAILED (4 unexpected)"), "{line}");
+        let changed = SnapshotStatus::Changed {
+            pending: "p".into(),
+            diff: "d".into(),
+        };
+        let line = verdict(vec![result("chromium", Verdict::Conforms, changed)]);
+        assert!(line.ends_with(" => FAILED (4 unexpected)"), "{line}");
+        let inconclusive = Verdict::Inconclusive { reason: "r".into() };
+        let line = verdict(vec![result(
+            "chromium",
+            inconclusive,
+            SnapshotStatus::NotCompared,
+        )]);
+        assert!(line.ends_with(" => FAILED (4 unexpected)"), "{line}");
     }
 
     #[test]
@@ -435,7 +517,7 @@ mod tests {
         assert_eq!(
             summary.verdict_line(),
             "pmconf: 2 engines (1 failed to start: webkitgtk), 1 case each: 0 conform, 0 diverge \
-             (known: 0), 0 inconclusive, 1 internal error; snapshots: all match => FAILED (2 unexpected)"
+             (accepted: 0), 0 inconclusive, 1 internal error; snapshots: all match => FAILED (2 unexpected)"
         );
     }
 }

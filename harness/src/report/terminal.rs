@@ -25,12 +25,13 @@ use std::io::{self, Write};
 /// another tenth of its cases (`chromium: 12/56 cases, 1 unexpected`).
 /// Either way, a result that needs action gets a line as it arrives
 /// (`UNEXPECTED ...`, or `new snapshot (review it) ...` for a new case
-/// that conforms). At `SuiteEnd` (or at `finish` if the run was cut
-/// short): a summary table (with a `runs` column when race cases ran more
+/// that conforms). At `finish` (the bars stop at `SuiteEnd`): a summary
+/// table (with a `runs` column when race cases ran more
 /// than once), each divergence as a diff against the nearest allowed
 /// outcome, each repeated (race) result with its outcome histogram,
 /// inconclusive results and internal errors with reasons, pending
-/// snapshots, what needs action, and a one-line verdict.
+/// snapshots, what needs action, the report files written, and a
+/// one-line verdict, always the last line (live bars are stopped first).
 pub struct TerminalReporter<W: Write> {
     out: W,
     palette: Palette,
@@ -38,6 +39,8 @@ pub struct TerminalReporter<W: Write> {
     /// Bars, when progress is drawn live on a terminal.
     live: Option<LiveBars>,
     end_written: bool,
+    /// The report files the run wrote, listed just above the verdict.
+    reports: Vec<std::path::PathBuf>,
     /// The first write error; `on_event` cannot return it, `finish` does.
     error: Option<io::Error>,
 }
@@ -52,6 +55,7 @@ impl<W: Write> TerminalReporter<W> {
             record: RunRecord::new(),
             live: None,
             end_written: false,
+            reports: Vec::new(),
             error: None,
         }
     }
@@ -61,6 +65,12 @@ impl<W: Write> TerminalReporter<W> {
     pub fn with_live_progress(mut self) -> Self {
         self.live = Some(LiveBars::on_stdout());
         self
+    }
+
+    /// The report files written (results, HTML, JUnit, wptreports), to
+    /// list just above the verdict line; call it before `finish`.
+    pub fn reports_written(&mut self, paths: Vec<std::path::PathBuf>) {
+        self.reports = paths;
     }
 
     /// The writer back, e.g. to read what was written.
@@ -113,8 +123,8 @@ impl<W: Write> TerminalReporter<W> {
                 // The bar shows how far; its message what went wrong.
                 let counts = Counts::of(self.record.results_of(&result.engine));
                 let message = format!(
-                    "{} unexpected, {} known",
-                    counts.unexpected, counts.known_divergences
+                    "{} unexpected, {} accepted",
+                    counts.unexpected, counts.accepted_divergences
                 );
                 live.case_done(&result.engine, message);
             }
@@ -153,15 +163,21 @@ impl<W: Write> TerminalReporter<W> {
         }
     }
 
+    /// The bars stop where they are and are drawn no more: whatever is
+    /// printed after them stays below them.
+    fn stop_bars(&mut self) {
+        if let Some(live) = self.live.take() {
+            live.stop();
+        }
+    }
+
     fn write_end(&mut self) {
         if self.end_written {
             return;
         }
         self.end_written = true;
-        if let Some(live) = &self.live {
-            live.stop();
-        }
-        let text = end::end_of_run(&self.record, self.palette);
+        self.stop_bars();
+        let text = end::end_of_run(&self.record, &self.reports, self.palette);
         self.write(&text);
     }
 }
@@ -170,7 +186,14 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
     fn on_event(&mut self, event: &RunEvent) {
         self.record.record(event);
         match event {
-            RunEvent::RunInfo(_) | RunEvent::CaseStart { .. } => {}
+            RunEvent::RunInfo(info) => {
+                // What a declared instance is made of, before it runs.
+                for instance in info.instances.iter().filter(|i| !i.is_plain_system()) {
+                    let line = format!("engine {}", terminal_safe(&instance.describe()));
+                    self.line(&line);
+                }
+            }
+            RunEvent::CaseStart { .. } => {}
             RunEvent::SuiteStart { engines, cases } => {
                 if let Some(live) = &mut self.live {
                     live.start(engines, *cases);
@@ -244,7 +267,9 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
             RunEvent::EngineEnd {
                 engine, seconds, ..
             } => self.engine_ended(engine, *seconds),
-            RunEvent::SuiteEnd { .. } => self.write_end(),
+            // The end comes at `finish`, once the report files are
+            // written and can be listed before the verdict.
+            RunEvent::SuiteEnd { .. } => self.stop_bars(),
         }
     }
 

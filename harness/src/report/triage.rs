@@ -24,8 +24,10 @@ pub enum Attention {
     /// the HTML Standard), at least one contested: shown apart with the
     /// issue, never as a failure.
     Contested,
-    /// It diverges from the model, as its accepted snapshot says.
-    KnownDivergence,
+    /// It diverges from the model, as its accepted snapshot says: an
+    /// *accepted* divergence. (*Known* is kept for what
+    /// `known-divergences.yaml` links to a filed bug.)
+    AcceptedDivergence,
     /// It conforms, as its accepted snapshot says.
     Pass,
 }
@@ -67,7 +69,7 @@ impl Attention {
             ) => Self::NeedsAction(Action::NewSnapshot),
             _ if result.is_flaky() => Self::Flaky,
             (Verdict::Contested, _) => Self::Contested,
-            (Verdict::Diverges, _) => Self::KnownDivergence,
+            (Verdict::Diverges, _) => Self::AcceptedDivergence,
             (Verdict::Conforms, _) => Self::Pass,
         }
     }
@@ -84,7 +86,7 @@ impl Attention {
             Self::NeedsAction(action) => format!("x-action a-{}", action.slug()),
             Self::Flaky => "x-flaky".to_owned(),
             Self::Contested => "x-contested".to_owned(),
-            Self::KnownDivergence => "x-known".to_owned(),
+            Self::AcceptedDivergence => "x-accepted".to_owned(),
             Self::Pass => "x-pass".to_owned(),
         }
     }
@@ -92,12 +94,17 @@ impl Attention {
     /// A few words for a legend: what the colour means.
     pub fn legend(self) -> &'static str {
         match self {
+            Self::NeedsAction(Action::NewSnapshot) => {
+                "new snapshot: a new case to review (fails the run until accepted)"
+            }
             Self::NeedsAction(_) => "needs action: fails the run",
             Self::Flaky => "flaky: unexpected at first, as expected when run again",
             Self::Contested => {
                 "contested: an outcome an open issue of the HTML Standard leaves open"
             }
-            Self::KnownDivergence => "known divergence: diverges, as its accepted snapshot says",
+            Self::AcceptedDivergence => {
+                "accepted divergence: diverges, as its accepted snapshot says"
+            }
             Self::Pass => "conforms, as its accepted snapshot says",
         }
     }
@@ -277,8 +284,8 @@ mod tests {
             "conforms, new snapshot (review it)"
         );
         let known = CaseResult::bare("e", "c", Verdict::Diverges, SnapshotStatus::Matched);
-        assert_eq!(Attention::of(&known), Attention::KnownDivergence);
-        assert_eq!(Attention::of(&known).css_classes(), "x-known");
+        assert_eq!(Attention::of(&known), Attention::AcceptedDivergence);
+        assert_eq!(Attention::of(&known).css_classes(), "x-accepted");
         assert_eq!(
             Attention::of(&r).css_classes(),
             "x-action a-changed",
@@ -296,7 +303,7 @@ mod tests {
             snapshot: changed(),
         }];
         assert_eq!(Attention::of(&r), Attention::Flaky);
-        assert!(Attention::Flaky < Attention::KnownDivergence);
+        assert!(Attention::Flaky < Attention::AcceptedDivergence);
         assert!(Attention::NeedsAction(Action::InternalError) < Attention::Flaky);
     }
 

@@ -23,6 +23,7 @@ pub struct WptReportReporter {
     pattern: PathBuf,
     record: RunRecord,
     info: WptRunInfo,
+    written: Vec<PathBuf>,
 }
 
 /// What a wptreport says about the run besides the engine: wpt.fyi needs
@@ -55,6 +56,7 @@ impl WptReportReporter {
             pattern: pattern.into(),
             record: RunRecord::new(),
             info: WptRunInfo::default(),
+            written: Vec::new(),
         }
     }
 
@@ -88,16 +90,22 @@ impl Reporter for WptReportReporter {
             let mut run = self.info.clone();
             run.time_end = run.time_end.or_else(|| Some(now_ms()));
             let value = wptreport_json(&self.record, &info.engine, &run);
+            let path = self.path_for(&info.engine);
             let written = serde_json::to_string_pretty(&value)
                 .map_err(io::Error::other)
-                .and_then(|text| {
-                    write_atomically(&self.path_for(&info.engine), format!("{text}\n").as_bytes())
-                });
-            if let Err(e) = written {
-                first_error.get_or_insert(e);
+                .and_then(|text| write_atomically(&path, format!("{text}\n").as_bytes()));
+            match written {
+                Ok(()) => self.written.push(path),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    fn written(&self) -> Vec<PathBuf> {
+        self.written.clone()
     }
 }
 
@@ -121,7 +129,7 @@ pub fn wpt_test_id(case: &str) -> String {
 ///
 /// As wptrunner writes it, `expected` appears only where the status was
 /// not the expected one, and is the expected status. pmconf's expectation
-/// is the accepted snapshot: a known divergence is an expected `FAIL`
+/// is the accepted snapshot: an accepted divergence is an expected `FAIL`
 /// (no `expected`); a changed snapshot whose accepted verdict differs
 /// expects the accepted verdict's status; a result with no accepted
 /// snapshot expects `PASS`, as wptrunner does without metadata; an
@@ -221,16 +229,16 @@ fn subtest(status: &str, message: Option<String>) -> Value {
     json!({"name": "matches model", "status": status, "message": message})
 }
 
-/// E.g. `not one of the 2 allowed outcomes (known: snapshot matches);
+/// E.g. `not one of the 2 allowed outcomes (accepted: snapshot matches);
 /// nearest, #1: - origin: http://a.test | + origin: 'null'`.
 fn divergence_message(result: &CaseResult) -> String {
-    let known = if result.is_unexpected() {
+    let expectation = if result.is_unexpected() {
         "unexpected"
     } else {
-        "known"
+        "accepted"
     };
     let mut message = format!(
-        "not one of the {} allowed outcomes ({known}: {})",
+        "not one of the {} allowed outcomes ({expectation}: {})",
         result.allowed.len(),
         snapshot_note(&result.snapshot)
     );

@@ -333,4 +333,9 @@ pub trait Reporter: Send {
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+    /// The files the last `finish` wrote, in order (none for a reporter
+    /// that writes no file), so a run can say where its reports are.
+    fn written(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
 }

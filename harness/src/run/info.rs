@@ -27,6 +27,98 @@ pub struct RunInfo {
     pub command_line: Vec<String>,
     /// Every case of the run, in the order given.
     pub cases: Vec<CaseInfo>,
+    /// Every engine instance the run drives: binaries, arguments, where.
+    #[serde(default)]
+    pub instances: Vec<InstanceInfo>,
+}
+
+/// What an engine instance is made of, as the run found it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceInfo {
+    /// Its name (results, snapshots and reports are keyed by it).
+    pub name: String,
+    /// Which engine it is: `chromium`, `firefox` or `webkitgtk`.
+    pub kind: String,
+    /// `local`, or the remote WebDriver endpoint's URL.
+    pub location: String,
+    /// The browser binary (a remote one's path on the endpoint; `None`
+    /// when the endpoint chooses).
+    pub browser: Option<String>,
+    /// The driver binary (`None` for a remote instance).
+    pub driver: Option<String>,
+    /// Browser arguments added to pmconf's own.
+    pub args: Vec<String>,
+    /// The engine whose accepted snapshots it is compared with while it
+    /// has none of its own.
+    pub compare_with: Option<String>,
+}
+
+impl InstanceInfo {
+    /// What `instance` is, its local binaries resolved as its session
+    /// would resolve them (named ones, else the system engine's).
+    pub fn of(instance: &crate::engine::EngineInstance) -> Self {
+        use crate::engine::Location;
+        let (location, browser, driver) = match &instance.location {
+            Location::Local(binaries) => {
+                let found = instance.installed(binaries).ok();
+                let path = |p: &Path| p.display().to_string();
+                (
+                    "local".to_owned(),
+                    found.as_ref().map(|i| path(&i.browser.path)),
+                    found.as_ref().map(|i| path(&i.driver.path)),
+                )
+            }
+            Location::Remote { url, browser } => (
+                url.clone(),
+                browser.as_ref().map(|b| b.display().to_string()),
+                None,
+            ),
+        };
+        Self {
+            name: instance.name.clone(),
+            kind: instance.kind.name().to_owned(),
+            location,
+            browser,
+            driver,
+            args: instance.args.clone(),
+            compare_with: instance.compare_with.clone(),
+        }
+    }
+
+    /// One line: `chromium-flags (chromium): browser /usr/bin/chromium,
+    /// driver /usr/bin/chromedriver, args --foo, compared with chromium`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.location != "local" {
+            parts.push(format!("remote {}", self.location));
+        }
+        parts.push(format!(
+            "browser {}",
+            self.browser.as_deref().unwrap_or("as the endpoint chooses")
+        ));
+        if let Some(driver) = &self.driver {
+            parts.push(format!("driver {driver}"));
+        }
+        if !self.args.is_empty() {
+            parts.push(format!(
+                "args {}",
+                super::super::report::shell_words(&self.args)
+            ));
+        }
+        if let Some(other) = &self.compare_with {
+            parts.push(format!("compared with {other}'s accepted snapshots"));
+        }
+        format!("{} ({}): {}", self.name, self.kind, parts.join(", "))
+    }
+
+    /// Whether it is a plain system engine (named after its kind, local,
+    /// nothing added).
+    pub fn is_plain_system(&self) -> bool {
+        self.name == self.kind
+            && self.location == "local"
+            && self.args.is_empty()
+            && self.compare_with.is_none()
+    }
 }
 
 /// What reports show about a case besides its results.
@@ -141,7 +233,14 @@ impl RunInfo {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect(),
             cases: cases.iter().map(CaseInfo::of).collect(),
+            instances: Vec::new(),
         }
+    }
+
+    /// The same, recording what each of `instances` is made of.
+    pub fn with_instances(mut self, instances: &[crate::engine::EngineInstance]) -> Self {
+        self.instances = instances.iter().map(InstanceInfo::of).collect();
+        self
     }
 
     /// The info of one case, if the run has it.

@@ -60,6 +60,32 @@ pub fn snapshot_path(dir: &Path, engine: &str, case_name: &str) -> PathBuf {
         .join(format!("{}.snap", snapshot_name(case_name)))
 }
 
+/// The accepted snapshot `engine`'s run of a case is compared with: its
+/// own, or, while it has none and `engines` says it compares with another
+/// engine (`compare_with`), that engine's. Pending and accepted files are
+/// always written at [`snapshot_path`] of `engine` itself.
+pub fn compared_snapshot(
+    dir: &Path,
+    engines: &[crate::engine::EngineInstance],
+    engine: &str,
+    case_name: &str,
+) -> PathBuf {
+    let own = snapshot_path(dir, engine, case_name);
+    let other = engines
+        .iter()
+        .find(|e| e.name == engine)
+        .and_then(|e| e.compare_with.as_deref());
+    match other {
+        Some(other) if !own.exists() => snapshot_path(dir, other, case_name),
+        _ => own,
+    }
+}
+
+/// The header key a pending snapshot carries when it was compared with
+/// another engine's accepted snapshot (that snapshot's path), so that
+/// `pmconf review` diffs it against the same file.
+pub const COMPARED_WITH: &str = "compared_with";
+
 /// What a race case's snapshot records: the verdict and the set of
 /// outcomes seen over the repeated runs, never their counts, so that the
 /// snapshot stays the same from run to run (counts go to the results file
@@ -163,8 +189,31 @@ pub fn compare_and_record_race_with(
     earlier: &[Outcome],
     accept: bool,
 ) -> std::io::Result<SnapshotStatus> {
+    compare_and_record_race_against(
+        path,
+        path,
+        case,
+        (allowed, contested),
+        observed,
+        earlier,
+        accept,
+    )
+}
+
+/// [`compare_and_record_race_with`] against the accepted snapshot at
+/// `accepted_from` (another engine's: see [`compared_snapshot`]), writing
+/// at `path`.
+pub fn compare_and_record_race_against(
+    accepted_from: &Path,
+    path: &Path,
+    case: (&str, &str),
+    (allowed, contested): (&[Outcome], &[Outcome]),
+    observed: &[Outcome],
+    earlier: &[Outcome],
+    accept: bool,
+) -> std::io::Result<SnapshotStatus> {
     let (case_name, description) = case;
-    let accepted: Option<Vec<Outcome>> = std::fs::read_to_string(path)
+    let accepted: Option<Vec<Outcome>> = std::fs::read_to_string(accepted_from)
         .ok()
         .and_then(|t| serde_yaml::from_str::<AcceptedRace>(body_of(&t)).ok())
         .map(|a| a.seen);
@@ -181,17 +230,19 @@ pub fn compare_and_record_race_with(
         // case's description now: a model change (a divergence that became
         // contested) or a new description is offered for review too.
         let rejudged = race_snapshot_text_with(case_name, description, (allowed, contested), seen);
-        let as_accepted = std::fs::read_to_string(path).unwrap_or_default();
+        let as_accepted = std::fs::read_to_string(accepted_from).unwrap_or_default();
         if !earlier.iter().all(known) {
+            let text = noting_comparison(&text, accepted_from, path);
             crate::case_files::write_atomically(&pending_path(path), text.as_bytes())?;
         } else if parsed_snapshot(&rejudged) != parsed_snapshot(&as_accepted) {
+            let rejudged = noting_comparison(&rejudged, accepted_from, path);
             crate::case_files::write_atomically(&pending_path(path), rejudged.as_bytes())?;
         } else {
             let _ = std::fs::remove_file(pending_path(path));
         }
         return Ok(SnapshotStatus::Matched);
     }
-    compare_and_record(path, &text, accept)
+    compare_and_record_against(accepted_from, path, &text, accept)
 }
 
 fn with_header(case_name: &str, description: &str, expression: &str, body: &str) -> String {
@@ -232,8 +283,23 @@ pub fn compare_and_record(
     text: &str,
     accept: bool,
 ) -> std::io::Result<SnapshotStatus> {
+    compare_and_record_against(path, path, text, accept)
+}
+
+/// [`compare_and_record`] against the accepted snapshot at
+/// `accepted_from` (another engine's: see [`compared_snapshot`]); what is
+/// written goes to `path` and its pending file, which then names the file
+/// it was compared with in its header, and a changed snapshot's diff does
+/// too.
+pub fn compare_and_record_against(
+    accepted_from: &Path,
+    path: &Path,
+    text: &str,
+    accept: bool,
+) -> std::io::Result<SnapshotStatus> {
     let pending = pending_path(path);
-    let accepted = std::fs::read_to_string(path).ok();
+    let accepted = std::fs::read_to_string(accepted_from).ok();
+    let text = &noting_comparison(text, accepted_from, path);
     if let Some(old) = &accepted {
         if body_of(old) == body_of(text) {
             let _ = std::fs::remove_file(&pending);
@@ -253,13 +319,47 @@ pub fn compare_and_record(
         },
         Some(old) => SnapshotStatus::Changed {
             pending: pending_name,
-            diff: similar::TextDiff::from_lines(body_of(&old), body_of(text))
-                .unified_diff()
-                .context_radius(3)
-                .header("accepted", "observed")
-                .to_string(),
+            // Whole lines on both sides: no "\ No newline at end of file".
+            diff: similar::TextDiff::from_lines(
+                &format!("{}\n", body_of(&old)),
+                &format!("{}\n", body_of(text)),
+            )
+            .unified_diff()
+            .context_radius(3)
+            .header(&accepted_label(accepted_from, path), "observed")
+            .to_string(),
         },
     })
+}
+
+/// `accepted`, or `accepted (snapshots/chromium/x.snap)` when compared with
+/// another engine's snapshot.
+pub fn accepted_label(accepted_from: &Path, path: &Path) -> String {
+    if accepted_from == path {
+        "accepted".to_owned()
+    } else {
+        format!("accepted ({})", accepted_from.display())
+    }
+}
+
+/// `text` with a `compared_with: PATH` header line when `accepted_from` is
+/// another engine's snapshot.
+fn noting_comparison(text: &str, accepted_from: &Path, path: &Path) -> String {
+    if accepted_from == path {
+        return text.to_owned();
+    }
+    match text
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.find("\n---\n").map(|i| i + 4))
+    {
+        Some(end) => format!(
+            "{}\n{COMPARED_WITH}: {}{}",
+            &text[..end],
+            accepted_from.display(),
+            &text[end..]
+        ),
+        None => text.to_owned(),
+    }
 }
 
 /// `x.snap` -> `x.snap.new`, where `pmconf review` looks.

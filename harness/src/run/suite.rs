@@ -7,7 +7,8 @@ use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, Sn
 use super::plan::CasePlan;
 use super::pool::{EngineContext, Pool, SlotEvent};
 use super::snapshots::{
-    compare_and_record, compare_and_record_race_with, snapshot_path, snapshot_text,
+    compare_and_record_against, compare_and_record_race_against, compared_snapshot, snapshot_path,
+    snapshot_text,
 };
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
@@ -409,13 +410,17 @@ impl Pass<'_> {
 }
 
 /// Where a case's result is compared and recorded: the snapshot
-/// directory (none: nothing is compared) and whether to accept.
+/// directory (none: nothing is compared), whether to accept, and the
+/// run's engine instances (an instance may compare with another engine's
+/// snapshots).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Snapshots<'a> {
     /// The snapshot directory.
     pub dir: Option<&'a std::path::Path>,
     /// Whether what was observed is written as accepted.
     pub accept: bool,
+    /// The run's engine instances.
+    pub engines: &'a [crate::engine::EngineInstance],
 }
 
 impl<'a> Snapshots<'a> {
@@ -424,6 +429,7 @@ impl<'a> Snapshots<'a> {
         Snapshots {
             dir: config.snapshot_dir.as_deref(),
             accept: config.accept_snapshots,
+            engines: &config.engines,
         }
     }
 }
@@ -502,8 +508,11 @@ pub(crate) fn case_result(
             ) =>
         {
             let path = snapshot_path(dir, engine, &plan.name);
+            // Its own accepted snapshot, or its `compare_with` engine's.
+            let accepted = compared_snapshot(dir, &config.engines, engine, &plan.name);
             let recorded = if race {
-                compare_and_record_race_with(
+                compare_and_record_race_against(
+                    &accepted,
                     &path,
                     (&plan.name, &plan.case.description),
                     (&plan.allowed, &contested_outcomes),
@@ -513,7 +522,7 @@ pub(crate) fn case_result(
                 )
             } else {
                 let text = snapshot_text(&plan.name, &plan.case.description, &verdict, o);
-                compare_and_record(&path, &text, config.accept)
+                compare_and_record_against(&accepted, &path, &text, config.accept)
             };
             match recorded {
                 Ok(s) => s,

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a part
 
+pub mod links;
 pub mod nights;
 
 use std::path::{Path, PathBuf};
@@ -119,4 +120,116 @@ pub fn command_line(pid: u32) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
         .unwrap_or_default()
+}
+
+/// mdBook from scripts/install-ci-tools (`target/ci-tools/cargo/bin`), or
+/// `None` (skipped, with the reason printed) when it is missing and CI is
+/// unset; under CI a missing mdBook fails the test.
+pub fn mdbook() -> Option<PathBuf> {
+    let bin = workspace().join("target/ci-tools/cargo/bin/mdbook");
+    if bin.is_file() {
+        return Some(bin);
+    }
+    let reason = "mdbook is missing: run `bash scripts/install-ci-tools` (it installs into target/ci-tools/cargo)";
+    assert!(!ci(), "CI is set and {reason}");
+    eprintln!("skipping: {reason}");
+    None
+}
+
+/// Builds the book under `docs/` into `out` with mdBook; panics with its
+/// output when the build fails.
+pub fn build_book(mdbook: &Path, out: &Path) {
+    let built = Command::new(mdbook)
+        .arg("build")
+        .arg(workspace().join("docs"))
+        .arg("--dest-dir")
+        .arg(out)
+        .output()
+        .expect("mdbook runs");
+    assert!(
+        built.status.success(),
+        "mdbook build failed:\n{}",
+        text(&built)
+    );
+}
+
+/// Runs `bash SCRIPT` (a path below the workspace) from the workspace root.
+pub fn run_script(script: &str) -> Output {
+    Command::new("bash")
+        .arg(script)
+        .current_dir(workspace())
+        .output()
+        .expect("bash runs")
+}
+
+/// Copies the accepted snapshots of `cases` (paths below `cases/`) of
+/// each of `whose` (engines, `model`) from the repository into
+/// `snapshots`, so a test runs them without touching the repository's.
+pub fn copy_snapshots(cases: &[&str], whose: &[&str], snapshots: &Path) {
+    for who in whose {
+        std::fs::create_dir_all(snapshots.join(who)).unwrap();
+        for case in cases {
+            let name = case
+                .trim_start_matches("cases/")
+                .trim_end_matches(".yaml")
+                .replace('/', "__");
+            std::fs::copy(
+                workspace().join(format!("snapshots/{who}/{name}.snap")),
+                snapshots.join(format!("{who}/{name}.snap")),
+            )
+            .unwrap_or_else(|e| panic!("snapshots/{who}/{name}.snap: {e}"));
+        }
+    }
+}
+
+/// Runs the `pmconf` binary in `dir` on a pseudo-terminal (util-linux
+/// `script`), `typed` as what a person types, `CI` unset; returns the exit
+/// status and what the terminal showed (without carriage returns).
+pub fn pmconf_on_a_terminal(dir: &Path, args: &[&str], typed: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut command = String::from(env!("CARGO_BIN_EXE_pmconf"));
+    for a in args {
+        command.push_str(&format!(" '{a}'"));
+    }
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("CI")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(typed.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+    )
+}
+
+/// A session of `engine` for pages that need no network (`file://`): its
+/// proxy is a listener that accepts and never answers, returned beside it
+/// to keep for as long as the session.
+pub async fn session_for_pages(
+    engine: pmconf::engine::EngineId,
+    installed: &pmconf::engine::Installed,
+    registry: &pmconf::engine::ProcessRegistry,
+) -> (pmconf::engine::EngineSession, tokio::net::TcpListener) {
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let session = pmconf::engine::start_session(
+        engine,
+        installed,
+        &proxy.local_addr().unwrap().to_string(),
+        registry,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    (session, proxy)
 }

@@ -47,6 +47,7 @@ pub fn reported(
             revision_source: "synthetic".into(),
             command_line: vec!["pmconf".into(), "run".into(), "cases".into()],
             cases: cases.clone(),
+            instances: vec![],
         }),
         RunEvent::SuiteStart {
             engines: engines.iter().map(|(e, _)| e.to_string()).collect(),

@@ -16,6 +16,7 @@ mod validate;
 
 pub use error::CaseError;
 pub use reach::{reference_path, Hop};
+pub use schema::fields_by_place;
 pub use source_map::Location;
 pub use topology::Topology;
 

@@ -56,6 +56,24 @@ pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// Every place of a case file with the fields (or, for `step`, the kinds)
+/// it takes: `case`, `window`, `step`, `options` (of a post), then each
+/// step kind. What the case format's documentation is checked against.
+pub fn fields_by_place() -> Vec<(&'static str, &'static [&'static str])> {
+    let mut out = vec![
+        ("case", CASE_FIELDS),
+        ("window", WINDOW_FIELDS),
+        ("step", STEP_KIND_NAMES),
+        ("options", OPTIONS_FIELDS),
+    ];
+    out.extend(
+        STEP_KIND_NAMES
+            .iter()
+            .filter_map(|kind| step_fields(kind).map(|f| (*kind, f))),
+    );
+    out
+}
+
 /// A key no field of its place has.
 #[derive(Debug)]
 pub(crate) struct Unknown {

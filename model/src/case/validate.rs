@@ -65,7 +65,7 @@ pub(super) fn parse_and_validate(file: &str, text: &str) -> Result<Case, Vec<Cas
             if let Ok(raw) = RawCase::deserialize(value) {
                 validate(&mut v, raw);
             }
-            return Err(v.errors);
+            return Err(in_file_order(v.errors));
         }
     }
     let raw: RawCase = match serde_yaml::from_str(text) {
@@ -80,8 +80,15 @@ pub(super) fn parse_and_validate(file: &str, text: &str) -> Result<Case, Vec<Cas
     let case = validate(&mut v, raw);
     match case {
         Some(case) if v.errors.is_empty() => Ok(case),
-        _ => Err(v.errors),
+        _ => Err(in_file_order(v.errors)),
     }
+}
+
+/// Every error of a file, in the order a reader meets them: by line, then
+/// column (errors are found check by check, not line by line).
+fn in_file_order(mut errors: Vec<CaseError>) -> Vec<CaseError> {
+    errors.sort_by_key(|e| (e.location.line, e.location.column));
+    errors
 }
 
 fn report_unknown(v: &mut Validator, u: &Unknown) {
@@ -127,7 +134,7 @@ fn serde_fix(message: &str) -> String {
         "remove the field or correct its spelling: the expected fields are listed in the message"
             .into()
     } else if message.contains("unknown variant") {
-        "check the step's name; see the step kinds in the README".into()
+        "check the step's name; see the step kinds in docs/src/cases.md".into()
     } else if message.contains("missing field") {
         "add the missing field".into()
     } else if message.contains("invalid type") {
@@ -162,6 +169,11 @@ struct Checked {
     isolated: bool,
 }
 
+/// Validates `raw`, adding to the errors found before (unknown fields,
+/// already stripped from it). Those, and an empty description, leave the
+/// rest of the case whole: they are set aside while it is built, so the
+/// checks of the whole case (replies, isolation, ports), which stand down
+/// while anything in the case itself is wrong, still run.
 fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     if raw.description.trim().is_empty() {
         v.error(
@@ -170,7 +182,13 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
             "say in one line what the case checks",
         );
     }
+    let aside = std::mem::take(&mut v.errors);
+    let case = build_case(v, raw);
+    v.errors.splice(0..0, aside);
+    case
+}
 
+fn build_case(v: &mut Validator, raw: RawCase) -> Option<Case> {
     // Names first, so references can be resolved.
     let mut names: Vec<String> = Vec::new();
     for (name, _) in &raw.windows.0 {
@@ -265,6 +283,18 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
         }
     }
 
+    // The tree can be built when every window has a document and the
+    // creator it names, and there is one top window and no cycle. Other
+    // window errors (a bad name, a stray sandbox) leave it sound: they are
+    // set aside, as unknown fields are, and the steps are checked all the
+    // same.
+    let tree_sound = tops.len() == 1
+        && !reported.contains(&true)
+        && checked
+            .iter()
+            .all(|c| c.content.is_some() && (!c.names_a_creator || creator_of(c).is_some()));
+    let window_errors: Vec<CaseError> = v.errors.drain(..).collect();
+
     // Flatten `same_task` groups; every step has exactly one kind.
     let flat = flatten_steps(v, &raw.steps);
     if raw.steps.is_empty() {
@@ -274,38 +304,77 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
             "add at least one `- post: {...}` step",
         );
     }
-    // Window names can be checked without a sound tree.
-    for f in &flat {
-        for (field, name) in f.step.window_names() {
-            if lookup(name).is_none() {
-                v.error(
-                    &format!("{}.{}.{field}", f.path, f.kind),
-                    format!("unknown window `{name}` in `{field}`"),
-                    format!("use one of the windows this case declares: {known}"),
-                );
+    // Window names can be checked without a sound tree; a step that names
+    // an unknown window is reported here and left out of the checks below.
+    let flat: Vec<FlatStep> = flat
+        .into_iter()
+        .filter(|f| {
+            let mut names_known = true;
+            for (field, name) in f.step.window_names() {
+                if lookup(name).is_none() {
+                    names_known = false;
+                    v.error(
+                        &format!("{}.{}.{field}", f.path, f.kind),
+                        format!("unknown window `{name}` in `{field}`"),
+                        format!("use one of the windows this case declares: {known}"),
+                    );
+                }
             }
-        }
-    }
-    // Which windows `create` steps create.
+            names_known
+        })
+        .collect();
+    // Which windows `create` steps create; a second `create` of a window is
+    // reported and left out.
+    let mut creates: Vec<usize> = Vec::new();
+    let flat: Vec<FlatStep> = flat
+        .into_iter()
+        .filter(|f| {
+            let RawSingle::Create(r) = &f.step else {
+                return true;
+            };
+            let w = lookup(&r.window).expect("names were checked");
+            if creates.contains(&w) {
+                v.error(
+                    &format!("{}.create.window", f.path),
+                    format!("`{}` is created twice", r.window),
+                    "create each window once",
+                );
+                return false;
+            }
+            creates.push(w);
+            true
+        })
+        .collect();
     let mut created_by: Vec<Option<usize>> = vec![None; checked.len()];
     for (i, f) in flat.iter().enumerate() {
         if let RawSingle::Create(r) = &f.step {
-            if let Some(w) = lookup(&r.window) {
-                if created_by[w].is_some() {
-                    v.error(
-                        &format!("{}.create.window", f.path),
-                        format!("`{}` is created twice", r.window),
-                        "create each window once",
-                    );
-                }
-                created_by[w] = Some(i);
-            }
+            created_by[lookup(&r.window).expect("names were checked")] = Some(i);
         }
     }
-    if !v.errors.is_empty() {
+    if !tree_sound {
+        v.errors.splice(0..0, window_errors);
         return None;
     }
+    let case = build_steps(v, &raw, checked, created_by, &flat);
+    v.errors.splice(0..0, window_errors);
+    case
+}
 
+/// The window `c`'s `parent` or `opener` names, when it resolved.
+fn creator_of(c: &Checked) -> Option<usize> {
+    c.parent.or(c.opener)
+}
+
+/// Builds the window tree in creation order, then checks every step
+/// against it.
+fn build_steps(
+    v: &mut Validator,
+    raw: &RawCase,
+    checked: Vec<Checked>,
+    created_by: Vec<Option<usize>>,
+    flat: &[FlatStep],
+) -> Option<Case> {
+    let creator = |i: usize| creator_of(&checked[i]);
     // Creation order: each window after its creator, otherwise as listed.
     let mut order: Vec<usize> = Vec::new();
     while order.len() < checked.len() {
@@ -347,17 +416,17 @@ fn validate(v: &mut Validator, raw: RawCase) -> Option<Case> {
     check_tree(v, &windows);
 
     let mut case = Case {
-        description: raw.description,
-        tags: raw.tags,
-        references: raw.references,
+        description: raw.description.clone(),
+        tags: raw.tags.clone(),
+        references: raw.references.clone(),
         windows,
         steps: Vec::new(),
         task_of_step: Vec::new(),
     };
-    check_steps(v, &mut case, &flat);
-    check_replies(v, &case, &flat);
+    check_steps(v, &mut case, flat);
+    check_replies(v, &case, flat);
     check_isolation(v, &case);
-    check_ports(v, &case, &flat);
+    check_ports(v, &case, flat);
     Some(case)
 }
 
@@ -628,6 +697,19 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
         let step = match &f.step {
             RawSingle::Post(p) => {
                 let Some(post) = check_post(v, case, &topo, &f.path, p) else {
+                    // The call is wrong; whether its windows can take the
+                    // step is checked all the same, in the same pass.
+                    let from = look(&p.from);
+                    let stand_in = Step::Post(Post {
+                        from,
+                        to: p.to.as_deref().map_or(from, look),
+                        message: MessageValue::Undefined,
+                        target_origin: None,
+                        transfer: None,
+                        form: CallForm::Positional,
+                        reply_to: None,
+                    });
+                    check_step_windows(v, case, &topo, f, &stand_in);
                     continue;
                 };
                 Step::Post(post)
@@ -1367,7 +1449,7 @@ fn check_post(
         (Some(message), _) => match MessageValue::from_yaml(message) {
             Ok(m) => Some(m),
             Err(e) => {
-                v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in the README (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, and the structured-clone kinds `$map`, `$set`, `$date`, `$regexp`, `$bigint`, `$boxed`, `$error`, `$typed`, `$dataview`, `$array`, `$id`/`$ref`, `$port`, `$sab`...)");
+                v.error(&format!("{path}.message"), format!("bad message: {e}"), "see the tagged forms in docs/src/cases.md (`$undefined`, `$number`, `$utf16`, `$buffer`, `$function`, `$symbol`, and the structured-clone kinds `$map`, `$set`, `$date`, `$regexp`, `$bigint`, `$boxed`, `$error`, `$typed`, `$dataview`, `$array`, `$id`/`$ref`, `$port`, `$sab`...)");
                 None
             }
         },

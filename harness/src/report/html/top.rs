@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 pub(super) fn header(page: &mut String, record: &RunRecord) {
     page.push_str("<dl class=\"run-info\" id=\"run-info\">\n");
     for line in header_lines(record) {
-        let value = html_escape(&line.value);
+        let value = code_spans(&html_escape(&line.value));
         let value = if line.label == "command" {
             format!("<code>{value}</code>")
         } else {
@@ -29,6 +29,26 @@ pub(super) fn header(page: &mut String, record: &RunRecord) {
     page.push_str("</dl>\n");
 }
 
+/// Escaped text with each `` `span` `` (markdown's inline code, as help
+/// texts and revision sources write commands) shown as `<code>span</code>`,
+/// so no literal backtick reaches the page; a lone backtick stays.
+pub(super) fn code_spans(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(open) = rest.find('`') {
+        let Some(close) = rest[open + 1..].find('`') else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str("<code>");
+        out.push_str(&rest[open + 1..open + 1 + close]);
+        out.push_str("</code>");
+        rest = &rest[open + close + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// One row per result that fails the run (what it is, why, what to do,
 /// linked to its details) and per engine that failed to start; or a line
 /// saying nothing needs action.
@@ -39,9 +59,11 @@ pub(super) fn needs_action(page: &mut String, record: &RunRecord) {
         .collect();
     let model = pending_model_snapshots(record);
     let count = results.len() + record.setup_failures.len() + model.len();
+    // Red only when something needs action.
     let _ = writeln!(
         page,
-        "<section class=\"needs-action\" id=\"needs-action\">\n<h2>Needs action ({count})</h2>"
+        "<section class=\"needs-action{}\" id=\"needs-action\">\n<h2>Needs action ({count})</h2>",
+        if count == 0 { " all-clear" } else { "" }
     );
     if count == 0 {
         page.push_str("<p class=\"all-clear\">Nothing needs action: every result is as its accepted snapshot says.</p>\n</section>\n");
@@ -69,7 +91,7 @@ pub(super) fn needs_action(page: &mut String, record: &RunRecord) {
             html_escape(&m.case),
             html_escape(what),
             html_escape(pending),
-            html_escape(MODEL_SNAPSHOT_TODO),
+            code_spans(&html_escape(MODEL_SNAPSHOT_TODO)),
         );
     }
     for result in results {
@@ -94,7 +116,7 @@ pub(super) fn needs_action(page: &mut String, record: &RunRecord) {
             html_escape(&result.engine),
             html_escape(&action.describe(result)),
             html_escape(&why),
-            html_escape(action.what_to_do()),
+            code_spans(&html_escape(action.what_to_do())),
         );
     }
     page.push_str("</tbody>\n</table>\n</section>\n");

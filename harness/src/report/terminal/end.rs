@@ -17,8 +17,13 @@ use std::fmt::Write as _;
 /// The hint printed under pending snapshots.
 const REVIEW_HINT: &str = "review with `pmconf review` and accept or reject each pending snapshot";
 
-/// Everything printed at the end of a run, ending with the verdict line.
-pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
+/// Everything printed at the end of a run, ending with the verdict line;
+/// `reports` (the files written) are listed just above it.
+pub(crate) fn end_of_run(
+    record: &RunRecord,
+    reports: &[std::path::PathBuf],
+    palette: Palette,
+) -> String {
     let summary = RunSummary::of(record);
     let mut out = String::new();
     out.push('\n');
@@ -39,10 +44,18 @@ pub(crate) fn end_of_run(record: &RunRecord, palette: Palette) -> String {
     snapshot_problems(&mut out, record);
     flaky(&mut out, record, palette);
     needs_action(&mut out, record, palette);
+    if !reports.is_empty() {
+        let _ = writeln!(out, "\nreports written:");
+        for path in reports {
+            let _ = writeln!(out, "  {}", terminal_safe(&path.display().to_string()));
+        }
+    }
     out.push('\n');
     let line = summary.verdict_line();
     out.push_str(&if summary.passed() {
         palette.green(&line)
+    } else if summary.needs_review_only() {
+        palette.yellow(&line)
     } else {
         palette.red(&line)
     });
@@ -60,7 +73,7 @@ fn summary_table(record: &RunRecord, summary: &RunSummary) -> String {
         "browser",
         "conforms",
         "diverges",
-        "known",
+        "accepted",
         "inconclusive",
         "internal-error",
         "unexpected",
@@ -80,7 +93,7 @@ fn summary_table(record: &RunRecord, summary: &RunSummary) -> String {
             [
                 c.conforms,
                 c.diverges,
-                c.known_divergences,
+                c.accepted_divergences,
                 c.inconclusive,
                 c.internal_error,
                 c.unexpected,
@@ -186,7 +199,7 @@ fn divergence_block(
             snapshot_note(&result.snapshot)
         ))
     } else {
-        palette.yellow(&format!("[known: {}]", snapshot_note(&result.snapshot)))
+        palette.yellow(&format!("[accepted: {}]", snapshot_note(&result.snapshot)))
     };
     let _ = writeln!(
         out,
@@ -343,7 +356,8 @@ fn reasons(out: &mut String, record: &RunRecord, title: &str, wanted: impl Fn(&V
     }
 }
 
-/// New and changed snapshots, with their pending files and diffs.
+/// New and changed snapshots, with their pending files and diffs, in
+/// report order (case path, then engine): pending, not necessarily wrong.
 fn snapshot_problems(out: &mut String, record: &RunRecord) {
     let pending: Vec<&CaseResult> = record
         .results
@@ -353,7 +367,8 @@ fn snapshot_problems(out: &mut String, record: &RunRecord) {
     if pending.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\nsnapshot problems ({}):", pending.len());
+    let pending = report_order(&pending, &record.all_engines());
+    let _ = writeln!(out, "\npending snapshots ({}):", pending.len());
     for r in pending {
         let mut head = format!(
             "  {}  {}: {}",

@@ -30,7 +30,7 @@ impl Palette {
         self.paint("32", text)
     }
 
-    /// For what is wrong but expected (known divergences).
+    /// For what is wrong but expected (accepted divergences).
     pub(crate) fn yellow(&self, text: &str) -> String {
         self.paint("33", text)
     }
