@@ -140,7 +140,7 @@ pub fn check_snapshot_names(cases: &[LoadedCase]) -> Result<(), Vec<LoadError>> 
     let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
     let mut errors = Vec::new();
     for c in cases {
-        let name = crate::run::snapshots::snapshot_name(&c.name);
+        let name = crate::layout::snapshot_name(&c.name);
         if let Some(first) = seen.get(&name) {
             errors.push(LoadError::SnapshotNameTaken {
                 first: (*first).to_owned(),
@@ -156,15 +156,6 @@ pub fn check_snapshot_names(cases: &[LoadedCase]) -> Result<(), Vec<LoadError>> 
     } else {
         Err(errors)
     }
-}
-
-/// Writes `contents` to `path` atomically (see
-/// [`crate::report::write_atomically`]), making its directory first.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    crate::report::write_atomically(path, contents)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 //! pmconf harness library: the parts of the `pmconf` binary that tests use.
+pub mod atomic;
 pub mod case_files;
 pub mod case_filter;
 pub mod cli;
@@ -6,6 +7,7 @@ pub mod engine;
 pub mod export;
 pub mod gen;
 pub mod known;
+pub mod layout;
 pub mod nightly;
 pub mod report;
 pub mod run;

@@ -15,6 +15,7 @@ use pmconf::report::{JunitReporter, WptReportReporter};
 use pmconf::run::events::{
     CaseResult, EarlierAttempt, EngineInfo, Reporter, RunEvent, SnapshotStatus,
 };
+use pmconf::run::info::RunInfo;
 use pmconf::run::verdict::Verdict;
 use pmconf_model::{Delivery, Outcome, PostOutcome};
 use serde_json::{json, Value};
@@ -154,10 +155,23 @@ fn events() -> Vec<RunEvent> {
             SnapshotStatus::Matched,
         ),
     ];
-    let mut events = vec![RunEvent::SuiteStart {
-        engines: vec!["chromium".into(), "firefox".into()],
-        cases: 10,
-    }];
+    let mut events = vec![
+        // The run's one revision: the wptreports name its commit.
+        RunEvent::RunInfo(RunInfo {
+            started_unix_ms: 1_795_937_711_000,
+            pmconf_version: "0.1.0".into(),
+            revision: "0123456-dirty".into(),
+            commit: Some(REVISION.into()),
+            revision_source: "synthetic".into(),
+            command_line: vec!["pmconf".into(), "run".into()],
+            cases: vec![],
+            instances: vec![],
+        }),
+        RunEvent::SuiteStart {
+            engines: vec!["chromium".into(), "firefox".into()],
+            cases: 10,
+        },
+    ];
     for (engine, version) in [("chromium", "131.0.6778.85"), ("firefox", "128.5.0esr")] {
         events.push(RunEvent::EngineStart(EngineInfo {
             engine: engine.into(),
@@ -347,10 +361,9 @@ fn junit_with_an_engine_placeholder_writes_one_file_per_engine() {
 }
 
 fn wptreports(dir: &Path) -> (PathBuf, Value) {
-    feed(
-        &mut WptReportReporter::new(dir.join("wptreport-{engine}.json"))
-            .with_revision(Some(REVISION.into())),
-    );
+    feed(&mut WptReportReporter::new(
+        dir.join("wptreport-{engine}.json"),
+    ));
     let path = dir.join("wptreport-chromium.json");
     let value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     (path, value)

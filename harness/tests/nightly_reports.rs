@@ -644,6 +644,27 @@ fn merge_joins_engines_and_shards_and_refuses_conflicts() {
         &[&chromium, &other_rev],
         "run.revision is \"r1\" in one and \"r2\" in the other",
     );
+    // The same description of two commits: one run names one commit.
+    let with_commit = |file: &str, commit: &str| {
+        let mut v: Value =
+            serde_json::from_str(&std::fs::read_to_string(p.join(file)).unwrap()).unwrap();
+        v["run"]["commit"] = json!(commit);
+        write(&p.join(file), &v);
+    };
+    let other_commit = split(
+        p,
+        |r| r["engine"] == "webkitgtk",
+        "other-commit.json",
+        0,
+        "r1",
+    );
+    let (one, two) = ("1".repeat(40), "2".repeat(40));
+    with_commit(&chromium, &one);
+    with_commit(&other_commit, &two);
+    refused(
+        &[&chromium, &other_commit],
+        &format!("run.commit is \"{one}\" in one and \"{two}\" in the other"),
+    );
 }
 
 /// Four nights recorded into `dir/data`, with package lists and case files

@@ -221,6 +221,7 @@ fn run_info(cases: Vec<CaseInfo>) -> RunEvent {
         started_unix_ms: STARTED_UNIX_MS,
         pmconf_version: "0.1.0".into(),
         revision: "7fb15fb-dirty".into(),
+        commit: Some("7fb15fb0123456789abcdef0123456789abcdef0".into()),
         revision_source: "`git describe --always --dirty` at run time in /src/pmconf".into(),
         command_line: ["pmconf", "run", "cases/", "--html", "out dir/r.html"]
             .map(str::to_owned)

@@ -1,7 +1,8 @@
 //! `pmconf export wpt`: cases as web-platform-tests, a manifest of what
 //! was exported and refused, and verification in the engines.
 
-use crate::case_files::{load_cases, write_atomically};
+use crate::atomic::{write_atomically, Dir};
+use crate::case_files::load_cases;
 use crate::engine::{discover, EngineId, ProcessRegistry};
 use crate::export::manifest::{self, Manifest};
 use crate::export::verify::{self, agreement};
@@ -64,12 +65,13 @@ fn write_export(
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        write_atomically(&path, f.contents.as_bytes())?;
+        write_atomically(&path, f.contents.as_bytes(), Dir::Make)?;
     }
     let json = serde_json::to_string_pretty(m).expect("the manifest serializes");
     write_atomically(
         &out.join(manifest::FILE_NAME),
         format!("{json}\n").as_bytes(),
+        Dir::Make,
     )
 }
 
@@ -204,7 +206,7 @@ pub async fn run(command: ExportCommand, registry: &ProcessRegistry) -> i32 {
     }
     let json = serde_json::json!({"engines": runs, "agreement": cells});
     let path = out.join("pmconf-wpt-verify.json");
-    if let Err(e) = write_atomically(&path, format!("{json:#}\n").as_bytes()) {
+    if let Err(e) = write_atomically(&path, format!("{json:#}\n").as_bytes(), Dir::Make) {
         eprintln!("error: {}: {e}", path.display());
     }
     i32::from(!disagree.is_empty())

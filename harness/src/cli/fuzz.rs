@@ -4,6 +4,7 @@
 
 use super::engines::engines_for_command;
 use super::EXIT_BAD_INPUT;
+use crate::atomic::{write_atomically, Dir};
 use crate::engine::{EngineId, ProcessRegistry};
 use crate::gen::findings::{
     divergence_key, finding_keys, fnv, write_finding, SavedFindings, ADOPTED,
@@ -354,7 +355,7 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
             })).collect::<Vec<_>>(),
         });
         let text = serde_json::to_string_pretty(&summary).expect("serializes");
-        if let Err(e) = crate::case_files::write_atomically(path, text.as_bytes()) {
+        if let Err(e) = write_atomically(path, text.as_bytes(), Dir::Make) {
             eprintln!("error: cannot write {}: {e}", path.display());
             status = EXIT_BAD_INPUT;
         }

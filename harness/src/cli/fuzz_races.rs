@@ -7,7 +7,8 @@ use super::fuzz::FuzzArgs;
 use super::placement::PlacementArgs;
 use super::race_findings::{one_line, RaceReducer, Reduced};
 use super::EXIT_BAD_INPUT;
-use crate::case_files::{write_atomically, LoadedCase};
+use crate::atomic::{write_atomically, Dir};
+use crate::case_files::LoadedCase;
 use crate::engine::ProcessRegistry;
 use crate::gen::race_shrink::RaceShrinkConfig;
 use crate::gen::races::findings::{divergences, tallies, Divergence, EngineTally};
@@ -253,7 +254,7 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
             "findings": findings,
         });
         let text = serde_json::to_string_pretty(&summary).expect("serializes");
-        if let Err(e) = write_atomically(path, text.as_bytes()) {
+        if let Err(e) = write_atomically(path, text.as_bytes(), Dir::Make) {
             eprintln!("error: cannot write {}: {e}", path.display());
             status = EXIT_BAD_INPUT;
         }
@@ -368,7 +369,7 @@ pub fn write_case_files(dir: &Path, files: &[(String, String)]) -> Result<(), St
     let mut written: Vec<PathBuf> = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);
-        if let Err(e) = write_atomically(&path, text.as_bytes()) {
+        if let Err(e) = write_atomically(&path, text.as_bytes(), Dir::Make) {
             for p in &written {
                 let _ = std::fs::remove_file(p);
             }

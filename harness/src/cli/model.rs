@@ -1,7 +1,8 @@
 //! `pmconf model`: print each case's allowed outcomes.
 
 use super::{report_load_errors, Format, EXIT_BAD_INPUT};
-use crate::case_files::{load_cases, write_atomically, LoadedCase};
+use crate::atomic::{write_atomically, Dir};
+use crate::case_files::{load_cases, LoadedCase};
 use pmconf_model::answer_case;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -49,7 +50,7 @@ pub fn run(inputs: &[PathBuf], format: Format, output: Option<&Path>) -> i32 {
             print!("{text}");
             0
         }
-        Some(path) => match write_atomically(path, text.as_bytes()) {
+        Some(path) => match write_atomically(path, text.as_bytes(), Dir::Make) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());

@@ -5,6 +5,7 @@
 //! written).
 
 use super::EXIT_BAD_INPUT;
+use crate::atomic::{write_atomically, Dir};
 use crate::known::KnownDivergences;
 use crate::nightly::diff::{diff, EngineDigests, NightDiff, Side};
 use crate::nightly::diff_format::{diff_json, diff_markdown, diff_text};
@@ -16,7 +17,6 @@ use crate::nightly::results::ResultsFile;
 use crate::nightly::site::{write_site, SiteData};
 use crate::nightly::timeline::{timeline_markdown, timeline_text};
 use crate::nightly::NightlyError;
-use crate::report::write_atomically;
 use clap::ValueEnum;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -502,7 +502,8 @@ fn write_plan(dir: &Path, actions: &[IssueAction]) -> Result<(), NightlyError> {
     for (i, action) in actions.iter().enumerate() {
         let file = |suffix: &str, text: &str| -> Result<String, NightlyError> {
             let path = dir.join(format!("{}.{suffix}", i + 1));
-            write_atomically(&path, text.as_bytes()).map_err(|e| NightlyError::write(&path, e))?;
+            write_atomically(&path, text.as_bytes(), Dir::MustExist)
+                .map_err(|e| NightlyError::write(&path, e))?;
             Ok(path.display().to_string())
         };
         let line = match action {
@@ -520,7 +521,8 @@ fn write_plan(dir: &Path, actions: &[IssueAction]) -> Result<(), NightlyError> {
         plan.push('\n');
     }
     let path = dir.join("plan.tsv");
-    write_atomically(&path, plan.as_bytes()).map_err(|e| NightlyError::write(&path, e))
+    write_atomically(&path, plan.as_bytes(), Dir::MustExist)
+        .map_err(|e| NightlyError::write(&path, e))
 }
 
 fn pretty(value: &serde_json::Value) -> String {
@@ -533,5 +535,6 @@ fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), NightlyError
     }
     let mut text = pretty(value);
     text.push('\n');
-    write_atomically(path, text.as_bytes()).map_err(|e| NightlyError::write(path, e))
+    write_atomically(path, text.as_bytes(), Dir::MustExist)
+        .map_err(|e| NightlyError::write(path, e))
 }

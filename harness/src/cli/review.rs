@@ -15,6 +15,8 @@
 mod keys;
 
 use super::EXIT_BAD_INPUT;
+use crate::atomic::{write_atomically, Dir};
+use crate::layout::{accepted_path, is_pending};
 use crate::report::annotate_snapshot_diff;
 use crate::run::info::{CaseInfo, PostCall};
 use crate::run::snapshots::{accepted_label, body_of, COMPARED_WITH};
@@ -65,7 +67,7 @@ pub fn pending_snapshots(dir: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 walk(&path, out);
-            } else if path.to_string_lossy().ends_with(".snap.new") {
+            } else if is_pending(&path) {
                 out.push(path);
             }
         }
@@ -174,7 +176,7 @@ pub fn import_pending(from: &Path, snapshots: &Path) -> std::io::Result<Vec<Path
         }
         let target = snapshots.join(below);
         let text = std::fs::read(&file)?;
-        crate::case_files::write_atomically(&target, &text)?;
+        write_atomically(&target, &text, Dir::Make)?;
         written.push(target);
     }
     Ok(written)
@@ -224,11 +226,6 @@ pub fn describe_pending(pending: &Pending) -> std::io::Result<String> {
     let calls = pending.case.as_deref().map(case_calls).unwrap_or_default();
     out.push_str(&annotate_snapshot_diff(&diff, &calls));
     Ok(out)
-}
-
-fn accepted_path(pending: &Path) -> PathBuf {
-    let s = pending.to_string_lossy();
-    PathBuf::from(s.strip_suffix(".new").unwrap_or(&s))
 }
 
 /// Applies a decision to one pending snapshot.
@@ -436,7 +433,7 @@ mod tests {
 
     fn write(path: &Path, body: &str) {
         let text = format!("---\nsource: x\ninput_file: cases/c.yaml\n---\n{body}\n");
-        crate::case_files::write_atomically(path, text.as_bytes()).unwrap();
+        write_atomically(path, text.as_bytes(), Dir::Make).unwrap();
     }
 
     #[test]

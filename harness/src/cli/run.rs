@@ -3,8 +3,10 @@
 use super::engines::instances_for_command;
 use super::placement::PlacementArgs;
 use super::{report_load_errors, EXIT_BAD_INPUT};
+use crate::atomic::{write_atomically, Dir};
 use crate::case_files::{check_snapshot_names, load_cases, LoadedCase};
 use crate::engine::ProcessRegistry;
+use crate::layout::snapshot_name;
 use crate::report::{
     HtmlReporter, JsonReporter, JunitReporter, MultiReporter, Tee, TerminalReporter,
     WptReportReporter,
@@ -14,7 +16,6 @@ use crate::run::events::{ModelSnapshotResult, Reporter, RunEvent};
 use crate::run::info::RunInfo;
 use crate::run::model_snapshots::record_model_snapshots;
 use crate::run::shard::Shard;
-use crate::run::snapshots::snapshot_name;
 use crate::run::suite::{run_suite, SuiteConfig};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -228,10 +229,9 @@ pub async fn run(args: RunArgs, registry: &ProcessRegistry) -> i32 {
         reporters.push(Box::new(HtmlReporter::new(html.clone())));
     }
     if let Some(dir) = &args.wptreport {
-        reporters.push(Box::new(
-            WptReportReporter::new(dir.join("wptreport-{engine}.json"))
-                .with_revision(crate::report::pmconf_revision()),
-        ));
+        reporters.push(Box::new(WptReportReporter::new(
+            dir.join("wptreport-{engine}.json"),
+        )));
     }
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JunitReporter::new(path.clone(), known)));
@@ -450,5 +450,5 @@ fn write_profile_json(
     profile: &crate::run::profile::ProfileReport,
 ) -> std::io::Result<()> {
     let text = serde_json::to_string_pretty(profile).map_err(std::io::Error::other)?;
-    crate::report::write_atomically(path, (text + "\n").as_bytes())
+    write_atomically(path, (text + "\n").as_bytes(), Dir::MustExist)
 }

@@ -13,6 +13,7 @@
 //! written beside it, `<out>/snapshots/<engine>/found__<stem>.snap`. The
 //! engine is the first part of the file name (`<engine>--...`).
 
+use crate::atomic::{write_atomically, Dir};
 use crate::run::snapshots::body_of;
 use pmconf_model::violation::{classify, rule_keys};
 use pmconf_model::{answer_case, parse_case, Case, Outcome};
@@ -58,16 +59,26 @@ pub fn write_finding(
         case: case.clone(),
     };
     let model_text = crate::run::model_snapshots::model_snapshot_text(&loaded);
-    crate::case_files::write_atomically(&out.join(format!("{stem}.html")), html.as_bytes())?;
-    crate::case_files::write_atomically(
+    write_atomically(
+        &out.join(format!("{stem}.html")),
+        html.as_bytes(),
+        Dir::Make,
+    )?;
+    write_atomically(
         &snapshots.join(engine).join(&snap),
         engine_text.as_bytes(),
+        Dir::Make,
     )?;
-    crate::case_files::write_atomically(
+    write_atomically(
         &snapshots.join("model").join(&snap),
         model_text.as_bytes(),
+        Dir::Make,
     )?;
-    crate::case_files::write_atomically(&out.join(format!("{stem}.yaml")), yaml.as_bytes())?;
+    write_atomically(
+        &out.join(format!("{stem}.yaml")),
+        yaml.as_bytes(),
+        Dir::Make,
+    )?;
     Ok(())
 }
 

@@ -105,8 +105,8 @@ fn join_by_case(into: &mut Vec<Value>, more: &[Value]) {
     }
 }
 
-/// Merges one input's `run` block into `merged`: `pmconf_version` and
-/// `revision` must agree (else the input that set it first, and why);
+/// Merges one input's `run` block into `merged`: `pmconf_version`,
+/// `revision` and `commit` must agree (else the input that set it first, and why);
 /// the earliest start (`started_unix_ms` with its `started_at`), the
 /// latest `ended_at` (the format sorts as text) and the longest `seconds`
 /// (the engines ran side by side) are kept; any other key (the command
@@ -124,7 +124,7 @@ fn merge_run(
             continue;
         };
         match key.as_str() {
-            "pmconf_version" | "revision" if old != value => {
+            "pmconf_version" | "revision" | "commit" if old != value => {
                 return Err((
                     from[key],
                     format!("run.{key} is {old} in one and {value} in the other"),

@@ -10,7 +10,7 @@
 //! [`History::record`]: super::history::History::record
 
 use super::NightlyError;
-use crate::report::write_atomically;
+use crate::atomic::{write_atomically, Dir};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -85,7 +85,8 @@ impl Journal {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| NightlyError::write(dir, e))?;
         }
-        write_atomically(&path, text.as_bytes()).map_err(|e| NightlyError::write(&path, e))
+        write_atomically(&path, text.as_bytes(), Dir::MustExist)
+            .map_err(|e| NightlyError::write(&path, e))
     }
 
     /// Removes `rel`, and any directory it leaves empty.
@@ -108,7 +109,8 @@ impl Journal {
         }
         let mut text = serde_json::to_string_pretty(&self.manifest).expect("manifests serialize");
         text.push('\n');
-        write_atomically(&path, text.as_bytes()).map_err(|e| NightlyError::write(&path, e))
+        write_atomically(&path, text.as_bytes(), Dir::MustExist)
+            .map_err(|e| NightlyError::write(&path, e))
     }
 
     /// Takes back every write so far (recording failed half way).
@@ -152,7 +154,8 @@ pub fn undo(root: &Path, manifest: &Manifest) -> Result<(), NightlyError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| NightlyError::write(dir, e))?;
         }
-        write_atomically(&path, &text).map_err(|e| NightlyError::write(&path, e))?;
+        write_atomically(&path, &text, Dir::MustExist)
+            .map_err(|e| NightlyError::write(&path, e))?;
     }
     let log = root.join(super::history::CHANGES_FILE);
     if log.exists() {

@@ -4,6 +4,7 @@
 //! `RunInfo`, `EngineStart`, `EngineSetupFailed` and `SuiteEnd` events).
 
 use super::record::RunRecord;
+use crate::run::info::InstanceInfo;
 
 /// One labelled fact, as plain text (each report escapes it its own way).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,10 +70,42 @@ pub fn header_lines(record: &RunRecord) -> Vec<HeaderLine> {
     ));
     if let Some(info) = &record.info {
         for instance in &info.instances {
-            lines.push(line("instance", instance.describe()));
+            lines.push(line("instance", describe_instance(instance)));
         }
     }
     lines
+}
+
+/// An engine instance in one line: `chromium-flags (chromium): browser
+/// /usr/bin/chromium, driver /usr/bin/chromedriver, args --foo, compared
+/// with chromium`.
+pub fn describe_instance(instance: &InstanceInfo) -> String {
+    let mut parts = Vec::new();
+    if instance.location != "local" {
+        parts.push(format!("remote {}", instance.location));
+    }
+    parts.push(format!(
+        "browser {}",
+        instance
+            .browser
+            .as_deref()
+            .unwrap_or("as the endpoint chooses")
+    ));
+    if let Some(driver) = &instance.driver {
+        parts.push(format!("driver {driver}"));
+    }
+    if !instance.args.is_empty() {
+        parts.push(format!("args {}", shell_words(&instance.args)));
+    }
+    if let Some(other) = &instance.compare_with {
+        parts.push(format!("compared with {other}'s accepted snapshots"));
+    }
+    format!(
+        "{} ({}): {}",
+        instance.name,
+        instance.kind,
+        parts.join(", ")
+    )
 }
 
 /// A command line as it could be typed into a POSIX shell: arguments made

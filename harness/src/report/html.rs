@@ -5,12 +5,12 @@
 mod details;
 mod top;
 
-use super::atomic::write_atomically;
 use super::escape::html_escape;
 use super::record::RunRecord;
 use super::render::{is_repeated, snapshot_note};
 use super::summary::{plural, RunSummary};
 use super::triage::{report_order, Action, Attention};
+use crate::atomic::{write_atomically, Dir};
 use crate::run::events::{CaseResult, Reporter, RunEvent};
 use std::fmt::Write as _;
 use std::io;
@@ -48,7 +48,11 @@ impl Reporter for HtmlReporter {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        write_atomically(&self.path, render_html(&self.record).as_bytes())?;
+        write_atomically(
+            &self.path,
+            render_html(&self.record).as_bytes(),
+            Dir::MustExist,
+        )?;
         self.written = true;
         Ok(())
     }

@@ -1,9 +1,9 @@
 //! The JSON reporter: the whole run in one `pmconf-results/1` file.
 
-use super::atomic::write_atomically;
 use super::header::format_utc;
 use super::record::RunRecord;
 use super::summary::RunSummary;
+use crate::atomic::{write_atomically, Dir};
 use crate::run::events::{Reporter, RunEvent};
 use serde_json::{json, Map, Value};
 use std::io;
@@ -46,7 +46,7 @@ impl Reporter for JsonReporter {
         let value = results_json(&self.record).map_err(io::Error::other)?;
         let mut text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
         text.push('\n');
-        write_atomically(&self.path, text.as_bytes())?;
+        write_atomically(&self.path, text.as_bytes(), Dir::MustExist)?;
         self.written = true;
         Ok(())
     }
@@ -65,7 +65,8 @@ impl Reporter for JsonReporter {
 /// {"format": "pmconf-results/1", "complete": true,
 ///  "run": {"started_at": "2026-11-29 09:35:11 UTC", "ended_at": "2026-11-29 09:36:02 UTC",
 ///          "seconds": 51.2, "started_unix_ms": 1795937711000, "pmconf_version": "0.1.0",
-///          "revision": "7fb15fb-dirty", "revision_source": "`git describe ...` at run time in ...",
+///          "revision": "7fb15fb-dirty", "commit": "7fb15fb0...",
+///          "revision_source": "`git describe ...` at run time in ...",
 ///          "command_line": ["pmconf", "run", "cases/"],
 ///          "instances": [{"name": "chromium-flags", "kind": "chromium", "location": "local",
 ///                         "browser": "/usr/bin/chromium", "driver": "/usr/bin/chromedriver",
@@ -85,7 +86,8 @@ impl Reporter for JsonReporter {
 ///
 /// `run` (null when the run sent no `RunInfo`) is what a report's header
 /// shows: start and end time (UTC; `ended_at` null when cut short), the
-/// pmconf version and source revision with how it was found, the
+/// pmconf version and source revision (described, and its full `commit`
+/// hash, which the wptreports name too) with how it was found, the
 /// command line, and each engine instance with its binaries, arguments,
 /// endpoint and `compare_with`; the engines with their browser versions
 /// are `engines`.
@@ -136,6 +138,7 @@ pub fn results_json(record: &RunRecord) -> serde_json::Result<Value> {
             "started_unix_ms": info.started_unix_ms,
             "pmconf_version": info.pmconf_version,
             "revision": info.revision,
+            "commit": info.commit,
             "revision_source": info.revision_source,
             "command_line": info.command_line,
             "instances": info.instances,

@@ -12,12 +12,12 @@
 //! why; an inconclusive, internal-error or crashed result is an `<error>`
 //! with its reason.
 
-use super::atomic::write_atomically;
 use super::engine_path::{engine_path, has_engine_placeholder};
 use super::escape::html_escape;
 use super::record::RunRecord;
 use super::render::{diff_text, nearest_allowed, outcome_diff};
 use super::triage::pending_model_snapshots;
+use crate::atomic::{write_atomically, Dir};
 use crate::known::KnownDivergences;
 use crate::run::events::{CaseResult, Reporter, RunEvent, SnapshotStatus};
 use std::io;
@@ -66,7 +66,7 @@ impl Reporter for JunitReporter {
             for engine in &engines {
                 let xml = junit_xml(&self.record, &[engine.as_str()], &self.known);
                 let path = engine_path(&self.pattern, engine);
-                match write_atomically(&path, xml.as_bytes()) {
+                match write_atomically(&path, xml.as_bytes(), Dir::MustExist) {
                     Ok(()) => self.written.push(path),
                     Err(e) => {
                         first_error.get_or_insert(e);
@@ -79,6 +79,7 @@ impl Reporter for JunitReporter {
             write_atomically(
                 &self.pattern,
                 junit_xml(&self.record, &names, &self.known).as_bytes(),
+                Dir::MustExist,
             )?;
             self.written.push(self.pattern.clone());
             Ok(())

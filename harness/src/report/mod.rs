@@ -20,11 +20,10 @@
 //! ([`contested`]).
 //!
 //! Reporters that write files collect the events in a [`RunRecord`] and
-//! write in `finish`, atomically ([`write_atomically`]), so a failed run
+//! write in `finish`, atomically ([`crate::atomic::write_atomically`]), so a failed run
 //! never leaves a partial file behind.
 #![deny(missing_docs)]
 
-mod atomic;
 mod calls;
 pub mod contested;
 mod engine_path;
@@ -36,20 +35,18 @@ pub mod junit;
 mod multi;
 mod record;
 mod render;
-mod revision;
 pub mod serve_page;
 mod summary;
 pub mod terminal;
 mod triage;
 pub mod wpt;
 
-pub use atomic::write_atomically;
 pub use calls::{
     annotate_snapshot_diff, describe_call, describe_post, outcome_diff_with_calls, outcome_text,
 };
 pub use engine_path::{engine_path, has_engine_placeholder, ENGINE_PLACEHOLDER};
 pub use escape::{html_escape, terminal_safe};
-pub use header::{format_utc, header_lines, shell_words, HeaderLine};
+pub use header::{describe_instance, format_utc, header_lines, shell_words, HeaderLine};
 pub use html::{render_html, HtmlReporter};
 pub use json::{results_json, JsonReporter, RESULTS_FORMAT};
 pub use junit::{junit_xml, JunitReporter};
@@ -59,7 +56,6 @@ pub use render::{
     diff_text, histogram_rows, is_repeated, nearest_allowed, outcome_diff, outcome_summaries,
     render_outcome_yaml, snapshot_note, DiffLine, DiffSide, HistogramRow,
 };
-pub use revision::pmconf_revision;
 pub use summary::{Counts, EngineSummary, RunSummary};
 pub use terminal::TerminalReporter;
 pub use triage::{report_order, Action, Attention};

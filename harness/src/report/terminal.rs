@@ -189,7 +189,10 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
             RunEvent::RunInfo(info) => {
                 // What a declared instance is made of, before it runs.
                 for instance in info.instances.iter().filter(|i| !i.is_plain_system()) {
-                    let line = format!("engine {}", terminal_safe(&instance.describe()));
+                    let line = format!(
+                        "engine {}",
+                        terminal_safe(&super::describe_instance(instance))
+                    );
                     self.line(&line);
                 }
             }

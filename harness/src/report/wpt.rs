@@ -2,10 +2,10 @@
 //! tools that read wptrunner's output (wpt.fyi, result dashboards) read
 //! pmconf's too.
 
-use super::atomic::write_atomically;
 use super::engine_path::engine_path;
 use super::record::RunRecord;
 use super::render::{nearest_allowed, outcome_diff, snapshot_note, DiffSide};
+use crate::atomic::{write_atomically, Dir};
 use crate::run::events::{CaseResult, Reporter, RunEvent, SnapshotStatus};
 use crate::run::verdict::Verdict;
 use serde_json::{json, Value};
@@ -26,12 +26,11 @@ pub struct WptReportReporter {
     written: Vec<PathBuf>,
 }
 
-/// What a wptreport says about the run besides the engine: wpt.fyi needs
-/// the revision, and shows the start and end times.
+/// When the run started and ended, which wpt.fyi shows (the revision it
+/// needs is the run's own commit, from its
+/// [`RunInfo`](crate::run::info::RunInfo)).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WptRunInfo {
-    /// The pmconf revision (a full git commit hash).
-    pub revision: Option<String>,
     /// When the run started, in milliseconds since the Unix epoch.
     pub time_start: Option<u64>,
     /// When it ended, likewise.
@@ -58,12 +57,6 @@ impl WptReportReporter {
             info: WptRunInfo::default(),
             written: Vec::new(),
         }
-    }
-
-    /// The same, with the revision the files name.
-    pub fn with_revision(mut self, revision: Option<String>) -> Self {
-        self.info.revision = revision;
-        self
     }
 
     /// The file for `engine`.
@@ -93,7 +86,9 @@ impl Reporter for WptReportReporter {
             let path = self.path_for(&info.engine);
             let written = serde_json::to_string_pretty(&value)
                 .map_err(io::Error::other)
-                .and_then(|text| write_atomically(&path, format!("{text}\n").as_bytes()));
+                .and_then(|text| {
+                    write_atomically(&path, format!("{text}\n").as_bytes(), Dir::MustExist)
+                });
             match written {
                 Ok(()) => self.written.push(path),
                 Err(e) => {
@@ -147,8 +142,9 @@ pub fn wptreport_json(record: &RunRecord, engine: &str, info: &WptRunInfo) -> Va
         "browser_version": record.browser_version(engine),
         "os": std::env::consts::OS,
     });
-    if let Some(revision) = &info.revision {
-        run_info["revision"] = json!(revision);
+    // The run's one commit: the header and the results name the same.
+    if let Some(commit) = record.info.as_ref().and_then(|i| i.commit.as_ref()) {
+        run_info["revision"] = json!(commit);
     }
     let mut report = json!({ "run_info": run_info });
     if let Some(t) = info.time_start {

@@ -19,8 +19,12 @@ pub struct RunInfo {
     pub started_unix_ms: u64,
     /// pmconf's package version.
     pub pmconf_version: String,
-    /// The source revision, e.g. `7fb15fb-dirty`, or `unknown`.
+    /// The source revision for people, e.g. `7fb15fb-dirty`, or `unknown`.
     pub revision: String,
+    /// The full commit hash of the same revision (what wpt.fyi wants),
+    /// when known.
+    #[serde(default)]
+    pub commit: Option<String>,
     /// How [`revision`](Self::revision) was found (or why it was not).
     pub revision_source: String,
     /// The command line, one argument per item.
@@ -83,32 +87,6 @@ impl InstanceInfo {
             args: instance.args.clone(),
             compare_with: instance.compare_with.clone(),
         }
-    }
-
-    /// One line: `chromium-flags (chromium): browser /usr/bin/chromium,
-    /// driver /usr/bin/chromedriver, args --foo, compared with chromium`.
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if self.location != "local" {
-            parts.push(format!("remote {}", self.location));
-        }
-        parts.push(format!(
-            "browser {}",
-            self.browser.as_deref().unwrap_or("as the endpoint chooses")
-        ));
-        if let Some(driver) = &self.driver {
-            parts.push(format!("driver {driver}"));
-        }
-        if !self.args.is_empty() {
-            parts.push(format!(
-                "args {}",
-                super::super::report::shell_words(&self.args)
-            ));
-        }
-        if let Some(other) = &self.compare_with {
-            parts.push(format!("compared with {other}'s accepted snapshots"));
-        }
-        format!("{} ({}): {}", self.name, self.kind, parts.join(", "))
     }
 
     /// Whether it is a plain system engine (named after its kind, local,
@@ -216,18 +194,22 @@ impl CaseInfo {
 
 impl RunInfo {
     /// The context of a run starting now, of `cases`, with this process's
-    /// command line; the revision is asked of git at run time (see
-    /// [`source_revision`]).
+    /// command line; the revision is found once, here ([`source_revision`]).
     pub fn now(cases: &[LoadedCase]) -> Self {
         let started_unix_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let (revision, revision_source) = source_revision();
+        let Revision {
+            described,
+            commit,
+            source,
+        } = source_revision();
         Self {
             started_unix_ms,
             pmconf_version: env!("CARGO_PKG_VERSION").to_owned(),
-            revision,
-            revision_source,
+            revision: described,
+            commit,
+            revision_source: source,
             // Lossily: a non-UTF-8 argument (a file name) must not stop the run.
             command_line: std::env::args_os()
                 .map(|a| a.to_string_lossy().into_owned())
@@ -249,36 +231,101 @@ impl RunInfo {
     }
 }
 
-/// The revision of the source tree this binary was built from, as `git
-/// describe --always --dirty` says **at run time** in that tree (its path
-/// is fixed at build time), with a sentence saying so; `unknown` and the
-/// reason when git is missing or the tree is not a checkout.
-pub fn source_revision() -> (String, String) {
-    let tree = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new(env!("CARGO_MANIFEST_DIR")));
+/// The revision of pmconf a run names, found once per run
+/// ([`RunInfo::now`]): for people ([`described`](Self::described), `git
+/// describe`) and for wpt.fyi ([`commit`](Self::commit), the full hash),
+/// always of one commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// `git describe --always --dirty`, e.g. `7fb15fb-dirty`; `unknown`
+    /// when nothing names it.
+    pub described: String,
+    /// The full commit hash, when known.
+    pub commit: Option<String>,
+    /// How it was found (or why it was not).
+    pub source: String,
+}
+
+/// The variables that may name the commit, first found first: set by
+/// whoever runs pmconf (`scripts/simulate-night`), and by GitHub Actions.
+const REVISION_VARIABLES: [&str; 2] = ["PMCONF_REVISION", "GITHUB_SHA"];
+
+/// The revision of the source tree this binary was built from (its path
+/// is fixed at build time), asked of git **at run time** in that tree,
+/// never in the current directory; a commit named by
+/// [`REVISION_VARIABLES`] wins (then both names are that commit's).
+pub fn source_revision() -> Revision {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tree = manifest.parent().unwrap_or(manifest);
+    let told = REVISION_VARIABLES.iter().find_map(|var| {
+        let value = std::env::var(var).ok()?;
+        let value = value.trim();
+        is_commit_hash(value).then(|| (*var, value.to_ascii_lowercase()))
+    });
+    revision_of(tree, told, &git_in)
+}
+
+fn is_commit_hash(s: &str) -> bool {
+    s.len() == 40 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Runs git with `args` in `tree`: its trimmed output, or why it failed.
+fn git_in(tree: &Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(tree)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// [`source_revision`] with the commit the environment names (`told`:
+/// the variable and the hash) and git given.
+fn revision_of(
+    tree: &Path,
+    told: Option<(&str, String)>,
+    git: &dyn Fn(&Path, &[&str]) -> Result<String, String>,
+) -> Revision {
     let asked = format!(
         "`git describe --always --dirty` at run time in {}",
         tree.display()
     );
-    match Command::new("git")
-        .arg("-C")
-        .arg(tree)
-        .args(["describe", "--always", "--dirty"])
-        .output()
-    {
-        Ok(out) if out.status.success() => {
-            let revision = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            (revision, asked)
+    let head = git(tree, &["rev-parse", "HEAD"])
+        .ok()
+        .filter(|h| is_commit_hash(h));
+    match told {
+        Some((var, commit)) if head.as_deref() != Some(commit.as_str()) => {
+            // The tree is elsewhere (or no checkout): the variable names
+            // the run, and the people's name is of its commit too.
+            let described = git(tree, &["describe", "--always", &commit])
+                .unwrap_or_else(|_| commit[..12].to_owned());
+            let tree_is = match &head {
+                Some(h) => format!("at {h}"),
+                None => "no git checkout".to_owned(),
+            };
+            Revision {
+                described,
+                commit: Some(commit),
+                source: format!("{var} (the source tree {} is {tree_is})", tree.display()),
+            }
         }
-        Ok(out) => (
-            "unknown".to_owned(),
-            format!(
-                "{asked} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        ),
-        Err(e) => ("unknown".to_owned(), format!("{asked} failed: {e}")),
+        _ => match git(tree, &["describe", "--always", "--dirty"]) {
+            Ok(described) => Revision {
+                described,
+                commit: head,
+                source: asked,
+            },
+            Err(e) => Revision {
+                described: "unknown".to_owned(),
+                commit: None,
+                source: format!("{asked} failed: {e}"),
+            },
+        },
     }
 }
 
@@ -341,8 +388,97 @@ steps:
 
     #[test]
     fn the_revision_says_how_it_was_found() {
-        let (revision, source) = source_revision();
-        assert!(!revision.is_empty());
-        assert!(source.contains("at run time"), "{source}");
+        let r = source_revision();
+        assert!(!r.described.is_empty());
+        assert!(
+            r.source.contains("at run time") || r.source.starts_with("PMCONF_REVISION"),
+            "{}",
+            r.source
+        );
+    }
+
+    const HEAD: &str = "7fb15fb0123456789abcdef0123456789abcdef0";
+    const OTHER: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    /// A tree at HEAD: `describe --dirty` says `7fb15fb-dirty`, and any
+    /// other commit is described by its first seven digits.
+    fn tree_at_head(_: &Path, args: &[&str]) -> Result<String, String> {
+        match args {
+            ["rev-parse", "HEAD"] => Ok(HEAD.into()),
+            ["describe", "--always", "--dirty"] => Ok("7fb15fb-dirty".into()),
+            ["describe", "--always", commit] => Ok(commit[..7].into()),
+            _ => Err("unexpected".into()),
+        }
+    }
+
+    fn no_checkout(_: &Path, _: &[&str]) -> Result<String, String> {
+        Err("fatal: not a git repository".into())
+    }
+
+    /// The two names came from two places before (`git describe` in the
+    /// source tree for the header and the results, the variables or `git
+    /// rev-parse HEAD` in the *current directory* for the wptreport): a
+    /// run from another checkout, or with a variable naming another
+    /// commit, named two revisions. Now both are of one commit.
+    #[test]
+    fn one_run_names_one_commit_for_people_and_for_wpt_fyi() {
+        let tree = Path::new("/src/pmconf");
+        let r = revision_of(tree, None, &tree_at_head);
+        assert_eq!(r.described, "7fb15fb-dirty");
+        assert_eq!(r.commit.as_deref(), Some(HEAD));
+        // A variable naming the tree's own commit changes nothing.
+        let told = Some(("GITHUB_SHA", HEAD.to_owned()));
+        assert_eq!(revision_of(tree, told, &tree_at_head), r);
+        // A variable naming another commit names the run, both ways.
+        let told = Some(("PMCONF_REVISION", OTHER.to_owned()));
+        let r = revision_of(tree, told, &tree_at_head);
+        assert_eq!(
+            (r.described.as_str(), r.commit.as_deref()),
+            ("0123456", Some(OTHER))
+        );
+        assert!(r.source.starts_with("PMCONF_REVISION"), "{}", r.source);
+        // No checkout: the variable's commit, else nothing.
+        let told = Some(("GITHUB_SHA", OTHER.to_owned()));
+        let r = revision_of(tree, told, &no_checkout);
+        assert_eq!(
+            (r.described.as_str(), r.commit.as_deref()),
+            ("0123456789ab", Some(OTHER))
+        );
+        let r = revision_of(tree, None, &no_checkout);
+        assert_eq!((r.described.as_str(), r.commit), ("unknown", None));
+        assert!(r.source.contains("not a git repository"), "{}", r.source);
+    }
+
+    /// With a real git and a real repository: the hash is the commit the
+    /// description abbreviates, whatever the current directory.
+    #[test]
+    fn a_real_checkout_is_described_and_hashed_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(["-c", "user.name=t", "-c", "user.email=t@t.test"])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(dir.path().join("a"), "a").unwrap();
+        git(&["add", "a"]);
+        git(&["commit", "-q", "-m", "a"]);
+        let r = revision_of(dir.path(), None, &git_in);
+        let commit = r.commit.expect("a checkout has a commit");
+        assert!(is_commit_hash(&commit), "{commit}");
+        assert!(
+            commit.starts_with(&r.described),
+            "{} of {commit}",
+            r.described
+        );
+        std::fs::write(dir.path().join("a"), "b").unwrap();
+        let dirty = revision_of(dir.path(), None, &git_in);
+        assert_eq!(dirty.described, format!("{}-dirty", r.described));
+        assert_eq!(dirty.commit.as_deref(), Some(commit.as_str()));
     }
 }

@@ -7,8 +7,9 @@
 //! accepted file passes that test unchanged.
 
 use super::events::SnapshotStatus;
-use super::snapshots::{below_cases, compare_and_record, snapshot_path};
+use super::snapshots::compare_and_record;
 use crate::case_files::LoadedCase;
+use crate::layout::{below_cases, snapshot_path};
 use pmconf_model::answer_case;
 use std::path::Path;
 
@@ -52,7 +53,7 @@ pub fn record_model_snapshots(
 mod tests {
     use super::*;
     use crate::case_files::load_cases;
-    use crate::run::snapshots::snapshot_name;
+    use crate::layout::snapshot_name;
     use std::path::PathBuf;
 
     fn root() -> PathBuf {

@@ -9,6 +9,8 @@
 
 use super::events::SnapshotStatus;
 use super::verdict::Verdict;
+use crate::atomic::{write_atomically, Dir};
+use crate::layout::{pending_path, snapshot_path};
 use pmconf_model::Outcome;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -21,49 +23,10 @@ struct Recorded<'a> {
     observed: &'a Outcome,
 }
 
-/// The name every snapshot of a case shares, in `snapshots/model/` and in
-/// each `snapshots/<engine>/`: its path below the last `cases/` directory,
-/// without `.yaml`, with `/` as `__` (`cases/races/a.yaml` -> `races__a`).
-/// A case outside any `cases/` directory is named after its whole
-/// (canonical) path, prefixed `outside__`, so two such files never share a
-/// name: `/tmp/x/a/x.yaml` -> `outside__tmp__x__a__x`.
-pub fn snapshot_name(case_name: &str) -> String {
-    let relative = match below_cases(case_name) {
-        Some(r) => r.to_owned(),
-        None => {
-            let full = std::fs::canonicalize(case_name)
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-                .unwrap_or_else(|_| case_name.to_owned());
-            let trimmed = full.trim_start_matches("./").trim_start_matches('/');
-            format!("outside/{}", trimmed.replace("../", "up/"))
-        }
-    };
-    let stem = relative
-        .strip_suffix(".yaml")
-        .or_else(|| relative.strip_suffix(".yml"))
-        .unwrap_or(&relative);
-    stem.replace('/', "__")
-}
-
-/// The part of `path` below its last `cases/` directory, if any.
-pub(crate) fn below_cases(path: &str) -> Option<&str> {
-    path.match_indices("cases/")
-        .filter(|(i, _)| *i == 0 || path[..*i].ends_with('/'))
-        .last()
-        .map(|(i, m)| &path[i + m.len()..])
-}
-
-/// The snapshot file for a case: `dir/<engine>/<snapshot_name>.snap`
-/// (the model's is `dir/model/<snapshot_name>.snap`).
-pub fn snapshot_path(dir: &Path, engine: &str, case_name: &str) -> PathBuf {
-    dir.join(engine)
-        .join(format!("{}.snap", snapshot_name(case_name)))
-}
-
 /// The accepted snapshot `engine`'s run of a case is compared with: its
 /// own, or, while it has none and `engines` says it compares with another
 /// engine (`compare_with`), that engine's. Pending and accepted files are
-/// always written at [`snapshot_path`] of `engine` itself.
+/// always written at [`snapshot_path`](crate::layout::snapshot_path) of `engine` itself.
 pub fn compared_snapshot(
     dir: &Path,
     engines: &[crate::engine::EngineInstance],
@@ -233,10 +196,10 @@ pub fn compare_and_record_race_against(
         let as_accepted = std::fs::read_to_string(accepted_from).unwrap_or_default();
         if !earlier.iter().all(known) {
             let text = noting_comparison(&text, accepted_from, path);
-            crate::case_files::write_atomically(&pending_path(path), text.as_bytes())?;
+            write_atomically(&pending_path(path), text.as_bytes(), Dir::Make)?;
         } else if parsed_snapshot(&rejudged) != parsed_snapshot(&as_accepted) {
             let rejudged = noting_comparison(&rejudged, accepted_from, path);
-            crate::case_files::write_atomically(&pending_path(path), rejudged.as_bytes())?;
+            write_atomically(&pending_path(path), rejudged.as_bytes(), Dir::Make)?;
         } else {
             let _ = std::fs::remove_file(pending_path(path));
         }
@@ -307,11 +270,11 @@ pub fn compare_and_record_against(
         }
     }
     if accept {
-        crate::case_files::write_atomically(path, text.as_bytes())?;
+        write_atomically(path, text.as_bytes(), Dir::Make)?;
         let _ = std::fs::remove_file(&pending);
         return Ok(SnapshotStatus::Accepted);
     }
-    crate::case_files::write_atomically(&pending, text.as_bytes())?;
+    write_atomically(&pending, text.as_bytes(), Dir::Make)?;
     let pending_name = pending.display().to_string();
     Ok(match accepted {
         None => SnapshotStatus::New {
@@ -362,13 +325,6 @@ fn noting_comparison(text: &str, accepted_from: &Path, path: &Path) -> String {
     }
 }
 
-/// `x.snap` -> `x.snap.new`, where `pmconf review` looks.
-pub fn pending_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".new");
-    PathBuf::from(p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,40 +343,6 @@ mod tests {
                 }],
             )],
         }
-    }
-
-    #[test]
-    fn paths_follow_the_case_tree() {
-        let p = snapshot_path(
-            Path::new("snapshots"),
-            "firefox",
-            "cases/target-origin/exact-match.yaml",
-        );
-        assert_eq!(
-            p,
-            Path::new("snapshots/firefox/target-origin__exact-match.snap")
-        );
-        let p = snapshot_path(Path::new("s"), "chromium", "/abs/x/cases/a.yaml");
-        assert_eq!(p, Path::new("s/chromium/a.snap"));
-        // `showcases/` is not a `cases/` directory.
-        assert_eq!(snapshot_name("/w/showcases/cases/b.yml"), "b");
-    }
-
-    #[test]
-    fn cases_outside_cases_are_named_by_their_whole_path() {
-        let dir = tempfile::tempdir().unwrap();
-        for sub in ["a", "b"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-            std::fs::write(dir.path().join(sub).join("x.yaml"), "").unwrap();
-        }
-        let a = snapshot_name(&dir.path().join("a/x.yaml").to_string_lossy());
-        let b = snapshot_name(&dir.path().join("b/x.yaml").to_string_lossy());
-        assert_ne!(a, b);
-        assert!(a.starts_with("outside__") && a.ends_with("__a__x"), "{a}");
-        assert!(!a.contains('/'), "{a}");
-        // Another spelling of the same file gives the same name.
-        let again = snapshot_name(&dir.path().join("b/../a/x.yaml").to_string_lossy());
-        assert_eq!(again, a);
     }
 
     #[test]

@@ -7,13 +7,13 @@ use super::events::{CaseResult, EngineInfo, OutcomeCount, Reporter, RunEvent, Sn
 use super::plan::CasePlan;
 use super::pool::{EngineContext, Pool, SlotEvent};
 use super::snapshots::{
-    compare_and_record_against, compare_and_record_race_against, compared_snapshot, snapshot_path,
-    snapshot_text,
+    compare_and_record_against, compare_and_record_race_against, compared_snapshot, snapshot_text,
 };
 use super::state::RunState;
 use super::verdict::{judge, Observation, Verdict};
 use crate::case_files::LoadedCase;
 use crate::engine::{EngineInstance, ProcessRegistry};
+use crate::layout::snapshot_path;
 use crate::server::{Listen, OriginServer};
 use pmconf_model::Outcome;
 use std::collections::HashMap;

@@ -44,6 +44,7 @@ pub fn reported(
             started_unix_ms,
             pmconf_version: "0.1.0".into(),
             revision: revision.into(),
+            commit: None,
             revision_source: "synthetic".into(),
             command_line: vec!["pmconf".into(), "run".into(), "cases".into()],
             cases: cases.clone(),

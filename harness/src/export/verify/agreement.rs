@@ -5,16 +5,14 @@
 //! asserted) and fails where it says `diverges`.
 
 use super::{EngineRun, Status};
-use crate::run::snapshots::snapshot_name;
+use crate::layout::snapshot_path;
 use serde::Serialize;
 use std::path::Path;
 
 /// The verdict an accepted engine snapshot records, or `None` when there
 /// is no snapshot.
 pub fn snapshot_verdict(snapshots: &Path, engine: &str, case: &str) -> Option<String> {
-    let path = snapshots
-        .join(engine)
-        .join(format!("{}.snap", snapshot_name(case)));
+    let path = snapshot_path(snapshots, engine, case);
     let text = std::fs::read_to_string(path).ok()?;
     // The header ends at the second `---`; the value starts with `verdict:`.
     text.lines()
