@@ -30,7 +30,9 @@ pub fn write_atomically(path: &Path, contents: &[u8], dir: Dir) -> io::Result<()
         |e: io::Error| io::Error::new(e.kind(), format!("writing {}: {e}", path.display()));
     if dir == Dir::Make {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(with_path)?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                io::Error::new(e.kind(), format!("making {}: {e}", parent.display()))
+            })?;
         }
     }
     let file_name = path.file_name().ok_or_else(|| {
@@ -130,10 +132,11 @@ mod tests {
             entries(&dir.path().join("e/f")),
             vec!["out.json".to_owned()]
         );
-        // A file where the directory should be: an error naming the path.
+        // A file where the directory should be: an error naming it.
         std::fs::write(dir.path().join("g"), "").unwrap();
-        let err = write_atomically(&dir.path().join("g/out.json"), b"x", Dir::Make).unwrap_err();
-        assert!(err.to_string().contains("g/out.json"), "{err}");
+        let err = write_atomically(&dir.path().join("g/h/out.json"), b"x", Dir::Make).unwrap_err();
+        assert!(err.to_string().contains("making "), "{err}");
+        assert!(err.to_string().contains("g/h: "), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod case_filter;
 pub mod cli;
 pub mod engine;
 pub mod export;
+pub mod fuzz;
 pub mod gen;
 pub mod known;
 pub mod layout;

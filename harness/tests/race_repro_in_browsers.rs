@@ -9,8 +9,8 @@
 mod common;
 
 use pmconf::engine::{discover, ProcessRegistry};
-use pmconf::gen::race_repro::race_html;
-use pmconf::gen::repro::standalone_html;
+use pmconf::fuzz::race_repro::race_html;
+use pmconf::fuzz::repro::standalone_html;
 use pmconf_model::{answer_case, parse_case};
 use serde_json::Value;
 

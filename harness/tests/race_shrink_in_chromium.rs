@@ -18,10 +18,11 @@
 
 mod common;
 
-use pmconf::cli::race_findings::{RaceReducer, Reduced};
 use pmconf::engine::{EngineId, EngineInstance, ProcessRegistry};
-use pmconf::gen::race_shrink::RaceShrinkConfig;
-use pmconf::gen::races::findings::Divergence;
+use pmconf::fuzz::divergences::Divergence;
+use pmconf::fuzz::race_reducer::{RaceReducer, Reduced};
+use pmconf::fuzz::race_shrink::RaceShrinkConfig;
+use pmconf::fuzz::save::Saved;
 use pmconf::gen::races::GeneratedRace;
 use pmconf::run::events::OutcomeCount;
 use pmconf_model::{answer_case, parse_case};
@@ -101,10 +102,13 @@ async fn a_padded_race_shrinks_in_chromium_to_the_known_minimal_case() {
         Reduced::Known(files) => panic!("known as {files:?}"),
         Reduced::NotShrunk(why) => panic!("not shrunk: {why}"),
     };
-    let path = reducer
+    let path = match reducer
         .save(&out, "pmconf fuzz --races (test)", "chromium", &shrunk)
         .unwrap()
-        .expect("a new finding");
+    {
+        Saved::New(path) => path,
+        Saved::Already(files) => panic!("a new finding, not one saved as {files:?}"),
+    };
     // Met again in the same campaign: known by its rule.
     assert!(matches!(
         reducer.reduce(&race, &divergence).await,

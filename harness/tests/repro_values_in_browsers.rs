@@ -11,7 +11,7 @@
 mod common;
 
 use pmconf::engine::{discover, start_session, ProcessRegistry};
-use pmconf::gen::repro::standalone_html;
+use pmconf::fuzz::repro::standalone_html;
 use pmconf_model::{answer_case, parse_case};
 use serde_json::Value;
 

@@ -3,23 +3,19 @@
 //! minimal ones as cases.
 
 use super::engines::engines_for_command;
-use super::EXIT_BAD_INPUT;
-use crate::atomic::{write_atomically, Dir};
+use super::{paths, write_summary, EXIT_BAD_INPUT};
+use crate::atomic::write_all_or_none;
 use crate::engine::{EngineId, ProcessRegistry};
-use crate::gen::findings::{
-    divergence_key, finding_keys, fnv, write_finding, SavedFindings, ADOPTED,
+use crate::fuzz::campaign::{
+    self, one_line, save_all, summary_json, Campaign, EngineFindings, Generated, PassProgress,
 };
-use crate::gen::shrink::{shrink, to_case, Shrunk};
-use crate::gen::{generate_with, GenCase};
+use crate::fuzz::findings::SavedFindings;
+use crate::fuzz::race_campaign::RaceCampaign;
+use crate::fuzz::save::Saved;
+use crate::gen::MessageFamily;
 use crate::run::driver::Pacing;
-use crate::run::state::RunState;
-use crate::run::verdict::Observation;
-use crate::run::worker::{rerun_unobserved, EngineWorker};
-use crate::server::OriginServer;
-use pmconf_model::{answer_case, Case, Outcome};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// What `pmconf fuzz --help` says after the options.
 pub const FUZZ_AFTER_HELP: &str = "\
@@ -112,12 +108,65 @@ pub struct FuzzArgs {
 
 impl FuzzArgs {
     /// The message family the options ask for.
-    fn family(&self) -> crate::gen::MessageFamily {
+    fn family(&self) -> MessageFamily {
         if self.values {
-            crate::gen::MessageFamily::Values
+            MessageFamily::Values
         } else {
-            crate::gen::MessageFamily::Plain
+            MessageFamily::Plain
         }
+    }
+
+    /// Batching and timeouts, as `--batch` and `--ready-timeout` say.
+    fn pacing(&self) -> Pacing {
+        Pacing {
+            batch_size: self.batch,
+            ready_timeout: std::time::Duration::from_secs(self.ready_timeout),
+            ..Pacing::default()
+        }
+    }
+
+    /// The origin campaign the options ask for.
+    fn campaign(&self) -> Campaign {
+        Campaign {
+            seed: self.seed,
+            cases: self.cases,
+            family: self.family(),
+            pacing: self.pacing(),
+            shrink_tries: self.shrink_tries,
+            max_shrinks: self.max_shrinks,
+        }
+    }
+
+    /// The race campaign the options ask for (`--races`).
+    fn race_campaign(&self) -> RaceCampaign {
+        RaceCampaign {
+            seed: self.seed,
+            cases: self.cases,
+            repeat: self.repeat,
+            sessions: self.sessions,
+            pacing: self.pacing(),
+            command_timeout: std::time::Duration::from_secs(self.command_timeout),
+            out: self.out.clone(),
+            shrink_runs: self.shrink_runs,
+            max_shrinks: self.max_shrinks,
+            no_save: self.no_save,
+        }
+    }
+
+    /// The command line that makes the same cases (and runs them in
+    /// `engines`, when given).
+    fn command(&self, engines: Option<&[EngineId]>) -> String {
+        let mut command = format!(
+            "pmconf fuzz --seed {} --cases {}{}",
+            self.seed,
+            self.cases,
+            self.family_flag()
+        );
+        if let Some(engines) = engines {
+            let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
+            command.push_str(&format!(" --engine {}", names.join(",")));
+        }
+        command
     }
 
     /// ` --values` when given, for the printed command lines.
@@ -130,234 +179,80 @@ impl FuzzArgs {
     }
 }
 
-/// One engine's findings.
-struct EngineFindings {
-    engine: &'static str,
-    browser_version: String,
-    ran: usize,
-    seconds: f64,
-    inconclusive: usize,
-    inconclusive_reasons: Vec<String>,
-    diverging: usize,
-    minimal: Vec<(String, Shrunk)>,
-    /// Divergences whose every rule key is already saved, with the files.
-    already: Vec<(String, Vec<PathBuf>)>,
-    /// Divergences with a new rule left unshrunk (over `--max-shrinks`).
-    not_shrunk: usize,
-    /// Sessions replaced after a WebDriver failure (a crashed browser).
-    restarts: usize,
-    /// Cases that observed nothing in the first pass and ran once more.
-    rerun: usize,
-    error: Option<String>,
-}
-
 /// Runs `pmconf fuzz`; returns the exit status ([`FUZZ_AFTER_HELP`]).
 pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
     if args.races {
-        return super::fuzz_races::run(&args, registry).await;
+        let outputs = super::fuzz_races::Outputs {
+            engine: args.engine.as_deref(),
+            dry_run: args.dry_run.as_deref(),
+            results: args.results.as_deref(),
+        };
+        return super::fuzz_races::run(&args.race_campaign(), outputs, registry).await;
     }
-    let trees = generate_with(args.seed, args.cases, args.family());
-    let mut valid: Vec<(usize, GenCase, Case)> = Vec::new();
-    let mut unanswerable = Vec::new();
-    for (i, tree) in trees.iter().enumerate() {
-        let gen = tree.current();
-        match to_case(&gen) {
-            Ok(case) => valid.push((i, gen, case)),
-            Err(e) => unanswerable.push((i, e)),
-        }
-    }
-    println!(
-        "generated {} cases: {} valid, {} the model cannot answer",
-        args.cases,
-        valid.len(),
-        unanswerable.len()
-    );
-    for (i, e) in unanswerable.iter().take(5) {
-        println!("  case {i}: {e}");
-    }
+    let campaign = args.campaign();
+    let generated = Generated::of(&campaign);
+    print_generated(&args, &generated);
     if let Some(dir) = &args.dry_run {
-        let command = format!(
-            "pmconf fuzz --seed {} --cases {}{}",
-            args.seed,
-            args.cases,
-            args.family_flag()
-        );
-        return emit(dir, &valid, &command);
+        return emit(dir, &generated, &args.command(None));
     }
     let engines = match engines_for_command(args.engine.as_deref(), false) {
         Ok(e) => e,
         Err(status) => return status,
     };
-    let command = format!(
-        "pmconf fuzz --seed {} --cases {}{} --engine {}",
-        args.seed,
-        args.cases,
-        args.family_flag(),
-        engines
-            .iter()
-            .map(|e| e.name())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let command = args.command(Some(&engines));
     println!("{command}: reproduce with the same command");
+    fuzz_in_engines(&args, &campaign, &generated, engines, &command, registry).await
+}
 
-    let state = RunState::new(format!("\u{0}pmconf-marker:{}:", std::process::id()));
-    let server = match OriginServer::start(state.clone()).await {
-        Ok(s) => s,
+/// Runs the campaign in `engines`, saves and prints what it found.
+async fn fuzz_in_engines(
+    args: &FuzzArgs,
+    campaign: &Campaign,
+    generated: &Generated,
+    engines: Vec<EngineId>,
+    command: &str,
+    registry: &ProcessRegistry,
+) -> i32 {
+    let mut saved = SavedFindings::of_campaign(&args.out);
+    let progress: campaign::OnProgress = Rc::new(|p: &PassProgress| {
+        println!(
+            "{}: {}/{} cases in {:.0} s",
+            p.engine, p.done, p.total, p.seconds
+        )
+    });
+    let ran = campaign::run(
+        campaign,
+        engines,
+        &generated.valid,
+        &saved,
+        registry,
+        progress,
+    );
+    let findings = match ran.await {
+        Ok(f) => f,
         Err(e) => {
-            eprintln!("error: the local origin server could not start: {e}");
+            eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
-    let proxy = server.proxy_address();
-    let pacing = Pacing {
-        batch_size: args.batch,
-        ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
-        ..Pacing::default()
+    let saves = if args.no_save {
+        findings.iter().map(|_| Vec::new()).collect()
+    } else {
+        save_all(&findings, &args.out, command, &mut saved)
     };
-
-    let mut saved = saved_findings(&args.out);
-    // proptest's value trees are not Send: the engines run concurrently on
-    // this thread (they spend their time waiting on the browsers).
-    let local = tokio::task::LocalSet::new();
-    let findings = local
-        .run_until(async {
-            let mut tasks = Vec::new();
-            for engine in engines {
-                let valid = valid.clone();
-                let state = state.clone();
-                let registry = registry.clone();
-                let proxy = proxy.clone();
-                let pacing = pacing.clone();
-                let args = args.clone();
-                let saved = saved.clone();
-                tasks.push(tokio::task::spawn_local(async move {
-                    fuzz_engine(
-                        engine,
-                        &valid,
-                        &proxy,
-                        state,
-                        &registry,
-                        (pacing, &args),
-                        &saved,
-                    )
-                    .await
-                }));
-            }
-            let mut findings = Vec::new();
-            for t in tasks {
-                if let Ok(f) = t.await {
-                    findings.push(f);
-                }
-            }
-            findings
-        })
-        .await;
-    server.shutdown().await;
-
     let mut status = 0;
     let mut written = 0;
     println!();
-    for f in &findings {
-        if let Some(e) = &f.error {
-            println!("{}: failed: {e}", f.engine);
+    for (f, saves) in findings.iter().zip(&saves) {
+        let (failed, new) = print_engine(f, saves);
+        if failed {
             status = EXIT_BAD_INPUT;
-            continue;
         }
-        println!(
-            "{} {}: {} cases in {:.1} s = {:.1} cases/s; {} diverged, {} inconclusive; {} distinct rule sets already saved, {} new after shrinking{}",
-            f.engine,
-            f.browser_version,
-            f.ran,
-            f.seconds,
-            f.ran as f64 / f.seconds.max(1e-9),
-            f.diverging,
-            f.inconclusive,
-            f.already.len(),
-            f.minimal.len(),
-            if f.not_shrunk > 0 {
-                format!(" ({} more not shrunk: --max-shrinks)", f.not_shrunk)
-            } else {
-                String::new()
-            }
-        );
-        if f.rerun > 0 {
-            println!(
-                "  {}: {} cases observed nothing and ran once more; {} stay inconclusive",
-                f.engine, f.rerun, f.inconclusive
-            );
-        }
-        if f.restarts > 0 {
-            println!(
-                "  {}: the session failed and was replaced {} times",
-                f.engine, f.restarts
-            );
-        }
-        for reason in &f.inconclusive_reasons {
-            println!("  inconclusive {reason}");
-        }
-        for (key, files) in &f.already {
-            let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-            println!(
-                "  {}: {key}: already saved as {}",
-                f.engine,
-                files.join(", ")
-            );
-        }
-        for (shape, s) in &f.minimal {
-            println!("  {}", one_line(f.engine, shape, s));
-            if !args.no_save {
-                match save(&args, &command, f.engine, s, &mut saved) {
-                    Ok(Saved::New(path)) => {
-                        written += 1;
-                        println!("    saved {}", path.display());
-                    }
-                    Ok(Saved::Already(paths)) => {
-                        let paths: Vec<String> =
-                            paths.iter().map(|p| p.display().to_string()).collect();
-                        println!("    already saved as {}", paths.join(", "))
-                    }
-                    Err(e) => {
-                        println!("    could not save: {e}");
-                        status = EXIT_BAD_INPUT;
-                    }
-                }
-            }
-        }
+        written += new;
     }
     if let Some(path) = &args.results {
-        let summary = serde_json::json!({
-            "seed": args.seed,
-            "generated": args.cases,
-            "valid": valid.len(),
-            "unanswerable": unanswerable.len(),
-            "engines": findings.iter().map(|f| serde_json::json!({
-                "engine": f.engine,
-                "browser_version": f.browser_version,
-                "error": f.error,
-                "ran": f.ran,
-                "seconds": f.seconds,
-                "diverged": f.diverging,
-                "inconclusive": f.inconclusive,
-                "inconclusive_reasons": f.inconclusive_reasons,
-                "already_saved": f.already.iter().map(|(key, files)| serde_json::json!({
-                    "rules": key,
-                    "files": files,
-                })).collect::<Vec<_>>(),
-                "not_shrunk": f.not_shrunk,
-                "session_restarts": f.restarts,
-                "rerun": f.rerun,
-                "minimal": f.minimal.iter().map(|(shape, s)| serde_json::json!({
-                    "rules": shape,
-                    "line": one_line(f.engine, shape, s),
-                    "tries": s.tries,
-                })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        });
-        let text = serde_json::to_string_pretty(&summary).expect("serializes");
-        if let Err(e) = write_atomically(path, text.as_bytes(), Dir::Make) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            status = EXIT_BAD_INPUT;
+        if let Err(s) = write_summary(path, &summary_json(campaign, generated, &findings)) {
+            status = s;
         }
     }
     if status == 0 && written > 0 {
@@ -366,289 +261,88 @@ pub async fn run(args: FuzzArgs, registry: &ProcessRegistry) -> i32 {
     status
 }
 
-async fn fuzz_engine(
-    engine: EngineId,
-    cases: &[(usize, GenCase, Case)],
-    proxy: &str,
-    state: std::sync::Arc<RunState>,
-    registry: &ProcessRegistry,
-    (pacing, args): (Pacing, &FuzzArgs),
-    saved: &SavedFindings,
-) -> EngineFindings {
-    let mut findings = EngineFindings {
-        engine: engine.name(),
-        browser_version: String::new(),
-        ran: 0,
-        seconds: 0.0,
-        inconclusive: 0,
-        inconclusive_reasons: Vec::new(),
-        diverging: 0,
-        minimal: Vec::new(),
-        already: Vec::new(),
-        not_shrunk: 0,
-        restarts: 0,
-        rerun: 0,
-        error: None,
-    };
-    let mut worker = match EngineWorker::start(engine, proxy, state, registry, pacing).await {
-        Ok(w) => w,
-        Err(e) => {
-            findings.error = Some(e.to_string());
-            return findings;
+/// How many cases were generated, and why (some of) the invalid ones are.
+fn print_generated(args: &FuzzArgs, generated: &Generated) {
+    println!(
+        "generated {} cases: {} valid, {} the model cannot answer",
+        args.cases,
+        generated.valid.len(),
+        generated.unanswerable.len()
+    );
+    for (i, e) in generated.unanswerable.iter().take(5) {
+        println!("  case {i}: {e}");
+    }
+}
+
+/// One engine's findings, with where each minimal one was saved
+/// (`saves`, one per minimal finding; none with `--no-save`): whether
+/// anything failed, and how many findings were written.
+fn print_engine(f: &EngineFindings, saves: &[std::io::Result<Saved>]) -> (bool, usize) {
+    if let Some(e) = &f.error {
+        println!("{}: failed: {e}", f.engine);
+        return (true, 0);
+    }
+    println!(
+        "{} {}: {} cases in {:.1} s = {:.1} cases/s; {} diverged, {} inconclusive; {} distinct rule sets already saved, {} new after shrinking{}",
+        f.engine,
+        f.browser_version,
+        f.ran,
+        f.seconds,
+        f.ran as f64 / f.seconds.max(1e-9),
+        f.diverging,
+        f.inconclusive,
+        f.already.len(),
+        f.minimal.len(),
+        if f.not_shrunk > 0 {
+            format!(" ({} more not shrunk: --max-shrinks)", f.not_shrunk)
+        } else {
+            String::new()
         }
-    };
-    findings.browser_version = worker.browser_version().to_owned();
-    let started = Instant::now();
-    let just_cases: Vec<Case> = cases.iter().map(|c| c.2.clone()).collect();
-    // In about ten chunks of whole batches, with a line after each, so a
-    // long run shows it is moving (what a chunk runs is what one call of
-    // `run` over all cases would, batch by batch).
-    let batch = args.batch.max(1);
-    let chunk = just_cases.len().div_ceil(10).div_ceil(batch).max(1) * batch;
-    let mut observations = Vec::with_capacity(just_cases.len());
-    for part in just_cases.chunks(chunk) {
-        observations.extend(worker.run(part).await);
+    );
+    if f.rerun > 0 {
         println!(
-            "{}: {}/{} cases in {:.0} s",
-            findings.engine,
-            observations.len(),
-            just_cases.len(),
-            started.elapsed().as_secs_f64()
+            "  {}: {} cases observed nothing and ran once more; {} stay inconclusive",
+            f.engine, f.rerun, f.inconclusive
         );
     }
-    // A case that observed nothing (a window that never loaded, a session
-    // that failed) runs once more.
-    let w = &mut worker;
-    findings.rerun = rerun_unobserved(&just_cases, &mut observations, |again| async move {
-        w.run(&again).await
-    })
-    .await;
-    findings.seconds = started.elapsed().as_secs_f64();
-    findings.ran = observations.len();
-
-    // Group divergences by the rules they break (computed by the model);
-    // shrink one of each group whose rules are not all saved already.
-    let mut groups: BTreeMap<String, (usize, Outcome)> = BTreeMap::new();
-    for (k, observation) in observations.into_iter().enumerate() {
-        match observation {
-            Observation::Observed(o) => {
-                if let Some(key) = divergence_key(&cases[k].2, &o) {
-                    findings.diverging += 1;
-                    groups.entry(key).or_insert((k, o));
-                }
+    if f.restarts > 0 {
+        println!(
+            "  {}: the session failed and was replaced {} times",
+            f.engine, f.restarts
+        );
+    }
+    for reason in &f.inconclusive_reasons {
+        println!("  inconclusive {reason}");
+    }
+    for (key, files) in &f.already {
+        println!("  {}: {key}: already saved as {}", f.engine, paths(files));
+    }
+    let (mut failed, mut written) = (false, 0);
+    for (k, (shape, s)) in f.minimal.iter().enumerate() {
+        println!("  {}", one_line(f.engine, shape, s));
+        match saves.get(k) {
+            None => {}
+            Some(Ok(Saved::New(path))) => {
+                written += 1;
+                println!("    saved {}", path.display());
             }
-            Observation::Inconclusive(reason)
-            | Observation::InternalError(reason)
-            | Observation::Crashed(reason) => {
-                findings.inconclusive += 1;
-                if findings.inconclusive_reasons.len() < 5 {
-                    findings
-                        .inconclusive_reasons
-                        .push(format!("case {}: {reason}", cases[k].0));
-                }
+            Some(Ok(Saved::Already(files))) => println!("    already saved as {}", paths(files)),
+            Some(Err(e)) => {
+                println!("    could not save: {e}");
+                failed = true;
             }
         }
     }
-    let mut trees = generate_with(args.seed, args.cases, args.family());
-    let mut shrunk_keys = std::collections::BTreeSet::new();
-    for (key, (k, observed)) in groups {
-        let keys = finding_keys(
-            findings.engine,
-            &cases[k].2,
-            std::slice::from_ref(&observed),
-        );
-        if let Some(files) = saved.known(&keys) {
-            findings.already.push((key, files));
-            continue;
-        }
-        if findings.minimal.len() >= args.max_shrinks {
-            findings.not_shrunk += 1;
-            continue;
-        }
-        let index = cases[k].0;
-        let shrunk = shrink(
-            trees[index].as_mut(),
-            &mut worker,
-            &key,
-            observed,
-            args.shrink_tries,
-        )
-        .await;
-        let case = to_case(&shrunk.case).expect("shrunk cases are valid");
-        let keys = finding_keys(
-            findings.engine,
-            &case,
-            std::slice::from_ref(&shrunk.observed),
-        );
-        if shrunk_keys.insert(keys) {
-            findings.minimal.push((key, shrunk));
-        }
-    }
-    findings.restarts = worker.restarts();
-    worker.close().await;
-    findings
-}
-
-fn mutations(case: &GenCase) -> Vec<&'static str> {
-    let mut m: Vec<&'static str> = case
-        .posts
-        .iter()
-        .map(|p| p.target_origin.mutation)
-        .collect();
-    m.sort_unstable();
-    m.dedup();
-    m
-}
-
-fn describe(o: &Outcome) -> String {
-    let posts: Vec<String> = o
-        .posts
-        .iter()
-        .map(|p| p.threw.clone().unwrap_or_else(|| "returns".into()))
-        .collect();
-    let delivered: Vec<String> = o
-        .received
-        .iter()
-        .filter(|(_, d)| !d.is_empty())
-        .map(|(w, d)| {
-            format!(
-                "{w} gets {}",
-                d.iter()
-                    .map(|x| format!("origin {}", x.origin))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-        .collect();
-    let delivered = if delivered.is_empty() {
-        "nothing delivered".to_owned()
-    } else {
-        delivered.join("; ")
-    };
-    format!("post {}; {delivered}", posts.join(", "))
-}
-
-fn one_line(engine: &str, shape: &str, s: &Shrunk) -> String {
-    let case = to_case(&s.case).expect("shrunk cases are valid");
-    let model = answer_case(&case).allowed.remove(0);
-    let hosts: Vec<String> = s
-        .case
-        .template
-        .windows
-        .iter()
-        .enumerate()
-        .map(|(i, _)| s.case.origins[i].url())
-        .collect();
-    let targets: Vec<String> = s
-        .case
-        .posts
-        .iter()
-        .map(|p| format!("{:?}", p.target_origin.text))
-        .collect();
-    format!(
-        "{engine}: targetOrigin {} to {} ({}): model: {}; engine: {} [{shape}; {} tries]",
-        targets.join(", "),
-        hosts[s.case.posts[0].to],
-        s.case.template.family,
-        describe(&model),
-        describe(&s.observed),
-        s.tries
-    )
-}
-
-/// Where a finding went.
-enum Saved {
-    /// Written here.
-    New(PathBuf),
-    /// Every rule it breaks is broken by findings already saved here
-    /// (under `--out`, or moved to `cases/found/`).
-    Already(Vec<PathBuf>),
-}
-
-/// The findings saved under `out` and adopted in `cases/found/`.
-fn saved_findings(out: &std::path::Path) -> SavedFindings {
-    let out_snapshots = out.join("snapshots");
-    SavedFindings::load(&[
-        (out, &out_snapshots),
-        (
-            std::path::Path::new(ADOPTED),
-            std::path::Path::new("snapshots"),
-        ),
-    ])
-}
-
-fn save(
-    args: &FuzzArgs,
-    command: &str,
-    engine: &str,
-    s: &Shrunk,
-    saved: &mut SavedFindings,
-) -> std::io::Result<Saved> {
-    let case = to_case(&s.case).expect("shrunk cases are valid");
-    let keys = finding_keys(engine, &case, std::slice::from_ref(&s.observed));
-    if let Some(files) = saved.known(&keys) {
-        return Ok(Saved::Already(files));
-    }
-    let rules: Vec<String> = pmconf_model::violation::classify(&case, &s.observed)
-        .iter()
-        .map(|v| v.rule.to_string())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let keys_text: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
-    let description = format!(
-        "found by `{command}` in {engine}: {} (rule keys: {})",
-        rules.join("; "),
-        keys_text.join(", ")
-    );
-    let yaml = s.case.to_yaml(&description);
-    let body_hash = fnv(&s.case.to_yaml(""));
-    let slug = mutations(&s.case).join("-");
-    let stem = format!("{engine}--{slug}--{:08x}", body_hash as u32);
-    let path = args.out.join(format!("{stem}.yaml"));
-    let adopted = PathBuf::from(ADOPTED).join(format!("{stem}.yaml"));
-    for existing in [&path, &adopted] {
-        if existing.exists() {
-            return Ok(Saved::Already(vec![existing.clone()]));
-        }
-    }
-    std::fs::create_dir_all(&args.out)?;
-    let html = crate::gen::repro::standalone_html(
-        &case,
-        &description,
-        &answer_case(&case).allowed[0],
-        &s.observed,
-        engine,
-    );
-    let mut case = case;
-    case.description = description.clone();
-    write_finding(
-        &args.out,
-        &stem,
-        engine,
-        &case,
-        &yaml,
-        &html,
-        std::slice::from_ref(&s.observed),
-    )?;
-    saved.add(&path, keys);
-    Ok(Saved::New(path))
+    (failed, written)
 }
 
 /// `--dry-run DIR`: every generated case as YAML, nothing run. Exit status 0,
 /// or 2 when a file cannot be written.
-fn emit(dir: &std::path::Path, valid: &[(usize, GenCase, Case)], command: &str) -> i32 {
-    let files: Vec<(String, String)> = valid
-        .iter()
-        .map(|(i, gen, _)| {
-            let description = format!("case {i} of `{command}` ({})", gen.template.family);
-            (format!("case-{i:04}.yaml"), gen.to_yaml(&description))
-        })
-        .collect();
-    if let Err(e) = super::fuzz_races::write_case_files(dir, &files) {
+fn emit(dir: &Path, generated: &Generated, command: &str) -> i32 {
+    if let Err(e) = write_all_or_none(dir, &generated.files(command)) {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
-    println!("wrote {} cases to {}", valid.len(), dir.display());
+    println!("wrote {} cases to {}", generated.valid.len(), dir.display());
     0
 }

@@ -1,57 +1,40 @@
-//! `pmconf fuzz --races`: generated navigation race cases, each run
-//! `--repeat` times per engine through the same runner as `pmconf run`
-//! (sessions, command deadlines, crash recovery), with every divergence
-//! (an outcome neither allowed nor contested) collected and saved.
+//! `pmconf fuzz --races`: what the race campaign ([`crate::fuzz::race_campaign`])
+//! prints as it goes (each engine's start and progress, the tallies, each
+//! divergence and what became of it), and its exit status.
 
-use super::fuzz::FuzzArgs;
 use super::placement::PlacementArgs;
-use super::race_findings::{one_line, RaceReducer, Reduced};
-use super::EXIT_BAD_INPUT;
-use crate::atomic::{write_atomically, Dir};
-use crate::case_files::LoadedCase;
+use super::{paths, write_summary, EXIT_BAD_INPUT};
+use crate::atomic::write_all_or_none;
 use crate::engine::ProcessRegistry;
-use crate::gen::race_shrink::RaceShrinkConfig;
-use crate::gen::races::findings::{divergences, tallies, Divergence, EngineTally};
-use crate::gen::races::{draw_races, GeneratedRace};
+use crate::fuzz::divergences::{Divergence, EngineTally};
+use crate::fuzz::race_campaign::{Drawn, Fate, RaceCampaign, Ran};
+use crate::fuzz::race_reducer::RaceReducer;
+use crate::fuzz::save::Saved;
+use crate::gen::races::GeneratedRace;
 use crate::report::outcome_summaries;
-use crate::run::driver::Pacing;
 use crate::run::events::{Reporter, RunEvent};
-use crate::run::suite::{run_suite, SuiteConfig};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+/// Where `pmconf fuzz --races` reads engines from and writes to, beside
+/// the campaign itself.
+pub struct Outputs<'a> {
+    /// `--engine`.
+    pub engine: Option<&'a str>,
+    /// `--dry-run DIR`: write the cases there, run nothing.
+    pub dry_run: Option<&'a Path>,
+    /// `--results FILE`: the JSON summary.
+    pub results: Option<&'a Path>,
+}
 
 /// Runs `pmconf fuzz --races`; the exit status is as for `pmconf fuzz`,
 /// and also 1 when any run observed nothing (a harness fault).
-pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
-    let draws = draw_races(args.seed, args.cases);
-    let mut races: Vec<GeneratedRace> = Vec::new();
-    let mut refused = Vec::new();
-    for d in draws {
-        match d {
-            Ok(r) => races.push(r),
-            Err(r) => refused.push(r),
-        }
-    }
-    println!(
-        "generated {} race cases from seed {}: {} valid, {} refused by the validator",
-        args.cases,
-        args.seed,
-        races.len(),
-        refused.len()
-    );
-    for r in refused.iter().take(5) {
-        println!(
-            "  {} (a bug of the generator): {}",
-            r.name,
-            r.errors.lines().next().unwrap_or("")
-        );
-    }
-    if let Some(dir) = &args.dry_run {
-        let files: Vec<(String, String)> = races
-            .iter()
-            .map(|r| (format!("{}.yaml", r.name), r.yaml.clone()))
-            .collect();
-        return match write_case_files(dir, &files) {
+pub async fn run(campaign: &RaceCampaign, outputs: Outputs<'_>, registry: &ProcessRegistry) -> i32 {
+    let drawn = Drawn::of(campaign);
+    print_drawn(campaign, &drawn);
+    if let Some(dir) = outputs.dry_run {
+        let files = drawn.files();
+        return match write_all_or_none(dir, &files) {
             Ok(()) => {
                 println!("wrote {} cases to {}", files.len(), dir.display());
                 0
@@ -63,71 +46,112 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
         };
     }
     let (engines, listen) =
-        match super::run::place(args.engine.as_deref(), false, &PlacementArgs::default()) {
+        match super::run::place(outputs.engine, false, &PlacementArgs::default()) {
             Ok(placed) => placed,
             Err(status) => return status,
         };
     let instances = engines.clone();
-    let command = format!(
-        "pmconf fuzz --races --seed {} --cases {} --repeat {} --engine {}",
-        args.seed,
-        args.cases,
-        args.repeat,
-        engines
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let command = campaign.command(&engines);
     println!("{command}: reproduce with the same command");
-    let cases: Vec<LoadedCase> = races
-        .iter()
-        .map(|r| LoadedCase {
-            path: PathBuf::from(format!("{}.yaml", r.name)),
-            name: format!("{}.yaml", r.name),
-            case: r.case.clone(),
-        })
-        .collect();
-    let config = SuiteConfig {
-        engines,
-        listen,
-        cases,
-        repeat: args.repeat as usize,
-        pacing: Pacing {
-            batch_size: args.batch,
-            ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
-            ..Pacing::default()
-        },
-        // Nothing is compared with snapshots, so nothing is run again:
-        // every repeat's outcome is kept in the histogram.
-        snapshot_dir: None,
-        accept_snapshots: false,
-        retry_unexpected: 0,
-        sessions: args.sessions as usize,
-        command_timeout: std::time::Duration::from_secs(args.command_timeout),
-        profile: false,
-    };
     let mut progress = Progress::default();
-    let outcome = match run_suite(config, registry, &mut progress).await {
-        Ok(o) => o,
+    let ran = match campaign
+        .run(engines, listen, &drawn, registry, &mut progress)
+        .await
+    {
+        Ok(ran) => ran,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
+    print_ran(campaign, &ran);
 
-    let by_name: BTreeMap<&str, &GeneratedRace> =
-        races.iter().map(|r| (r.name.as_str(), r)).collect();
-    let found = divergences(&outcome.results);
-    let tally = tallies(&outcome.results, &outcome.engine_seconds);
-    println!();
-    for t in &tally {
-        println!("{}", tally_line(t, args.repeat));
+    let mut reducer = campaign.reducer(instances, registry);
+    let (mut status, saved, findings) =
+        settle_all(campaign, &mut reducer, &command, &drawn, &ran).await;
+    reducer.close().await;
+    if let Some(path) = outputs.results {
+        if let Err(s) = write_summary(
+            path,
+            &campaign.summary_json(&command, &drawn, &ran, &findings),
+        ) {
+            status = s;
+        }
     }
-    for (engine, error) in &outcome.setup_failures {
+    let faults: usize = ran.tally.iter().map(EngineTally::faults).sum();
+    if !ran.outcome.setup_failures.is_empty() || !drawn.refused.is_empty() {
+        status = EXIT_BAD_INPUT;
+    }
+    if status == 0 && (saved > 0 || faults > 0) {
+        status = 1;
+    }
+    status
+}
+
+/// Settles every divergence, printing each with what became of it: the
+/// exit status so far (2 when a finding could not be saved), how many
+/// were saved, and each one's record for the summary.
+async fn settle_all(
+    campaign: &RaceCampaign,
+    reducer: &mut RaceReducer,
+    command: &str,
+    drawn: &Drawn,
+    ran: &Ran,
+) -> (i32, usize, Vec<serde_json::Value>) {
+    let (mut status, mut saved) = (0, 0);
+    let mut findings = Vec::new();
+    println!(
+        "{} divergences (outcomes neither allowed nor contested):",
+        ran.found.len()
+    );
+    for d in &ran.found {
+        let Some(race) = drawn.race(&d.case) else {
+            continue;
+        };
+        for line in divergence_lines(race, d) {
+            println!("  {line}");
+        }
+        let (fate, record) = campaign.settle(reducer, command, race, d).await;
+        findings.push(record);
+        let (failed, new) = print_fate(&fate);
+        if failed {
+            status = EXIT_BAD_INPUT;
+        }
+        saved += new;
+    }
+    (status, saved, findings)
+}
+
+/// How many cases were drawn, and (some of) the refused ones.
+fn print_drawn(campaign: &RaceCampaign, drawn: &Drawn) {
+    println!(
+        "generated {} race cases from seed {}: {} valid, {} refused by the validator",
+        campaign.cases,
+        campaign.seed,
+        drawn.races.len(),
+        drawn.refused.len()
+    );
+    for r in drawn.refused.iter().take(5) {
+        println!(
+            "  {} (a bug of the generator): {}",
+            r.name,
+            r.errors.lines().next().unwrap_or("")
+        );
+    }
+}
+
+/// Each engine's tally, the engines that did not start, and (some of) the
+/// runs that observed nothing.
+fn print_ran(campaign: &RaceCampaign, ran: &Ran) {
+    println!();
+    for t in &ran.tally {
+        println!("{}", tally_line(t, campaign.repeat));
+    }
+    for (engine, error) in &ran.outcome.setup_failures {
         println!("{engine}: failed to start: {error}");
     }
-    for r in outcome
+    for r in ran
+        .outcome
         .results
         .iter()
         .filter(|r| r.unobserved_runs > 0)
@@ -147,127 +171,40 @@ pub async fn run(args: &FuzzArgs, registry: &ProcessRegistry) -> i32 {
                 .unwrap_or("")
         );
     }
-    let mut status = 0;
-    let mut saved = 0;
-    let mut reducer = RaceReducer::new(
-        instances,
-        registry,
-        &args.out,
-        RaceShrinkConfig {
-            budget: args.shrink_runs,
-            ..RaceShrinkConfig::default()
-        },
-        args.max_shrinks,
-    )
-    .with_pacing(Pacing {
-        batch_size: args.batch,
-        ready_timeout: std::time::Duration::from_secs(args.ready_timeout),
-        ..Pacing::default()
-    });
-    let mut findings: Vec<serde_json::Value> = Vec::new();
-    println!(
-        "{} divergences (outcomes neither allowed nor contested):",
-        found.len()
-    );
-    for d in &found {
-        let Some(race) = by_name.get(d.case.as_str()) else {
-            continue;
-        };
-        for line in divergence_lines(race, d) {
-            println!("  {line}");
+}
+
+/// What became of a divergence: whether saving failed, and how many files
+/// were saved (0 or 1).
+fn print_fate(fate: &Fate) -> (bool, usize) {
+    let saved = match fate {
+        Fate::Known(files) => {
+            println!("    its rules are already saved as {}", paths(files));
+            return (false, 0);
         }
-        let finding = match reducer.reduce(race, d).await {
-            Reduced::Known(files) => {
-                let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-                println!("    its rules are already saved as {}", files.join(", "));
-                findings.push(
-                    serde_json::json!({"case": d.case, "engine": d.engine, "already_saved": files}),
-                );
-                continue;
-            }
-            Reduced::Shrunk(shrunk) => {
-                let line = one_line(&d.engine, &shrunk);
-                println!("    {line}");
-                findings.push(serde_json::json!({"case": d.case, "engine": d.engine, "line": line, "rule": shrunk.rule.key(), "confirmed": shrunk.confirmed, "minimal": shrunk.yaml}));
-                if args.no_save {
-                    reducer.remember(&d.engine, &shrunk, &d.case);
-                    continue;
-                }
-                match reducer.save(&args.out, &command, &d.engine, &shrunk) {
-                    Ok(Ok(path)) => {
-                        saved += 1;
-                        println!("    saved {}", path.display());
-                    }
-                    Ok(Err(files)) => {
-                        let files: Vec<String> =
-                            files.iter().map(|p| p.display().to_string()).collect();
-                        println!("    already saved as {}", files.join(", "));
-                    }
-                    Err(e) => {
-                        println!("    could not save: {e}");
-                        status = EXIT_BAD_INPUT;
-                    }
-                }
-                continue;
-            }
-            Reduced::NotShrunk(why) => {
-                println!("    not shrunk: {why}");
-                findings.push(
-                    serde_json::json!({"case": d.case, "engine": d.engine, "not_shrunk": why}),
-                );
-                Finding {
-                    yaml: race.yaml.clone(),
-                    shrunk: false,
-                }
-            }
-        };
-        if args.no_save {
-            continue;
+        Fate::Shrunk { line, saved } => {
+            println!("    {line}");
+            saved
         }
-        match save(&args.out, &command, d, &finding) {
-            Ok(Some(path)) => {
-                saved += 1;
-                println!("    saved {}", path.display());
-            }
-            Ok(None) => println!("    already saved"),
-            Err(e) => {
-                println!("    could not save: {e}");
-                status = EXIT_BAD_INPUT;
-            }
+        Fate::NotShrunk { why, saved } => {
+            println!("    not shrunk: {why}");
+            saved
+        }
+    };
+    match saved {
+        None => (false, 0),
+        Some(Ok(Saved::New(path))) => {
+            println!("    saved {}", path.display());
+            (false, 1)
+        }
+        Some(Ok(Saved::Already(files))) => {
+            println!("    already saved as {}", paths(files));
+            (false, 0)
+        }
+        Some(Err(e)) => {
+            println!("    could not save: {e}");
+            (true, 0)
         }
     }
-    if let Some(path) = &args.results {
-        let summary = serde_json::json!({
-            "command": command,
-            "seed": args.seed,
-            "generated": args.cases,
-            "valid": races.len(),
-            "refused": refused.iter().map(|r| &r.name).collect::<Vec<_>>(),
-            "repeat": args.repeat,
-            "engines": tally.iter().map(|t| serde_json::json!({
-                "tally": t,
-                "runs_per_second": t.runs_per_second(),
-                "faults": t.faults(),
-            })).collect::<Vec<_>>(),
-            "setup_failures": outcome.setup_failures,
-            "divergences": found,
-            "findings": findings,
-        });
-        let text = serde_json::to_string_pretty(&summary).expect("serializes");
-        if let Err(e) = write_atomically(path, text.as_bytes(), Dir::Make) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            status = EXIT_BAD_INPUT;
-        }
-    }
-    reducer.close().await;
-    let faults: usize = tally.iter().map(EngineTally::faults).sum();
-    if !outcome.setup_failures.is_empty() || !refused.is_empty() {
-        status = EXIT_BAD_INPUT;
-    }
-    if status == 0 && (saved > 0 || faults > 0) {
-        status = 1;
-    }
-    status
 }
 
 /// One engine's line: runs, throughput, faults, divergences.
@@ -315,75 +252,6 @@ fn divergence_lines(race: &GeneratedRace, d: &Divergence) -> Vec<String> {
     out
 }
 
-/// What is saved for a divergence.
-pub struct Finding {
-    /// The case to save (YAML).
-    pub yaml: String,
-    /// Whether it was shrunk.
-    pub shrunk: bool,
-}
-
-/// Saves a finding as `<out>/races/<engine>--<case>.yaml` (a case `pmconf
-/// check` accepts, its description naming the engine and the rate) with
-/// the observed histogram beside it (`.observed.json`). `None` when that
-/// file is already there.
-fn save(
-    out: &Path,
-    command: &str,
-    d: &Divergence,
-    finding: &Finding,
-) -> Result<Option<PathBuf>, String> {
-    let stem = format!("{}--{}", d.engine, d.case);
-    let dir = out.join("races");
-    let path = dir.join(format!("{stem}.yaml"));
-    if path.exists() {
-        return Ok(None);
-    }
-    let mut value: serde_yaml::Value =
-        serde_yaml::from_str(&finding.yaml).map_err(|e| e.to_string())?;
-    let description = format!(
-        "found by `{command}` in {}: {} of {} runs outside the allowed set{}; {}",
-        d.engine,
-        d.unallowed_runs(),
-        d.runs,
-        if finding.shrunk { "" } else { " (not shrunk)" },
-        value["description"].as_str().unwrap_or("")
-    );
-    value["description"] = serde_yaml::Value::String(description);
-    let yaml = serde_yaml::to_string(&value).map_err(|e| e.to_string())?;
-    let observed = serde_json::to_string_pretty(&d.histogram).map_err(|e| e.to_string())?;
-    write_case_files(
-        &dir,
-        &[
-            (format!("{stem}.yaml"), yaml),
-            (format!("{stem}.observed.json"), observed),
-        ],
-    )?;
-    Ok(Some(path))
-}
-
-/// Writes each `(file name, text)` into `dir` (made if needed), each file
-/// atomically; if one cannot be written, the ones written before it are
-/// removed again, so a failure leaves no partial set behind.
-pub fn write_case_files(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
-    let mut written: Vec<PathBuf> = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        if let Err(e) = write_atomically(&path, text.as_bytes(), Dir::Make) {
-            for p in &written {
-                let _ = std::fs::remove_file(p);
-            }
-            return Err(format!(
-                "cannot write {}: {e} (nothing was left in {})",
-                path.display(),
-                dir.display()
-            ));
-        }
-        written.push(path);
-    }
-    Ok(())
-}
-
 /// Prints each engine's start, progress each tenth of its cases,
 /// restarts and setup failures.
 #[derive(Default)]
@@ -425,29 +293,5 @@ impl Reporter for Progress {
             }
             _ => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failed_write_leaves_no_file_behind() {
-        let dir = tempfile::tempdir().unwrap();
-        // The second name is a directory already, so it cannot be written.
-        std::fs::create_dir(dir.path().join("b.yaml")).unwrap();
-        let files = vec![
-            ("a.yaml".to_owned(), "x".to_owned()),
-            ("b.yaml".to_owned(), "y".to_owned()),
-        ];
-        let e = write_case_files(dir.path(), &files).unwrap_err();
-        assert!(e.contains("b.yaml"), "{e}");
-        assert!(!dir.path().join("a.yaml").exists());
-        write_case_files(&dir.path().join("ok"), &files[..1]).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("ok/a.yaml")).unwrap(),
-            "x"
-        );
     }
 }

@@ -9,7 +9,6 @@ pub mod fuzz_races;
 pub mod model;
 pub mod origin;
 pub mod placement;
-pub mod race_findings;
 pub mod report;
 pub mod review;
 pub mod run;
@@ -31,6 +30,22 @@ pub enum Format {
 
 /// Exit status for bad input or a setup failure.
 pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// Writes a command's `--results` summary (its directory made if
+/// needed); the bad-input exit status after printing why it could not.
+pub fn write_summary(path: &std::path::Path, summary: &serde_json::Value) -> Result<(), i32> {
+    let text = serde_json::to_string_pretty(summary).expect("serializes");
+    crate::atomic::write_atomically(path, text.as_bytes(), crate::atomic::Dir::Make).map_err(|e| {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        EXIT_BAD_INPUT
+    })
+}
+
+/// Paths, comma-separated, for a line.
+pub fn paths(files: &[std::path::PathBuf]) -> String {
+    let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    files.join(", ")
+}
 
 /// Prints load errors to stderr, with a count, for a command that would
 /// have written something.

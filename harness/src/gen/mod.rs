@@ -10,23 +10,23 @@
 //! Strategies list their simplest alternative first: proptest shrinks
 //! towards it, so a shrunk divergence tends to an ASCII host, an iframe, an
 //! exact targetOrigin and a plain message unless the divergence needs more.
+//!
+//! Pure generation: this module imports only the model. Running,
+//! shrinking, classifying and saving what the engines do with generated
+//! cases is [`crate::fuzz`]'s.
 
 pub mod call_forms;
-pub mod findings;
 pub mod hosts;
 pub mod ip;
 pub mod messages;
 pub mod origins;
-pub mod race_repro;
-pub mod race_shrink;
 pub mod races;
-pub mod repro;
-pub mod shrink;
 pub mod target_origin;
 pub mod topology;
 pub mod values;
 
 use origins::{window_origin, GenOrigin};
+use pmconf_model::{parse_case, Case};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -142,6 +142,18 @@ impl GenCase {
         case.insert(s("steps"), Value::Sequence(steps));
         serde_yaml::to_string(&Value::Mapping(case)).expect("YAML values serialize")
     }
+}
+
+/// Renders and validates a generated case.
+pub fn to_case(gen: &GenCase) -> Result<Case, String> {
+    let yaml = gen.to_yaml("generated");
+    parse_case("generated.yaml", &yaml).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 /// The strategy for a whole case.
@@ -264,14 +276,4 @@ pub fn generate_with(
                 .expect("the case strategy always produces a case")
         })
         .collect()
-}
-
-/// Runs `f` to completion on a current-thread runtime (for tests of the
-/// async shrinkers against stand-in oracles).
-#[cfg(test)]
-pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
 }

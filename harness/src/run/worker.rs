@@ -1,5 +1,6 @@
 //! One engine's live session, for running cases on demand (the fuzzer's
-//! first pass and every shrinking candidate use the same session).
+//! first pass and every shrinking candidate use the same session; the
+//! shrinkers reach it through `crate::fuzz::oracle`).
 
 use super::driver::{run_cases, Pacing};
 use super::plan::CasePlan;
@@ -146,15 +147,6 @@ impl EngineWorker {
     }
 }
 
-impl crate::gen::shrink::Oracle for EngineWorker {
-    fn observe<'a>(
-        &'a mut self,
-        cases: &'a [Case],
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Observation>> + 'a>> {
-        Box::pin(self.run(cases))
-    }
-}
-
 /// Runs once more, through `run`, every case of `cases` whose observation
 /// in `observations` (one per case, in order) is not an outcome, and puts
 /// the new observations in their places; returns how many ran again. On a
@@ -185,7 +177,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gen::block_on;
     use pmconf_model::{parse_case, Outcome};
 
     fn case(message: &str) -> Case {
@@ -196,6 +187,12 @@ mod tests {
             ),
         )
         .unwrap()
+    }
+
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
     }
 
     fn observed(tag: &str) -> Observation {
@@ -215,7 +212,7 @@ mod tests {
             Observation::InternalError("session failed".into()),
         ];
         let mut asked = Vec::new();
-        let n = block_on(rerun_unobserved(&cases, &mut observations, |again| {
+        let n = current_thread().block_on(rerun_unobserved(&cases, &mut observations, |again| {
             asked = again.clone();
             async move {
                 vec![
@@ -243,7 +240,7 @@ mod tests {
     fn nothing_runs_when_every_case_observed_something() {
         let cases = vec![case("a")];
         let mut observations = vec![observed("only")];
-        let n = block_on(rerun_unobserved(&cases, &mut observations, |_| async {
+        let n = current_thread().block_on(rerun_unobserved(&cases, &mut observations, |_| async {
             panic!("nothing to run again")
         }));
         assert_eq!(n, 0);

@@ -13,7 +13,6 @@
 //! pass [`MAX_STATES`] states is cut short (a prefix of a valid schedule
 //! is valid).
 
-pub mod findings;
 pub mod schedule;
 pub mod topology;
 

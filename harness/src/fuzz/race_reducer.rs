@@ -2,13 +2,14 @@
 //! ran: classify it by the rule it breaks (the model's
 //! [`pmconf_model::violation`]), skip it when every `(engine, rule, step
 //! kinds)` key is already saved, otherwise shrink it in a fresh session of
-//! the engine that diverged ([`crate::gen::race_shrink`]) and save the
-//! confirmed minimal case ([`crate::gen::findings::save_race_finding`]).
+//! the engine that diverged ([`super::race_shrink`]) and save the
+//! confirmed minimal case ([`super::save::save_race_finding`]).
 
+use super::divergences::Divergence;
+use super::findings::{finding_keys, SavedFindings};
+use super::race_shrink::{shrink_race, RaceShrinkConfig, RaceShrunk};
+use super::save::{save_race_finding, Saved};
 use crate::engine::{EngineInstance, ProcessRegistry};
-use crate::gen::findings::{finding_keys, save_race_finding, SavedFindings, ADOPTED};
-use crate::gen::race_shrink::{shrink_race, RaceShrinkConfig, RaceShrunk};
-use crate::gen::races::findings::Divergence;
 use crate::gen::races::GeneratedRace;
 use crate::run::driver::Pacing;
 use crate::run::state::RunState;
@@ -70,11 +71,7 @@ impl RaceReducer {
         config: RaceShrinkConfig,
         max_shrinks: usize,
     ) -> Self {
-        let out_snapshots = out.join("snapshots");
-        let saved = SavedFindings::load(&[
-            (out, &out_snapshots),
-            (Path::new(ADOPTED), Path::new("snapshots")),
-        ]);
+        let saved = SavedFindings::of_campaign(out);
         RaceReducer {
             instances,
             registry: registry.clone(),
@@ -133,15 +130,15 @@ impl RaceReducer {
         }
     }
 
-    /// Saves a shrunk finding under `out`: `Ok(Ok(path))`, or
-    /// `Ok(Err(files))` when its keys turned out to be saved already.
+    /// Saves a shrunk finding under `out`, unless its keys turned out to
+    /// be saved already.
     pub fn save(
         &mut self,
         out: &Path,
         command: &str,
         engine: &str,
         shrunk: &RaceShrunk,
-    ) -> std::io::Result<Result<PathBuf, Vec<PathBuf>>> {
+    ) -> std::io::Result<Saved> {
         save_race_finding(out, &mut self.saved, command, engine, shrunk, 20)
     }
 

@@ -9,33 +9,14 @@
 //! [`divergence_key`]), so shrinking cannot wander off to a different bug.
 
 use super::findings::divergence_key;
-use super::GenCase;
+use super::oracle::Oracle;
+use crate::gen::call_forms::GenForm;
+use crate::gen::hosts::GenHost;
+use crate::gen::origins::{GenOrigin, GenPort};
+use crate::gen::{target_origin, to_case, values, GenCase};
 use crate::run::verdict::Observation;
-use pmconf_model::{parse_case, Case, Outcome};
+use pmconf_model::Outcome;
 use proptest::strategy::ValueTree;
-use std::future::Future;
-use std::pin::Pin;
-
-/// Something that runs cases and says what it observed.
-pub trait Oracle {
-    /// Runs `cases`, one observation each, in order.
-    fn observe<'a>(
-        &'a mut self,
-        cases: &'a [Case],
-    ) -> Pin<Box<dyn Future<Output = Vec<Observation>> + 'a>>;
-}
-
-/// Renders and validates a generated case.
-pub fn to_case(gen: &GenCase) -> Result<Case, String> {
-    let yaml = gen.to_yaml("generated");
-    parse_case("generated.yaml", &yaml).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
-}
 
 /// What shrinking reached.
 #[derive(Debug, Clone)]
@@ -103,8 +84,6 @@ pub async fn shrink(
 /// fewer posts, plain empty messages, and plain origins (`http`, an ASCII
 /// host, no port), with each targetOrigin made again from its mutation.
 fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
-    use super::hosts::GenHost;
-    use super::origins::GenPort;
     let mut out = Vec::new();
     if case.posts.len() > 1 {
         for i in 0..case.posts.len() {
@@ -113,7 +92,7 @@ fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
             out.push(c);
         }
     }
-    out.extend(super::values::fewer_properties(case));
+    out.extend(values::fewer_properties(case));
     for i in 0..case.posts.len() {
         if case.posts[i].message.0 != serde_yaml::Value::String(String::new()) {
             let mut c = case.clone();
@@ -122,19 +101,19 @@ fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
         }
     }
     for i in 0..case.posts.len() {
-        if case.posts[i].form != super::call_forms::GenForm::Positional {
+        if case.posts[i].form != GenForm::Positional {
             let mut c = case.clone();
-            c.posts[i].form = super::call_forms::GenForm::Positional;
+            c.posts[i].form = GenForm::Positional;
             out.push(c);
         }
     }
     let names = ["a.test", "b.test", "c.test"];
     for (w, name) in names.iter().enumerate().take(case.origins.len()) {
         let o = &case.origins[w];
-        let plain = |c: &mut GenCase, f: &dyn Fn(&mut super::origins::GenOrigin)| {
+        let plain = |c: &mut GenCase, f: &dyn Fn(&mut GenOrigin)| {
             f(&mut c.origins[w]);
             for p in c.posts.iter_mut() {
-                p.target_origin = super::target_origin::mutate(
+                p.target_origin = target_origin::mutate(
                     &c.origins[p.to],
                     p.target_origin.index,
                     p.target_origin.pick,
@@ -195,9 +174,11 @@ pub async fn polish(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gen::block_on;
+    use crate::fuzz::block_on;
     use crate::gen::{generate, target_origin::MUTATIONS};
-    use pmconf_model::answer_case;
+    use pmconf_model::{answer_case, parse_case, Case};
+    use std::future::Future;
+    use std::pin::Pin;
 
     /// The model, plus one planted bug: a targetOrigin with the path
     /// `/a/b` throws SyntaxError.

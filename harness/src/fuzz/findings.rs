@@ -1,4 +1,5 @@
-//! Findings told apart by the rule the engine broke.
+//! Findings told apart by the rule the engine broke (writing them is
+//! [`super::save`]'s).
 //!
 //! A finding's identity is the set of `(engine, rule, step kinds)` its
 //! unallowed outcomes break ([`pmconf_model::violation`]): two findings
@@ -13,155 +14,21 @@
 //! written beside it, `<out>/snapshots/<engine>/found__<stem>.snap`. The
 //! engine is the first part of the file name (`<engine>--...`).
 
-use crate::atomic::{write_atomically, Dir};
+use crate::layout::snapshot_name;
 use crate::run::snapshots::body_of;
 use pmconf_model::violation::{classify, rule_keys};
-use pmconf_model::{answer_case, parse_case, Case, Outcome};
+use pmconf_model::{parse_case, Case, Outcome};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Where a person moves a finding to make it part of the suite.
 pub const ADOPTED: &str = "cases/found";
 
-/// Writes a finding under `out`: `<stem>.yaml`, `<stem>.html`, and the
-/// snapshots it will have once adopted (`snapshots/<engine>/found__<stem>.snap`
-/// with what the engine observed, `snapshots/model/found__<stem>.snap`),
-/// under `out/snapshots/`. The YAML goes last: a finding is saved when it
-/// is there.
-pub fn write_finding(
-    out: &std::path::Path,
-    stem: &str,
-    engine: &str,
-    case: &Case,
-    yaml: &str,
-    html: &str,
-    observed: &[Outcome],
-) -> std::io::Result<()> {
-    use crate::run::snapshots::{race_snapshot_text, snapshot_text};
-    use crate::run::verdict::Verdict;
-    let adopted_name = format!("{ADOPTED}/{stem}.yaml");
-    let snap = snapshot_file(stem);
-    let snapshots = out.join("snapshots");
-    let answer = answer_case(case);
-    let engine_text = if case.is_race() {
-        race_snapshot_text(&adopted_name, &case.description, &answer.allowed, observed)
-    } else {
-        snapshot_text(
-            &adopted_name,
-            &case.description,
-            &Verdict::Diverges,
-            &observed[0],
-        )
-    };
-    let loaded = crate::case_files::LoadedCase {
-        path: PathBuf::from(&adopted_name),
-        name: adopted_name.clone(),
-        case: case.clone(),
-    };
-    let model_text = crate::run::model_snapshots::model_snapshot_text(&loaded);
-    write_atomically(
-        &out.join(format!("{stem}.html")),
-        html.as_bytes(),
-        Dir::Make,
-    )?;
-    write_atomically(
-        &snapshots.join(engine).join(&snap),
-        engine_text.as_bytes(),
-        Dir::Make,
-    )?;
-    write_atomically(
-        &snapshots.join("model").join(&snap),
-        model_text.as_bytes(),
-        Dir::Make,
-    )?;
-    write_atomically(
-        &out.join(format!("{stem}.yaml")),
-        yaml.as_bytes(),
-        Dir::Make,
-    )?;
-    Ok(())
-}
-
 /// A short stable hash for file names (FNV-1a).
 pub fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     })
-}
-
-/// Saves a shrunk race finding under `out` (YAML with the rule, engine
-/// and rate in its description and a comment, the HTML reproducer, the
-/// snapshots), unless every rule key it has is saved already: then the
-/// files that have them. Runs of the reproducer page: `page_runs`.
-pub fn save_race_finding(
-    out: &Path,
-    saved: &mut SavedFindings,
-    command: &str,
-    engine: &str,
-    shrunk: &super::race_shrink::RaceShrunk,
-    page_runs: usize,
-) -> std::io::Result<Result<PathBuf, Vec<PathBuf>>> {
-    let keys = finding_keys(engine, &shrunk.case, &shrunk.observed);
-    if let Some(files) = saved.known(&keys) {
-        return Ok(Err(files));
-    }
-    let (hits, runs) = shrunk.confirmed;
-    let keys_text: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let description = format!(
-        "found by `{command}` in {engine}: {} in {hits} of {runs} runs ({:.0}%) of this minimal case (rule keys: {})",
-        shrunk.rule,
-        shrunk.rate() * 100.0,
-        keys_text.join(", ")
-    );
-    let mut value: serde_yaml::Value =
-        serde_yaml::from_str(&shrunk.yaml).map_err(std::io::Error::other)?;
-    if let Some(map) = value.as_mapping_mut() {
-        map.insert("description".into(), description.clone().into());
-    }
-    let body = serde_yaml::to_string(&value).map_err(std::io::Error::other)?;
-    let yaml = format!(
-        "# pmconf race finding\n# engine: {engine}\n# rule: {} ({})\n# rate: {hits} of {runs} confirmation runs\n# shrunk in {} candidates, {} runs\n{body}",
-        shrunk.rule,
-        shrunk.rule.key(),
-        shrunk.candidates,
-        shrunk.runs,
-    );
-    let slug: String = shrunk
-        .rule
-        .key()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let stem = format!("{engine}--race-{slug}--{:08x}", fnv(&shrunk.yaml) as u32);
-    let path = out.join(format!("{stem}.yaml"));
-    for existing in [
-        path.clone(),
-        Path::new(ADOPTED).join(format!("{stem}.yaml")),
-    ] {
-        if existing.exists() {
-            return Ok(Err(vec![existing]));
-        }
-    }
-    let mut case = shrunk.case.clone();
-    case.description = description.clone();
-    let answer = answer_case(&case);
-    let html = super::race_repro::race_html(
-        &case,
-        &description,
-        &answer.allowed,
-        engine,
-        &shrunk.histogram,
-        page_runs,
-    );
-    write_finding(out, &stem, engine, &case, &yaml, &html, &shrunk.observed)?;
-    saved.add(&path, keys);
-    Ok(Ok(path))
 }
 
 /// The rule keys (`rule[kind,kind]`) `observed` breaks in `case`, joined
@@ -218,6 +85,17 @@ impl SavedFindings {
         saved
     }
 
+    /// The findings a campaign writing to `out` must not save again:
+    /// those under `out` (their snapshots under `out/snapshots/`) and
+    /// those adopted into `cases/found/` (theirs under `snapshots/`).
+    pub fn of_campaign(out: &Path) -> Self {
+        let out_snapshots = out.join("snapshots");
+        Self::load(&[
+            (out, &out_snapshots),
+            (Path::new(ADOPTED), Path::new("snapshots")),
+        ])
+    }
+
     /// Records `file` as having `keys`.
     pub fn add(&mut self, file: &Path, keys: BTreeSet<String>) {
         for k in keys {
@@ -259,7 +137,7 @@ fn keys_of_saved(file: &Path, snapshots: &Path) -> Option<BTreeSet<String>> {
 /// The snapshot file name of the finding `stem` once adopted into
 /// `cases/found/` (`found__<stem>.snap`).
 pub fn snapshot_file(stem: &str) -> String {
-    format!("found__{stem}.snap")
+    format!("{}.snap", snapshot_name(&format!("{ADOPTED}/{stem}.yaml")))
 }
 
 /// The outcomes an engine snapshot records: `observed` (one run) or
@@ -281,6 +159,7 @@ pub fn observed_in_snapshot(text: &str) -> Option<Vec<Outcome>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pmconf_model::answer_case;
 
     fn workspace() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -374,78 +253,6 @@ mod tests {
         let mut o = answer_case(&c).allowed.remove(0);
         o.received[1].1[0].origin = "http://B.test:8001".into();
         assert_eq!(saved.known(&finding_keys("firefox", &c, &[o])), None);
-    }
-
-    #[test]
-    fn a_saved_race_finding_is_known_from_its_files() {
-        use super::super::race_shrink::RaceShrunk;
-        use pmconf_model::violation::Rule;
-        let yaml = "description: t\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://a.test/\" }\nsteps:\n  - post: { from: top, to: child, message: m, target_origin: \"*\" }\n  - navigate: { window: child, by: top, url: \"http://a.test/\" }\n";
-        let c = case(yaml);
-        // The message posted before the navigation, in the new document.
-        let mut o = answer_case(&c).allowed.remove(0);
-        let moved = std::mem::take(&mut o.received[1].1);
-        let moved = if moved.is_empty() {
-            let mut with = answer_case(&c).allowed;
-            with.retain(|a| !a.received[1].1.is_empty());
-            with.remove(0).received[1].1.clone()
-        } else {
-            moved
-        };
-        o.received.push(("child@1".into(), moved));
-        let shrunk = RaceShrunk {
-            yaml: yaml.into(),
-            case: c.clone(),
-            rule: Rule::WrongDocument,
-            observed: vec![o.clone()],
-            confirmed: (6, 20),
-            histogram: vec![(o, 6)],
-            candidates: 44,
-            runs: 410,
-            stepped_back: 0,
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("found");
-        let mut saved = SavedFindings::default();
-        let path = save_race_finding(
-            &out,
-            &mut saved,
-            "pmconf fuzz --races",
-            "chromium",
-            &shrunk,
-            10,
-        )
-        .unwrap()
-        .expect("new");
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("# rate: 6 of 20 confirmation runs"), "{text}");
-        assert!(text.contains("in 6 of 20 runs (30%)"), "{text}");
-        let again = parse_case("again.yaml", &text).expect("a valid case");
-        assert_eq!(again.steps.len(), 2);
-        assert!(path.with_extension("html").exists());
-        let stem = path.file_stem().unwrap().to_str().unwrap();
-        assert!(out
-            .join("snapshots/model")
-            .join(snapshot_file(stem))
-            .exists());
-        // Read back from disk alone (the engine snapshot beside it): known.
-        let on_disk = SavedFindings::load(&[(&out, &out.join("snapshots"))]);
-        let keys = finding_keys("chromium", &c, &shrunk.observed);
-        assert_eq!(
-            keys.iter().map(String::as_str).collect::<Vec<_>>(),
-            ["chromium: wrong-document[navigate,post]"]
-        );
-        assert_eq!(on_disk.known(&keys), Some(vec![path.clone()]));
-        let twice = save_race_finding(
-            &out,
-            &mut saved,
-            "pmconf fuzz --races",
-            "chromium",
-            &shrunk,
-            10,
-        )
-        .unwrap();
-        assert_eq!(twice, Err(vec![path]));
     }
 }
 

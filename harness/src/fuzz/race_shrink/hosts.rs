@@ -155,7 +155,7 @@ pub fn renamed_hosts(case: &Value) -> Vec<Value> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{get, key};
+    use super::super::reducer::{get, key};
     use super::*;
 
     const CASE: &str = r#"
