@@ -84,41 +84,34 @@ fn blanked(text: &str) -> String {
                 out.push(blank(b[i]));
                 i += 1;
             }
-        } else if b[i] == '"' {
-            out.push(' ');
-            i += 1;
-            while i < b.len() && b[i] != '"' {
-                if b[i] == '\\' {
-                    out.push(' ');
-                    i += 1;
-                }
-                if i < b.len() {
-                    out.push(blank(b[i]));
-                    i += 1;
-                }
-            }
-            out.push(' ');
-            i += 1;
-        } else if b[i] == '\'' && (at(i, 2) == Some('\'') || at(i, 1) == Some('\\')) {
-            // 'x' or '\n', '\'', '\u{..}' (a lifetime has no closing quote).
-            out.push(' ');
-            i += 1;
-            while i < b.len() && b[i] != '\'' {
-                if b[i] == '\\' {
-                    out.push(' ');
-                    i += 1;
-                }
-                out.push(' ');
-                i += 1;
-            }
-            out.push(' ');
-            i += 1;
+        } else if b[i] == '"' || b[i] == '\'' && (at(i, 2) == Some('\'') || at(i, 1) == Some('\\'))
+        {
+            // A string, or a character literal: 'x', '\n', '\'', '\u{..}'
+            // (a lifetime has no closing quote).
+            i = blank_quoted(&b, i, &mut out);
         } else {
             out.push(b[i]);
             i += 1;
         }
     }
     out
+}
+
+/// Blanks the literal whose opening quote is at `i`, escapes included
+/// (newlines kept); returns where it ends.
+fn blank_quoted(b: &[char], mut i: usize, out: &mut String) -> usize {
+    let quote = b[i];
+    out.push(' ');
+    i += 1;
+    while i < b.len() && b[i] != quote {
+        let n = if b[i] == '\\' { 2 } else { 1 };
+        for c in b.iter().skip(i).take(n) {
+            out.push(if *c == '\n' { '\n' } else { ' ' });
+        }
+        i += n;
+    }
+    out.push(' ');
+    i + 1
 }
 
 fn is_ident(c: char) -> bool {

@@ -146,8 +146,14 @@ impl GenCase {
 
 /// Renders and validates a generated case.
 pub fn to_case(gen: &GenCase) -> Result<Case, String> {
-    let yaml = gen.to_yaml("generated");
-    parse_case("generated.yaml", &yaml).map_err(|errors| {
+    parse_generated("generated.yaml", &gen.to_yaml("generated"))
+}
+
+/// Validates a generated (or shrunk) case's YAML, named `name` in its
+/// errors: the case, or every error the model's validation found, one a
+/// line.
+pub fn parse_generated(name: &str, yaml: &str) -> Result<Case, String> {
+    parse_case(name, yaml).map_err(|errors| {
         errors
             .iter()
             .map(|e| e.to_string())

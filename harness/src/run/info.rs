@@ -269,6 +269,10 @@ fn is_commit_hash(s: &str) -> bool {
     s.len() == 40 && s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
+/// What asks git: `git -C tree args...`, its trimmed output or why it
+/// failed.
+type Git = dyn Fn(&Path, &[&str]) -> Result<String, String>;
+
 /// Runs git with `args` in `tree`: its trimmed output, or why it failed.
 fn git_in(tree: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new("git")
@@ -286,11 +290,7 @@ fn git_in(tree: &Path, args: &[&str]) -> Result<String, String> {
 
 /// [`source_revision`] with the commit the environment names (`told`:
 /// the variable and the hash) and git given.
-fn revision_of(
-    tree: &Path,
-    told: Option<(&str, String)>,
-    git: &dyn Fn(&Path, &[&str]) -> Result<String, String>,
-) -> Revision {
+fn revision_of(tree: &Path, told: Option<(&str, String)>, git: &Git) -> Revision {
     let asked = format!(
         "`git describe --always --dirty` at run time in {}",
         tree.display()

@@ -3,19 +3,14 @@
 //! cases is smaller ([`size`]).
 
 use super::hosts;
-use pmconf_model::{parse_case, Case};
+use crate::gen::parse_generated;
+use pmconf_model::Case;
 use serde_yaml::{Mapping, Value};
 
 /// The candidate as a validated case (the model's own validation).
 pub(super) fn parse_yaml(v: &Value) -> Result<Case, String> {
     let text = serde_yaml::to_string(v).map_err(|e| e.to_string())?;
-    parse_case("shrinking.yaml", &text).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    parse_generated("shrinking.yaml", &text)
 }
 
 pub(super) fn key(k: &str) -> Value {

@@ -16,8 +16,8 @@
 pub mod schedule;
 pub mod topology;
 
-use crate::gen::runner_for_seed;
-use pmconf_model::{answer_case, parse_case, Case};
+use crate::gen::{parse_generated, runner_for_seed};
+use pmconf_model::{answer_case, Case};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use schedule::{Builder, Tape, MAX_STEPS};
@@ -167,16 +167,12 @@ impl RaceDraw {
         .expect("literal YAML");
         bare.insert(s("steps"), placeholder);
         let bare_text = serde_yaml::to_string(&Value::Mapping(bare)).expect("serializes");
-        let refused = |yaml: String, errors: Vec<pmconf_model::CaseError>| RefusedDraw {
+        let refused = |yaml: String, errors: String| RefusedDraw {
             name: name.to_owned(),
             yaml,
-            errors: errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            errors,
         };
-        let windows_case = parse_case(&format!("{name}.yaml"), &bare_text)
+        let windows_case = parse_generated(&format!("{name}.yaml"), &bare_text)
             .map_err(|e| refused(bare_text.clone(), e))?;
         let mut tape = Tape::new(&self.tape);
         let items = Builder::new(&self.placed, windows_case, &self.deferred)
@@ -215,15 +211,12 @@ impl RaceDraw {
         let mut keep = None;
         loop {
             let (yaml, families, drawn) = self.render(name, keep)?;
-            let case = parse_case(&format!("{name}.yaml"), &yaml).map_err(|e| RefusedDraw {
-                name: name.to_owned(),
-                yaml: yaml.clone(),
-                errors: e
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            })?;
+            let case =
+                parse_generated(&format!("{name}.yaml"), &yaml).map_err(|errors| RefusedDraw {
+                    name: name.to_owned(),
+                    yaml: yaml.clone(),
+                    errors,
+                })?;
             let kept = keep.unwrap_or(drawn);
             if kept <= 1 || answer_case(&case).states_explored <= MAX_STATES {
                 return Ok(GeneratedRace {
