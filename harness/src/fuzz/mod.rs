@@ -15,8 +15,10 @@
 //! - [`save`], [`repro`], [`race_repro`]: findings written as cases with
 //!   their snapshots and standalone HTML reproducers.
 //!
-//! Imports: `gen` (the cases), `run` (the engines), `server`, `report`
-//! (escaping and outcome summaries); nothing imports `fuzz` but `cli`.
+//! Imports: `gen` (the cases), `run` and `engine` (the engines), `server`,
+//! the leaves (`layout`, `atomic`, `case_files`) and `report`'s HTML
+//! escaping; nothing imports `fuzz` but `cli`
+//! (`harness/tests/import_structure.rs`).
 
 pub mod campaign;
 pub mod divergences;
