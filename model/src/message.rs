@@ -278,20 +278,10 @@ pub(crate) fn sab_json(bytes: &[u8]) -> Json {
     tagged("$sab", tagged("bytes", bytes_json(bytes)))
 }
 
+/// The tagged JSON spelling of a Number
+/// ([`crate::structured_clone::number::canonical_number_json`]).
 pub(crate) fn number_json(n: f64) -> Json {
-    if n.is_nan() {
-        tagged("$number", Json::String("NaN".into()))
-    } else if n.is_infinite() {
-        let s = if n > 0.0 { "Infinity" } else { "-Infinity" };
-        tagged("$number", Json::String(s.into()))
-    } else if n == 0.0 && n.is_sign_negative() {
-        tagged("$number", Json::String("-0".into()))
-    } else if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
-        // Integral values print as JSON integers, as JSON.stringify does.
-        Json::Number(Number::from(n as i64))
-    } else {
-        Json::Number(Number::from_f64(n).expect("finite"))
-    }
+    crate::structured_clone::number::canonical_number_json(n)
 }
 
 /// The order of an ordinary object's own property keys: array indices in
@@ -559,6 +549,10 @@ pub struct RealmBuffers {
     /// The ports (by case name) this realm transferred away: their
     /// MessagePort objects here have [[Detached]] true.
     detached_ports: BTreeSet<String>,
+    /// The ports (by case name) whose live MessagePort object here came in
+    /// a message (the transfer-receiving steps made it), not from a
+    /// `channel` step here.
+    received_ports: BTreeSet<String>,
     /// The realm's settings object's cross-origin isolated capability
     /// (false for every document pmconf can create today).
     pub cross_origin_isolated: bool,
@@ -576,10 +570,28 @@ impl RealmBuffers {
         self.detached_ports.contains(name)
     }
 
-    /// A port was transferred into this realm: its new MessagePort object
-    /// here is not detached (even if this realm once sent it away).
+    /// A port was transferred into this realm and its message event's task
+    /// ran: the transfer-receiving steps made a new MessagePort object
+    /// here, which is not detached (even if this realm once sent the port
+    /// away: that old object stays detached, but the case's name now
+    /// means the new one).
+    /// <https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports:transfer-receiving-steps>
     pub fn port_arrived(&mut self, name: &str) {
         self.detached_ports.remove(name);
+        self.received_ports.insert(name.to_owned());
+    }
+
+    /// `port.close()` on this realm's object for `name`: "Set this's
+    /// [[Detached]] internal slot value to true".
+    /// <https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messageport-close>
+    pub fn port_closed(&mut self, name: &str) {
+        self.detached_ports.insert(name.to_owned());
+    }
+
+    /// Whether this realm's live object for `name` came in a message: a
+    /// step using it in a later task than the message's waits for it.
+    pub fn port_came_in_a_message(&self, name: &str) -> bool {
+        self.received_ports.contains(name) && !self.detached_ports.contains(name)
     }
 }
 

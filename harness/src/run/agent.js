@@ -157,24 +157,32 @@
     return names;
   }
 
-  function holdPort(name, p) {
+  // Holds `p` as this window's port `name`; starts it (setting onmessage
+  // enables its port message queue) unless `start` is false, when a
+  // later `port_start` step does.
+  function holdPort(name, p, start) {
     ports[name] = p;
     held[name] = true;
-    p.onmessage = function (e) { onPortMessage(name, e); };
+    if (start !== false) startPort(name);
     // A port that arrives after this window sent its end-of-case markers
     // gets its marker now.
     if (portMarkersSent) {
       try { p.postMessage(C.markerPrefix + "port " + name); } catch (e) { /* detached */ }
     }
-    p.onmessageerror = function (e) {
-      var doc = "port " + name;
-      report({ key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
-    };
     portWaiters = portWaiters.filter(function (w) {
       if (!w.names.every(function (n) { return held[n]; })) return true;
       w.go();
       return false;
     });
+  }
+
+  function startPort(name) {
+    var p = ports[name];
+    p.onmessage = function (e) { onPortMessage(name, e); };
+    p.onmessageerror = function (e) {
+      var doc = "port " + name;
+      report({ key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+    };
   }
 
   function onPortMessage(name, e) {
@@ -193,8 +201,22 @@
 
   function createChannel(s) {
     var ch = new MessageChannel();
-    holdPort(s.ports[0], ch.port1);
-    holdPort(s.ports[1], ch.port2);
+    holdPort(s.ports[0], ch.port1, s.start);
+    holdPort(s.ports[1], ch.port2, s.start);
+  }
+
+  // port_start (set onmessage: "as if the start() method had been
+  // called") and port_close.
+  function runPortCall(s) {
+    var port = ports[s.port];
+    if (!port) return { harnessError: "pmconf: no port " + s.port + " in " + C.name };
+    try {
+      if (s.kind === "port_start") startPort(s.port);
+      else { port.close(); held[s.port] = false; }
+      return { threw: null };
+    } catch (e) {
+      return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
+    }
   }
 
   // The ports a transfer list (step config entries) names.
@@ -217,7 +239,8 @@
       return { harnessError: String(e && e.stack || e) };
     }
     try {
-      port.postMessage(message, transfer);
+      if (s.options) port.postMessage(message, { transfer: transfer });
+      else port.postMessage(message, transfer);
     } catch (e) {
       return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
     }
@@ -225,16 +248,22 @@
     return { threw: null };
   }
 
-  // The ports the steps `indices` need here before they can run.
+  // The ports the steps `indices` need here before they can run: those
+  // this window has no object for yet, and those the model says come
+  // back to it in an earlier task's message (`awaitPorts`: until they
+  // arrive, the name means this window's detached object).
   function portsNeeded(indices) {
     var out = [];
     indices.forEach(function (i) {
       var st = C.steps[String(i)];
       if (!st) return;
-      if (st.kind === "port_post") out.push(st.port);
-      if (st.kind === "post" || st.kind === "port_post") out = out.concat(transferredPortNames(st.transfer));
+      var mine = [];
+      if (st.kind === "port_post" || st.kind === "port_start" || st.kind === "port_close") mine.push(st.port);
+      if (st.kind === "post" || st.kind === "port_post") mine = mine.concat(transferredPortNames(st.transfer));
+      mine.forEach(function (n) { if (!ports[n]) out.push(n); });
+      (st.awaitPorts || []).forEach(function (n) { if (!held[n]) out.push(n); });
     });
-    return out.filter(function (n) { return !ports[n]; });
+    return out;
   }
 
   function sendPortMarkers() {
@@ -468,7 +497,11 @@
       return { harnessError: String(e && e.stack || e) };
     }
     if (s.form && s.form.kind === "args") return postWithArgs(target, s.form.args);
-    if (s.form && s.form.kind === "options") return postWithOptions(target, message, s.targetOrigin, transfer);
+    if (s.form && s.form.kind === "options") {
+      var r = postWithOptions(target, message, s.targetOrigin, transfer);
+      if (r.threw === null) transferredPortNames(s.transfer).forEach(function (n) { held[n] = false; });
+      return r;
+    }
     try {
       if (s.targetOrigin === null) {
         if (transfer !== null) target.postMessage(message, { transfer: transfer });
@@ -563,6 +596,7 @@
     var s = C.steps[String(i)];
     if (!s) return { harnessError: "step " + i + " is not this window's (" + C.name + ")" };
     if (s.kind === "port_post") return runPortPost(s);
+    if (s.kind === "port_start" || s.kind === "port_close") return runPortCall(s);
     return s.kind === "post" ? runPost(s) : runOther(s);
   }
 

@@ -21,15 +21,33 @@ use serde_json::{json, Value as Json};
 /// The agent's configuration of a `channel` or `port_post` step.
 pub fn port_step_config(step: &Step) -> Option<Json> {
     Some(match step {
-        Step::Channel { ports, .. } => json!({ "kind": "channel", "ports": ports }),
+        Step::Channel { ports, start, .. } => {
+            json!({ "kind": "channel", "ports": ports, "start": start })
+        }
         Step::PortPost(p) => json!({
             "kind": "port_post",
             "port": p.port,
             "message": p.message.to_tagged_json(),
             "transfer": p.transfer.iter().map(transfer_json).collect::<Vec<_>>(),
+            "options": p.options,
         }),
+        Step::PortCall { port, .. } => json!({ "kind": step.kind(), "port": port }),
         _ => return None,
     })
+}
+
+/// Adds `awaitPorts` to step `step`'s configuration: the ports that come
+/// to its window in an earlier task's message, which the agent waits for
+/// before it runs the step (the model's [`PortPlan::awaits`]: until then
+/// the name means the window's detached object, or nothing).
+///
+/// [`PortPlan::awaits`]: pmconf_model::message_port::PortPlan::awaits
+pub fn add_awaited_ports(config: &mut Json, plan: &Plan, step: usize) {
+    if let (Some(awaits), Some(obj)) = (plan.ports.awaits.get(step), config.as_object_mut()) {
+        if !awaits.is_empty() {
+            obj.insert("awaitPorts".into(), json!(awaits));
+        }
+    }
 }
 
 fn transfer_json(t: &Transferable) -> Json {
@@ -84,6 +102,12 @@ pub fn add_port_markers(case: &Case, plan: &Plan, scripted: &[bool], markers: &m
         let (Some(from), Some(to)) = (holder(&e.name), holder(&e.twin)) else {
             continue;
         };
+        // A closed pair carries nothing; a twin that is never started
+        // never dispatches the marker.
+        let twin_started = plan.ports.entries.iter().any(|t| t.name == e.twin && t.started);
+        if !e.entangled || !twin_started {
+            continue;
+        }
         if !acts(from) {
             continue;
         }

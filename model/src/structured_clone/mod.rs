@@ -8,10 +8,12 @@
 //!   `$throwing_getter`, `$non_enumerable`, `$symbol_keyed`, `$hole`).
 //! - [`serialize`]: StructuredSerializeInternal, exhaustive over
 //!   [`MessageValue`]: what throws, and in which order.
+//! - [`number`]: one spelling per Number, so numbers compare by SameValue.
 //! - [`deserialize`]: what StructuredDeserialize gives the receiver, in the
 //!   same tagged notation (identity as `$id`/`$ref`).
 
 pub mod deserialize;
+pub mod number;
 pub mod serialize;
 pub mod syntax;
 
