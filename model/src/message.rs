@@ -69,6 +69,9 @@ pub enum MessageValue {
         source: String,
         /// The flags as written.
         flags: String,
+        /// `lastIndex` set after construction (not serialized: step 12
+        /// copies [[OriginalSource]] and [[OriginalFlags]] only).
+        last_index: u32,
     },
     /// A Map, entries in insertion order (duplicate keys already merged as
     /// `Map.prototype.set` would).
@@ -84,6 +87,12 @@ pub enum MessageValue {
         constructor: String,
         /// The own `message` property, if any.
         message: Option<String>,
+        /// A non-string value assigned to `message` after construction
+        /// (an own data property): serialization calls ToString on it.
+        message_value: Option<Box<MessageValue>>,
+        /// Own enumerable properties added after construction (not
+        /// serialized: step 17 reads `name` and `message` only).
+        props: Vec<(String, MessageValue)>,
     },
     /// A typed array or DataView over a buffer (a `$buffer` or a `$ref`
     /// naming one).
@@ -138,6 +147,34 @@ pub enum MessageValue {
     /// A `SharedArrayBuffer` (`$sab: {bytes: [...]}`): serializable only
     /// where the current settings object is cross-origin isolated.
     SharedBuffer(Vec<u8>),
+    /// A `DOMException` (`new DOMException(message, name)`): a
+    /// serializable platform object ([`crate::structured_clone::platform`]).
+    DomException {
+        /// Its name.
+        name: String,
+        /// Its message.
+        message: String,
+    },
+    /// An `ImageData` (`new ImageData(new Uint8ClampedArray(data), width,
+    /// height)`).
+    ImageData {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// RGBA bytes, 4 a pixel.
+        data: Vec<u8>,
+    },
+    /// A `Blob` (`new Blob([bytes], {type})`), or with `file` a `File`
+    /// (`new File([bytes], name, {type, lastModified})`).
+    Blob {
+        /// Its `type`.
+        media_type: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+        /// A File's name and lastModified.
+        file: Option<(String, i64)>,
+    },
 }
 
 /// What went wrong reading a message's tagged form.
@@ -185,6 +222,10 @@ const TAGS: &[&str] = &[
     "$throwing_getter",
     "$port",
     "$sab",
+    "$domexception",
+    "$imagedata",
+    "$blob",
+    "$file",
 ];
 
 impl MessageValue {
@@ -415,6 +456,9 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                 "$port takes the name of a port a `channel` step made: {$port: p1}",
             )),
         },
+        "$domexception" => crate::structured_clone::platform::parse_dom_exception(inner, path),
+        "$imagedata" => crate::structured_clone::platform::parse_image_data(inner, path),
+        "$blob" | "$file" => crate::structured_clone::platform::parse_blob(tag, inner, path),
         "$sab" => {
             let bytes = inner
                 .as_object()

@@ -30,6 +30,7 @@
   var buildMessage = codec.buildMessage;
   var decodeArg = codec.decodeArg;
   var encodeReceived = codec.encodeReceived;
+  var encodeReceivedAsync = codec.encodeReceivedAsync;
   var sameJson = codec.sameJson;
 
   // ---- The channel (harness/src/run/channel.rs) ----
@@ -187,17 +188,43 @@
 
   function onPortMessage(name, e) {
     if (typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0) {
-      report({ key: C.key, doc: C.doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[C.doc] || 0 });
+      reportInOrder({ key: C.key, doc: C.doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[C.doc] || 0 });
       return;
     }
     var names = nameIncomingPorts(e);
-    var data;
-    try { data = encodeReceived(e.data); } catch (err) { data = { $unencodable: String(err) }; }
     var doc = "port " + name;
-    var delivery = { message: data, origin: e.origin, source: identify(e.source) };
-    if (names.length) delivery.ports = names;
-    report({ key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
+    reportDelivery(C.key, doc, e, names);
   }
+
+  // ---- Values read asynchronously (Blob, File) ----
+  // A message event is numbered (its seq) when it fires, so every marker
+  // after it counts it (`seen`), and the harness waits for that many
+  // message reports as it waits for markers (DocumentProgress in
+  // harness/src/run/state.rs). A message holding a Blob is reported once
+  // its bytes are read (`arrayBuffer()`, a promise: the agent never
+  // blocks); every report after it, markers included, waits its turn, so
+  // reports still leave in the order their events fired.
+  var readsInFlight = 0;
+  var reportChain = null;
+  function reportInOrder(body) {
+    if (readsInFlight === 0) { report(body); return; }
+    reportChain = reportChain.then(function () { report(body); });
+  }
+  function reportDelivery(key, doc, e, names) {
+    var enc;
+    try { enc = encodeReceivedAsync(e.data); } catch (err) { enc = { data: { $unencodable: String(err) }, pending: null }; }
+    var delivery = { message: enc.data, origin: e.origin, source: identify(e.source) };
+    if (names.length) delivery.ports = names;
+    var body = { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery };
+    if (enc.pending === null) { reportInOrder(body); return; }
+    readsInFlight++;
+    var before = reportChain || Promise.resolve();
+    reportChain = Promise.all([before, enc.pending]).then(function () {
+      readsInFlight--;
+      report(body);
+    });
+  }
+  // ---- end of values read asynchronously ----
 
   function createChannel(s) {
     var ch = new MessageChannel();
@@ -349,15 +376,11 @@
 
   function record(key, doc, e) {
     if (typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0) {
-      report({ key: key, doc: doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[doc] || 0 });
+      reportInOrder({ key: key, doc: doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[doc] || 0 });
       return;
     }
     var names = nameIncomingPorts(e);
-    var data;
-    try { data = encodeReceived(e.data); } catch (err) { data = { $unencodable: String(err) }; }
-    var delivery = { message: data, origin: e.origin, source: identify(e.source) };
-    if (names.length) delivery.ports = names;
-    report({ key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
+    reportDelivery(key, doc, e, names);
   }
 
   // The source of every message event of this document (markers aside),

@@ -244,6 +244,9 @@ pub(super) fn unconverted_kind(m: &MessageValue) -> Option<&'static str> {
         MessageValue::ThrowingGetter(_) => Some("`$throwing_getter`"),
         MessageValue::Port(_) => Some("`$port`"),
         MessageValue::SharedBuffer(_) => Some("`$sab`"),
+        MessageValue::DomException { .. } => Some("`$domexception`"),
+        MessageValue::ImageData { .. } => Some("`$imagedata`"),
+        MessageValue::Blob { .. } => Some("`$blob`/`$file`"),
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod deserialize;
 pub mod number;
+pub mod platform;
 pub mod serialize;
 pub mod syntax;
 
@@ -234,6 +235,9 @@ pub fn children(value: &MessageValue) -> Vec<&MessageValue> {
         | MessageValue::Node(_)
         | MessageValue::Port(_)
         | MessageValue::SharedBuffer(_)
+        | MessageValue::DomException { .. }
+        | MessageValue::ImageData { .. }
+        | MessageValue::Blob { .. }
         | MessageValue::ThrowingGetter(_) => Vec::new(),
     }
 }

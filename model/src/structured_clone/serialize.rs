@@ -66,7 +66,8 @@ pub fn serialize_internal(
         },
         // 11. [[DateValue]]: copied.
         MessageValue::Date(_) => Ok(()),
-        // 12. [[RegExpMatcher]], [[OriginalSource]], [[OriginalFlags]].
+        // 12. [[RegExpMatcher]], [[OriginalSource]], [[OriginalFlags]]
+        //     (lastIndex, an own property, is not read).
         MessageValue::RegExp { .. } => Ok(()),
         // 13. Otherwise, if value has an [[ArrayBufferData]] internal slot:
         //     13.2.1. If IsDetachedBuffer(value) is true, then throw a
@@ -106,8 +107,23 @@ pub fn serialize_internal(
             .try_for_each(|v| serialize_internal(v, names, memory, realm)),
         // 17. [[ErrorData]] and not a platform object: 17.1 `? Get(value,
         //     "name")` and 17.3 `? [[GetOwnProperty]]("message")` cannot
-        //     throw for the errors a case can build (data properties).
+        //     throw for the errors a case can build (data properties);
+        //     17.5 "If IsDataDescriptor(valueMessageDesc) is true, then set
+        //     message to ? ToString(valueMessageDesc.[[Value]])": a Symbol
+        //     throws TypeError. Other own properties are not read.
+        MessageValue::Error {
+            message_value: Some(v),
+            ..
+        } => crate::call_args::to_string_of(v)
+            .map(|_| ())
+            .map_err(|_| SerializeError::Thrown("TypeError".into())),
         MessageValue::Error { .. } => Ok(()),
+        // 19. Otherwise, if value is a platform object that is a
+        //     serializable object: its serialization steps, which for
+        //     these three copy plain data and cannot throw.
+        MessageValue::DomException { .. }
+        | MessageValue::ImageData { .. }
+        | MessageValue::Blob { .. } => Ok(()),
         // 18. Array exotic object: deep; 26.4. for each key in
         //     EnumerableOwnProperties(value, key) (indices, then other
         //     keys; holes are not own properties): `? [[Get]]`, then
