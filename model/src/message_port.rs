@@ -782,4 +782,31 @@ mod tests {
         refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_close: { port: p2, from: child }\n", "does not hold a live port");
         refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, message: x, transfer: [], options: { transfer: [] } }\n", "has `transfer` and `options`");
     }
+
+    #[test]
+    fn a_port_after_the_message_is_converted_not_refused() {
+        // Overload resolution at index 1: a MessagePort is an Object, so
+        // 12.11 picks the dictionary; its `transfer` and `targetOrigin` are
+        // undefined, so the defaults ([] and "/") apply. With three
+        // arguments ToString(port) is "[object MessagePort]", which does
+        // not parse (SyntaxError); as transfer, sequence<object> step 3
+        // finds no @@iterator (TypeError). A fourth argument is ignored.
+        let o = answer_with(
+            TOP_ONLY,
+            "  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: top, args: [a, {$port: p1}] }\n  - post: { from: top, to: top, args: [b, {$port: p1}, []] }\n  - post: { from: top, to: top, args: [c, '*', {$port: p1}] }\n  - post: { from: top, to: top, args: [d, '*', [], {$port: p1}] }\n  - post: { from: top, to: top, args: [e, '*', [{$port: p2}]] }\n",
+        );
+        assert_eq!(
+            threw(&o),
+            [None, Some("SyntaxError"), Some("TypeError"), None, None]
+        );
+        let got: Vec<_> = received(&o, "top").iter().map(|d| (d.message.clone(), d.ports.clone())).collect();
+        assert_eq!(
+            got,
+            [
+                (serde_json::json!("a"), vec![]),
+                (serde_json::json!("d"), vec![]),
+                (serde_json::json!("e"), vec!["p2".to_owned()]),
+            ]
+        );
+    }
 }

@@ -86,6 +86,9 @@ pub struct Plan {
     /// The case's message ports: who holds each, what each `port_post`
     /// did, the messages each port received ([`crate::message_port`]).
     pub ports: PortPlan,
+    /// For each `post` step: the ports its transfer list holds, as the
+    /// call's arguments resolve (`event.ports` of its message event).
+    pub transferred: Vec<Vec<String>>,
 }
 
 impl Plan {
@@ -138,7 +141,7 @@ impl Plan {
             message: observed_data(&task.message),
             origin: task.origin.clone(),
             source: (!source_null).then(|| case.windows[post.from].name.clone()),
-            ports: transferred_ports(post.transfer.as_deref().unwrap_or_default()),
+            ports: self.transferred[step].clone(),
         }
     }
 
@@ -168,6 +171,7 @@ pub fn plan_case(case: &Case) -> Plan {
         trace: Vec::new(),
         ports: PortPlan::new(case.steps.len()),
         deserialize_fails: vec![false; case.steps.len()],
+        transferred: vec![Vec::new(); case.steps.len()],
     };
     let names: Vec<String> = case.windows.iter().map(|w| w.name.clone()).collect();
     // The latest document of each window, as steps go by.
@@ -254,8 +258,13 @@ pub fn plan_case(case: &Case) -> Plan {
                     },
                 };
                 plan.ports.check_objects(i, p.from, &message.port_names(), &names);
+                if let CallForm::Args(args) = &p.form {
+                    let in_args: Vec<String> = args.iter().flat_map(|a| a.port_names()).collect();
+                    plan.ports.check_objects(i, p.from, &in_args, &names);
+                }
                 plan.ports.check_objects(i, p.from, &transferred_ports(&transfer), &names);
                 plan.ports.note_awaits(i, &transferred_ports(&transfer), &realms[sender]);
+                plan.transferred[i] = transferred_ports(&transfer);
                 let result = match resolved {
                     Some(Err(e)) => Err(e.into()),
                     resolved => {

@@ -519,12 +519,14 @@
     } catch (e) {
       return { harnessError: String(e && e.stack || e) };
     }
-    if (s.form && s.form.kind === "args") return postWithArgs(target, s.form.args);
-    if (s.form && s.form.kind === "options") {
-      var r = postWithOptions(target, message, s.targetOrigin, transfer);
-      if (r.threw === null) transferredPortNames(s.transfer).forEach(function (n) { held[n] = false; });
+    // The ports the call transfers (as its arguments resolve) are no
+    // longer held here once it returns.
+    var shipped = function (r) {
+      if (r.threw === null) (s.shipsPorts || []).forEach(function (n) { held[n] = false; });
       return r;
-    }
+    };
+    if (s.form && s.form.kind === "args") return shipped(postWithArgs(target, s.form.args));
+    if (s.form && s.form.kind === "options") return shipped(postWithOptions(target, message, s.targetOrigin, transfer));
     try {
       if (s.targetOrigin === null) {
         if (transfer !== null) target.postMessage(message, { transfer: transfer });

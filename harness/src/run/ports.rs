@@ -42,11 +42,20 @@ pub fn port_step_config(step: &Step) -> Option<Json> {
 /// the name means the window's detached object, or nothing).
 ///
 /// [`PortPlan::awaits`]: pmconf_model::message_port::PortPlan::awaits
+///
+/// Also adds `shipsPorts` to a post's: the ports its transfer list holds
+/// as its arguments resolve, which the agent no longer holds once the call
+/// returns (an `args` post's transfer list is only known after Web IDL
+/// conversion).
 pub fn add_awaited_ports(config: &mut Json, plan: &Plan, step: usize) {
-    if let (Some(awaits), Some(obj)) = (plan.ports.awaits.get(step), config.as_object_mut()) {
-        if !awaits.is_empty() {
-            obj.insert("awaitPorts".into(), json!(awaits));
-        }
+    let Some(obj) = config.as_object_mut() else {
+        return;
+    };
+    if let Some(awaits) = plan.ports.awaits.get(step).filter(|a| !a.is_empty()) {
+        obj.insert("awaitPorts".into(), json!(awaits));
+    }
+    if let Some(ships) = plan.transferred.get(step).filter(|s| !s.is_empty()) {
+        obj.insert("shipsPorts".into(), json!(ships));
     }
 }
 
@@ -62,13 +71,13 @@ fn transfer_json(t: &Transferable) -> Json {
 /// and `portTwins` (each port's entangled port).
 pub fn port_config(case: &Case, plan: &Plan) -> Json {
     let mut candidates = Vec::new();
-    for step in &case.steps {
-        let (message, transfer) = match step {
-            Step::Post(p) => (&p.message, p.transfer.as_deref().unwrap_or_default()),
-            Step::PortPost(p) => (&p.message, p.transfer.as_slice()),
+    for (i, step) in case.steps.iter().enumerate() {
+        let (message, ports) = match step {
+            // As the call's arguments resolve (an `args` post too).
+            Step::Post(p) => (&p.message, plan.transferred[i].clone()),
+            Step::PortPost(p) => (&p.message, transferred_ports(&p.transfer)),
             _ => continue,
         };
-        let ports = transferred_ports(transfer);
         if !ports.is_empty() {
             candidates.push(json!({ "message": message.observable_json(), "ports": ports }));
         }

@@ -178,7 +178,8 @@ fn select_at_distinguishing_index(v: &ArgValue) -> Overload {
             MessageValue::Array(_)
             | MessageValue::Object(_)
             | MessageValue::Buffer { .. }
-            | MessageValue::Function(_),
+            | MessageValue::Function(_)
+            | MessageValue::Port(_),
         ) => Overload::Options,
         // 12.12-12.14 need a boolean, numeric or bigint type at index 1.
         // 12.15. Otherwise: if there is an entry in S that has one of the
