@@ -46,8 +46,13 @@ pub enum MessageValue {
         /// The case's name for it, for `transfer` and for identity across
         /// posts from one window. Not observable by the receiver.
         id: Option<String>,
-        /// Its contents.
+        /// Its contents when made.
         bytes: Vec<u8>,
+        /// `new ArrayBuffer(len, {maxByteLength})`: a resizable buffer.
+        max_byte_length: Option<usize>,
+        /// `buffer.resize(n)`, called once the message's views are made
+        /// (so a fixed-length view can end up out of bounds).
+        resize: Option<usize>,
     },
     /// A function: serializing it throws `DataCloneError`.
     Function(String),
@@ -103,8 +108,12 @@ pub enum MessageValue {
         buffer: Box<MessageValue>,
         /// Byte offset.
         offset: usize,
-        /// Length in elements (typed arrays) or bytes (DataView).
+        /// Length in elements (typed arrays) or bytes (DataView); unused
+        /// when `tracking`.
         length: usize,
+        /// A length-tracking view (made without a length over a
+        /// resizable buffer: [[ArrayLength]] or [[ByteLength]] is auto).
+        tracking: bool,
     },
     /// An Array with own enumerable string-keyed properties besides its
     /// indices (`{$array: [...], key: value}`).
@@ -413,10 +422,11 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
             let obj = inner
                 .as_object()
                 .ok_or_else(|| err(path, "$buffer takes a map: {id: NAME, bytes: [0, 1]}"))?;
-            if let Some(k) = obj.keys().find(|k| *k != "id" && *k != "bytes") {
+            const FIELDS: [&str; 4] = ["id", "bytes", "max_byte_length", "resize"];
+            if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
                 return Err(err(
                     path,
-                    format!("$buffer has no field `{k}` (fields: id, bytes)"),
+                    format!("$buffer has no field `{k}` (fields: {})", FIELDS.join(", ")),
                 ));
             }
             let id = match obj.get("id") {
@@ -435,7 +445,33 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                     })
                     .ok_or_else(|| err(path, "$buffer's bytes must be a list of 0 to 255"))?,
             };
-            Ok(MessageValue::Buffer { id, bytes })
+            let size = |k: &str| match obj.get(k) {
+                None => Ok(None),
+                Some(j) => j
+                    .as_u64()
+                    .filter(|n| *n <= 4096)
+                    .map(|n| Some(n as usize))
+                    .ok_or_else(|| err(path, format!("$buffer's {k} must be a whole number up to 4096"))),
+            };
+            let (max_byte_length, resize) = (size("max_byte_length")?, size("resize")?);
+            match (max_byte_length, resize) {
+                (Some(max), _) if bytes.len() > max => {
+                    return Err(err(path, format!("$buffer's {} bytes exceed its max_byte_length {max} (RangeError)", bytes.len())))
+                }
+                (Some(max), Some(r)) if r > max => {
+                    return Err(err(path, format!("$buffer's resize {r} exceeds its max_byte_length {max} (RangeError)")))
+                }
+                (None, Some(_)) => {
+                    return Err(err(path, "$buffer's resize needs max_byte_length (only a resizable buffer resizes)"))
+                }
+                _ => {}
+            }
+            Ok(MessageValue::Buffer {
+                id,
+                bytes,
+                max_byte_length,
+                resize,
+            })
         }
         "$function" | "$symbol" => {
             let name = match inner {

@@ -338,12 +338,20 @@ impl PortPlan {
         realm: &mut RealmBuffers,
         windows: &[String],
     ) {
-        let e = self.entries.iter().find(|e| e.name == port).cloned().expect("validated");
+        let e = self
+            .entries
+            .iter()
+            .find(|e| e.name == port)
+            .cloned()
+            .expect("validated");
         if e.holder != Holder::Window(from) || realm.is_port_detached(port) {
             let at = self.holder_name(port, windows);
             self.problems.push(PortProblem {
                 step,
-                message: format!("`{}` does not hold a live port `{port}` at this step (it is {at})", windows[from]),
+                message: format!(
+                    "`{}` does not hold a live port `{port}` at this step (it is {at})",
+                    windows[from]
+                ),
                 fix: "start or close a port from the window that holds it (`from: WINDOW`)".into(),
             });
             return;
@@ -361,11 +369,19 @@ impl PortPlan {
                 // The start() method steps: "enable this's port message
                 // queue, if it is not already enabled".
                 self.entry(port).started = true;
-                self.trace.push(format!("step {step}: {} starts {port}: its port message queue is enabled", windows[from]));
+                self.trace.push(format!(
+                    "step {step}: {} starts {port}: its port message queue is enabled",
+                    windows[from]
+                ));
                 self.flush(step, port);
             }
             PortAction::Close => {
-                let twin = self.entries.iter().find(|x| x.name == e.twin).cloned().expect("a twin");
+                let twin = self
+                    .entries
+                    .iter()
+                    .find(|x| x.name == e.twin)
+                    .cloned()
+                    .expect("a twin");
                 for x in [&e, &twin] {
                     if let Some(k) = x.dispatched_at {
                         self.problems.push(PortProblem {
@@ -413,7 +429,10 @@ impl PortPlan {
             let at = self.holder_name(&post.port, windows);
             self.problems.push(PortProblem {
                 step,
-                message: format!("`{}` has no MessagePort object `{}` at this step (it is {at})", windows[post.from], post.port),
+                message: format!(
+                    "`{}` has no MessagePort object `{}` at this step (it is {at})",
+                    windows[post.from], post.port
+                ),
                 fix: "post on a port from the window that holds it (`from: WINDOW`)".into(),
             });
             return Ok(());
@@ -476,9 +495,13 @@ impl PortPlan {
                 windows[post.from],
                 post.port,
                 match (&target, doomed) {
-                    (None, _) => "step 1: it is entangled with nothing (closed), so step 8 returns".to_owned(),
-                    (Some(t), true) => format!("doomed (step 6: the transfer list holds the target port {t}), never sent"),
-                    (Some(t), false) => format!("its target port {t} was lost, so nobody ever receives it"),
+                    (None, _) => "step 1: it is entangled with nothing (closed), so step 8 returns"
+                        .to_owned(),
+                    (Some(t), true) => format!(
+                        "doomed (step 6: the transfer list holds the target port {t}), never sent"
+                    ),
+                    (Some(t), false) =>
+                        format!("its target port {t} was lost, so nobody ever receives it"),
                 }
             ));
             return Ok(());
@@ -655,8 +678,11 @@ mod tests {
     }
 
     fn answer_with(windows: &str, steps: &str) -> Outcome {
-        let case = parse_case("t.yaml", &format!("description: d\nwindows:\n{windows}steps:\n{steps}"))
-            .unwrap_or_else(|e| panic!("{}", e[0]));
+        let case = parse_case(
+            "t.yaml",
+            &format!("description: d\nwindows:\n{windows}steps:\n{steps}"),
+        )
+        .unwrap_or_else(|e| panic!("{}", e[0]));
         let mut a = answer_case(&case).allowed;
         assert_eq!(a.len(), 1);
         a.remove(0)
@@ -744,7 +770,10 @@ mod tests {
         let o = answer(
             "  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_post: { port: p1, message: one }\n  - port_post: { port: p1, message: two }\n  - post: { from: top, to: child, message: m, target_origin: '*', transfer: [{$port: p2}] }\n",
         );
-        let got: Vec<_> = received(&o, "port p2").iter().map(|d| d.message.clone()).collect();
+        let got: Vec<_> = received(&o, "port p2")
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
         assert_eq!(got, ["one", "two"]);
     }
 
@@ -773,11 +802,21 @@ mod tests {
     fn misuse_of_port_start_and_port_close_is_refused() {
         let refused = |steps: &str, what: &str| {
             let e = parse_case("t.yaml", &format!("{WINDOWS}{steps}")).unwrap_err();
-            assert!(e.iter().any(|e| e.message.contains(what)), "{what}: {:?}", e.iter().map(|e| &e.message).collect::<Vec<_>>());
+            assert!(
+                e.iter().any(|e| e.message.contains(what)),
+                "{what}: {:?}",
+                e.iter().map(|e| &e.message).collect::<Vec<_>>()
+            );
         };
-        refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_start: { port: p2 }\n", "already started");
+        refused(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - port_start: { port: p2 }\n",
+            "already started",
+        );
         refused("  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_start: { port: p2 }\n  - port_start: { port: p2 }\n", "already started");
-        refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_start: { port: nope }\n", "no earlier `channel` step makes a port named `nope`");
+        refused(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - port_start: { port: nope }\n",
+            "no earlier `channel` step makes a port named `nope`",
+        );
         refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, message: x }\n  - port_close: { port: p2 }\n", "closed here after step 1 dispatched");
         refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_close: { port: p2, from: child }\n", "does not hold a live port");
         refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, message: x, transfer: [], options: { transfer: [] } }\n", "has `transfer` and `options`");
@@ -799,7 +838,10 @@ mod tests {
             threw(&o),
             [None, Some("SyntaxError"), Some("TypeError"), None, None]
         );
-        let got: Vec<_> = received(&o, "top").iter().map(|d| (d.message.clone(), d.ports.clone())).collect();
+        let got: Vec<_> = received(&o, "top")
+            .iter()
+            .map(|d| (d.message.clone(), d.ports.clone()))
+            .collect();
         assert_eq!(
             got,
             [

@@ -203,6 +203,7 @@ function pmconfCodec(env) {
     }
     if (c === "ArrayBuffer") {
       out.$buffer = { bytes: Array.prototype.slice.call(new Uint8Array(v)) };
+      if (v.resizable) out.$buffer.max_byte_length = v.maxByteLength;
       return out;
     }
     if (c === "DataView") {
@@ -276,13 +277,26 @@ function pmconfCodec(env) {
     return x;
   }
 
+  // Buffers to resize once the message being built is complete (so its
+  // views are made over the buffer as it was first).
+  var resizes = [];
+
+  function newBuffer(x) {
+    var bytes = x.bytes || [];
+    if (x.max_byte_length == null) return new Uint8Array(bytes).buffer;
+    var b = new ArrayBuffer(bytes.length, { maxByteLength: x.max_byte_length });
+    new Uint8Array(b).set(bytes);
+    if (x.resize != null) resizes.push([b, x.resize]);
+    return b;
+  }
+
   function buildBuffer(x) {
     var buffers = env.buffers();
     if (x.id != null) {
-      if (!buffers[x.id]) buffers[x.id] = new Uint8Array(x.bytes || []).buffer;
+      if (!buffers[x.id]) buffers[x.id] = newBuffer(x);
       return buffers[x.id];
     }
-    return new Uint8Array(x.bytes || []).buffer;
+    return newBuffer(x);
   }
 
   // Tagged JSON -> JavaScript value, built exactly as written: `$id`
@@ -332,9 +346,10 @@ function pmconfCodec(env) {
       if (sk) Object.keys(sk).forEach(function (k) { define(o, Symbol(k), sk[k], true); });
     }
 
+    // `length: "auto"` makes a length-tracking view (no length given).
     function view(x, make) {
       var b = typeof x.buffer === "string" ? ref(x.buffer) : build(x.buffer);
-      return make(b, x.offset || 0, x.length);
+      return make(b, x.offset || 0, x.length === "auto" ? undefined : x.length);
     }
 
     function leaf(tag, x) {
@@ -407,7 +422,11 @@ function pmconfCodec(env) {
       return v;
     }
 
-    return build(root);
+    resizes = [];
+    var built = build(root);
+    resizes.forEach(function (r) { r[0].resize(r[1]); });
+    resizes = [];
+    return built;
   }
 
   // A SharedArrayBuffer even where the global constructor is hidden (not

@@ -113,7 +113,11 @@ pub fn add_port_markers(case: &Case, plan: &Plan, scripted: &[bool], markers: &m
         };
         // A closed pair carries nothing; a twin that is never started
         // never dispatches the marker.
-        let twin_started = plan.ports.entries.iter().any(|t| t.name == e.twin && t.started);
+        let twin_started = plan
+            .ports
+            .entries
+            .iter()
+            .any(|t| t.name == e.twin && t.started);
         if !e.entangled || !twin_started {
             continue;
         }

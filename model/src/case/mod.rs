@@ -391,14 +391,12 @@ impl Case {
     /// the window tree or a document, so the model explores every order of
     /// the event loop's tasks and the harness repeats the case.
     pub fn is_race(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|s| {
-                !matches!(
-                    s,
-                    Step::Post(_) | Step::Channel { .. } | Step::PortPost(_) | Step::PortCall { .. }
-                )
-            })
+        self.steps.iter().any(|s| {
+            !matches!(
+                s,
+                Step::Post(_) | Step::Channel { .. } | Step::PortPost(_) | Step::PortCall { .. }
+            )
+        })
     }
 
     /// The posts, with their step indices.

@@ -2,8 +2,8 @@
 //! collecting every problem rather than stopping at the first.
 
 use super::raw::{
-    RawCase, RawChannel, RawFragment, RawNavigate, RawPortCall, RawPortPost, RawPost, RawSetDomain, RawStep,
-    RawWait, RawWindow, RawWindowRef, STEP_KINDS,
+    RawCase, RawChannel, RawFragment, RawNavigate, RawPortCall, RawPortPost, RawPost, RawSetDomain,
+    RawStep, RawWait, RawWindow, RawWindowRef, STEP_KINDS,
 };
 
 use super::schema::{strip_unknown, Unknown};
@@ -11,8 +11,7 @@ use super::source_map::{Location, SourceMap};
 use super::suggest::nearest;
 use super::{
     CallForm, Case, CaseError, Navigate, NavigateVia, PortAction, Post, Relation, Step, Topology,
-    Window,
-    WindowContent,
+    Window, WindowContent,
 };
 use crate::call_args::ArgValue;
 use crate::document::matches_about_blank;

@@ -126,17 +126,46 @@ impl Walk<'_, '_> {
                 buffer,
                 offset,
                 length,
+                tracking,
             } => {
+                // StructuredDeserialize 14: the new view keeps its byte
+                // offset and its [[ArrayLength]] (auto for a length-tracking
+                // one): the receiver reads the length it has now.
+                let byte_length = match self.names.resolve(buffer).1 {
+                    MessageValue::Buffer { bytes, resize, .. } => {
+                        super::buffer_bytes_now(bytes, *resize).len()
+                    }
+                    MessageValue::SharedBuffer(bytes) => bytes.len(),
+                    _ => 0,
+                };
+                let length_now =
+                    super::view_length_now(*kind, *offset, *length, *tracking, byte_length)
+                        .unwrap_or(*length);
                 let buffer = self.emit(buffer);
-                let Json::Object(view) = super::view_json(*kind, buffer, *offset, *length) else {
+                let Json::Object(view) =
+                    super::view_json(*kind, buffer, *offset, Some(length_now))
+                else {
                     unreachable!("a view is a tagged map")
                 };
                 out.extend(view);
                 Json::Object(out)
             }
-            MessageValue::Buffer { bytes, .. } => {
+            // 13.2.3: a resizable buffer arrives resizable, with its bytes
+            // now and its maximum.
+            MessageValue::Buffer {
+                bytes,
+                max_byte_length,
+                resize,
+                ..
+            } => {
                 let mut inner = Map::new();
-                inner.insert("bytes".into(), bytes_json(bytes));
+                inner.insert(
+                    "bytes".into(),
+                    bytes_json(&super::buffer_bytes_now(bytes, *resize)),
+                );
+                if let Some(m) = max_byte_length {
+                    inner.insert("max_byte_length".into(), Json::from(*m));
+                }
                 out.insert("$buffer".into(), Json::Object(inner));
                 Json::Object(out)
             }

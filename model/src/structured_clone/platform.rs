@@ -80,7 +80,12 @@ fn fields<'a>(
     Ok(obj)
 }
 
-fn text(obj: &Map<String, Json>, k: &str, path: &str, tag: &str) -> Result<String, MessageFormatError> {
+fn text(
+    obj: &Map<String, Json>,
+    k: &str,
+    path: &str,
+    tag: &str,
+) -> Result<String, MessageFormatError> {
     match obj.get(k) {
         None => Ok(String::new()),
         Some(Json::String(s)) => Ok(s.clone()),
@@ -88,7 +93,12 @@ fn text(obj: &Map<String, Json>, k: &str, path: &str, tag: &str) -> Result<Strin
     }
 }
 
-fn bytes(obj: &Map<String, Json>, k: &str, path: &str, tag: &str) -> Result<Vec<u8>, MessageFormatError> {
+fn bytes(
+    obj: &Map<String, Json>,
+    k: &str,
+    path: &str,
+    tag: &str,
+) -> Result<Vec<u8>, MessageFormatError> {
     match obj.get(k) {
         None => Ok(Vec::new()),
         Some(b) => b
@@ -124,7 +134,12 @@ pub fn parse_image_data(inner: &Json, path: &str) -> Result<MessageValue, Messag
             .and_then(Json::as_u64)
             .and_then(|n| u32::try_from(n).ok())
             .filter(|n| (1..=64).contains(n))
-            .ok_or_else(|| err(path, format!("$imagedata's {k} must be a whole number from 1 to 64")))
+            .ok_or_else(|| {
+                err(
+                    path,
+                    format!("$imagedata's {k} must be a whole number from 1 to 64"),
+                )
+            })
     };
     let (width, height) = (size("width")?, size("height")?);
     let data = bytes(obj, "data", path, "$imagedata")?;
@@ -157,7 +172,10 @@ pub fn parse_blob(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, M
     let media_type = text(obj, "type", path, tag)?;
     // The Blob constructor keeps `type` only when every code point is in
     // U+0020 to U+007E, and lowercases it: a case writes it as it comes out.
-    if !media_type.chars().all(|c| (' '..='~').contains(&c) && !c.is_ascii_uppercase()) {
+    if !media_type
+        .chars()
+        .all(|c| (' '..='~').contains(&c) && !c.is_ascii_uppercase())
+    {
         return Err(err(
             path,
             format!("{tag}'s type `{media_type}` must be printable ASCII without uppercase (the constructor lowercases it, or drops it)"),
@@ -214,7 +232,11 @@ pub fn observe_platform(value: &MessageValue, observed: bool) -> Json {
             let mut inner = Map::new();
             if let Some((name, last_modified)) = file {
                 inner.insert("name".into(), Json::String(name.clone()));
-                let key = if observed { "lastModified" } else { "last_modified" };
+                let key = if observed {
+                    "lastModified"
+                } else {
+                    "last_modified"
+                };
                 inner.insert(key.into(), Json::from(*last_modified));
             }
             inner.insert("type".into(), Json::String(media_type.clone()));
@@ -259,7 +281,9 @@ mod tests {
             v.observable_json(),
             json!({"$imagedata": {"width": 1, "height": 1, "data": [1, 2, 3, 4]}})
         );
-        let v = yaml("{$file: {name: a.txt, type: text/plain, last_modified: 42, bytes: [104, 105]}}").unwrap();
+        let v =
+            yaml("{$file: {name: a.txt, type: text/plain, last_modified: 42, bytes: [104, 105]}}")
+                .unwrap();
         assert_eq!(
             v.observable_json(),
             json!({"$file": {"name": "a.txt", "lastModified": 42, "type": "text/plain", "size": 2, "bytes": [104, 105]}})
@@ -273,7 +297,10 @@ mod tests {
     #[test]
     fn misuse_is_refused_with_a_reason() {
         let reason = |s: &str| yaml(s).unwrap_err().reason;
-        assert!(reason("{$imagedata: {width: 2, height: 1, data: [1, 2, 3, 4]}}").contains("has 4 bytes; a 2x1 image has 8"));
+        assert!(
+            reason("{$imagedata: {width: 2, height: 1, data: [1, 2, 3, 4]}}")
+                .contains("has 4 bytes; a 2x1 image has 8")
+        );
         assert!(reason("{$blob: {type: Text/Plain}}").contains("without uppercase"));
         assert!(reason("{$file: {name: a, bytes: []}}").contains("needs last_modified"));
         assert!(reason("{$domexception: {name: X, code: 3}}").contains("no field `code`"));

@@ -75,19 +75,40 @@ pub fn serialize_internal(
         MessageValue::Buffer { id: Some(id), .. } if realm.is_detached(id) => {
             Err(data_clone("13.2.1", format!("buffer `{id}` is detached")))
         }
-        //     13.2.2-6. Otherwise the bytes are copied.
+        //     13.2.2-6. Otherwise the bytes are copied; 13.2.3: "If
+        //     IsResizableArrayBuffer(value) is true", with its
+        //     [[ArrayBufferMaxByteLength]] too.
         MessageValue::Buffer { .. } => Ok(()),
         // 14. Otherwise, if value has a [[ViewedArrayBuffer]] internal slot:
-        MessageValue::View { buffer, .. } => {
+        MessageValue::View {
+            kind,
+            buffer,
+            offset,
+            length,
+            tracking,
+        } => {
             // 14.1. If IsArrayBufferViewOutOfBounds(value) is true, then
-            //       throw a "DataCloneError". (A view over a detached
-            //       buffer is out of bounds; the syntax keeps views inside
-            //       their buffer otherwise.)
+            //       throw a "DataCloneError". A view over a detached
+            //       buffer is out of bounds; so is a fixed-length view past
+            //       the end of a resizable buffer shrunk after it was made,
+            //       or a length-tracking one whose offset is past it.
             if let (_, MessageValue::Buffer { id: Some(id), .. }) = names.resolve(buffer) {
                 if realm.is_detached(id) {
                     return Err(data_clone(
                         "14.1",
                         format!("the view's buffer `{id}` is detached"),
+                    ));
+                }
+            }
+            if let (_, MessageValue::Buffer { bytes, resize, .. }) = names.resolve(buffer) {
+                let now = super::buffer_bytes_now(bytes, *resize).len();
+                if super::view_length_now(*kind, *offset, *length, *tracking, now).is_none() {
+                    return Err(data_clone(
+                        "14.1",
+                        format!(
+                            "the {} is out of bounds: its buffer was resized to {now} bytes",
+                            kind.name()
+                        ),
                     ));
                 }
             }

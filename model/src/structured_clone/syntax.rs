@@ -494,8 +494,7 @@ fn error(
         None => None,
         Some(j) => {
             let v = read(j, &mut at(path, ".message_value"))?;
-            if crate::call_args::to_string_of(&v).is_err()
-                && !matches!(v, MessageValue::Symbol(_))
+            if crate::call_args::to_string_of(&v).is_err() && !matches!(v, MessageValue::Symbol(_))
             {
                 return Err(err(
                     path,
@@ -512,7 +511,10 @@ fn error(
             .ok_or_else(|| err(path, "$error's props takes a map of properties"))?;
         for (k, v) in p {
             if k == "message" || k == "name" {
-                return Err(err(path, format!("$error's props may not set `{k}`: use its own field")));
+                return Err(err(
+                    path,
+                    format!("$error's props may not set `{k}`: use its own field"),
+                ));
             }
             props.push((k.clone(), read(v, &mut at(path, &format!(".props.{k}")))?));
         }
@@ -587,7 +589,9 @@ fn view(
             b @ (MessageValue::Buffer { .. }
             | MessageValue::Ref(_)
             | MessageValue::SharedBuffer(_)) => b,
-            MessageValue::Identified { id, value } if matches!(*value, MessageValue::SharedBuffer(_)) => {
+            MessageValue::Identified { id, value }
+                if matches!(*value, MessageValue::SharedBuffer(_)) =>
+            {
                 MessageValue::Identified { id, value }
             }
             _ => {
@@ -607,12 +611,20 @@ fn view(
             .ok_or_else(|| err(path, format!("{tag}'s {k} must be a whole number"))),
     };
     let offset = size("offset")?.unwrap_or(0);
-    let length = size("length")?.ok_or_else(|| err(path, usage))?;
+    let tracking = obj.get("length") == Some(&Json::String("auto".into()));
+    let length = if tracking {
+        0
+    } else {
+        size("length")
+            .map_err(|_| err(path, format!("{tag}'s length must be a whole number, or auto (length-tracking)")))?
+            .ok_or_else(|| err(path, usage))?
+    };
     Ok(MessageValue::View {
         kind,
         buffer: Box::new(buffer),
         offset,
         length,
+        tracking,
     })
 }
 
@@ -670,8 +682,24 @@ fn check_at<'a>(
             buffer,
             offset,
             length,
+            tracking,
         } => {
             let (_, target) = names.resolve(buffer);
+            let tracking = *tracking;
+            if tracking
+                && !matches!(
+                    target,
+                    MessageValue::Buffer {
+                        max_byte_length: Some(_),
+                        ..
+                    }
+                )
+            {
+                return here(format!(
+                    "a length-tracking {} needs a resizable $buffer (max_byte_length)",
+                    kind.name()
+                ));
+            }
             let (MessageValue::Buffer { bytes, .. } | MessageValue::SharedBuffer(bytes)) = target
             else {
                 return here(format!(
@@ -686,7 +714,7 @@ fn check_at<'a>(
                     kind.name()
                 ));
             }
-            if offset + length * size > bytes.len() {
+            if !tracking && offset + length * size > bytes.len() || tracking && *offset > bytes.len() {
                 return here(format!(
                     "a {} at offset {offset} with length {length} does not fit its {}-byte buffer (RangeError)",
                     kind.name(),
@@ -728,12 +756,23 @@ pub fn to_tagged(value: &MessageValue) -> Json {
     match value {
         MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
         MessageValue::SharedBuffer(bytes) => sab_json(bytes),
-        MessageValue::Buffer { id, bytes } => {
+        MessageValue::Buffer {
+            id,
+            bytes,
+            max_byte_length,
+            resize,
+        } => {
             let mut inner = Map::new();
             if let Some(id) = id {
                 inner.insert("id".into(), Json::String(id.clone()));
             }
             inner.insert("bytes".into(), bytes_json(bytes));
+            if let Some(m) = max_byte_length {
+                inner.insert("max_byte_length".into(), Json::from(*m));
+            }
+            if let Some(r) = resize {
+                inner.insert("resize".into(), Json::from(*r));
+            }
             tagged("$buffer", Json::Object(inner))
         }
         MessageValue::Array(items) => list(items),
@@ -766,12 +805,13 @@ pub fn to_tagged(value: &MessageValue) -> Json {
             buffer,
             offset,
             length,
+            tracking,
         } => {
             let buffer = match buffer.as_ref() {
                 MessageValue::Ref(id) => Json::String(id.clone()),
                 other => to_tagged(other),
             };
-            super::view_json(*kind, buffer, *offset, *length)
+            super::view_json(*kind, buffer, *offset, (!*tracking).then_some(*length))
         }
         MessageValue::Error {
             name,

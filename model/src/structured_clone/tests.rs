@@ -343,3 +343,39 @@ fn typed_arrays_over_a_shared_buffer_and_its_identity() {
     realm.cross_origin_isolated = true;
     assert!(structured_serialize_with_transfer(&v, &[], &mut realm).is_ok());
 }
+
+#[test]
+fn resizable_buffers_and_length_tracking_views() {
+    // 13.2.3: a resizable buffer is serialized with its byte length and
+    // [[ArrayBufferMaxByteLength]]; resize keeps the bytes that fit and
+    // zeroes new ones.
+    let o = |s: &str| value(s).observable_json();
+    assert_eq!(
+        o("{$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 6}}"),
+        json!({"$buffer": {"bytes": [1, 2, 3, 4, 0, 0], "max_byte_length": 8}})
+    );
+    // A length-tracking Uint16Array at offset 2 over 7 bytes has
+    // floor((7 - 2) / 2) = 2 elements.
+    assert_eq!(
+        o("{$typed: {type: Uint16Array, buffer: {$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 7}}, offset: 2, length: auto}}")["$typed"]["length"],
+        2
+    );
+    assert!(refused("{$typed: {type: Uint8Array, buffer: {$buffer: {bytes: [1]}}, offset: 0, length: auto}}").contains("needs a resizable $buffer"));
+    assert!(refused("{$buffer: {bytes: [1], resize: 2}}").contains("needs max_byte_length"));
+    assert!(refused("{$buffer: {bytes: [1, 2, 3], max_byte_length: 2}}").contains("exceed"));
+}
+
+#[test]
+fn out_of_bounds_views_throw_data_clone_error() {
+    // 14.1: "If IsArrayBufferViewOutOfBounds(value) is true, then throw a
+    // DataCloneError": a fixed-length view whose end passes the buffer's
+    // byte length now, or a length-tracking one whose offset does.
+    let oob = |s: &str| matches!(post(s), Err(SerializeError::DataClone(m)) if m.contains("14.1"));
+    assert!(oob("{$typed: {type: Uint8Array, buffer: {$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 2}}, offset: 0, length: 4}}"));
+    assert!(oob("{$typed: {type: Uint8Array, buffer: {$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 2}}, offset: 3, length: auto}}"));
+    assert!(oob("{$dataview: {buffer: {$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 3}}, offset: 1, length: 3}}"));
+    assert!(post("{$typed: {type: Uint8Array, buffer: {$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 4}}, offset: 0, length: 4}}").is_ok());
+    // A length-tracking view whose offset equals the new length is in
+    // bounds, with length 0.
+    assert!(post("{$typed: {type: Uint8Array, buffer: {$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 2}}, offset: 2, length: auto}}").is_ok());
+}
