@@ -132,3 +132,65 @@ pub fn add_port_markers(case: &Case, plan: &Plan, scripted: &[bool], markers: &m
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pmconf_model::navigation::plan_case;
+    use pmconf_model::parse_case;
+
+    fn case(steps: &str) -> Case {
+        parse_case(
+            "t.yaml",
+            &format!("description: t\nwindows:\n  top: {{ url: \"http://a.test/\" }}\n  child: {{ parent: top, url: \"http://b.test/\" }}\nsteps:\n{steps}"),
+        )
+        .unwrap_or_else(|e| panic!("{}", e[0]))
+    }
+
+    #[test]
+    fn a_step_using_a_port_back_in_its_window_awaits_it() {
+        // Step 2 transfers the p2 that step 1's message brings back to top:
+        // the agent must wait for it (until then p2 is top's detached
+        // object). Step 1's own port is top's, made by the channel step.
+        let c = case("  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: top, message: a, target_origin: '*', transfer: [{$port: p2}] }\n  - post: { from: top, to: child, message: b, target_origin: '*', transfer: [{$port: p2}] }\n");
+        let plan = plan_case(&c);
+        let config = |i: usize| {
+            let mut j = json!({ "kind": "post" });
+            add_awaited_ports(&mut j, &plan, i);
+            j
+        };
+        assert_eq!(config(1).get("awaitPorts"), None);
+        assert_eq!(config(1)["shipsPorts"], json!(["p2"]));
+        assert_eq!(config(2)["awaitPorts"], json!(["p2"]));
+    }
+
+    #[test]
+    fn port_steps_carry_what_the_agent_needs() {
+        let c = case("  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_start: { port: p2 }\n  - port_post: { port: p1, message: m, options: { transfer: [] } }\n  - channel: { window: top, ports: [q1, q2] }\n  - port_close: { port: q1 }\n");
+        assert_eq!(
+            port_step_config(&c.steps[0]),
+            Some(json!({ "kind": "channel", "ports": ["p1", "p2"], "start": false }))
+        );
+        assert_eq!(
+            port_step_config(&c.steps[1]),
+            Some(json!({ "kind": "port_start", "port": "p2" }))
+        );
+        assert_eq!(port_step_config(&c.steps[2]).unwrap()["options"], true);
+        assert_eq!(
+            port_step_config(&c.steps[4]),
+            Some(json!({ "kind": "port_close", "port": "q1" }))
+        );
+    }
+
+    #[test]
+    fn no_marker_is_expected_over_a_closed_or_never_started_pair() {
+        let c = case("  - channel: { window: top, ports: [p1, p2] }\n  - port_close: { port: p1 }\n  - channel: { window: top, ports: [q1, q2], start: false }\n  - channel: { window: top, ports: [r1, r2] }\n");
+        let plan = plan_case(&c);
+        let mut markers = Markers {
+            send: Vec::new(),
+            expect: vec![(0, Vec::new()), (1, Vec::new())],
+        };
+        add_port_markers(&c, &plan, &[true, true], &mut markers);
+        assert_eq!(markers.expect[0].1, ["port r1", "port r2"]);
+    }
+}
