@@ -451,18 +451,37 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                     .as_u64()
                     .filter(|n| *n <= 4096)
                     .map(|n| Some(n as usize))
-                    .ok_or_else(|| err(path, format!("$buffer's {k} must be a whole number up to 4096"))),
+                    .ok_or_else(|| {
+                        err(
+                            path,
+                            format!("$buffer's {k} must be a whole number up to 4096"),
+                        )
+                    }),
             };
             let (max_byte_length, resize) = (size("max_byte_length")?, size("resize")?);
             match (max_byte_length, resize) {
                 (Some(max), _) if bytes.len() > max => {
-                    return Err(err(path, format!("$buffer's {} bytes exceed its max_byte_length {max} (RangeError)", bytes.len())))
+                    return Err(err(
+                        path,
+                        format!(
+                            "$buffer's {} bytes exceed its max_byte_length {max} (RangeError)",
+                            bytes.len()
+                        ),
+                    ))
                 }
                 (Some(max), Some(r)) if r > max => {
-                    return Err(err(path, format!("$buffer's resize {r} exceeds its max_byte_length {max} (RangeError)")))
+                    return Err(err(
+                        path,
+                        format!(
+                            "$buffer's resize {r} exceeds its max_byte_length {max} (RangeError)"
+                        ),
+                    ))
                 }
                 (None, Some(_)) => {
-                    return Err(err(path, "$buffer's resize needs max_byte_length (only a resizable buffer resizes)"))
+                    return Err(err(
+                        path,
+                        "$buffer's resize needs max_byte_length (only a resizable buffer resizes)",
+                    ))
                 }
                 _ => {}
             }

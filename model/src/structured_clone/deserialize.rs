@@ -142,8 +142,7 @@ impl Walk<'_, '_> {
                     super::view_length_now(*kind, *offset, *length, *tracking, byte_length)
                         .unwrap_or(*length);
                 let buffer = self.emit(buffer);
-                let Json::Object(view) =
-                    super::view_json(*kind, buffer, *offset, Some(length_now))
+                let Json::Object(view) = super::view_json(*kind, buffer, *offset, Some(length_now))
                 else {
                     unreachable!("a view is a tagged map")
                 };

@@ -616,7 +616,12 @@ fn view(
         0
     } else {
         size("length")
-            .map_err(|_| err(path, format!("{tag}'s length must be a whole number, or auto (length-tracking)")))?
+            .map_err(|_| {
+                err(
+                    path,
+                    format!("{tag}'s length must be a whole number, or auto (length-tracking)"),
+                )
+            })?
             .ok_or_else(|| err(path, usage))?
     };
     Ok(MessageValue::View {
@@ -714,7 +719,9 @@ fn check_at<'a>(
                     kind.name()
                 ));
             }
-            if !tracking && offset + length * size > bytes.len() || tracking && *offset > bytes.len() {
+            if !tracking && offset + length * size > bytes.len()
+                || tracking && *offset > bytes.len()
+            {
                 return here(format!(
                     "a {} at offset {offset} with length {length} does not fit its {}-byte buffer (RangeError)",
                     kind.name(),

@@ -360,7 +360,10 @@ fn resizable_buffers_and_length_tracking_views() {
         o("{$typed: {type: Uint16Array, buffer: {$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 7}}, offset: 2, length: auto}}")["$typed"]["length"],
         2
     );
-    assert!(refused("{$typed: {type: Uint8Array, buffer: {$buffer: {bytes: [1]}}, offset: 0, length: auto}}").contains("needs a resizable $buffer"));
+    assert!(refused(
+        "{$typed: {type: Uint8Array, buffer: {$buffer: {bytes: [1]}}, offset: 0, length: auto}}"
+    )
+    .contains("needs a resizable $buffer"));
     assert!(refused("{$buffer: {bytes: [1], resize: 2}}").contains("needs max_byte_length"));
     assert!(refused("{$buffer: {bytes: [1, 2, 3], max_byte_length: 2}}").contains("exceed"));
 }
