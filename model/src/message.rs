@@ -317,6 +317,15 @@ pub(crate) fn tagged(tag: &str, inner: Json) -> Json {
     Json::Object(map)
 }
 
+/// A list of bytes as the tagged forms write them (`[0, 255, ...]`), or
+/// `None` when it is not one.
+pub(crate) fn byte_list(json: &Json) -> Option<Vec<u8>> {
+    json.as_array()?
+        .iter()
+        .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
+        .collect()
+}
+
 /// A buffer's bytes as the tagged forms write them: `[0, 255, ...]`.
 pub(crate) fn bytes_json(bytes: &[u8]) -> Json {
     Json::Array(bytes.iter().map(|b| Json::from(*b)).collect())
@@ -436,13 +445,7 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
             };
             let bytes = match obj.get("bytes") {
                 None => Vec::new(),
-                Some(b) => b
-                    .as_array()
-                    .and_then(|a| {
-                        a.iter()
-                            .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
-                            .collect::<Option<Vec<u8>>>()
-                    })
+                Some(b) => byte_list(b)
                     .ok_or_else(|| err(path, "$buffer's bytes must be a list of 0 to 255"))?,
             };
             let size = |k: &str| match obj.get(k) {
@@ -520,11 +523,7 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                 .filter(|o| o.keys().all(|k| k == "bytes"))
                 .and_then(|o| match o.get("bytes") {
                     None => Some(Vec::new()),
-                    Some(b) => b.as_array().and_then(|a| {
-                        a.iter()
-                            .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
-                            .collect::<Option<Vec<u8>>>()
-                    }),
+                    Some(b) => byte_list(b),
                 })
                 .ok_or_else(|| err(path, "$sab takes a map: {bytes: [0, 1]} (bytes 0 to 255)"))?;
             Ok(MessageValue::SharedBuffer(bytes))

@@ -101,13 +101,7 @@ fn bytes(
 ) -> Result<Vec<u8>, MessageFormatError> {
     match obj.get(k) {
         None => Ok(Vec::new()),
-        Some(b) => b
-            .as_array()
-            .and_then(|a| {
-                a.iter()
-                    .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
-                    .collect::<Option<Vec<u8>>>()
-            })
+        Some(b) => crate::message::byte_list(b)
             .ok_or_else(|| err(path, format!("{tag}'s {k} must be a list of 0 to 255"))),
     }
 }
