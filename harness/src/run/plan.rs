@@ -259,7 +259,9 @@ impl CasePlan {
             if step.actor(case) != Some(w) {
                 continue;
             }
-            steps.insert(i.to_string(), self.step_config(i, key_prefix, run));
+            let mut config = self.step_config(i, key_prefix, run);
+            super::ports::add_awaited_ports(&mut config, &self.documents, i);
+            steps.insert(i.to_string(), config);
         }
 
         // A window's first document creates the windows made up front.
