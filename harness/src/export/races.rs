@@ -253,9 +253,10 @@ impl<'a> RacePages<'a> {
                 let child = self.child_js(*window)?;
                 format!("go => {{ go.create({child}); }}")
             }
-            Step::WaitLoaded { .. } | Step::Channel { .. } | Step::PortPost(_) => {
-                "go => {}".to_owned()
-            }
+            Step::WaitLoaded { .. }
+            | Step::Channel { .. }
+            | Step::PortPost(_)
+            | Step::PortCall { .. } => "go => {}".to_owned(),
         })
     }
 

@@ -87,7 +87,7 @@ pub(super) fn check_port_post(
             v.error(
                 &format!("{path}.message"),
                 format!("bad message: {e}"),
-                "see the tagged forms in the README",
+                "see the tagged forms in docs/src/cases.md",
             );
             return None;
         }
