@@ -509,7 +509,7 @@ pub(crate) fn case_result(
         {
             let path = snapshot_path(dir, engine, &plan.name);
             // Its own accepted snapshot, or its `compare_with` engine's.
-            let accepted = compared_snapshot(dir, &config.engines, engine, &plan.name);
+            let accepted = compared_snapshot(dir, config.engines, engine, &plan.name);
             let recorded = if race {
                 compare_and_record_race_against(
                     &accepted,
