@@ -1309,13 +1309,30 @@ fn options_and_args_forms_are_accepted() {
 
 #[test]
 fn a_port_post_from_a_window_that_does_not_hold_the_port() {
-    // p2 went to `child` at step 1, so `top` (the default `from`, the
-    // channel's window) no longer holds it at step 2.
+    // `child` never had a MessagePort object for p1. (Posting on a port
+    // the window transferred away is valid: its detached object posts
+    // nowhere.)
     assert_rejected(
-        "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: child, message: 1, target_origin: \"*\", transfer: [{ $port: p2 }] }\n  - port_post: { port: p2, message: 2 }\n",
-        8,
+        "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\n  child: { parent: top, url: \"http://b.test/\" }\nsteps:\n  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, from: child, message: 2 }\n",
+        7,
         5,
-        &["does not hold a live port `p2`", "held by `child`", "from: WINDOW"],
+        &["`child` has no MessagePort object `p1`", "held by `top`", "from: WINDOW"],
+    );
+}
+
+#[test]
+fn a_port_started_twice_or_closed_after_a_dispatched_message() {
+    assert_rejected(
+        "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\nsteps:\n  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_start: { port: p2 }\n  - port_start: { port: p2 }\n",
+        7,
+        5,
+        &["port `p2` is already started here", "make the channel with `start: false`"],
+    );
+    assert_rejected(
+        "description: x\nwindows:\n  top: { url: \"http://a.test/\" }\nsteps:\n  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, message: 1 }\n  - port_close: { port: p2 }\n",
+        7,
+        5,
+        &["closed here after step 1 dispatched", "close before posting"],
     );
 }
 

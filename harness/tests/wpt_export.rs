@@ -124,7 +124,7 @@ fn refusals_are_grouped_with_their_reason_in_the_manifest() {
         .args([
             &loopback,
             &default_port,
-            "cases/found/firefox--race-wrong-source--57836300.yaml",
+            "harness/tests/artifacts/firefox-null-source-under-sync-xhr.yaml",
             "cases/target-origin/exact-match.yaml",
         ])
         .output()

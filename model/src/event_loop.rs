@@ -812,7 +812,7 @@ impl Explorer<'_> {
             }
             Step::PushState { .. } | Step::Fragment { .. } => {}
             // Validation keeps ports out of race cases ([`crate::message_port`]).
-            Step::Channel { .. } | Step::PortPost(_) => {}
+            Step::Channel { .. } | Step::PortPost(_) | Step::PortCall { .. } => {}
         }
         next.steps_done += 1;
         if next.steps_done == range.len() {

@@ -46,8 +46,13 @@ pub enum MessageValue {
         /// The case's name for it, for `transfer` and for identity across
         /// posts from one window. Not observable by the receiver.
         id: Option<String>,
-        /// Its contents.
+        /// Its contents when made.
         bytes: Vec<u8>,
+        /// `new ArrayBuffer(len, {maxByteLength})`: a resizable buffer.
+        max_byte_length: Option<usize>,
+        /// `buffer.resize(n)`, called once the message's views are made
+        /// (so a fixed-length view can end up out of bounds).
+        resize: Option<usize>,
     },
     /// A function: serializing it throws `DataCloneError`.
     Function(String),
@@ -69,6 +74,9 @@ pub enum MessageValue {
         source: String,
         /// The flags as written.
         flags: String,
+        /// `lastIndex` set after construction (not serialized: step 12
+        /// copies [[OriginalSource]] and [[OriginalFlags]] only).
+        last_index: u32,
     },
     /// A Map, entries in insertion order (duplicate keys already merged as
     /// `Map.prototype.set` would).
@@ -84,6 +92,12 @@ pub enum MessageValue {
         constructor: String,
         /// The own `message` property, if any.
         message: Option<String>,
+        /// A non-string value assigned to `message` after construction
+        /// (an own data property): serialization calls ToString on it.
+        message_value: Option<Box<MessageValue>>,
+        /// Own enumerable properties added after construction (not
+        /// serialized: step 17 reads `name` and `message` only).
+        props: Vec<(String, MessageValue)>,
     },
     /// A typed array or DataView over a buffer (a `$buffer` or a `$ref`
     /// naming one).
@@ -94,8 +108,12 @@ pub enum MessageValue {
         buffer: Box<MessageValue>,
         /// Byte offset.
         offset: usize,
-        /// Length in elements (typed arrays) or bytes (DataView).
+        /// Length in elements (typed arrays) or bytes (DataView); unused
+        /// when `tracking`.
         length: usize,
+        /// A length-tracking view (made without a length over a
+        /// resizable buffer: [[ArrayLength]] or [[ByteLength]] is auto).
+        tracking: bool,
     },
     /// An Array with own enumerable string-keyed properties besides its
     /// indices (`{$array: [...], key: value}`).
@@ -138,6 +156,34 @@ pub enum MessageValue {
     /// A `SharedArrayBuffer` (`$sab: {bytes: [...]}`): serializable only
     /// where the current settings object is cross-origin isolated.
     SharedBuffer(Vec<u8>),
+    /// A `DOMException` (`new DOMException(message, name)`): a
+    /// serializable platform object ([`crate::structured_clone::platform`]).
+    DomException {
+        /// Its name.
+        name: String,
+        /// Its message.
+        message: String,
+    },
+    /// An `ImageData` (`new ImageData(new Uint8ClampedArray(data), width,
+    /// height)`).
+    ImageData {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// RGBA bytes, 4 a pixel.
+        data: Vec<u8>,
+    },
+    /// A `Blob` (`new Blob([bytes], {type})`), or with `file` a `File`
+    /// (`new File([bytes], name, {type, lastModified})`).
+    Blob {
+        /// Its `type`.
+        media_type: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+        /// A File's name and lastModified.
+        file: Option<(String, i64)>,
+    },
 }
 
 /// What went wrong reading a message's tagged form.
@@ -185,6 +231,10 @@ const TAGS: &[&str] = &[
     "$throwing_getter",
     "$port",
     "$sab",
+    "$domexception",
+    "$imagedata",
+    "$blob",
+    "$file",
 ];
 
 impl MessageValue {
@@ -267,6 +317,15 @@ pub(crate) fn tagged(tag: &str, inner: Json) -> Json {
     Json::Object(map)
 }
 
+/// A list of bytes as the tagged forms write them (`[0, 255, ...]`), or
+/// `None` when it is not one.
+pub(crate) fn byte_list(json: &Json) -> Option<Vec<u8>> {
+    json.as_array()?
+        .iter()
+        .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
+        .collect()
+}
+
 /// A buffer's bytes as the tagged forms write them: `[0, 255, ...]`.
 pub(crate) fn bytes_json(bytes: &[u8]) -> Json {
     Json::Array(bytes.iter().map(|b| Json::from(*b)).collect())
@@ -278,20 +337,10 @@ pub(crate) fn sab_json(bytes: &[u8]) -> Json {
     tagged("$sab", tagged("bytes", bytes_json(bytes)))
 }
 
+/// The tagged JSON spelling of a Number
+/// ([`crate::structured_clone::number::canonical_number_json`]).
 pub(crate) fn number_json(n: f64) -> Json {
-    if n.is_nan() {
-        tagged("$number", Json::String("NaN".into()))
-    } else if n.is_infinite() {
-        let s = if n > 0.0 { "Infinity" } else { "-Infinity" };
-        tagged("$number", Json::String(s.into()))
-    } else if n == 0.0 && n.is_sign_negative() {
-        tagged("$number", Json::String("-0".into()))
-    } else if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
-        // Integral values print as JSON integers, as JSON.stringify does.
-        Json::Number(Number::from(n as i64))
-    } else {
-        Json::Number(Number::from_f64(n).expect("finite"))
-    }
+    crate::structured_clone::number::canonical_number_json(n)
 }
 
 /// The order of an ordinary object's own property keys: array indices in
@@ -382,10 +431,11 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
             let obj = inner
                 .as_object()
                 .ok_or_else(|| err(path, "$buffer takes a map: {id: NAME, bytes: [0, 1]}"))?;
-            if let Some(k) = obj.keys().find(|k| *k != "id" && *k != "bytes") {
+            const FIELDS: [&str; 4] = ["id", "bytes", "max_byte_length", "resize"];
+            if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
                 return Err(err(
                     path,
-                    format!("$buffer has no field `{k}` (fields: id, bytes)"),
+                    format!("$buffer has no field `{k}` (fields: {})", FIELDS.join(", ")),
                 ));
             }
             let id = match obj.get("id") {
@@ -395,16 +445,55 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
             };
             let bytes = match obj.get("bytes") {
                 None => Vec::new(),
-                Some(b) => b
-                    .as_array()
-                    .and_then(|a| {
-                        a.iter()
-                            .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
-                            .collect::<Option<Vec<u8>>>()
-                    })
+                Some(b) => byte_list(b)
                     .ok_or_else(|| err(path, "$buffer's bytes must be a list of 0 to 255"))?,
             };
-            Ok(MessageValue::Buffer { id, bytes })
+            let size = |k: &str| match obj.get(k) {
+                None => Ok(None),
+                Some(j) => j
+                    .as_u64()
+                    .filter(|n| *n <= 4096)
+                    .map(|n| Some(n as usize))
+                    .ok_or_else(|| {
+                        err(
+                            path,
+                            format!("$buffer's {k} must be a whole number up to 4096"),
+                        )
+                    }),
+            };
+            let (max_byte_length, resize) = (size("max_byte_length")?, size("resize")?);
+            match (max_byte_length, resize) {
+                (Some(max), _) if bytes.len() > max => {
+                    return Err(err(
+                        path,
+                        format!(
+                            "$buffer's {} bytes exceed its max_byte_length {max} (RangeError)",
+                            bytes.len()
+                        ),
+                    ))
+                }
+                (Some(max), Some(r)) if r > max => {
+                    return Err(err(
+                        path,
+                        format!(
+                            "$buffer's resize {r} exceeds its max_byte_length {max} (RangeError)"
+                        ),
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(err(
+                        path,
+                        "$buffer's resize needs max_byte_length (only a resizable buffer resizes)",
+                    ))
+                }
+                _ => {}
+            }
+            Ok(MessageValue::Buffer {
+                id,
+                bytes,
+                max_byte_length,
+                resize,
+            })
         }
         "$function" | "$symbol" => {
             let name = match inner {
@@ -425,17 +514,16 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
                 "$port takes the name of a port a `channel` step made: {$port: p1}",
             )),
         },
+        "$domexception" => crate::structured_clone::platform::parse_dom_exception(inner, path),
+        "$imagedata" => crate::structured_clone::platform::parse_image_data(inner, path),
+        "$blob" | "$file" => crate::structured_clone::platform::parse_blob(tag, inner, path),
         "$sab" => {
             let bytes = inner
                 .as_object()
                 .filter(|o| o.keys().all(|k| k == "bytes"))
                 .and_then(|o| match o.get("bytes") {
                     None => Some(Vec::new()),
-                    Some(b) => b.as_array().and_then(|a| {
-                        a.iter()
-                            .map(|x| x.as_u64().and_then(|x| u8::try_from(x).ok()))
-                            .collect::<Option<Vec<u8>>>()
-                    }),
+                    Some(b) => byte_list(b),
                 })
                 .ok_or_else(|| err(path, "$sab takes a map: {bytes: [0, 1]} (bytes 0 to 255)"))?;
             Ok(MessageValue::SharedBuffer(bytes))
@@ -559,6 +647,10 @@ pub struct RealmBuffers {
     /// The ports (by case name) this realm transferred away: their
     /// MessagePort objects here have [[Detached]] true.
     detached_ports: BTreeSet<String>,
+    /// The ports (by case name) whose live MessagePort object here came in
+    /// a message (the transfer-receiving steps made it), not from a
+    /// `channel` step here.
+    received_ports: BTreeSet<String>,
     /// The realm's settings object's cross-origin isolated capability
     /// (false for every document pmconf can create today).
     pub cross_origin_isolated: bool,
@@ -576,10 +668,28 @@ impl RealmBuffers {
         self.detached_ports.contains(name)
     }
 
-    /// A port was transferred into this realm: its new MessagePort object
-    /// here is not detached (even if this realm once sent it away).
+    /// A port was transferred into this realm and its message event's task
+    /// ran: the transfer-receiving steps made a new MessagePort object
+    /// here, which is not detached (even if this realm once sent the port
+    /// away: that old object stays detached, but the case's name now
+    /// means the new one).
+    /// <https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports:transfer-receiving-steps>
     pub fn port_arrived(&mut self, name: &str) {
         self.detached_ports.remove(name);
+        self.received_ports.insert(name.to_owned());
+    }
+
+    /// `port.close()` on this realm's object for `name`: "Set this's
+    /// [[Detached]] internal slot value to true".
+    /// <https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messageport-close>
+    pub fn port_closed(&mut self, name: &str) {
+        self.detached_ports.insert(name.to_owned());
+    }
+
+    /// Whether this realm's live object for `name` came in a message: a
+    /// step using it in a later task than the message's waits for it.
+    pub fn port_came_in_a_message(&self, name: &str) -> bool {
+        self.received_ports.contains(name) && !self.detached_ports.contains(name)
     }
 }
 

@@ -25,12 +25,27 @@
 //!   message *doomed* (step 6): it is serialized (so everything in the
 //!   transfer list is detached) and then never sent (step 8).
 //!
-//! NOTE: the harness's agent listens on every port a document holds (it
-//! starts them by setting `onmessage`), so a message posted to a port that
-//! is later transferred would race the transfer; validation refuses such
-//! cases instead of modelling the race.
+//! - A port's *port message queue* starts disabled; `start()` (or setting
+//!   `onmessage`, "as if the start() method had been called") enables it.
+//!   Until then messages posted to the port wait in it, and a transfer
+//!   moves them along ("Move all the tasks that are to fire message
+//!   events in dataHolder.[[PortMessageQueue]] to the port message queue
+//!   of value"), so they fire in the window that finally starts the port.
+//!   The agent starts every port a `channel` step makes (unless the step
+//!   says `start: false`) and every port that arrives in a message.
+//! - A port transferred into the window that sent it arrives as a *new*
+//!   MessagePort object when the message's task runs; until then (in the
+//!   sending task) the name means the sender's object, detached by
+//!   StructuredSerializeWithTransfer step 5.5.5. A step in a later task
+//!   that uses the port waits for it ([`PortPlan::awaits`]).
+//!
+//! NOTE: a started port dispatches its messages in tasks of its own, which
+//! race the harness's next step, so a port that has had a message
+//! dispatched (or queued while started) must not be transferred or closed
+//! afterwards; validation refuses such cases instead of modelling the
+//! race. A port that is not started keeps its messages queued, and may be.
 
-use crate::case::{PortPost, WindowIndex};
+use crate::case::{PortAction, PortPost, WindowIndex};
 use crate::message::{
     structured_serialize_with_transfer, MessageValue, RealmBuffers, Transferable,
 };
@@ -43,7 +58,8 @@ pub enum Holder {
     /// In this window's document (non-race cases have one per window).
     Window(WindowIndex),
     /// Shipped in the message of this step, which was never deserialized
-    /// (dropped at step 8.1, or doomed): no document holds it.
+    /// (dropped at step 8.1, doomed, or a messageerror): no script holds
+    /// it.
     Lost {
         /// The step whose message carried it.
         step: usize,
@@ -59,9 +75,15 @@ pub struct PortEntry {
     pub twin: String,
     /// Where its live object is.
     pub holder: Holder,
-    /// The first step that posted a message to it (over its twin) which
-    /// was queued for it.
-    pub messaged_at: Option<usize>,
+    /// Whether its live object's port message queue is enabled.
+    pub started: bool,
+    /// Whether it is still entangled (no `close()` on it or its twin).
+    pub entangled: bool,
+    /// Message events waiting in its (disabled) port message queue.
+    pub queued: Vec<Delivery>,
+    /// The first step after which a message event for it was dispatched
+    /// (or could be): a later transfer or close would race it.
+    pub dispatched_at: Option<usize>,
     /// The windows that ever had a MessagePort object for it (a detached
     /// one stays in the sender's realm).
     pub had: Vec<WindowIndex>,
@@ -78,6 +100,18 @@ pub struct PortProblem {
     pub fix: String,
 }
 
+/// A port on its way to a window: its transfer-receiving steps run in the
+/// task of the message that carries it.
+#[derive(Debug, Clone)]
+struct Arrival {
+    /// The task (of the case) whose step posted the message.
+    task: usize,
+    /// The receiving window.
+    window: WindowIndex,
+    /// The port.
+    name: String,
+}
+
 /// What happens to every port of a case, step by step.
 #[derive(Debug, Clone, Default)]
 pub struct PortPlan {
@@ -87,10 +121,14 @@ pub struct PortPlan {
     pub port_posts: Vec<Option<Result<(), PostMessageError>>>,
     /// The message events each port received, labelled `port NAME`.
     pub received: Vec<(String, Vec<Delivery>)>,
+    /// For each step: the ports its window must have received (in an
+    /// earlier task's message) before the step runs.
+    pub awaits: Vec<Vec<String>>,
     /// Uses of ports validation refuses.
     pub problems: Vec<PortProblem>,
     /// Lines for the answer's trace.
     pub trace: Vec<String>,
+    arrivals: Vec<Arrival>,
 }
 
 /// The label under which a port's messages are observed.
@@ -112,11 +150,21 @@ pub fn transferred_ports(transfer: &[Transferable]) -> Vec<String> {
         .collect()
 }
 
+/// Where a shipped port goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Destination {
+    /// The task of the step that posted it.
+    pub task: usize,
+    /// The receiving window, or `None` when nobody receives it.
+    pub window: Option<WindowIndex>,
+}
+
 impl PortPlan {
     /// An empty plan for a case of `steps` steps.
     pub fn new(steps: usize) -> Self {
         PortPlan {
             port_posts: vec![None; steps],
+            awaits: vec![Vec::new(); steps],
             ..Default::default()
         }
     }
@@ -141,22 +189,61 @@ impl PortPlan {
         }
     }
 
-    /// `new MessageChannel()` in `window`: two entangled ports.
+    fn had(&self, name: &str, window: WindowIndex) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.name == name && e.had.contains(&window))
+    }
+
+    /// `new MessageChannel()` in `window`: two entangled ports, started
+    /// at once when `start`.
     /// <https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messagechannel>
-    pub fn channel(&mut self, step: usize, window: WindowIndex, ports: &[String; 2], name: &str) {
+    pub fn channel(
+        &mut self,
+        step: usize,
+        window: WindowIndex,
+        ports: &[String; 2],
+        start: bool,
+        name: &str,
+    ) {
         for (me, twin) in [(&ports[0], &ports[1]), (&ports[1], &ports[0])] {
             self.entries.push(PortEntry {
                 name: me.clone(),
                 twin: twin.clone(),
                 holder: Holder::Window(window),
-                messaged_at: None,
+                started: start,
+                entangled: true,
+                queued: Vec::new(),
+                dispatched_at: None,
                 had: vec![window],
             });
         }
         self.trace.push(format!(
-            "step {step}: {name} creates a MessageChannel: {} (port1) entangled with {} (port2)",
-            ports[0], ports[1]
+            "step {step}: {name} creates a MessageChannel: {} (port1) entangled with {} (port2){}",
+            ports[0],
+            ports[1],
+            if start { "" } else { ", neither started" }
         ));
+    }
+
+    /// The ports whose message tasks were posted in a task before `task`:
+    /// they have arrived by then (the harness waits for them before a
+    /// step that uses them). Each is returned once, with its window.
+    pub fn arrivals_before(&mut self, task: usize) -> Vec<(WindowIndex, String)> {
+        let (done, later): (Vec<Arrival>, Vec<Arrival>) =
+            self.arrivals.drain(..).partition(|a| a.task < task);
+        self.arrivals = later;
+        done.into_iter().map(|a| (a.window, a.name)).collect()
+    }
+
+    /// Records which of `names`, used by step `step`, the step's window
+    /// must wait for: those whose live object there came in a message.
+    pub fn note_awaits(&mut self, step: usize, names: &[String], realm: &RealmBuffers) {
+        for name in names {
+            if realm.port_came_in_a_message(name) && !self.awaits[step].contains(name) {
+                self.awaits[step].push(name.clone());
+            }
+        }
     }
 
     /// Checks that `window` has a MessagePort object for each of `names`
@@ -169,11 +256,7 @@ impl PortPlan {
         windows: &[String],
     ) {
         for name in names {
-            let had = self
-                .entries
-                .iter()
-                .any(|e| &e.name == name && e.had.contains(&window));
-            if !had {
+            if !self.had(name, window) {
                 let at = self.holder_name(name, windows);
                 self.problems.push(PortProblem {
                     step,
@@ -184,85 +267,200 @@ impl PortPlan {
         }
     }
 
-    /// A window post that returned, carrying `ports`, whose task does
-    /// (`delivered`) or does not pass step 8.1 at the target's document.
-    pub fn window_post_returned(
-        &mut self,
-        step: usize,
-        to: WindowIndex,
-        ports: &[String],
-        delivered: bool,
-        target_realm: &mut RealmBuffers,
-    ) {
+    /// A window post that returned, carrying `ports`; `to` is the window
+    /// whose task deserializes them (`None` when the task returns at step
+    /// 8.1, or deserialization throws before anyone sees them).
+    pub fn window_post_returned(&mut self, step: usize, ports: &[String], to: Destination) {
         for name in ports {
-            self.ship(step, name, delivered.then_some(to), target_realm);
+            self.ship(step, name, to);
         }
     }
 
-    fn ship(
-        &mut self,
-        step: usize,
-        name: &str,
-        to: Option<WindowIndex>,
-        target_realm: &mut RealmBuffers,
-    ) {
+    fn ship(&mut self, step: usize, name: &str, to: Destination) {
         let e = self.entry(name);
-        if let Some(k) = e.messaged_at {
+        if let Some(k) = e.dispatched_at {
             self.problems.push(PortProblem {
                 step,
-                message: format!("port `{name}` is transferred here after step {k} posted a message to it"),
-                fix: "NOTE: pmconf's agent listens on every port it holds, so that message would race the transfer; post on its twin after transferring it".into(),
+                message: format!("port `{name}` is transferred here after step {k} dispatched (or queued while it was started) a message to it"),
+                fix: "NOTE: a started port's message events race the transfer; make the channel with `start: false` so its messages stay queued and travel with it, or post on its twin after transferring it".into(),
             });
         }
         let e = self.entry(name);
-        match to {
-            // The transfer-receiving steps: a new MessagePort object in
-            // the target's realm, not detached.
+        match to.window {
+            // The transfer-receiving steps (run by the message's task): a
+            // new MessagePort object in the target's realm, which the agent
+            // starts, so the queued messages fire there.
             Some(w) => {
                 e.holder = Holder::Window(w);
                 if !e.had.contains(&w) {
                     e.had.push(w);
                 }
-                target_realm.port_arrived(name);
+                e.started = true;
+                self.arrivals.push(Arrival {
+                    task: to.task,
+                    window: w,
+                    name: name.to_owned(),
+                });
+                self.flush(step, name);
             }
-            None => e.holder = Holder::Lost { step },
+            None => {
+                e.holder = Holder::Lost { step };
+                e.started = false;
+            }
+        }
+    }
+
+    /// A started port's queued message events fire.
+    fn flush(&mut self, step: usize, name: &str) {
+        let e = self.entry(name);
+        if !e.started || e.queued.is_empty() {
+            return;
+        }
+        e.dispatched_at.get_or_insert(step);
+        let queued = std::mem::take(&mut e.queued);
+        let label = port_label(name);
+        match self.received.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, list)) => list.extend(queued),
+            None => self.received.push((label, queued)),
+        }
+    }
+
+    /// `port.start()` or `port.close()` in `from`.
+    ///
+    /// <https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messageport-start>
+    /// <https://html.spec.whatwg.org/multipage/web-messaging.html#dom-messageport-close>
+    pub fn port_call(
+        &mut self,
+        step: usize,
+        from: WindowIndex,
+        port: &str,
+        action: PortAction,
+        realm: &mut RealmBuffers,
+        windows: &[String],
+    ) {
+        let e = self
+            .entries
+            .iter()
+            .find(|e| e.name == port)
+            .cloned()
+            .expect("validated");
+        if e.holder != Holder::Window(from) || realm.is_port_detached(port) {
+            let at = self.holder_name(port, windows);
+            self.problems.push(PortProblem {
+                step,
+                message: format!(
+                    "`{}` does not hold a live port `{port}` at this step (it is {at})",
+                    windows[from]
+                ),
+                fix: "start or close a port from the window that holds it (`from: WINDOW`)".into(),
+            });
+            return;
+        }
+        match action {
+            PortAction::Start => {
+                if e.started {
+                    self.problems.push(PortProblem {
+                        step,
+                        message: format!("port `{port}` is already started here (by its `channel` step, an earlier `port_start`, or because it arrived in a message: the agent starts those)"),
+                        fix: "start a port once: make the channel with `start: false` and start each port with one `port_start`".into(),
+                    });
+                    return;
+                }
+                // The start() method steps: "enable this's port message
+                // queue, if it is not already enabled".
+                self.entry(port).started = true;
+                self.trace.push(format!(
+                    "step {step}: {} starts {port}: its port message queue is enabled",
+                    windows[from]
+                ));
+                self.flush(step, port);
+            }
+            PortAction::Close => {
+                let twin = self
+                    .entries
+                    .iter()
+                    .find(|x| x.name == e.twin)
+                    .cloned()
+                    .expect("a twin");
+                for x in [&e, &twin] {
+                    if let Some(k) = x.dispatched_at {
+                        self.problems.push(PortProblem {
+                            step,
+                            message: format!("port `{}` is closed here after step {k} dispatched a message to it", x.name),
+                            fix: "NOTE: whether a message event already queued still fires after close() depends on timing; close before posting, or leave the channel open".into(),
+                        });
+                        return;
+                    }
+                }
+                // The close() method steps: "1. Set this's [[Detached]]
+                // internal slot value to true. 2. If this is entangled,
+                // disentangle it." Neither port is entangled after.
+                realm.port_closed(port);
+                self.entry(port).entangled = false;
+                self.entry(&e.twin).entangled = false;
+                self.trace.push(format!("step {step}: {} closes {port}: {port} and {} are disentangled; later posts on either go nowhere", windows[from], e.twin));
+            }
         }
     }
 
     /// The message port post message steps, for a `port_post` step run by
-    /// `post.from` (its realm is `realm`); `target_realm` is the realm of
-    /// the window holding the target port, if any. Returns the result and
-    /// records the message event the target port receives.
+    /// `post.from` (its realm is `realm`). `deserializes(w)` says whether
+    /// StructuredDeserializeWithTransfer succeeds in window `w`'s realm
+    /// (a SharedArrayBuffer cannot leave its agent cluster). Returns the
+    /// result and records the message event the target port receives.
     ///
     /// <https://html.spec.whatwg.org/multipage/web-messaging.html#message-port-post-message-steps>
     pub fn port_post(
         &mut self,
         step: usize,
+        task: usize,
         post: &PortPost,
         realm: &mut RealmBuffers,
         windows: &[String],
-    ) -> Result<Option<(WindowIndex, Vec<String>)>, PostMessageError> {
+        deserializes: impl Fn(WindowIndex) -> bool,
+    ) -> Result<(), PostMessageError> {
         let source = self
             .entries
             .iter()
             .find(|e| e.name == post.port)
             .cloned()
             .expect("validated");
-        if source.holder != Holder::Window(post.from) || realm.is_port_detached(&post.port) {
+        if !source.had.contains(&post.from) {
             let at = self.holder_name(&post.port, windows);
             self.problems.push(PortProblem {
                 step,
-                message: format!("`{}` does not hold a live port `{}` at this step (it is {at})", windows[post.from], post.port),
-                fix: "post on a port from the window that holds it (`from: WINDOW`); pmconf does not model posting on a detached port".into(),
+                message: format!(
+                    "`{}` has no MessagePort object `{}` at this step (it is {at})",
+                    windows[post.from], post.port
+                ),
+                fix: "post on a port from the window that holds it (`from: WINDOW`)".into(),
             });
-            return Ok(None);
+            return Ok(());
         }
         let mut names = post.message.port_names();
         names.extend(transferred_ports(&post.transfer));
         self.check_objects(step, post.from, &names, windows);
+        if realm.is_port_detached(&post.port) {
+            // NOTE: this object was transferred away (StructuredSerialize-
+            // WithTransfer 5.5.5) and so disentangled from its twin (the
+            // transfer steps hand the entanglement to the data holder):
+            // step 1 finds no targetPort, and step 8 returns after
+            // serializing. Engines do so (webmessaging tests post on a
+            // transferred port without an exception).
+            structured_serialize_with_transfer(&post.message, &post.transfer, realm)
+                .map_err(PostMessageError::from)?;
+            for name in transferred_ports(&post.transfer) {
+                self.ship(step, &name, Destination { task, window: None });
+            }
+            self.trace.push(format!(
+                "step {step}: {} posts on its detached {}: returned; no target port, nothing sent",
+                windows[post.from], post.port
+            ));
+            return Ok(());
+        }
         // 1. Let targetPort be the port with which sourcePort is entangled,
         //    if any; otherwise let it be null.
-        let target = source.twin.clone();
+        let target = source.entangled.then(|| source.twin.clone());
         let ports = transferred_ports(&post.transfer);
         // 4. If transfer contains sourcePort, then throw a
         //    "DataCloneError" DOMException.
@@ -274,75 +472,93 @@ impl PortPlan {
         }
         // 5-6. Let doomed be false. If targetPort is not null and transfer
         //      contains targetPort, then set doomed to true.
-        let doomed = ports.contains(&target);
+        let doomed = target.as_ref().is_some_and(|t| ports.contains(t));
         // 7. Let serializeWithTransferResult be
         //    ? StructuredSerializeWithTransfer(message, transfer).
         structured_serialize_with_transfer(&post.message, &post.transfer, realm)
             .map_err(PostMessageError::from)?;
         // 8. If targetPort is null, or if doomed is true, then return.
-        let to = match self
-            .entries
-            .iter()
-            .find(|e| e.name == target)
-            .map(|e| e.holder.clone())
-        {
-            Some(Holder::Window(w)) if !doomed => Some(w),
+        let holder = target
+            .as_ref()
+            .and_then(|t| self.entries.iter().find(|e| &e.name == t))
+            .map(|e| e.holder.clone());
+        let to = match (holder, doomed) {
+            (Some(Holder::Window(w)), false) => Some(w),
             _ => None,
         };
         let Some(to) = to else {
-            let mut nowhere = RealmBuffers::default();
             for name in &ports {
-                self.ship(step, name, None, &mut nowhere);
+                self.ship(step, name, Destination { task, window: None });
             }
             self.trace.push(format!(
                 "step {step}: {} posts on {}: returned; {}",
                 windows[post.from],
                 post.port,
-                if doomed {
-                    format!("doomed (step 6: the transfer list holds the target port {target}), never sent")
-                } else {
-                    format!("its target port {target} was lost, so nobody ever receives it")
+                match (&target, doomed) {
+                    (None, _) => "step 1: it is entangled with nothing (closed), so step 8 returns"
+                        .to_owned(),
+                    (Some(t), true) => format!(
+                        "doomed (step 6: the transfer list holds the target port {t}), never sent"
+                    ),
+                    (Some(t), false) =>
+                        format!("its target port {t} was lost, so nobody ever receives it"),
                 }
             ));
-            return Ok(None);
+            return Ok(());
         };
+        let target = target.expect("a target");
         // 9. Add a task that runs the following steps to the port message
-        //    queue of targetPort: ... fire an event named message at
-        //    finalTargetPort, using MessageEvent, with the data attribute
-        //    initialized to messageClone and the ports attribute
-        //    initialized to newPorts (origin "" and source null: the
-        //    MessageEvent defaults).
-        self.entry(&target).messaged_at.get_or_insert(step);
-        let delivery = Delivery {
-            message: observed_data(&post.message),
-            origin: String::new(),
-            source: None,
-            ports: ports.clone(),
+        //    queue of targetPort:
+        //    1. Let finalTargetPort be the MessagePort in whose port message
+        //       queue the task now finds itself.
+        //    2. Let targetRealm be finalTargetPort's relevant realm.
+        //    3. Let deserializeRecord be StructuredDeserializeWithTransfer(
+        //       serializeWithTransferResult, targetRealm).
+        //       If this throws an exception, catch it, fire an event named
+        //       messageerror at finalTargetPort, using MessageEvent, and
+        //       then return.
+        //    ... 6. Fire an event named message at finalTargetPort, using
+        //       MessageEvent, with the data attribute initialized to
+        //       messageClone and the ports attribute initialized to newPorts
+        //       (origin "" and source null: the MessageEvent defaults).
+        // NOTE: the task runs wherever the target port is when it is
+        // started; a case only moves an unstarted port, so that is `to`.
+        let fails = !deserializes(to);
+        let delivery = if fails {
+            Delivery {
+                message: serde_json::json!({ "$messageerror": null }),
+                origin: String::new(),
+                source: None,
+                ports: Vec::new(),
+            }
+        } else {
+            Delivery {
+                message: observed_data(&post.message),
+                origin: String::new(),
+                source: None,
+                ports: ports.clone(),
+            }
         };
-        let label = port_label(&target);
-        match self.received.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, list)) => list.push(delivery),
-            None => self.received.push((label, vec![delivery])),
+        // StructuredDeserializeWithTransfer runs the transfer-receiving
+        // steps (step 3) before StructuredDeserialize throws (step 4): the
+        // ports exist in the target's realm, but no event hands them to
+        // script, so no case can use them.
+        for name in &ports {
+            let window = (!fails).then_some(to);
+            self.ship(step, name, Destination { task, window });
         }
+        self.entry(&target).queued.push(delivery);
+        self.flush(step, &target);
+        let queued = !self.entry(&target).started;
         self.trace.push(format!(
-            "step {step}: {} posts on {}: returned; message event at port {target}, held by {}",
-            windows[post.from], post.port, windows[to]
+            "step {step}: {} posts on {}: returned; {} at port {target}, held by {}{}",
+            windows[post.from],
+            post.port,
+            if fails { "messageerror (StructuredDeserialize throws: a SharedArrayBuffer cannot leave its agent cluster)" } else { "message event" },
+            windows[to],
+            if queued { " (queued: the port is not started)" } else { "" }
         ));
-        Ok(Some((to, ports)))
-    }
-
-    /// The ports `to` receives with a port message (called once the
-    /// target's realm is at hand).
-    pub fn port_message_delivered(
-        &mut self,
-        step: usize,
-        to: WindowIndex,
-        ports: &[String],
-        target_realm: &mut RealmBuffers,
-    ) {
-        for name in ports {
-            self.ship(step, name, Some(to), target_realm);
-        }
+        Ok(())
     }
 }
 
@@ -455,9 +671,184 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            e[0].message.contains("after step 1 posted a message to it"),
+            e[0].message.contains("after step 1 dispatched"),
             "{}",
             e[0].message
+        );
+    }
+
+    fn answer_with(windows: &str, steps: &str) -> Outcome {
+        let case = parse_case(
+            "t.yaml",
+            &format!("description: d\nwindows:\n{windows}steps:\n{steps}"),
+        )
+        .unwrap_or_else(|e| panic!("{}", e[0]));
+        let mut a = answer_case(&case).allowed;
+        assert_eq!(a.len(), 1);
+        a.remove(0)
+    }
+
+    const TOP_ONLY: &str = "  top: { url: 'http://a.test/' }\n";
+
+    #[test]
+    fn a_port_sent_to_its_own_window_stays_detached_in_the_sending_task() {
+        // StructuredSerializeWithTransfer 5.5.5 "Set transferable.[[Detached]]
+        // to true" on the sender's object; the port that arrives is a new
+        // object, made when the message's task runs. In the same task, the
+        // name still means the detached object: 5.2 "If transferable has a
+        // [[Detached]] internal slot and transferable.[[Detached]] is true,
+        // then throw a DataCloneError" (wpt transfer-errors.window.js,
+        // "Serialize should make the MessagePort detached").
+        let o = answer_with(
+            TOP_ONLY,
+            "  - channel: { window: top, ports: [p1, p2] }\n  - same_task:\n    - post: { from: top, to: top, message: a, target_origin: '*', transfer: [{$port: p2}] }\n    - post: { from: top, to: top, message: b, target_origin: '*', transfer: [{$port: p2}] }\n",
+        );
+        assert_eq!(threw(&o), [None, Some("DataCloneError")]);
+        assert_eq!(received(&o, "top").len(), 1);
+        assert_eq!(received(&o, "top")[0].ports, ["p2"]);
+    }
+
+    #[test]
+    fn a_port_back_in_its_window_is_the_new_object_in_a_later_task() {
+        // In a later task the message (and the transfer-receiving steps)
+        // has run: p2 names the new, entangled MessagePort, so posting on
+        // it reaches p1, and transferring it again works.
+        let case = parse_case(
+            "t.yaml",
+            &format!("description: d\nwindows:\n{TOP_ONLY}steps:\n  - channel: {{ window: top, ports: [p1, p2] }}\n  - post: {{ from: top, to: top, message: a, target_origin: '*', transfer: [{{$port: p2}}] }}\n  - port_post: {{ port: p2, message: back }}\n  - post: {{ from: top, to: top, message: b, target_origin: '*', transfer: [{{$port: p2}}] }}\n"),
+        )
+        .unwrap_or_else(|e| panic!("{}", e[0]));
+        let plan = plan_case(&case);
+        assert_eq!(plan.ports.awaits[2], ["p2"]);
+        assert_eq!(plan.ports.awaits[3], ["p2"]);
+        let o = answer_case(&case).allowed.remove(0);
+        assert_eq!(threw(&o), [None, None, None]);
+        assert_eq!(received(&o, "port p1")[0].message, "back");
+        assert_eq!(received(&o, "top").len(), 2);
+    }
+
+    #[test]
+    fn posting_on_a_detached_port_returns_and_sends_nothing() {
+        // The sender's object no longer has a targetPort (step 1): step 8
+        // returns after serializing.
+        let o = answer(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - same_task:\n    - post: { from: top, to: child, message: m, target_origin: '*', transfer: [{$port: p2}] }\n    - port_post: { port: p2, message: lost }\n  - port_post: { port: p1, message: x }\n",
+        );
+        assert_eq!(threw(&o), [None, None, None]);
+        assert!(received(&o, "port p1").is_empty());
+        assert_eq!(received(&o, "port p2").len(), 1);
+    }
+
+    #[test]
+    fn a_shared_buffer_over_a_port_to_another_agent_cluster_is_a_messageerror() {
+        // The message port post message steps, 9.3: StructuredDeserialize-
+        // WithTransfer throws ("If targetRealm's corresponding agent
+        // cluster is not serialized.[[AgentCluster]]"), so messageerror
+        // fires at the port (origin "", source null).
+        let windows = "  top: { url: 'https://a.test:8443/', isolated: true }\n  same: { parent: top, url: 'https://a.test:8443/' }\n  sub: { parent: top, url: 'https://sub.a.test:8443/' }\n";
+        let o = answer_with(
+            windows,
+            "  - channel: { window: top, ports: [a1, a2] }\n  - channel: { window: top, ports: [b1, b2] }\n  - post: { from: top, to: same, message: a, target_origin: '*', transfer: [{$port: a2}] }\n  - post: { from: top, to: sub, message: b, target_origin: '*', transfer: [{$port: b2}] }\n  - port_post: { port: a1, message: {$sab: {bytes: [1]}} }\n  - port_post: { port: b1, message: {$sab: {bytes: [2]}} }\n",
+        );
+        assert_eq!(threw(&o), [None, None, None, None]);
+        assert_eq!(
+            received(&o, "port a2")[0].message,
+            serde_json::json!({"$sab": {"bytes": [1]}})
+        );
+        let b2 = received(&o, "port b2");
+        assert_eq!(b2[0].message, serde_json::json!({"$messageerror": null}));
+        assert_eq!((b2[0].origin.as_str(), b2[0].source.as_deref()), ("", None));
+    }
+
+    #[test]
+    fn an_unstarted_port_keeps_its_messages_and_they_travel_with_it() {
+        // A port message queue is disabled until start(); the transfer
+        // steps move it into the data holder, and the transfer-receiving
+        // steps "Move all the tasks that are to fire message events in
+        // dataHolder.[[PortMessageQueue]] to the port message queue of
+        // value".
+        let o = answer(
+            "  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_post: { port: p1, message: one }\n  - port_post: { port: p1, message: two }\n  - post: { from: top, to: child, message: m, target_origin: '*', transfer: [{$port: p2}] }\n",
+        );
+        let got: Vec<_> = received(&o, "port p2")
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert_eq!(got, ["one", "two"]);
+    }
+
+    #[test]
+    fn an_unstarted_port_fires_nothing_until_port_start() {
+        let steps = "  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_post: { port: p1, message: one }\n";
+        assert!(received(&answer(steps), "port p2").is_empty());
+        let o = answer(&format!("{steps}  - port_start: {{ port: p2 }}\n"));
+        assert_eq!(received(&o, "port p2")[0].message, "one");
+    }
+
+    #[test]
+    fn close_disentangles_both_ports_and_detaches_the_closed_one() {
+        // close(): "Set this's [[Detached]] internal slot value to true. If
+        // this is entangled, disentangle it." Posting on either end then
+        // finds no targetPort; transferring the closed one throws (5.2).
+        let o = answer(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - port_close: { port: p1 }\n  - port_post: { port: p2, message: to-nobody }\n  - port_post: { port: p1, message: from-closed }\n  - post: { from: top, to: child, message: m, target_origin: '*', transfer: [{$port: p1}] }\n",
+        );
+        assert_eq!(threw(&o), [None, None, Some("DataCloneError")]);
+        assert!(received(&o, "port p1").is_empty());
+        assert!(received(&o, "port p2").is_empty());
+    }
+
+    #[test]
+    fn misuse_of_port_start_and_port_close_is_refused() {
+        let refused = |steps: &str, what: &str| {
+            let e = parse_case("t.yaml", &format!("{WINDOWS}{steps}")).unwrap_err();
+            assert!(
+                e.iter().any(|e| e.message.contains(what)),
+                "{what}: {:?}",
+                e.iter().map(|e| &e.message).collect::<Vec<_>>()
+            );
+        };
+        refused(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - port_start: { port: p2 }\n",
+            "already started",
+        );
+        refused("  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_start: { port: p2 }\n  - port_start: { port: p2 }\n", "already started");
+        refused(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - port_start: { port: nope }\n",
+            "no earlier `channel` step makes a port named `nope`",
+        );
+        refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, message: x }\n  - port_close: { port: p2 }\n", "closed here after step 1 dispatched");
+        refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_close: { port: p2, from: child }\n", "does not hold a live port");
+        refused("  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, message: x, transfer: [], options: { transfer: [] } }\n", "has `transfer` and `options`");
+    }
+
+    #[test]
+    fn a_port_after_the_message_is_converted_not_refused() {
+        // Overload resolution at index 1: a MessagePort is an Object, so
+        // 12.11 picks the dictionary; its `transfer` and `targetOrigin` are
+        // undefined, so the defaults ([] and "/") apply. With three
+        // arguments ToString(port) is "[object MessagePort]", which does
+        // not parse (SyntaxError); as transfer, sequence<object> step 3
+        // finds no @@iterator (TypeError). A fourth argument is ignored.
+        let o = answer_with(
+            TOP_ONLY,
+            "  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: top, args: [a, {$port: p1}] }\n  - post: { from: top, to: top, args: [b, {$port: p1}, []] }\n  - post: { from: top, to: top, args: [c, '*', {$port: p1}] }\n  - post: { from: top, to: top, args: [d, '*', [], {$port: p1}] }\n  - post: { from: top, to: top, args: [e, '*', [{$port: p2}]] }\n",
+        );
+        assert_eq!(
+            threw(&o),
+            [None, Some("SyntaxError"), Some("TypeError"), None, None]
+        );
+        let got: Vec<_> = received(&o, "top")
+            .iter()
+            .map(|d| (d.message.clone(), d.ports.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (serde_json::json!("a"), vec![]),
+                (serde_json::json!("d"), vec![]),
+                (serde_json::json!("e"), vec!["p2".to_owned()]),
+            ]
         );
     }
 }

@@ -17,7 +17,7 @@ use crate::case::{CallForm, Case, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
 use crate::isolation::{cross_origin_isolated_capability, same_agent_cluster};
 use crate::message::RealmBuffers;
-use crate::message_port::{transferred_ports, PortPlan};
+use crate::message_port::{transferred_ports, Destination, PortPlan};
 use crate::origin::{OpaqueOriginAllocator, Origin};
 use crate::outcome::{observed_data, Delivery, PostOutcome};
 use crate::post_message::{
@@ -76,6 +76,9 @@ pub struct Plan {
     /// The case's message ports: who holds each, what each `port_post`
     /// did, the messages each port received ([`crate::message_port`]).
     pub ports: PortPlan,
+    /// For each `post` step: the ports its transfer list holds, as the
+    /// call's arguments resolve (`event.ports` of its message event).
+    pub transferred: Vec<Vec<String>>,
 }
 
 impl Plan {
@@ -128,7 +131,7 @@ impl Plan {
             message: observed_data(&task.message),
             origin: task.origin.clone(),
             source: (!source_null).then(|| case.windows[post.from].name.clone()),
-            ports: transferred_ports(post.transfer.as_deref().unwrap_or_default()),
+            ports: self.transferred[step].clone(),
         }
     }
 }
@@ -152,6 +155,7 @@ pub fn plan_case(case: &Case) -> Plan {
         trace: Vec::new(),
         ports: PortPlan::new(case.steps.len()),
         deserialize_fails: vec![false; case.steps.len()],
+        transferred: vec![Vec::new(); case.steps.len()],
     };
     let names: Vec<String> = case.windows.iter().map(|w| w.name.clone()).collect();
     // The latest document of each window, as steps go by.
@@ -200,14 +204,22 @@ pub fn plan_case(case: &Case) -> Plan {
     // document (a navigation's, a reload's) starts with fresh ones.
     let mut realms: Vec<RealmBuffers> = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
+        if realms.len() < plan.documents.len() {
+            realms.resize(plan.documents.len(), RealmBuffers::default());
+        }
+        // Ports posted in an earlier task have arrived by now: their
+        // message tasks ran before this step's task (the harness waits for
+        // a port a step uses; non-race cases: one document per window).
+        for (w, name) in plan.ports.arrivals_before(case.task_of_step[i]) {
+            if let Some(d) = latest[w] {
+                realms[d].port_arrived(&name);
+            }
+        }
         match step {
             Step::Post(p) => {
                 let sender = latest[p.from].expect("validation: the sender exists");
                 let incumbent = plan.documents[sender].origin.clone();
                 plan.senders[i] = Some(sender);
-                if realms.len() < plan.documents.len() {
-                    realms.resize(plan.documents.len(), RealmBuffers::default());
-                }
                 let from = &case.windows[p.from].name;
                 let to = &case.windows[p.to].name;
                 // The sender's cross-origin isolated capability (non-race
@@ -230,7 +242,13 @@ pub fn plan_case(case: &Case) -> Plan {
                     },
                 };
                 plan.ports.check_objects(i, p.from, &message.port_names(), &names);
+                if let CallForm::Args(args) = &p.form {
+                    let in_args: Vec<String> = args.iter().flat_map(|a| a.port_names()).collect();
+                    plan.ports.check_objects(i, p.from, &in_args, &names);
+                }
                 plan.ports.check_objects(i, p.from, &transferred_ports(&transfer), &names);
+                plan.ports.note_awaits(i, &transferred_ports(&transfer), &realms[sender]);
+                plan.transferred[i] = transferred_ports(&transfer);
                 let result = match resolved {
                     Some(Err(e)) => Err(e.into()),
                     resolved => {
@@ -267,8 +285,12 @@ pub fn plan_case(case: &Case) -> Plan {
                 if let (Ok(task), Some(target)) = (&result, latest[p.to]) {
                     let ports = transferred_ports(&transfer);
                     if !ports.is_empty() {
-                        let delivered = run_posted_message_task(task, &plan.documents[target].origin).is_ok();
-                        plan.ports.window_post_returned(i, p.to, &ports, delivered, &mut realms[target]);
+                        // Step 8.1 drops the message before its ports are
+                        // received; a messageerror (8.4) receives them
+                        // where no script can reach them.
+                        let delivered = run_posted_message_task(task, &plan.documents[target].origin).is_ok() && !plan.deserialize_fails[i];
+                        let to = Destination { task: case.task_of_step[i], window: delivered.then_some(p.to) };
+                        plan.ports.window_post_returned(i, &ports, to);
                     }
                 }
                 plan.trace.push(match &result {
@@ -346,24 +368,32 @@ pub fn plan_case(case: &Case) -> Plan {
                 "step {i}: {} sets location.hash = {fragment:?}: navigate to a fragment, same document",
                 case.windows[*window].name
             )),
-            Step::Channel { window, ports } => plan.ports.channel(i, *window, ports, &names[*window]),
+            Step::Channel { window, ports, start } => plan.ports.channel(i, *window, ports, *start, &names[*window]),
             Step::PortPost(post) => {
-                if realms.len() < plan.documents.len() {
-                    realms.resize(plan.documents.len(), RealmBuffers::default());
-                }
                 let sender = latest[post.from].expect("validation: the sender exists");
                 let origin_of = |w: usize| plan.documents[latest[w].expect("non-race: every window exists")].origin.clone();
                 realms[sender].cross_origin_isolated =
                     cross_origin_isolated_capability(case, post.from, &origin_of);
-                let result = plan.ports.port_post(i, post, &mut realms[sender], &names);
-                if let Ok(Some((to, ports))) = &result {
-                    let target = latest[*to].expect("a holder exists");
-                    plan.ports.port_message_delivered(i, *to, ports, &mut realms[target]);
-                }
+                let mut used = vec![post.port.clone()];
+                used.extend(transferred_ports(&post.transfer));
+                plan.ports.note_awaits(i, &used, &realms[sender]);
+                // StructuredDeserialize: "If targetRealm's corresponding
+                // agent cluster is not serialized.[[AgentCluster]], then
+                // throw a DataCloneError" (a SharedArrayBuffer's).
+                let has_sab = post.message.contains_shared_buffer();
+                let sender_origin = plan.documents[sender].origin.clone();
+                let deserializes = |w: usize| !has_sab || same_agent_cluster(&sender_origin, &origin_of(w));
+                let task = case.task_of_step[i];
+                let result = plan.ports.port_post(i, task, post, &mut realms[sender], &names, deserializes);
                 if let Err(e) = &result {
                     plan.trace.push(format!("step {i}: {} posts on {}: throws {} {}", names[post.from], post.port, e.name(), detail(e)));
                 }
-                plan.ports.port_posts[i] = Some(result.map(|_| ()));
+                plan.ports.port_posts[i] = Some(result);
+            }
+            Step::PortCall { from, port, action } => {
+                let d = latest[*from].expect("validation: the window exists");
+                plan.ports.note_awaits(i, std::slice::from_ref(port), &realms[d]);
+                plan.ports.port_call(i, *from, port, *action, &mut realms[d], &names);
             }
             Step::Remove { .. } | Step::Close { .. } | Step::WaitLoaded { .. } => {}
         }

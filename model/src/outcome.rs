@@ -80,7 +80,10 @@ pub fn source_matches(observed: &Option<String>, allowed: &Option<String>) -> bo
 #[serde(deny_unknown_fields)]
 pub struct Delivery {
     /// `event.data`, in the tagged JSON form of [`MessageValue`], as the
-    /// receiver observes it.
+    /// receiver observes it. Read with every number respelled one way, so
+    /// that equality is SameValue on numbers whatever their JSON spelling
+    /// ([`crate::structured_clone::number`]).
+    #[serde(deserialize_with = "canonical_message")]
     pub message: Json,
     /// `event.origin`.
     pub origin: String,
@@ -126,6 +129,10 @@ impl Serialize for Outcome {
         map.serialize_entry("received", &Received(&self.received))?;
         map.end()
     }
+}
+
+fn canonical_message<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
+    Json::deserialize(d).map(crate::structured_clone::number::canonical_tagged_json)
 }
 
 fn ordered_windows<'de, D>(d: D) -> Result<Vec<(String, Vec<Delivery>)>, D::Error>

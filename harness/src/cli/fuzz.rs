@@ -99,8 +99,10 @@ pub struct FuzzArgs {
     /// more batches to bisect); 0 saves divergent cases unshrunk.
     #[arg(long, default_value_t = 600)]
     pub shrink_runs: usize,
-    /// Draw messages from the `values` family: Map, Set, Date, RegExp,
-    /// BigInt, wrappers, errors, typed arrays, DataView, sparse arrays,
+    /// Draw messages from the `values` family: Map, Set, Date, RegExp
+    /// (sources with `/` and line breaks, lastIndex), BigInt, wrappers,
+    /// errors (custom properties, non-string messages), DOMException,
+    /// ImageData, Blob and File, typed arrays, DataView, sparse arrays,
     /// shared references and cycles, and now and then an uncloneable part.
     #[arg(long)]
     pub values: bool,

@@ -117,7 +117,14 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
             format!("[{}{}]", parts.join(", "), if trailing { "," } else { "" })
         }
         MessageValue::Object(entries) => object_expr(entries.iter().map(|(k, v)| (k, Ok(v))))?,
-        MessageValue::Buffer { id, bytes } => {
+        MessageValue::Buffer {
+            max_byte_length: Some(_),
+            ..
+        }
+        | MessageValue::Buffer {
+            resize: Some(_), ..
+        } => return Err(refuse("a resizable ArrayBuffer (not written yet)")),
+        MessageValue::Buffer { id, bytes, .. } => {
             let bytes = bytes
                 .iter()
                 .map(u8::to_string)
@@ -145,12 +152,21 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
             _ => return Err(refuse("a wrapper of a non-primitive")),
         },
         MessageValue::Date(t) => format!("new Date({})", number_literal(*t)),
-        MessageValue::RegExp { source, flags } => {
-            format!(
+        MessageValue::RegExp {
+            source,
+            flags,
+            last_index,
+        } => {
+            let made = format!(
                 "new RegExp({}, {})",
                 string_literal(source),
                 string_literal(flags)
-            )
+            );
+            if *last_index == 0 {
+                made
+            } else {
+                format!("Object.assign({made}, {{lastIndex: {last_index}}})")
+            }
         }
         MessageValue::Map(entries) => {
             let parts: Result<Vec<String>, Refusal> = entries
@@ -164,9 +180,23 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
             format!("new Set([{}])", parts?.join(", "))
         }
         MessageValue::Error {
+            message_value: Some(_),
+            ..
+        } => {
+            return Err(refuse(
+                "an Error whose message is not a string (not written yet)",
+            ))
+        }
+        MessageValue::Error { props, .. } if !props.is_empty() => {
+            return Err(refuse(
+                "an Error with properties of its own (not written yet)",
+            ))
+        }
+        MessageValue::Error {
             name,
             constructor,
             message,
+            ..
         } => {
             let made = format!(
                 "new {}({})",
@@ -179,11 +209,15 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
                 format!("Object.assign({made}, {{name: {}}})", string_literal(name))
             }
         }
+        MessageValue::View { tracking: true, .. } => {
+            return Err(refuse("a length-tracking view (not written yet)"))
+        }
         MessageValue::View {
             kind,
             buffer,
             offset,
             length,
+            ..
         } => {
             let buffer = match buffer.as_ref() {
                 MessageValue::Ref(id) => format!("buffer({})", string_literal(id)),
@@ -230,6 +264,13 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
         }
         MessageValue::Port(_) => return Err(refuse("a MessagePort")),
         MessageValue::SharedBuffer(_) => return Err(refuse("a SharedArrayBuffer")),
+        MessageValue::DomException { .. }
+        | MessageValue::ImageData { .. }
+        | MessageValue::Blob { .. } => {
+            return Err(refuse(
+                "a platform object (DOMException, ImageData, Blob, File: not written yet)",
+            ))
+        }
     })
 }
 

@@ -40,7 +40,29 @@ const ERROR_NAMES: &[&str] = &[
     "URIError",
     "MyError",
 ];
-const REGEXP_SOURCES: &[&str] = &["a", "a+b", "^x$", "", "[0-9]{2}", "(a)|b"];
+const REGEXP_SOURCES: &[&str] = &[
+    "a", "a+b", "^x$", "", "[0-9]{2}", "(a)|b", "a/b", "\\/c", "x\ny", "[a]/\r",
+];
+const DOM_EXCEPTION_NAMES: &[&str] = &[
+    "DataCloneError",
+    "AbortError",
+    "NotFoundError",
+    "SyntaxError",
+    "EncodingError",
+    "MyName",
+];
+/// Values an Error's own `message` can be given after construction
+/// (cloned as ToString of it).
+fn message_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(tagged("$undefined", Value::Null)),
+        Just(Value::Null),
+        (-9i64..9).prop_map(int),
+        any::<bool>().prop_map(Value::Bool),
+        Just(map(vec![("a", int(1))])),
+        Just(Value::Sequence(vec![int(1), Value::Null, s("x")])),
+    ]
+}
 const TYPED: &[(&str, usize)] = &[
     ("Int8Array", 1),
     ("Uint8Array", 1),
@@ -78,21 +100,46 @@ fn leaf() -> impl Strategy<Value = (Value, &'static str)> {
             Just(tagged("$number", s("NaN"))),
         ]
         .prop_map(|t| (tagged("$date", t), "values-date")),
-        1 => (proptest::sample::select(REGEXP_SOURCES), proptest::sample::subsequence(vec!['g', 'i', 'm', 's', 'u', 'y'], 0..=3), any::<bool>())
-            .prop_map(|(src, mut flags, reverse)| {
+        1 => (proptest::sample::select(REGEXP_SOURCES), proptest::sample::subsequence(vec!['g', 'i', 'm', 's', 'u', 'y'], 0..=3), any::<bool>(), 0i64..3)
+            .prop_map(|(src, mut flags, reverse, last_index)| {
                 if reverse {
                     flags.reverse();
                 }
                 let flags: String = flags.into_iter().collect();
-                (tagged("$regexp", map(vec![("source", s(src)), ("flags", Value::String(flags))])), "values-regexp")
+                let mut fields = vec![("source", s(src)), ("flags", Value::String(flags))];
+                if last_index > 0 {
+                    fields.push(("last_index", int(last_index)));
+                }
+                (tagged("$regexp", map(fields)), "values-regexp")
             }),
-        1 => (proptest::sample::select(ERROR_NAMES), proptest::option::of("[a-z]{0,5}"))
-            .prop_map(|(name, message)| {
+        1 => (proptest::sample::select(ERROR_NAMES), proptest::option::of("[a-z]{0,5}"), proptest::option::of(message_value()), any::<bool>())
+            .prop_map(|(name, message, message_value, with_prop)| {
                 let mut fields = vec![("name", s(name))];
-                if let Some(m) = message {
-                    fields.push(("message", Value::String(m)));
+                match (message, message_value) {
+                    (_, Some(v)) => fields.push(("message_value", v)),
+                    (Some(m), None) => fields.push(("message", Value::String(m))),
+                    (None, None) => {}
+                }
+                if with_prop {
+                    fields.push(("props", map(vec![("extra", int(1))])));
                 }
                 (tagged("$error", map(fields)), "values-error")
+            }),
+        1 => (proptest::sample::select(DOM_EXCEPTION_NAMES), "[a-z ]{0,5}")
+            .prop_map(|(name, message)| {
+                (tagged("$domexception", map(vec![("name", s(name)), ("message", Value::String(message))])), "values-domexception")
+            }),
+        1 => (1i64..3, 1i64..3, any::<u8>()).prop_map(|(w, h, seed)| {
+            let data = (0..4 * w * h).map(|i| int((i * 37 + i64::from(seed)) % 256)).collect();
+            (tagged("$imagedata", map(vec![("width", int(w)), ("height", int(h)), ("data", Value::Sequence(data))])), "values-imagedata")
+        }),
+        1 => (proptest::collection::vec(any::<u8>(), 0..4), proptest::sample::select(&["", "text/plain", "application/x-pmconf"][..]), proptest::option::of(("[a-z]{1,4}\\.txt", 0i64..2_000_000_000_000)))
+            .prop_map(|(bytes, media_type, file)| {
+                let bytes = Value::Sequence(bytes.into_iter().map(|b| int(i64::from(b))).collect());
+                match file {
+                    Some((name, last_modified)) => (tagged("$file", map(vec![("name", Value::String(name)), ("type", s(media_type)), ("last_modified", int(last_modified)), ("bytes", bytes)])), "values-blob"),
+                    None => (tagged("$blob", map(vec![("type", s(media_type)), ("bytes", bytes)])), "values-blob"),
+                }
             }),
         1 => (0..TYPED.len(), 0usize..16, 0usize..16, any::<bool>()).prop_map(|(t, a, b, dataview)| {
             let bytes: Vec<Value> = (0..16).map(|i| int(i * 17 % 256)).collect();
@@ -402,6 +449,11 @@ mod tests {
             "values-throwing-getter",
             "values-node",
             "values-hidden",
+            "values-domexception",
+            "values-imagedata",
+            "values-blob",
+            "values-regexp",
+            "values-error",
         ] {
             assert!(families.contains(f), "{f} never drawn: {families:?}");
         }

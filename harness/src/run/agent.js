@@ -30,6 +30,7 @@
   var buildMessage = codec.buildMessage;
   var decodeArg = codec.decodeArg;
   var encodeReceived = codec.encodeReceived;
+  var encodeReceivedAsync = codec.encodeReceivedAsync;
   var sameJson = codec.sameJson;
 
   // ---- The channel (harness/src/run/channel.rs) ----
@@ -170,19 +171,18 @@
     return names;
   }
 
-  function holdPort(name, p) {
+  // Holds `p` as this window's port `name`; starts it (setting onmessage
+  // enables its port message queue) unless `start` is false, when a
+  // later `port_start` step does.
+  function holdPort(name, p, start) {
     ports[name] = p;
     held[name] = true;
-    p.onmessage = function (e) { onPortMessage(name, e); };
+    if (start !== false) startPort(name);
     // A port that arrives after this window sent its end-of-case markers
     // gets its marker now.
     if (portMarkersSent) {
       try { p.postMessage(C.markerPrefix + "port " + name); } catch (e) { /* detached */ }
     }
-    p.onmessageerror = function (e) {
-      var doc = "port " + name;
-      report({ key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
-    };
     portWaiters = portWaiters.filter(function (w) {
       if (!w.names.every(function (n) { return held[n]; })) return true;
       w.go();
@@ -190,24 +190,73 @@
     });
   }
 
+  function startPort(name) {
+    var p = ports[name];
+    p.onmessage = function (e) { onPortMessage(name, e); };
+    p.onmessageerror = function (e) {
+      var doc = "port " + name;
+      report({ key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: { message: { $messageerror: null }, origin: e.origin, source: identify(e.source) } });
+    };
+  }
+
   function onPortMessage(name, e) {
     if (typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0) {
-      report({ key: C.key, doc: C.doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[C.doc] || 0 });
+      reportInOrder({ key: C.key, doc: C.doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[C.doc] || 0 });
       return;
     }
     var names = nameIncomingPorts(e);
-    var data;
-    try { data = encodeReceived(e.data); } catch (err) { data = { $unencodable: String(err) }; }
     var doc = "port " + name;
-    var delivery = { message: data, origin: e.origin, source: identify(e.source) };
-    if (names.length) delivery.ports = names;
-    report({ key: C.key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
+    reportDelivery(C.key, doc, e, names);
   }
+
+  // ---- Values read asynchronously (Blob, File) ----
+  // A message event is numbered (its seq) when it fires, so every marker
+  // after it counts it (`seen`), and the harness waits for that many
+  // message reports as it waits for markers (DocumentProgress in
+  // harness/src/run/state.rs). A message holding a Blob is reported once
+  // its bytes are read (`arrayBuffer()`, a promise: the agent never
+  // blocks); every report after it, markers included, waits its turn, so
+  // reports still leave in the order their events fired.
+  var readsInFlight = 0;
+  var reportChain = null;
+  function reportInOrder(body) {
+    if (readsInFlight === 0) { report(body); return; }
+    reportChain = reportChain.then(function () { report(body); });
+  }
+  function reportDelivery(key, doc, e, names) {
+    var enc;
+    try { enc = encodeReceivedAsync(e.data); } catch (err) { enc = { data: { $unencodable: String(err) }, pending: null }; }
+    var delivery = { message: enc.data, origin: e.origin, source: identify(e.source) };
+    if (names.length) delivery.ports = names;
+    var body = { key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery };
+    if (enc.pending === null) { reportInOrder(body); return; }
+    readsInFlight++;
+    var before = reportChain || Promise.resolve();
+    reportChain = Promise.all([before, enc.pending]).then(function () {
+      readsInFlight--;
+      report(body);
+    });
+  }
+  // ---- end of values read asynchronously ----
 
   function createChannel(s) {
     var ch = new MessageChannel();
-    holdPort(s.ports[0], ch.port1);
-    holdPort(s.ports[1], ch.port2);
+    holdPort(s.ports[0], ch.port1, s.start);
+    holdPort(s.ports[1], ch.port2, s.start);
+  }
+
+  // port_start (set onmessage: "as if the start() method had been
+  // called") and port_close.
+  function runPortCall(s) {
+    var port = ports[s.port];
+    if (!port) return { harnessError: "pmconf: no port " + s.port + " in " + C.name };
+    try {
+      if (s.kind === "port_start") startPort(s.port);
+      else { port.close(); held[s.port] = false; }
+      return { threw: null };
+    } catch (e) {
+      return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
+    }
   }
 
   // The ports a transfer list (step config entries) names.
@@ -230,7 +279,8 @@
       return { harnessError: String(e && e.stack || e) };
     }
     try {
-      port.postMessage(message, transfer);
+      if (s.options) port.postMessage(message, { transfer: transfer });
+      else port.postMessage(message, transfer);
     } catch (e) {
       return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
     }
@@ -238,16 +288,22 @@
     return { threw: null };
   }
 
-  // The ports the steps `indices` need here before they can run.
+  // The ports the steps `indices` need here before they can run: those
+  // this window has no object for yet, and those the model says come
+  // back to it in an earlier task's message (`awaitPorts`: until they
+  // arrive, the name means this window's detached object).
   function portsNeeded(indices) {
     var out = [];
     indices.forEach(function (i) {
       var st = C.steps[String(i)];
       if (!st) return;
-      if (st.kind === "port_post") out.push(st.port);
-      if (st.kind === "post" || st.kind === "port_post") out = out.concat(transferredPortNames(st.transfer));
+      var mine = [];
+      if (st.kind === "port_post" || st.kind === "port_start" || st.kind === "port_close") mine.push(st.port);
+      if (st.kind === "post" || st.kind === "port_post") mine = mine.concat(transferredPortNames(st.transfer));
+      mine.forEach(function (n) { if (!ports[n]) out.push(n); });
+      (st.awaitPorts || []).forEach(function (n) { if (!held[n]) out.push(n); });
     });
-    return out.filter(function (n) { return !ports[n]; });
+    return out;
   }
 
   function sendPortMarkers() {
@@ -349,15 +405,11 @@
 
   function record(key, doc, e) {
     if (typeof e.data === "string" && e.data.indexOf(C.markerPrefix) === 0) {
-      report({ key: key, doc: doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[doc] || 0 });
+      reportInOrder({ key: key, doc: doc, kind: "marker", from: e.data.slice(C.markerPrefix.length), seen: seqs[doc] || 0 });
       return;
     }
     var names = nameIncomingPorts(e);
-    var data;
-    try { data = encodeReceived(e.data); } catch (err) { data = { $unencodable: String(err) }; }
-    var delivery = { message: data, origin: e.origin, source: identify(e.source) };
-    if (names.length) delivery.ports = names;
-    report({ key: key, doc: doc, kind: "message", seq: nextSeq(doc), delivery: delivery });
+    reportDelivery(key, doc, e, names);
   }
 
   // The source of every message event of this document (markers aside),
@@ -496,8 +548,14 @@
     } catch (e) {
       return { harnessError: String(e && e.stack || e) };
     }
-    if (s.form && s.form.kind === "args") return postWithArgs(target, s.form.args);
-    if (s.form && s.form.kind === "options") return postWithOptions(target, message, s.targetOrigin, transfer);
+    // The ports the call transfers (as its arguments resolve) are no
+    // longer held here once it returns.
+    var shipped = function (r) {
+      if (r.threw === null) (s.shipsPorts || []).forEach(function (n) { held[n] = false; });
+      return r;
+    };
+    if (s.form && s.form.kind === "args") return shipped(postWithArgs(target, s.form.args));
+    if (s.form && s.form.kind === "options") return shipped(postWithOptions(target, message, s.targetOrigin, transfer));
     try {
       if (s.targetOrigin === null) {
         if (transfer !== null) target.postMessage(message, { transfer: transfer });
@@ -592,6 +650,7 @@
     var s = C.steps[String(i)];
     if (!s) return { harnessError: "step " + i + " is not this window's (" + C.name + ")" };
     if (s.kind === "port_post") return runPortPost(s);
+    if (s.kind === "port_start" || s.kind === "port_close") return runPortCall(s);
     return s.kind === "post" ? runPost(s) : runOther(s);
   }
 

@@ -15,7 +15,14 @@
 //                        transferred once stays detached)
 //   env.portByName(name) the MessagePort this window holds by that name
 //   env.portNameOf(port) the name of a MessagePort (for reports)
-// It returns { buildMessage, decodeArg, encodeReceived, sameJson }.
+// It returns { buildMessage, decodeArg, encodeReceived, encodeReceivedAsync,
+// sameJson }.
+//
+// A Blob's (or File's) bytes can only be read asynchronously: encodeReceived
+// writes `bytes: null` for them, and encodeReceivedAsync also returns a
+// promise (or null when there is nothing to read) that fills those bytes
+// in, so the agent reports such a message once they are read, without ever
+// blocking (harness/src/run/agent.js, `reportDelivery`).
 function pmconfCodec(env) {
   "use strict";
 
@@ -108,6 +115,31 @@ function pmconfCodec(env) {
     return out;
   }
 
+  // Blob reads started by the encoding under way.
+  var reads = null;
+
+  // event.data -> the tagged JSON form and a promise of the Blob bytes it
+  // still lacks (null when none).
+  function encodeReceivedAsync(root) {
+    reads = [];
+    try {
+      var data = encodeReceived(root);
+      return { data: data, pending: reads.length ? Promise.all(reads) : null };
+    } finally {
+      reads = null;
+    }
+  }
+
+  function readBlob(v, inner) {
+    inner.bytes = null;
+    if (reads === null) return;
+    reads.push(v.arrayBuffer().then(function (b) {
+      inner.bytes = Array.prototype.slice.call(new Uint8Array(b));
+    }, function (e) {
+      inner.bytes = { $unreadable: String(e) };
+    }));
+  }
+
   // event.data -> the tagged JSON form, identity included: an object met
   // more than once gets `$id: oN` where first met and `{$ref: oN}` after.
   function encodeReceived(root) {
@@ -171,6 +203,7 @@ function pmconfCodec(env) {
     }
     if (c === "ArrayBuffer") {
       out.$buffer = { bytes: Array.prototype.slice.call(new Uint8Array(v)) };
+      if (v.resizable) out.$buffer.max_byte_length = v.maxByteLength;
       return out;
     }
     if (c === "DataView") {
@@ -182,7 +215,26 @@ function pmconfCodec(env) {
       return out;
     }
     if (c === "Date") { out.$date = encodePrimitive(v.getTime()); return out; }
-    if (c === "RegExp") { out.$regexp = { source: v.source, flags: v.flags }; return out; }
+    if (c === "RegExp") {
+      out.$regexp = { source: v.source, flags: v.flags };
+      if (v.lastIndex !== 0) out.$regexp.last_index = v.lastIndex;
+      return out;
+    }
+    if (c === "DOMException") { out.$domexception = { name: v.name, message: v.message, code: v.code }; return out; }
+    if (c === "ImageData") {
+      out.$imagedata = { width: v.width, height: v.height, data: Array.prototype.slice.call(v.data) };
+      return out;
+    }
+    if (c === "File") {
+      out.$file = { name: v.name, lastModified: v.lastModified, type: v.type, size: v.size };
+      readBlob(v, out.$file);
+      return out;
+    }
+    if (c === "Blob") {
+      out.$blob = { type: v.type, size: v.size };
+      readBlob(v, out.$blob);
+      return out;
+    }
     if (c === "Boolean") { out.$boxed = { boolean: Boolean.prototype.valueOf.call(v) }; return out; }
     if (c === "Number") { out.$boxed = { number: encodePrimitive(Number.prototype.valueOf.call(v)) }; return out; }
     if (c === "String") { out.$boxed = { string: encodePrimitive(String.prototype.valueOf.call(v)) }; return out; }
@@ -190,6 +242,13 @@ function pmconfCodec(env) {
     if (c === "Error") {
       var e = { name: String(v.name) };
       if (Object.prototype.hasOwnProperty.call(v, "message")) e.message = String(v.message);
+      // Own enumerable properties besides name and message (none, if the
+      // clone dropped them as StructuredSerializeInternal step 17 does).
+      var extra = Object.keys(v);
+      if (extra.length) {
+        e.props = {};
+        extra.forEach(function (k) { putOwn(e.props, k, enc(v[k])); });
+      }
       out.$error = e;
       return out;
     }
@@ -218,13 +277,26 @@ function pmconfCodec(env) {
     return x;
   }
 
+  // Buffers to resize once the message being built is complete (so its
+  // views are made over the buffer as it was first).
+  var resizes = [];
+
+  function newBuffer(x) {
+    var bytes = x.bytes || [];
+    if (x.max_byte_length == null) return new Uint8Array(bytes).buffer;
+    var b = new ArrayBuffer(bytes.length, { maxByteLength: x.max_byte_length });
+    new Uint8Array(b).set(bytes);
+    if (x.resize != null) resizes.push([b, x.resize]);
+    return b;
+  }
+
   function buildBuffer(x) {
     var buffers = env.buffers();
     if (x.id != null) {
-      if (!buffers[x.id]) buffers[x.id] = new Uint8Array(x.bytes || []).buffer;
+      if (!buffers[x.id]) buffers[x.id] = newBuffer(x);
       return buffers[x.id];
     }
-    return new Uint8Array(x.bytes || []).buffer;
+    return newBuffer(x);
   }
 
   // Tagged JSON -> JavaScript value, built exactly as written: `$id`
@@ -274,9 +346,10 @@ function pmconfCodec(env) {
       if (sk) Object.keys(sk).forEach(function (k) { define(o, Symbol(k), sk[k], true); });
     }
 
+    // `length: "auto"` makes a length-tracking view (no length given).
     function view(x, make) {
       var b = typeof x.buffer === "string" ? ref(x.buffer) : build(x.buffer);
-      return make(b, x.offset || 0, x.length);
+      return make(b, x.offset || 0, x.length === "auto" ? undefined : x.length);
     }
 
     function leaf(tag, x) {
@@ -289,7 +362,16 @@ function pmconfCodec(env) {
         case "$symbol": return Symbol(x);
         case "$bigint": return BigInt(x);
         case "$date": return new Date(decodeNumber(x));
-        case "$regexp": return new RegExp(x.source || "", x.flags || "");
+        case "$regexp": {
+          var r = new RegExp(x.source || "", x.flags || "");
+          if (x.last_index) r.lastIndex = x.last_index;
+          return r;
+        }
+        case "$domexception": return new DOMException(x.message || "", x.name || "Error");
+        case "$imagedata": return new ImageData(new Uint8ClampedArray(x.data), x.width, x.height);
+        case "$blob": return new Blob([new Uint8Array(x.bytes || [])], { type: x.type || "" });
+        case "$file":
+          return new File([new Uint8Array(x.bytes || [])], x.name || "", { type: x.type || "", lastModified: x.last_modified });
         case "$boxed":
           if ("boolean" in x) return new Boolean(x.boolean);
           if ("number" in x) return new Number(decodeNumber(x.number));
@@ -300,6 +382,9 @@ function pmconfCodec(env) {
           var Ctor = window[x.constructor || "Error"];
           var e = "message" in x ? new Ctor(x.message) : new Ctor();
           if (x.name !== undefined && x.name !== (x.constructor || "Error")) e.name = x.name;
+          // An own data property `message` assigned afterwards (any value).
+          if ("message_value" in x) e.message = build(x.message_value);
+          if (x.props) Object.keys(x.props).forEach(function (k) { define(e, k, x.props[k], true); });
           return e;
         }
         case "$typed": return view(x, function (b, o, l) { return new window[x.type](b, o, l); });
@@ -337,7 +422,11 @@ function pmconfCodec(env) {
       return v;
     }
 
-    return build(root);
+    resizes = [];
+    var built = build(root);
+    resizes.forEach(function (r) { r[0].resize(r[1]); });
+    resizes = [];
+    return built;
   }
 
   // A SharedArrayBuffer even where the global constructor is hidden (not
@@ -382,6 +471,7 @@ function pmconfCodec(env) {
     buildMessage: buildMessage,
     decodeArg: decodeArg,
     encodeReceived: encodeReceived,
+    encodeReceivedAsync: encodeReceivedAsync,
     sameJson: sameJson
   };
 }

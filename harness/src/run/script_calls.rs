@@ -16,8 +16,12 @@ use pmconf_model::Case;
 use std::ops::Range;
 
 /// Whether step `i` may share a script call with the plain posts next to it.
+/// A post that transfers a MessagePort may not: the port may be one that
+/// comes back to the sender in an earlier post's message, and until that
+/// message's task has run the name means the sender's detached object.
 fn mergeable(case: &Case, i: usize) -> bool {
-    matches!(&case.steps[i], Step::Post(p) if p.reply_to.is_none())
+    matches!(&case.steps[i], Step::Post(p) if p.reply_to.is_none()
+        && pmconf_model::message_port::transferred_ports(p.transfer.as_deref().unwrap_or_default()).is_empty())
 }
 
 /// The step ranges, one per script call, in order.
@@ -94,5 +98,15 @@ steps:
 "#,
         );
         assert_eq!(got, [0..1, 1..2, 2..3]);
+    }
+
+    #[test]
+    fn a_post_transferring_a_port_is_a_call_of_its_own() {
+        // Step 2 transfers the p1 that step 1's message brings back to top:
+        // merged into step 1's call, it would transfer the detached p1.
+        let got = calls(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: top, message: a, target_origin: '*', transfer: [{$port: p1}] }\n  - post: { from: top, to: top, message: b, target_origin: '*', transfer: [{$port: p1}] }\n  - post: { from: top, to: child, message: c, target_origin: '*' }\n  - post: { from: top, to: child, message: d, target_origin: '*' }\n",
+        );
+        assert_eq!(got, [0..1, 1..2, 2..3, 3..5]);
     }
 }

@@ -59,6 +59,20 @@ impl ArgValue {
         Ok(arg)
     }
 
+    /// The ports (`$port: name`) this argument names, at any depth.
+    pub fn port_names(&self) -> Vec<String> {
+        match self {
+            ArgValue::Value(m) => m.port_names(),
+            ArgValue::Object(members) => members
+                .iter()
+                .flat_map(|(_, m)| match m {
+                    Member::Data(a) => a.port_names(),
+                    Member::ThrowingGetter(_) => Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
     /// The first value kind in this argument that Web IDL conversion is not
     /// modelled for (see [`ArgValue::from_yaml`]).
     fn first_unconverted_kind(&self) -> Option<&'static str> {
@@ -242,8 +256,14 @@ pub(super) fn unconverted_kind(m: &MessageValue) -> Option<&'static str> {
         MessageValue::Ref(_) => Some("`$ref`"),
         MessageValue::Node(_) => Some("`$node`"),
         MessageValue::ThrowingGetter(_) => Some("`$throwing_getter`"),
-        MessageValue::Port(_) => Some("`$port`"),
+        // A MessagePort is a platform object: an Object to Web IDL, whose
+        // ToString is "[object MessagePort]", which has no `targetOrigin`
+        // or `transfer` property, and which is not iterable.
+        MessageValue::Port(_) => None,
         MessageValue::SharedBuffer(_) => Some("`$sab`"),
+        MessageValue::DomException { .. } => Some("`$domexception`"),
+        MessageValue::ImageData { .. } => Some("`$imagedata`"),
+        MessageValue::Blob { .. } => Some("`$blob`/`$file`"),
     }
 }
 
@@ -282,7 +302,6 @@ mod tests {
             .reason
             .contains("`$date` is a message value only"));
         assert!(bad("{transfer: [{$map: []}]}").reason.contains("`$map`"));
-        assert!(bad("{a: {$port: p1}}").reason.contains("`$port`"));
         // Plain values, objects with getters and buffers still are arguments.
         assert_eq!(arg("\"*\"").to_tagged_json(), serde_json::json!("*"));
         arg("{transfer: [{$buffer: {id: b, bytes: [1]}}], targetOrigin: {$throwing_getter: TypeError}}");

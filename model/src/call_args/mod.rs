@@ -31,6 +31,13 @@ pub use arg_value::{ArgValue, Member, GETTER_ERRORS};
 use crate::message::{MessageValue, Transferable};
 use to_string::to_string;
 
+/// ECMAScript ToString of a message value (for an Error's `message`,
+/// StructuredSerializeInternal step 17.5), as UTF-16 code units; `Err`
+/// when it throws (a Symbol) or is not modelled.
+pub(crate) fn to_string_of(v: &MessageValue) -> Result<Vec<u16>, ConversionError> {
+    to_string(&ArgValue::Value(v.clone()))
+}
+
 /// An exception overload resolution or a conversion throws.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConversionError {
@@ -171,7 +178,8 @@ fn select_at_distinguishing_index(v: &ArgValue) -> Overload {
             MessageValue::Array(_)
             | MessageValue::Object(_)
             | MessageValue::Buffer { .. }
-            | MessageValue::Function(_),
+            | MessageValue::Function(_)
+            | MessageValue::Port(_),
         ) => Overload::Options,
         // 12.12-12.14 need a boolean, numeric or bigint type at index 1.
         // 12.15. Otherwise: if there is an entry in S that has one of the
@@ -266,7 +274,10 @@ fn is_object(v: &ArgValue) -> bool {
             | MessageValue::Ref(_)
             | MessageValue::Node(_)
             | MessageValue::Port(_)
-            | MessageValue::SharedBuffer(_) => true,
+            | MessageValue::SharedBuffer(_)
+            | MessageValue::DomException { .. }
+            | MessageValue::ImageData { .. }
+            | MessageValue::Blob { .. } => true,
         },
     }
 }

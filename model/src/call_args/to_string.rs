@@ -28,6 +28,9 @@ pub(super) fn to_string(v: &ArgValue) -> Result<Vec<u16>, ConversionError> {
             MessageValue::Object(_) => ordinary_to_primitive_string(v),
             // Object.prototype.toString: "[object " + builtinTag + "]".
             MessageValue::Buffer { .. } => text("[object ArrayBuffer]"),
+            // MessagePort.prototype[%Symbol.toStringTag%] is "MessagePort"
+            // (Web IDL's class string of an interface prototype object).
+            MessageValue::Port(_) => text("[object MessagePort]"),
             // Function.prototype.toString returns the function's source
             // text. NOTE: the agent builds every `$function` as
             // `function pmconfFunction() {}`.

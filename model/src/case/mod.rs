@@ -175,9 +175,34 @@ pub enum Step {
         window: WindowIndex,
         /// The case's names for `port1` and `port2`.
         ports: [String; 2],
+        /// Whether the agent starts both ports at once (by setting
+        /// `onmessage`); when not, each waits for a [`Step::PortCall`]
+        /// with [`PortAction::Start`].
+        start: bool,
     },
     /// The window holding a port calls `port.postMessage(...)` on it.
     PortPost(PortPost),
+    /// The window holding a port calls `port.start()` (by setting
+    /// `onmessage`, which starts it) or `port.close()`.
+    PortCall {
+        /// The window whose script holds the port.
+        from: WindowIndex,
+        /// The port (its name).
+        port: String,
+        /// Which call.
+        action: PortAction,
+    },
+}
+
+/// A call on a MessagePort other than `postMessage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortAction {
+    /// `port.onmessage = ...`: "The first time a MessagePort object's
+    /// onmessage IDL attribute is set, the port's port message queue must
+    /// be enabled, as if the start() method had been called."
+    Start,
+    /// `port.close()`: disentangle the port.
+    Close,
 }
 
 /// A `port_post` step: `port.postMessage(message, transfer)` in `from`.
@@ -191,6 +216,10 @@ pub struct PortPost {
     pub message: MessageValue,
     /// The transfer list (empty when not given).
     pub transfer: Vec<Transferable>,
+    /// Whether the call is `postMessage(message, {transfer})` (the
+    /// StructuredSerializeOptions overload) rather than
+    /// `postMessage(message, transfer)`.
+    pub options: bool,
 }
 
 /// How a [`Step::Navigate`] starts the navigation.
@@ -229,6 +258,7 @@ impl Step {
             | Step::SetDomain { window, .. }
             | Step::Channel { window, .. } => Some(*window),
             Step::PortPost(p) => Some(p.from),
+            Step::PortCall { from, .. } => Some(*from),
             Step::Remove { window } | Step::Close { window } | Step::Create { window } => {
                 case.windows[*window].relation.creator()
             }
@@ -251,6 +281,7 @@ impl Step {
             | Step::WaitLoaded { window }
             | Step::Channel { window, .. } => *window,
             Step::PortPost(p) => p.from,
+            Step::PortCall { from, .. } => *from,
         }
     }
 
@@ -269,6 +300,14 @@ impl Step {
             Step::WaitLoaded { .. } => "wait",
             Step::Channel { .. } => "channel",
             Step::PortPost(_) => "port_post",
+            Step::PortCall {
+                action: PortAction::Start,
+                ..
+            } => "port_start",
+            Step::PortCall {
+                action: PortAction::Close,
+                ..
+            } => "port_close",
         }
     }
 
@@ -349,13 +388,16 @@ impl Case {
     }
 
     /// Whether the case is a race case: a step other than `post`,
-    /// `channel` and `port_post` changes
+    /// `channel`, `port_post`, `port_start` and `port_close` changes
     /// the window tree or a document, so the model explores every order of
     /// the event loop's tasks and the harness repeats the case.
     pub fn is_race(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|s| !matches!(s, Step::Post(_) | Step::Channel { .. } | Step::PortPost(_)))
+        self.steps.iter().any(|s| {
+            !matches!(
+                s,
+                Step::Post(_) | Step::Channel { .. } | Step::PortPost(_) | Step::PortCall { .. }
+            )
+        })
     }
 
     /// The posts, with their step indices.

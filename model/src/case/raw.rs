@@ -75,6 +75,8 @@ pub(crate) struct RawStep {
     pub same_task: Option<Vec<RawStep>>,
     pub channel: Option<RawChannel>,
     pub port_post: Option<RawPortPost>,
+    pub port_start: Option<RawPortCall>,
+    pub port_close: Option<RawPortCall>,
 }
 
 impl RawStep {
@@ -99,13 +101,15 @@ impl RawStep {
         add(self.same_task.is_some(), "same_task");
         add(self.channel.is_some(), "channel");
         add(self.port_post.is_some(), "port_post");
+        add(self.port_start.is_some(), "port_start");
+        add(self.port_close.is_some(), "port_close");
         out
     }
 }
 
 /// The step kinds, for messages.
 pub(crate) const STEP_KINDS: &str =
-    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task, channel, port_post";
+    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task, channel, port_post, port_start, port_close";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,6 +196,19 @@ fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_yaml::V
 pub(crate) struct RawChannel {
     pub window: String,
     pub ports: Vec<String>,
+    /// Whether the agent starts both ports at once (sets `onmessage`);
+    /// `false` leaves them unstarted until a `port_start` step.
+    pub start: Option<bool>,
+}
+
+/// `port_start: {port: p1, from: top}` and `port_close: {port: p1}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPortCall {
+    pub port: String,
+    /// The window holding the port; defaults to the window whose
+    /// `channel` step made it.
+    pub from: Option<String>,
 }
 
 /// `port_post: {port: p1, message: ..., from: top, transfer: [...]}`.
@@ -203,5 +220,15 @@ pub(crate) struct RawPortPost {
     /// `channel` step made it.
     pub from: Option<String>,
     pub message: serde_yaml::Value,
+    pub transfer: Option<Vec<serde_yaml::Value>>,
+    /// `postMessage(message, {transfer})`: the StructuredSerializeOptions
+    /// overload.
+    pub options: Option<RawPortOptions>,
+}
+
+/// A `port_post`'s `options: {transfer: [...]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPortOptions {
     pub transfer: Option<Vec<serde_yaml::Value>>,
 }

@@ -27,6 +27,8 @@ pub(crate) const STEP_KIND_NAMES: &[&str] = &[
     "same_task",
     "channel",
     "port_post",
+    "port_start",
+    "port_close",
 ];
 
 /// The fields of a post's `options` (the members of the dictionary).
@@ -50,8 +52,9 @@ pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
         "fragment" => &["window", "fragment"],
         "set_domain" => &["window", "domain"],
         "wait" => &["loaded"],
-        "channel" => &["window", "ports"],
-        "port_post" => &["port", "from", "message", "transfer"],
+        "channel" => &["window", "ports", "start"],
+        "port_post" => &["port", "from", "message", "transfer", "options"],
+        "port_start" | "port_close" => &["port", "from"],
         _ => return None,
     })
 }

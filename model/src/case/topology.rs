@@ -72,7 +72,8 @@ impl Topology {
             | Step::Fragment { .. }
             | Step::SetDomain { .. }
             | Step::Channel { .. }
-            | Step::PortPost(_) => {}
+            | Step::PortPost(_)
+            | Step::PortCall { .. } => {}
             Step::Navigate(n) => self.replace_document(case, n.window),
             Step::Reload { window } => self.replace_document(case, *window),
             Step::Remove { window } | Step::Close { window } => {

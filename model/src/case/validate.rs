@@ -2,16 +2,16 @@
 //! collecting every problem rather than stopping at the first.
 
 use super::raw::{
-    RawCase, RawChannel, RawFragment, RawNavigate, RawPortPost, RawPost, RawSetDomain, RawStep,
-    RawWait, RawWindow, RawWindowRef, STEP_KINDS,
+    RawCase, RawChannel, RawFragment, RawNavigate, RawPortCall, RawPortPost, RawPost, RawSetDomain,
+    RawStep, RawWait, RawWindow, RawWindowRef, STEP_KINDS,
 };
 
 use super::schema::{strip_unknown, Unknown};
 use super::source_map::{Location, SourceMap};
 use super::suggest::nearest;
 use super::{
-    CallForm, Case, CaseError, Navigate, NavigateVia, Post, Relation, Step, Topology, Window,
-    WindowContent,
+    CallForm, Case, CaseError, Navigate, NavigateVia, PortAction, Post, Relation, Step, Topology,
+    Window, WindowContent,
 };
 use crate::call_args::ArgValue;
 use crate::document::matches_about_blank;
@@ -24,7 +24,7 @@ use url::{Host, Url};
 mod isolation;
 mod ports;
 use isolation::check_isolation;
-use ports::{check_channel, check_port_post, check_ports};
+use ports::{check_channel, check_port_call, check_port_post, check_ports};
 
 struct Validator<'a> {
     file: &'a str,
@@ -528,6 +528,8 @@ enum RawSingle<'a> {
     Wait(&'a RawWait),
     Channel(&'a RawChannel),
     PortPost(&'a RawPortPost),
+    PortStart(&'a RawPortCall),
+    PortClose(&'a RawPortCall),
 }
 
 impl RawSingle<'_> {
@@ -558,6 +560,9 @@ impl RawSingle<'_> {
             RawSingle::Wait(w) => vec![("loaded", w.loaded.as_str())],
             RawSingle::Channel(c) => vec![("window", c.window.as_str())],
             RawSingle::PortPost(p) => p.from.iter().map(|f| ("from", f.as_str())).collect(),
+            RawSingle::PortStart(p) | RawSingle::PortClose(p) => {
+                p.from.iter().map(|f| ("from", f.as_str())).collect()
+            }
         }
     }
 }
@@ -613,6 +618,10 @@ fn single<'a>(
         RawSingle::Channel(c)
     } else if let Some(p) = &step.port_post {
         RawSingle::PortPost(p)
+    } else if let Some(p) = &step.port_start {
+        RawSingle::PortStart(p)
+    } else if let Some(p) = &step.port_close {
+        RawSingle::PortClose(p)
     } else {
         return None; // same_task, handled by the caller
     };
@@ -930,6 +939,7 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
                 Step::Channel {
                     window: look(&c.window),
                     ports,
+                    start: c.start.unwrap_or(true),
                 }
             }
             RawSingle::PortPost(p) => {
@@ -937,6 +947,21 @@ fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep]) {
                     continue;
                 };
                 Step::PortPost(post)
+            }
+            RawSingle::PortStart(p) | RawSingle::PortClose(p) => {
+                let action = if matches!(f.step, RawSingle::PortStart(_)) {
+                    PortAction::Start
+                } else {
+                    PortAction::Close
+                };
+                let Some(from) = check_port_call(v, case, &f.path, f.kind, p) else {
+                    continue;
+                };
+                Step::PortCall {
+                    from,
+                    port: p.port.clone(),
+                    action,
+                }
             }
         };
         if !check_step_windows(v, case, &topo, f, &step) {

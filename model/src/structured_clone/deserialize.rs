@@ -126,17 +126,45 @@ impl Walk<'_, '_> {
                 buffer,
                 offset,
                 length,
+                tracking,
             } => {
+                // StructuredDeserialize 14: the new view keeps its byte
+                // offset and its [[ArrayLength]] (auto for a length-tracking
+                // one): the receiver reads the length it has now.
+                let byte_length = match self.names.resolve(buffer).1 {
+                    MessageValue::Buffer { bytes, resize, .. } => {
+                        super::buffer_bytes_now(bytes, *resize).len()
+                    }
+                    MessageValue::SharedBuffer(bytes) => bytes.len(),
+                    _ => 0,
+                };
+                let length_now =
+                    super::view_length_now(*kind, *offset, *length, *tracking, byte_length)
+                        .unwrap_or(*length);
                 let buffer = self.emit(buffer);
-                let Json::Object(view) = super::view_json(*kind, buffer, *offset, *length) else {
+                let Json::Object(view) = super::view_json(*kind, buffer, *offset, Some(length_now))
+                else {
                     unreachable!("a view is a tagged map")
                 };
                 out.extend(view);
                 Json::Object(out)
             }
-            MessageValue::Buffer { bytes, .. } => {
+            // 13.2.3: a resizable buffer arrives resizable, with its bytes
+            // now and its maximum.
+            MessageValue::Buffer {
+                bytes,
+                max_byte_length,
+                resize,
+                ..
+            } => {
                 let mut inner = Map::new();
-                inner.insert("bytes".into(), bytes_json(bytes));
+                inner.insert(
+                    "bytes".into(),
+                    bytes_json(&super::buffer_bytes_now(bytes, *resize)),
+                );
+                if let Some(m) = max_byte_length {
+                    inner.insert("max_byte_length".into(), Json::from(*m));
+                }
                 out.insert("$buffer".into(), Json::Object(inner));
                 Json::Object(out)
             }
@@ -182,7 +210,7 @@ fn leaf_json(value: &MessageValue) -> Json {
         // Deserialize: RegExpCreate(OriginalSource, OriginalFlags); the
         // receiver reads `source` (EscapeRegExpPattern) and `flags` (in
         // the getter's fixed order).
-        MessageValue::RegExp { source, flags } => {
+        MessageValue::RegExp { source, flags, .. } => {
             let mut inner = Map::new();
             inner.insert("source".into(), Json::String(escape_regexp_pattern(source)));
             inner.insert("flags".into(), Json::String(canonical_flags(flags)));
@@ -191,14 +219,25 @@ fn leaf_json(value: &MessageValue) -> Json {
         // 17.2. If name is not one of the seven, set name to "Error";
         // deserialize picks the prototype by it and defines `message` only
         // when it was a data property.
-        MessageValue::Error { name, message, .. } => {
+        MessageValue::Error {
+            name,
+            message,
+            message_value,
+            ..
+        } => {
             let mut inner = Map::new();
             inner.insert(
                 "name".into(),
                 Json::String(serialized_error_name(name).into()),
             );
+            let message = match message_value {
+                Some(v) => crate::call_args::to_string_of(v)
+                    .ok()
+                    .map(|units| String::from_utf16_lossy(&units)),
+                None => message.clone(),
+            };
             if let Some(m) = message {
-                inner.insert("message".into(), Json::String(m.clone()));
+                inner.insert("message".into(), Json::String(m));
             }
             tagged("$error", Json::Object(inner))
         }
@@ -207,6 +246,9 @@ fn leaf_json(value: &MessageValue) -> Json {
         MessageValue::Node(n) => tagged("$node", Json::String(n.clone())),
         MessageValue::ThrowingGetter(n) => tagged("$throwing_getter", Json::String(n.clone())),
         MessageValue::Ref(id) => tagged("$ref", Json::String(id.clone())),
+        MessageValue::DomException { .. }
+        | MessageValue::ImageData { .. }
+        | MessageValue::Blob { .. } => super::platform::observe_platform(value, true),
         MessageValue::Array(_)
         | MessageValue::ArrayWithProps { .. }
         | MessageValue::Object(_)
@@ -238,17 +280,37 @@ pub fn serialized_error_name(name: &str) -> &str {
     }
 }
 
-/// EscapeRegExpPattern as `RegExp.prototype.source` applies it, for the
-/// sources the syntax accepts (no `/`, no line terminators): only the
-/// empty pattern changes, to `(?:)`.
+/// EscapeRegExpPattern as `RegExp.prototype.source` applies it: "The code
+/// points / or any LineTerminator occurring in the pattern shall be
+/// escaped in S as necessary to ensure that the string-concatenation of
+/// "/", S, "/", and F can be parsed (in an appropriate lexical context) as
+/// a RegularExpressionLiteral that behaves identically to the constructed
+/// regular expression", and the empty pattern is `(?:)`.
+///
+/// A `/` not already escaped and outside a character class must become
+/// `\/` (the syntax refuses `/` inside a class, where escaping is not
+/// necessary and engines differ); a line terminator becomes the escape
+/// every engine writes (`\n`, `\r`, `\u2028`, `\u2029`).
 ///
 /// <https://tc39.es/ecma262/#sec-escaperegexppattern>
 pub fn escape_regexp_pattern(source: &str) -> String {
     if source.is_empty() {
-        "(?:)".into()
-    } else {
-        source.to_owned()
+        return "(?:)".into();
     }
+    let mut out = String::new();
+    let mut escaped = false;
+    for c in source.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            '/' if !escaped => out.push_str("\\/"),
+            c => out.push(c),
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    out
 }
 
 /// `RegExp.prototype.flags` lists the flags in the order

@@ -8,10 +8,13 @@
 //!   `$throwing_getter`, `$non_enumerable`, `$symbol_keyed`, `$hole`).
 //! - [`serialize`]: StructuredSerializeInternal, exhaustive over
 //!   [`MessageValue`]: what throws, and in which order.
+//! - [`number`]: one spelling per Number, so numbers compare by SameValue.
 //! - [`deserialize`]: what StructuredDeserialize gives the receiver, in the
 //!   same tagged notation (identity as `$id`/`$ref`).
 
 pub mod deserialize;
+pub mod number;
+pub mod platform;
 pub mod serialize;
 pub mod syntax;
 
@@ -104,7 +107,7 @@ pub fn view_json(
     kind: ViewKind,
     buffer: serde_json::Value,
     offset: usize,
-    length: usize,
+    length: Option<usize>,
 ) -> serde_json::Value {
     let mut inner = serde_json::Map::new();
     if kind != ViewKind::DataView {
@@ -112,13 +115,48 @@ pub fn view_json(
     }
     inner.insert("buffer".into(), buffer);
     inner.insert("offset".into(), offset.into());
-    inner.insert("length".into(), length.into());
+    inner.insert(
+        "length".into(),
+        length.map_or_else(|| "auto".into(), serde_json::Value::from),
+    );
     let tag = if kind == ViewKind::DataView {
         "$dataview"
     } else {
         "$typed"
     };
     crate::message::tagged(tag, serde_json::Value::Object(inner))
+}
+
+/// A buffer's bytes once the message is built: as made, then resized
+/// (`ArrayBuffer.prototype.resize` keeps the bytes that fit and zeroes
+/// new ones).
+pub fn buffer_bytes_now(bytes: &[u8], resize: Option<usize>) -> Vec<u8> {
+    let mut now = bytes.to_vec();
+    if let Some(n) = resize {
+        now.resize(n, 0);
+    }
+    now
+}
+
+/// IsArrayBufferViewOutOfBounds for a view over a buffer of `byte_length`
+/// bytes now; otherwise the view's length (elements, or bytes for a
+/// DataView).
+/// <https://tc39.es/ecma262/#sec-isarraybufferviewoutofbounds>
+pub fn view_length_now(
+    kind: ViewKind,
+    offset: usize,
+    length: usize,
+    tracking: bool,
+    byte_length: usize,
+) -> Option<usize> {
+    let size = kind.element_size();
+    if tracking {
+        // byteOffsetStart > bufferByteLength: out of bounds; otherwise the
+        // length is floor((bufferByteLength - byteOffset) / elementSize).
+        (offset <= byte_length).then(|| (byte_length - offset) / size)
+    } else {
+        (offset + length * size <= byte_length).then_some(length)
+    }
 }
 
 /// The native error constructors whose names survive serialization
@@ -232,6 +270,9 @@ pub fn children(value: &MessageValue) -> Vec<&MessageValue> {
         | MessageValue::Node(_)
         | MessageValue::Port(_)
         | MessageValue::SharedBuffer(_)
+        | MessageValue::DomException { .. }
+        | MessageValue::ImageData { .. }
+        | MessageValue::Blob { .. }
         | MessageValue::ThrowingGetter(_) => Vec::new(),
     }
 }

@@ -66,7 +66,8 @@ pub fn serialize_internal(
         },
         // 11. [[DateValue]]: copied.
         MessageValue::Date(_) => Ok(()),
-        // 12. [[RegExpMatcher]], [[OriginalSource]], [[OriginalFlags]].
+        // 12. [[RegExpMatcher]], [[OriginalSource]], [[OriginalFlags]]
+        //     (lastIndex, an own property, is not read).
         MessageValue::RegExp { .. } => Ok(()),
         // 13. Otherwise, if value has an [[ArrayBufferData]] internal slot:
         //     13.2.1. If IsDetachedBuffer(value) is true, then throw a
@@ -74,19 +75,40 @@ pub fn serialize_internal(
         MessageValue::Buffer { id: Some(id), .. } if realm.is_detached(id) => {
             Err(data_clone("13.2.1", format!("buffer `{id}` is detached")))
         }
-        //     13.2.2-6. Otherwise the bytes are copied.
+        //     13.2.2-6. Otherwise the bytes are copied; 13.2.3: "If
+        //     IsResizableArrayBuffer(value) is true", with its
+        //     [[ArrayBufferMaxByteLength]] too.
         MessageValue::Buffer { .. } => Ok(()),
         // 14. Otherwise, if value has a [[ViewedArrayBuffer]] internal slot:
-        MessageValue::View { buffer, .. } => {
+        MessageValue::View {
+            kind,
+            buffer,
+            offset,
+            length,
+            tracking,
+        } => {
             // 14.1. If IsArrayBufferViewOutOfBounds(value) is true, then
-            //       throw a "DataCloneError". (A view over a detached
-            //       buffer is out of bounds; the syntax keeps views inside
-            //       their buffer otherwise.)
+            //       throw a "DataCloneError". A view over a detached
+            //       buffer is out of bounds; so is a fixed-length view past
+            //       the end of a resizable buffer shrunk after it was made,
+            //       or a length-tracking one whose offset is past it.
             if let (_, MessageValue::Buffer { id: Some(id), .. }) = names.resolve(buffer) {
                 if realm.is_detached(id) {
                     return Err(data_clone(
                         "14.1",
                         format!("the view's buffer `{id}` is detached"),
+                    ));
+                }
+            }
+            if let (_, MessageValue::Buffer { bytes, resize, .. }) = names.resolve(buffer) {
+                let now = super::buffer_bytes_now(bytes, *resize).len();
+                if super::view_length_now(*kind, *offset, *length, *tracking, now).is_none() {
+                    return Err(data_clone(
+                        "14.1",
+                        format!(
+                            "the {} is out of bounds: its buffer was resized to {now} bytes",
+                            kind.name()
+                        ),
                     ));
                 }
             }
@@ -106,8 +128,23 @@ pub fn serialize_internal(
             .try_for_each(|v| serialize_internal(v, names, memory, realm)),
         // 17. [[ErrorData]] and not a platform object: 17.1 `? Get(value,
         //     "name")` and 17.3 `? [[GetOwnProperty]]("message")` cannot
-        //     throw for the errors a case can build (data properties).
+        //     throw for the errors a case can build (data properties);
+        //     17.5 "If IsDataDescriptor(valueMessageDesc) is true, then set
+        //     message to ? ToString(valueMessageDesc.[[Value]])": a Symbol
+        //     throws TypeError. Other own properties are not read.
+        MessageValue::Error {
+            message_value: Some(v),
+            ..
+        } => crate::call_args::to_string_of(v)
+            .map(|_| ())
+            .map_err(|_| SerializeError::Thrown("TypeError".into())),
         MessageValue::Error { .. } => Ok(()),
+        // 19. Otherwise, if value is a platform object that is a
+        //     serializable object: its serialization steps, which for
+        //     these three copy plain data and cannot throw.
+        MessageValue::DomException { .. }
+        | MessageValue::ImageData { .. }
+        | MessageValue::Blob { .. } => Ok(()),
         // 18. Array exotic object: deep; 26.4. for each key in
         //     EnumerableOwnProperties(value, key) (indices, then other
         //     keys; holes are not own properties): `? [[Get]]`, then

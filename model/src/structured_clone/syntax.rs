@@ -162,7 +162,11 @@ fn is_object_kind(value: &MessageValue) -> bool {
         | MessageValue::Map(_)
         | MessageValue::Set(_)
         | MessageValue::Error { .. }
-        | MessageValue::View { .. } => true,
+        | MessageValue::View { .. }
+        | MessageValue::SharedBuffer(_)
+        | MessageValue::DomException { .. }
+        | MessageValue::ImageData { .. }
+        | MessageValue::Blob { .. } => true,
         MessageValue::Undefined
         | MessageValue::Null
         | MessageValue::Bool(_)
@@ -177,7 +181,6 @@ fn is_object_kind(value: &MessageValue) -> bool {
         | MessageValue::Ref(_)
         | MessageValue::Node(_)
         | MessageValue::Port(_)
-        | MessageValue::SharedBuffer(_)
         | MessageValue::ThrowingGetter(_) => false,
     }
 }
@@ -225,7 +228,7 @@ pub fn parse_tag(
         "$boxed" => boxed(inner, path, read),
         "$map" => map(inner, path, read),
         "$set" => set(inner, path, read),
-        "$error" => error(inner, path),
+        "$error" => error(inner, path, read),
         "$typed" | "$dataview" => view(tag, inner, path, read),
         "$array" | "$id" | "$non_enumerable" | "$symbol_keyed" => Err(err(
             path,
@@ -299,12 +302,22 @@ fn regexp(inner: &Json, path: &str) -> Result<MessageValue, MessageFormatError> 
     let obj = inner
         .as_object()
         .ok_or_else(|| err(path, "$regexp takes {source: ..., flags: ...}"))?;
-    if let Some(k) = obj.keys().find(|k| *k != "source" && *k != "flags") {
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["source", "flags", "last_index"].contains(&k.as_str()))
+    {
         return Err(err(
             path,
-            format!("$regexp has no field `{k}` (fields: source, flags)"),
+            format!("$regexp has no field `{k}` (fields: source, flags, last_index)"),
         ));
     }
+    let last_index = match obj.get("last_index") {
+        None => 0,
+        Some(j) => j
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| err(path, "$regexp's last_index must be a whole number"))?,
+    };
     let text = |k: &str| match obj.get(k) {
         None => Ok(String::new()),
         Some(Json::String(s)) => Ok(s.clone()),
@@ -312,10 +325,10 @@ fn regexp(inner: &Json, path: &str) -> Result<MessageValue, MessageFormatError> 
     };
     let source = text("source")?;
     let flags = text("flags")?;
-    if source.contains(['/', '\n', '\r', '\u{2028}', '\u{2029}']) {
+    if slash_in_class(&source) {
         return Err(err(
             path,
-            "$regexp's source may not hold `/` or line breaks (their escaping in `source` differs between engines' versions); use \\x2f",
+            "$regexp's source may not hold `/` inside a character class (EscapeRegExpPattern escapes it only \"as necessary\", and engines differ there); use \\x2f",
         ));
     }
     let mut seen = String::new();
@@ -328,7 +341,28 @@ fn regexp(inner: &Json, path: &str) -> Result<MessageValue, MessageFormatError> 
         }
         seen.push(c);
     }
-    Ok(MessageValue::RegExp { source, flags })
+    Ok(MessageValue::RegExp {
+        source,
+        flags,
+        last_index,
+    })
+}
+
+/// Whether an unescaped `/` stands inside a character class `[...]`.
+fn slash_in_class(source: &str) -> bool {
+    let (mut escaped, mut in_class) = (false, false);
+    for c in source.chars() {
+        if !escaped {
+            match c {
+                '[' => in_class = true,
+                ']' => in_class = false,
+                '/' if in_class => return true,
+                _ => {}
+            }
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    false
 }
 
 fn boxed(
@@ -435,18 +469,55 @@ fn set(
     Ok(MessageValue::Set(out))
 }
 
-fn error(inner: &Json, path: &str) -> Result<MessageValue, MessageFormatError> {
+fn error(
+    inner: &Json,
+    path: &str,
+    read: fn(&Json, &mut String) -> Result<MessageValue, MessageFormatError>,
+) -> Result<MessageValue, MessageFormatError> {
     let obj = inner
         .as_object()
         .ok_or_else(|| err(path, "$error takes {name: TypeError, message: text}"))?;
-    if let Some(k) = obj
-        .keys()
-        .find(|k| !["name", "message", "constructor"].contains(&k.as_str()))
-    {
+    const FIELDS: [&str; 5] = ["name", "message", "constructor", "message_value", "props"];
+    if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(err(
             path,
-            format!("$error has no field `{k}` (fields: name, message, constructor)"),
+            format!("$error has no field `{k}` (fields: {})", FIELDS.join(", ")),
         ));
+    }
+    if obj.contains_key("message") && obj.contains_key("message_value") {
+        return Err(err(
+            path,
+            "$error takes `message` (a string given to the constructor) or `message_value` (any value assigned to `message` afterwards), not both",
+        ));
+    }
+    let message_value = match obj.get("message_value") {
+        None => None,
+        Some(j) => {
+            let v = read(j, &mut at(path, ".message_value"))?;
+            if crate::call_args::to_string_of(&v).is_err() && !matches!(v, MessageValue::Symbol(_))
+            {
+                return Err(err(
+                    path,
+                    "$error's message_value must be a primitive, a plain object or an array of primitives (ToString of anything else is not modelled)",
+                ));
+            }
+            Some(Box::new(v))
+        }
+    };
+    let mut props = Vec::new();
+    if let Some(p) = obj.get("props") {
+        let p = p
+            .as_object()
+            .ok_or_else(|| err(path, "$error's props takes a map of properties"))?;
+        for (k, v) in p {
+            if k == "message" || k == "name" {
+                return Err(err(
+                    path,
+                    format!("$error's props may not set `{k}`: use its own field"),
+                ));
+            }
+            props.push((k.clone(), read(v, &mut at(path, &format!(".props.{k}")))?));
+        }
     }
     let text = |k: &str| match obj.get(k) {
         None => Ok(None),
@@ -473,6 +544,8 @@ fn error(inner: &Json, path: &str) -> Result<MessageValue, MessageFormatError> {
         name,
         constructor,
         message,
+        message_value,
+        props,
     })
 }
 
@@ -513,7 +586,14 @@ fn view(
     let buffer = match obj.get("buffer") {
         Some(Json::String(id)) => MessageValue::Ref(id.clone()),
         Some(j @ Json::Object(_)) => match read(j, &mut at(path, ".buffer"))? {
-            b @ (MessageValue::Buffer { .. } | MessageValue::Ref(_)) => b,
+            b @ (MessageValue::Buffer { .. }
+            | MessageValue::Ref(_)
+            | MessageValue::SharedBuffer(_)) => b,
+            MessageValue::Identified { id, value }
+                if matches!(*value, MessageValue::SharedBuffer(_)) =>
+            {
+                MessageValue::Identified { id, value }
+            }
             _ => {
                 return Err(err(
                     path,
@@ -531,12 +611,25 @@ fn view(
             .ok_or_else(|| err(path, format!("{tag}'s {k} must be a whole number"))),
     };
     let offset = size("offset")?.unwrap_or(0);
-    let length = size("length")?.ok_or_else(|| err(path, usage))?;
+    let tracking = obj.get("length") == Some(&Json::String("auto".into()));
+    let length = if tracking {
+        0
+    } else {
+        size("length")
+            .map_err(|_| {
+                err(
+                    path,
+                    format!("{tag}'s length must be a whole number, or auto (length-tracking)"),
+                )
+            })?
+            .ok_or_else(|| err(path, usage))?
+    };
     Ok(MessageValue::View {
         kind,
         buffer: Box::new(buffer),
         offset,
         length,
+        tracking,
     })
 }
 
@@ -594,11 +687,28 @@ fn check_at<'a>(
             buffer,
             offset,
             length,
+            tracking,
         } => {
             let (_, target) = names.resolve(buffer);
-            let MessageValue::Buffer { bytes, .. } = target else {
+            let tracking = *tracking;
+            if tracking
+                && !matches!(
+                    target,
+                    MessageValue::Buffer {
+                        max_byte_length: Some(_),
+                        ..
+                    }
+                )
+            {
                 return here(format!(
-                    "the {} names no $buffer of this message",
+                    "a length-tracking {} needs a resizable $buffer (max_byte_length)",
+                    kind.name()
+                ));
+            }
+            let (MessageValue::Buffer { bytes, .. } | MessageValue::SharedBuffer(bytes)) = target
+            else {
+                return here(format!(
+                    "the {} names no $buffer or $sab of this message",
                     kind.name()
                 ));
             };
@@ -609,7 +719,9 @@ fn check_at<'a>(
                     kind.name()
                 ));
             }
-            if offset + length * size > bytes.len() {
+            if !tracking && offset + length * size > bytes.len()
+                || tracking && *offset > bytes.len()
+            {
                 return here(format!(
                     "a {} at offset {offset} with length {length} does not fit its {}-byte buffer (RangeError)",
                     kind.name(),
@@ -651,12 +763,23 @@ pub fn to_tagged(value: &MessageValue) -> Json {
     match value {
         MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
         MessageValue::SharedBuffer(bytes) => sab_json(bytes),
-        MessageValue::Buffer { id, bytes } => {
+        MessageValue::Buffer {
+            id,
+            bytes,
+            max_byte_length,
+            resize,
+        } => {
             let mut inner = Map::new();
             if let Some(id) = id {
                 inner.insert("id".into(), Json::String(id.clone()));
             }
             inner.insert("bytes".into(), bytes_json(bytes));
+            if let Some(m) = max_byte_length {
+                inner.insert("max_byte_length".into(), Json::from(*m));
+            }
+            if let Some(r) = resize {
+                inner.insert("resize".into(), Json::from(*r));
+            }
             tagged("$buffer", Json::Object(inner))
         }
         MessageValue::Array(items) => list(items),
@@ -689,17 +812,20 @@ pub fn to_tagged(value: &MessageValue) -> Json {
             buffer,
             offset,
             length,
+            tracking,
         } => {
             let buffer = match buffer.as_ref() {
                 MessageValue::Ref(id) => Json::String(id.clone()),
                 other => to_tagged(other),
             };
-            super::view_json(*kind, buffer, *offset, *length)
+            super::view_json(*kind, buffer, *offset, (!*tracking).then_some(*length))
         }
         MessageValue::Error {
             name,
             constructor,
             message,
+            message_value,
+            props: extra,
         } => {
             let mut inner = Map::new();
             inner.insert("name".into(), Json::String(name.clone()));
@@ -707,14 +833,32 @@ pub fn to_tagged(value: &MessageValue) -> Json {
             if let Some(m) = message {
                 inner.insert("message".into(), Json::String(m.clone()));
             }
+            if let Some(v) = message_value {
+                inner.insert("message_value".into(), to_tagged(v));
+            }
+            if !extra.is_empty() {
+                let mut p = Map::new();
+                props(&mut p, extra);
+                inner.insert("props".into(), Json::Object(p));
+            }
             tagged("$error", Json::Object(inner))
         }
-        MessageValue::RegExp { source, flags } => {
+        MessageValue::RegExp {
+            source,
+            flags,
+            last_index,
+        } => {
             let mut inner = Map::new();
             inner.insert("source".into(), Json::String(source.clone()));
             inner.insert("flags".into(), Json::String(flags.clone()));
+            if *last_index != 0 {
+                inner.insert("last_index".into(), Json::from(*last_index));
+            }
             tagged("$regexp", Json::Object(inner))
         }
+        MessageValue::DomException { .. }
+        | MessageValue::ImageData { .. }
+        | MessageValue::Blob { .. } => super::platform::observe_platform(value, false),
         MessageValue::Unlisted {
             value,
             non_enumerable,

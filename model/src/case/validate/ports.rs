@@ -1,7 +1,7 @@
 //! Validation of `channel` and `port_post` steps, and of the ports a case
 //! names (`$port: name`).
 
-use super::super::raw::{RawChannel, RawPortPost};
+use super::super::raw::{RawChannel, RawPortCall, RawPortPost};
 use super::{is_valid_name, FlatStep, Validator};
 use crate::case::{Case, PortPost, Step};
 use crate::message::{MessageValue, Transferable};
@@ -9,7 +9,7 @@ use crate::message::{MessageValue, Transferable};
 /// The window whose `channel` step (before this point) made `port`.
 fn channel_of(case: &Case, port: &str) -> Option<usize> {
     case.steps.iter().find_map(|s| match s {
-        Step::Channel { window, ports } if ports.iter().any(|p| p == port) => Some(*window),
+        Step::Channel { window, ports, .. } if ports.iter().any(|p| p == port) => Some(*window),
         _ => None,
     })
 }
@@ -87,14 +87,26 @@ pub(super) fn check_port_post(
             v.error(
                 &format!("{path}.message"),
                 format!("bad message: {e}"),
-                "see the tagged forms in the README",
+                "see the tagged forms in docs/src/cases.md",
             );
             return None;
         }
     };
+    if let (Some(_), Some(_)) = (&p.transfer, &p.options) {
+        v.error(
+            &format!("{path}.options"),
+            "a port_post has `transfer` and `options`: one call has one second argument",
+            "write `transfer: [...]` for postMessage(message, transfer), or `options: {transfer: [...]}` for postMessage(message, {transfer})",
+        );
+        return None;
+    }
+    let (list, list_path) = match &p.options {
+        Some(o) => (o.transfer.as_ref(), format!("{path}.options.transfer")),
+        None => (p.transfer.as_ref(), format!("{path}.transfer")),
+    };
     let mut transfer = Vec::new();
-    for (j, item) in p.transfer.iter().flatten().enumerate() {
-        let item_path = format!("{path}.transfer[{j}]");
+    for (j, item) in list.into_iter().flatten().enumerate() {
+        let item_path = format!("{list_path}[{j}]");
         if item.is_string() {
             v.error(
                 &item_path,
@@ -120,7 +132,31 @@ pub(super) fn check_port_post(
         port: p.port.clone(),
         message,
         transfer,
+        options: p.options.is_some(),
     })
+}
+
+/// `port_start: {port, from?}` and `port_close: {port, from?}`: the port
+/// exists; returns the window that calls.
+pub(super) fn check_port_call(
+    v: &mut Validator,
+    case: &Case,
+    step_path: &str,
+    kind: &str,
+    p: &RawPortCall,
+) -> Option<usize> {
+    let Some(creator) = channel_of(case, &p.port) else {
+        v.error(
+            &format!("{step_path}.{kind}.port"),
+            format!("no earlier `channel` step makes a port named `{}`", p.port),
+            "add `- channel: {window: W, ports: [p1, p2]}` before this step, or name one of its ports",
+        );
+        return None;
+    };
+    match &p.from {
+        Some(name) => case.window_index(name),
+        None => Some(creator),
+    }
 }
 
 /// The ports a step names in its message and transfer list.
@@ -128,6 +164,7 @@ fn named_ports(step: &Step) -> Vec<String> {
     let (message, transfer): (&MessageValue, &[Transferable]) = match step {
         Step::Post(p) => (&p.message, p.transfer.as_deref().unwrap_or_default()),
         Step::PortPost(p) => (&p.message, &p.transfer),
+        Step::PortCall { port, .. } => return vec![port.clone()],
         _ => return Vec::new(),
     };
     let mut out = message.port_names();
