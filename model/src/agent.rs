@@ -65,7 +65,7 @@
 
 use crate::case::{Case, Relation, WindowIndex};
 use crate::mixed_content::is_origin_potentially_trustworthy;
-use crate::navigation::{DocumentIndex, Plan};
+use crate::navigation::{DocumentIndex, DocumentPlan, Plan};
 use crate::origin::{same_origin, OpaqueOriginId, Origin};
 
 /// An agent cluster key: a site (scheme and registrable domain, or an
@@ -307,9 +307,7 @@ pub fn agent_clusters(case: &Case, plan: &Plan, keying: Keying) -> AgentClusters
 /// (`http://pmconf.test/__pmconf/runner`, not potentially trustworthy), so
 /// every document under it is in a non-secure context, `https:` or not;
 /// only a cross-origin isolated case's top (a top-level `https:` page the
-/// harness opens) and popups (top-level) can be secure. The top-level
-/// document's origin stands for its URL: they differ only for `data:`
-/// (opaque, its own agent whatever the keying).
+/// harness opens) and popups (top-level) can be secure.
 pub fn secure_context(case: &Case, plan: &Plan, d: DocumentIndex) -> bool {
     let doc = &plan.documents[d];
     let mut w: WindowIndex = doc.window;
@@ -318,17 +316,24 @@ pub fn secure_context(case: &Case, plan: &Plan, d: DocumentIndex) -> bool {
     }
     match case.windows[w].relation {
         Relation::Top => case.is_isolated(),
-        Relation::Popup { .. } if w == doc.window => {
-            is_origin_potentially_trustworthy(&doc.origin) || doc.initial_about_blank
-        }
+        Relation::Popup { .. } if w == doc.window => creation_url_potentially_trustworthy(doc),
         // The popup's document that holds the frame: its latest document
         // planned before `d` (a popup's navigation destroys its frames).
         _ => plan.documents[..d]
             .iter()
             .rev()
             .find(|p| p.window == w)
-            .is_some_and(|p| is_origin_potentially_trustworthy(&p.origin) || p.initial_about_blank),
+            .is_some_and(creation_url_potentially_trustworthy),
     }
+}
+
+/// "Is url potentially trustworthy?" for a document's creation URL
+/// ([`crate::mixed_content::is_url_potentially_trustworthy`]), read from
+/// what the plan keeps of it: step 1 for an initial `about:blank`, else
+/// step 3 on its origin (the plan keeps no URL; the two differ only for
+/// `data:`, whose opaque origin is its own agent whatever the keying).
+fn creation_url_potentially_trustworthy(doc: &DocumentPlan) -> bool {
+    doc.initial_about_blank || is_origin_potentially_trustworthy(&doc.origin)
 }
 
 #[cfg(test)]
