@@ -71,7 +71,9 @@ pub fn is_origin_potentially_trustworthy(origin: &Origin) -> bool {
 /// <https://w3c.github.io/webappsec-secure-contexts/#is-url-trustworthy>
 pub fn is_url_potentially_trustworthy(url: &Url) -> bool {
     // 1. If url is "about:blank" or "about:srcdoc", return "Potentially
-    //    Trustworthy".
+    //    Trustworthy". (NOTE: with any query or fragment too, as "matches
+    //    about:blank" has it: such a document inherits its context all the
+    //    same.)
     if url.scheme() == "about" && matches!(url.path(), "blank" | "srcdoc") {
         return true;
     }
