@@ -17,6 +17,7 @@ use super::refusal::{Refusal, RefusalGroup};
 use super::windows::{self, ChildContent};
 use crate::case_files::LoadedCase;
 use crate::run::plan::CasePlan;
+use crate::run::protocol::HopStep;
 use pmconf_model::case::{Case, NavigateVia, Relation, Step, Topology, WindowIndex};
 use serde_json::Value as Json;
 
@@ -80,16 +81,14 @@ pub fn check(case: &Case) -> Result<(), Refusal> {
 
 /// pmconf's JSON hop paths (`["parent"]`, `["frame", i]`, `["handle",
 /// name]`) in the shared script's form.
-fn hops_from_plan(hops: &Json) -> String {
+fn hops_from_plan(hops: &[HopStep]) -> String {
     let parts: Vec<String> = hops
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|h| match (h[0].as_str(), &h[1]) {
-            (Some("parent"), _) => "'parent'".to_owned(),
-            (Some("opener"), _) => "'opener'".to_owned(),
-            (Some("frame"), i) => i.to_string(),
-            (_, name) => format!("{{popup: {name}}}"),
+        .iter()
+        .map(|h| match h {
+            HopStep::Parent => "'parent'".to_owned(),
+            HopStep::Opener => "'opener'".to_owned(),
+            HopStep::Frame(i) => i.to_string(),
+            HopStep::Handle(name) => format!("{{popup: {}}}", Json::from(name.as_str())),
         })
         .collect();
     format!("[{}]", parts.join(", "))
@@ -329,7 +328,7 @@ impl<'a> RacePages<'a> {
             .send
             .iter()
             .filter(|(s, _)| *s == w)
-            .flat_map(|(_, targets)| targets.iter().map(hops_from_plan))
+            .flat_map(|(_, targets)| targets.iter().map(|t| hops_from_plan(t)))
             .collect();
         let ends_from: Vec<String> = markers
             .expect

@@ -7,6 +7,7 @@
 
 use super::plan::{CasePlan, Markers};
 use super::profile::Phase;
+use super::protocol::{AgentConfig, Path, StepResult};
 use super::state::RunState;
 use super::verdict::Observation;
 use fantoccini::error::CmdError;
@@ -79,8 +80,8 @@ pub(crate) struct Task<'a> {
     pub first: usize,
     /// Its steps.
     pub indices: &'a [usize],
-    /// End-of-case markers to post at its end (hop paths), or null.
-    pub markers: Json,
+    /// End-of-case markers to post at its end (hop paths), if any.
+    pub markers: Option<Vec<Path>>,
 }
 
 /// What reaches into a session's pages for the batch driver.
@@ -102,15 +103,15 @@ pub(crate) trait Executor {
         state: &RunState,
         r: &Running,
         task: Task<'_>,
-    ) -> Result<Result<Json, Observation>, CmdError>;
+    ) -> Result<Result<Vec<StepResult>, Observation>, CmdError>;
     /// Resets window `w` of a reused slot for the case `r`.
     async fn reset(
         &mut self,
         r: &Running,
         w: WindowIndex,
-        config: Json,
-        targets: Json,
-    ) -> Result<Result<Json, Observation>, CmdError>;
+        config: &AgentConfig,
+        targets: &[Path],
+    ) -> Result<Result<StepResult, Observation>, CmdError>;
     /// Where window `w` is, for a case that says it never loaded (`;
     /// `kid` is at ...`), or nothing.
     async fn where_is(&mut self, r: &Running, w: WindowIndex) -> String;
@@ -565,10 +566,9 @@ async fn run_case(
                 .send
                 .iter()
                 .find(|(w, _)| *w == actor)
-                .map(|(_, targets)| Json::Array(targets.clone()))
-                .unwrap_or(Json::Null)
+                .map(|(_, targets)| targets.clone())
         } else {
-            Json::Null
+            None
         };
         let indices: Vec<usize> = range.clone().collect();
         let task = Task {
@@ -582,42 +582,35 @@ async fn run_case(
             Ok(results) => results,
             Err(problem) => return Ok(Err(problem)),
         };
-        let results = results.as_array().cloned().unwrap_or_default();
         for (k, i) in range.enumerate() {
             let Some(res) = results.get(k) else {
                 return Ok(Err(Observation::InternalError(format!(
                     "step {i}: no result from the agent"
                 ))));
             };
-            if let Some(e) = res.get("harnessError") {
-                return Ok(Err(Observation::InternalError(format!(
-                    "step {i}: {}",
-                    e.as_str().unwrap_or("?")
-                ))));
+            if let Some(e) = &res.harness_error {
+                return Ok(Err(Observation::InternalError(format!("step {i}: {e}"))));
             }
-            let threw = res.get("threw").and_then(|t| t.as_str()).map(str::to_owned);
-            match (&case.steps[i], threw) {
-                (Step::Post(_) | Step::PortPost(_), threw) => {
-                    r.posts.push(PostOutcome { step: i, threw })
-                }
+            match (&case.steps[i], &res.threw) {
+                (Step::Post(_) | Step::PortPost(_), threw) => r.posts.push(PostOutcome {
+                    step: i,
+                    threw: threw.clone(),
+                }),
                 (_, None) => {}
                 (step, Some(name)) => {
                     return Ok(Err(Observation::Inconclusive(format!(
                         "step {i} ({}) threw {name}: {}",
                         step.kind(),
-                        res.get("message").and_then(|m| m.as_str()).unwrap_or("")
+                        res.message.as_deref().unwrap_or("")
                     ))))
                 }
             }
         }
         if let Some(e) = results
             .get(indices.len())
-            .and_then(|m| m.get("harnessError"))
+            .and_then(|m| m.harness_error.as_ref())
         {
-            return Ok(Err(Observation::InternalError(format!(
-                "markers: {}",
-                e.as_str().unwrap_or("?")
-            ))));
+            return Ok(Err(Observation::InternalError(format!("markers: {e}"))));
         }
     }
     if !race {
@@ -642,16 +635,15 @@ async fn reset_windows(
     let plan = &r.plan;
     for w in plan.observer_windows() {
         let config = super::reuse::reset_config(plan, w, &r.key_prefix, &state.page_run());
-        let targets = Json::Array(super::reuse::epoch_targets(plan, w));
-        let result = match executor.reset(r, w, config, targets).await? {
+        let targets = super::reuse::epoch_targets(plan, w);
+        let result = match executor.reset(r, w, &config, &targets).await? {
             Ok(result) => result,
             Err(problem) => return Ok(Err(problem)),
         };
-        if let Some(e) = result.get("harnessError") {
+        if let Some(e) = result.harness_error {
             return Ok(Err(Observation::InternalError(format!(
-                "resetting `{}` for reuse: {}",
+                "resetting `{}` for reuse: {e}",
                 plan.case.windows[w].name,
-                e.as_str().unwrap_or("?")
             ))));
         }
     }
@@ -686,17 +678,16 @@ async fn settle_and_send_markers(
             doc: plan.final_document(w),
             first: end,
             indices: &[],
-            markers: Json::Array(targets),
+            markers: Some(targets),
         };
         let result = match executor.run_task(state, r, task).await? {
             Ok(result) => result,
             Err(problem) => return Ok(Err(problem)),
         };
-        if let Some(e) = result.get(0).and_then(|m| m.get("harnessError")) {
+        if let Some(e) = result.first().and_then(|m| m.harness_error.as_ref()) {
             return Ok(Err(Observation::InternalError(format!(
-                "markers from `{}`: {}",
+                "markers from `{}`: {e}",
                 case.windows[w].name,
-                e.as_str().unwrap_or("?")
             ))));
         }
     }

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod pool;
 pub mod ports;
 pub mod profile;
+pub mod protocol;
 pub mod restarts;
 pub mod reuse;
 pub mod script_calls;

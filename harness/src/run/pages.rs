@@ -1,5 +1,6 @@
 //! The HTML the server sends: the runner page and each window's page.
 
+use super::protocol::AgentConfig;
 use serde_json::Value as Json;
 
 /// The agent every window runs.
@@ -35,15 +36,16 @@ pub fn script_safe_json(value: &Json) -> String {
 }
 
 /// The script that sets a window's configuration and runs the agent.
-pub fn inject_script(config: &Json) -> String {
+pub fn inject_script(config: &AgentConfig) -> String {
+    let config = serde_json::to_value(config).expect("an agent configuration serializes");
     format!(
         "window.__pmconfConfig = {};\n{CODEC_JS}\n{AGENT_JS}",
-        script_safe_json(config)
+        script_safe_json(&config)
     )
 }
 
 /// A window's whole page.
-pub fn window_html(config: &Json) -> String {
+pub fn window_html(config: &AgentConfig) -> String {
     format!(
         "<!doctype html>\n<meta charset=utf-8>\n<title>pmconf window</title>\n<body>\n<script>\n{}\n</script>\n</body>\n",
         inject_script(config)
@@ -181,7 +183,28 @@ mod tests {
 
     #[test]
     fn window_page_embeds_config_and_agent() {
-        let html = window_html(&json!({"key": "k", "name": "</script>"}));
+        let config = crate::run::protocol::AgentConfig {
+            key: "k".into(),
+            doc: "d".into(),
+            race: false,
+            name: "</script>".into(),
+            report_base: "http://a.test/".into(),
+            marker_prefix: "m".into(),
+            token: "t".into(),
+            harness_host: "pmconf.test".into(),
+            source_refs: Default::default(),
+            unreachable_senders: vec![],
+            back_refs: Default::default(),
+            senders_here: vec![],
+            unidentified_source: "?".into(),
+            steps: Default::default(),
+            children: vec![],
+            ports: crate::run::protocol::PortConfig {
+                candidates: vec![],
+                twins: Default::default(),
+            },
+        };
+        let html = window_html(&config);
         assert_eq!(
             html.matches("</script>").count(),
             1,

@@ -2,6 +2,9 @@
 //! agent configuration (`window.__pmconfConfig`) and where WebDriver finds
 //! each window.
 
+use super::protocol::{
+    AgentConfig, CallFormConfig, ChildConfig, HopStep, Ordered, Path, StepConfig, StepEntry,
+};
 use super::state::PageRun;
 use crate::case_files::LoadedCase;
 use pmconf_model::answer::delivered_posts;
@@ -9,10 +12,8 @@ use pmconf_model::case::{
     CallForm, Case, Hop, NavigateVia, Relation, Step, Topology, WindowContent, WindowIndex,
 };
 use pmconf_model::contested::ContestedOutcome;
-use pmconf_model::message::Transferable;
 use pmconf_model::navigation::{plan_case, DocumentIndex, Plan};
 use pmconf_model::{answer_case, Outcome};
-use serde_json::{json, Value as Json};
 
 /// Path below the server root where window pages live.
 pub const PAGE_PREFIX: &str = "/__pmconf/w/";
@@ -154,7 +155,7 @@ impl CasePlan {
         let case = &self.case;
         let end = Topology::at_end(case);
         let alive = |w: WindowIndex| end.exists[w] && self.scripted[w];
-        let mut send: Vec<(WindowIndex, Vec<Json>)> = Vec::new();
+        let mut send: Vec<(WindowIndex, Vec<Path>)> = Vec::new();
         let mut expect: Vec<(WindowIndex, Vec<String>)> = (0..case.windows.len())
             .filter(|&w| alive(w))
             .map(|w| (w, Vec::new()))
@@ -185,7 +186,7 @@ impl CasePlan {
                 w,
                 targets
                     .iter()
-                    .map(|&t| hops_json(case, &end.path(case, w, t).expect("reachable")))
+                    .map(|&t| path_of(case, &end.path(case, w, t).expect("reachable")))
                     .collect(),
             ));
         }
@@ -198,7 +199,12 @@ impl CasePlan {
     /// `key_prefix` (`<engine>/<case id>.<mount>`), and what every page of
     /// the run is told (`run`: the string that starts every end-of-case
     /// marker message, the channel's token).
-    pub fn document_config(&self, d: DocumentIndex, key_prefix: &str, run: &PageRun) -> Json {
+    pub fn document_config(
+        &self,
+        d: DocumentIndex,
+        key_prefix: &str,
+        run: &PageRun,
+    ) -> AgentConfig {
         let case = &self.case;
         let doc = &self.documents.documents[d];
         let w = doc.window;
@@ -215,12 +221,12 @@ impl CasePlan {
         // Identifying event.source: a reference to every window this one
         // can reach; senders it cannot reach are named by elimination.
         let senders = self.senders();
-        let mut source_refs = serde_json::Map::new();
+        let mut source_refs = Ordered::default();
         let mut unreachable_senders = Vec::new();
         for (i, other) in case.windows.iter().enumerate() {
             match topo.path(case, w, i) {
                 Some(p) => {
-                    source_refs.insert(other.name.clone(), hops_json(case, &p));
+                    source_refs.insert(other.name.clone(), path_of(case, &p));
                 }
                 None if senders.contains(&i) => unreachable_senders.push(other.name.clone()),
                 None => {}
@@ -232,7 +238,7 @@ impl CasePlan {
         // this script can take from event.source. Handles are the sender's
         // own variables, so a way through one does not count.
         let end = Topology::at_end(case);
-        let mut back_refs = serde_json::Map::new();
+        let mut back_refs = Ordered::default();
         for name in &unreachable_senders {
             let s = case.window_index(name).expect("a window of the case");
             let way = [&topo, &end]
@@ -240,32 +246,38 @@ impl CasePlan {
                 .filter_map(|t| t.path(case, s, w))
                 .find(|p| !p.iter().any(|h| matches!(h, Hop::PopupHandle(_))));
             if let Some(p) = way {
-                back_refs.insert(name.clone(), hops_json(case, &p));
+                back_refs.insert(name.clone(), path_of(case, &p));
             }
         }
 
         // The windows that post to this one: what an event.source it
         // cannot name may be (a candidate set, outcome.rs).
-        let mut senders_here: Vec<&str> = Vec::new();
+        let mut senders_here: Vec<String> = Vec::new();
         for (_, p) in case.posts().filter(|(_, p)| p.to == w) {
-            let name = case.windows[p.from].name.as_str();
-            if !senders_here.contains(&name) {
-                senders_here.push(name);
+            let name = &case.windows[p.from].name;
+            if !senders_here.contains(name) {
+                senders_here.push(name.clone());
             }
         }
 
-        let mut steps = serde_json::Map::new();
+        let mut steps = Ordered::default();
         for (i, step) in case.steps.iter().enumerate() {
             if step.actor(case) != Some(w) {
                 continue;
             }
-            let mut config = self.step_config(i, key_prefix, run);
-            super::ports::add_awaited_ports(&mut config, &self.documents, i);
-            steps.insert(i.to_string(), config);
+            let (await_ports, ships_ports) = super::ports::awaited_ports(&self.documents, i);
+            steps.insert(
+                i.to_string(),
+                StepEntry {
+                    step: self.step_config(i, key_prefix, run),
+                    await_ports,
+                    ships_ports,
+                },
+            );
         }
 
         // A window's first document creates the windows made up front.
-        let children: Vec<Json> = if first {
+        let children: Vec<ChildConfig> = if first {
             (0..case.windows.len())
                 .filter(|&c| {
                     case.windows[c].relation.creator() == Some(w)
@@ -277,24 +289,24 @@ impl CasePlan {
             Vec::new()
         };
 
-        json!({
-            "key": format!("{key_prefix}/{w}"),
-            "doc": doc.label,
-            "race": case.is_race(),
-            "name": case.windows[w].name,
-            "reportBase": self.report_base_of_document(d),
-            "markerPrefix": run.marker_prefix,
-            "token": run.token,
-            "harnessHost": pmconf_model::hosts::HARNESS_HOST,
-            "sourceRefs": source_refs,
-            "unreachableSenders": unreachable_senders,
-            "backRefs": back_refs,
-            "sendersHere": senders_here,
-            "unidentifiedSource": pmconf_model::outcome::UNIDENTIFIED_SOURCE,
-            "steps": steps,
-            "children": children,
-            "ports": super::ports::port_config(case, &self.documents),
-        })
+        AgentConfig {
+            key: format!("{key_prefix}/{w}"),
+            doc: doc.label.clone(),
+            race: case.is_race(),
+            name: case.windows[w].name.clone(),
+            report_base: self.report_base_of_document(d),
+            marker_prefix: run.marker_prefix.to_owned(),
+            token: run.token.to_owned(),
+            harness_host: pmconf_model::hosts::HARNESS_HOST.to_owned(),
+            source_refs,
+            unreachable_senders,
+            back_refs,
+            senders_here,
+            unidentified_source: pmconf_model::outcome::UNIDENTIFIED_SOURCE.to_owned(),
+            steps,
+            children,
+            ports: super::ports::port_config(case, &self.documents),
+        }
     }
 
     /// The navigate or reload step that loads document `d`, if one does.
@@ -302,7 +314,7 @@ impl CasePlan {
         self.documents.loads.iter().position(|l| *l == Some(d))
     }
 
-    fn step_config(&self, i: usize, key_prefix: &str, run: &PageRun) -> Json {
+    fn step_config(&self, i: usize, key_prefix: &str, run: &PageRun) -> StepConfig {
         let case = &self.case;
         let topo = Topology::before_step(case, i);
         let actor = case.steps[i].actor(case).expect("a script step");
@@ -322,23 +334,18 @@ impl CasePlan {
                         })
                         .count()
                 });
-                let transfer = p.transfer.as_ref().map(|list| {
-                    list.iter()
-                        .map(|t| match t {
-                            Transferable::BufferId(id) => json!({ "buffer": id }),
-                            Transferable::Value(v) => json!({ "value": v.to_tagged_json() }),
-                        })
-                        .collect::<Vec<_>>()
-                });
-                json!({
-                    "kind": "post",
-                    "target": hops_json(case, &path),
-                    "replyTo": reply_to,
-                    "message": p.message.to_tagged_json(),
-                    "targetOrigin": p.target_origin,
-                    "transfer": transfer,
-                    "form": call_form_json(&p.form),
-                })
+                let transfer = p
+                    .transfer
+                    .as_ref()
+                    .map(|list| list.iter().map(super::ports::transfer_config).collect());
+                StepConfig::Post {
+                    target: path_of(case, &path),
+                    reply_to,
+                    message: p.message.to_tagged_json(),
+                    target_origin: p.target_origin.clone(),
+                    transfer,
+                    form: call_form_config(&p.form),
+                }
             }
             Step::Navigate(n) => {
                 let path = topo.path(case, actor, n.window).unwrap_or_default();
@@ -348,26 +355,43 @@ impl CasePlan {
                     origin_prefix(&n.url_as_written),
                     self.page_path_of_document(d, key_prefix)
                 );
-                json!({
-                    "kind": "navigate",
-                    "name": name(n.window),
-                    "target": hops_json(case, &path),
-                    "via": match n.via { NavigateVia::Src => "src", NavigateVia::Location => "location" },
-                    "url": url,
-                })
+                StepConfig::Navigate {
+                    name: name(n.window),
+                    target: path_of(case, &path),
+                    via: match n.via {
+                        NavigateVia::Src => "src",
+                        NavigateVia::Location => "location",
+                    },
+                    url,
+                }
             }
-            Step::Create { window } => json!({
-                "kind": "create",
-                "child": self.child_config(*window, key_prefix, run),
-            }),
-            Step::Fragment { fragment, .. } => json!({ "kind": "fragment", "fragment": fragment }),
-            Step::SetDomain { domain, .. } => json!({ "kind": "set_domain", "domain": domain }),
+            Step::Create { window } => StepConfig::Create {
+                child: self.child_config(*window, key_prefix, run),
+            },
+            Step::Fragment { fragment, .. } => StepConfig::Fragment {
+                fragment: fragment.clone(),
+            },
+            Step::SetDomain { domain, .. } => StepConfig::SetDomain {
+                domain: domain.clone(),
+            },
+            Step::Reload { window } => StepConfig::Reload {
+                name: name(*window),
+            },
+            Step::Remove { window } => StepConfig::Remove {
+                name: name(*window),
+            },
+            Step::Close { window } => StepConfig::Close {
+                name: name(*window),
+            },
+            Step::PushState { window } => StepConfig::PushState {
+                name: name(*window),
+            },
             other => super::ports::port_step_config(other)
-                .unwrap_or_else(|| json!({ "kind": other.kind(), "name": name(other.subject()) })),
+                .expect("every other script step is a port step"),
         }
     }
 
-    fn child_config(&self, c: WindowIndex, key_prefix: &str, run: &PageRun) -> Json {
+    fn child_config(&self, c: WindowIndex, key_prefix: &str, run: &PageRun) -> ChildConfig {
         let window = &self.case.windows[c];
         let kind = match window.relation {
             Relation::Popup { .. } => "popup",
@@ -397,18 +421,18 @@ impl CasePlan {
             .and_then(|(initial, then)| {
                 then.map(|_| self.documents.documents[initial].label.clone())
             });
-        json!({
-            "kind": kind,
-            "name": window.name,
-            "key": format!("{key_prefix}/{c}"),
-            "sandbox": window.sandbox_attribute,
-            "src": src,
-            "pagePath": page_path,
-            "srcdoc": srcdoc,
-            "dataHtml": data_html,
-            "inject": inject,
-            "blankDoc": blank_doc,
-        })
+        ChildConfig {
+            kind,
+            name: window.name.clone(),
+            key: format!("{key_prefix}/{c}"),
+            sandbox: window.sandbox_attribute.clone(),
+            src,
+            page_path,
+            srcdoc,
+            data_html,
+            inject,
+            blank_doc,
+        }
     }
 
     /// The document window `w` first loads (its initial about:blank aside).
@@ -522,7 +546,7 @@ impl CasePlan {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Markers {
     /// Which window posts markers, and the hop paths of their targets.
-    pub send: Vec<(WindowIndex, Vec<Json>)>,
+    pub send: Vec<(WindowIndex, Vec<Path>)>,
     /// Each surviving scripted window, and the windows whose markers its
     /// final document waits for.
     pub expect: Vec<(WindowIndex, Vec<String>)>,
@@ -538,32 +562,29 @@ fn origin_prefix(url: &str) -> &str {
     }
 }
 
-/// How the agent passes a post's arguments: `{"kind": "positional"}`,
-/// `{"kind": "options"}` (targetOrigin and transfer as the members of an
-/// object, only those given), or `{"kind": "args", "args": [...]}` (the raw
-/// argument list, in the case syntax, getters included).
-fn call_form_json(form: &CallForm) -> Json {
+/// How the agent passes a post's arguments: positionally, as an options
+/// object (targetOrigin and transfer as its members, only those given), or
+/// as the raw argument list (in the case syntax, getters included).
+fn call_form_config(form: &CallForm) -> CallFormConfig {
     match form {
-        CallForm::Positional => json!({ "kind": "positional" }),
-        CallForm::Options => json!({ "kind": "options" }),
-        CallForm::Args(args) => json!({
-            "kind": "args",
-            "args": args.iter().map(|a| a.to_tagged_json()).collect::<Vec<_>>(),
-        }),
+        CallForm::Positional => CallFormConfig::Positional,
+        CallForm::Options => CallFormConfig::Options,
+        CallForm::Args(args) => CallFormConfig::Args {
+            args: args.iter().map(|a| a.to_tagged_json()).collect(),
+        },
     }
 }
 
-pub(super) fn hops_json(case: &Case, hops: &[Hop]) -> Json {
-    Json::Array(
-        hops.iter()
-            .map(|h| match *h {
-                Hop::Parent => json!(["parent"]),
-                Hop::Opener => json!(["opener"]),
-                Hop::Frame(i) => json!(["frame", i]),
-                Hop::PopupHandle(p) => json!(["handle", case.windows[p].name]),
-            })
-            .collect(),
-    )
+/// The agent's form of a path of hops.
+pub(super) fn path_of(case: &Case, hops: &[Hop]) -> Path {
+    hops.iter()
+        .map(|h| match *h {
+            Hop::Parent => HopStep::Parent,
+            Hop::Opener => HopStep::Opener,
+            Hop::Frame(i) => HopStep::Frame(i),
+            Hop::PopupHandle(p) => HopStep::Handle(case.windows[p].name.clone()),
+        })
+        .collect()
 }
 
 fn locate(case: &Case, topo: &Topology, w: WindowIndex) -> WindowLocation {
@@ -597,12 +618,17 @@ mod tests {
         token: "t",
     };
 
-    fn config(p: &CasePlan, w: WindowIndex, key_prefix: &str, marker_prefix: &str) -> Json {
+    fn config(
+        p: &CasePlan,
+        w: WindowIndex,
+        key_prefix: &str,
+        marker_prefix: &str,
+    ) -> serde_json::Value {
         let run = PageRun {
             marker_prefix,
             token: "t",
         };
-        p.document_config(p.first_document(w), key_prefix, &run)
+        serde_json::to_value(p.document_config(p.first_document(w), key_prefix, &run)).unwrap()
     }
 
     fn plan(yaml: &str) -> CasePlan {
@@ -714,7 +740,10 @@ steps:
         // Markers go to every scripted window left can reach; pop (a popup
         // only top holds a handle to) and boxed (no script) are left out.
         let markers = p.markers();
-        let targets = &markers.send.iter().find(|(w, _)| *w == left).unwrap().1;
+        let targets =
+            serde_json::to_value(&markers.send.iter().find(|(w, _)| *w == left).unwrap().1)
+                .unwrap();
+        let targets = targets.as_array().unwrap();
         assert_eq!(targets.len(), 5, "{targets:?}");
         assert!(
             !targets.contains(&json!([["parent"], ["frame", 2]])),
@@ -782,7 +811,7 @@ steps:
             .iter()
             .position(|d| d.label == "top@0")
             .expect("the document step 0 loads");
-        let c = p.document_config(later, "chromium/3", &TEST_RUN);
+        let c = serde_json::to_value(p.document_config(later, "chromium/3", &TEST_RUN)).unwrap();
         assert_eq!(c["unreachableSenders"], json!(["pop", "popframe"]));
         assert_eq!(c["backRefs"]["pop"], json!([["opener"]]));
         assert_eq!(c["backRefs"]["popframe"], json!([["parent"], ["opener"]]));
@@ -821,7 +850,7 @@ steps:
         // Its initial about:blank and the document it then loads.
         assert_eq!(inner_docs.len(), 2);
         for d in inner_docs {
-            let c = p.document_config(d, "chromium/3", &TEST_RUN);
+            let c = serde_json::to_value(p.document_config(d, "chromium/3", &TEST_RUN)).unwrap();
             assert_eq!(
                 c["sourceRefs"]["top"],
                 json!([["parent"], ["parent"]]),
@@ -874,7 +903,7 @@ steps:
         );
         let m = p.markers();
         assert_eq!(m.expect, vec![(0, vec!["top".to_owned()])]);
-        assert_eq!(m.send, vec![(0, vec![json!([])])]);
+        assert_eq!(m.send, vec![(0, vec![Vec::new()])]);
         assert_eq!(p.final_document(0), "top");
     }
 

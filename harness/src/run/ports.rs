@@ -12,64 +12,62 @@
 //! the snapshot then shows). Case authors keep such messages distinct.
 
 use super::plan::Markers;
-use pmconf_model::case::{Case, Step, WindowIndex};
+use super::protocol::{PortCandidate, PortConfig, StepConfig, Transfer};
+use pmconf_model::case::{Case, PortAction, Step, WindowIndex};
 use pmconf_model::message::Transferable;
 use pmconf_model::message_port::{transferred_ports, Holder};
 use pmconf_model::navigation::Plan;
-use serde_json::{json, Value as Json};
 
-/// The agent's configuration of a `channel` or `port_post` step.
-pub fn port_step_config(step: &Step) -> Option<Json> {
+/// The agent's configuration of a `channel`, `port_post`, `port_start` or
+/// `port_close` step.
+pub fn port_step_config(step: &Step) -> Option<StepConfig> {
     Some(match step {
-        Step::Channel { ports, start, .. } => {
-            json!({ "kind": "channel", "ports": ports, "start": start })
-        }
-        Step::PortPost(p) => json!({
-            "kind": "port_post",
-            "port": p.port,
-            "message": p.message.to_tagged_json(),
-            "transfer": p.transfer.iter().map(transfer_json).collect::<Vec<_>>(),
-            "options": p.options,
-        }),
-        Step::PortCall { port, .. } => json!({ "kind": step.kind(), "port": port }),
+        Step::Channel { ports, start, .. } => StepConfig::Channel {
+            ports: ports.clone(),
+            start: *start,
+        },
+        Step::PortPost(p) => StepConfig::PortPost {
+            port: p.port.clone(),
+            message: p.message.to_tagged_json(),
+            transfer: p.transfer.iter().map(transfer_config).collect(),
+            options: p.options,
+        },
+        Step::PortCall { port, action, .. } => match action {
+            PortAction::Start => StepConfig::PortStart { port: port.clone() },
+            PortAction::Close => StepConfig::PortClose { port: port.clone() },
+        },
         _ => return None,
     })
 }
 
-/// Adds `awaitPorts` to step `step`'s configuration: the ports that come
-/// to its window in an earlier task's message, which the agent waits for
-/// before it runs the step (the model's [`PortPlan::awaits`]: until then
-/// the name means the window's detached object, or nothing).
+/// The ports step `step` waits for and ships: `awaitPorts`, those that
+/// come to its window in an earlier task's message, which the agent waits
+/// for before it runs the step (the model's [`PortPlan::awaits`]: until
+/// then the name means the window's detached object, or nothing); and
+/// `shipsPorts`, those a post's transfer list holds as its arguments
+/// resolve, which the agent no longer holds once the call returns (an
+/// `args` post's transfer list is only known after Web IDL conversion).
 ///
 /// [`PortPlan::awaits`]: pmconf_model::message_port::PortPlan::awaits
-///
-/// Also adds `shipsPorts` to a post's: the ports its transfer list holds
-/// as its arguments resolve, which the agent no longer holds once the call
-/// returns (an `args` post's transfer list is only known after Web IDL
-/// conversion).
-pub fn add_awaited_ports(config: &mut Json, plan: &Plan, step: usize) {
-    let Some(obj) = config.as_object_mut() else {
-        return;
-    };
-    if let Some(awaits) = plan.ports.awaits.get(step).filter(|a| !a.is_empty()) {
-        obj.insert("awaitPorts".into(), json!(awaits));
-    }
-    if let Some(ships) = plan.transferred.get(step).filter(|s| !s.is_empty()) {
-        obj.insert("shipsPorts".into(), json!(ships));
-    }
+pub fn awaited_ports(plan: &Plan, step: usize) -> (Vec<String>, Vec<String>) {
+    (
+        plan.ports.awaits.get(step).cloned().unwrap_or_default(),
+        plan.transferred.get(step).cloned().unwrap_or_default(),
+    )
 }
 
-fn transfer_json(t: &Transferable) -> Json {
+/// A transfer list entry as the agent takes it.
+pub fn transfer_config(t: &Transferable) -> Transfer {
     match t {
-        Transferable::BufferId(id) => json!({ "buffer": id }),
-        Transferable::Value(v) => json!({ "value": v.to_tagged_json() }),
+        Transferable::BufferId(id) => Transfer::Buffer(id.clone()),
+        Transferable::Value(v) => Transfer::Value(v.to_tagged_json()),
     }
 }
 
 /// The agent's port configuration, the same for every document of the
-/// case: `portCandidates` (every message carrying ports, with their names)
-/// and `portTwins` (each port's entangled port).
-pub fn port_config(case: &Case, plan: &Plan) -> Json {
+/// case: every message carrying ports (as the receiver observes it) with
+/// their names, and each port's entangled port.
+pub fn port_config(case: &Case, plan: &Plan) -> PortConfig {
     let mut candidates = Vec::new();
     for (i, step) in case.steps.iter().enumerate() {
         let (message, ports) = match step {
@@ -79,16 +77,19 @@ pub fn port_config(case: &Case, plan: &Plan) -> Json {
             _ => continue,
         };
         if !ports.is_empty() {
-            candidates.push(json!({ "message": message.observable_json(), "ports": ports }));
+            candidates.push(PortCandidate {
+                message: message.observable_json(),
+                ports,
+            });
         }
     }
-    let twins: serde_json::Map<String, Json> = plan
+    let twins = plan
         .ports
         .entries
         .iter()
-        .map(|e| (e.name.clone(), Json::String(e.twin.clone())))
+        .map(|e| (e.name.clone(), e.twin.clone()))
         .collect();
-    json!({ "candidates": candidates, "twins": twins })
+    PortConfig { candidates, twins }
 }
 
 /// Adds the port markers: a window that takes steps sends, with its last
@@ -138,6 +139,7 @@ mod tests {
     use super::*;
     use pmconf_model::navigation::plan_case;
     use pmconf_model::parse_case;
+    use serde_json::json;
 
     fn case(steps: &str) -> Case {
         parse_case(
@@ -154,32 +156,26 @@ mod tests {
         // object). Step 1's own port is top's, made by the channel step.
         let c = case("  - channel: { window: top, ports: [p1, p2] }\n  - post: { from: top, to: top, message: a, target_origin: '*', transfer: [{$port: p2}] }\n  - post: { from: top, to: child, message: b, target_origin: '*', transfer: [{$port: p2}] }\n");
         let plan = plan_case(&c);
-        let config = |i: usize| {
-            let mut j = json!({ "kind": "post" });
-            add_awaited_ports(&mut j, &plan, i);
-            j
-        };
-        assert_eq!(config(1).get("awaitPorts"), None);
-        assert_eq!(config(1)["shipsPorts"], json!(["p2"]));
-        assert_eq!(config(2)["awaitPorts"], json!(["p2"]));
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            awaited_ports(&plan, 1),
+            (none.clone(), vec!["p2".to_owned()])
+        );
+        assert_eq!(awaited_ports(&plan, 2).0, ["p2"]);
     }
 
     #[test]
     fn port_steps_carry_what_the_agent_needs() {
         let c = case("  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_start: { port: p2 }\n  - port_post: { port: p1, message: m, options: { transfer: [] } }\n  - channel: { window: top, ports: [q1, q2] }\n  - port_close: { port: q1 }\n");
+        let config =
+            |i: usize| serde_json::to_value(port_step_config(&c.steps[i]).unwrap()).unwrap();
         assert_eq!(
-            port_step_config(&c.steps[0]),
-            Some(json!({ "kind": "channel", "ports": ["p1", "p2"], "start": false }))
+            config(0),
+            json!({ "kind": "channel", "ports": ["p1", "p2"], "start": false })
         );
-        assert_eq!(
-            port_step_config(&c.steps[1]),
-            Some(json!({ "kind": "port_start", "port": "p2" }))
-        );
-        assert_eq!(port_step_config(&c.steps[2]).unwrap()["options"], true);
-        assert_eq!(
-            port_step_config(&c.steps[4]),
-            Some(json!({ "kind": "port_close", "port": "q1" }))
-        );
+        assert_eq!(config(1), json!({ "kind": "port_start", "port": "p2" }));
+        assert_eq!(config(2)["options"], true);
+        assert_eq!(config(4), json!({ "kind": "port_close", "port": "q1" }));
     }
 
     #[test]

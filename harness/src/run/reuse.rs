@@ -12,11 +12,11 @@
 //! to a window that is reused next) arrives before that sender's epoch
 //! marker and is never counted for the new case, whenever it arrives.
 
-use super::plan::{hops_json, CasePlan};
+use super::plan::{path_of, CasePlan};
+use super::protocol::{AgentConfig, Path};
 use super::state::PageRun;
 use pmconf_model::case::{Relation, Step, Topology, WindowContent, WindowIndex};
 use pmconf_model::message::Transferable;
-use serde_json::{json, Value as Json};
 
 /// Why a case runs in fresh documents, or `Ok(key)`: the pool key of its
 /// slot (every window, in order: how it is created, what it loads, its
@@ -72,21 +72,26 @@ pub fn reuse_key(plan: &CasePlan) -> Result<String, &'static str> {
 
 /// The hop paths from `w` to every scripted window of the case (itself
 /// included), where `w` posts its epoch marker when it is reset.
-pub fn epoch_targets(plan: &CasePlan, w: WindowIndex) -> Vec<Json> {
+pub fn epoch_targets(plan: &CasePlan, w: WindowIndex) -> Vec<Path> {
     let case = &plan.case;
     let topo = Topology::initial(case);
     (0..case.windows.len())
         .filter(|&t| plan.scripted[t])
         .filter_map(|t| topo.path(case, w, t))
-        .map(|p| hops_json(case, &p))
+        .map(|p| path_of(case, &p))
         .collect()
 }
 
 /// The agent configuration window `w` of a reused slot is reset to: its
 /// first document's, without children (they exist already).
-pub fn reset_config(plan: &CasePlan, w: WindowIndex, key_prefix: &str, run: &PageRun) -> Json {
+pub fn reset_config(
+    plan: &CasePlan,
+    w: WindowIndex,
+    key_prefix: &str,
+    run: &PageRun,
+) -> AgentConfig {
     let mut config = plan.document_config(plan.first_document(w), key_prefix, run);
-    config["children"] = json!([]);
+    config.children.clear();
     config
 }
 
@@ -181,14 +186,15 @@ mod tests {
         );
         // To itself and to the other scripted window; not to `mute`,
         // which runs no script.
-        assert_eq!(epoch_targets(&p, 0), vec![json!([]), json!([["frame", 0]])]);
-        assert_eq!(epoch_targets(&p, 1), vec![json!([["parent"]]), json!([])]);
+        let targets = |w| serde_json::to_value(epoch_targets(&p, w)).unwrap();
+        assert_eq!(targets(0), serde_json::json!([[], [["frame", 0]]]));
+        assert_eq!(targets(1), serde_json::json!([[["parent"]], []]));
         let run = PageRun {
             marker_prefix: "m:",
             token: "t",
         };
         let config = reset_config(&p, 1, "chromium/1.5", &run);
-        assert_eq!(config["key"], "chromium/1.5/1");
-        assert_eq!(config["children"], json!([]));
+        assert_eq!(config.key, "chromium/1.5/1");
+        assert!(config.children.is_empty());
     }
 }

@@ -10,11 +10,13 @@ use super::channel::{CallError, PeerName};
 use super::driver::{Executor, Running, Task};
 use super::pages::{RUNNER_HOST, RUNNER_PATH};
 use super::plan::WindowLocation;
+use super::protocol::{AgentConfig, Path, StepResult};
 use super::state::RunState;
 use super::verdict::Observation;
 use fantoccini::error::CmdError;
 use fantoccini::Client;
 use pmconf_model::case::{Relation, WindowIndex};
+use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -182,26 +184,25 @@ impl Executor for ChannelExecutor<'_> {
         _state: &RunState,
         r: &Running,
         task: Task<'_>,
-    ) -> Result<Result<Json, Observation>, CmdError> {
+    ) -> Result<Result<Vec<StepResult>, Observation>, CmdError> {
         let to = PeerName::Document {
             key: r.key(task.actor),
             doc: task.doc.clone(),
         };
         let frame = json!({ "t": "task", "steps": task.indices, "markers": task.markers });
+        let what = format!(
+            "steps {:?} of `{}`",
+            task.indices, r.plan.case.windows[task.actor].name
+        );
         match self
             .state
             .channels
             .call(&to, frame, self.task_deadline)
             .await
         {
-            Ok(results) => Ok(Ok(results)),
-            Err(e) => Ok(Err(inconclusive(
-                &format!(
-                    "steps {:?} of `{}`",
-                    task.indices, r.plan.case.windows[task.actor].name
-                ),
-                e,
-            ))),
+            Ok(results) => Ok(StepResult::list(&results)
+                .map_err(|e| Observation::InternalError(format!("{what}: {e}")))),
+            Err(e) => Ok(Err(inconclusive(&what, e))),
         }
     }
 
@@ -209,9 +210,9 @@ impl Executor for ChannelExecutor<'_> {
         &mut self,
         r: &Running,
         w: WindowIndex,
-        config: Json,
-        targets: Json,
-    ) -> Result<Result<Json, Observation>, CmdError> {
+        config: &AgentConfig,
+        targets: &[Path],
+    ) -> Result<Result<StepResult, Observation>, CmdError> {
         // The window's document still carries the case it served last.
         let old_key = r
             .reused_from
@@ -232,7 +233,9 @@ impl Executor for ChannelExecutor<'_> {
             .call(&to, frame, self.task_deadline)
             .await
         {
-            Ok(result) => Ok(Ok(result)),
+            Ok(result) => Ok(StepResult::deserialize(&result).map_err(|e| {
+                Observation::InternalError(format!("resetting a reused window: {e}"))
+            })),
             Err(e) => Ok(Err(inconclusive("resetting a reused window", e))),
         }
     }
@@ -339,7 +342,7 @@ mod tests {
             doc: "top".into(),
             first: 0,
             indices: &[0],
-            markers: Json::Null,
+            markers: None,
         }
     }
 

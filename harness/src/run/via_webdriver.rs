@@ -10,12 +10,14 @@ use super::driver::{Executor, Running, Task};
 use super::frames::{move_to, At};
 use super::pages::{RUNNER_HOST, RUNNER_PATH};
 use super::plan::WindowLocation;
+use super::protocol::{AgentConfig, Path, StepResult};
 use super::state::RunState;
 use super::verdict::Observation;
 use fantoccini::error::CmdError;
 use fantoccini::wd::WindowHandle;
 use fantoccini::Client;
 use pmconf_model::case::{Step, WindowIndex};
+use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -156,7 +158,7 @@ impl Executor for WebDriverExecutor<'_> {
         state: &RunState,
         r: &Running,
         task: Task<'_>,
-    ) -> Result<Result<Json, Observation>, CmdError> {
+    ) -> Result<Result<Vec<StepResult>, Observation>, CmdError> {
         let case = &r.plan.case;
         let location = r.plan.location_before(task.actor, task.first);
         // WebDriver stays in the window it entered last and moves from
@@ -170,7 +172,7 @@ impl Executor for WebDriverExecutor<'_> {
             .client
             .execute(
                 "return window.__pmconf.run(arguments[0], arguments[1]);",
-                vec![json!(indices), task.markers],
+                vec![json!(indices), json!(task.markers)],
             )
             .await;
         if case.is_race() {
@@ -181,8 +183,8 @@ impl Executor for WebDriverExecutor<'_> {
         // A task that navigates the window WebDriver is in can lose the
         // script's return value (or end in an error); the agent sent the
         // same results on its channel before navigating.
-        match returned {
-            Ok(v) if v.is_array() => Ok(Ok(v)),
+        let results = match returned {
+            Ok(v) if v.is_array() => v,
             other => {
                 let key = r.key(task.actor);
                 let find = |s: &RunState| {
@@ -202,23 +204,27 @@ impl Executor for WebDriverExecutor<'_> {
                 let recorded = find(state)
                     .or_else(|| self_navigation_results(state, &key, indices, navigates_self));
                 match (recorded, other) {
-                    (Some(v), _) => Ok(Ok(v)),
-                    (None, Err(e)) => Ok(Err(Observation::InternalError(format!(
-                        "steps {indices:?}: WebDriver: {e}"
-                    )))),
-                    (None, Ok(v)) => Ok(Ok(v)),
+                    (Some(v), _) => v,
+                    (None, Err(e)) => {
+                        return Ok(Err(Observation::InternalError(format!(
+                            "steps {indices:?}: WebDriver: {e}"
+                        ))))
+                    }
+                    (None, Ok(v)) => v,
                 }
             }
-        }
+        };
+        Ok(StepResult::list(&results)
+            .map_err(|e| Observation::InternalError(format!("steps {indices:?}: {e}"))))
     }
 
     async fn reset(
         &mut self,
         r: &Running,
         w: WindowIndex,
-        config: Json,
-        targets: Json,
-    ) -> Result<Result<Json, Observation>, CmdError> {
+        config: &AgentConfig,
+        targets: &[Path],
+    ) -> Result<Result<StepResult, Observation>, CmdError> {
         let location = r.plan.location_before(w, 0);
         if let Err(e) = self.enter(r, &location, false).await? {
             return Ok(Err(Observation::InternalError(e)));
@@ -229,10 +235,16 @@ impl Executor for WebDriverExecutor<'_> {
             .client
             .execute(
                 "return window.__pmconf.reset(JSON.parse(arguments[0]), arguments[1]);",
-                vec![Json::String(config.to_string()), targets],
+                vec![
+                    Json::String(
+                        serde_json::to_string(config).expect("a configuration serializes"),
+                    ),
+                    json!(targets),
+                ],
             )
             .await?;
-        Ok(Ok(result))
+        Ok(StepResult::deserialize(&result)
+            .map_err(|e| Observation::InternalError(format!("resetting a reused window: {e}"))))
     }
 
     async fn where_is(&mut self, r: &Running, w: WindowIndex) -> String {
