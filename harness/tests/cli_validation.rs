@@ -1399,3 +1399,171 @@ fn deeper_errors_come_in_the_same_pass_sorted_by_line() {
     }
     assert!(stderr.contains("5 errors found"), "{stderr}");
 }
+
+/// Mixed content is one rule (`model/src/mixed_content.rs`) wherever a
+/// frame loads: up front, at its `create` step, at a navigation. An http
+/// `*.test` frame under an http *loopback* page is blocked: the page's
+/// origin, `http://127.0.0.1:8001`, is potentially trustworthy (Secure
+/// Contexts, "Is origin potentially trustworthy?" step 4), so it
+/// "prohibits mixed security contexts" (Mixed Content §4.3 step 1) and
+/// `http://b.test/` is not a potentially trustworthy URL (§4.4 step 1.2).
+/// The navigation check used to let it through (it looked for https
+/// ancestors only) while the check of the tree as written refused it.
+#[test]
+fn an_http_name_frame_under_a_loopback_page_is_blocked_wherever_it_loads() {
+    let loopback = |child: &str, steps: &[&str]| {
+        let child = format!("  child: {{ parent: top, url: \"{child}\" }}");
+        let mut lines = vec![
+            "description: under a loopback page",
+            "windows:",
+            "  top: { url: \"http://127.0.0.1:8001/\" }",
+            child.as_str(),
+            "steps:",
+        ];
+        lines.extend_from_slice(steps);
+        case(&lines)
+    };
+    let post = "  - post: { from: top, to: top, message: 1 }";
+    assert_rejected(
+        &loopback("http://b.test/", &[post]),
+        4,
+        25,
+        &[
+            "`child` would be blocked as mixed content: it is http inside `top`, whose origin http://127.0.0.1:8001 is potentially trustworthy (loopback)",
+            "http on a *.test name for the frames around it",
+        ],
+    );
+    assert_rejected(
+        &loopback(
+            "http://127.0.0.2:8002/",
+            &["  - navigate: { window: child, url: \"http://d.test/\", by: top }"],
+        ),
+        6,
+        32,
+        &[
+            "`http://d.test/` would be blocked as mixed content inside `top`, whose origin http://127.0.0.1:8001 is potentially trustworthy (loopback)",
+            "navigate frames under a loopback page to https or loopback URLs",
+        ],
+    );
+    assert_rejected(
+        &loopback("http://b.test/", &["  - create: { window: child }"]),
+        6,
+        15,
+        &[
+            "`child` would be blocked as mixed content: it is http inside `top`, whose document is now `http://127.0.0.1:8001/`",
+            "give the frame an https (or loopback) URL",
+        ],
+    );
+    // A loopback frame's URL is potentially trustworthy itself (§4.4 step
+    // 1.2), and so is an https one.
+    assert_valid(&loopback("http://127.0.0.2:8002/", &[post]));
+    assert_valid(&loopback(
+        "https://b.test/",
+        &[
+            "  - navigate: { window: child, url: \"http://127.0.0.3/\", by: top }",
+            "  - wait: { loaded: child }",
+        ],
+    ));
+}
+
+/// A frame a `create` step makes is judged by the documents around it
+/// when it is created: top starts https, navigates to http, then creates an
+/// http frame, which loads. The tree as written used to be checked for
+/// every frame, created up front or not, so this case was refused.
+#[test]
+fn a_frame_created_after_its_https_parent_went_http_is_not_mixed_content() {
+    assert_valid(&case(&[
+        "description: https, then http, then the frame",
+        "windows:",
+        "  top: { url: \"https://a.test/\" }",
+        "  child: { parent: top, url: \"http://b.test/\" }",
+        "steps:",
+        "  - navigate: { window: top, url: \"http://a.test/\" }",
+        "  - wait: { loaded: top }",
+        "  - create: { window: child }",
+        "  - wait: { loaded: child }",
+        "  - post: { from: child, to: top, message: 1, target_origin: \"*\" }",
+    ]));
+    // Before the navigation, the same create is blocked.
+    assert_rejected(
+        &case(&[
+            "description: the frame first",
+            "windows:",
+            "  top: { url: \"https://a.test/\" }",
+            "  child: { parent: top, url: \"http://b.test/\" }",
+            "steps:",
+            "  - create: { window: child }",
+        ]),
+        6,
+        15,
+        &["`child` would be blocked as mixed content: it is http inside `top`, whose document is now `https://a.test/`"],
+    );
+}
+
+/// A sandboxed https frame's origin is opaque, which the standard does not
+/// count as potentially trustworthy, so it would let an http frame load
+/// under it; Chromium, Firefox and WebKitGTK all block it
+/// (`mixed_content_in_browsers`), and the model refuses such a frame as
+/// they do (NOTE in `mixed_content.rs`).
+#[test]
+fn an_http_frame_under_a_sandboxed_https_frame_is_refused() {
+    assert_rejected(
+        &case(&[
+            "description: under a sandboxed https frame",
+            "windows:",
+            "  top: { url: \"http://a.test/\" }",
+            "  boxed: { parent: top, url: \"https://b.test/\", sandbox: \"allow-scripts\" }",
+            "  kid: { parent: boxed, url: \"http://c.test/\" }",
+            "steps:",
+            "  - post: { from: kid, to: top, message: 1, target_origin: \"*\" }",
+        ]),
+        5,
+        25,
+        &["`kid` would be blocked as mixed content: it is http inside https `boxed`"],
+    );
+}
+
+/// The `document.domain` setter is one function (`model/src/document.rs`)
+/// for the validator and the race generator, which disagreed on a host
+/// with a trailing dot: the validator let `x.a.test.` set `test.` (its
+/// public suffix, with the dot), the generator offered no value at all.
+/// HTML's "is a registrable domain suffix of or is equal to", step 4.3:
+/// `test.` equals its own public suffix, so it throws; `a.test.` is fine,
+/// and `a.test` (no dot) does not end `x.a.test.` (step 4.2). All three
+/// engines agree (`mixed_content_in_browsers`). An IP address may set
+/// itself (step 4: equal hosts), which the validator used to refuse.
+#[test]
+fn set_domain_on_a_trailing_dot_host_and_on_an_ip_address() {
+    let set = |url: &str, domain: &str| {
+        let top = format!("  top: {{ url: \"{url}\" }}");
+        let step = format!("  - set_domain: {{ window: top, domain: \"{domain}\" }}");
+        case(&[
+            "description: document.domain",
+            "windows:",
+            top.as_str(),
+            "steps:",
+            step.as_str(),
+        ])
+    };
+    assert_rejected(
+        &set("http://x.a.test./", "test."),
+        5,
+        32,
+        &["`document.domain = \"test.\"` would throw: `test.` is a public suffix"],
+    );
+    assert_rejected(
+        &set("http://x.a.test./", "a.test"),
+        5,
+        32,
+        &["`a.test` is not `x.a.test.` or a parent domain of it"],
+    );
+    assert_valid(&set("http://x.a.test./", "a.test."));
+    assert_valid(&set("http://x.a.test./", "x.a.test."));
+    assert_valid(&set("http://127.0.0.1:8001/", "127.0.0.1"));
+    assert_rejected(
+        &set("http://127.0.0.1:8001/", "0.1"),
+        5,
+        32,
+        &["`0.1` is not `127.0.0.1` or a parent domain of it"],
+    );
+}

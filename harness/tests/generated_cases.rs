@@ -128,3 +128,51 @@ fn show_a_generated_case() {
     assert!(parse_case("shown.yaml", &yaml).is_ok());
     println!("{yaml}");
 }
+
+/// The origin generator places frames by the race generator's rule
+/// (`gen::races::topology::loadable_frame_origin`): written out here, no
+/// frame is http on a name under an https or http-loopback window (Mixed
+/// Content §4.3: both origins are potentially trustworthy), nor http on
+/// loopback under an https window (`HTTP_LOOPBACK_FRAME_UNDER_HTTPS`:
+/// Firefox and WebKitGTK do not run it); an http loopback frame under an
+/// http loopback page loads everywhere and is generated (it used to be
+/// made https).
+#[test]
+fn generated_frames_load_in_every_engine() {
+    use pmconf_model::case::{Relation, WindowContent};
+    let loopback = |u: &url::Url| match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        _ => false,
+    };
+    let mut bad = Vec::new();
+    let mut loopback_under_loopback = 0;
+    for (i, c) in sample(3, 1000).iter().enumerate() {
+        let case = parse_case("g.yaml", &c.to_yaml("g")).unwrap();
+        let url = |w: usize| match &case.windows[w].content {
+            WindowContent::Url(u) if matches!(u.scheme(), "http" | "https") => Some(u.clone()),
+            _ => None,
+        };
+        for (w, win) in case.windows.iter().enumerate() {
+            let Some(u) = url(w).filter(|u| u.scheme() == "http") else {
+                continue;
+            };
+            let mut around = Vec::new();
+            let mut at = w;
+            while let Relation::Iframe { parent } = case.windows[at].relation {
+                around.extend(url(parent));
+                at = parent;
+            }
+            let https_above = around.iter().any(|p| p.scheme() == "https");
+            let loopback_above = around.iter().any(|p| p.scheme() == "http" && loopback(p));
+            if https_above || (loopback_above && !loopback(&u)) {
+                bad.push(format!("case {i}: {} at {u}", win.name));
+            }
+            if loopback_above && loopback(&u) {
+                loopback_under_loopback += 1;
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{bad:?}");
+    assert!(loopback_under_loopback > 0);
+}

@@ -64,7 +64,8 @@
 //! verdicts rely on.
 
 use crate::case::{Case, Relation, WindowIndex};
-use crate::navigation::{DocumentIndex, Plan};
+use crate::mixed_content::is_origin_potentially_trustworthy;
+use crate::navigation::{DocumentIndex, DocumentPlan, Plan};
 use crate::origin::{same_origin, OpaqueOriginId, Origin};
 
 /// An agent cluster key: a site (scheme and registrable domain, or an
@@ -116,53 +117,59 @@ pub fn obtain_a_site(origin: &Origin) -> AgentClusterKey {
     }
 }
 
+/// The public suffix of a host, or `None` (IP addresses).
+///
+/// <https://url.spec.whatwg.org/#host-public-suffix>
+///
+/// NOTE: pmconf's hosts are `*.test` names and loopback literals (see
+/// [`crate::hosts`]), so the Public Suffix List algorithm here is the
+/// list's default rule alone ("If no rules match, the prevailing rule is
+/// `*`"): `test` has no entry, so the public suffix is the last label.
+pub fn public_suffix(host: &str) -> Option<String> {
+    // 1. If host is not a domain, then return null. (IPv6 serializes in
+    //    brackets.)
+    if host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return None;
+    }
+    // 2. Let trailingDot be "." if host ends with "."; otherwise the empty
+    //    string.
+    let (bare, trailing_dot) = split_trailing_dot(host);
+    // 3. Let publicSuffix be the public suffix determined by running the
+    //    Public Suffix List algorithm with host as domain.
+    let public_suffix = bare.rsplit('.').next().unwrap_or(bare);
+    // 5. Return publicSuffix and trailingDot concatenated.
+    Some(format!("{public_suffix}{trailing_dot}"))
+}
+
 /// The registrable domain of a host, or `None` (IP addresses, and domains
 /// that are public suffixes themselves).
 ///
 /// <https://url.spec.whatwg.org/#host-registrable-domain>
-///
-/// NOTE: pmconf's hosts are `*.test` names and loopback literals (see
-/// [`crate::hosts`]), so this is the Public Suffix List's default rule
-/// alone ("If no rules match, the prevailing rule is `*`"): `test` has no
-/// entry, so the public suffix is the last label and the registrable
-/// domain the last two. A trailing dot stays on both, as the URL Standard's
-/// public suffix algorithm keeps it.
 pub fn registrable_domain(host: &str) -> Option<String> {
-    // IP addresses (IPv6 serializes in brackets) have none.
-    if host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok() {
+    // 1. If host's public suffix is null or host's public suffix equals
+    //    host, then return null.
+    let suffix = public_suffix(host)?;
+    if suffix == host {
         return None;
     }
-    let (bare, dot) = match host.strip_suffix('.') {
-        Some(b) => (b, "."),
-        None => (host, ""),
-    };
+    // 2. Let trailingDot be "." if host ends with "."; otherwise the empty
+    //    string.
+    let (bare, trailing_dot) = split_trailing_dot(host);
+    // 3. Let registrableDomain be the registrable domain determined by
+    //    running the Public Suffix List algorithm with host as domain: the
+    //    public suffix and the label before it.
+    let suffix_labels = split_trailing_dot(&suffix).0.split('.').count();
     let labels: Vec<&str> = bare.split('.').collect();
-    if labels.len() < 2 {
-        return None;
-    }
-    Some(format!("{}{dot}", labels[labels.len() - 2..].join(".")))
+    let registrable = labels[labels.len().saturating_sub(suffix_labels + 1)..].join(".");
+    // 5. Return registrableDomain and trailingDot concatenated.
+    Some(format!("{registrable}{trailing_dot}"))
 }
 
-/// "Is origin potentially trustworthy?" for the origins a case can have.
-///
-/// <https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy>
-/// > "1. If origin is an opaque origin, return "Not Trustworthy". [...]
-/// > 3. If origin's scheme is either "https" or "wss", return "Potentially
-/// > Trustworthy". 4. If origin's host matches one of the CIDR notations
-/// > 127.0.0.0/8 or ::1/128, return "Potentially Trustworthy". [...]"
-///
-/// (pmconf's hosts are never `localhost` names nor `file:`.)
-pub fn is_origin_potentially_trustworthy(origin: &Origin) -> bool {
-    match origin {
-        Origin::Opaque(_) => false,
-        Origin::Tuple { scheme, host, .. } => {
-            scheme == "https"
-                || scheme == "wss"
-                || host
-                    .parse::<std::net::Ipv4Addr>()
-                    .is_ok_and(|a| a.is_loopback())
-                || host == "[::1]"
-        }
+/// A domain without its trailing dot, and the dot (or nothing).
+fn split_trailing_dot(host: &str) -> (&str, &str) {
+    match host.strip_suffix('.') {
+        Some(bare) => (bare, "."),
+        None => (host, ""),
     }
 }
 
@@ -300,9 +307,7 @@ pub fn agent_clusters(case: &Case, plan: &Plan, keying: Keying) -> AgentClusters
 /// (`http://pmconf.test/__pmconf/runner`, not potentially trustworthy), so
 /// every document under it is in a non-secure context, `https:` or not;
 /// only a cross-origin isolated case's top (a top-level `https:` page the
-/// harness opens) and popups (top-level) can be secure. The top-level
-/// document's origin stands for its URL: they differ only for `data:`
-/// (opaque, its own agent whatever the keying).
+/// harness opens) and popups (top-level) can be secure.
 pub fn secure_context(case: &Case, plan: &Plan, d: DocumentIndex) -> bool {
     let doc = &plan.documents[d];
     let mut w: WindowIndex = doc.window;
@@ -311,17 +316,24 @@ pub fn secure_context(case: &Case, plan: &Plan, d: DocumentIndex) -> bool {
     }
     match case.windows[w].relation {
         Relation::Top => case.is_isolated(),
-        Relation::Popup { .. } if w == doc.window => {
-            is_origin_potentially_trustworthy(&doc.origin) || doc.initial_about_blank
-        }
+        Relation::Popup { .. } if w == doc.window => creation_url_potentially_trustworthy(doc),
         // The popup's document that holds the frame: its latest document
         // planned before `d` (a popup's navigation destroys its frames).
         _ => plan.documents[..d]
             .iter()
             .rev()
             .find(|p| p.window == w)
-            .is_some_and(|p| is_origin_potentially_trustworthy(&p.origin) || p.initial_about_blank),
+            .is_some_and(creation_url_potentially_trustworthy),
     }
+}
+
+/// "Is url potentially trustworthy?" for a document's creation URL
+/// ([`crate::mixed_content::is_url_potentially_trustworthy`]), read from
+/// what the plan keeps of it: step 1 for an initial `about:blank`, else
+/// step 3 on its origin (the plan keeps no URL; the two differ only for
+/// `data:`, whose opaque origin is its own agent whatever the keying).
+fn creation_url_potentially_trustworthy(doc: &DocumentPlan) -> bool {
+    doc.initial_about_blank || is_origin_potentially_trustworthy(&doc.origin)
 }
 
 #[cfg(test)]
@@ -444,27 +456,5 @@ mod tests {
             c.keys[0],
             AgentClusterKey::Origin(Origin::tuple("https", "a.test", None))
         );
-    }
-
-    #[test]
-    fn loopback_and_https_origins_are_potentially_trustworthy() {
-        assert!(is_origin_potentially_trustworthy(&Origin::tuple(
-            "https", "a.test", None
-        )));
-        assert!(is_origin_potentially_trustworthy(&Origin::tuple(
-            "http",
-            "127.0.0.9",
-            Some(81)
-        )));
-        assert!(is_origin_potentially_trustworthy(&Origin::tuple(
-            "http", "[::1]", None
-        )));
-        assert!(!is_origin_potentially_trustworthy(&Origin::tuple(
-            "http", "a.test", None
-        )));
-        let mut alloc = crate::OpaqueOriginAllocator::new();
-        assert!(!is_origin_potentially_trustworthy(
-            &alloc.new_opaque_origin()
-        ));
     }
 }

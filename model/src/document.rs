@@ -1,11 +1,14 @@
-//! The origin each window's document gets when a case creates it.
+//! A window's document: the origin it gets when a case creates it, and
+//! what its `document.domain` setter allows.
 //!
 //! <https://html.spec.whatwg.org/multipage/document-sequences.html#determining-the-origin>
+//! <https://html.spec.whatwg.org/multipage/browsers.html#relaxing-the-same-origin-restriction>
 
+use crate::agent::public_suffix;
 use crate::origin::{OpaqueOriginAllocator, Origin};
 use crate::sandbox::SandboxingFlags;
 use crate::url_origin::origin_of_url;
-use url::Url;
+use url::{Host, Url};
 
 /// Where a document's content comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +68,122 @@ pub fn matches_about_blank(url: &Url) -> bool {
         && url.username().is_empty()
         && url.password().is_none()
         && url.host().is_none()
+}
+
+/// Why the `document.domain` setter throws a "SecurityError" for a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainSetterError {
+    /// Step 4: the document's origin has no effective domain (it is
+    /// opaque).
+    NoEffectiveDomain,
+    /// Step 5: the value is neither the effective domain nor a domain it
+    /// ends with (or does not parse as a host, or one of them is an IP
+    /// address).
+    NotASuffix,
+    /// Step 5: the value is a public suffix (`test`, or `test.` for a host
+    /// with a trailing dot).
+    PublicSuffix,
+}
+
+/// The `document.domain` setter, for a document with a browsing context and
+/// no sandboxed document.domain browsing context flag (steps 1-2, which the
+/// case validator checks itself) whose origin's effective domain is
+/// `effective_domain` (`None`: an opaque origin): the domain step 7 gives
+/// its origin, or why it throws.
+///
+/// <https://html.spec.whatwg.org/multipage/browsers.html#dom-document-domain>
+///
+/// > "1. If this's browsing context is null, then throw a "SecurityError"
+/// > DOMException. 2. If this's active sandboxing flag set has its
+/// > sandboxed document.domain browsing context flag set, then throw a
+/// > "SecurityError" DOMException. 3. Let effectiveDomain be this's
+/// > origin's effective domain. 4. If effectiveDomain is null, then throw a
+/// > "SecurityError" DOMException. 5. If the given value is not a
+/// > registrable domain suffix of and is not equal to effectiveDomain, then
+/// > throw a "SecurityError" DOMException. 6. If the surrounding agent's
+/// > agent cluster's is origin-keyed is true, then return. 7. Set this's
+/// > origin's domain to the result of parsing the given value."
+///
+/// Step 6 is the event loop's ([`crate::event_loop`]): whether a cluster
+/// is origin-keyed is known only there, and it never makes the setter
+/// throw.
+pub fn document_domain_setter(
+    effective_domain: Option<&Host>,
+    value: &str,
+) -> Result<Host, DomainSetterError> {
+    // 3-4.
+    let effective_domain = effective_domain.ok_or(DomainSetterError::NoEffectiveDomain)?;
+    // 5.
+    is_a_registrable_domain_suffix_of_or_is_equal_to(value, effective_domain)?;
+    // 7. "the result of parsing the given value" (step 5 parsed it).
+    Ok(Host::parse(value).expect("step 5 parsed it"))
+}
+
+/// Whether `host_suffix_string` is a registrable domain suffix of or is
+/// equal to `original_host` (`Ok`), or which step says it is not.
+///
+/// <https://html.spec.whatwg.org/multipage/browsers.html#is-a-registrable-domain-suffix-of-or-is-equal-to>
+///
+/// NOTE: the host parser is the `url` crate's (its domain to ASCII is
+/// `idna`'s, stricter than [`crate::domain`] on CheckBidi; no case's host
+/// needs the difference).
+fn is_a_registrable_domain_suffix_of_or_is_equal_to(
+    host_suffix_string: &str,
+    original_host: &Host,
+) -> Result<(), DomainSetterError> {
+    // 1. If hostSuffixString is the empty string, then return false.
+    if host_suffix_string.is_empty() {
+        return Err(DomainSetterError::NotASuffix);
+    }
+    // 2. Let hostSuffix be the result of parsing hostSuffixString.
+    // 3. If hostSuffix is failure, then return false.
+    let host_suffix = Host::parse(host_suffix_string).map_err(|_| DomainSetterError::NotASuffix)?;
+    // 4. If hostSuffix does not equal originalHost, then:
+    if &host_suffix != original_host {
+        // 1. If hostSuffix or originalHost is not a domain, then return
+        //    false. (This excludes hosts that are IP addresses.)
+        let (Host::Domain(suffix), Host::Domain(original)) = (&host_suffix, original_host) else {
+            return Err(DomainSetterError::NotASuffix);
+        };
+        // 2. If hostSuffix, prefixed by U+002E (.), does not match the end
+        //    of originalHost, then return false.
+        if !original.ends_with(&format!(".{suffix}")) {
+            return Err(DomainSetterError::NotASuffix);
+        }
+        // 3. If any of the following are true: hostSuffix equals
+        //    hostSuffix's public suffix; or hostSuffix, prefixed by U+002E
+        //    (.), matches the end of originalHost's public suffix, then
+        //    return false.
+        let original_suffix = public_suffix(original).unwrap_or_default();
+        if public_suffix(suffix).as_deref() == Some(suffix.as_str())
+            || original_suffix.ends_with(&format!(".{suffix}"))
+        {
+            return Err(DomainSetterError::PublicSuffix);
+        }
+        // 4. Assert: originalHost's public suffix, prefixed by U+002E (.),
+        //    matches the end of hostSuffix.
+        debug_assert!(suffix.ends_with(&format!(".{original_suffix}")));
+    }
+    // 5. Return true.
+    Ok(())
+}
+
+/// Every value `document.domain` may be set to in a document whose
+/// origin's effective domain is `effective_domain`, serialized: the
+/// effective domain itself and each domain it ends with that the setter
+/// accepts ([`document_domain_setter`]), longest first. For an IP address,
+/// the address alone.
+pub fn settable_domains(effective_domain: &Host) -> Vec<String> {
+    let whole = effective_domain.to_string();
+    let mut candidates = vec![whole.clone()];
+    if let Host::Domain(d) = effective_domain {
+        candidates.extend(d.match_indices('.').map(|(i, _)| d[i + 1..].to_owned()));
+    }
+    candidates
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .filter(|c| document_domain_setter(Some(effective_domain), c).is_ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -137,5 +256,81 @@ mod tests {
         assert!(matches_about_blank(&Url::parse("about:blank?x#y").unwrap()));
         assert!(!matches_about_blank(&Url::parse("about:blank/").unwrap()));
         assert!(!matches_about_blank(&Url::parse("about:srcdoc").unwrap()));
+    }
+
+    fn domain(host: &str) -> Host {
+        Host::parse(host).unwrap()
+    }
+
+    #[test]
+    fn the_setter_accepts_the_effective_domain_and_domains_it_ends_with() {
+        let sub = domain("sub.a.test");
+        // Step 5 via "is a registrable domain suffix of or is equal to":
+        // step 4 (equal) and 4.2 (a suffix after a dot).
+        assert_eq!(
+            document_domain_setter(Some(&sub), "sub.a.test"),
+            Ok(sub.clone())
+        );
+        assert_eq!(
+            document_domain_setter(Some(&sub), "A.Test"),
+            Ok(domain("a.test"))
+        );
+        // 4.2: not at a label boundary, or another domain.
+        for no in ["b.a.test", "ub.a.test", "sub.a.test.x", ""] {
+            assert_eq!(
+                document_domain_setter(Some(&sub), no),
+                Err(DomainSetterError::NotASuffix),
+                "{no}"
+            );
+        }
+        // 4.3: `test` is its own public suffix (the list's `*` rule).
+        assert_eq!(
+            document_domain_setter(Some(&sub), "test"),
+            Err(DomainSetterError::PublicSuffix)
+        );
+        // Step 4: an opaque origin has no effective domain.
+        assert_eq!(
+            document_domain_setter(None, "a.test"),
+            Err(DomainSetterError::NoEffectiveDomain)
+        );
+    }
+
+    /// A trailing dot stays on the host and on its public suffix (`test.`),
+    /// and `a.test` (no dot) is not a suffix of `x.a.test.`. Chromium,
+    /// Firefox and WebKitGTK agree (`mixed_content_in_browsers`).
+    #[test]
+    fn a_trailing_dot_host_sets_its_parents_with_the_dot_and_never_its_public_suffix() {
+        let dotted = domain("x.a.test.");
+        assert_eq!(settable_domains(&dotted), ["x.a.test.", "a.test."]);
+        assert_eq!(
+            document_domain_setter(Some(&dotted), "test."),
+            Err(DomainSetterError::PublicSuffix)
+        );
+        assert_eq!(
+            document_domain_setter(Some(&dotted), "a.test"),
+            Err(DomainSetterError::NotASuffix)
+        );
+        assert_eq!(
+            settable_domains(&domain("x.a.test")),
+            ["x.a.test", "a.test"]
+        );
+    }
+
+    /// An IP address equals itself however it is written (step 4), and has
+    /// no parent domain (4.1).
+    #[test]
+    fn an_ip_address_sets_only_itself() {
+        let v4 = Host::parse("127.0.0.1").unwrap();
+        assert_eq!(settable_domains(&v4), ["127.0.0.1"]);
+        assert_eq!(
+            document_domain_setter(Some(&v4), "0x7f.0.0.1"),
+            Ok(v4.clone())
+        );
+        assert_eq!(
+            document_domain_setter(Some(&v4), "0.1"),
+            Err(DomainSetterError::NotASuffix)
+        );
+        let v6 = Host::parse("[::1]").unwrap();
+        assert_eq!(settable_domains(&v6), ["[::1]"]);
     }
 }

@@ -14,7 +14,10 @@
 //! - [`isolation`]: cross-origin isolation (capability, agent clusters).
 //! - [`message_port`]: message channels and ports (non-race cases).
 //! - [`sandbox`]: the iframe `sandbox` attribute.
-//! - [`document`]: the origin each window's document gets.
+//! - [`document`]: the origin each window's document gets, and what its
+//!   `document.domain` setter allows.
+//! - [`mixed_content`]: potentially trustworthy URLs and origins, and
+//!   which frames mixed content blocking keeps from loading.
 //! - [`navigation`]: the documents a case can create, planned up front.
 //! - [`agent`]: which documents share an event loop (agent clusters keyed
 //!   by site, or by origin as whatwg/html#7617 proposes).
@@ -45,6 +48,7 @@ pub mod hosts;
 pub mod isolation;
 pub mod message;
 pub mod message_port;
+pub mod mixed_content;
 pub mod navigation;
 pub mod origin;
 pub mod outcome;

@@ -227,26 +227,20 @@ pub fn gen_case_with(family: MessageFamily) -> impl Strategy<Value = GenCase> {
         })
 }
 
-/// An http iframe inside an https window is blocked as mixed content (a
-/// case the model does not cover), so such frames are made https. Loopback
-/// frames too: the Mixed Content spec counts http://127.0.0.1 as
-/// potentially trustworthy, but WebKitGTK 2.50 blocks it all the same.
+/// A frame mixed content blocks is one the model refuses, and one an
+/// engine does not run one the race generator avoids too: such frames are
+/// made https ([`races::topology::loadable_frame_origin`], one rule for
+/// both generators).
 fn avoid_mixed_content(template: &Template, mut origins: Vec<GenOrigin>) -> Vec<GenOrigin> {
-    for (i, (_, shape)) in template.windows.iter().enumerate() {
-        let parent = match *shape {
-            Shape::Iframe(p) | Shape::Sandboxed(p) => p,
-            _ => continue,
-        };
-        let secure = |o: &GenOrigin| {
-            o.scheme.eq_ignore_ascii_case("https")
-                || url::Url::parse(&o.url()).is_ok_and(|u| match u.host() {
-                    Some(url::Host::Ipv4(a)) => a.is_loopback(),
-                    Some(url::Host::Ipv6(a)) => a.is_loopback(),
-                    _ => false,
-                })
-        };
-        if secure(&origins[parent]) && !origins[i].scheme.eq_ignore_ascii_case("https") {
-            origins[i].scheme = "https".to_owned();
+    for i in 0..template.windows.len() {
+        let mut around = Vec::new();
+        let mut shape = template.windows[i].1;
+        while let Shape::Iframe(p) | Shape::Sandboxed(p) = shape {
+            around.push(url::Url::parse(&origins[p].url()).expect("generated origins parse"));
+            shape = template.windows[p].1;
+        }
+        if !around.is_empty() {
+            origins[i] = races::topology::loadable_frame_origin(origins[i].clone(), &around);
         }
     }
     origins

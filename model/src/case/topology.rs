@@ -1,8 +1,13 @@
 //! The window tree as it stands between two tasks of a case: which windows
 //! exist, the order of each document's iframes (`frames[i]`), which popup
-//! handles their opener still holds, and which windows are still loading a
-//! navigation. Validation walks it step by step to refuse steps that name
-//! a window that is gone; the harness uses it to find each window.
+//! handles their opener still holds, which windows are still loading a
+//! navigation, and each window's current document: its URL and the domain
+//! `document.domain` gave its origin. It is the one replay of a case's
+//! steps: validation walks it step by step to refuse steps that name a
+//! window that is gone, load a frame mixed content blocks or set a
+//! `document.domain` that throws; the race generator draws each next step
+//! from it, so what it draws is valid by construction; the harness uses it
+//! to find each window.
 //!
 //! It is the tree as the case's scripts see it once every navigation has
 //! been *started*, not a model of when navigations commit (that is
@@ -11,7 +16,9 @@
 //! orders the event loop allows.
 
 use super::{Case, Hop, Relation, Step, WindowContent, WindowIndex};
+use crate::document::{document_domain_setter, DocumentUrl};
 use std::collections::VecDeque;
+use url::Host;
 
 /// The window tree between two tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +38,13 @@ pub struct Topology {
     /// Whether the window's current document is a later one than its
     /// first (its agent then creates no frames and holds no handles).
     pub navigated: Vec<bool>,
+    /// The URL of each window's current document (the one its latest
+    /// navigation started to load, as `push_state` and `fragment` left
+    /// it); for a window not created yet, the one it will be created with.
+    pub current_url: Vec<DocumentUrl>,
+    /// The domain `document.domain` gave each window's current document's
+    /// origin, if it set one: then its effective domain.
+    pub domain: Vec<Option<Host>>,
 }
 
 impl Topology {
@@ -47,6 +61,15 @@ impl Topology {
                 .collect(),
             loading: vec![false; n],
             navigated: vec![false; n],
+            current_url: case
+                .windows
+                .iter()
+                .map(|w| match &w.content {
+                    WindowContent::Url(u) => DocumentUrl::Url(u.clone()),
+                    WindowContent::Srcdoc(_) => DocumentUrl::Srcdoc,
+                })
+                .collect(),
+            domain: vec![None; n],
         }
     }
 
@@ -67,14 +90,34 @@ impl Topology {
     /// Applies one step's effect on the tree.
     pub fn apply(&mut self, case: &Case, step: &Step) {
         match step {
-            Step::Post(_)
-            | Step::PushState { .. }
-            | Step::Fragment { .. }
-            | Step::SetDomain { .. }
-            | Step::Channel { .. }
-            | Step::PortPost(_)
-            | Step::PortCall { .. } => {}
-            Step::Navigate(n) => self.replace_document(case, n.window),
+            Step::Post(_) | Step::Channel { .. } | Step::PortPost(_) | Step::PortCall { .. } => {}
+            // history.pushState(null, "", "?pushed"): the query changes, the
+            // fragment goes.
+            Step::PushState { window } => {
+                if let DocumentUrl::Url(u) = &mut self.current_url[*window] {
+                    u.set_query(Some("pushed"));
+                    u.set_fragment(None);
+                }
+            }
+            Step::Fragment { window, fragment } => {
+                if let DocumentUrl::Url(u) = &mut self.current_url[*window] {
+                    u.set_fragment(Some(fragment));
+                }
+            }
+            // The setter's step 7 (the case validator refuses a value it
+            // throws for, so a valid case always gets here with one it
+            // accepts).
+            Step::SetDomain { window, domain } => {
+                if let Ok(d) =
+                    document_domain_setter(self.effective_domain(*window).as_ref(), domain)
+                {
+                    self.domain[*window] = Some(d);
+                }
+            }
+            Step::Navigate(n) => {
+                self.replace_document(case, n.window);
+                self.current_url[n.window] = DocumentUrl::Url(n.url.clone());
+            }
             Step::Reload { window } => self.replace_document(case, *window),
             Step::Remove { window } | Step::Close { window } => {
                 self.destroy(*window);
@@ -110,6 +153,29 @@ impl Topology {
         }
         self.loading[w] = true;
         self.navigated[w] = true;
+        // A new document, with a new origin: no domain set.
+        self.domain[w] = None;
+    }
+
+    /// The effective domain of `w`'s current document's origin: the domain
+    /// `document.domain` set, else its URL's host.
+    /// <https://html.spec.whatwg.org/multipage/browsers.html#concept-origin-effective-domain>
+    ///
+    /// NOTE: `None` for a document without an http(s) URL of its own. A
+    /// `data:` document's origin is opaque (no effective domain, as the
+    /// standard has it); a `srcdoc` or `about:blank` document shares its
+    /// creator's origin, and so would share a domain set through it, which
+    /// pmconf does not follow: it refuses `set_domain` there.
+    pub fn effective_domain(&self, w: WindowIndex) -> Option<Host> {
+        if let Some(d) = &self.domain[w] {
+            return Some(d.clone());
+        }
+        match &self.current_url[w] {
+            DocumentUrl::Url(u) if matches!(u.scheme(), "http" | "https") => {
+                u.host().map(|h| h.to_owned())
+            }
+            _ => None,
+        }
     }
 
     fn destroy(&mut self, w: WindowIndex) {
@@ -417,5 +483,54 @@ steps:
                 Hop::Frame(0)
             ])
         );
+    }
+
+    /// The replay of each window's current document: its URL (navigate,
+    /// `history.pushState(null, "", "?pushed")`, a fragment) and the
+    /// domain `document.domain` gave its origin, which a new document
+    /// (navigation or reload) does not keep.
+    #[test]
+    fn the_current_documents_url_and_domain_follow_the_steps() {
+        let case = case(
+            r#"
+description: one window's documents
+windows:
+  top: { url: "http://sub.a.test/start#x" }
+  kid: { parent: top, srcdoc: "<p>" }
+steps:
+  - set_domain: { window: top, domain: "a.test" }
+  - push_state: { window: top }
+  - fragment: { window: top, fragment: "f" }
+  - reload: { window: top }
+  - wait: { loaded: top }
+  - set_domain: { window: top, domain: "sub.a.test" }
+  - navigate: { window: top, url: "http://www.sub.a.test/next" }
+"#,
+        );
+        let top = index(&case, "top");
+        let url = |t: &Topology| match &t.current_url[top] {
+            DocumentUrl::Url(u) => u.to_string(),
+            DocumentUrl::Srcdoc => "about:srcdoc".into(),
+        };
+        let domain = |t: &Topology| t.effective_domain(top).map(|h| h.to_string());
+        let at = |step| Topology::before_step(&case, step);
+        assert_eq!(url(&at(0)), "http://sub.a.test/start#x");
+        assert_eq!(domain(&at(0)).as_deref(), Some("sub.a.test"));
+        // The setter's step 7: the origin's domain, now its effective domain.
+        assert_eq!(domain(&at(1)).as_deref(), Some("a.test"));
+        assert_eq!(url(&at(2)), "http://sub.a.test/start?pushed");
+        assert_eq!(url(&at(3)), "http://sub.a.test/start?pushed#f");
+        assert_eq!(domain(&at(3)).as_deref(), Some("a.test"));
+        // A reload is a new document: its origin has no domain set.
+        assert_eq!(url(&at(4)), "http://sub.a.test/start?pushed#f");
+        assert_eq!(domain(&at(4)).as_deref(), Some("sub.a.test"));
+        assert_eq!(domain(&at(6)).as_deref(), Some("sub.a.test"));
+        let end = Topology::at_end(&case);
+        assert_eq!(url(&end), "http://www.sub.a.test/next");
+        assert_eq!(domain(&end).as_deref(), Some("www.sub.a.test"));
+        // A srcdoc document has no URL of its own: no effective domain here.
+        let kid = index(&case, "kid");
+        assert_eq!(end.current_url[kid], DocumentUrl::Srcdoc);
+        assert_eq!(end.effective_domain(kid), None);
     }
 }

@@ -1,17 +1,22 @@
 //! Schedules of race steps, drawn valid by construction.
 //!
-//! The validator's rules (`model/src/case/validate.rs` and
-//! `model/src/case/topology.rs`) are the grammar: the builder keeps the
-//! model's own [`Topology`] of the case as it stands after the steps drawn
-//! so far, lists every step that is valid next (whose acting script can
-//! run, whose windows exist and are reachable), and draws one of them. A
-//! prefix of a valid schedule is valid, so a schedule can be cut short
-//! (to bound the states the model explores) without breaking it.
+//! The validator's rules (`model/src/case/validate/`) are the grammar: the
+//! builder keeps the model's own replay of the case, [`Topology`], as it
+//! stands after the steps drawn so far, lists every step that is valid
+//! next (whose acting script can run, whose windows exist and are
+//! reachable, whose frame mixed content does not block, whose
+//! `document.domain` value the setter accepts: the model's
+//! `mixed_content` and `document` rules, asked of that replay), and draws
+//! one of them. A prefix of a valid schedule is valid, so a schedule can
+//! be cut short (to bound the states the model explores) without breaking
+//! it.
 
-use super::topology::{same_site_variant, secure_ancestry, trustworthy, PlacedTopology, RaceShape};
+use super::topology::{avoided, same_site_variant, PlacedTopology};
 use crate::gen::origins::GenOrigin;
 use pmconf_model::case::{Navigate, NavigateVia, Post, Relation, Step, Topology};
+use pmconf_model::document::{settable_domains, DocumentUrl};
 use pmconf_model::message::MessageValue;
+use pmconf_model::mixed_content::frame_load_blocker;
 use pmconf_model::Case;
 use serde_yaml::{Mapping, Value};
 
@@ -182,9 +187,6 @@ pub struct Builder<'p> {
     current: Vec<GenOrigin>,
     /// Windows made by a `create` step and not yet created.
     to_create: Vec<bool>,
-    /// The `document.domain` each window's current document set, if any:
-    /// its effective domain, which a later set must keep to or go above.
-    domain_set: Vec<Option<String>>,
     steps_so_far: usize,
 }
 
@@ -203,7 +205,6 @@ impl<'p> Builder<'p> {
             placed,
             current: placed.origins.clone(),
             to_create: deferred.to_vec(),
-            domain_set: vec![None; deferred.len()],
             case,
             topology,
             steps_so_far: 0,
@@ -278,7 +279,7 @@ impl<'p> Builder<'p> {
                     }
                     _ => {}
                 }
-                if self.to_create[w] && creator_acts && !self.blocked_as_mixed_content(w) {
+                if self.to_create[w] && creator_acts && !self.blocked(w, &self.current[w]) {
                     out.push(Candidate::Create(w));
                 }
             }
@@ -377,13 +378,18 @@ impl<'p> Builder<'p> {
         items
     }
 
-    /// What `w`'s document may set `document.domain` to: its effective
-    /// domain (the host, or what it set already) or a parent domain of it.
+    /// What `w`'s document may set `document.domain` to, as the model's
+    /// replay has its effective domain (the host, or what it set already):
+    /// the values the setter accepts, less those [`AVOIDED_DOMAINS`] keeps
+    /// out.
     fn domain_values(&self, w: usize) -> Vec<String> {
-        match &self.domain_set[w] {
-            Some(d) => domain_and_parents(d),
-            None => set_domain_values(&self.current[w]),
+        let Some(effective) = self.topology.effective_domain(w) else {
+            return Vec::new();
+        };
+        if AVOIDED_DOMAINS.iter().any(|a| (a.matches)(&effective)) {
+            return Vec::new();
         }
+        settable_domains(&effective)
     }
 
     fn has_race_step(&self, items: &[Item]) -> bool {
@@ -456,7 +462,6 @@ impl<'p> Builder<'p> {
                 };
                 let parsed = url::Url::parse(&url).expect("generated origins parse");
                 self.current[window] = origin;
-                self.domain_set[window] = None;
                 let step = Step::Navigate(Navigate {
                     window,
                     by,
@@ -470,14 +475,11 @@ impl<'p> Builder<'p> {
                     vec!["navigate", by_family, via_family, family],
                 )
             }
-            Candidate::Reload(window) => {
-                self.domain_set[window] = None;
-                (
-                    one("reload", vec![("window", name(window))]),
-                    Step::Reload { window },
-                    vec!["reload"],
-                )
-            }
+            Candidate::Reload(window) => (
+                one("reload", vec![("window", name(window))]),
+                Step::Reload { window },
+                vec!["reload"],
+            ),
             Candidate::Remove(window) => (
                 one("remove", vec![("window", name(window))]),
                 Step::Remove { window },
@@ -510,7 +512,6 @@ impl<'p> Builder<'p> {
             Candidate::SetDomain(window) => {
                 let values = self.domain_values(window);
                 let domain = values[tape.pick(values.len())].clone();
-                self.domain_set[window] = Some(domain.clone());
                 (
                     one(
                         "set_domain",
@@ -598,57 +599,75 @@ impl<'p> Builder<'p> {
                 (s[tape.pick(s.len())].clone(), "navigate-cross-site")
             }
         };
-        let shape = self.placed.topology.windows[window].1;
-        if let RaceShape::Iframe(p) | RaceShape::Sandboxed(p) = shape {
-            if secure_ancestry(self.placed.topology, &self.current, p)
-                && !origin.scheme.eq_ignore_ascii_case("https")
-            {
-                origin.scheme = "https".to_owned();
-            }
+        // https where the model's rule blocks http as mixed content, or
+        // an engine does not run the frame (`AVOIDED_FRAMES`).
+        if self.blocked(window, &origin) {
+            // An https frame always loads: its URL is potentially
+            // trustworthy.
+            origin.scheme = "https".to_owned();
         }
         (origin, family)
     }
 
-    /// Whether creating frame `w` now would be blocked as mixed content:
-    /// its URL is not potentially trustworthy and a frame above it (or
-    /// its top-level window) now holds a document that is (its first
-    /// document may have been http, and a navigation made it https).
-    fn blocked_as_mixed_content(&self, w: usize) -> bool {
-        match self.placed.topology.windows[w].1 {
-            RaceShape::Iframe(p) | RaceShape::Sandboxed(p) => {
-                !trustworthy(&self.current[w])
-                    && secure_ancestry(self.placed.topology, &self.current, p)
+    /// Whether frame `w` loading `origin` now (created, or navigated) is
+    /// blocked as mixed content by the documents around it, as the model's
+    /// replay has them (the validator's rule: a window that navigated to
+    /// https blocks the http frames created or navigated under it after),
+    /// or is one of the generator's `AVOIDED_FRAMES`.
+    fn blocked(&self, w: usize, origin: &GenOrigin) -> bool {
+        let url = url::Url::parse(&origin.url()).expect("generated origins parse");
+        frame_load_blocker(
+            &self.case,
+            &self.topology,
+            w,
+            &DocumentUrl::Url(url.clone()),
+        )
+        .is_some()
+            || avoided(&url, &self.around(w))
+    }
+
+    /// The URLs of the current documents above `w` (its parent's first, up
+    /// to its top-level window).
+    fn around(&self, w: usize) -> Vec<url::Url> {
+        let mut out = Vec::new();
+        let mut at = w;
+        while let Relation::Iframe { parent } = self.case.windows[at].relation {
+            if let DocumentUrl::Url(u) = &self.topology.current_url[parent] {
+                out.push(u.clone());
             }
-            _ => false,
+            at = parent;
         }
+        out
     }
 }
 
-/// What `document.domain` may be set to in a document at `o`: its host
-/// or a parent domain with at least two labels (`test` is a public
-/// suffix). None for an IP literal or a host with a trailing dot.
-pub fn set_domain_values(o: &GenOrigin) -> Vec<String> {
-    let Ok(url) = url::Url::parse(&o.url()) else {
-        return Vec::new();
-    };
-    let Some(url::Host::Domain(host)) = url.host() else {
-        return Vec::new();
-    };
-    if host.ends_with('.') {
-        return Vec::new();
-    }
-    domain_and_parents(host)
+/// A `document.domain` value the generator never sets although the
+/// setter accepts it, because an engine throws for it: data, each entry
+/// with what `harness/tests/mixed_content_in_browsers.rs` saw.
+#[derive(Debug)]
+pub struct AvoidedDomain {
+    /// The values, in words.
+    pub what: &'static str,
+    /// Each engine that throws, and what it says.
+    pub seen: &'static [(&'static str, &'static str)],
+    /// Whether a document whose effective domain is this sets none.
+    pub matches: fn(&url::Host) -> bool,
 }
 
-/// `host` and each parent domain of it with at least two labels.
-fn domain_and_parents(host: &str) -> Vec<String> {
-    let mut out = vec![host.to_owned()];
-    let mut rest = host;
-    while let Some((_, parent)) = rest.split_once('.') {
-        if parent.contains('.') {
-            out.push(parent.to_owned());
-        }
-        rest = parent;
-    }
-    out
-}
+/// An IPv6 address setting itself: HTML's "is a registrable domain suffix
+/// of or is equal to" returns true for equal hosts, IP addresses included
+/// (step 4), and Chromium 156 and WebKitGTK 2.50 agree. (WebKitGTK throws
+/// for another spelling of the address, `0x7f.0.0.1` on 127.0.0.1, which
+/// the generator never writes: it sets the serialization.)
+pub const IPV6_ADDRESS_DOMAIN: AvoidedDomain = AvoidedDomain {
+    what: "document.domain set to the document's own IPv6 address",
+    seen: &[(
+        "firefox",
+        "Firefox 153 ESR throws a SecurityError for `[::1]` on http://[::1]:8001/ (not for 127.0.0.1 on an IPv4 loopback page)",
+    )],
+    matches: |host| matches!(host, url::Host::Ipv6(_)),
+};
+
+/// Every `document.domain` value the generator avoids beyond what the
+/// setter refuses.
+pub const AVOIDED_DOMAINS: &[AvoidedDomain] = &[IPV6_ADDRESS_DOMAIN];

@@ -9,7 +9,11 @@
 
 use crate::gen::hosts::GenHost;
 use crate::gen::origins::{window_origin, GenOrigin, GenPort};
+use pmconf_model::mixed_content::should_fetching_be_blocked;
+use pmconf_model::url_origin::origin_of_url;
+use pmconf_model::OpaqueOriginAllocator;
 use proptest::prelude::*;
+use url::Url;
 
 /// How a window of a race topology is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,17 +145,80 @@ pub fn same_site_variant(o: &GenOrigin, pick: usize) -> Option<GenOrigin> {
     url::Url::parse(&v.url()).ok().map(|_| v)
 }
 
-/// Whether a document at `o` is potentially trustworthy (https, or an
-/// http loopback literal).
-pub fn trustworthy(o: &GenOrigin) -> bool {
-    if o.scheme.eq_ignore_ascii_case("https") {
-        return true;
+/// A frame the generator keeps out of its cases although the standard
+/// lets it load, because an engine was seen not to run it: data, each
+/// entry with what `harness/tests/mixed_content_in_browsers.rs` saw (the
+/// test checks that the engines still do, and that this list names it).
+#[derive(Debug)]
+pub struct AvoidedFrame {
+    /// The frame, in words.
+    pub what: &'static str,
+    /// Each engine that does not run it (by [`crate::engine::EngineId`]
+    /// name), and what it does instead.
+    pub seen: &'static [(&'static str, &'static str)],
+    /// Whether a frame loading `url` under documents at `around` (its
+    /// parent's current document first, then up to its top-level window)
+    /// is one.
+    pub matches: fn(url: &Url, around: &[Url]) -> bool,
+}
+
+/// An http loopback frame under an https page. Secure Contexts counts
+/// `http://127.0.0.1` as potentially trustworthy, so Mixed Content lets it
+/// load (model/src/mixed_content.rs) and Chromium 156 does; the others do
+/// not run pmconf's agent in it.
+pub const HTTP_LOOPBACK_FRAME_UNDER_HTTPS: AvoidedFrame = AvoidedFrame {
+    what: "an http frame on a loopback address under an https page",
+    seen: &[
+        (
+            "firefox",
+            "Firefox 153 ESR loads the frame's document, but pmconf's agent never reports from it: an http page's agent opens a ws: channel to the harness, which Firefox blocks as mixed content under an https ancestor (an https loopback frame, whose channel is wss:, runs)",
+        ),
+        (
+            "webkitgtk",
+            "WebKitGTK 2.50 blocks the frame: it stays at about:blank",
+        ),
+    ],
+    matches: |url, around| {
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            _ => false,
+        };
+        url.scheme() == "http" && loopback && around.iter().any(|u| u.scheme() == "https")
+    },
+};
+
+/// Every frame the generator avoids beyond what the standard blocks.
+pub const AVOIDED_FRAMES: &[AvoidedFrame] = &[HTTP_LOOPBACK_FRAME_UNDER_HTTPS];
+
+/// Whether the generator may put a frame loading `url` under documents at
+/// `around` (nearest first): the standard does not block it as mixed
+/// content (the model's rule, which the validator applies) and it is not
+/// one of [`AVOIDED_FRAMES`].
+pub fn frame_may_load(url: &Url, around: &[Url]) -> bool {
+    let mut alloc = OpaqueOriginAllocator::new();
+    let origins: Vec<_> = around
+        .iter()
+        .map(|u| origin_of_url(u, &mut alloc))
+        .collect();
+    should_fetching_be_blocked(url, &origins).is_none() && !avoided(url, around)
+}
+
+/// Whether a frame loading `url` under documents at `around` (nearest
+/// first) is one of [`AVOIDED_FRAMES`].
+pub fn avoided(url: &Url, around: &[Url]) -> bool {
+    AVOIDED_FRAMES.iter().any(|a| (a.matches)(url, around))
+}
+
+/// `origin` for a frame under documents at `around` (nearest first), made
+/// https where the generator may not put it as it is (an https frame
+/// always loads: its URL is potentially trustworthy).
+pub fn loadable_frame_origin(mut origin: GenOrigin, around: &[Url]) -> GenOrigin {
+    let url = Url::parse(&origin.url()).expect("generated origins parse");
+    if !frame_may_load(&url, around) {
+        origin.scheme = "https".to_owned();
     }
-    url::Url::parse(&o.url()).is_ok_and(|u| match u.host() {
-        Some(url::Host::Ipv4(a)) => a.is_loopback(),
-        Some(url::Host::Ipv6(a)) => a.is_loopback(),
-        _ => false,
-    })
+    origin
 }
 
 /// The drawn topology with an origin per window.
@@ -195,20 +262,11 @@ pub fn placed_topology() -> impl Strategy<Value = PlacedTopology> {
                         .map(|o| (o, Kinship::SameSite(relative))),
                     _ => None,
                 };
-                let (mut origin, k) = drawn.unwrap_or((fresh[i].clone(), Kinship::CrossSite));
-                // An http frame inside a trustworthy one is blocked as
-                // mixed content (a case the model refuses); loopback too:
-                // the Mixed Content spec counts http://127.0.0.1 as
-                // potentially trustworthy, but WebKitGTK 2.50 blocks it.
-                if let RaceShape::Iframe(p) | RaceShape::Sandboxed(p) = *shape {
-                    if secure_ancestry(topology, &origins, p)
-                        && !origin.scheme.eq_ignore_ascii_case("https")
-                    {
-                        origin.scheme = "https".to_owned();
-                    }
-                }
-                let _ = shape;
-                origins.push(origin);
+                let (origin, k) = drawn.unwrap_or((fresh[i].clone(), Kinship::CrossSite));
+                // A frame mixed content blocks is one the model refuses;
+                // one an engine does not run, one the generator avoids.
+                let around = frame_ancestors(topology, &origins, *shape);
+                origins.push(loadable_frame_origin(origin, &around));
                 kinship.push(k);
             }
             PlacedTopology {
@@ -221,19 +279,17 @@ pub fn placed_topology() -> impl Strategy<Value = PlacedTopology> {
         })
 }
 
-/// Whether window `w` or an iframe ancestor of it (up to its top-level
-/// window) is potentially trustworthy: http frames below it are blocked.
-pub fn secure_ancestry(topology: &RaceTopology, origins: &[GenOrigin], w: usize) -> bool {
-    let mut at = w;
-    loop {
-        if trustworthy(&origins[at]) {
-            return true;
-        }
-        match topology.windows[at].1 {
-            RaceShape::Iframe(p) | RaceShape::Sandboxed(p) => at = p,
-            _ => return false,
-        }
+/// The URLs of the documents above a window of shape `shape` (its
+/// parent's first, then up to its top-level window), from `origins`, the
+/// windows' documents so far; none for a top-level window.
+fn frame_ancestors(topology: &RaceTopology, origins: &[GenOrigin], shape: RaceShape) -> Vec<Url> {
+    let mut around = Vec::new();
+    let mut next = shape;
+    while let RaceShape::Iframe(p) | RaceShape::Sandboxed(p) = next {
+        around.push(Url::parse(&origins[p].url()).expect("generated origins parse"));
+        next = topology.windows[p].1;
     }
+    around
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! names (`$port: name`).
 
 use super::super::raw::{RawChannel, RawPortCall, RawPortPost};
-use super::{is_valid_name, FlatStep, Validator};
+use super::flat::FlatStep;
+use super::windows::is_valid_name;
+use super::Validator;
 use crate::case::{Case, PortPost, Step};
 use crate::message::{MessageValue, Transferable};
 
