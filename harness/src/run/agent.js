@@ -110,9 +110,10 @@
       reports.shift();
       body = bye();
     }
-    // On the channel while it is open (in every engine a removed frame's
-    // socket still sends during `pagehide`), and by a keepalive request,
-    // which outlives the document; the server counts each report once.
+    // On the channel while it is open, and by a keepalive request, which
+    // outlives the document; the server counts each report once. (In
+    // Firefox a removed out-of-process frame loses both about half the
+    // time: docs/src/execution.md.)
     if (channelOpen) {
       try { channel.send(body.replace(/^\{/, '{"t":"report",')); } catch (e) { /* closing */ }
     }
