@@ -733,3 +733,7 @@ fn collect(state: &RunState, r: &Running) -> Observation {
         received: received_by_document(&r.plan.case, &r.plan.documents, by_document),
     })
 }
+
+#[cfg(test)]
+#[path = "driver_tests.rs"]
+mod tests;
