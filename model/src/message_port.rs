@@ -47,7 +47,8 @@
 
 use crate::case::{PortAction, PortPost, WindowIndex};
 use crate::message::{
-    structured_serialize_with_transfer, MessageValue, RealmBuffers, Transferable,
+    structured_serialize_with_transfer, transfer_idl_type_error, MessageValue, RealmBuffers,
+    Transferable,
 };
 use crate::outcome::{observed_data, Delivery};
 use crate::post_message::PostMessageError;
@@ -440,6 +441,15 @@ impl PortPlan {
         let mut names = post.message.port_names();
         names.extend(transferred_ports(&post.transfer));
         self.check_objects(step, post.from, &names, windows);
+        // Before the steps: Web IDL converts `transfer` (MessagePort's
+        // postMessage(message, transfer), a sequence<object>), so a
+        // primitive in it is a TypeError, on a detached port too. The one
+        // rule the window's postMessage uses ([`transfer_idl_type_error`]).
+        if transfer_idl_type_error(&post.transfer) {
+            return Err(PostMessageError::TypeError(
+                "transfer list holds a value that is not an object".into(),
+            ));
+        }
         if realm.is_port_detached(&post.port) {
             // NOTE: this object was transferred away (StructuredSerialize-
             // WithTransfer 5.5.5) and so disentangled from its twin (the
@@ -653,6 +663,19 @@ mod tests {
         );
         assert!(received(&o, "port p2").is_empty());
         assert!(received(&o, "child").is_empty());
+    }
+
+    #[test]
+    fn a_primitive_in_a_port_posts_transfer_is_a_type_error() {
+        // Web IDL: postMessage(any message, sequence<object> transfer);
+        // converting 1 to object throws TypeError before the message port
+        // post message steps, so nothing is sent, even on a detached port.
+        let o = answer(
+            "  - channel: { window: top, ports: [p1, p2] }\n  - port_post: { port: p1, message: x, transfer: [1] }\n  - port_post: { port: p1, message: y }\n",
+        );
+        assert_eq!(threw(&o), [Some("TypeError"), None]);
+        assert_eq!(received(&o, "port p2").len(), 1);
+        assert_eq!(received(&o, "port p2")[0].message, serde_json::json!("y"));
     }
 
     #[test]

@@ -278,11 +278,11 @@ pub struct HostMap {
     ports: Vec<(WebScheme, WptHost, u16, usize)>,
 }
 
-/// The registrable domain of a `.test` name (`test` is a public suffix):
-/// its last two labels.
+/// The site of a domain as the model keys agents: its registrable domain
+/// (the model's, [`pmconf_model::agent::registrable_domain`]), or the
+/// domain itself when it has none.
 fn site_of(domain: &str) -> String {
-    let labels: Vec<&str> = domain.trim_end_matches('.').split('.').collect();
-    labels[labels.len().saturating_sub(2)..].join(".")
+    pmconf_model::agent::registrable_domain(domain).unwrap_or_else(|| domain.to_owned())
 }
 
 fn canonical(domain: &str) -> Option<String> {
@@ -656,7 +656,7 @@ impl HostMap {
                 continue;
             };
             let known = self.host_of(&ascii);
-            let is_site = cut + 2 == labels.len();
+            let is_site = site_of(&ascii) == ascii;
             if known.is_none() && !is_site {
                 continue;
             }

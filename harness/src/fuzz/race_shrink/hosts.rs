@@ -19,7 +19,8 @@ enum HostField {
     /// `url:` of a window or a navigation: an absolute URL.
     Url,
     /// `target_origin:`: an absolute URL or origin, a scheme-relative
-    /// `//host[:port]` (resolved against the poster's URL), or `*` / `/`.
+    /// `//host[:port]` (which the URL parser, given no base, refuses: a
+    /// SyntaxError kept as written), or `*` / `/`.
     TargetOrigin,
     /// `domain:` of `set_domain`: a bare domain.
     Domain,
@@ -81,7 +82,14 @@ fn written_back(field: HostField, original: &str, u: &url::Url) -> String {
         // A targetOrigin only counts for its origin: keep it one, and keep
         // a scheme-relative one scheme-relative.
         HostField::TargetOrigin => {
-            let origin = u.origin().ascii_serialization();
+            // The origin as the model computes it (`url::Url::origin` is
+            // not the URL Standard's); a URL whose origin is opaque stays
+            // a URL, since "null" would be a different targetOrigin (one
+            // that throws SyntaxError).
+            let origin = match pmconf_model::url_origin::serialize_origin_of(u.as_str()) {
+                Some(o) if o != "null" => o,
+                _ => return u.to_string(),
+            };
             if original.starts_with("//") {
                 origin.trim_start_matches("http:").to_owned()
             } else {
@@ -212,6 +220,22 @@ steps:
                 .collect::<Vec<_>>()
                 .join("---\n")
         );
+    }
+
+    /// A targetOrigin URL whose origin is opaque (a scheme that is not
+    /// special: URL Standard, "origin", "Otherwise: return a new opaque
+    /// origin") is renamed as a URL; written as its origin it would be
+    /// "null", which throws SyntaxError instead of matching nothing.
+    #[test]
+    fn a_target_origin_with_an_opaque_origin_stays_a_url() {
+        let case = yaml(
+            "windows: { top: { url: 'http://long.test/' } }\nsteps:\n  - post: { from: top, to: top, message: 1, target_origin: 'foo://long.test/x' }\n",
+        );
+        let all = renamed_hosts(&case);
+        assert_eq!(all.len(), 1);
+        let text = serde_yaml::to_string(&all[0]).unwrap();
+        assert!(text.contains("target_origin: foo://a.test/x"), "{text}");
+        assert!(text.contains("url: http://a.test/"), "{text}");
     }
 
     #[test]

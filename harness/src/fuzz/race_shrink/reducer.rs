@@ -67,7 +67,7 @@ pub fn size(case: &Value) -> (usize, usize, usize, usize, usize, usize, usize, u
         .collect();
     let mut origins: Vec<String> = parsed
         .iter()
-        .map(|u| u.origin().ascii_serialization())
+        .filter_map(|u| pmconf_model::url_origin::serialize_origin_of(u.as_str()))
         .collect();
     origins.sort();
     origins.dedup();
