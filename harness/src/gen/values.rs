@@ -63,19 +63,10 @@ fn message_value() -> impl Strategy<Value = Value> {
         Just(Value::Sequence(vec![int(1), Value::Null, s("x")])),
     ]
 }
-const TYPED: &[(&str, usize)] = &[
-    ("Int8Array", 1),
-    ("Uint8Array", 1),
-    ("Uint8ClampedArray", 1),
-    ("Int16Array", 2),
-    ("Uint16Array", 2),
-    ("Int32Array", 4),
-    ("Uint32Array", 4),
-    ("Float32Array", 4),
-    ("Float64Array", 8),
-    ("BigInt64Array", 8),
-    ("BigUint64Array", 8),
-];
+
+/// Every typed array kind, with its element size: the model's list.
+const TYPED: [pmconf_model::structured_clone::ViewKind; 11] =
+    pmconf_model::structured_clone::ViewKind::TYPED;
 
 /// A leaf: a primitive or an object without anything inside.
 fn leaf() -> impl Strategy<Value = (Value, &'static str)> {
@@ -149,7 +140,7 @@ fn leaf() -> impl Strategy<Value = (Value, &'static str)> {
                 let inner = map(vec![("buffer", buffer), ("offset", int(offset as i64)), ("length", int((end - offset) as i64))]);
                 return (tagged("$dataview", inner), "values-dataview");
             }
-            let (name, size) = TYPED[t];
+            let (name, size) = (TYPED[t].name(), TYPED[t].element_size());
             let offset = a / size * size;
             let length = (16 - offset) / size;
             let length = if length == 0 { 0 } else { b % (length + 1) };
