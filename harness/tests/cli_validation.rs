@@ -1567,3 +1567,111 @@ fn set_domain_on_a_trailing_dot_host_and_on_an_ip_address() {
         &["`0.1` is not `127.0.0.1` or a parent domain of it"],
     );
 }
+
+// Cross-window calls (`function_of`): the function's window must exist,
+// be settled, be reachable and be same origin-domain with the caller.
+
+/// Top `http://a.test/` with a same-origin iframe `same` (line 4), a
+/// cross-origin iframe `other` (line 5), and `steps` from line 7 on.
+fn calls(steps: &[&str]) -> String {
+    let mut lines = vec![
+        "description: cross-window calls",
+        "windows:",
+        "  top:   { url: \"http://a.test/\" }",
+        "  same:  { parent: top, url: \"http://a.test/\" }",
+        "  other: { parent: top, url: \"http://b.test/\" }",
+        "steps:",
+    ];
+    lines.extend_from_slice(steps);
+    case(&lines)
+}
+
+#[test]
+fn function_of_a_window_the_caller_may_read() {
+    assert_valid(&calls(&[
+        "  - post: { from: top, to: other, function_of: same, message: 1, target_origin: \"*\" }",
+    ]));
+    // Cross origin: the caller would read a wrapper made in its own realm.
+    assert_rejected(
+        &calls(&[
+            "  - post: { from: top, to: same, function_of: other, message: 1, target_origin: \"*\" }",
+        ]),
+        7,
+        34,
+        &[
+            "`other` (http://b.test) is not same origin-domain with `top` (http://a.test) at this step",
+            "name a window same origin with `top`",
+        ],
+    );
+    // Unknown window.
+    assert_rejected(
+        &calls(&[
+            "  - post: { from: top, to: other, function_of: nope, message: 1, target_origin: \"*\" }",
+        ]),
+        7,
+        35,
+        &["unknown window `nope` in `function_of`"],
+    );
+    // Gone at this step.
+    assert_rejected(
+        &calls(&[
+            "  - remove: { window: same }",
+            "  - post: { from: top, to: other, function_of: same, message: 1, target_origin: \"*\" }",
+        ]),
+        8,
+        35,
+        &["`same` does not exist at this step", "no postMessage function of it"],
+    );
+    // Not reachable: a sibling's popup is out of reach.
+    assert_rejected(
+        &case(&[
+            "description: cross-window calls",
+            "windows:",
+            "  top:   { url: \"http://a.test/\" }",
+            "  same:  { parent: top, url: \"http://a.test/\" }",
+            "  pop:   { opener: same, url: \"http://a.test/\" }",
+            "steps:",
+            "  - post: { from: top, to: same, function_of: pop, message: 1, target_origin: \"*\" }",
+        ]),
+        7,
+        34,
+        &["script in `top` has no way to reach `pop`"],
+    );
+    // Loading a navigation.
+    assert_rejected(
+        &calls(&[
+            "  - navigate: { window: same, url: \"http://a.test/x\", by: top }",
+            "  - post: { from: top, to: other, function_of: same, message: 1, target_origin: \"*\" }",
+        ]),
+        8,
+        35,
+        &["`same` is loading a navigation here", "wait: {loaded: same}"],
+    );
+}
+
+#[test]
+fn function_of_after_document_domain_is_same_origin_domain() {
+    let text = |domains: &[&str]| {
+        let mut lines = vec![
+            "description: document.domain makes two hosts same origin-domain",
+            "windows:",
+            "  top: { url: \"http://x.site.test/\" }",
+            "  fr:  { parent: top, url: \"http://y.site.test/\" }",
+            "steps:",
+        ];
+        lines.extend_from_slice(domains);
+        lines.push("  - post: { from: top, to: fr, function_of: fr, message: 1, target_origin: \"*\" }");
+        case(&lines)
+    };
+    assert_valid(&text(&[
+        "  - set_domain: { window: top, domain: site.test }",
+        "  - set_domain: { window: fr, domain: site.test }",
+    ]));
+    // Only one of them set it: not same origin-domain (step 2.1 needs both).
+    assert_rejected(
+        &text(&["  - set_domain: { window: fr, domain: site.test }"]),
+        7,
+        32,
+        &["`fr` (http://y.site.test, document.domain site.test) is not same origin-domain with `top` (http://x.site.test)"],
+    );
+}

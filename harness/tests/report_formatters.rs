@@ -223,6 +223,7 @@ fn post_call(step: usize, target_origin: Option<&str>, message: Value) -> PostCa
         target_origin: target_origin.map(str::to_owned),
         message,
         form: None,
+        function_of: None,
     }
 }
 

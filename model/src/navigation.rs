@@ -13,16 +13,16 @@
 //! <https://html.spec.whatwg.org/multipage/browsing-the-web.html#navigate>
 
 use crate::call_args::resolve_post_message;
-use crate::case::{CallForm, Case, Relation, Step, WindowContent, WindowIndex};
+use crate::case::{CallForm, Case, Post, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
 use crate::isolation::{cross_origin_isolated_capability, same_agent_cluster};
 use crate::message::RealmBuffers;
 use crate::message_port::{transferred_ports, Destination, PortPlan};
 use crate::origin::{OpaqueOriginAllocator, Origin};
-use crate::outcome::{observed_data, Delivery, PostOutcome};
+use crate::outcome::{observed_data, thrown_in_realm, Delivery, PostOutcome};
 use crate::post_message::{
-    run_posted_message_task, window_post_message_steps, PostMessageCall, PostMessageError,
-    PostedMessageTask,
+    run_posted_message_task, window_post_message_steps, ExceptionRealm, PostMessageCall,
+    PostMessageError, PostedMessageTask,
 };
 
 /// Index of a document in [`Plan::documents`].
@@ -67,6 +67,9 @@ pub struct Plan {
     /// For each `post` step: the sender's document (the incumbent's
     /// associated Document when `postMessage` ran).
     pub senders: Vec<Option<DocumentIndex>>,
+    /// For each `post` step with `function_of`: that window's document
+    /// when `postMessage` ran (the realm of the function called).
+    pub functions: Vec<Option<DocumentIndex>>,
     /// Lines explaining the plan, for the answer's trace.
     pub trace: Vec<String>,
     /// For each `post` step: its message event would be a `messageerror`
@@ -95,7 +98,22 @@ impl Plan {
                     _ => return None,
                 };
                 Some(match result.flatten() {
-                    Some(e) => PostOutcome::threw(i, e.name()),
+                    Some(e) => match &case.steps[i] {
+                        Step::Post(Post {
+                            function_of: Some(f),
+                            from,
+                            ..
+                        }) => {
+                            // A cross-window call: the exception's realm
+                            // is observable, and said (post_message.rs).
+                            let realm = match e.realm() {
+                                ExceptionRealm::Function => *f,
+                                ExceptionRealm::Getter => *from,
+                            };
+                            PostOutcome::threw(i, &thrown_in_realm(e.name(), &case.windows[realm].name))
+                        }
+                        _ => PostOutcome::threw(i, e.name()),
+                    },
                     None => PostOutcome::returned(i),
                 })
             })
@@ -152,6 +170,7 @@ pub fn plan_case(case: &Case) -> Plan {
         loads: vec![None; case.steps.len()],
         posts: vec![None; case.steps.len()],
         senders: vec![None; case.steps.len()],
+        functions: vec![None; case.steps.len()],
         trace: Vec::new(),
         ports: PortPlan::new(case.steps.len()),
         deserialize_fails: vec![false; case.steps.len()],
@@ -220,8 +239,13 @@ pub fn plan_case(case: &Case) -> Plan {
                 let sender = latest[p.from].expect("validation: the sender exists");
                 let incumbent = plan.documents[sender].origin.clone();
                 plan.senders[i] = Some(sender);
+                plan.functions[i] = p.function_of.and_then(|f| latest[f]);
                 let from = &case.windows[p.from].name;
-                let to = &case.windows[p.to].name;
+                // A cross-window call names the function's window too.
+                let to = &match p.function_of {
+                    Some(f) => format!("{} (calling {}'s postMessage function)", case.windows[p.to].name, case.windows[f].name),
+                    None => case.windows[p.to].name.clone(),
+                };
                 // The sender's cross-origin isolated capability (non-race
                 // cases: one document per window, so its origin is known).
                 let origin_of = |w: usize| {

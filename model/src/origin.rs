@@ -119,6 +119,36 @@ pub fn same_origin(a: &Origin, b: &Origin) -> bool {
     }
 }
 
+/// Two origins A and B are said to be same origin-domain if the following
+/// algorithm returns true:
+/// 1. If A and B are the same opaque origin, then return true.
+/// 2. If A and B are both tuple origins, then:
+///    1. If A and B's schemes are identical, and their domains are
+///       identical and non-null, then return true.
+///    2. Otherwise, if A and B are same origin and their domains are
+///       identical and null, then return true.
+/// 3. Return false.
+///
+/// <https://html.spec.whatwg.org/multipage/browsers.html#same-origin-domain>
+///
+/// NOTE: the model's origins carry no domain; each is given beside its
+/// origin (what `document.domain` set, `None` when it set nothing).
+pub fn same_origin_domain(a: &Origin, a_domain: Option<&str>, b: &Origin, b_domain: Option<&str>) -> bool {
+    match (a, b) {
+        // 1.
+        (Origin::Opaque(x), Origin::Opaque(y)) => x == y,
+        (Origin::Tuple { scheme: sa, .. }, Origin::Tuple { scheme: sb, .. }) => match (a_domain, b_domain) {
+            // 2.1.
+            (Some(da), Some(db)) => sa == sb && da == db,
+            // 2.2.
+            (None, None) => same_origin(a, b),
+            _ => false,
+        },
+        // 3.
+        _ => false,
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -131,6 +161,26 @@ impl fmt::Display for Origin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_origin_domain_follows_the_domains() {
+        let a = Origin::tuple("http", "a.sub.test", None);
+        let b = Origin::tuple("http", "b.sub.test", None);
+        let a_https = Origin::tuple("https", "a.sub.test", None);
+        // 2.2: same origin, both domains null.
+        assert!(same_origin_domain(&a, None, &a.clone(), None));
+        assert!(!same_origin_domain(&a, None, &b, None));
+        // 2.1: both set to one domain, same scheme: true whatever the hosts.
+        assert!(same_origin_domain(&a, Some("sub.test"), &b, Some("sub.test")));
+        assert!(!same_origin_domain(&a, Some("sub.test"), &a_https, Some("sub.test")));
+        // One set, one not: false, even for the same origin.
+        assert!(!same_origin_domain(&a, Some("a.sub.test"), &a.clone(), None));
+        // 1: opaque origins only with themselves.
+        let mut alloc = OpaqueOriginAllocator::new();
+        let o = alloc.new_opaque_origin();
+        assert!(same_origin_domain(&o, None, &o.clone(), None));
+        assert!(!same_origin_domain(&o, None, &alloc.new_opaque_origin(), None));
+    }
 
     #[test]
     fn opaque_origins_are_only_same_as_themselves() {

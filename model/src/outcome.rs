@@ -5,6 +5,17 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+/// What joins an exception's name and the window whose realm made it in
+/// [`PostOutcome::threw`] of a cross-window call (`SyntaxError@other`).
+/// Window names hold no `@`.
+pub const REALM_SEPARATOR: char = '@';
+
+/// `name@window`: an exception named `name`, `instanceof` the `Error` of
+/// `window`'s realm (what a cross-window call's outcome says).
+pub fn thrown_in_realm(name: &str, window: &str) -> String {
+    format!("{name}{REALM_SEPARATOR}{window}")
+}
+
 /// One `post` step's result, as the calling script sees it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -12,7 +23,9 @@ pub struct PostOutcome {
     /// The step's index in the case's `steps` (from 0).
     pub step: usize,
     /// `None` when the call returned; otherwise the name of the exception
-    /// it threw (`SyntaxError`, `DataCloneError`, `TypeError`).
+    /// it threw (`SyntaxError`, `DataCloneError`, `TypeError`); for a post
+    /// with `function_of`, followed by the window whose realm made it
+    /// ([`thrown_in_realm`]: `SyntaxError@other`).
     pub threw: Option<String>,
 }
 

@@ -1,6 +1,57 @@
 //! The window post message steps.
 //!
 //! <https://html.spec.whatwg.org/multipage/web-messaging.html#window-post-message-steps>
+//!
+//! ## Whose settings decide what: a cross-window call
+//!
+//! A script may call one window's `postMessage` function with another
+//! window as `this`: `other.postMessage.call(target, message, ...)` (a
+//! case's `function_of: other`). Three realms take part, and the standards
+//! give each its part:
+//!
+//! - **The function's realm decides the exceptions' realm.** Reading
+//!   `other.postMessage` gives `other`'s own function only when the caller
+//!   may see it: WindowProxy's [[GetOwnProperty]] "If
+//!   IsPlatformObjectSameOrigin(W) is true, then return !
+//!   OrdinaryGetOwnProperty(W, P)", and IsPlatformObjectSameOrigin(O) is
+//!   "true if the current settings object's origin is same origin-domain
+//!   with O's relevant settings object's origin" (the current settings
+//!   object is the caller's while its script reads the property). Web IDL
+//!   made that function with CreateBuiltinFunction(steps, length, id, « »,
+//!   realm) for `other`'s realm ("create an operation function"), so while
+//!   it runs the current realm is `other`'s. Every exception the steps
+//!   create is made there: "To create a simple exception of type T: [...]
+//!   Let constructor be current realm.[[Intrinsics]].[[%T%]]"; "To create
+//!   a DOMException given a string name: [...] Let ex be a new
+//!   DOMException created in the current realm"; and ECMA-262's own
+//!   "throw a TypeError exception" (ToString of a Symbol) is the current
+//!   realm's too. Web IDL's note: "The above algorithms restrict objects
+//!   representing exceptions propagating out of a function object to be
+//!   ones that are associated with the realm of that function object (i.e.,
+//!   the current realm at the time the function executes)."
+//!   <https://webidl.spec.whatwg.org/#js-creating-throwing-exceptions>
+//!   An exception a getter throws propagates as it is ("Rethrow any
+//!   exceptions"): it is the getter's, made in the realm of the script that
+//!   built the argument (pmconf's agent builds it in the caller).
+//! - **`this` decides the target.** The operation's steps run "with
+//!   idlObject as this", the reference to `target` (a security check first,
+//!   which postMessage passes: it is a cross-origin property with neither
+//!   [[NeedsGet]] nor [[NeedsSet]]); "The postMessage(message, options)
+//!   method steps are to run the window post message steps providing this,
+//!   message, and options": targetWindow is `target`.
+//! - **The incumbent decides `event.origin`, `event.source` and `"/"`.**
+//!   The steps' "Let incumbentSettings be the incumbent settings object":
+//!   the settings object of the topmost script-having execution context,
+//!   the caller's script (a built-in function has no script). Step 4: "If
+//!   targetOrigin is a single U+002F SOLIDUS character (/), then set
+//!   targetOrigin to incumbentSettings's origin"; step 8.2 "Let origin be
+//!   the serialization of incumbentSettings's origin"; step 8.3 "Let source
+//!   be the WindowProxy object corresponding to incumbentSettings's global
+//!   object". None of them is the function's window's.
+//!
+//! So in the model a cross-window call is a call by `from` to `to` like any
+//! other ([`PostMessageCall::incumbent_origin`] is the caller's); only the
+//! realm of what it throws ([`PostMessageError::realm`]) names `function_of`.
 
 use crate::call_args::ConversionError;
 use crate::message::{
@@ -48,6 +99,7 @@ impl From<SerializeError> for PostMessageError {
     fn from(e: SerializeError) -> Self {
         match e {
             SerializeError::DataClone(why) => PostMessageError::DataCloneError(why),
+            SerializeError::TypeError(why) => PostMessageError::TypeError(why),
             SerializeError::Thrown(name) => PostMessageError::Thrown {
                 reason: format!("a getter threw {name} while the message was serialized"),
                 name,
@@ -76,6 +128,35 @@ impl PostMessageError {
             PostMessageError::SyntaxError => "SyntaxError",
             PostMessageError::DataCloneError(_) => "DataCloneError",
             PostMessageError::Thrown { name, .. } => name,
+        }
+    }
+}
+
+/// The realm an exception `postMessage` threw was created in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExceptionRealm {
+    /// The current realm: the realm of the `postMessage` function object
+    /// called (Web IDL, "Creating and throwing exceptions").
+    Function,
+    /// The realm of the getter that threw it, whose exception propagates
+    /// as it is: pmconf's agent builds every argument in the caller's
+    /// script, so the caller's realm.
+    Getter,
+}
+
+impl PostMessageError {
+    /// Where the exception was created (see the module documentation).
+    pub fn realm(&self) -> ExceptionRealm {
+        match self {
+            // Web IDL conversion ("throw a TypeError"), step 5 ("throw a
+            // "SyntaxError" DOMException"), StructuredSerializeInternal
+            // ("throw a "DataCloneError" DOMException") and ToString of a
+            // Symbol: all created in the current realm.
+            PostMessageError::TypeError(_)
+            | PostMessageError::SyntaxError
+            | PostMessageError::DataCloneError(_) => ExceptionRealm::Function,
+            // "Rethrow any exceptions": the getter's own.
+            PostMessageError::Thrown { .. } => ExceptionRealm::Getter,
         }
     }
 }

@@ -204,3 +204,51 @@ fn a_transferred_buffer_is_detached_for_later_posts() {
         json!([{"message": {"$buffer": {"bytes": [5]}}, "origin": "http://a.test:8000", "source": "top"}])
     );
 }
+
+/// A cross-window call, `same.postMessage.call(child, ...)` by `top`
+/// (`function_of: same`), hand-derived: Web IDL creates every exception
+/// the function's steps throw in the current realm, the function's
+/// ("Let constructor be current realm.[[Intrinsics]].[[%T%]]", "a new
+/// DOMException created in the current realm"); a getter's exception is
+/// rethrown as is (the getter's, built by the caller's script); the
+/// incumbent (top) gives event.origin, event.source and "/".
+#[test]
+fn a_cross_window_call_throws_in_the_functions_realm_and_delivers_as_the_caller() {
+    let o = only_outcome(
+        r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  same: { parent: top, url: "http://a.test:8000/" }
+  child: { parent: top, url: "http://b.test:8001/" }
+steps:
+  - post: { from: top, to: child, function_of: same, message: m, target_origin: "http:" }
+  - post: { from: top, to: child, function_of: same, message: { $function: f }, target_origin: "*" }
+  - post: { from: top, to: child, function_of: same, args: [] }
+  - post: { from: top, to: child, function_of: same, message: { $error: { message_value: { $symbol: s } } }, target_origin: "*" }
+  - post: { from: top, to: child, function_of: same, message: { a: { $throwing_getter: RangeError } }, target_origin: "*" }
+  - post: { from: top, to: child, function_of: top, message: m, target_origin: "http:" }
+  - post: { from: top, to: child, function_of: same, message: m }
+  - post: { from: top, to: child, function_of: same, message: n, target_origin: "*" }
+"#,
+    );
+    assert_eq!(
+        o["posts"],
+        json!([
+            {"step": 0, "threw": "SyntaxError@same"},
+            {"step": 1, "threw": "DataCloneError@same"},
+            {"step": 2, "threw": "TypeError@same"},
+            {"step": 3, "threw": "TypeError@same"},
+            {"step": 4, "threw": "RangeError@top"},
+            {"step": 5, "threw": "SyntaxError@top"},
+            {"step": 6, "threw": null},
+            {"step": 7, "threw": null},
+        ])
+    );
+    // Step 6's "/" is top's origin, not child's: dropped at 8.1. Step 7
+    // arrives from top (the incumbent), never from `same`.
+    assert_eq!(
+        o["received"]["child"],
+        json!([{"message": "n", "origin": "http://a.test:8000", "source": "top"}])
+    );
+}

@@ -35,6 +35,9 @@ pub enum RefusalGroup {
     TopWindow,
     /// The exported file would fail a lint rule WPT's `lint` checks.
     Lint,
+    /// A call the exported test does not write yet: a cross-window call
+    /// (`function_of`), whose exception is asserted with its realm.
+    CallShape,
 }
 
 impl RefusalGroup {
@@ -50,6 +53,7 @@ impl RefusalGroup {
             RefusalGroup::WindowShape => "window-shape",
             RefusalGroup::TopWindow => "top-window",
             RefusalGroup::Lint => "lint",
+            RefusalGroup::CallShape => "call-shape",
         }
     }
 }

@@ -240,6 +240,16 @@ pub fn check_shape(case: &Case) -> Result<(), Refusal> {
             "MessagePorts, SharedArrayBuffers or cross-origin isolation: not exported by this version",
         ));
     }
+    if let Some((i, p)) = case.posts().find(|(_, p)| p.function_of.is_some()) {
+        return Err(Refusal::new(
+            RefusalGroup::CallShape,
+            format!(
+                "step {i} calls `{}`'s postMessage function with `{}` as this (`function_of`): a cross-window call is not written yet",
+                case.windows[p.function_of.expect("found")].name,
+                case.windows[p.to].name
+            ),
+        ));
+    }
     for w in &case.windows {
         if let Some(attr) = &w.sandbox_attribute {
             if !attr

@@ -18,25 +18,24 @@ const CALL_MESSAGE_LIMIT: usize = 40;
 /// (default "/")`.
 pub fn describe_call(call: &PostCall) -> String {
     let message = cut(&call.message);
+    // A cross-window call: `post top→child with same's function`.
+    let via = call
+        .function_of
+        .as_ref()
+        .map(|f| format!(" with {f}'s function"))
+        .unwrap_or_default();
+    let head = format!("post {}→{}{via}", call.from, call.to);
     if let Some(args) = call.form.as_ref().and_then(|f| f.get("args")) {
-        return format!("post {}→{}, args {}", call.from, call.to, cut(args));
+        return format!("{head}, args {}", cut(args));
     }
     if let Some(options) = call.form.as_ref().and_then(|f| f.get("options")) {
-        return format!(
-            "post {}→{}, message {message}, options {}",
-            call.from,
-            call.to,
-            cut(options)
-        );
+        return format!("{head}, message {message}, options {}", cut(options));
     }
     let target_origin = match &call.target_origin {
         Some(t) => format!("target_origin {}", Json::String(t.clone())),
         None => "no target_origin (default \"/\")".to_owned(),
     };
-    format!(
-        "post {}→{}, message {message}, {target_origin}",
-        call.from, call.to
-    )
+    format!("{head}, message {message}, {target_origin}")
 }
 
 /// A value as JSON, cut after [`CALL_MESSAGE_LIMIT`] characters.
@@ -161,7 +160,18 @@ mod tests {
             target_origin: target_origin.map(str::to_owned),
             message,
             form: None,
+            function_of: None,
         }
+    }
+
+    #[test]
+    fn a_cross_window_call_names_whose_function_it_calls() {
+        let mut c = call(0, Some("*"), json!("m"));
+        c.function_of = Some("same".into());
+        assert_eq!(
+            describe_call(&c),
+            "post top→child with same's function, message \"m\", target_origin \"*\""
+        );
     }
 
     #[test]

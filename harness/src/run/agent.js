@@ -555,6 +555,7 @@
       if (r.threw === null) (s.shipsPorts || []).forEach(function (n) { held[n] = false; });
       return r;
     };
+    if (s.functionOf) return shipped(crossWindowCall(s, target, message, transfer));
     if (s.form && s.form.kind === "args") return shipped(postWithArgs(target, s.form.args));
     if (s.form && s.form.kind === "options") return shipped(postWithOptions(target, message, s.targetOrigin, transfer));
     try {
@@ -570,6 +571,48 @@
       return { threw: null };
     } catch (e) {
       return { threw: e && e.name ? e.name : String(e), message: String(e && e.message) };
+    }
+  }
+
+  // A cross-window call (a post's `function_of`): another window's
+  // postMessage function, read from that same origin-domain window, called
+  // with the target as `this`, in any call form. What it throws is
+  // reported with the window whose realm made it (`SyntaxError@name`):
+  // a DOMException's prototype chain ends in its realm's Error.prototype,
+  // so `instanceof W.Error` tells the realm apart for every exception.
+  function crossWindowCall(s, target, message, transfer) {
+    var w, fn, args;
+    try {
+      w = resolve(s.functionOf.path);
+      fn = w.postMessage;
+      if (s.form && s.form.kind === "args") {
+        args = s.form.args.map(function (a, i) { return i === 0 ? buildMessage(a) : decodeArg(a); });
+      } else if (s.form && s.form.kind === "options") {
+        var options = {};
+        if (s.targetOrigin !== null) options.targetOrigin = s.targetOrigin;
+        if (transfer !== null) options.transfer = transfer;
+        args = [message, options];
+      } else if (s.targetOrigin === null) {
+        args = transfer !== null ? [message, { transfer: transfer }] : [message];
+      } else {
+        args = transfer !== null ? [message, s.targetOrigin, transfer] : [message, s.targetOrigin];
+      }
+    } catch (e) {
+      return { harnessError: String(e && e.stack || e) };
+    }
+    try {
+      Function.prototype.apply.call(fn, target, args);
+      transferredPortNames(s.transfer).forEach(function (n) { held[n] = false; });
+      return { threw: null };
+    } catch (e) {
+      var realm = "?";
+      try {
+        if (e instanceof w.Error) realm = s.functionOf.name;
+        else if (e instanceof window.Error) realm = C.name;
+      } catch (err) { /* leave it unknown */ }
+      var r = threwResult(e);
+      r.threw = r.threw + "@" + realm;
+      return r;
     }
   }
 

@@ -131,6 +131,10 @@ pub struct PostCall {
     /// members given) or `{"args": [...]}` (the raw argument list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<Json>,
+    /// A cross-window call: the window whose `postMessage` function is
+    /// called with `to` as `this` (the case's `function_of`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_of: Option<String>,
 }
 
 /// [`PostCall::form`] of a post.
@@ -179,6 +183,7 @@ impl CaseInfo {
                 target_origin: p.target_origin.clone(),
                 message: p.message.to_tagged_json(),
                 form: call_form(p),
+                function_of: p.function_of.map(window),
             })
             .collect();
         Self {
@@ -373,6 +378,7 @@ steps:
                     target_origin: Some("http://c.test".into()),
                     message: serde_json::json!({"n": 1}),
                     form: None,
+                    function_of: None,
                 },
                 PostCall {
                     step: 3,
@@ -381,6 +387,7 @@ steps:
                     target_origin: None,
                     message: serde_json::json!("hi"),
                     form: None,
+                    function_of: None,
                 },
             ]
         );

@@ -3,7 +3,7 @@
 //! each window.
 
 use super::protocol::{
-    AgentConfig, CallFormConfig, ChildConfig, HopStep, Ordered, Path, StepConfig, StepEntry,
+    AgentConfig, CallFormConfig, ChildConfig, FunctionOf, HopStep, Ordered, Path, StepConfig, StepEntry,
 };
 use super::state::PageRun;
 use crate::case_files::LoadedCase;
@@ -345,6 +345,15 @@ impl CasePlan {
                     target_origin: p.target_origin.clone(),
                     transfer,
                     form: call_form_config(&p.form),
+                    function_of: p.function_of.map(|f| FunctionOf {
+                        path: path_of(
+                            case,
+                            &topo
+                                .path(case, actor, f)
+                                .expect("validation checked reachability"),
+                        ),
+                        name: name(f),
+                    }),
                 }
             }
             Step::Navigate(n) => {

@@ -147,6 +147,17 @@ pub enum CallFormConfig {
     },
 }
 
+/// The window whose `postMessage` function a cross-window call calls
+/// (`fn.postMessage.call(target, ...)`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionOf {
+    /// The path to it from the caller.
+    pub path: Path,
+    /// Its name in the case: what the agent reports an exception made in
+    /// its realm with (`SyntaxError@name`).
+    pub name: String,
+}
+
 /// A step as the agent runs it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -167,6 +178,10 @@ pub enum StepConfig {
         transfer: Option<Vec<Transfer>>,
         /// The call form.
         form: CallFormConfig,
+        /// A cross-window call (`function_of`): whose `postMessage`
+        /// function is called with the target as `this`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        function_of: Option<FunctionOf>,
     },
     /// `el.src = url` or `target.location.href = url`.
     Navigate {
@@ -353,6 +368,7 @@ mod tests {
                 target_origin: Some("*".into()),
                 transfer: Some(vec![Transfer::Buffer("b".into())]),
                 form: CallFormConfig::Positional,
+                function_of: None,
             },
             await_ports: vec!["p2".into()],
             ships_ports: vec![],
@@ -362,6 +378,22 @@ mod tests {
             json!({"kind": "post", "target": [["frame", 0]], "replyTo": null, "message": "m",
                    "targetOrigin": "*", "transfer": [{"buffer": "b"}], "form": {"kind": "positional"},
                    "awaitPorts": ["p2"]})
+        );
+        let call = StepConfig::Post {
+            target: vec![HopStep::Frame(0)],
+            reply_to: None,
+            message: json!("m"),
+            target_origin: None,
+            transfer: None,
+            form: CallFormConfig::Positional,
+            function_of: Some(FunctionOf {
+                path: vec![HopStep::Frame(1)],
+                name: "same".into(),
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(call).unwrap()["functionOf"],
+            json!({"path": [["frame", 1]], "name": "same"})
         );
         let set = StepConfig::SetDomain {
             domain: "a.test".into(),

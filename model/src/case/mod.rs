@@ -342,6 +342,11 @@ pub struct Post {
     /// `event.source` (the sender's WindowProxy) names the sender's
     /// current Window.
     pub reply_to: Option<usize>,
+    /// `function_of`: the window whose `postMessage` function is called,
+    /// with `to` as `this` (`fn.postMessage.call(to, ...)`); `None` for
+    /// `to.postMessage(...)`. Same origin-domain with `from`, so `from`
+    /// reads that window's own function ([`crate::post_message`]).
+    pub function_of: Option<WindowIndex>,
 }
 
 /// How a post passes its arguments to `postMessage`.

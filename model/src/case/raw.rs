@@ -166,6 +166,10 @@ pub(crate) struct RawPost {
     /// latest earlier post to `from` delivered, as a page replies.
     #[serde(default)]
     pub reply: bool,
+    /// `function_of: W`: the call is `W.postMessage.call(target, ...)`,
+    /// the `postMessage` function of another window `from` reaches same
+    /// origin-domain.
+    pub function_of: Option<String>,
 }
 
 /// A post's `options`: the members of the `WindowPostMessageOptions`

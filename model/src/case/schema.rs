@@ -46,6 +46,7 @@ pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
             "options",
             "args",
             "reply",
+            "function_of",
         ],
         "navigate" => &["window", "url", "by", "via"],
         "reload" | "remove" | "close" | "push_state" | "create" => &["window"],

@@ -16,6 +16,7 @@ use super::{Case, CaseError};
 use serde::Deserialize;
 
 mod flat;
+mod function_of;
 mod isolation;
 mod navigate;
 mod ports;
@@ -26,6 +27,7 @@ mod tree;
 mod window_steps;
 mod windows;
 use flat::{created_once, flatten_steps, known_windows_only};
+use function_of::check_function_realms;
 use isolation::check_isolation;
 use ports::check_ports;
 use posts::check_replies;
@@ -160,6 +162,7 @@ fn check_case(v: &mut Validator, mut case: Case, flat: &[flat::FlatStep]) -> Cas
     check_tree(v, &case);
     check_steps(v, &mut case, flat);
     check_replies(v, &case, flat);
+    check_function_realms(v, &case, flat);
     check_isolation(v, &case);
     check_ports(v, &case, flat);
     case

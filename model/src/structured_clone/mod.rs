@@ -178,6 +178,10 @@ pub enum SerializeError {
     DataClone(String),
     /// An exception a getter threw, propagated as-is (`?`): its name.
     Thrown(String),
+    /// A TypeError an abstract operation the serialization calls throws
+    /// (ToString of a Symbol): ECMA-262's "throw a TypeError exception",
+    /// created in the current realm, unlike a getter's own exception.
+    TypeError(String),
 }
 
 /// The objects of one message that have a name: `$id` values and buffers

@@ -137,7 +137,7 @@ pub fn serialize_internal(
             ..
         } => crate::call_args::to_string_of(v)
             .map(|_| ())
-            .map_err(|_| SerializeError::Thrown("TypeError".into())),
+            .map_err(|_| SerializeError::TypeError("ToString of the message's Symbol".into())),
         MessageValue::Error { .. } => Ok(()),
         // 19. Otherwise, if value is a platform object that is a
         //     serializable object: its serialization steps, which for

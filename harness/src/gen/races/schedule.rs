@@ -434,6 +434,7 @@ impl<'p> Builder<'p> {
                     transfer: None,
                     form: pmconf_model::case::CallForm::Positional,
                     reply_to: None,
+                    function_of: None,
                 });
                 (yaml, step, vec!["post", family])
             }

@@ -34,6 +34,9 @@ impl RawSingle<'_> {
                 if let Some(to) = &p.to {
                     out.push(("to", to.as_str()));
                 }
+                if let Some(f) = &p.function_of {
+                    out.push(("function_of", f.as_str()));
+                }
                 out
             }
             RawSingle::Navigate(n) => {

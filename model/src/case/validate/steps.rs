@@ -37,6 +37,7 @@ pub(super) fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep])
                         transfer: None,
                         form: CallForm::Positional,
                         reply_to: None,
+                        function_of: None,
                     });
                     check_step_windows(v, case, &topo, f, &stand_in);
                     continue;
