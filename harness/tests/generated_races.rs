@@ -85,6 +85,9 @@ fn features(case: &Case) -> BTreeSet<String> {
     let mut f = BTreeSet::new();
     for (i, step) in case.steps.iter().enumerate() {
         f.insert(step.kind().to_owned());
+        if matches!(step, Step::Post(p) if p.function_of.is_some()) {
+            f.insert("post-function-of".to_owned());
+        }
         if i > 0 && case.task_of_step[i] == case.task_of_step[i - 1] {
             f.insert("same_task".to_owned());
         }
@@ -203,6 +206,7 @@ fn a_fixed_seed_sample_has_every_step_kind_topology_and_origin_mix() {
         "create",
         "wait",
         "same_task",
+        "post-function-of",
         "navigate-by-self",
         "navigate-by-parent",
         "navigate-by-opener",

@@ -79,6 +79,7 @@ pub fn race_html(
         .map(|s| match s {
             Step::Post(p) => json!({
                 "kind": "post", "from": name(p.from), "to": name(p.to),
+                "functionOf": p.function_of.map(name),
                 "message": p.message.to_tagged_json(),
                 "targetOrigin": match p.target_origin.as_deref() {
                     None | Some("/") => "/",
@@ -185,7 +186,8 @@ async function runOnce(stage) {{
       try {{
         switch (s.kind) {{
           case "post":
-            win(s.from).Function("t", "d", "o", "t.postMessage(d, o)")(win(s.to), decode(s.message), s.targetOrigin);
+            if (s.functionOf) win(s.from).Function("f", "t", "d", "o", "f.postMessage.call(t, d, o)")(win(s.functionOf), win(s.to), decode(s.message), s.targetOrigin);
+            else win(s.from).Function("t", "d", "o", "t.postMessage(d, o)")(win(s.to), decode(s.message), s.targetOrigin);
             break;
           case "navigate":
           case "reload":

@@ -417,15 +417,19 @@ impl<'p> Builder<'p> {
             Candidate::Post { from, to } => {
                 let message = format!("m{index}");
                 let (target_origin, family) = self.target_origin(tape, from, to);
-                let yaml = one(
-                    "post",
-                    vec![
-                        ("from", name(from)),
-                        ("to", name(to)),
-                        ("message", Value::String(message.clone())),
-                        ("target_origin", Value::String(target_origin.clone())),
-                    ],
-                );
+                let function_of = self.function_window(tape, from);
+                let mut fields = vec![
+                    ("from", name(from)),
+                    ("to", name(to)),
+                    ("message", Value::String(message.clone())),
+                    ("target_origin", Value::String(target_origin.clone())),
+                ];
+                let mut families = vec!["post", family];
+                if let Some(f) = function_of {
+                    fields.push(("function_of", name(f)));
+                    families.push("post-function-of");
+                }
+                let yaml = one("post", fields);
                 let step = Step::Post(Post {
                     from,
                     to,
@@ -434,9 +438,9 @@ impl<'p> Builder<'p> {
                     transfer: None,
                     form: pmconf_model::case::CallForm::Positional,
                     reply_to: None,
-                    function_of: None,
+                    function_of,
                 });
-                (yaml, step, vec!["post", family])
+                (yaml, step, families)
             }
             Candidate::Navigate { window, by, via } => {
                 let (origin, family) = self.navigation_origin(tape, window);
@@ -578,6 +582,53 @@ impl<'p> Builder<'p> {
                 )
             }
         }
+    }
+
+    /// Sometimes (one post in four that has a choice), another window
+    /// whose `postMessage` function `from` calls (`function_of`): one
+    /// that exists, has settled, `from` reaches, and whose document is
+    /// same origin-domain with `from`'s (origins as the replay has them,
+    /// domains as `document.domain` set them): what the validator asks.
+    /// Sandboxed windows (opaque origins) are left out.
+    fn function_window(&self, tape: &mut Tape, from: usize) -> Option<usize> {
+        let mut alloc = pmconf_model::origin::OpaqueOriginAllocator::new();
+        let origins: Vec<Option<pmconf_model::origin::Origin>> = self
+            .current
+            .iter()
+            .map(|o| {
+                url::Url::parse(&o.url())
+                    .ok()
+                    .map(|u| pmconf_model::url_origin::origin_of_url(&u, &mut alloc))
+            })
+            .collect();
+        let origin = |w: usize| origins[w].clone();
+        let domain = |w: usize| self.topology.domain[w].as_ref().map(|h| h.to_string());
+        let plain = |w: usize| !self.case.windows[w].sandbox_flags.is_sandboxed();
+        let mine = origin(from)?;
+        if !plain(from) {
+            return None;
+        }
+        let choices: Vec<usize> = (0..self.case.windows.len())
+            .filter(|&w| {
+                w != from
+                    && plain(w)
+                    && self.topology.exists[w]
+                    && !self.topology.loading[w]
+                    && self.topology.path(&self.case, from, w).is_some()
+                    && origin(w).is_some_and(|o| {
+                        pmconf_model::origin::same_origin_domain(
+                            &mine,
+                            domain(from).as_deref(),
+                            &o,
+                            domain(w).as_deref(),
+                        )
+                    })
+            })
+            .collect();
+        if choices.is_empty() || !tape.chance(1, 4) {
+            return None;
+        }
+        Some(choices[tape.pick(choices.len())])
     }
 
     /// Where a navigation of `window` goes: the same origin as its current
