@@ -1660,7 +1660,9 @@ fn function_of_after_document_domain_is_same_origin_domain() {
             "steps:",
         ];
         lines.extend_from_slice(domains);
-        lines.push("  - post: { from: top, to: fr, function_of: fr, message: 1, target_origin: \"*\" }");
+        lines.push(
+            "  - post: { from: top, to: fr, function_of: fr, message: 1, target_origin: \"*\" }",
+        );
         case(&lines)
     };
     assert_valid(&text(&[
@@ -1673,5 +1675,41 @@ fn function_of_after_document_domain_is_same_origin_domain() {
         7,
         32,
         &["`fr` (http://y.site.test, document.domain site.test) is not same origin-domain with `top` (http://x.site.test)"],
+    );
+}
+
+#[test]
+fn an_error_made_in_a_realm_the_sender_may_use() {
+    let realm = |window: &str| {
+        format!("  - post: {{ from: top, to: other, message: {{ $error: {{ name: TypeError, realm: {window} }} }}, target_origin: \"*\" }}")
+    };
+    assert_valid(&calls(&[&realm("same")]));
+    // Cross origin: the sender cannot read `other.TypeError`.
+    assert_rejected(
+        &calls(&[&realm("other")]),
+        7,
+        35,
+        &[
+            "`other` (http://b.test) is not same origin-domain with `top` (http://a.test) at this step, so `top` cannot use `other`'s own Error constructors (reading them throws a SecurityError)",
+        ],
+    );
+    assert_rejected(
+        &calls(&[&realm("nope")]),
+        7,
+        35,
+        &["unknown window `nope`, whose Error constructors `top` would use"],
+    );
+    // Only in a window post's values.
+    assert_rejected(
+        &calls(&[
+            "  - channel: { window: top, ports: [p1, p2] }",
+            "  - port_post: { port: p1, message: { $error: { name: TypeError, realm: same } } }",
+        ]),
+        8,
+        28,
+        &[
+            "an `$error` made in `same`'s realm in a port's message",
+            "`realm` is for the values of a window `post`",
+        ],
     );
 }

@@ -155,21 +155,30 @@ fn refusals_are_grouped_with_their_reason_in_the_manifest() {
 /// A cross-window call (`function_of`) is refused as not written yet, in
 /// a group of its own, rather than exported as an ordinary call.
 #[test]
-fn a_cross_window_call_is_refused_as_not_written_yet() {
+fn a_cross_window_call_and_another_realms_error_are_refused_as_not_written_yet() {
     let cases = tempfile::tempdir().unwrap();
     let call = write_case(
         cases.path(),
         "call.yaml",
         "description: c\nwindows:\n  top: { url: \"http://a.test:8000/\" }\n  same: { parent: top, url: \"http://a.test:8000/\" }\n  child: { parent: top, url: \"http://b.test:8001/\" }\nsteps:\n  - post: { from: top, to: child, function_of: same, message: m, target_origin: \"*\" }\n",
     );
+    let realm = write_case(
+        cases.path(),
+        "realm.yaml",
+        "description: r\nwindows:\n  top: { url: \"http://a.test:8000/\" }\n  same: { parent: top, url: \"http://a.test:8000/\" }\nsteps:\n  - post: { from: top, to: same, message: { $error: { name: TypeError, realm: same } }, target_origin: \"*\" }\n",
+    );
     let out = pmconf()
         .args(["export", "wpt", "--manifest"])
-        .arg(&call)
+        .args([&call, &realm])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.starts_with("0 exported, 1 refused\n"), "{stdout}");
+    assert!(stdout.starts_with("0 exported, 2 refused\n"), "{stdout}");
+    assert!(
+        stdout.contains("an Error made in `same`'s realm (not written yet)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("refused, call-shape (1):"), "{stdout}");
     assert!(
         stdout.contains("step 0 calls `same`'s postMessage function with `child` as this (`function_of`): a cross-window call is not written yet"),

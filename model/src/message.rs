@@ -98,6 +98,11 @@ pub enum MessageValue {
         /// Own enumerable properties added after construction (not
         /// serialized: step 17 reads `name` and `message` only).
         props: Vec<(String, MessageValue)>,
+        /// The window whose realm's constructor made it (`realm: W`), when
+        /// not the sender's: a same origin-domain window the sender reaches.
+        /// Serialization reads the same `name` and `message` whatever the
+        /// realm ([`crate::structured_clone`], step 17).
+        realm: Option<String>,
     },
     /// A typed array or DataView over a buffer (a `$buffer` or a `$ref`
     /// naming one).
@@ -297,6 +302,20 @@ impl MessageValue {
             if let MessageValue::Port(name) = v {
                 if !out.contains(name) {
                     out.push(name.clone());
+                }
+            }
+        });
+        out
+    }
+
+    /// Every window whose realm makes an Error of the value (`$error`'s
+    /// `realm`), in order of first appearance.
+    pub fn error_realms(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.visit(&mut |v| {
+            if let MessageValue::Error { realm: Some(r), .. } = v {
+                if !out.contains(r) {
+                    out.push(r.clone());
                 }
             }
         });

@@ -67,9 +67,10 @@ pub struct Plan {
     /// For each `post` step: the sender's document (the incumbent's
     /// associated Document when `postMessage` ran).
     pub senders: Vec<Option<DocumentIndex>>,
-    /// For each `post` step with `function_of`: that window's document
-    /// when `postMessage` ran (the realm of the function called).
-    pub functions: Vec<Option<DocumentIndex>>,
+    /// For each `post` step: every window's document when `postMessage`
+    /// ran (empty for other steps): the realms a cross-window call's
+    /// function and another realm's Errors come from.
+    pub documents_at_post: Vec<Vec<Option<DocumentIndex>>>,
     /// Lines explaining the plan, for the answer's trace.
     pub trace: Vec<String>,
     /// For each `post` step: its message event would be a `messageerror`
@@ -110,7 +111,10 @@ impl Plan {
                                 ExceptionRealm::Function => *f,
                                 ExceptionRealm::Getter => *from,
                             };
-                            PostOutcome::threw(i, &thrown_in_realm(e.name(), &case.windows[realm].name))
+                            PostOutcome::threw(
+                                i,
+                                &thrown_in_realm(e.name(), &case.windows[realm].name),
+                            )
                         }
                         _ => PostOutcome::threw(i, e.name()),
                     },
@@ -170,7 +174,7 @@ pub fn plan_case(case: &Case) -> Plan {
         loads: vec![None; case.steps.len()],
         posts: vec![None; case.steps.len()],
         senders: vec![None; case.steps.len()],
-        functions: vec![None; case.steps.len()],
+        documents_at_post: vec![Vec::new(); case.steps.len()],
         trace: Vec::new(),
         ports: PortPlan::new(case.steps.len()),
         deserialize_fails: vec![false; case.steps.len()],
@@ -239,7 +243,7 @@ pub fn plan_case(case: &Case) -> Plan {
                 let sender = latest[p.from].expect("validation: the sender exists");
                 let incumbent = plan.documents[sender].origin.clone();
                 plan.senders[i] = Some(sender);
-                plan.functions[i] = p.function_of.and_then(|f| latest[f]);
+                plan.documents_at_post[i] = latest.clone();
                 let from = &case.windows[p.from].name;
                 // A cross-window call names the function's window too.
                 let to = &match p.function_of {

@@ -133,17 +133,24 @@ pub fn same_origin(a: &Origin, b: &Origin) -> bool {
 ///
 /// NOTE: the model's origins carry no domain; each is given beside its
 /// origin (what `document.domain` set, `None` when it set nothing).
-pub fn same_origin_domain(a: &Origin, a_domain: Option<&str>, b: &Origin, b_domain: Option<&str>) -> bool {
+pub fn same_origin_domain(
+    a: &Origin,
+    a_domain: Option<&str>,
+    b: &Origin,
+    b_domain: Option<&str>,
+) -> bool {
     match (a, b) {
         // 1.
         (Origin::Opaque(x), Origin::Opaque(y)) => x == y,
-        (Origin::Tuple { scheme: sa, .. }, Origin::Tuple { scheme: sb, .. }) => match (a_domain, b_domain) {
-            // 2.1.
-            (Some(da), Some(db)) => sa == sb && da == db,
-            // 2.2.
-            (None, None) => same_origin(a, b),
-            _ => false,
-        },
+        (Origin::Tuple { scheme: sa, .. }, Origin::Tuple { scheme: sb, .. }) => {
+            match (a_domain, b_domain) {
+                // 2.1.
+                (Some(da), Some(db)) => sa == sb && da == db,
+                // 2.2.
+                (None, None) => same_origin(a, b),
+                _ => false,
+            }
+        }
         // 3.
         _ => false,
     }
@@ -171,15 +178,35 @@ mod tests {
         assert!(same_origin_domain(&a, None, &a.clone(), None));
         assert!(!same_origin_domain(&a, None, &b, None));
         // 2.1: both set to one domain, same scheme: true whatever the hosts.
-        assert!(same_origin_domain(&a, Some("sub.test"), &b, Some("sub.test")));
-        assert!(!same_origin_domain(&a, Some("sub.test"), &a_https, Some("sub.test")));
+        assert!(same_origin_domain(
+            &a,
+            Some("sub.test"),
+            &b,
+            Some("sub.test")
+        ));
+        assert!(!same_origin_domain(
+            &a,
+            Some("sub.test"),
+            &a_https,
+            Some("sub.test")
+        ));
         // One set, one not: false, even for the same origin.
-        assert!(!same_origin_domain(&a, Some("a.sub.test"), &a.clone(), None));
+        assert!(!same_origin_domain(
+            &a,
+            Some("a.sub.test"),
+            &a.clone(),
+            None
+        ));
         // 1: opaque origins only with themselves.
         let mut alloc = OpaqueOriginAllocator::new();
         let o = alloc.new_opaque_origin();
         assert!(same_origin_domain(&o, None, &o.clone(), None));
-        assert!(!same_origin_domain(&o, None, &alloc.new_opaque_origin(), None));
+        assert!(!same_origin_domain(
+            &o,
+            None,
+            &alloc.new_opaque_origin(),
+            None
+        ));
     }
 
     #[test]

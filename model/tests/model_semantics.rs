@@ -252,3 +252,32 @@ steps:
         json!([{"message": "n", "origin": "http://a.test:8000", "source": "top"}])
     );
 }
+
+/// An Error made by another (same-origin) window's constructor, hand-
+/// derived from StructuredSerializeInternal step 17: "value has an
+/// [[ErrorData]] internal slot" (any realm's Error has it), "Let name be ?
+/// Get(value, "name")" (found on that realm's %TypeError.prototype%: the
+/// same "TypeError"), "If name is not one of [the seven], then set name to
+/// "Error"", message from the own data property; StructuredDeserialize
+/// makes it anew in the target realm. The sender's realm never shows.
+#[test]
+fn an_error_made_in_another_realm_arrives_as_any_other() {
+    let o = only_outcome(
+        r#"
+description: t
+windows:
+  top: { url: "http://a.test:8000/" }
+  same: { parent: top, url: "http://a.test:8000/" }
+steps:
+  - post: { from: top, to: top, message: { $error: { name: TypeError, message: m, realm: same } }, target_origin: "*" }
+  - post: { from: top, to: top, message: { $error: { name: Mine, message: m, realm: same } }, target_origin: "*" }
+"#,
+    );
+    assert_eq!(
+        o["received"]["top"],
+        json!([
+            {"message": {"$error": {"name": "TypeError", "message": "m"}}, "origin": "http://a.test:8000", "source": "top"},
+            {"message": {"$error": {"name": "Error", "message": "m"}}, "origin": "http://a.test:8000", "source": "top"},
+        ])
+    );
+}

@@ -187,6 +187,11 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
                 "an Error whose message is not a string (not written yet)",
             ))
         }
+        MessageValue::Error { realm: Some(r), .. } => {
+            return Err(refuse(&format!(
+                "an Error made in `{r}`'s realm (not written yet)"
+            )))
+        }
         MessageValue::Error { props, .. } if !props.is_empty() => {
             return Err(refuse(
                 "an Error with properties of its own (not written yet)",

@@ -25,8 +25,15 @@
   var codec = pmconfCodec({
     buffers: function () { return buffers; },
     portByName: function (name) { return ports[name]; },
-    portNameOf: function (p) { return portNameOf(p); }
+    portNameOf: function (p) { return portNameOf(p); },
+    realmWindow: function (name) {
+      if (!realmPaths[name]) throw new Error("pmconf: no path to " + name + " for an Error made in its realm");
+      return resolve(realmPaths[name]);
+    }
   });
+  // The windows whose realms make the `$error`s of the post being built
+  // (a step's `realms`), by name.
+  var realmPaths = {};
   var buildMessage = codec.buildMessage;
   var decodeArg = codec.decodeArg;
   var encodeReceived = codec.encodeReceived;
@@ -540,6 +547,7 @@
       } else {
         target = resolve(s.target);
       }
+      realmPaths = s.realms || {};
       message = buildMessage(s.message);
       if (s.transfer !== null) {
         transfer = s.transfer.map(function (t) {

@@ -15,6 +15,9 @@
 //                        transferred once stays detached)
 //   env.portByName(name) the MessagePort this window holds by that name
 //   env.portNameOf(port) the name of a MessagePort (for reports)
+//   env.realmWindow(name) (optional) the same origin-domain window whose
+//                        realm makes an `$error` with `realm: name`; a page
+//                        without it cannot build such an Error
 // It returns { buildMessage, decodeArg, encodeReceived, encodeReceivedAsync,
 // sameJson }.
 //
@@ -379,7 +382,13 @@ function pmconfCodec(env) {
           if ("bigint" in x) return Object(BigInt(x.bigint));
           return Object(Symbol(x.symbol));
         case "$error": {
-          var Ctor = window[x.constructor || "Error"];
+          // `realm: W`: W's own constructor, so the Error is W's realm's.
+          var realm = window;
+          if (x.realm !== undefined) {
+            if (!env.realmWindow) throw new Error("pmconf: this page cannot make an Error in " + x.realm + "'s realm");
+            realm = env.realmWindow(x.realm);
+          }
+          var Ctor = realm[x.constructor || "Error"];
           var e = "message" in x ? new Ctor(x.message) : new Ctor();
           if (x.name !== undefined && x.name !== (x.constructor || "Error")) e.name = x.name;
           // An own data property `message` assigned afterwards (any value).

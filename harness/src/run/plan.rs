@@ -3,7 +3,8 @@
 //! each window.
 
 use super::protocol::{
-    AgentConfig, CallFormConfig, ChildConfig, FunctionOf, HopStep, Ordered, Path, StepConfig, StepEntry,
+    AgentConfig, CallFormConfig, ChildConfig, FunctionOf, HopStep, Ordered, Path, StepConfig,
+    StepEntry,
 };
 use super::state::PageRun;
 use crate::case_files::LoadedCase;
@@ -354,6 +355,17 @@ impl CasePlan {
                         ),
                         name: name(f),
                     }),
+                    realms: p
+                        .error_realms()
+                        .into_iter()
+                        .map(|r| {
+                            let w = case.window_index(&r).expect("validated");
+                            let hops = topo
+                                .path(case, actor, w)
+                                .expect("validation checked reachability");
+                            (r, path_of(case, &hops))
+                        })
+                        .collect(),
                 }
             }
             Step::Navigate(n) => {

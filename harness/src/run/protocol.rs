@@ -182,6 +182,10 @@ pub enum StepConfig {
         /// function is called with the target as `this`.
         #[serde(skip_serializing_if = "Option::is_none")]
         function_of: Option<FunctionOf>,
+        /// The windows whose realms make the post's `$error`s (`realm`),
+        /// by name, with the path to each.
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        realms: std::collections::BTreeMap<String, Path>,
     },
     /// `el.src = url` or `target.location.href = url`.
     Navigate {
@@ -369,6 +373,7 @@ mod tests {
                 transfer: Some(vec![Transfer::Buffer("b".into())]),
                 form: CallFormConfig::Positional,
                 function_of: None,
+                realms: Default::default(),
             },
             await_ports: vec!["p2".into()],
             ships_ports: vec![],
@@ -390,10 +395,15 @@ mod tests {
                 path: vec![HopStep::Frame(1)],
                 name: "same".into(),
             }),
+            realms: [("same".to_owned(), vec![HopStep::Frame(1)])].into(),
         };
         assert_eq!(
-            serde_json::to_value(call).unwrap()["functionOf"],
+            serde_json::to_value(&call).unwrap()["functionOf"],
             json!({"path": [["frame", 1]], "name": "same"})
+        );
+        assert_eq!(
+            serde_json::to_value(&call).unwrap()["realms"],
+            json!({"same": [["frame", 1]]})
         );
         let set = StepConfig::SetDomain {
             domain: "a.test".into(),

@@ -59,6 +59,21 @@ impl ArgValue {
         Ok(arg)
     }
 
+    /// The windows whose realms make this argument's Errors (`$error`'s
+    /// `realm`), at any depth.
+    pub fn error_realms(&self) -> Vec<String> {
+        match self {
+            ArgValue::Value(m) => m.error_realms(),
+            ArgValue::Object(members) => members
+                .iter()
+                .flat_map(|(_, m)| match m {
+                    Member::Data(a) => a.error_realms(),
+                    Member::ThrowingGetter(_) => Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
     /// The ports (`$port: name`) this argument names, at any depth.
     pub fn port_names(&self) -> Vec<String> {
         match self {

@@ -349,6 +349,29 @@ pub struct Post {
     pub function_of: Option<WindowIndex>,
 }
 
+impl Post {
+    /// The windows whose realms make the Errors of its values (`$error`'s
+    /// `realm`), in its message, arguments and transfer list, once each.
+    pub fn error_realms(&self) -> Vec<String> {
+        let mut out = self.message.error_realms();
+        if let CallForm::Args(args) = &self.form {
+            out.extend(args.iter().flat_map(|a| a.error_realms()));
+        }
+        for t in self.transfer.iter().flatten() {
+            if let Transferable::Value(value) = t {
+                out.extend(value.error_realms());
+            }
+        }
+        let mut once = Vec::new();
+        for r in out {
+            if !once.contains(&r) {
+                once.push(r);
+            }
+        }
+        once
+    }
+}
+
 /// How a post passes its arguments to `postMessage`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallForm {

@@ -16,21 +16,21 @@ use super::{Case, CaseError};
 use serde::Deserialize;
 
 mod flat;
-mod function_of;
 mod isolation;
 mod navigate;
 mod ports;
 mod posts;
+mod realms;
 mod serde_errors;
 mod steps;
 mod tree;
 mod window_steps;
 mod windows;
 use flat::{created_once, flatten_steps, known_windows_only};
-use function_of::check_function_realms;
 use isolation::check_isolation;
 use ports::check_ports;
 use posts::check_replies;
+use realms::check_realms_same_origin_domain;
 use serde_errors::{report_unknown, serde_fix, serde_location};
 use steps::check_steps;
 use tree::{build_tree, check_tree};
@@ -162,7 +162,7 @@ fn check_case(v: &mut Validator, mut case: Case, flat: &[flat::FlatStep]) -> Cas
     check_tree(v, &case);
     check_steps(v, &mut case, flat);
     check_replies(v, &case, flat);
-    check_function_realms(v, &case, flat);
+    check_realms_same_origin_domain(v, &case, flat);
     check_isolation(v, &case);
     check_ports(v, &case, flat);
     case

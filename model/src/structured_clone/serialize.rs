@@ -128,7 +128,12 @@ pub fn serialize_internal(
             .try_for_each(|v| serialize_internal(v, names, memory, realm)),
         // 17. [[ErrorData]] and not a platform object: 17.1 `? Get(value,
         //     "name")` and 17.3 `? [[GetOwnProperty]]("message")` cannot
-        //     throw for the errors a case can build (data properties);
+        //     throw for the errors a case can build (data properties).
+        //     An Error made in another realm (`realm: W`) has [[ErrorData]]
+        //     all the same; Get(value, "name") finds W's
+        //     %NativeError.prototype%.name, the same string as any realm's
+        //     (a case cannot change a prototype), and `message` is own: the
+        //     serialization, and so what arrives, is the same;
         //     17.5 "If IsDataDescriptor(valueMessageDesc) is true, then set
         //     message to ? ToString(valueMessageDesc.[[Value]])": a Symbol
         //     throws TypeError. Other own properties are not read.

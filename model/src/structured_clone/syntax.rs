@@ -9,6 +9,7 @@
 //! | `{$regexp: {source: "a+", flags: "gi"}}` | `new RegExp("a+", "gi")` |
 //! | `{$map: [[k, v], ...]}`, `{$set: [v, ...]}` | `new Map(...)`, `new Set(...)` |
 //! | `{$error: {name: TypeError, message: m, constructor: Error}}` | `new Error(m)` with `name` set (constructor defaults to name, or `Error`) |
+//! | `{$error: {name: TypeError, message: m, realm: W}}` | `new W.TypeError(m)`: made by window `W`'s realm's constructor |
 //! | `{$typed: {type: Uint16Array, buffer: b1, offset: 2, length: 3}}` | `new Uint16Array(b1, 2, 3)`; `buffer` names a `$buffer` of the message or is one |
 //! | `{$dataview: {buffer: b1, offset: 1, length: 2}}` | `new DataView(b1, 1, 2)` |
 //! | `[1, {$hole: null}, 3]` | `[1, , 3]` (sparse) |
@@ -477,7 +478,14 @@ fn error(
     let obj = inner
         .as_object()
         .ok_or_else(|| err(path, "$error takes {name: TypeError, message: text}"))?;
-    const FIELDS: [&str; 5] = ["name", "message", "constructor", "message_value", "props"];
+    const FIELDS: [&str; 6] = [
+        "name",
+        "message",
+        "constructor",
+        "message_value",
+        "props",
+        "realm",
+    ];
     if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(err(
             path,
@@ -540,12 +548,26 @@ fn error(
             ),
         ));
     }
+    let realm = text("realm")?;
+    if let Some(r) = &realm {
+        if r.is_empty()
+            || !r
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(err(
+                path,
+                format!("$error's realm `{r}` is not a window name"),
+            ));
+        }
+    }
     Ok(MessageValue::Error {
         name,
         constructor,
         message,
         message_value,
         props,
+        realm,
     })
 }
 
@@ -826,10 +848,14 @@ pub fn to_tagged(value: &MessageValue) -> Json {
             message,
             message_value,
             props: extra,
+            realm,
         } => {
             let mut inner = Map::new();
             inner.insert("name".into(), Json::String(name.clone()));
             inner.insert("constructor".into(), Json::String(constructor.clone()));
+            if let Some(r) = realm {
+                inner.insert("realm".into(), Json::String(r.clone()));
+            }
             if let Some(m) = message {
                 inner.insert("message".into(), Json::String(m.clone()));
             }

@@ -383,3 +383,20 @@ fn out_of_bounds_views_throw_data_clone_error() {
     // bounds, with length 0.
     assert!(post("{$typed: {type: Uint8Array, buffer: {$buffer: {bytes: [1, 2, 3, 4], max_byte_length: 8, resize: 2}}, offset: 2, length: auto}}").is_ok());
 }
+
+#[test]
+fn an_errors_realm_is_written_for_the_page_and_never_observed() {
+    let v = value("{$error: {name: TypeError, message: m, realm: same}}");
+    // The page builds it with `same`'s constructor...
+    assert_eq!(v.to_tagged_json()["$error"]["realm"], "same");
+    let again = MessageValue::from_tagged_json(&v.to_tagged_json()).unwrap();
+    assert_eq!(again, v);
+    assert_eq!(v.error_realms(), ["same"]);
+    // ...and what arrives does not say where it was made.
+    assert_eq!(
+        v.observable_json(),
+        json!({"$error": {"name": "TypeError", "message": "m"}})
+    );
+    assert!(refused("{$error: {name: TypeError, realm: \"a b\"}}").contains("is not a window name"));
+    assert!(refused("{$error: {name: TypeError, realm: 3}}").contains("realm must be a string"));
+}

@@ -103,7 +103,7 @@ pub(super) fn check_post(
 ) -> Option<Post> {
     let path = format!("{step_path}.post");
     let from = case.window_index(&p.from)?;
-    let function_of = super::function_of::check_function_of(v, case, topo, &path, from, p);
+    let function_of = super::realms::check_function_of(v, case, topo, &path, from, p);
     let (to, reply_to) = post_target(v, case, &path, from, p)?;
     let to_name = &case.windows[to].name;
     if case.windows[to].sandbox_flags.blocks_scripts() {

@@ -42,6 +42,7 @@ pub(super) fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep])
                     check_step_windows(v, case, &topo, f, &stand_in);
                     continue;
                 };
+                super::realms::check_error_realms(v, case, &topo, &f.path, &post);
                 Some(Step::Post(post))
             }
             RawSingle::Navigate(n) => check_navigate(v, case, &topo, &f.path, n),
