@@ -276,15 +276,10 @@ impl MessageValue {
 
     /// Every buffer ID the value mentions, in order of first appearance.
     pub fn buffer_ids(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        self.visit(&mut |v| {
-            if let MessageValue::Buffer { id: Some(id), .. } = v {
-                if !out.contains(id) {
-                    out.push(id.clone());
-                }
-            }
-        });
-        out
+        self.names_once(|v| match v {
+            MessageValue::Buffer { id: Some(id), .. } => Some(id),
+            _ => None,
+        })
     }
 
     /// Whether the value holds a SharedArrayBuffer anywhere.
@@ -297,25 +292,29 @@ impl MessageValue {
     /// Every port the value mentions (`$port: name`), in order of first
     /// appearance.
     pub fn port_names(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        self.visit(&mut |v| {
-            if let MessageValue::Port(name) = v {
-                if !out.contains(name) {
-                    out.push(name.clone());
-                }
-            }
-        });
-        out
+        self.names_once(|v| match v {
+            MessageValue::Port(name) => Some(name),
+            _ => None,
+        })
     }
 
     /// Every window whose realm makes an Error of the value (`$error`'s
     /// `realm`), in order of first appearance.
     pub fn error_realms(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        self.names_once(|v| match v {
+            MessageValue::Error { realm: Some(r), .. } => Some(r),
+            _ => None,
+        })
+    }
+
+    /// The names `name_of` finds in the value, each once, in order of
+    /// first appearance.
+    fn names_once(&self, name_of: impl Fn(&MessageValue) -> Option<&String>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         self.visit(&mut |v| {
-            if let MessageValue::Error { realm: Some(r), .. } = v {
-                if !out.contains(r) {
-                    out.push(r.clone());
+            if let Some(n) = name_of(v) {
+                if !out.contains(n) {
+                    out.push(n.clone());
                 }
             }
         });

@@ -62,26 +62,22 @@ impl ArgValue {
     /// The windows whose realms make this argument's Errors (`$error`'s
     /// `realm`), at any depth.
     pub fn error_realms(&self) -> Vec<String> {
-        match self {
-            ArgValue::Value(m) => m.error_realms(),
-            ArgValue::Object(members) => members
-                .iter()
-                .flat_map(|(_, m)| match m {
-                    Member::Data(a) => a.error_realms(),
-                    Member::ThrowingGetter(_) => Vec::new(),
-                })
-                .collect(),
-        }
+        self.names(MessageValue::error_realms)
     }
 
     /// The ports (`$port: name`) this argument names, at any depth.
     pub fn port_names(&self) -> Vec<String> {
+        self.names(MessageValue::port_names)
+    }
+
+    /// What `of` lists of each message value in this argument, at any depth.
+    fn names(&self, of: fn(&MessageValue) -> Vec<String>) -> Vec<String> {
         match self {
-            ArgValue::Value(m) => m.port_names(),
+            ArgValue::Value(m) => of(m),
             ArgValue::Object(members) => members
                 .iter()
                 .flat_map(|(_, m)| match m {
-                    Member::Data(a) => a.port_names(),
+                    Member::Data(a) => a.names(of),
                     Member::ThrowingGetter(_) => Vec::new(),
                 })
                 .collect(),
