@@ -736,7 +736,8 @@ fn the_html_report_leads_with_what_needs_action_in_a_real_browser() {
 /// renderer or content processes) counts what must be there in every
 /// engine: every case run's page loads, reports and WebDriver commands,
 /// time in the mount and steps phases, and CPU time of the harness, the
-/// driver, the browser and the processes where pages run.
+/// browser and the processes where pages run (and of the driver when tasks
+/// go through it).
 #[test]
 fn bench_profile_has_figures_where_they_must_be() {
     let _one = BROWSERS.lock().unwrap_or_else(|e| e.into_inner());
@@ -787,9 +788,14 @@ fn bench_profile_has_figures_where_they_must_be() {
         for phase in ["mount_load", "steps"] {
             assert!(number(&counts["phases"][phase]) > 0.0, "{phase}: {e:#}");
         }
-        for kind in ["driver", "browser", "renderer"] {
+        for kind in ["browser", "renderer"] {
             assert!(number(&e["cpu"][kind]) > 0.0, "{kind}: {e:#}");
         }
+        // On the channel the driver only starts the session and loads the
+        // runner page: its CPU is counted (the key is there) but may be
+        // below the 10 ms a sample can see (geckodriver measured 0.0 on a
+        // fresh CI machine). With --via webdriver it must work: below.
+        assert!(e["cpu"]["driver"].as_f64().is_some(), "driver: {e:#}");
         // Chromium (site isolation) starts a renderer process for the
         // cross-site frame's site. Firefox keeps preallocated content
         // processes (seen as `created: {}` on a CI machine) and WebKitGTK's
@@ -821,4 +827,8 @@ fn bench_profile_has_figures_where_they_must_be() {
         .as_f64()
         .unwrap_or(0.0);
     assert!(commands >= 24.0, "{first} --via webdriver: {profile:#}");
+    let driver_cpu = profile["engines"][0]["cpu"]["driver"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(driver_cpu > 0.0, "{first} --via webdriver: {profile:#}");
 }
