@@ -113,6 +113,37 @@ mod tests {
         assert_eq!(o.posts[0].threw.as_deref(), Some("DataCloneError"));
     }
 
+    /// `set_domain` keeps every document, so an isolated case may hold it;
+    /// the answer is the event loop explorer's, with every cluster
+    /// origin-keyed, so the setter never sets a domain (its step 6).
+    #[test]
+    fn an_isolated_case_may_set_document_domain_and_nothing_else_of_the_race_steps() {
+        let windows = "  top: { url: 'https://a.test/', isolated: true }\n  kid: { parent: top, url: 'https://sub.a.test/' }\n";
+        let o = answer(
+            windows,
+            "  - set_domain: { window: kid, domain: a.test }\n  - set_domain: { window: kid, domain: sub.a.test }\n  - post: { from: kid, to: top, message: {$sab: {bytes: [7]}}, target_origin: 'https://a.test' }\n",
+        );
+        // The kid is cross-origin: no capability, so the SAB throws.
+        assert_eq!(o.posts[0].threw.as_deref(), Some("DataCloneError"));
+        for (step, kind) in [
+            ("  - reload: { window: kid }\n", "reload"),
+            ("  - create: { window: kid }\n", "create"),
+            ("  - push_state: { window: kid }\n", "push_state"),
+        ] {
+            let e = parse_case(
+                "t.yaml",
+                &format!("description: d\nwindows:\n{windows}steps:\n{step}"),
+            )
+            .unwrap_err();
+            assert!(
+                e.iter().any(|e| e
+                    .message
+                    .contains(&format!("a `{kind}` step, in an isolated case"))),
+                "{kind}: {e:?}"
+            );
+        }
+    }
+
     #[test]
     fn isolation_is_refused_where_pmconf_cannot_serve_it() {
         for (windows, needle) in [

@@ -1,11 +1,11 @@
 //! Validation of `isolated: true` (cross-origin isolation).
 
 use super::Validator;
-use crate::case::{Case, Relation, WindowContent};
+use crate::case::{Case, Relation, Step, WindowContent};
 
 /// `isolated` is the top window's, on an `https:` URL (COOP and COEP
 /// apply only in secure contexts), in a case with http(s) iframes only
-/// and no popups or race steps.
+/// no popups, and no race steps but `set_domain`.
 pub(super) fn check_isolation(v: &mut Validator, case: &Case) {
     if !v.errors.is_empty() {
         return;
@@ -44,11 +44,27 @@ pub(super) fn check_isolation(v: &mut Validator, case: &Case) {
             ),
         }
     }
-    if case.is_race() {
+    // `set_domain` keeps every document (the explorer only has to know that
+    // the setter's step 6 returns in an origin-keyed cluster); the other
+    // race steps replace or add documents, and the plan decides the
+    // cross-origin isolated capability and SharedArrayBuffer agent
+    // clusters from one document per window ([`crate::navigation`]).
+    for (i, step) in case.steps.iter().enumerate() {
+        if matches!(
+            step,
+            Step::Post(_)
+                | Step::Channel { .. }
+                | Step::PortPost(_)
+                | Step::PortCall { .. }
+                | Step::SetDomain { .. }
+        ) {
+            continue;
+        }
         v.error(
             "steps",
-            "race steps in an isolated case",
-            "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels and port posts",
+            format!("step {i} is a `{}` step, in an isolated case", step.kind()),
+            "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels, port steps and `set_domain` (every window keeps its one document); drop the step or `isolated`",
         );
+        break;
     }
 }
