@@ -17,6 +17,7 @@
 
 use super::{Case, Hop, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{document_domain_setter, DocumentUrl, DomainSetterEffect};
+use crate::isolation::{first_origin, popup_keeps_its_opener};
 use std::collections::VecDeque;
 use url::Host;
 
@@ -45,6 +46,11 @@ pub struct Topology {
     /// The domain `document.domain` gave each window's current document's
     /// origin, if it set one: then its effective domain.
     pub domain: Vec<Option<Host>>,
+    /// For each popup of a cross-origin isolated case: a browsing context
+    /// group switch severed it from its opener
+    /// ([`crate::isolation::popup_keeps_its_opener`]), so it has no
+    /// `opener` and its opener's handle does not reach it.
+    pub severed: Vec<bool>,
 }
 
 impl Topology {
@@ -70,6 +76,13 @@ impl Topology {
                 })
                 .collect(),
             domain: vec![None; n],
+            severed: (0..n)
+                .map(|w| {
+                    case.is_isolated()
+                        && matches!(case.windows[w].relation, Relation::Popup { .. })
+                        && !popup_keeps_its_opener(case, w, &|x| first_origin(case, x))
+                })
+                .collect(),
         }
     }
 
@@ -221,7 +234,8 @@ impl Topology {
             let mut next: Vec<(WindowIndex, Hop)> = Vec::new();
             match case.windows[w].relation {
                 Relation::Iframe { parent } => next.push((parent, Hop::Parent)),
-                Relation::Popup { opener } => next.push((opener, Hop::Opener)),
+                Relation::Popup { opener } if !self.severed[w] => next.push((opener, Hop::Opener)),
+                Relation::Popup { .. } => {}
                 Relation::Top => {}
             }
             for (i, &child) in self.children[w].iter().enumerate() {
@@ -229,7 +243,10 @@ impl Topology {
             }
             if w == from {
                 for (p, win) in case.windows.iter().enumerate() {
-                    if win.relation == (Relation::Popup { opener: from }) && self.handle_held[p] {
+                    if win.relation == (Relation::Popup { opener: from })
+                        && self.handle_held[p]
+                        && !self.severed[p]
+                    {
                         next.push((p, Hop::PopupHandle(p)));
                     }
                 }
