@@ -326,6 +326,13 @@ mod tests {
         answer_case(&case).allowed.remove(0)
     }
 
+    /// The first message window `w` received in outcome `o`.
+    fn first_message(o: &Outcome, w: &str) -> serde_json::Value {
+        o.received.iter().find(|(l, _)| l == w).unwrap().1[0]
+            .message
+            .clone()
+    }
+
     const ISOLATED: &str = "  top: { url: 'https://a.test/', isolated: true }\n  same: { parent: top, url: 'https://a.test/' }\n  sub: { parent: top, url: 'https://sub.a.test/' }\n";
 
     #[test]
@@ -335,11 +342,7 @@ mod tests {
             "  - post: { from: top, to: same, message: {$sab: {bytes: [1]}}, target_origin: '*' }\n  - post: { from: top, to: sub, message: {$sab: {bytes: [2]}}, target_origin: '*' }\n",
         );
         assert!(o.posts.iter().all(|p| p.threw.is_none()));
-        let got = |w: &str| {
-            o.received.iter().find(|(l, _)| l == w).unwrap().1[0]
-                .message
-                .clone()
-        };
+        let got = |w: &str| first_message(&o, w);
         assert_eq!(got("same"), json!({"$sab": {"bytes": [1]}}));
         // Same site, other origin: another agent cluster once isolated.
         assert_eq!(got("sub"), json!({"$messageerror": null}));
@@ -452,11 +455,7 @@ mod tests {
             "  - post: { from: top, to: pop, message: {$sab: {bytes: [1], max_byte_length: 2}}, target_origin: '*' }\n  - post: { from: pop, to: top, message: {$sab: {bytes: [2]}}, target_origin: 'https://a.test' }\n",
         );
         assert!(o.posts.iter().all(|p| p.threw.is_none()), "{:?}", o.posts);
-        let got = |w: &str| {
-            o.received.iter().find(|(l, _)| l == w).unwrap().1[0]
-                .message
-                .clone()
-        };
+        let got = |w: &str| first_message(&o, w);
         assert_eq!(
             got("pop"),
             json!({"$sab": {"bytes": [1], "max_byte_length": 2}})
@@ -496,11 +495,7 @@ mod tests {
             "  - post: { from: pop, to: popkid, message: {$sab: {bytes: [3]}}, target_origin: '*' }\n  - post: { from: popkid, to: pop, message: {$sab: {bytes: [4]}}, target_origin: '*' }\n",
         );
         assert!(o.posts.iter().all(|p| p.threw.is_none()), "{:?}", o.posts);
-        let got = |w: &str| {
-            o.received.iter().find(|(l, _)| l == w).unwrap().1[0]
-                .message
-                .clone()
-        };
+        let got = |w: &str| first_message(&o, w);
         assert_eq!(got("popkid"), json!({"$sab": {"bytes": [3]}}));
         assert_eq!(got("pop"), json!({"$sab": {"bytes": [4]}}));
         // An http popup is severed too, and its new group is not isolated
