@@ -160,7 +160,7 @@ fn check_case(v: &mut Validator, mut case: Case, flat: &[flat::FlatStep]) -> Cas
     check_tree(v, &case);
     check_steps(v, &mut case, flat);
     check_replies(v, &case, flat);
-    check_isolation(v, &case);
+    check_isolation(v, &case, flat);
     check_ports(v, &case, flat);
     case
 }

@@ -1,5 +1,6 @@
 //! Validation of `isolated: true` (cross-origin isolation).
 
+use super::flat::FlatStep;
 use super::Validator;
 use crate::case::{Case, Relation, Step, WindowContent};
 use crate::isolation::{
@@ -9,7 +10,7 @@ use crate::isolation::{
 /// `isolated` is the top window's, on an `https:` URL (COOP and COEP
 /// apply only in secure contexts), in a case with http(s) iframes only
 /// no sandboxed popups, and no race steps but `set_domain`.
-pub(super) fn check_isolation(v: &mut Validator, case: &Case) {
+pub(super) fn check_isolation(v: &mut Validator, case: &Case, flat: &[FlatStep]) {
     if !v.errors.is_empty() {
         return;
     }
@@ -79,7 +80,7 @@ pub(super) fn check_isolation(v: &mut Validator, case: &Case) {
             continue;
         }
         v.error(
-            "steps",
+            &format!("{}.{}", flat[i].path, flat[i].kind),
             format!("step {i} is a `{}` step, in an isolated case", step.kind()),
             "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels, port steps and `set_domain` (every window keeps its one document); drop the step or `isolated`",
         );
