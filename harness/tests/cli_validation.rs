@@ -1713,3 +1713,27 @@ fn an_error_made_in_a_realm_the_sender_may_use() {
         ],
     );
 }
+
+/// An isolated case's severed popup (another origin: its first navigation
+/// needs a browsing context group switch) is reached by nobody in its
+/// opener's group: the post is refused at its `to`, with the reason; a
+/// step that would replace a document is refused by name.
+#[test]
+fn isolated_cases_refuse_posts_across_a_browsing_context_group_switch() {
+    assert_rejected(
+        "description: x\nwindows:\n  top: { url: \"https://a.test/\", isolated: true }\n  pop: { opener: top, url: \"https://b.test/\" }\nsteps:\n  - post: { from: top, to: pop, message: 1, target_origin: \"*\" }\n",
+        6,
+        24,
+        &[
+            "`top` and `pop` are in two browsing context groups",
+            "window.opener is null",
+            "post within one group",
+        ],
+    );
+    assert_rejected(
+        "description: x\nwindows:\n  top: { url: \"https://a.test/\", isolated: true }\nsteps:\n  - reload: { window: top }\n",
+        5,
+        5,
+        &["step 0 is a `reload` step, in an isolated case", "`set_domain`"],
+    );
+}

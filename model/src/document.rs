@@ -85,11 +85,25 @@ pub enum DomainSetterError {
     PublicSuffix,
 }
 
+/// What the `document.domain` setter did when it did not throw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainSetterEffect {
+    /// Step 7: "Set this's origin's domain to the result of parsing the
+    /// given value."
+    SetDomain(Host),
+    /// Step 6: "If the surrounding agent's agent cluster's is origin-keyed
+    /// is true, then return." The origin's domain stays as it was (null,
+    /// for every document of a case that never set it), so every later
+    /// same origin-domain check sees the origin as if the setter had
+    /// never run.
+    OriginKeyedNoOp,
+}
+
 /// The `document.domain` setter, for a document with a browsing context and
 /// no sandboxed document.domain browsing context flag (steps 1-2, which the
 /// case validator checks itself) whose origin's effective domain is
-/// `effective_domain` (`None`: an opaque origin): the domain step 7 gives
-/// its origin, or why it throws.
+/// `effective_domain` (`None`: an opaque origin), run in an agent whose
+/// agent cluster is origin-keyed or not: what it does, or why it throws.
 ///
 /// <https://html.spec.whatwg.org/multipage/browsers.html#dom-document-domain>
 ///
@@ -104,19 +118,28 @@ pub enum DomainSetterError {
 /// > agent cluster's is origin-keyed is true, then return. 7. Set this's
 /// > origin's domain to the result of parsing the given value."
 ///
-/// Step 6 is the event loop's ([`crate::event_loop`]): whether a cluster
-/// is origin-keyed is known only there, and it never makes the setter
-/// throw.
+/// Step 6 comes after step 5: an origin-keyed document still throws for a
+/// value that is not its effective domain or a parent of it, and returns
+/// without effect for one that is. Whether the cluster is origin-keyed is
+/// [`crate::agent::AgentClusters::is_origin_keyed`] (always, in a
+/// cross-origin isolated case: [`crate::isolation`]).
 pub fn document_domain_setter(
     effective_domain: Option<&Host>,
     value: &str,
-) -> Result<Host, DomainSetterError> {
+    origin_keyed: bool,
+) -> Result<DomainSetterEffect, DomainSetterError> {
     // 3-4.
     let effective_domain = effective_domain.ok_or(DomainSetterError::NoEffectiveDomain)?;
     // 5.
     is_a_registrable_domain_suffix_of_or_is_equal_to(value, effective_domain)?;
+    // 6.
+    if origin_keyed {
+        return Ok(DomainSetterEffect::OriginKeyedNoOp);
+    }
     // 7. "the result of parsing the given value" (step 5 parsed it).
-    Ok(Host::parse(value).expect("step 5 parsed it"))
+    Ok(DomainSetterEffect::SetDomain(
+        Host::parse(value).expect("step 5 parsed it"),
+    ))
 }
 
 /// Whether `host_suffix_string` is a registrable domain suffix of or is
@@ -182,7 +205,7 @@ pub fn settable_domains(effective_domain: &Host) -> Vec<String> {
     candidates
         .into_iter()
         .filter(|c| !c.is_empty())
-        .filter(|c| document_domain_setter(Some(effective_domain), c).is_ok())
+        .filter(|c| document_domain_setter(Some(effective_domain), c, false).is_ok())
         .collect()
 }
 
@@ -268,29 +291,55 @@ mod tests {
         // Step 5 via "is a registrable domain suffix of or is equal to":
         // step 4 (equal) and 4.2 (a suffix after a dot).
         assert_eq!(
-            document_domain_setter(Some(&sub), "sub.a.test"),
-            Ok(sub.clone())
+            document_domain_setter(Some(&sub), "sub.a.test", false),
+            Ok(DomainSetterEffect::SetDomain(sub.clone()))
         );
         assert_eq!(
-            document_domain_setter(Some(&sub), "A.Test"),
-            Ok(domain("a.test"))
+            document_domain_setter(Some(&sub), "A.Test", false),
+            Ok(DomainSetterEffect::SetDomain(domain("a.test")))
         );
         // 4.2: not at a label boundary, or another domain.
         for no in ["b.a.test", "ub.a.test", "sub.a.test.x", ""] {
             assert_eq!(
-                document_domain_setter(Some(&sub), no),
+                document_domain_setter(Some(&sub), no, false),
                 Err(DomainSetterError::NotASuffix),
                 "{no}"
             );
         }
         // 4.3: `test` is its own public suffix (the list's `*` rule).
         assert_eq!(
-            document_domain_setter(Some(&sub), "test"),
+            document_domain_setter(Some(&sub), "test", false),
             Err(DomainSetterError::PublicSuffix)
         );
         // Step 4: an opaque origin has no effective domain.
         assert_eq!(
-            document_domain_setter(None, "a.test"),
+            document_domain_setter(None, "a.test", false),
+            Err(DomainSetterError::NoEffectiveDomain)
+        );
+    }
+
+    /// Step 6 returns after step 5: in an origin-keyed agent cluster a
+    /// value step 5 accepts sets nothing, and one it refuses still throws.
+    #[test]
+    fn an_origin_keyed_document_sets_no_domain_but_still_throws_at_step_5() {
+        let sub = domain("sub.a.test");
+        for value in ["a.test", "sub.a.test"] {
+            assert_eq!(
+                document_domain_setter(Some(&sub), value, true),
+                Ok(DomainSetterEffect::OriginKeyedNoOp),
+                "{value}"
+            );
+        }
+        assert_eq!(
+            document_domain_setter(Some(&sub), "b.test", true),
+            Err(DomainSetterError::NotASuffix)
+        );
+        assert_eq!(
+            document_domain_setter(Some(&sub), "test", true),
+            Err(DomainSetterError::PublicSuffix)
+        );
+        assert_eq!(
+            document_domain_setter(None, "a.test", true),
             Err(DomainSetterError::NoEffectiveDomain)
         );
     }
@@ -303,11 +352,11 @@ mod tests {
         let dotted = domain("x.a.test.");
         assert_eq!(settable_domains(&dotted), ["x.a.test.", "a.test."]);
         assert_eq!(
-            document_domain_setter(Some(&dotted), "test."),
+            document_domain_setter(Some(&dotted), "test.", false),
             Err(DomainSetterError::PublicSuffix)
         );
         assert_eq!(
-            document_domain_setter(Some(&dotted), "a.test"),
+            document_domain_setter(Some(&dotted), "a.test", false),
             Err(DomainSetterError::NotASuffix)
         );
         assert_eq!(
@@ -323,11 +372,11 @@ mod tests {
         let v4 = Host::parse("127.0.0.1").unwrap();
         assert_eq!(settable_domains(&v4), ["127.0.0.1"]);
         assert_eq!(
-            document_domain_setter(Some(&v4), "0x7f.0.0.1"),
-            Ok(v4.clone())
+            document_domain_setter(Some(&v4), "0x7f.0.0.1", false),
+            Ok(DomainSetterEffect::SetDomain(v4.clone()))
         );
         assert_eq!(
-            document_domain_setter(Some(&v4), "0.1"),
+            document_domain_setter(Some(&v4), "0.1", false),
             Err(DomainSetterError::NotASuffix)
         );
         let v6 = Host::parse("[::1]").unwrap();

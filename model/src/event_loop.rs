@@ -802,7 +802,9 @@ impl Explorer<'_> {
             Step::SetDomain { window, .. } => {
                 // The document.domain setter: "If the surrounding agent's
                 // agent cluster's is origin-keyed is true, then return."
-                // Otherwise "set this's origin's domain".
+                // Otherwise "set this's origin's domain" (the setter's
+                // steps: [`crate::document::document_domain_setter`]; the
+                // validator saw to it that steps 1-5 do not throw).
                 // <https://html.spec.whatwg.org/multipage/browsers.html#dom-document-domain>
                 if let Some(d) = next.windows[*window].document {
                     if !self.agents.is_origin_keyed(self.agent(d)) {

@@ -158,9 +158,10 @@ pub enum MessageValue {
     /// serializes only when the transfer list holds it.
     /// <https://html.spec.whatwg.org/multipage/web-messaging.html#message-ports>
     Port(String),
-    /// A `SharedArrayBuffer` (`$sab: {bytes: [...]}`): serializable only
-    /// where the current settings object is cross-origin isolated.
-    SharedBuffer(Vec<u8>),
+    /// A `SharedArrayBuffer` (`$sab: {bytes: [...]}`, growable with
+    /// `max_byte_length`): serializable only where the current settings
+    /// object is cross-origin isolated.
+    SharedBuffer(SharedBufferData),
     /// A `DOMException` (`new DOMException(message, name)`): a
     /// serializable platform object ([`crate::structured_clone::platform`]).
     DomException {
@@ -189,6 +190,18 @@ pub enum MessageValue {
         /// A File's name and lastModified.
         file: Option<(String, i64)>,
     },
+}
+
+/// A `SharedArrayBuffer` as a case makes it: `new SharedArrayBuffer(len)`
+/// or, growable, `new SharedArrayBuffer(len, {maxByteLength})`, then its
+/// bytes written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedBufferData {
+    /// Its contents when posted ([[ArrayBufferByteLength]], or for a
+    /// growable one [[ArrayBufferByteLengthData]], is their length).
+    pub bytes: Vec<u8>,
+    /// [[ArrayBufferMaxByteLength]]: present only on a growable buffer.
+    pub max_byte_length: Option<usize>,
 }
 
 /// What went wrong reading a message's tagged form.
@@ -350,9 +363,15 @@ pub(crate) fn bytes_json(bytes: &[u8]) -> Json {
 }
 
 /// A SharedArrayBuffer as both the page's tagged form and the receiver's
-/// view write it: `{"$sab": {"bytes": [...]}}`.
-pub(crate) fn sab_json(bytes: &[u8]) -> Json {
-    tagged("$sab", tagged("bytes", bytes_json(bytes)))
+/// view write it: `{"$sab": {"bytes": [...]}}`, with `max_byte_length`
+/// for a growable one.
+pub(crate) fn sab_json(sab: &SharedBufferData) -> Json {
+    let mut inner = Map::new();
+    inner.insert("bytes".into(), bytes_json(&sab.bytes));
+    if let Some(m) = sab.max_byte_length {
+        inner.insert("max_byte_length".into(), Json::from(m));
+    }
+    tagged("$sab", Json::Object(inner))
 }
 
 /// The tagged JSON spelling of a Number
@@ -536,15 +555,51 @@ fn from_tagged(tag: &str, inner: &Json, path: &str) -> Result<MessageValue, Mess
         "$imagedata" => crate::structured_clone::platform::parse_image_data(inner, path),
         "$blob" | "$file" => crate::structured_clone::platform::parse_blob(tag, inner, path),
         "$sab" => {
-            let bytes = inner
+            const FIELDS: [&str; 2] = ["bytes", "max_byte_length"];
+            let obj = inner
                 .as_object()
-                .filter(|o| o.keys().all(|k| k == "bytes"))
-                .and_then(|o| match o.get("bytes") {
-                    None => Some(Vec::new()),
-                    Some(b) => byte_list(b),
-                })
                 .ok_or_else(|| err(path, "$sab takes a map: {bytes: [0, 1]} (bytes 0 to 255)"))?;
-            Ok(MessageValue::SharedBuffer(bytes))
+            if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+                return Err(err(
+                    path,
+                    format!("$sab has no field `{k}` (fields: {})", FIELDS.join(", ")),
+                ));
+            }
+            let bytes = match obj.get("bytes") {
+                None => Vec::new(),
+                Some(b) => byte_list(b)
+                    .ok_or_else(|| err(path, "$sab's bytes must be a list of 0 to 255"))?,
+            };
+            let max_byte_length = match obj.get("max_byte_length") {
+                None => None,
+                Some(j) => Some(
+                    j.as_u64()
+                        .filter(|n| *n <= 4096)
+                        .map(|n| n as usize)
+                        .ok_or_else(|| {
+                            err(
+                                path,
+                                "$sab's max_byte_length must be a whole number up to 4096",
+                            )
+                        })?,
+                ),
+            };
+            // `new SharedArrayBuffer(length, {maxByteLength})`:
+            // AllocateSharedArrayBuffer throws a RangeError when "byteLength
+            // > maxByteLength".
+            if let Some(max) = max_byte_length.filter(|m| bytes.len() > *m) {
+                return Err(err(
+                    path,
+                    format!(
+                        "$sab's {} bytes exceed its max_byte_length {max} (RangeError)",
+                        bytes.len()
+                    ),
+                ));
+            }
+            Ok(MessageValue::SharedBuffer(SharedBufferData {
+                bytes,
+                max_byte_length,
+            }))
         }
         other => match crate::structured_clone::syntax::parse_tag(other, inner, path, from_json_at)
         {
@@ -983,7 +1038,7 @@ mod tests {
         let e =
             MessageValue::from_yaml(&serde_yaml::from_str("{$sab: {bytes: [1], id: x}}").unwrap())
                 .unwrap_err();
-        assert!(e.reason.contains("$sab takes"), "{}", e.reason);
+        assert!(e.reason.contains("$sab has no field `id`"), "{}", e.reason);
         let e = MessageValue::from_yaml(&serde_yaml::from_str("{$port: 3}").unwrap()).unwrap_err();
         assert!(e.reason.contains("$port takes"), "{}", e.reason);
     }

@@ -15,7 +15,9 @@
 use crate::call_args::resolve_post_message;
 use crate::case::{CallForm, Case, Post, Relation, Step, WindowContent, WindowIndex};
 use crate::document::{determine_the_origin, DocumentUrl};
-use crate::isolation::{cross_origin_isolated_capability, same_agent_cluster};
+use crate::isolation::{
+    cross_origin_isolated_capability, popup_keeps_its_opener, same_agent_cluster,
+};
 use crate::message::RealmBuffers;
 use crate::message_port::{transferred_ports, Destination, PortPlan};
 use crate::origin::{OpaqueOriginAllocator, Origin};
@@ -211,6 +213,16 @@ pub fn plan_case(case: &Case) -> Plan {
             "{}: {how}{sandboxed}, document origin {origin}",
             window.name
         ));
+        if case.is_isolated() && matches!(window.relation, Relation::Popup { .. }) {
+            let origin_of = |x: usize| {
+                latest[x].map_or_else(|| origin.clone(), |d| plan.documents[d].origin.clone())
+            };
+            plan.trace.push(if popup_keeps_its_opener(case, w, &origin_of) {
+                format!("{}: its opener policy and origin match its initial about:blank's: no browsing context group switch, it keeps its opener", window.name)
+            } else {
+                format!("{}: its opener policy and origin do not match its initial about:blank's: a browsing context group switch puts it in a new group, without an opener", window.name)
+            });
+        }
         let d = push(
             &mut plan,
             w,
@@ -384,10 +396,17 @@ pub fn plan_case(case: &Case) -> Plan {
                 plan.loads[i] = Some(d);
                 latest[w] = Some(d);
             }
-            Step::SetDomain { window, domain } => plan.trace.push(format!(
-                "step {i}: {} sets document.domain = {domain:?}: only the origin's domain changes; the same-origin check (step 8.1) and event.origin ignore it",
-                case.windows[*window].name
-            )),
+            Step::SetDomain { window, domain } => plan.trace.push(if case.is_isolated() {
+                format!(
+                    "step {i}: {} sets document.domain = {domain:?}: its agent cluster is origin-keyed (cross-origin isolated), so the setter returns at step 6 and the origin's domain stays unset",
+                    case.windows[*window].name
+                )
+            } else {
+                format!(
+                    "step {i}: {} sets document.domain = {domain:?}: only the origin's domain changes; the same-origin check (step 8.1) and event.origin ignore it",
+                    case.windows[*window].name
+                )
+            }),
             Step::PushState { window } => plan.trace.push(format!(
                 "step {i}: {} calls history.pushState: the URL changes, the document does not",
                 case.windows[*window].name

@@ -276,3 +276,33 @@ pub fn check_shape(case: &Case) -> Result<(), Refusal> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::refusal::RefusalGroup;
+
+    /// A growable SharedArrayBuffer (`max_byte_length`) is refused like a
+    /// fixed-length one, isolated or not: the exporter writes no
+    /// SharedArrayBuffer yet, and says so.
+    #[test]
+    fn a_growable_shared_buffer_is_refused_as_not_exported_yet() {
+        for top in [
+            "{ url: 'https://a.test/', isolated: true }",
+            "{ url: 'https://a.test/' }",
+        ] {
+            let case = pmconf_model::parse_case(
+                "t.yaml",
+                &format!("description: d\nwindows:\n  top: {top}\nsteps:\n  - post: {{ from: top, to: top, message: {{$sab: {{bytes: [1], max_byte_length: 4}}}}, target_origin: '*' }}\n"),
+            )
+            .unwrap();
+            let refusal = check_shape(&case).unwrap_err();
+            assert_eq!(refusal.group, RefusalGroup::PortsOrIsolation, "{top}");
+            assert!(
+                refusal.reason.contains("not exported by this version"),
+                "{}",
+                refusal.reason
+            );
+        }
+    }
+}

@@ -132,6 +132,19 @@ fn leaf() -> impl Strategy<Value = (Value, &'static str)> {
                     None => (tagged("$blob", map(vec![("type", s(media_type)), ("bytes", bytes)])), "values-blob"),
                 }
             }),
+        // A SharedArrayBuffer, fixed-length or growable (`new
+        // SharedArrayBuffer(len, {maxByteLength})`): generated cases are
+        // never cross-origin isolated, so StructuredSerializeInternal
+        // 13.1.1 throws DataCloneError for either, and an engine that
+        // cannot make one says so.
+        1 => (proptest::collection::vec(any::<u8>(), 0..4), proptest::option::of(0usize..4)).prop_map(|(bytes, extra)| {
+            let len = bytes.len();
+            let mut fields = vec![("bytes", Value::Sequence(bytes.into_iter().map(|b| int(i64::from(b))).collect()))];
+            if let Some(extra) = extra {
+                fields.push(("max_byte_length", int((len + extra) as i64)));
+            }
+            (tagged("$sab", map(fields)), "values-sab")
+        }),
         1 => (0..TYPED.len(), 0usize..16, 0usize..16, any::<bool>()).prop_map(|(t, a, b, dataview)| {
             let bytes: Vec<Value> = (0..16).map(|i| int(i * 17 % 256)).collect();
             let buffer = tagged("$buffer", map(vec![("bytes", Value::Sequence(bytes))]));
@@ -445,6 +458,7 @@ mod tests {
             "values-blob",
             "values-regexp",
             "values-error",
+            "values-sab",
         ] {
             assert!(families.contains(f), "{f} never drawn: {families:?}");
         }

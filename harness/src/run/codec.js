@@ -202,6 +202,7 @@ function pmconfCodec(env) {
     if (c === "MessagePort") { out.$port = env.portNameOf(v); return out; }
     if (c === "SharedArrayBuffer") {
       out.$sab = { bytes: Array.prototype.slice.call(new Uint8Array(v)) };
+      if (v.growable) out.$sab.max_byte_length = v.maxByteLength;
       return out;
     }
     if (c === "ArrayBuffer") {
@@ -401,7 +402,7 @@ function pmconfCodec(env) {
         case "$node": return document.createElement(x || "div");
         case "$ref": return ref(x);
         case "$port": return env.portByName(x);
-        case "$sab": return newSharedBuffer(x.bytes || []);
+        case "$sab": return newSharedBuffer(x.bytes || [], x.max_byte_length);
       }
       throw new Error("pmconf: cannot build " + tag);
     }
@@ -440,11 +441,16 @@ function pmconfCodec(env) {
 
   // A SharedArrayBuffer even where the global constructor is hidden (not
   // cross-origin isolated): shared WebAssembly memory's buffer is one, and
-  // its constructor makes more.
-  function newSharedBuffer(bytes) {
+  // its constructor makes more. With `maxByteLength`, a growable one
+  // (`new SharedArrayBuffer(length, {maxByteLength})`).
+  function newSharedBuffer(bytes, maxByteLength) {
     var SAB = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer
       : new WebAssembly.Memory({ shared: true, initial: 1, maximum: 1 }).buffer.constructor;
-    var b = new SAB(bytes.length);
+    var b = maxByteLength === undefined ? new SAB(bytes.length)
+      : new SAB(bytes.length, { maxByteLength: maxByteLength });
+    if (maxByteLength !== undefined && b.growable !== true) {
+      throw new Error("pmconf: this engine made no growable SharedArrayBuffer (no maxByteLength support)");
+    }
     if (Object.prototype.toString.call(b) !== "[object SharedArrayBuffer]") {
       throw new Error("pmconf: this engine made no SharedArrayBuffer here (got " + Object.prototype.toString.call(b) + ", crossOriginIsolated " + self.crossOriginIsolated + ")");
     }

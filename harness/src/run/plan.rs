@@ -928,6 +928,29 @@ steps:
         assert_eq!(p.final_document(0), "top");
     }
 
+    /// In an isolated case a popup severed by a browsing context group
+    /// switch has no opener and its opener's handle does not reach it:
+    /// end-of-case markers stay in each group (a marker posted through the
+    /// dead handle would never arrive, and the popup would wait for it).
+    #[test]
+    fn markers_never_cross_a_browsing_context_group_switch() {
+        let p = plan(
+            "description: t\nwindows:\n  top: { url: \"https://a.test:8443/\", isolated: true }\n  same: { opener: top, url: \"https://a.test:8443/p\" }\n  far: { opener: top, url: \"https://b.test:8443/p\" }\nsteps:\n  - post: { from: top, to: same, message: 1, target_origin: \"*\" }\n  - post: { from: far, to: far, message: 2, target_origin: \"*\" }\n",
+        );
+        let m = p.markers();
+        let sent = |w: usize| m.send.iter().find(|(x, _)| *x == w).map(|(_, t)| t.clone());
+        // top reaches itself and the popup that kept it as opener.
+        assert_eq!(
+            sent(0),
+            Some(vec![Vec::new(), vec![HopStep::Handle("same".into())]])
+        );
+        // far reaches only itself.
+        assert_eq!(sent(2), Some(vec![Vec::new()]));
+        let expects = |w: usize| m.expect.iter().find(|(x, _)| *x == w).unwrap().1.clone();
+        assert_eq!(expects(2), ["far"]);
+        assert_eq!(expects(1), ["top"]);
+    }
+
     #[test]
     fn documents_a_navigation_or_reload_loads_are_the_latest() {
         let p = plan(

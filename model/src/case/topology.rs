@@ -16,7 +16,8 @@
 //! orders the event loop allows.
 
 use super::{Case, Hop, Relation, Step, WindowContent, WindowIndex};
-use crate::document::{document_domain_setter, DocumentUrl};
+use crate::document::{document_domain_setter, DocumentUrl, DomainSetterEffect};
+use crate::isolation::{first_origin, popup_keeps_its_opener};
 use std::collections::VecDeque;
 use url::Host;
 
@@ -45,6 +46,11 @@ pub struct Topology {
     /// The domain `document.domain` gave each window's current document's
     /// origin, if it set one: then its effective domain.
     pub domain: Vec<Option<Host>>,
+    /// For each popup of a cross-origin isolated case: a browsing context
+    /// group switch severed it from its opener
+    /// ([`crate::isolation::popup_keeps_its_opener`]), so it has no
+    /// `opener` and its opener's handle does not reach it.
+    pub severed: Vec<bool>,
 }
 
 impl Topology {
@@ -70,6 +76,13 @@ impl Topology {
                 })
                 .collect(),
             domain: vec![None; n],
+            severed: (0..n)
+                .map(|w| {
+                    case.is_isolated()
+                        && matches!(case.windows[w].relation, Relation::Popup { .. })
+                        && !popup_keeps_its_opener(case, w, &|x| first_origin(case, x))
+                })
+                .collect(),
         }
     }
 
@@ -106,11 +119,16 @@ impl Topology {
             }
             // The setter's step 7 (the case validator refuses a value it
             // throws for, so a valid case always gets here with one it
-            // accepts).
+            // accepts). In a cross-origin isolated case every agent
+            // cluster is origin-keyed ("If group's cross-origin isolation
+            // mode is not "none", then set key to origin"), so step 6
+            // returns first and the domain stays unset.
             Step::SetDomain { window, domain } => {
-                if let Ok(d) =
-                    document_domain_setter(self.effective_domain(*window).as_ref(), domain)
-                {
+                if let Ok(DomainSetterEffect::SetDomain(d)) = document_domain_setter(
+                    self.effective_domain(*window).as_ref(),
+                    domain,
+                    case.is_isolated(),
+                ) {
                     self.domain[*window] = Some(d);
                 }
             }
@@ -216,7 +234,8 @@ impl Topology {
             let mut next: Vec<(WindowIndex, Hop)> = Vec::new();
             match case.windows[w].relation {
                 Relation::Iframe { parent } => next.push((parent, Hop::Parent)),
-                Relation::Popup { opener } => next.push((opener, Hop::Opener)),
+                Relation::Popup { opener } if !self.severed[w] => next.push((opener, Hop::Opener)),
+                Relation::Popup { .. } => {}
                 Relation::Top => {}
             }
             for (i, &child) in self.children[w].iter().enumerate() {
@@ -224,7 +243,10 @@ impl Topology {
             }
             if w == from {
                 for (p, win) in case.windows.iter().enumerate() {
-                    if win.relation == (Relation::Popup { opener: from }) && self.handle_held[p] {
+                    if win.relation == (Relation::Popup { opener: from })
+                        && self.handle_held[p]
+                        && !self.severed[p]
+                    {
                         next.push((p, Hop::PopupHandle(p)));
                     }
                 }
@@ -532,5 +554,45 @@ steps:
         let kid = index(&case, "kid");
         assert_eq!(end.current_url[kid], DocumentUrl::Srcdoc);
         assert_eq!(end.effective_domain(kid), None);
+    }
+
+    /// In a cross-origin isolated case the setter's step 6 returns before
+    /// step 7 ("If the surrounding agent's agent cluster's is origin-keyed
+    /// is true, then return"): the effective domain stays the host, so a
+    /// later `document.domain = "sub.a.test"` is still equal to it (step
+    /// 5) and does not throw, where it would after a real step 7.
+    #[test]
+    fn an_isolated_documents_domain_is_never_set() {
+        let yaml = |isolated: &str| {
+            format!(
+                r#"
+description: set a parent domain, then the host again
+windows:
+  top: {{ url: "https://a.test/"{isolated} }}
+  kid: {{ parent: top, url: "https://sub.a.test/" }}
+steps:
+  - set_domain: {{ window: kid, domain: "a.test" }}
+  - set_domain: {{ window: kid, domain: "sub.a.test" }}
+"#
+            )
+        };
+        let isolated = case(&yaml(", isolated: true"));
+        let kid = index(&isolated, "kid");
+        for step in 0..=2 {
+            let t = Topology::before_step(&isolated, step);
+            assert_eq!(t.domain[kid], None, "before step {step}");
+            assert_eq!(
+                t.effective_domain(kid).map(|h| h.to_string()).as_deref(),
+                Some("sub.a.test")
+            );
+        }
+        // Not isolated: step 7 sets a.test, and the second value throws.
+        let errors = crate::case::parse_case("t.yaml", &yaml("")).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains("`sub.a.test` is not `a.test`")),
+            "{errors:?}"
+        );
     }
 }

@@ -163,7 +163,7 @@ fn check_case(v: &mut Validator, mut case: Case, flat: &[flat::FlatStep]) -> Cas
     check_steps(v, &mut case, flat);
     check_replies(v, &case, flat);
     check_realms_same_origin_domain(v, &case, flat);
-    check_isolation(v, &case);
+    check_isolation(v, &case, flat);
     check_ports(v, &case, flat);
     case
 }

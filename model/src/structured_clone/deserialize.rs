@@ -135,7 +135,7 @@ impl Walk<'_, '_> {
                     MessageValue::Buffer { bytes, resize, .. } => {
                         super::buffer_bytes_now(bytes, *resize).len()
                     }
-                    MessageValue::SharedBuffer(bytes) => bytes.len(),
+                    MessageValue::SharedBuffer(sab) => sab.bytes.len(),
                     _ => 0,
                 };
                 let length_now =
@@ -192,7 +192,10 @@ fn leaf_json(value: &MessageValue) -> Json {
         MessageValue::String(units) => string_json(units),
         MessageValue::Hole => tagged("$hole", Json::Null),
         MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
-        MessageValue::SharedBuffer(bytes) => sab_json(bytes),
+        // StructuredDeserialize 12-13: a new SharedArrayBuffer over the
+        // same shared data block; a "GrowableSharedArrayBuffer" keeps its
+        // [[ArrayBufferMaxByteLength]], so it arrives growable.
+        MessageValue::SharedBuffer(sab) => sab_json(sab),
         MessageValue::BigInt(digits) => tagged("$bigint", Json::String(digits.clone())),
         // Deserialize: new wrapper objects of the same primitive.
         MessageValue::Boxed(inner) => {

@@ -208,7 +208,20 @@ pub fn serialize_internal(
             "13.1.1",
             "SharedArrayBuffer, and the sender is not cross-origin isolated",
         )),
-        //   13.1.2-13.1.3. Otherwise a shared data block reference.
+        //   13.1.3. "If value has an [[ArrayBufferMaxByteLength]] internal
+        //           slot, then set serialized to { [[Type]]:
+        //           "GrowableSharedArrayBuffer", [[ArrayBufferData]]:
+        //           value.[[ArrayBufferData]], [[ArrayBufferByteLengthData]]:
+        //           value.[[ArrayBufferByteLengthData]],
+        //           [[ArrayBufferMaxByteLength]]:
+        //           value.[[ArrayBufferMaxByteLength]], [[AgentCluster]]: the
+        //           surrounding agent's agent cluster }."
+        //   13.1.4. "Otherwise, set serialized to { [[Type]]:
+        //           "SharedArrayBuffer", [[ArrayBufferData]]: [...],
+        //           [[ArrayBufferByteLength]]: [...], [[AgentCluster]]: [...] }."
+        //   Either way the data block itself, not a copy: the receiver's
+        //   buffer shares the sender's memory ([`crate::message::SharedBufferData`] keeps
+        //   the maximum for the growable form).
         MessageValue::SharedBuffer(_) => Ok(()),
     }
 }

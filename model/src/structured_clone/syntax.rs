@@ -20,7 +20,9 @@
 //! | `{k: {$throwing_getter: TypeError}}` | a getter for `k` that throws a `TypeError` |
 
 use super::{Names, ViewKind, SERIALIZABLE_ERROR_NAMES};
-use crate::message::{array_index, bytes_json, sab_json, tagged, MessageFormatError, MessageValue};
+use crate::message::{
+    array_index, bytes_json, sab_json, tagged, MessageFormatError, MessageValue, SharedBufferData,
+};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
@@ -719,15 +721,19 @@ fn check_at<'a>(
                     MessageValue::Buffer {
                         max_byte_length: Some(_),
                         ..
-                    }
+                    } | MessageValue::SharedBuffer(SharedBufferData {
+                        max_byte_length: Some(_),
+                        ..
+                    })
                 )
             {
                 return here(format!(
-                    "a length-tracking {} needs a resizable $buffer (max_byte_length)",
+                    "a length-tracking {} needs a resizable $buffer or a growable $sab (max_byte_length)",
                     kind.name()
                 ));
             }
-            let (MessageValue::Buffer { bytes, .. } | MessageValue::SharedBuffer(bytes)) = target
+            let (MessageValue::Buffer { bytes, .. }
+            | MessageValue::SharedBuffer(SharedBufferData { bytes, .. })) = target
             else {
                 return here(format!(
                     "the {} names no $buffer or $sab of this message",
@@ -784,7 +790,7 @@ pub fn to_tagged(value: &MessageValue) -> Json {
     };
     match value {
         MessageValue::Port(name) => tagged("$port", Json::String(name.clone())),
-        MessageValue::SharedBuffer(bytes) => sab_json(bytes),
+        MessageValue::SharedBuffer(sab) => sab_json(sab),
         MessageValue::Buffer {
             id,
             bytes,

@@ -400,3 +400,42 @@ fn an_errors_realm_is_written_for_the_page_and_never_observed() {
     assert!(refused("{$error: {name: TypeError, realm: \"a b\"}}").contains("is not a window name"));
     assert!(refused("{$error: {name: TypeError, realm: 3}}").contains("realm must be a string"));
 }
+
+#[test]
+fn growable_shared_buffers_keep_their_maximum_and_track() {
+    // StructuredSerializeInternal 13.1.3: a SharedArrayBuffer with an
+    // [[ArrayBufferMaxByteLength]] is serialized as a
+    // "GrowableSharedArrayBuffer" with its [[ArrayBufferByteLengthData]]
+    // and maximum; StructuredDeserialize 13.2 makes a SharedArrayBuffer
+    // with the same data, byte length data and maximum: growable, same
+    // bytes. 13.1.4: one without stays fixed-length (no maximum).
+    let o = |s: &str| value(s).observable_json();
+    assert_eq!(
+        o("{$sab: {bytes: [1, 2], max_byte_length: 8}}"),
+        json!({"$sab": {"bytes": [1, 2], "max_byte_length": 8}})
+    );
+    assert_eq!(
+        o("{$sab: {bytes: [1, 2]}}"),
+        json!({"$sab": {"bytes": [1, 2]}})
+    );
+    // A length-tracking view needs a buffer that can change length: a
+    // growable SharedArrayBuffer is one. Uint16Array at offset 2 over 6
+    // bytes: floor((6 - 2) / 2) = 2 elements.
+    assert_eq!(
+        o("{$typed: {type: Uint16Array, buffer: {$sab: {bytes: [1, 2, 3, 4, 5, 6], max_byte_length: 8}}, offset: 2, length: auto}}")["$typed"]["length"],
+        2
+    );
+    assert!(refused(
+        "{$typed: {type: Uint8Array, buffer: {$sab: {bytes: [1]}}, offset: 0, length: auto}}"
+    )
+    .contains("growable $sab"));
+    // AllocateSharedArrayBuffer: byteLength > maxByteLength is a RangeError.
+    assert!(refused("{$sab: {bytes: [1, 2, 3], max_byte_length: 2}}").contains("exceed"));
+    assert!(refused("{$sab: {bytes: [], max_byte_length: -1}}").contains("max_byte_length"));
+    // 13.1.1 holds for the growable form too, and 13.1.3 serializes it.
+    let v = value("{$sab: {bytes: [1], max_byte_length: 4}}");
+    let mut realm = RealmBuffers::default();
+    assert!(structured_serialize_with_transfer(&v, &[], &mut realm).is_err());
+    realm.cross_origin_isolated = true;
+    assert!(structured_serialize_with_transfer(&v, &[], &mut realm).is_ok());
+}

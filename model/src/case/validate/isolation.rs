@@ -1,12 +1,16 @@
 //! Validation of `isolated: true` (cross-origin isolation).
 
+use super::flat::FlatStep;
 use super::Validator;
-use crate::case::{Case, Relation, WindowContent};
+use crate::case::{Case, Relation, Step, WindowContent};
+use crate::isolation::{
+    first_origin, popup_keeps_its_opener, served_opener_policy, OpenerPolicyValue,
+};
 
 /// `isolated` is the top window's, on an `https:` URL (COOP and COEP
 /// apply only in secure contexts), in a case with http(s) iframes only
-/// and no popups or race steps.
-pub(super) fn check_isolation(v: &mut Validator, case: &Case) {
+/// no sandboxed popups, and no race steps but `set_domain`.
+pub(super) fn check_isolation(v: &mut Validator, case: &Case, flat: &[FlatStep]) {
     if !v.errors.is_empty() {
         return;
     }
@@ -23,14 +27,29 @@ pub(super) fn check_isolation(v: &mut Validator, case: &Case) {
     if !case.is_isolated() {
         return;
     }
-    for w in &case.windows {
+    for (i, w) in case.windows.iter().enumerate() {
         let path = format!("windows.{}", w.name);
         match (&w.content, w.relation) {
-            (_, Relation::Popup { .. }) => v.error(
+            // "If finalSandboxFlags is not empty and responseCOOP's value is
+            // not "unsafe-none", then set response to an appropriate
+            // network error": a sandboxed popup of an isolated page never
+            // loads it.
+            (_, Relation::Popup { .. }) if w.sandbox_flags.is_sandboxed() => v.error(
                 &path,
-                format!("`{}` is a popup in an isolated case", w.name),
-                "NOTE: pmconf's isolated cases have no popups (COOP same-origin puts a cross-origin popup in another browsing context group); drop the popup or `isolated`",
+                format!("`{}` is a sandboxed popup in an isolated case", w.name),
+                "a popup that inherits sandboxing flags gets a network error for a page served with COOP (navigate, step \"finalSandboxFlags is not empty and responseCOOP's value is not unsafe-none\"); open it from a window without a sandbox attribute, or drop `isolated`",
             ),
+            (WindowContent::Url(u), Relation::Popup { .. })
+                if matches!(u.scheme(), "http" | "https")
+                    && popup_keeps_its_opener(case, i, &|x| first_origin(case, x))
+                    && served_opener_policy(&first_origin(case, i)) == OpenerPolicyValue::UnsafeNone =>
+            {
+                v.error(
+                    &path,
+                    format!("`{}` would stay in the isolated browsing context group without COOP and COEP of its own", w.name),
+                    "NOTE: pmconf does not model a non-secure popup kept by an opener that is cross-origin with its top (both opener policies unsafe-none: no switch); give it an https URL or open it from the top window",
+                )
+            }
             (WindowContent::Url(u), Relation::Top) if u.scheme() != "https" => v.error(
                 &format!("{path}.url"),
                 "an isolated top window must be an https: page: COOP and COEP apply only in secure contexts",
@@ -44,11 +63,27 @@ pub(super) fn check_isolation(v: &mut Validator, case: &Case) {
             ),
         }
     }
-    if case.is_race() {
+    // `set_domain` keeps every document (the explorer only has to know that
+    // the setter's step 6 returns in an origin-keyed cluster); the other
+    // race steps replace or add documents, and the plan decides the
+    // cross-origin isolated capability and SharedArrayBuffer agent
+    // clusters from one document per window ([`crate::navigation`]).
+    for (i, step) in case.steps.iter().enumerate() {
+        if matches!(
+            step,
+            Step::Post(_)
+                | Step::Channel { .. }
+                | Step::PortPost(_)
+                | Step::PortCall { .. }
+                | Step::SetDomain { .. }
+        ) {
+            continue;
+        }
         v.error(
-            "steps",
-            "race steps in an isolated case",
-            "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels and port posts",
+            &format!("{}.{}", flat[i].path, flat[i].kind),
+            format!("step {i} is a `{}` step, in an isolated case", step.kind()),
+            "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels, port steps and `set_domain` (every window keeps its one document); drop the step or `isolated`",
         );
+        break;
     }
 }

@@ -117,11 +117,15 @@ pub(super) fn check_post(
         );
     }
     if topo.exists[from] && topo.exists[to] && topo.path(case, from, to).is_none() {
-        v.error(
+        if let Some((why, fix)) = crate::isolation::severed_reach(case, from, to) {
+            v.error(&format!("{path}.to"), why, fix);
+        } else {
+            v.error(
             &format!("{path}.to"),
             format!("script in `{}` has no way to reach `{to_name}`", p.from),
             "a window reaches its parent, its opener, frames[i] of any window it reaches, and popups it opened itself; pick a reachable target",
         );
+        }
     }
     let form = check_call_form(v, &path, p);
     let message = match (&p.message, &form) {

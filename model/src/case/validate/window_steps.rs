@@ -149,7 +149,7 @@ pub(super) fn check_set_domain(
         return None;
     }
     let effective = topo.effective_domain(window);
-    if let Err(e) = document_domain_setter(effective.as_ref(), &d.domain) {
+    if let Err(e) = document_domain_setter(effective.as_ref(), &d.domain, case.is_isolated()) {
         let value = d.domain.to_ascii_lowercase();
         let why = match (e, &effective, &topo.domain[window]) {
             (DomainSetterError::NoEffectiveDomain, _, _) | (_, None, _) => {
