@@ -260,7 +260,11 @@ fn run_with_fault(engine: EngineId, fault: Fault) {
     }
     for r in all.iter().filter(|r| r["verdict"] != "crashed") {
         assert!(
-            (r["verdict"] == "conforms" || r["verdict"] == "diverges")
+            // contested: an outcome an open issue of the standard leaves
+            // open (rare in Chromium's race cases, see e2e_browsers).
+            (r["verdict"] == "conforms"
+                || r["verdict"] == "diverges"
+                || r["verdict"] == "contested")
                 && r["snapshot"]["status"] == "matched",
             "{r:#}\n{context}"
         );

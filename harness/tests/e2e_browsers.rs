@@ -174,9 +174,14 @@ fn hand_written_cases_in_every_engine() {
                 r["case"]
             );
         }
+        // Contested: an outcome an open issue of the standard leaves open
+        // (Chromium shows whatwg/html#3691's in about 1 run of 100 of two
+        // race cases); never inconclusive or an error.
         for r in &mine {
             assert!(
-                r["verdict"] == "conforms" || r["verdict"] == "diverges",
+                r["verdict"] == "conforms"
+                    || r["verdict"] == "diverges"
+                    || r["verdict"] == "contested",
                 "{} {}: {} ({})",
                 e.name(),
                 r["case"],
