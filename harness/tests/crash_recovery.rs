@@ -134,7 +134,14 @@ fn start_run(engines: &str, dir: &Path) -> (std::process::Child, PathBuf, PathBu
         .arg("run")
         .args(CASE_DIRS)
         .args(["--engine", engines, "--batch", &BATCH.to_string()])
-        .args(["--command-timeout", "5", "--retry-unexpected", "0"])
+        // One more attempt for a changed snapshot (crashed cases are never
+        // retried): Chromium may deliver two cross-process senders' posts
+        // to one window out of order (the adopted queue-order finding),
+        // rarely in plain cases, and a browser stopped and restarted
+        // mid-run made it happen once in CI. That is the engine's
+        // nondeterminism, which a run absorbs as "flaky", not a fault of
+        // the recovery this test is about.
+        .args(["--command-timeout", "5", "--retry-unexpected", "1"])
         .arg("--results")
         .arg(&results)
         .env("PMCONF_PIDFILE", &pidfile)
