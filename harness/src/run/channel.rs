@@ -282,21 +282,9 @@ pub fn peer_of_query(query: &str, token: &str) -> Result<PeerName, String> {
 /// Percent-decodes a query component (`+` stays: `encodeURIComponent`
 /// never writes one for a space).
 fn decode_component(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -323,6 +311,20 @@ mod tests {
             .unwrap_err()
             .contains("no token"));
         assert!(peer_of_query("token=t1&key=k", "t1").is_err());
+    }
+
+    /// A query nobody's `encodeURIComponent` wrote is refused or taken
+    /// as written, never a panic: `%` before something that is not two hex
+    /// digits (here a two-byte character) stays, and so does `+`.
+    #[test]
+    fn a_malformed_escape_is_kept_as_written() {
+        assert_eq!(
+            peer_of_query("token=t1&key=a%x\u{e9}+b%2&doc=d", "t1"),
+            Ok(PeerName::Document {
+                key: "a%x\u{e9}+b%2".into(),
+                doc: "d".into()
+            })
+        );
     }
 
     #[tokio::test]
