@@ -1737,3 +1737,51 @@ fn isolated_cases_refuse_posts_across_a_browsing_context_group_switch() {
         &["step 0 is a `reload` step, in an isolated case", "`set_domain`"],
     );
 }
+
+/// `sab_write` writes into a SharedArrayBuffer an earlier post of the same
+/// window named with `$id`; a name no such post made, a write past the
+/// buffer's end and a byte out of range are refused where they are written.
+#[test]
+fn sab_write_into_a_buffer_the_window_never_posted_or_past_its_end() {
+    let with = |write: &str| {
+        case(&[
+            "description: write",
+            "windows:",
+            "  top:   { url: \"https://a.test:8443/\", isolated: true }",
+            "  child: { parent: top, url: \"https://a.test:8443/\" }",
+            "steps:",
+            "  - post: { from: top, to: child, message: { $id: s, $sab: { bytes: [1, 2] } }, target_origin: \"*\" }",
+            write,
+        ])
+    };
+    assert_rejected(
+        &with("  - sab_write: { window: top, sab: t, bytes: [1] }"),
+        7,
+        31,
+        &[
+            "`t` names no SharedArrayBuffer an earlier post from `top` made",
+            "{$id: t, $sab: {bytes: [0, 0]}}",
+        ],
+    );
+    assert_rejected(
+        &with("  - sab_write: { window: child, sab: s, bytes: [1] }"),
+        7,
+        33,
+        &["`s` names no SharedArrayBuffer an earlier post from `child` made"],
+    );
+    assert_rejected(
+        &with("  - sab_write: { window: top, sab: s, offset: 1, bytes: [1, 1] }"),
+        7,
+        50,
+        &[
+            "writing 2 bytes at offset 1 overruns `s`, which holds 2",
+            "RangeError",
+        ],
+    );
+    assert_rejected(
+        &with("  - sab_write: { window: top, sab: s, bytes: [300] }"),
+        7,
+        47,
+        &["byte 300 is not 0 to 255"],
+    );
+}

@@ -160,6 +160,7 @@ use crate::contested::SpecIssue;
 use crate::navigation::{DocumentIndex, Plan};
 use crate::outcome::{Delivery, Outcome};
 use crate::post_message::run_posted_message_task;
+use crate::shared_memory::{writes_run, WritesSeen};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A posted message task in an event loop's queue.
@@ -191,9 +192,10 @@ struct WindowState {
     is_closing: bool,
 }
 
-/// A delivered message: the post step, and whether `event.source` was
-/// null.
-type Received = (usize, bool);
+/// A delivered message: the post step, whether `event.source` was null,
+/// and how many writes into its SharedArrayBuffers had run
+/// ([`crate::shared_memory`]; 0 for a message without any).
+type Received = (usize, bool, WritesSeen);
 
 /// A state of the whole case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -621,6 +623,13 @@ impl Explorer<'_> {
         out
     }
 
+    /// How many of the case's steps have run in state `s`.
+    fn steps_run(&self, s: &State) -> usize {
+        self.tasks
+            .get(s.next_task)
+            .map_or(self.case.steps.len(), |t| t.start + s.steps_done)
+    }
+
     /// The event loop runs queued task `k`: step 8 of the window post
     /// message steps, against the document it is bound to.
     fn run_message_task(&self, s: &State, k: usize) -> (String, State) {
@@ -651,7 +660,10 @@ impl Explorer<'_> {
                 //     sender's document is destroyed.
                 let sender = self.plan.senders[step].expect("a post's sender");
                 let null = s.destroyed[sender];
-                next.received[d].push((step, null));
+                // The receiver reads the buffer's bytes now: every write
+                // the case's steps so far made into it is seen.
+                let seen = writes_run(self.case, step, self.steps_run(s));
+                next.received[d].push((step, null, seen));
                 let label = if null {
                     format!(
                         "step {step}'s task runs: message event at {}, event.source null ({} is destroyed)",
@@ -812,7 +824,10 @@ impl Explorer<'_> {
                     }
                 }
             }
-            Step::PushState { .. } | Step::Fragment { .. } => {}
+            // A write into a posted SharedArrayBuffer changes no document
+            // and queues nothing: a message task that runs after it reads
+            // its bytes ([`crate::shared_memory`]).
+            Step::PushState { .. } | Step::Fragment { .. } | Step::SabWrite(_) => {}
             // Validation keeps ports out of race cases ([`crate::message_port`]).
             Step::Channel { .. } | Step::PortPost(_) | Step::PortCall { .. } => {}
         }
@@ -851,7 +866,10 @@ impl Explorer<'_> {
         for (d, doc) in self.plan.documents.iter().enumerate() {
             let deliveries = s.received[d]
                 .iter()
-                .map(|&(step, source_null)| self.plan.delivery(self.case, step, source_null))
+                .map(|&(step, source_null, seen)| {
+                    self.plan
+                        .delivery_after_writes(self.case, step, source_null, seen)
+                })
                 .collect();
             by_document.push((doc.label.clone(), deliveries));
         }

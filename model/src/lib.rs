@@ -13,6 +13,8 @@
 //! - [`message`]: message values and `StructuredSerializeWithTransfer`.
 //! - [`isolation`]: cross-origin isolation (capability, agent clusters).
 //! - [`message_port`]: message channels and ports (non-race cases).
+//! - [`shared_memory`]: writes to a posted SharedArrayBuffer, and which
+//!   of them its receiver sees.
 //! - [`sandbox`]: the iframe `sandbox` attribute.
 //! - [`document`]: the origin each window's document gets, and what its
 //!   `document.domain` setter allows.
@@ -54,6 +56,7 @@ pub mod origin;
 pub mod outcome;
 pub mod post_message;
 pub mod sandbox;
+pub mod shared_memory;
 pub mod structured_clone;
 pub mod target_origin;
 pub mod url_origin;

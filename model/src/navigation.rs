@@ -138,6 +138,19 @@ impl Plan {
     /// observes it; `source_null` when `event.source` is null (the
     /// sender's document was no longer fully active when the task ran).
     pub fn delivery(&self, case: &Case, step: usize, source_null: bool) -> Delivery {
+        self.delivery_after_writes(case, step, source_null, 0)
+    }
+
+    /// [`Plan::delivery`] once the first `seen` writes into the message's
+    /// SharedArrayBuffers had run when its event fired
+    /// ([`crate::shared_memory`]).
+    pub fn delivery_after_writes(
+        &self,
+        case: &Case,
+        step: usize,
+        source_null: bool,
+        seen: crate::shared_memory::WritesSeen,
+    ) -> Delivery {
         let task = self.queued_task(step);
         let post = case.steps[step].as_post().expect("a post");
         if self.deserialize_fails[step] {
@@ -151,8 +164,18 @@ impl Plan {
                 ports: Vec::new(),
             };
         }
+        let message = if seen == 0 {
+            observed_data(&task.message)
+        } else {
+            observed_data(&crate::shared_memory::after_writes(
+                case,
+                step,
+                &task.message,
+                seen,
+            ))
+        };
         Delivery {
-            message: observed_data(&task.message),
+            message,
             origin: task.origin.clone(),
             source: (!source_null).then(|| case.windows[post.from].name.clone()),
             ports: self.transferred[step].clone(),
@@ -407,6 +430,14 @@ pub fn plan_case(case: &Case) -> Plan {
                     case.windows[*window].name
                 )
             }),
+            Step::SabWrite(w) => plan.trace.push(format!(
+                "step {i}: {} writes {:?} at byte {} of {} (step {}'s SharedArrayBuffer): a message event at a receiver of that buffer sees it when the write ran before that message task (always, when the write is in the post's own task)",
+                case.windows[w.window].name,
+                w.bytes,
+                w.offset,
+                w.sab,
+                w.post
+            )),
             Step::PushState { window } => plan.trace.push(format!(
                 "step {i}: {} calls history.pushState: the URL changes, the document does not",
                 case.windows[*window].name

@@ -22,6 +22,8 @@
 //! it received (documents that received nothing are left out), and the
 //! allowed set is compared as a set of such maps.
 
+mod common;
+
 use pmconf_model::answer::answer_by_exploration;
 use pmconf_model::{answer_case, parse_case, Answer, Case, Outcome};
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,16 +33,7 @@ use std::path::{Path, PathBuf};
 type Summary = BTreeMap<String, Vec<String>>;
 
 fn case(yaml: &str) -> Case {
-    parse_case("inline.yaml", yaml).unwrap_or_else(|errors| {
-        panic!(
-            "{}",
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
+    common::parsed("inline.yaml", yaml)
 }
 
 fn answer(yaml: &str) -> Answer {

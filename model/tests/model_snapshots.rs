@@ -5,7 +5,9 @@
 //! A change in the model or a case shows up as a pending `.snap.new` to
 //! review with `pmconf review`; CI never accepts snapshots.
 
-use pmconf_model::{answer_case, parse_case};
+mod common;
+
+use pmconf_model::answer_case;
 use std::path::{Path, PathBuf};
 
 fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -40,16 +42,7 @@ fn model_answer_for_every_case() {
         let name = relative.trim_end_matches(".yaml").replace('/', "__");
         names.insert(format!("{name}.snap"));
         let text = std::fs::read_to_string(path).unwrap();
-        let case = parse_case(&relative, &text).unwrap_or_else(|errors| {
-            panic!(
-                "{}",
-                errors
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        });
+        let case = common::parsed(&relative, &text);
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(&snapshots);
         settings.set_prepend_module_to_snapshot(false);

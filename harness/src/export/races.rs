@@ -252,10 +252,13 @@ impl<'a> RacePages<'a> {
                 let child = self.child_js(*window)?;
                 format!("go => {{ go.create({child}); }}")
             }
+            // `check_shape` refuses every case with a SharedArrayBuffer
+            // (and so every `sab_write`) before any step is written.
             Step::WaitLoaded { .. }
             | Step::Channel { .. }
             | Step::PortPost(_)
-            | Step::PortCall { .. } => "go => {}".to_owned(),
+            | Step::PortCall { .. }
+            | Step::SabWrite(_) => "go => {}".to_owned(),
         })
     }
 

@@ -81,10 +81,15 @@ pub async fn shrink(
 }
 
 /// Simpler versions of `case`, one change each, simplest change first:
-/// fewer posts, plain empty messages, and plain origins (`http`, an ASCII
+/// fewer writes into shared memory, fewer posts, plain empty messages, and plain origins (`http`, an ASCII
 /// host, no port), with each targetOrigin made again from its mutation.
 fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
     let mut out = Vec::new();
+    for i in 0..case.writes.len() {
+        let mut c = case.clone();
+        c.writes.remove(i);
+        out.push(c);
+    }
     if case.posts.len() > 1 {
         for i in 0..case.posts.len() {
             let mut c = case.clone();

@@ -21,6 +21,7 @@ pub mod ip;
 pub mod messages;
 pub mod origins;
 pub mod races;
+pub mod shared_memory;
 pub mod target_origin;
 pub mod topology;
 pub mod values;
@@ -45,6 +46,11 @@ pub struct GenCase {
     pub sandbox_same_origin: bool,
     /// The posts.
     pub posts: Vec<GenPost>,
+    /// Cross-origin isolated (`isolated: true` on the top window): only
+    /// the shared-memory cases ([`shared_memory`]).
+    pub isolated: bool,
+    /// Writes into posted SharedArrayBuffers ([`shared_memory`]).
+    pub writes: Vec<shared_memory::GenWrite>,
 }
 
 /// A generated post.
@@ -77,6 +83,10 @@ impl GenCase {
             f.push(p.message.1);
             f.extend(p.form.family());
         }
+        if self.isolated {
+            f.push("isolated");
+        }
+        f.extend(self.writes.iter().map(|w| w.family()));
         f.sort_unstable();
         f.dedup();
         f
@@ -92,6 +102,9 @@ impl GenCase {
             match *shape {
                 Shape::Top => {
                     w.insert(s("url"), s(&url));
+                    if self.isolated {
+                        w.insert(s("isolated"), Value::Bool(true));
+                    }
                 }
                 Shape::Iframe(p) => {
                     w.insert(s("parent"), s(self.template.windows[p].0));
@@ -118,10 +131,18 @@ impl GenCase {
             }
             windows.insert(s(name), Value::Mapping(w));
         }
-        let steps: Vec<Value> = self
+        let writes = |same_task: bool, post: Option<usize>| -> Vec<Value> {
+            self.writes
+                .iter()
+                .filter(|w| w.same_task == same_task && post.is_none_or(|p| w.post == p))
+                .filter_map(|w| shared_memory::write_step(self, w))
+                .collect()
+        };
+        let mut steps: Vec<Value> = self
             .posts
             .iter()
-            .map(|p| {
+            .enumerate()
+            .map(|(i, p)| {
                 let mut post = Mapping::new();
                 post.insert(s("from"), s(self.template.windows[p.from].0));
                 post.insert(s("to"), s(self.template.windows[p.to].0));
@@ -129,9 +150,20 @@ impl GenCase {
                     .render(&mut post, &p.message.0, &p.target_origin.text);
                 let mut step = Mapping::new();
                 step.insert(s("post"), Value::Mapping(post));
+                // Writes in the post's own task: one `same_task` group.
+                let same = writes(true, Some(i));
+                if same.is_empty() {
+                    return Value::Mapping(step);
+                }
+                let mut group = vec![Value::Mapping(step)];
+                group.extend(same);
+                let mut step = Mapping::new();
+                step.insert(s("same_task"), Value::Sequence(group));
                 Value::Mapping(step)
             })
             .collect();
+        // Writes in tasks of their own, after every post.
+        steps.extend(writes(false, None));
         let mut case = Mapping::new();
         case.insert(s("description"), s(description));
         case.insert(
@@ -190,6 +222,19 @@ pub fn gen_case_with(family: MessageFamily) -> impl Strategy<Value = GenCase> {
         MessageFamily::Plain => messages::message().boxed(),
         MessageFamily::Values => values::values_message().boxed(),
     };
+    let cases = posts_between_windows(message);
+    match family {
+        MessageFamily::Plain => cases.boxed(),
+        // One case in ten: a cross-origin isolated one that posts a
+        // SharedArrayBuffer and writes into it ([`shared_memory`]).
+        MessageFamily::Values => prop_oneof![9 => cases, 1 => shared_memory::shared_case()].boxed(),
+    }
+}
+
+/// Posts carrying `message`s between the windows of a drawn topology.
+fn posts_between_windows(
+    message: BoxedStrategy<(Value, &'static str)>,
+) -> impl Strategy<Value = GenCase> {
     let post = (
         any::<usize>(),
         0..target_origin::MUTATIONS.len(),
@@ -223,6 +268,8 @@ pub fn gen_case_with(family: MessageFamily) -> impl Strategy<Value = GenCase> {
                 origins,
                 sandbox_same_origin,
                 posts,
+                isolated: false,
+                writes: Vec::new(),
             }
         })
 }

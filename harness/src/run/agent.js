@@ -21,11 +21,18 @@
   var C = window.__pmconfConfig;
   var buffers = {};
   var handles = {};
+  // Per post step of this window: the objects its message named with `$id`
+  // (`sabsOf[step][id]`); `namedByPost` collects while a post is built.
+  var sabsOf = {};
+  var namedByPost = null;
   var eventUrl = new URL("/__pmconf/event", C.reportBase).href;
   var codec = pmconfCodec({
     buffers: function () { return buffers; },
     portByName: function (name) { return ports[name]; },
     portNameOf: function (p) { return portNameOf(p); },
+    // Every `$id` object a post builds, kept by post step for the
+    // `sab_write` steps that write into its SharedArrayBuffers later.
+    onNamed: function (id, v) { if (namedByPost !== null) namedByPost[id] = v; },
     realmWindow: function (name) {
       if (!realmPaths[name]) throw new Error("pmconf: no path to " + name + " for an Error made in its realm");
       return resolve(realmPaths[name]);
@@ -703,7 +710,25 @@
     if (!s) return { harnessError: "step " + i + " is not this window's (" + C.name + ")" };
     if (s.kind === "port_post") return runPortPost(s);
     if (s.kind === "port_start" || s.kind === "port_close") return runPortCall(s);
-    return s.kind === "post" ? runPost(s) : runOther(s);
+    if (s.kind === "sab_write") return runSabWrite(s);
+    if (s.kind !== "post") return runOther(s);
+    namedByPost = {};
+    try { return runPost(s); } finally { sabsOf[String(i)] = namedByPost; namedByPost = null; }
+  }
+
+  // sab_write: `new Uint8Array(sab).set(bytes, offset)` into the
+  // SharedArrayBuffer this window's post step `s.post` made as `s.sab`.
+  // A plain write: the receiver shares this agent (one thread), so no
+  // Atomics are needed for it to see the bytes in a later task.
+  function runSabWrite(s) {
+    var sab = (sabsOf[String(s.post)] || {})[s.sab];
+    if (sab === undefined) return { harnessError: "pmconf: step " + s.post + " made no object named " + s.sab + " in " + C.name };
+    try {
+      new Uint8Array(sab).set(s.bytes, s.offset);
+      return { threw: null };
+    } catch (e) {
+      return threwResult(e);
+    }
   }
 
   // Posts an end-of-case marker to each window at the given hop paths.
@@ -789,7 +814,7 @@
     epoch = epochOfKey(C.key);
     eventUrl = new URL("/__pmconf/event", C.reportBase).href;
     portConfig = C.ports || { candidates: [], twins: {} };
-    buffers = {}; handles = {}; ports = {}; held = {}; portWaiters = [];
+    buffers = {}; handles = {}; ports = {}; held = {}; portWaiters = []; sabsOf = {};
     usedCandidates = []; portMarkersSent = false;
     captured = {}; seqs = {}; seqKeys = {}; sentReports = []; sources = []; waiting = [];
     window.__pmconf.key = C.key;

@@ -407,6 +407,12 @@ impl CasePlan {
             Step::PushState { window } => StepConfig::PushState {
                 name: name(*window),
             },
+            Step::SabWrite(w) => StepConfig::SabWrite {
+                post: w.post,
+                sab: w.sab.clone(),
+                offset: w.offset,
+                bytes: w.bytes.clone(),
+            },
             other => super::ports::port_step_config(other)
                 .expect("every other script step is a port step"),
         }

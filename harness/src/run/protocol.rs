@@ -228,6 +228,19 @@ pub enum StepConfig {
         /// The value.
         domain: String,
     },
+    /// `new Uint8Array(sab).set(bytes, offset)`, where `sab` is the
+    /// SharedArrayBuffer named `sab` in the message of this window's post
+    /// step `post`.
+    SabWrite {
+        /// The post step whose message made the buffer.
+        post: usize,
+        /// Its `$id`.
+        sab: String,
+        /// The first byte written.
+        offset: usize,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
     /// A window made by this step.
     Create {
         /// How.
@@ -411,6 +424,17 @@ mod tests {
         assert_eq!(
             serde_json::to_value(set).unwrap(),
             json!({"kind": "set_domain", "domain": "a.test"})
+        );
+        // What agent.js's `sab_write` reads (`s.post`, `s.sab`...).
+        let write = StepConfig::SabWrite {
+            post: 2,
+            sab: "s".into(),
+            offset: 1,
+            bytes: vec![9, 8],
+        };
+        assert_eq!(
+            serde_json::to_value(write).unwrap(),
+            json!({"kind": "sab_write", "post": 2, "sab": "s", "offset": 1, "bytes": [9, 8]})
         );
     }
 

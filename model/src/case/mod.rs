@@ -182,6 +182,9 @@ pub enum Step {
     },
     /// The window holding a port calls `port.postMessage(...)` on it.
     PortPost(PortPost),
+    /// The window's script writes bytes into a SharedArrayBuffer it
+    /// posted earlier ([`crate::shared_memory`]).
+    SabWrite(SabWrite),
     /// The window holding a port calls `port.start()` (by setting
     /// `onmessage`, which starts it) or `port.close()`.
     PortCall {
@@ -192,6 +195,24 @@ pub enum Step {
         /// Which call.
         action: PortAction,
     },
+}
+
+/// A `sab_write` step: `new Uint8Array(sab).set(bytes, offset)` in
+/// `window`, where `sab` is the SharedArrayBuffer the message of post step
+/// `post` (the latest earlier post by `window` whose message names it with
+/// `$id`) made in `window`'s realm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SabWrite {
+    /// The window whose script writes (the one that posted the buffer).
+    pub window: WindowIndex,
+    /// The buffer's `$id` in that post's message.
+    pub sab: String,
+    /// The post step whose message made the buffer.
+    pub post: usize,
+    /// The first byte written.
+    pub offset: usize,
+    /// The bytes written, from `offset` on.
+    pub bytes: Vec<u8>,
 }
 
 /// A call on a MessagePort other than `postMessage`.
@@ -257,6 +278,7 @@ impl Step {
             | Step::Fragment { window, .. }
             | Step::SetDomain { window, .. }
             | Step::Channel { window, .. } => Some(*window),
+            Step::SabWrite(w) => Some(w.window),
             Step::PortPost(p) => Some(p.from),
             Step::PortCall { from, .. } => Some(*from),
             Step::Remove { window } | Step::Close { window } | Step::Create { window } => {
@@ -280,6 +302,7 @@ impl Step {
             | Step::Create { window }
             | Step::WaitLoaded { window }
             | Step::Channel { window, .. } => *window,
+            Step::SabWrite(w) => w.window,
             Step::PortPost(p) => p.from,
             Step::PortCall { from, .. } => *from,
         }
@@ -300,6 +323,7 @@ impl Step {
             Step::WaitLoaded { .. } => "wait",
             Step::Channel { .. } => "channel",
             Step::PortPost(_) => "port_post",
+            Step::SabWrite(_) => "sab_write",
             Step::PortCall {
                 action: PortAction::Start,
                 ..

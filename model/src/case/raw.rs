@@ -77,6 +77,7 @@ pub(crate) struct RawStep {
     pub port_post: Option<RawPortPost>,
     pub port_start: Option<RawPortCall>,
     pub port_close: Option<RawPortCall>,
+    pub sab_write: Option<RawSabWrite>,
 }
 
 impl RawStep {
@@ -103,13 +104,14 @@ impl RawStep {
         add(self.port_post.is_some(), "port_post");
         add(self.port_start.is_some(), "port_start");
         add(self.port_close.is_some(), "port_close");
+        add(self.sab_write.is_some(), "sab_write");
         out
     }
 }
 
 /// The step kinds, for messages.
 pub(crate) const STEP_KINDS: &str =
-    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task, channel, port_post, port_start, port_close";
+    "post, navigate, reload, remove, close, push_state, fragment, set_domain, create, wait, same_task, channel, port_post, port_start, port_close, sab_write";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +205,17 @@ pub(crate) struct RawChannel {
     /// Whether the agent starts both ports at once (sets `onmessage`);
     /// `false` leaves them unstarted until a `port_start` step.
     pub start: Option<bool>,
+}
+
+/// `sab_write: {window: top, sab: s, offset: 0, bytes: [9]}`. Numbers
+/// are read wide so that the validator can say what is out of range.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSabWrite {
+    pub window: String,
+    pub sab: String,
+    pub offset: Option<i64>,
+    pub bytes: Vec<i64>,
 }
 
 /// `port_start: {port: p1, from: top}` and `port_close: {port: p1}`.

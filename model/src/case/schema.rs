@@ -29,6 +29,7 @@ pub(crate) const STEP_KIND_NAMES: &[&str] = &[
     "port_post",
     "port_start",
     "port_close",
+    "sab_write",
 ];
 
 /// The fields of a post's `options` (the members of the dictionary).
@@ -56,6 +57,7 @@ pub(crate) fn step_fields(kind: &str) -> Option<&'static [&'static str]> {
         "channel" => &["window", "ports", "start"],
         "port_post" => &["port", "from", "message", "transfer", "options"],
         "port_start" | "port_close" => &["port", "from"],
+        "sab_write" => &["window", "sab", "offset", "bytes"],
         _ => return None,
     })
 }

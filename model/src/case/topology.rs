@@ -103,7 +103,11 @@ impl Topology {
     /// Applies one step's effect on the tree.
     pub fn apply(&mut self, case: &Case, step: &Step) {
         match step {
-            Step::Post(_) | Step::Channel { .. } | Step::PortPost(_) | Step::PortCall { .. } => {}
+            Step::Post(_)
+            | Step::Channel { .. }
+            | Step::PortPost(_)
+            | Step::PortCall { .. }
+            | Step::SabWrite(_) => {}
             // history.pushState(null, "", "?pushed"): the query changes, the
             // fragment goes.
             Step::PushState { window } => {

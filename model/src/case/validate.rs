@@ -22,6 +22,7 @@ mod ports;
 mod posts;
 mod realms;
 mod serde_errors;
+mod shared_memory;
 mod steps;
 mod tree;
 mod window_steps;

@@ -2,8 +2,8 @@
 //! member of a `same_task` group) with its path, its one kind and its task.
 
 use super::super::raw::{
-    RawChannel, RawFragment, RawNavigate, RawPortCall, RawPortPost, RawPost, RawSetDomain, RawStep,
-    RawWait, RawWindowRef, STEP_KINDS,
+    RawChannel, RawFragment, RawNavigate, RawPortCall, RawPortPost, RawPost, RawSabWrite,
+    RawSetDomain, RawStep, RawWait, RawWindowRef, STEP_KINDS,
 };
 use super::Validator;
 
@@ -23,6 +23,7 @@ pub(super) enum RawSingle<'a> {
     PortPost(&'a RawPortPost),
     PortStart(&'a RawPortCall),
     PortClose(&'a RawPortCall),
+    SabWrite(&'a RawSabWrite),
 }
 
 impl RawSingle<'_> {
@@ -55,6 +56,7 @@ impl RawSingle<'_> {
             RawSingle::SetDomain(d) => vec![("window", d.window.as_str())],
             RawSingle::Wait(w) => vec![("loaded", w.loaded.as_str())],
             RawSingle::Channel(c) => vec![("window", c.window.as_str())],
+            RawSingle::SabWrite(w) => vec![("window", w.window.as_str())],
             RawSingle::PortPost(p) => p.from.iter().map(|f| ("from", f.as_str())).collect(),
             RawSingle::PortStart(p) | RawSingle::PortClose(p) => {
                 p.from.iter().map(|f| ("from", f.as_str())).collect()
@@ -122,6 +124,8 @@ fn single<'a>(
         RawSingle::PortStart(p)
     } else if let Some(p) = &step.port_close {
         RawSingle::PortClose(p)
+    } else if let Some(w) = &step.sab_write {
+        RawSingle::SabWrite(w)
     } else {
         return None; // same_task, handled by the caller
     };

@@ -9,7 +9,7 @@ use crate::isolation::{
 
 /// `isolated` is the top window's, on an `https:` URL (COOP and COEP
 /// apply only in secure contexts), in a case with http(s) iframes only
-/// no sandboxed popups, and no race steps but `set_domain`.
+/// no sandboxed popups, and no race steps but `set_domain` and `sab_write`.
 pub(super) fn check_isolation(v: &mut Validator, case: &Case, flat: &[FlatStep]) {
     if !v.errors.is_empty() {
         return;
@@ -64,7 +64,8 @@ pub(super) fn check_isolation(v: &mut Validator, case: &Case, flat: &[FlatStep])
         }
     }
     // `set_domain` keeps every document (the explorer only has to know that
-    // the setter's step 6 returns in an origin-keyed cluster); the other
+    // the setter's step 6 returns in an origin-keyed cluster), and so does
+    // `sab_write` (it only orders a write against message tasks); the other
     // race steps replace or add documents, and the plan decides the
     // cross-origin isolated capability and SharedArrayBuffer agent
     // clusters from one document per window ([`crate::navigation`]).
@@ -76,13 +77,14 @@ pub(super) fn check_isolation(v: &mut Validator, case: &Case, flat: &[FlatStep])
                 | Step::PortPost(_)
                 | Step::PortCall { .. }
                 | Step::SetDomain { .. }
+                | Step::SabWrite(_)
         ) {
             continue;
         }
         v.error(
             &format!("{}.{}", flat[i].path, flat[i].kind),
             format!("step {i} is a `{}` step, in an isolated case", step.kind()),
-            "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels, port steps and `set_domain` (every window keeps its one document); drop the step or `isolated`",
+            "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels, port steps, `set_domain` and `sab_write` (every window keeps its one document); drop the step or `isolated`",
         );
         break;
     }

@@ -198,11 +198,25 @@ pub(super) fn check_ports(v: &mut Validator, case: &Case, flat: &[FlatStep]) {
         return;
     }
     if case.is_race() {
+        // A `sab_write` alone makes a case a race case: say so.
+        let why = case
+            .steps
+            .iter()
+            .find(|s| {
+                s.as_post().is_none()
+                    && !matches!(
+                        s,
+                        Step::Channel { .. } | Step::PortPost(_) | Step::PortCall { .. }
+                    )
+            })
+            .map_or(String::new(), |s| {
+                format!(" (its `{}` step makes it one)", s.kind())
+            });
         for (i, s) in case.steps.iter().enumerate() {
             if matches!(s, Step::Channel { .. }) {
                 v.error(
                     &format!("{}.channel", flat[i].path),
-                    "a `channel` step in a race case",
+                    format!("a `channel` step in a race case{why}"),
                     "NOTE: pmconf models MessagePorts only in cases whose steps are posts, channels and port posts (the port's holder must not depend on the event loop's order); move the ports to a case of their own",
                 );
             }
