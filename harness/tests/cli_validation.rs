@@ -1699,18 +1699,24 @@ fn an_error_made_in_a_realm_the_sender_may_use() {
         35,
         &["unknown window `nope`, whose Error constructors `top` would use"],
     );
-    // Only in a window post's values.
+    // A port post's values too, under the same rules: the port's holder
+    // must be same origin-domain with the realm's window.
+    let port_post = |window: &str| {
+        format!("  - port_post: {{ port: p1, message: {{ $error: {{ name: TypeError, realm: {window} }} }} }}")
+    };
+    let channel = "  - channel: { window: top, ports: [p1, p2] }";
+    assert_valid(&calls(&[channel, &port_post("same")]));
     assert_rejected(
-        &calls(&[
-            "  - channel: { window: top, ports: [p1, p2] }",
-            "  - port_post: { port: p1, message: { $error: { name: TypeError, realm: same } } }",
-        ]),
+        &calls(&[channel, &port_post("other")]),
         8,
         28,
-        &[
-            "an `$error` made in `same`'s realm in a port's message",
-            "`realm` is for the values of a window `post`",
-        ],
+        &["`other` (http://b.test) is not same origin-domain with `top` (http://a.test) at this step, so `top` cannot use `other`'s own Error constructors"],
+    );
+    assert_rejected(
+        &calls(&[channel, &port_post("nope")]),
+        8,
+        28,
+        &["unknown window `nope`, whose Error constructors `top` would use"],
     );
 }
 

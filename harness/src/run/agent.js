@@ -288,6 +288,7 @@
     try {
       port = ports[s.port];
       if (!port) throw new Error("pmconf: no port " + s.port + " in " + C.name);
+      realmPaths = s.realms || {};
       message = buildMessage(s.message);
       transfer = s.transfer.map(function (t) { return t.buffer !== undefined ? buffers[t.buffer] : buildMessage(t.value); });
     } catch (e) {

@@ -315,6 +315,27 @@ impl CasePlan {
         self.documents.loads.iter().position(|l| *l == Some(d))
     }
 
+    /// The path from `actor` to each window named in `realms` (whose
+    /// constructors a message's `$error`s use), by name.
+    fn realm_paths(
+        &self,
+        topo: &Topology,
+        actor: WindowIndex,
+        realms: Vec<String>,
+    ) -> std::collections::BTreeMap<String, Path> {
+        let case = &self.case;
+        realms
+            .into_iter()
+            .map(|r| {
+                let w = case.window_index(&r).expect("validated");
+                let hops = topo
+                    .path(case, actor, w)
+                    .expect("validation checked reachability");
+                (r, path_of(case, &hops))
+            })
+            .collect()
+    }
+
     fn step_config(&self, i: usize, key_prefix: &str, run: &PageRun) -> StepConfig {
         let case = &self.case;
         let topo = Topology::before_step(case, i);
@@ -355,17 +376,7 @@ impl CasePlan {
                         ),
                         name: name(f),
                     }),
-                    realms: p
-                        .error_realms()
-                        .into_iter()
-                        .map(|r| {
-                            let w = case.window_index(&r).expect("validated");
-                            let hops = topo
-                                .path(case, actor, w)
-                                .expect("validation checked reachability");
-                            (r, path_of(case, &hops))
-                        })
-                        .collect(),
+                    realms: self.realm_paths(&topo, actor, p.error_realms()),
                 }
             }
             Step::Navigate(n) => {
@@ -413,7 +424,12 @@ impl CasePlan {
                 offset: w.offset,
                 bytes: w.bytes.clone(),
             },
-            other => super::ports::port_step_config(other)
+            Step::PortPost(p) => super::ports::port_step_config(
+                &case.steps[i],
+                self.realm_paths(&topo, actor, p.error_realms()),
+            )
+            .expect("a port step"),
+            other => super::ports::port_step_config(other, Default::default())
                 .expect("every other script step is a port step"),
         }
     }

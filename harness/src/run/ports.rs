@@ -19,8 +19,12 @@ use pmconf_model::message_port::{transferred_ports, Holder};
 use pmconf_model::navigation::Plan;
 
 /// The agent's configuration of a `channel`, `port_post`, `port_start` or
-/// `port_close` step.
-pub fn port_step_config(step: &Step) -> Option<StepConfig> {
+/// `port_close` step; `realms` gives the path from the port's holder to
+/// each window whose constructors a `port_post`'s message uses.
+pub fn port_step_config(
+    step: &Step,
+    realms: std::collections::BTreeMap<String, super::protocol::Path>,
+) -> Option<StepConfig> {
     Some(match step {
         Step::Channel { ports, start, .. } => StepConfig::Channel {
             ports: ports.clone(),
@@ -31,6 +35,7 @@ pub fn port_step_config(step: &Step) -> Option<StepConfig> {
             message: p.message.to_tagged_json(),
             transfer: p.transfer.iter().map(transfer_config).collect(),
             options: p.options,
+            realms,
         },
         Step::PortCall { port, action, .. } => match action {
             PortAction::Start => StepConfig::PortStart { port: port.clone() },
@@ -167,8 +172,10 @@ mod tests {
     #[test]
     fn port_steps_carry_what_the_agent_needs() {
         let c = case("  - channel: { window: top, ports: [p1, p2], start: false }\n  - port_start: { port: p2 }\n  - port_post: { port: p1, message: m, options: { transfer: [] } }\n  - channel: { window: top, ports: [q1, q2] }\n  - port_close: { port: q1 }\n");
-        let config =
-            |i: usize| serde_json::to_value(port_step_config(&c.steps[i]).unwrap()).unwrap();
+        let config = |i: usize| {
+            serde_json::to_value(port_step_config(&c.steps[i], Default::default()).unwrap())
+                .unwrap()
+        };
         assert_eq!(
             config(0),
             json!({ "kind": "channel", "ports": ["p1", "p2"], "start": false })

@@ -263,6 +263,11 @@ pub enum StepConfig {
         transfer: Vec<Transfer>,
         /// Whether the options form is used.
         options: bool,
+        /// The windows whose realms make the message's `$error`s
+        /// (`realm`), by name, with the path to each from the port's
+        /// holder.
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        realms: std::collections::BTreeMap<String, Path>,
     },
     /// `port.onmessage = ...` (starts it).
     PortStart {

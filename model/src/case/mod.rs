@@ -396,6 +396,26 @@ impl Post {
     }
 }
 
+impl PortPost {
+    /// The windows whose realms make the Errors of its message and
+    /// transfer list (`$error`'s `realm`), once each.
+    pub fn error_realms(&self) -> Vec<String> {
+        let mut out = self.message.error_realms();
+        for t in &self.transfer {
+            if let Transferable::Value(value) = t {
+                out.extend(value.error_realms());
+            }
+        }
+        let mut once = Vec::new();
+        for r in out {
+            if !once.contains(&r) {
+                once.push(r);
+            }
+        }
+        once
+    }
+}
+
 /// How a post passes its arguments to `postMessage`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallForm {

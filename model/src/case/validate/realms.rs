@@ -13,7 +13,7 @@
 use super::super::raw::RawPost;
 use super::flat::FlatStep;
 use super::Validator;
-use crate::case::{Case, Post, Step, Topology, WindowIndex};
+use crate::case::{Case, PortPost, Post, Step, Topology, WindowIndex};
 use crate::origin::same_origin_domain;
 
 /// A window named `name` whose realm `from`'s script uses at this step
@@ -123,24 +123,35 @@ pub(super) fn check_error_realms(
     }
 }
 
+/// Each `$error` realm of a port post, checked against the tree before
+/// it: the port's holder must reach the window whose constructors it uses.
+pub(super) fn check_port_post_error_realms(
+    v: &mut Validator,
+    case: &Case,
+    topo: &Topology,
+    step_path: &str,
+    p: &PortPost,
+) {
+    for name in p.error_realms() {
+        check_other_realm(
+            v,
+            case,
+            topo,
+            &format!("{step_path}.port_post.message"),
+            p.from,
+            &name,
+            CONSTRUCTORS,
+        );
+    }
+}
+
 /// Every other realm a post uses is same origin-domain with the caller's
 /// document when the call runs (the origins from the model's plan, the
-/// domains from `document.domain` steps); `$error`'s `realm` only in
-/// window posts. Runs only on a case that is otherwise valid.
+/// domains from `document.domain` steps), for window and port posts.
+/// Runs only on a case that is otherwise valid.
 pub(super) fn check_realms_same_origin_domain(v: &mut Validator, case: &Case, flat: &[FlatStep]) {
     if !v.errors.is_empty() {
         return;
-    }
-    for (i, s) in case.steps.iter().enumerate() {
-        if let Step::PortPost(pp) = s {
-            if let Some(r) = pp.message.error_realms().first() {
-                v.error(
-                    &format!("{}.port_post.message", flat[i].path),
-                    format!("an `$error` made in `{r}`'s realm in a port's message"),
-                    "`realm` is for the values of a window `post`; drop it here",
-                );
-            }
-        }
     }
     let uses = |p: &Post| -> Vec<(String, &'static str, &'static str)> {
         let mut out: Vec<(String, &'static str, &'static str)> = p
@@ -155,13 +166,45 @@ pub(super) fn check_realms_same_origin_domain(v: &mut Validator, case: &Case, fl
         );
         out
     };
-    if !v.errors.is_empty() || !case.posts().any(|(_, p)| !uses(p).is_empty()) {
+    // Every step that uses another realm: its caller, and what it uses.
+    // A port post runs in a case without race steps, where every window
+    // keeps the one document it starts with.
+    let users: Vec<(
+        usize,
+        WindowIndex,
+        Vec<(String, &'static str, &'static str)>,
+    )> = case
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Step::Post(p) => Some((i, p.from, uses(p))),
+            Step::PortPost(pp) => Some((
+                i,
+                pp.from,
+                pp.error_realms()
+                    .into_iter()
+                    .map(|r| (r, CONSTRUCTORS, "message"))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .filter(|(_, _, u)| !u.is_empty())
+        .collect();
+    if users.is_empty() {
         return;
     }
     let plan = crate::navigation::plan_case(case);
-    for (i, p) in case.posts() {
-        let Some(caller) = plan.senders[i] else {
-            continue;
+    for (i, from, used) in users {
+        let (kind, caller, documents) = match &case.steps[i] {
+            Step::Post(_) => match plan.senders[i] {
+                Some(caller) => ("post", caller, plan.documents_at_post[i].clone()),
+                None => continue,
+            },
+            _ => match plan.initial_document[from] {
+                Some(caller) => ("port_post", caller, plan.initial_document.clone()),
+                None => continue,
+            },
         };
         let topo = Topology::before_step(case, i);
         let domain = |w: WindowIndex| topo.domain[w].as_ref().map(|h| h.to_string());
@@ -169,20 +212,20 @@ pub(super) fn check_realms_same_origin_domain(v: &mut Validator, case: &Case, fl
             Some(d) => format!("{o}, document.domain {d}"),
             None => format!("{o}"),
         };
-        let from_name = &case.windows[p.from].name;
-        for (name, what, field) in uses(p) {
+        let from_name = &case.windows[from].name;
+        for (name, what, field) in used {
             let w = case.window_index(&name).expect("checked at the step");
-            let Some(doc) = plan.documents_at_post[i][w] else {
+            let Some(doc) = documents[w] else {
                 continue;
             };
             let (a, b) = (&plan.documents[caller].origin, &plan.documents[doc].origin);
-            if !same_origin_domain(a, domain(p.from).as_deref(), b, domain(w).as_deref()) {
+            if !same_origin_domain(a, domain(from).as_deref(), b, domain(w).as_deref()) {
                 v.error(
-                    &format!("{}.post.{field}", flat[i].path),
+                    &format!("{}.{kind}.{field}", flat[i].path),
                     format!(
                         "`{name}` ({}) is not same origin-domain with `{from_name}` ({}) at this step, so `{from_name}` cannot use `{name}`'s own {what} ({})",
                         with_domain(b, domain(w)),
-                        with_domain(a, domain(p.from)),
+                        with_domain(a, domain(from)),
                         if what == FUNCTION {
                             "it would get a cross-origin wrapper made in its own realm"
                         } else {

@@ -73,6 +73,7 @@ pub(super) fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep])
                 let Some(post) = check_port_post(v, case, &f.path, p) else {
                     continue;
                 };
+                super::realms::check_port_post_error_realms(v, case, &topo, &f.path, &post);
                 Some(Step::PortPost(post))
             }
             RawSingle::PortStart(p) | RawSingle::PortClose(p) => {
