@@ -71,6 +71,9 @@ fn check_other_realm(
     Some(w)
 }
 
+/// A window whose realm a step uses, what of it, and the field naming it.
+type RealmUse = (String, &'static str, &'static str);
+
 /// What a post uses of `function_of`'s realm.
 const FUNCTION: &str = "postMessage function";
 /// What a post uses of an `$error`'s `realm`.
@@ -153,8 +156,8 @@ pub(super) fn check_realms_same_origin_domain(v: &mut Validator, case: &Case, fl
     if !v.errors.is_empty() {
         return;
     }
-    let uses = |p: &Post| -> Vec<(String, &'static str, &'static str)> {
-        let mut out: Vec<(String, &'static str, &'static str)> = p
+    let uses = |p: &Post| -> Vec<RealmUse> {
+        let mut out: Vec<RealmUse> = p
             .function_of
             .map(|f| (case.windows[f].name.clone(), FUNCTION, "function_of"))
             .into_iter()
@@ -169,11 +172,7 @@ pub(super) fn check_realms_same_origin_domain(v: &mut Validator, case: &Case, fl
     // Every step that uses another realm: its caller, and what it uses.
     // A port post runs in a case without race steps, where every window
     // keeps the one document it starts with.
-    let users: Vec<(
-        usize,
-        WindowIndex,
-        Vec<(String, &'static str, &'static str)>,
-    )> = case
+    let users: Vec<(usize, WindowIndex, Vec<RealmUse>)> = case
         .steps
         .iter()
         .enumerate()
