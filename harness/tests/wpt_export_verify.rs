@@ -9,6 +9,7 @@
 //! engine): iframes across sites, a popup with a frame, srcdoc and
 //! about:blank frames, a data: frame, a sandboxed frame, the options
 //! dictionary with a transfer list, an IDN host, an https test page, a
+//! cross-window call (exceptions tagged with their realm), a
 //! race (post, then remove the frame, in one task; run 5 times), and one
 //! adopted finding per engine. A missing engine or tool is skipped
 //! with the reason printed, unless CI is set.
@@ -18,7 +19,7 @@ mod common;
 use common::{ci, engines, pmconf, text};
 use serde_json::Value as Json;
 
-const SUBSET: [&str; 12] = [
+const SUBSET: [&str; 13] = [
     "cases/topology/iframe-both-ways.yaml",
     "cases/topology/popup-frame.yaml",
     "cases/opaque/srcdoc-and-about-blank-inherit.yaml",
@@ -28,6 +29,7 @@ const SUBSET: [&str; 12] = [
     "cases/serialization/idn-unicode-sender.yaml",
     "cases/serialization/https-origin.yaml",
     "cases/races/post-then-remove-same-task.yaml",
+    "cases/calls/function-of-exceptions-are-the-functions-realm.yaml",
     "cases/found/chromium--invalid-host-label--2a458257.yaml",
     "cases/found/firefox--blob-wrapped--461e34f0.yaml",
     "cases/found/webkitgtk--blob-wrapped--332251e4.yaml",

@@ -187,11 +187,6 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
                 "an Error whose message is not a string (not written yet)",
             ))
         }
-        MessageValue::Error { realm: Some(r), .. } => {
-            return Err(refuse(&format!(
-                "an Error made in `{r}`'s realm (not written yet)"
-            )))
-        }
         MessageValue::Error { props, .. } if !props.is_empty() => {
             return Err(refuse(
                 "an Error with properties of its own (not written yet)",
@@ -201,11 +196,19 @@ pub fn value_expr(value: &MessageValue) -> Result<String, Refusal> {
             name,
             constructor,
             message,
+            realm,
             ..
         } => {
+            // `realm: W`: W's own constructor, read through the step
+            // function's window references (`w`, in a case without race
+            // steps; `check_shape` refuses `realm` in race cases).
+            let constructor_expr = match realm {
+                Some(r) => format!("(w[{}].{})", string_literal(r), js_identifier(constructor)),
+                None => js_identifier(constructor),
+            };
             let made = format!(
                 "new {}({})",
-                js_identifier(constructor),
+                constructor_expr,
                 message.as_deref().map(string_literal).unwrap_or_default()
             );
             if name == constructor {
