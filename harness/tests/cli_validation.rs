@@ -1791,3 +1791,26 @@ fn sab_write_into_a_buffer_the_window_never_posted_or_past_its_end() {
         &["byte 300 is not 0 to 255"],
     );
 }
+
+/// A window host whose domain to ASCII is contested (whatwg/url#543): the
+/// model parses targetOrigins as WPT's toascii.json expects (`1.ي`
+/// accepted), while windows are loaded by the `url` crate's parse, which
+/// refuses it. The refusal says so, rather than "not a URL".
+#[test]
+fn a_window_host_only_the_url_standards_tests_accept_is_refused_with_the_reason() {
+    assert_rejected(
+        &case(&[
+            "description: contested host",
+            "windows:",
+            "  top: { url: \"http://1.\u{64a}.test/\" }",
+            "steps:",
+            "  - post: { from: top, to: top, message: 1, target_origin: \"*\" }",
+        ]),
+        3,
+        10,
+        &[
+            "has a host whose domain to ASCII is contested (whatwg/url#543",
+            "use it as a targetOrigin",
+        ],
+    );
+}
