@@ -10,7 +10,8 @@
 //! queue at call time. Messages to different windows may interleave, but
 //! no page can observe that.
 //!
-//! A race case (navigations, removals, closes, creations...) is answered
+//! A race case (navigations, removals, closes, creations, writes into a
+//! posted SharedArrayBuffer...) is answered
 //! by exploring every order the event loops allow ([`crate::event_loop`]).
 
 use crate::case::Case;

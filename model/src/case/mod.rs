@@ -461,8 +461,9 @@ impl Case {
 
     /// Whether the case is a race case: a step other than `post`,
     /// `channel`, `port_post`, `port_start` and `port_close` changes
-    /// the window tree or a document, so the model explores every order of
-    /// the event loop's tasks and the harness repeats the case.
+    /// the window tree or a document, or (`sab_write`) shared memory a
+    /// queued message may or may not read yet, so the model explores every
+    /// order of the event loop's tasks and the harness repeats the case.
     pub fn is_race(&self) -> bool {
         self.steps.iter().any(|s| {
             !matches!(
