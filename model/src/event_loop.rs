@@ -867,8 +867,7 @@ impl Explorer<'_> {
             let deliveries = s.received[d]
                 .iter()
                 .map(|&(step, source_null, seen)| {
-                    self.plan
-                        .delivery_after_writes(self.case, step, source_null, seen)
+                    self.plan.delivery_in(self.case, step, d, source_null, seen)
                 })
                 .collect();
             by_document.push((doc.label.clone(), deliveries));

@@ -367,9 +367,11 @@ mod tests {
 
     /// `set_domain` keeps every document, so an isolated case may hold it;
     /// the answer is the event loop explorer's, with every cluster
-    /// origin-keyed, so the setter never sets a domain (its step 6).
+    /// origin-keyed, so the setter never sets a domain (its step 6). A step
+    /// that replaces a document is refused (`create` adds a window, and is
+    /// taken: below).
     #[test]
-    fn an_isolated_case_may_set_document_domain_and_nothing_else_of_the_race_steps() {
+    fn an_isolated_case_may_set_document_domain_but_not_replace_a_document() {
         let windows = "  top: { url: 'https://a.test/', isolated: true }\n  kid: { parent: top, url: 'https://sub.a.test/' }\n";
         let o = answer(
             windows,
@@ -379,7 +381,6 @@ mod tests {
         assert_eq!(o.posts[0].threw.as_deref(), Some("DataCloneError"));
         for (step, kind) in [
             ("  - reload: { window: kid }\n", "reload"),
-            ("  - create: { window: kid }\n", "create"),
             ("  - push_state: { window: kid }\n", "push_state"),
         ] {
             let e = parse_case(
@@ -518,5 +519,48 @@ mod tests {
             let e = parse_case("t.yaml", &format!("description: d\nwindows:\n{windows}steps:\n  - post: {{ from: top, to: top, message: 1 }}\n")).unwrap_err();
             assert!(e.iter().any(|e| e.message.contains(needle)), "{needle}: {:?}", e);
         }
+    }
+
+    /// A buffer posted in the task that creates a cross-site iframe is
+    /// bound to the iframe's initial about:blank, which has its creator's
+    /// origin and so is in its creator's (the sender's) agent cluster:
+    /// StructuredDeserialize runs in the task's document's realm, so the
+    /// buffer arrives there when the task runs before the navigation
+    /// commits, and the task never runs after (its document is no longer
+    /// fully active). Only the contested move to the committed cross-site
+    /// document (whatwg/html#3691) fires messageerror there.
+    #[test]
+    fn a_buffer_posted_to_a_created_frames_about_blank_deserializes_there() {
+        let case = parse_case(
+            "t.yaml",
+            "description: d\nwindows:\n  top: { url: \"https://a.test:8443/\", isolated: true }\n  other: { parent: top, url: \"https://b.test:8443/other\" }\nsteps:\n  - same_task:\n      - create: { window: other }\n      - post: { from: top, to: other, message: { $sab: { bytes: [1] } }, target_origin: \"*\" }\n  - wait: { loaded: other }\n  - post: { from: top, to: other, message: after, target_origin: \"*\" }\n",
+        )
+        .unwrap_or_else(|e| panic!("{}", e[0]));
+        let answer = answer_case(&case);
+        let got = |o: &Outcome| -> Vec<(String, Vec<serde_json::Value>)> {
+            o.received
+                .iter()
+                .filter(|(_, l)| !l.is_empty())
+                .map(|(w, l)| (w.clone(), l.iter().map(|d| d.message.clone()).collect()))
+                .collect()
+        };
+        let allowed: Vec<_> = answer.allowed.iter().map(got).collect();
+        assert_eq!(allowed.len(), 2, "{allowed:?}");
+        assert!(allowed.contains(&vec![
+            ("other".to_owned(), vec![json!("after")]),
+            (
+                "other@blank".to_owned(),
+                vec![json!({"$sab": {"bytes": [1]}})]
+            ),
+        ]));
+        assert!(allowed.contains(&vec![("other".to_owned(), vec![json!("after")])]));
+        let contested: Vec<_> = answer.contested.iter().map(|c| got(&c.outcome)).collect();
+        assert_eq!(
+            contested,
+            vec![vec![(
+                "other".to_owned(),
+                vec![json!({"$messageerror": null}), json!("after")]
+            )]]
+        );
     }
 }

@@ -79,6 +79,10 @@ pub struct Plan {
     /// (step 8.4: StructuredDeserializeWithTransfer throws, a
     /// SharedArrayBuffer leaving its agent cluster; [`crate::isolation`]).
     pub deserialize_fails: Vec<bool>,
+    /// For each `post` step whose message holds a SharedArrayBuffer and
+    /// returned: the incumbent origin, whose agent cluster the buffer
+    /// belongs to ([`Plan::deserialize_fails_in`]).
+    pub shared_buffer_from: Vec<Option<crate::origin::Origin>>,
     /// The case's message ports: who holds each, what each `port_post`
     /// did, the messages each port received ([`crate::message_port`]).
     pub ports: PortPlan,
@@ -138,22 +142,54 @@ impl Plan {
     /// observes it; `source_null` when `event.source` is null (the
     /// sender's document was no longer fully active when the task ran).
     pub fn delivery(&self, case: &Case, step: usize, source_null: bool) -> Delivery {
-        self.delivery_after_writes(case, step, source_null, 0)
+        self.delivery_with(case, step, self.deserialize_fails[step], source_null, 0)
     }
 
-    /// [`Plan::delivery`] once the first `seen` writes into the message's
-    /// SharedArrayBuffers had run when its event fired
+    /// Whether step `step`'s message fails to deserialize in document
+    /// `d`: it holds a SharedArrayBuffer and `d` is in another agent
+    /// cluster than the sender. StructuredDeserialize runs in the task,
+    /// with "targetRealm" the realm of the document the task runs in, so
+    /// for a target whose navigation was under way this is the document
+    /// the task runs in, not the one the navigation commits: an initial
+    /// `about:blank` has its creator's origin (and agent cluster).
+    pub fn deserialize_fails_in(&self, step: usize, d: DocumentIndex) -> bool {
+        self.shared_buffer_from[step]
+            .as_ref()
+            .is_some_and(|from| !same_agent_cluster(from, &self.documents[d].origin))
+    }
+
+    /// The message event post step `step`'s task fires in document `d`
+    /// (chosen by the event loop's order), once the first `seen` writes
+    /// into the message's SharedArrayBuffers had run when it fired
     /// ([`crate::shared_memory`]).
-    pub fn delivery_after_writes(
+    pub fn delivery_in(
         &self,
         case: &Case,
         step: usize,
+        d: DocumentIndex,
+        source_null: bool,
+        seen: crate::shared_memory::WritesSeen,
+    ) -> Delivery {
+        self.delivery_with(
+            case,
+            step,
+            self.deserialize_fails_in(step, d),
+            source_null,
+            seen,
+        )
+    }
+
+    fn delivery_with(
+        &self,
+        case: &Case,
+        step: usize,
+        deserialize_fails: bool,
         source_null: bool,
         seen: crate::shared_memory::WritesSeen,
     ) -> Delivery {
         let task = self.queued_task(step);
         let post = case.steps[step].as_post().expect("a post");
-        if self.deserialize_fails[step] {
+        if deserialize_fails {
             // 8.4. ... fire an event named messageerror at targetWindow,
             // using MessageEvent, with the origin attribute initialized to
             // origin and the source attribute initialized to source.
@@ -203,6 +239,7 @@ pub fn plan_case(case: &Case) -> Plan {
         trace: Vec::new(),
         ports: PortPlan::new(case.steps.len()),
         deserialize_fails: vec![false; case.steps.len()],
+        shared_buffer_from: vec![None; case.steps.len()],
         transferred: vec![Vec::new(); case.steps.len()],
     };
     let names: Vec<String> = case.windows.iter().map(|w| w.name.clone()).collect();
@@ -336,12 +373,14 @@ pub fn plan_case(case: &Case) -> Plan {
                     // agent cluster is not serialized.[[AgentCluster]],
                     // then throw a DataCloneError".
                     plan.deserialize_fails[i] = !same_agent_cluster(&incumbent, &plan.documents[target].origin);
+                    plan.shared_buffer_from[i] = Some(incumbent.clone());
                     plan.trace.push(format!(
                         "step {i}: the message holds a SharedArrayBuffer: {}",
-                        if plan.deserialize_fails[i] {
-                            "the target is in another agent cluster (keyed by origin), so deserializing it throws and the task fires messageerror (step 8.4)"
-                        } else {
-                            "the target is in the sender's agent cluster, so it arrives"
+                        match (plan.deserialize_fails[i], case.windows[p.to].created_by_step.is_some()) {
+                            (true, false) => "the target is in another agent cluster (keyed by origin), so deserializing it throws and the task fires messageerror (step 8.4)",
+                            (false, false) => "the target is in the sender's agent cluster, so it arrives",
+                            // [`Plan::deserialize_fails_in`].
+                            (_, true) => "the target is a created window, so the document its task runs in decides (its initial about:blank has its creator's origin, the document its navigation commits its own): one in the sender's agent cluster gets the buffer, one in another fires messageerror (step 8.4)",
                         }
                     ));
                 }

@@ -9,7 +9,7 @@ use crate::isolation::{
 
 /// `isolated` is the top window's, on an `https:` URL (COOP and COEP
 /// apply only in secure contexts), in a case with http(s) iframes only
-/// no sandboxed popups, and no race steps but `set_domain` and `sab_write`.
+/// no sandboxed popups, and no race steps but `set_domain`, `sab_write`, `create` and `wait`.
 pub(super) fn check_isolation(v: &mut Validator, case: &Case, flat: &[FlatStep]) {
     if !v.errors.is_empty() {
         return;
@@ -65,10 +65,15 @@ pub(super) fn check_isolation(v: &mut Validator, case: &Case, flat: &[FlatStep])
     }
     // `set_domain` keeps every document (the explorer only has to know that
     // the setter's step 6 returns in an origin-keyed cluster), and so does
-    // `sab_write` (it only orders a write against message tasks); the other
-    // race steps replace or add documents, and the plan decides the
-    // cross-origin isolated capability and SharedArrayBuffer agent
-    // clusters from one document per window ([`crate::navigation`]).
+    // `sab_write` (it only orders a write against message tasks). `create`
+    // adds a window whose initial about:blank has its creator's origin,
+    // then the document its first navigation commits (the capability is
+    // its final document's, which every post of its own comes from once a
+    // `wait` lets it run a step; a buffer's deserialization is decided by
+    // the document the task runs in: `Plan::deserialize_fails_in`). The
+    // other race steps replace documents of a window, and the plan decides
+    // the cross-origin isolated capability from one document per window
+    // ([`crate::navigation`]).
     for (i, step) in case.steps.iter().enumerate() {
         if matches!(
             step,
@@ -78,13 +83,15 @@ pub(super) fn check_isolation(v: &mut Validator, case: &Case, flat: &[FlatStep])
                 | Step::PortCall { .. }
                 | Step::SetDomain { .. }
                 | Step::SabWrite(_)
+                | Step::Create { .. }
+                | Step::WaitLoaded { .. }
         ) {
             continue;
         }
         v.error(
             &format!("{}.{}", flat[i].path, flat[i].kind),
             format!("step {i} is a `{}` step, in an isolated case", step.kind()),
-            "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels, port steps, `set_domain` and `sab_write` (every window keeps its one document); drop the step or `isolated`",
+            "NOTE: pmconf models cross-origin isolation only in cases whose steps are posts, channels, port steps, `set_domain`, `sab_write`, `create` and `wait` (no window's document is replaced); drop the step or `isolated`",
         );
         break;
     }
