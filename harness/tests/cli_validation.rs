@@ -1790,6 +1790,33 @@ fn sab_write_into_a_buffer_the_window_never_posted_or_past_its_end() {
         47,
         &["byte 300 is not 0 to 255"],
     );
+    // Seven writes in later tasks: the seventh is refused, once.
+    let seven = "  - sab_write: { window: top, sab: s, bytes: [1] }\n".repeat(7);
+    let text = with(seven.trim_end());
+    assert_rejected(
+        &text,
+        13,
+        5,
+        &[
+            "more than 6 `sab_write` steps in later tasks than the posts whose buffers they write",
+            "2^n",
+        ],
+    );
+    // In the post's own task they never branch: any number is taken.
+    let mut lines = vec![
+        "description: write",
+        "windows:",
+        "  top:   { url: \"https://a.test:8443/\", isolated: true }",
+        "  child: { parent: top, url: \"https://a.test:8443/\" }",
+        "steps:",
+        "  - same_task:",
+        "      - post: { from: top, to: child, message: { $id: s, $sab: { bytes: [1, 2] } }, target_origin: \"*\" }",
+    ];
+    lines.extend(std::iter::repeat_n(
+        "      - sab_write: { window: top, sab: s, bytes: [1] }",
+        10,
+    ));
+    assert_valid(&case(&lines));
 }
 
 /// A window host whose domain to ASCII is contested (whatwg/url#543): the

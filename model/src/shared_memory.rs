@@ -50,6 +50,10 @@
 //!   and records, per delivery, how many of the writes to its buffers had
 //!   run ([`WritesSeen`]).
 //!
+//! NOTE: validation caps the writes in later tasks than their post at
+//! six: each may or may not be seen, so `n` buffers written once each
+//! between their posts give `2^n` allowed outcomes, all listed.
+//!
 //! NOTE: only buffers posted with `window.postMessage` can be written:
 //! MessagePorts are modelled in cases without race steps, where the plan
 //! knows every port message up front ([`crate::message_port`]), and a

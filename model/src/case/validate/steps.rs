@@ -68,7 +68,9 @@ pub(super) fn check_steps(v: &mut Validator, case: &mut Case, flat: &[FlatStep])
                     start: c.start.unwrap_or(true),
                 })
             }
-            RawSingle::SabWrite(w) => super::shared_memory::check_sab_write(v, case, &f.path, w),
+            RawSingle::SabWrite(w) => {
+                super::shared_memory::check_sab_write(v, case, &f.path, f.task, w)
+            }
             RawSingle::PortPost(p) => {
                 let Some(post) = check_port_post(v, case, &f.path, p) else {
                     continue;
