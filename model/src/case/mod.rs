@@ -381,18 +381,7 @@ impl Post {
         if let CallForm::Args(args) = &self.form {
             out.extend(args.iter().flat_map(|a| a.error_realms()));
         }
-        for t in self.transfer.iter().flatten() {
-            if let Transferable::Value(value) = t {
-                out.extend(value.error_realms());
-            }
-        }
-        let mut once = Vec::new();
-        for r in out {
-            if !once.contains(&r) {
-                once.push(r);
-            }
-        }
-        once
+        realms_once(out, self.transfer.iter().flatten())
     }
 }
 
@@ -400,20 +389,29 @@ impl PortPost {
     /// The windows whose realms make the Errors of its message and
     /// transfer list (`$error`'s `realm`), once each.
     pub fn error_realms(&self) -> Vec<String> {
-        let mut out = self.message.error_realms();
-        for t in &self.transfer {
-            if let Transferable::Value(value) = t {
-                out.extend(value.error_realms());
-            }
-        }
-        let mut once = Vec::new();
-        for r in out {
-            if !once.contains(&r) {
-                once.push(r);
-            }
-        }
-        once
+        realms_once(self.message.error_realms(), &self.transfer)
     }
+}
+
+/// `realms`, then those of the transfer list's values, each once, in the
+/// order first met.
+fn realms_once<'a>(
+    realms: Vec<String>,
+    transfer: impl IntoIterator<Item = &'a Transferable>,
+) -> Vec<String> {
+    let mut all = realms;
+    for t in transfer {
+        if let Transferable::Value(value) = t {
+            all.extend(value.error_realms());
+        }
+    }
+    let mut once = Vec::new();
+    for r in all {
+        if !once.contains(&r) {
+            once.push(r);
+        }
+    }
+    once
 }
 
 /// How a post passes its arguments to `postMessage`.
