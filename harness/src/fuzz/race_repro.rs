@@ -51,12 +51,14 @@ pub fn outcome_key(outcome: &Outcome) -> String {
         .join("; ")
 }
 
-/// The page for `case`: `runs` runs, the model's allowed outcomes and
-/// what `engine` showed (with how often), for the comment and the table.
+/// The page for `case`: `runs` runs, the model's allowed outcomes, those
+/// an open issue of the HTML Standard leaves open (`contested`: shown as
+/// such, never as the divergence) and what `engine` showed (with how
+/// often), for the comment and the table.
 pub fn race_html(
     case: &Case,
     description: &str,
-    allowed: &[Outcome],
+    (allowed, contested): (&[Outcome], &[Outcome]),
     engine: &str,
     engine_saw: &[(Outcome, usize)],
     runs: usize,
@@ -98,6 +100,11 @@ pub fn race_html(
         .collect();
     let tasks: Vec<Vec<usize>> = case.tasks().into_iter().map(|r| r.collect()).collect();
     let allowed_keys: Vec<String> = allowed.iter().map(outcome_key).collect();
+    let contested_keys: Vec<String> = contested
+        .iter()
+        .map(outcome_key)
+        .filter(|k| !allowed_keys.contains(k))
+        .collect();
     let seen: Vec<Value> = engine_saw
         .iter()
         .map(|(o, n)| json!({"outcome": outcome_key(o), "count": n}))
@@ -108,6 +115,7 @@ pub fn race_html(
         "steps": steps,
         "tasks": tasks,
         "allowed": allowed_keys,
+        "contested": contested_keys,
         "engine": engine,
         "engineSaw": seen,
         "runs": runs,
@@ -234,20 +242,25 @@ async function main() {{
     document.getElementById("status").textContent = "run " + (r + 1) + " of " + DATA.runs;
   }}
   const rows = [...counts].sort((a, b) => b[1] - a[1]);
+  // A contested outcome is one an open issue of the HTML Standard leaves
+  // open (pmconf's verdict `contested`): shown, never the divergence.
+  const isContested = (o) => !DATA.allowed.includes(o) && DATA.contested.includes(o);
   for (const [outcome, count] of rows) {{
     const tr = document.createElement("tr");
     const ok = DATA.allowed.includes(outcome);
-    if (!ok) tr.className = "bad";
-    for (const text of [outcome, String(count), ok ? "allowed" : "not allowed"]) {{
+    if (!ok && !isContested(outcome)) tr.className = "bad";
+    const verdict = ok ? "allowed" : isContested(outcome) ? "contested (an open issue of the HTML Standard)" : "not allowed";
+    for (const text of [outcome, String(count), verdict]) {{
       const td = document.createElement("td");
       td.textContent = text;
       tr.append(td);
     }}
     document.getElementById("rows").append(tr);
   }}
-  const off = rows.filter(([o]) => !DATA.allowed.includes(o)).reduce((n, [, c]) => n + c, 0);
-  document.getElementById("shown").textContent = off ? "This browser shows the divergence: " + off + " of " + DATA.runs + " runs ended outside the model's allowed outcomes (in red)." : "This browser did not show the divergence in " + DATA.runs + " runs: every outcome is one the model allows (reload to try again, or run the YAML beside this page with pmconf run --repeat 20).";
-  window.pmconfHistogram = {{ runs: DATA.runs, rows: rows.map(([outcome, count]) => ({{ outcome, count, allowed: DATA.allowed.includes(outcome) }})) }};
+  const off = rows.filter(([o]) => !DATA.allowed.includes(o) && !isContested(o)).reduce((n, [, c]) => n + c, 0);
+  const open = rows.filter(([o]) => isContested(o)).reduce((n, [, c]) => n + c, 0);
+  document.getElementById("shown").textContent = off ? "This browser shows the divergence: " + off + " of " + DATA.runs + " runs ended outside the model's allowed outcomes (in red)." : "This browser did not show the divergence in " + DATA.runs + " runs: every outcome is one the model allows" + (open ? " or one an open issue of the HTML Standard leaves open (" + open + " contested)" : "") + " (reload to try again, or run the YAML beside this page with pmconf run --repeat 20).";
+  window.pmconfHistogram = {{ runs: DATA.runs, rows: rows.map(([outcome, count]) => ({{ outcome, count, allowed: DATA.allowed.includes(outcome), contested: isContested(outcome) }})) }};
   document.getElementById("status").textContent = DATA.runs + " runs; " + DATA.engine + " showed: " +
     DATA.engineSaw.map((s) => s.count + " \u00d7 " + s.outcome).join(", ");
 }}

@@ -225,10 +225,12 @@ pub fn save_race_finding(
     let mut case = shrunk.case.clone();
     case.description = description.clone();
     let answer = answer_case(&case);
+    let contested: Vec<pmconf_model::Outcome> =
+        answer.contested.iter().map(|c| c.outcome.clone()).collect();
     let html = race_html(
         &case,
         &description,
-        &answer.allowed,
+        (&answer.allowed, &contested),
         engine,
         &shrunk.histogram,
         page_runs,
