@@ -75,10 +75,6 @@ pub struct Plan {
     pub documents_at_post: Vec<Vec<Option<DocumentIndex>>>,
     /// Lines explaining the plan, for the answer's trace.
     pub trace: Vec<String>,
-    /// For each `post` step: its message event would be a `messageerror`
-    /// (step 8.4: StructuredDeserializeWithTransfer throws, a
-    /// SharedArrayBuffer leaving its agent cluster; [`crate::isolation`]).
-    pub deserialize_fails: Vec<bool>,
     /// For each `post` step whose message holds a SharedArrayBuffer and
     /// returned: the incumbent origin, whose agent cluster the buffer
     /// belongs to ([`Plan::deserialize_fails_in`]).
@@ -142,7 +138,22 @@ impl Plan {
     /// observes it; `source_null` when `event.source` is null (the
     /// sender's document was no longer fully active when the task ran).
     pub fn delivery(&self, case: &Case, step: usize, source_null: bool) -> Delivery {
-        self.delivery_with(case, step, self.deserialize_fails[step], source_null, 0)
+        self.delivery_with(
+            case,
+            step,
+            self.deserialize_fails(case, step),
+            source_null,
+            0,
+        )
+    }
+
+    /// Whether post step `step`'s message event at the target's document
+    /// when it was called is a `messageerror` (step 8.4:
+    /// StructuredDeserializeWithTransfer throws, a SharedArrayBuffer
+    /// leaving its agent cluster; [`crate::isolation`]).
+    pub fn deserialize_fails(&self, case: &Case, step: usize) -> bool {
+        let to = case.steps[step].as_post().expect("a post").to;
+        self.documents_at_post[step][to].is_some_and(|d| self.deserialize_fails_in(step, d))
     }
 
     /// Whether step `step`'s message fails to deserialize in document
@@ -238,7 +249,6 @@ pub fn plan_case(case: &Case) -> Plan {
         documents_at_post: vec![Vec::new(); case.steps.len()],
         trace: Vec::new(),
         ports: PortPlan::new(case.steps.len()),
-        deserialize_fails: vec![false; case.steps.len()],
         shared_buffer_from: vec![None; case.steps.len()],
         transferred: vec![Vec::new(); case.steps.len()],
     };
@@ -372,11 +382,10 @@ pub fn plan_case(case: &Case) -> Plan {
                     // StructuredDeserialize: "If targetRealm's corresponding
                     // agent cluster is not serialized.[[AgentCluster]],
                     // then throw a DataCloneError".
-                    plan.deserialize_fails[i] = !same_agent_cluster(&incumbent, &plan.documents[target].origin);
                     plan.shared_buffer_from[i] = Some(incumbent.clone());
                     plan.trace.push(format!(
                         "step {i}: the message holds a SharedArrayBuffer: {}",
-                        match (plan.deserialize_fails[i], case.windows[p.to].created_by_step.is_some()) {
+                        match (plan.deserialize_fails_in(i, target), case.windows[p.to].created_by_step.is_some()) {
                             (true, false) => "the target is in another agent cluster (keyed by origin), so deserializing it throws and the task fires messageerror (step 8.4)",
                             (false, false) => "the target is in the sender's agent cluster, so it arrives",
                             // [`Plan::deserialize_fails_in`].
@@ -390,7 +399,7 @@ pub fn plan_case(case: &Case) -> Plan {
                         // Step 8.1 drops the message before its ports are
                         // received; a messageerror (8.4) receives them
                         // where no script can reach them.
-                        let delivered = run_posted_message_task(task, &plan.documents[target].origin).is_ok() && !plan.deserialize_fails[i];
+                        let delivered = run_posted_message_task(task, &plan.documents[target].origin).is_ok() && !plan.deserialize_fails_in(i, target);
                         let to = Destination { task: case.task_of_step[i], window: delivered.then_some(p.to) };
                         plan.ports.window_post_returned(i, &ports, to);
                     }

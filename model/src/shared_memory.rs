@@ -66,19 +66,14 @@ use crate::message::{MessageValue, SharedBufferData};
 /// when its message event fired.
 pub type WritesSeen = usize;
 
-/// The shared buffer post `post`'s message names `id`, if it is one.
+/// The shared buffer `message` names `id` (with `$id`), if it is one.
 pub fn named_shared_buffer<'a>(
     message: &'a MessageValue,
     id: &str,
 ) -> Option<&'a SharedBufferData> {
-    match message {
-        MessageValue::Identified { id: name, value } if name == id => match value.as_ref() {
-            MessageValue::SharedBuffer(data) => Some(data),
-            _ => None,
-        },
-        _ => crate::structured_clone::children(message)
-            .into_iter()
-            .find_map(|child| named_shared_buffer(child, id)),
+    match crate::structured_clone::Names::of(message).get(id) {
+        Some(MessageValue::SharedBuffer(data)) => Some(data),
+        _ => None,
     }
 }
 
