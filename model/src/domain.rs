@@ -168,7 +168,9 @@ pub fn parse_url(input: &str) -> Result<ParsedUrl, url::ParseError> {
         Err(url::ParseError::IdnaError) => {
             let (before, host, after) =
                 split_special_host(input).ok_or(url::ParseError::IdnaError)?;
-            let decoded: Vec<u8> = percent_decode(&host);
+            // The host parser's first step: percent-decode.
+            // <https://url.spec.whatwg.org/#percent-decode>
+            let decoded: Vec<u8> = percent_encoding::percent_decode_str(&host).collect();
             let domain = String::from_utf8_lossy(&decoded);
             let ascii = domain_to_ascii(&domain).map_err(|_| url::ParseError::IdnaError)?;
             // The rest of the host parser: a domain ending in a number is
@@ -246,28 +248,6 @@ fn split_special_host(input: &str) -> Option<(String, String, String)> {
         cleaned[host_start..host_start + host_len].to_owned(),
         cleaned[host_start + host_len..].to_owned(),
     ))
-}
-
-/// Percent-decodes a string (the host parser's first step).
-///
-/// <https://url.spec.whatwg.org/#percent-decode>
-fn percent_decode(input: &str) -> Vec<u8> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
 }
 
 #[cfg(test)]
