@@ -81,8 +81,9 @@ pub async fn shrink(
 }
 
 /// Simpler versions of `case`, one change each, simplest change first:
-/// fewer writes into shared memory, fewer posts, plain empty messages, and plain origins (`http`, an ASCII
-/// host, no port), with each targetOrigin made again from its mutation.
+/// fewer writes into shared memory, fewer posts, plain empty messages, and
+/// plain origins (`http`, an ASCII host, no port), with each targetOrigin
+/// made again from its mutation.
 fn simpler_variants(case: &GenCase) -> Vec<GenCase> {
     let mut out = Vec::new();
     for i in 0..case.writes.len() {

@@ -22,8 +22,8 @@
   var buffers = {};
   var handles = {};
   // Per post step of this window: the objects its message named with `$id`
-  // (`sabsOf[step][id]`); `namedByPost` collects while a post is built.
-  var sabsOf = {};
+  // (`namedOfPost[step][id]`); `namedByPost` collects while a post is built.
+  var namedOfPost = {};
   var namedByPost = null;
   var eventUrl = new URL("/__pmconf/event", C.reportBase).href;
   var codec = pmconfCodec({
@@ -714,7 +714,7 @@
     if (s.kind === "sab_write") return runSabWrite(s);
     if (s.kind !== "post") return runOther(s);
     namedByPost = {};
-    try { return runPost(s); } finally { sabsOf[String(i)] = namedByPost; namedByPost = null; }
+    try { return runPost(s); } finally { namedOfPost[String(i)] = namedByPost; namedByPost = null; }
   }
 
   // sab_write: `new Uint8Array(sab).set(bytes, offset)` into the
@@ -722,7 +722,7 @@
   // A plain write: the receiver shares this agent (one thread), so no
   // Atomics are needed for it to see the bytes in a later task.
   function runSabWrite(s) {
-    var sab = (sabsOf[String(s.post)] || {})[s.sab];
+    var sab = (namedOfPost[String(s.post)] || {})[s.sab];
     if (sab === undefined) return { harnessError: "pmconf: step " + s.post + " made no object named " + s.sab + " in " + C.name };
     try {
       new Uint8Array(sab).set(s.bytes, s.offset);
@@ -815,7 +815,7 @@
     epoch = epochOfKey(C.key);
     eventUrl = new URL("/__pmconf/event", C.reportBase).href;
     portConfig = C.ports || { candidates: [], twins: {} };
-    buffers = {}; handles = {}; ports = {}; held = {}; portWaiters = []; sabsOf = {};
+    buffers = {}; handles = {}; ports = {}; held = {}; portWaiters = []; namedOfPost = {};
     usedCandidates = []; portMarkersSent = false;
     captured = {}; seqs = {}; seqKeys = {}; sentReports = []; sources = []; waiting = [];
     window.__pmconf.key = C.key;

@@ -407,6 +407,13 @@ function pmconfCodec(env) {
       throw new Error("pmconf: cannot build " + tag);
     }
 
+    // Names a `$id` object for the rest of the message (and tells the page,
+    // which may keep it: the agent's `sab_write`).
+    function remember(id, v) {
+      named[id] = v;
+      if (env.onNamed) env.onNamed(id, v);
+    }
+
     function build(j) {
       if (j === null || typeof j !== "object") return j;
       if (Array.isArray(j)) { var plain = []; fillArray(plain, j); return plain; }
@@ -419,14 +426,14 @@ function pmconfCodec(env) {
       var v;
       if (tag === null || tag === "$array" || tag === "$map" || tag === "$set") {
         v = tag === null ? {} : tag === "$array" ? [] : tag === "$map" ? new Map() : new Set();
-        if (id !== null) { named[id] = v; if (env.onNamed) env.onNamed(id, v); }
+        if (id !== null) remember(id, v);
         if (tag === null) fillProps(v, j);
         else if (tag === "$array") { fillArray(v, j.$array); fillProps(v, j); }
         else if (tag === "$map") j.$map.forEach(function (e) { var k = build(e[0]); v.set(k, build(e[1])); });
         else j.$set.forEach(function (e) { v.add(build(e)); });
       } else {
         v = leaf(tag, j[tag]);
-        if (id !== null) { named[id] = v; if (env.onNamed) env.onNamed(id, v); }
+        if (id !== null) remember(id, v);
       }
       fillHidden(v, j);
       return v;

@@ -13,7 +13,7 @@ use crate::shared_memory::named_shared_buffer;
 /// each in the tasks between their posts have `2^n`, all allowed and all
 /// listed in the answer (and explored: 16 such writes took the explorer
 /// over a minute). Writes in the post's own task never branch.
-pub(crate) const MAX_LATER_WRITES: usize = 6;
+const MAX_LATER_WRITES: usize = 6;
 
 pub(super) fn check_sab_write(
     v: &mut Validator,
